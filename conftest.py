@@ -1,0 +1,79 @@
+"""Shared test fixtures: personas (requester, L1/L2 agents, manager, admin, outsider) and a
+temporary media folder. Tests build data through services, like users do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from palier.people import services as people
+from palier.people.models import Organisation, SupportGroup, User
+
+
+@pytest.fixture(autouse=True)
+def _media(settings: object, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def org(db: None) -> Organisation:
+    return people.create_organisation(name="Acme", email_domain="acme.test")
+
+
+@pytest.fixture
+def other_org(db: None) -> Organisation:
+    return people.create_organisation(name="Globex", email_domain="globex.test")
+
+
+@pytest.fixture
+def triage(db: None) -> SupportGroup:
+    return SupportGroup.objects.get(is_triage=True)
+
+
+@pytest.fixture
+def l2(db: None) -> SupportGroup:
+    return people.create_group(name="Network L2", level=2)
+
+
+@pytest.fixture
+def requester(org: Organisation) -> User:
+    return people.create_user(email="alice@acme.test", full_name="Alice Martin", organisation=org, password="pw-alice-123!")
+
+
+@pytest.fixture
+def requester_b(org: Organisation) -> User:
+    return people.create_user(email="bob@acme.test", full_name="Bob Durand", organisation=org, password="pw-bob-123!")
+
+
+@pytest.fixture
+def outsider(other_org: Organisation) -> User:
+    return people.create_user(email="eve@globex.test", full_name="Eve Outsider", organisation=other_org, password="pw-eve-123!")
+
+
+@pytest.fixture
+def agent(triage: SupportGroup) -> User:
+    user = people.create_user(email="lea@desk.test", full_name="Léa L1", role=User.Role.AGENT, password="pw-lea-123!")
+    people.add_group_member(triage, user=user)
+    return user
+
+
+@pytest.fixture
+def agent_l2(l2: SupportGroup) -> User:
+    user = people.create_user(email="marc@desk.test", full_name="Marc L2", role=User.Role.AGENT, password="pw-marc-123!")
+    people.add_group_member(l2, user=user)
+    return user
+
+
+@pytest.fixture
+def manager(triage: SupportGroup) -> User:
+    user = people.create_user(email="nina@desk.test", full_name="Nina Manager", role=User.Role.MANAGER, password="pw-nina-123!")
+    triage.manager = user
+    triage.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return people.create_user(email="root@desk.test", full_name="Ada Admin", role=User.Role.ADMIN, password="pw-ada-123!")

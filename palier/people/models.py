@@ -1,0 +1,201 @@
+"""People: users (email login), organisations, departments, support groups and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email_domain = models.CharField(_("email domain"), max_length=200, blank=True)
+    share_tickets = models.BooleanField(
+        _("members see each other's tickets"),
+        default=False,
+        help_text=_("When set, every requester of the organisation sees its tickets."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="department_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("role", User.Role.ADMIN)
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username or "")
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    class Role(models.TextChoices):
+        REQUESTER = "requester", _("Requester")
+        AGENT = "agent", _("Agent")
+        MANAGER = "manager", _("Manager")
+        ADMIN = "admin", _("Administrator")
+
+    class Language(models.TextChoices):
+        FRENCH = "fr", _("French")
+        ENGLISH = "en", _("English")
+
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REQUESTER)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("can open the Django admin"), default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        indexes = [
+            models.Index(Lower("full_name"), name="user_name_lower"),
+            models.Index(fields=["role"], name="user_role"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def is_agent(self) -> bool:
+        """Agents, managers and admins work tickets; requesters only ask."""
+        return self.role in {self.Role.AGENT, self.Role.MANAGER, self.Role.ADMIN}
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser
+
+
+class SupportGroup(models.Model):
+    class Level(models.IntegerChoices):
+        L1 = 1, "L1"
+        L2 = 2, "L2"
+        L3 = 3, "L3"
+        L4 = 4, "L4"
+        L5 = 5, "L5"
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, default=Level.L1)
+    is_vendor = models.BooleanField(_("external vendor"), default=False)
+    is_triage = models.BooleanField(
+        _("triage queue"),
+        default=False,
+        help_text=_("New tickets without another group land here."),
+    )
+    email = models.EmailField(_("contact email"), blank=True)
+    manager = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_groups"
+    )
+    members = models.ManyToManyField(User, blank=True, related_name="support_groups", through="Membership")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["level", "name"]
+        verbose_name = _("support group")
+        verbose_name_plural = _("support groups")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="group_level_1_5"),
+            models.UniqueConstraint(
+                fields=["is_triage"], condition=models.Q(is_triage=True), name="one_triage_group"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (L{self.level})"
+
+
+class Membership(models.Model):
+    group = models.ForeignKey(SupportGroup, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
+        indexes = [models.Index(fields=["user", "group"], name="membership_user_group")]
+
+
+class ApiToken(models.Model):
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        WRITE = "write", _("Read and write")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,221 @@
+"""Writes for people: users, organisations, departments, support groups, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import Conflict, PermissionDenied
+from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
+
+TOKEN_PREFIX = "plr_"
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can manage people and groups."))
+
+
+@transaction.atomic
+def create_user(
+    *,
+    email: str,
+    full_name: str = "",
+    role: str = User.Role.REQUESTER,
+    password: str | None = None,
+    language: str = "",
+    phone: str = "",
+    organisation: Organisation | None = None,
+    department: Department | None = None,
+    by: User | None = None,
+) -> User:
+    """Create a user. ``by`` is None for system callers (CLI, demo, intake)."""
+    _require_admin(by)
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": _("Enter a valid email address.")}) from exc
+    if role not in User.Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if department is not None and department.organisation_id != getattr(organisation, "pk", None):
+        raise ValidationError({"department": _("The department belongs to another organisation.")})
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(_("A user with this email address already exists."), field="email")
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role,
+        language=language,
+        phone=phone,
+        organisation=organisation,
+        department=department,
+        is_staff=role == User.Role.ADMIN,
+    )
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise Conflict(_("A user with this email address already exists."), field="email") from exc
+    return user
+
+
+@transaction.atomic
+def update_user(user: User, *, by: User | None, **fields: object) -> User:
+    """Change profile fields. A user may change their own name, language and phone."""
+    self_fields = {"full_name", "language", "phone"}
+    if by is not None and not by.is_admin and (by.pk != user.pk or set(fields) - self_fields):
+        raise PermissionDenied(_("You may only change your own name, language and phone."))
+    if "language" in fields and fields["language"] not in ("", *User.Language.values):
+        raise ValidationError({"language": _("Unknown language.")})
+    if "role" in fields and fields["role"] not in User.Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if "role" in fields:
+        user.is_staff = user.role == User.Role.ADMIN or user.is_superuser
+    user.save(update_fields=[*fields, *(["is_staff"] if "role" in fields else [])])
+    return user
+
+
+@transaction.atomic
+def create_organisation(
+    *, name: str, email_domain: str = "", share_tickets: bool = False, by: User | None = None
+) -> Organisation:
+    _require_admin(by)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if Organisation.objects.filter(name__iexact=name).exists():
+        raise Conflict(_("An organisation with this name already exists."), field="name")
+    return Organisation.objects.create(
+        name=name, email_domain=email_domain.strip().lower(), share_tickets=share_tickets
+    )
+
+
+@transaction.atomic
+def create_department(*, organisation: Organisation, name: str, by: User | None = None) -> Department:
+    _require_admin(by)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if Department.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise Conflict(_("This organisation already has a department with this name."), field="name")
+    return Department.objects.create(organisation=organisation, name=name)
+
+
+@transaction.atomic
+def create_group(
+    *,
+    name: str,
+    level: int = 1,
+    is_vendor: bool = False,
+    is_triage: bool = False,
+    email: str = "",
+    manager: User | None = None,
+    by: User | None = None,
+) -> SupportGroup:
+    _require_admin(by)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if level not in SupportGroup.Level.values:
+        raise ValidationError({"level": _("The level must be between 1 and 5.")})
+    if is_vendor and level < 4:
+        raise ValidationError({"is_vendor": _("Only L4 and L5 groups can be external vendors.")})
+    if SupportGroup.objects.filter(name__iexact=name).exists():
+        raise Conflict(_("A group with this name already exists."), field="name")
+    if is_triage and SupportGroup.objects.filter(is_triage=True).exists():
+        raise Conflict(_("There is already a triage group."), field="is_triage")
+    if manager is not None and not manager.is_agent:
+        raise ValidationError({"manager": _("The manager must be an agent, manager or administrator.")})
+    return SupportGroup.objects.create(
+        name=name, level=level, is_vendor=is_vendor, is_triage=is_triage, email=email, manager=manager
+    )
+
+
+@transaction.atomic
+def add_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> Membership:
+    _require_admin(by)
+    if not user.is_agent:
+        raise ValidationError({"user": _("Only agents, managers and administrators can join a group.")})
+    membership, _created = Membership.objects.get_or_create(group=group, user=user)
+    return membership
+
+
+@transaction.atomic
+def remove_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> None:
+    _require_admin(by)
+    Membership.objects.filter(group=group, user=user).delete()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(
+    user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None
+) -> IssuedToken:
+    """Issue a personal token. The plain secret is returned once; only its hash is kept."""
+    if by is not None and by.pk != user.pk and not by.is_admin:
+        raise PermissionDenied(_("You may only create tokens for yourself."))
+    if scope not in ApiToken.Scope.values:
+        raise ValidationError({"scope": _("The scope must be read or write.")})
+    if not user.is_active:
+        raise ValidationError({"user": _("This account is deactivated.")})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], scope=scope, prefix=secret[:12], digest=hash_token(secret)
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+@transaction.atomic
+def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
+    if by is not None and by.pk != token.user_id and not by.is_admin:
+        raise PermissionDenied(_("You may only revoke your own tokens."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def authenticate_token(secret: str) -> ApiToken | None:
+    """Return the active token for a presented secret, or None. Touches last use at most once a minute."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

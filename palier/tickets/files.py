@@ -1,0 +1,84 @@
+"""Pure attachment checks: file-name sanitising and content sniffing. No ORM."""
+
+from __future__ import annotations
+
+import codecs
+import mimetypes
+import re
+import unicodedata
+
+import filetype
+
+MAX_NAME = 150
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+BLOCKED_EXTENSIONS = frozenset(
+    "exe dll com scr bat cmd msi msp pif cpl vbs vbe js jse wsf wsh ps1 psm1 hta jar lnk reg sh app".split()
+)
+EXECUTABLE_MIMES = frozenset(
+    {
+        "application/x-msdownload",
+        "application/x-executable",
+        "application/x-elf",
+        "application/x-sharedlib",
+        "application/x-mach-binary",
+        "application/vnd.microsoft.portable-executable",
+        "application/x-dosexec",
+    }
+)
+# file extensions whose bytes are a recognisable format: the sniffed type must agree
+_FAMILY = {
+    "jpg": {"jpg"}, "jpeg": {"jpg"}, "png": {"png"}, "gif": {"gif"}, "webp": {"webp"},
+    "bmp": {"bmp"}, "tif": {"tif"}, "tiff": {"tif"}, "pdf": {"pdf"}, "heic": {"heic"},
+    "zip": {"zip"}, "gz": {"gz"}, "7z": {"7z"}, "rar": {"rar"}, "mp3": {"mp3"}, "mp4": {"mp4"},
+    "docx": {"docx", "zip"}, "xlsx": {"xlsx", "zip"}, "pptx": {"pptx", "zip"},
+    "odt": {"odt", "zip"}, "ods": {"ods", "zip"}, "odp": {"odp", "zip"},
+}
+
+
+class RejectedFile(ValueError):
+    """The file is refused; the message says why (user-facing, translated by the caller)."""
+
+
+def sanitise_filename(name: str) -> str:
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = _FORBIDDEN.sub("", name).strip().strip(".").strip()
+    name = re.sub(r"\s+", " ", name)
+    if not name:
+        return "attachment"
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[: MAX_NAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_NAME]
+    return name
+
+
+def extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def sniff(name: str, head: bytes) -> str:
+    """Return the content type to store, or raise ``RejectedFile`` for dangerous or disguised files."""
+    ext = extension(name)
+    if ext in BLOCKED_EXTENSIONS:
+        raise RejectedFile("blocked-type")
+    kind = filetype.guess(head)
+    if kind is not None and kind.mime in EXECUTABLE_MIMES:
+        raise RejectedFile("blocked-type")
+    if head[:2] == b"MZ" or head[:4] == b"\x7fELF":
+        raise RejectedFile("blocked-type")
+    expected = _FAMILY.get(ext)
+    if expected is not None and (kind is None or kind.extension not in expected):
+        raise RejectedFile("disguised")
+    if kind is not None:
+        return str(kind.mime)
+    guessed, _enc = mimetypes.guess_type(name)
+    if guessed and (guessed.startswith("text/") or guessed in {"application/json", "application/xml"}):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            return "application/octet-stream"
+        return guessed
+    return "application/octet-stream"

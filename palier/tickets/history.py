@@ -1,0 +1,12 @@
+"""Append-only ticket history. Services call ``record`` inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from palier.people.models import User
+from palier.tickets.models import Ticket, TicketEvent
+
+
+def record(ticket: Ticket, kind: str, *, by: User | None, internal: bool = False, **data: Any) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, is_internal=internal, data=data)

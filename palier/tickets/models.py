@@ -1,0 +1,291 @@
+"""Tickets: incidents and service requests, their comments, attachments, links and history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.Model):
+    """A node of the category tree, named in French and English."""
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    slug = models.SlugField(max_length=80, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_fr if (get_language() or "fr").startswith("fr") else self.name_en
+
+
+class Level(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact x urgency matrix; admins may edit the priority of each cell."""
+
+    impact = models.CharField(max_length=8, choices=Level.choices)
+    urgency = models.CharField(max_length=8, choices=Level.choices)
+    priority = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("priority matrix cell")
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="priority_cell_unique"),
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=4), name="priority_1_4"),
+        ]
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketCounter(models.Model):
+    """The last number handed out per ticket kind; incremented under a row lock."""
+
+    kind = models.CharField(max_length=16, primary_key=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+
+class Ticket(models.Model):
+    class Kind(models.TextChoices):
+        INCIDENT = "incident", _("Incident")
+        REQUEST = "request", _("Service request")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ASSIGNED = "assigned", _("Assigned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        PENDING_REQUESTER = "pending_requester", _("Pending requester")
+        PENDING_VENDOR = "pending_vendor", _("Pending vendor")
+        PENDING_CHANGE = "pending_change", _("Pending change")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web")
+        EMAIL = "email", _("Email")
+        TEAMS = "teams", _("Microsoft Teams")
+        SLACK = "slack", _("Slack")
+        PHONE = "phone", _("Phone")
+        API = "api", _("API")
+        MONITORING = "monitoring", _("Monitoring")
+
+    PREFIXES = {"incident": "INC", "request": "REQ"}
+    OPEN_STATUSES = (
+        Status.NEW,
+        Status.ASSIGNED,
+        Status.IN_PROGRESS,
+        Status.PENDING_REQUESTER,
+        Status.PENDING_VENDOR,
+        Status.PENDING_CHANGE,
+    )
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    number = models.PositiveBigIntegerField(_("number"))
+    subject = models.CharField(_("subject"), max_length=250)
+    description = models.TextField(_("description"), blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
+    )
+    organisation = models.ForeignKey(
+        "people.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    impact = models.CharField(_("impact"), max_length=8, choices=Level.choices, default=Level.LOW)
+    urgency = models.CharField(_("urgency"), max_length=8, choices=Level.choices, default=Level.LOW)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=4)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    group = models.ForeignKey(
+        "people.SupportGroup", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_tickets"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_tickets")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="ticket_number_unique"),
+            models.CheckConstraint(condition=models.Q(priority__gte=1, priority__lte=4), name="ticket_priority_1_4"),
+        ]
+        indexes = [
+            # agent queues: group + status, by priority then age (the default queue order)
+            models.Index(fields=["group", "status", "priority", "created_at", "id"], name="ticket_queue"),
+            models.Index(fields=["group", "status", "updated_at", "id"], name="ticket_group_updated"),
+            models.Index(fields=["assignee", "status", "priority", "created_at", "id"], name="ticket_assignee"),
+            models.Index(fields=["requester", "created_at", "id"], name="ticket_requester"),
+            models.Index(fields=["organisation", "created_at", "id"], name="ticket_org"),
+            models.Index(fields=["status", "priority", "created_at", "id"], name="ticket_status"),
+            models.Index(fields=["created_at", "id"], name="ticket_created"),
+            models.Index(fields=["updated_at", "id"], name="ticket_updated"),
+            models.Index(fields=["category", "created_at"], name="ticket_category"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_resolved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.PREFIXES.get(self.kind, 'TKT')}-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    channel = models.CharField(max_length=16, choices=Ticket.Channel.choices, default=Ticket.Channel.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="comment_ticket")]
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    is_internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket")]
+
+
+class TicketLink(models.Model):
+    class Kind(models.TextChoices):
+        PARENT = "parent", _("is parent of")
+        RELATED = "related", _("is related to")
+        DUPLICATE = "duplicate", _("is a duplicate of")
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target", "kind"], name="ticket_link_unique"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="ticket_link_not_self"),
+        ]
+
+
+class TicketEvent(models.Model):
+    """One immutable fact about a ticket: who did what, when, old -> new. Never updated."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created the ticket")
+        CHANGED = "changed", _("changed")
+        STATUS = "status", _("changed the status")
+        COMMENTED = "commented", _("replied")
+        NOTED = "noted", _("added an internal note")
+        ATTACHED = "attached", _("attached a file")
+        LINKED = "linked", _("linked a ticket")
+        UNLINKED = "unlinked", _("removed a link")
+        WATCHED = "watched", _("added a watcher")
+        UNWATCHED = "unwatched", _("removed a watcher")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    is_internal = models.BooleanField(default=False)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="event_ticket"),
+            models.Index(fields=["created_at", "id"], name="event_stream"),
+        ]
+
+
+class IdempotencyKey(models.Model):
+    """Remembers the ticket an API client created with a given Idempotency-Key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+
+class SearchEntry(models.Model):
+    """Normalised text of a ticket (subject + description) or of one comment, for full-text search.
+
+    SQLite indexes it with an FTS5 table kept in sync by triggers; PostgreSQL with a GIN index
+    over ``to_tsvector('simple', text)``. See ``tickets/search.py``.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    comment = models.OneToOneField(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    is_internal = models.BooleanField(default=False)
+    text = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket"], name="search_ticket")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=models.Q(comment__isnull=True), name="search_one_per_ticket"
+            )
+        ]

@@ -1,0 +1,81 @@
+"""Full-text search over tickets, one function for both databases.
+
+Text is normalised in Python (lower case, accents removed) before it is stored and before it is
+searched, so "reseau" finds "réseau" on SQLite and PostgreSQL alike. Each word of the query must
+match the start of a word of the ticket's subject, description or comments.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.db import connection
+from typing import Any
+
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+
+from palier.tickets.models import SearchEntry
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_TERMS = 8
+
+
+def normalise(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def terms(query: str) -> list[str]:
+    return _WORD.findall(normalise(query))[:MAX_TERMS]
+
+
+class _TsMatch(Func):
+    """``to_tsvector('simple', text) @@ to_tsquery('simple', query)``, matching the GIN index."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        text_sql, text_params = compiler.compile(self.source_expressions[0])
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        sql = f"to_tsvector('simple'::regconfig, {text_sql}) @@ to_tsquery('simple'::regconfig, {query_sql})"
+        return sql, [*text_params, *query_params]
+
+
+def _matching_entries(words: list[str]) -> QuerySet[SearchEntry]:
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{w}:*" for w in words)
+        return SearchEntry.objects.filter(_TsMatch(F("text"), Value(tsquery)))
+    fts = " ".join(f'"{w}"*' for w in words)
+    return SearchEntry.objects.filter(
+        id__in=RawSQL("SELECT rowid FROM tickets_searchentry_fts WHERE tickets_searchentry_fts MATCH %s", (fts,))
+    )
+
+
+def matching(query: str, *, include_internal: bool) -> Q:
+    """A filter on Ticket: tickets whose text matches every word of ``query``.
+
+    All words must appear in the same entry (the ticket itself or one comment). Internal notes
+    only count for people allowed to read them.
+    """
+    words = terms(query)
+    if not words:
+        return Q()
+    entries = _matching_entries(words).filter(ticket_id=OuterRef("pk"))
+    if not include_internal:
+        entries = entries.filter(is_internal=False)
+    return Q(Exists(entries))
+
+
+def index_ticket_text(*, ticket_id: int, subject: str, description: str) -> None:
+    text = normalise(f"{subject}\n{description}")
+    updated = SearchEntry.objects.filter(ticket_id=ticket_id, comment__isnull=True).update(text=text)
+    if not updated:
+        SearchEntry.objects.create(ticket_id=ticket_id, text=text)
+
+
+def index_comment(*, ticket_id: int, comment_id: int, body: str, is_internal: bool) -> None:
+    SearchEntry.objects.create(
+        ticket_id=ticket_id, comment_id=comment_id, is_internal=is_internal, text=normalise(body)
+    )

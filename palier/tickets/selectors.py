@@ -1,0 +1,239 @@
+"""Reads for tickets, always scoped by ``permissions.visible``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.dateparse import parse_datetime
+
+from palier.people.models import User
+from palier.tickets import permissions, search
+from palier.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
+
+# sort name -> ordered fields (the last one is always the unique id)
+SORTS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority", "created_at", "id"),  # most urgent first, oldest first
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "updated": ("updated_at", "id"),
+    "-priority": ("-priority", "-created_at", "-id"),
+}
+DEFAULT_SORT = "-created"
+
+
+def tickets_visible_to(user: User) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(permissions.visible(user))
+
+
+def get_ticket_for(user: User, ticket_id: int, *, action: permissions.Action = "view") -> Ticket:
+    """Fetch a ticket the user may act on, or raise 404 (never 403: invisible means absent)."""
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("requester", "organisation", "category", "group", "assignee", "requester__organisation")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None or not permissions.can(user, action, ticket, seen=True):
+        raise Http404("ticket")
+    return ticket
+
+
+def get_ticket_by_reference(user: User, reference: str) -> Ticket | None:
+    prefix, _dash, number = reference.strip().upper().partition("-")
+    kinds = {v: k for k, v in Ticket.PREFIXES.items()}
+    if prefix not in kinds or not number.isdigit():
+        return None
+    return tickets_visible_to(user).filter(kind=kinds[prefix], number=int(number)).first()
+
+
+@dataclass
+class TicketFilters:
+    status: list[str] = field(default_factory=list)
+    kind: str | None = None
+    priority: list[int] = field(default_factory=list)
+    group: int | None = None
+    assignee: int | None = None
+    unassigned: bool = False
+    requester: int | None = None
+    category: int | None = None
+    organisation: int | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    open_only: bool = False
+    q: str = ""
+
+
+def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QuerySet[Ticket]:
+    exact = {
+        "kind": f.kind, "group_id": f.group, "assignee_id": f.assignee, "requester_id": f.requester,
+        "category_id": f.category, "organisation_id": f.organisation,
+        "created_at__gte": f.created_after, "created_at__lt": f.created_before,
+    }
+    qs = qs.filter(**{k: v for k, v in exact.items() if v is not None})
+    if f.status:
+        qs = qs.filter(status__in=f.status)
+    elif f.open_only:
+        qs = qs.filter(status__in=Ticket.OPEN_STATUSES)
+    if f.priority:
+        qs = qs.filter(priority__in=f.priority)
+    if f.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    if f.q.strip():
+        qs = qs.filter(search.matching(f.q, include_internal=user.is_agent))
+    return qs
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _encode_cursor(sort: str, ticket: Ticket) -> str:
+    values = []
+    for name in SORTS[sort]:
+        value = getattr(ticket, name.lstrip("-"))
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    raw = json.dumps({"s": sort, "v": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(sort: str, cursor: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        values = list(data["v"])
+        ok = data["s"] == sort and len(values) == len(SORTS[sort])
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise BadCursor(cursor) from exc
+    if not ok:
+        raise BadCursor(cursor)
+    out: list[Any] = []
+    for name, value in zip(SORTS[sort], values, strict=True):
+        if name.lstrip("-").endswith("_at"):
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+            if parsed is None:
+                raise BadCursor(cursor)
+            out.append(parsed)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out.append(value)
+        else:
+            raise BadCursor(cursor)
+    return out
+
+
+def _after(sort: str, values: list[Any]) -> Q:
+    """Rows strictly after ``values`` in the sort order (row-value comparison, spelled out)."""
+    fields = SORTS[sort]
+    condition = Q()
+    for i in range(len(fields) - 1, -1, -1):
+        name = fields[i].lstrip("-")
+        op = "lt" if fields[i].startswith("-") else "gt"
+        step = Q(**{f"{name}__{op}": values[i]})
+        if i < len(fields) - 1:
+            step = step | (Q(**{name: values[i]}) & condition)
+        condition = step
+    return condition
+
+
+@dataclass
+class TicketPage:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def ticket_page(
+    user: User, *, filters: TicketFilters, sort: str = DEFAULT_SORT, cursor: str | None = None, limit: int = 25
+) -> TicketPage:
+    """One page of the tickets ``user`` may see, keyset-paginated, with related rows prefetched."""
+    if sort not in SORTS:
+        raise BadCursor(sort)
+    qs = _apply_filters(tickets_visible_to(user), filters, user)
+    if cursor:
+        qs = qs.filter(_after(sort, _decode_cursor(sort, cursor)))
+    rows = list(
+        qs.select_related("requester", "group", "assignee", "category", "organisation")
+        .order_by(*SORTS[sort])[: limit + 1]
+    )
+    next_cursor = _encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
+    return TicketPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+def ticket_detail_related(ticket: Ticket) -> Ticket:
+    """Prefetch tags, watchers and links for a detail view (constant number of queries)."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects(
+        [ticket],
+        "tags",
+        "watchers",
+        Prefetch("links_out", queryset=TicketLink.objects.select_related("target")),
+        Prefetch("links_in", queryset=TicketLink.objects.select_related("source")),
+    )
+    return ticket
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # "comment" or "event"
+    at: datetime
+    comment: Comment | None = None
+    event: TicketEvent | None = None
+
+
+def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
+    """Comments and events merged by time; internal ones only for agents."""
+    internal_ok = permissions.can(user, "view_internal", ticket, seen=True)
+    comments = Comment.objects.filter(ticket=ticket).select_related("author")
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor").exclude(
+        kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED]
+    )
+    attachments = Attachment.objects.filter(ticket=ticket)
+    if not internal_ok:
+        comments = comments.filter(is_internal=False)
+        events = events.filter(is_internal=False)
+        attachments = attachments.filter(is_internal=False)
+    comments = comments.prefetch_related(Prefetch("attachments", queryset=attachments))
+    entries = [TimelineEntry("comment", c.created_at, comment=c) for c in comments]
+    entries += [TimelineEntry("event", e.created_at, event=e) for e in events]
+    entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1))
+    return entries
+
+
+def comments_visible(user: User, ticket: Ticket) -> QuerySet[Comment]:
+    qs = Comment.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments")
+    if not permissions.can(user, "view_internal", ticket, seen=True):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def events_visible(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not permissions.can(user, "view_internal", ticket, seen=True):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def attachments_visible(user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    qs = Attachment.objects.filter(ticket=ticket)
+    if not permissions.can(user, "view_internal", ticket, seen=True):
+        qs = qs.filter(is_internal=False)
+    return qs
+
+
+def get_attachment_for(user: User, attachment_id: int) -> Attachment:
+    """An attachment on a ticket the user may see (internal ones for agents only), or 404."""
+    attachment = (
+        Attachment.objects.select_related("ticket").filter(pk=attachment_id, ticket__in=tickets_visible_to(user)).first()
+    )
+    if attachment is None or (
+        attachment.is_internal and not permissions.can(user, "view_internal", attachment.ticket, seen=True)
+    ):
+        raise Http404("attachment")
+    return attachment

@@ -1,0 +1,82 @@
+"""``palier up``: migrate, seed the demo the first time, start the web server and the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from palier.people.models import User
+
+
+class Command(BaseCommand):
+    help = "Start Palier: web server and worker, with demo data on first start."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--bind", default=os.environ.get("PALIER_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--demo-tickets", type=int, default=500, help="Tickets to seed on first start.")
+        parser.add_argument("--no-demo", action="store_true", help="Do not seed demo data.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database ready: " + _describe_db())
+        if not options["no_demo"] and not User.objects.exists():
+            self.stdout.write(f"First start: seeding {options['demo_tickets']} demo tickets…")
+            call_command("demo", tickets=options["demo_tickets"], verbosity=0)
+        palier = [sys.executable, "-m", "palier.cli"]
+        worker = subprocess.Popen([*palier, "worker"])  # noqa: S603
+        web = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable, "-m", "gunicorn", "palier.wsgi:application",
+                "--bind", options["bind"], "--workers", str(options["web_workers"]),
+                "--access-logfile", "-", "--graceful-timeout", "5",
+            ]
+        )
+        self._banner(options["bind"])
+        self._supervise([web, worker])
+
+    def _banner(self, bind: str) -> None:
+        from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD
+
+        lines = [f"Palier is running at http://{bind}/", ""]
+        if User.objects.filter(email__in=[email for _role, email in DEMO_LOGINS]).exists():
+            lines.append(f"Demo logins (password: {DEMO_PASSWORD}):")
+            lines += [f"  {role:<10} {email}" for role, email in DEMO_LOGINS]
+        lines += ["", "Press Ctrl+C to stop."]
+        self.stdout.write("\n".join(lines))
+
+    def _supervise(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        def stop(_signum: int, _frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+            self.stderr.write("A Palier process stopped; shutting down.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for p in processes:
+                if p.poll() is None:
+                    p.terminate()
+            for p in processes:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def _describe_db() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"SQLite {db['NAME']}"
+    return f"{db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or 'localhost'}/{db['NAME']}"

@@ -1,0 +1,16 @@
+"""Background tasks for tickets: ids in, idempotent, a service call and nothing else."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from palier.tickets import services
+
+
+@task()
+def close_resolved_tickets_task() -> int:
+    """Close tickets whose reopen window has elapsed (run periodically by the worker)."""
+    total = 0
+    while closed := services.close_resolved_tickets():
+        total += closed
+    return total

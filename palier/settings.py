@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "palier.agent",
     "palier.portal",
     "palier.api",
+    "palier.system",
 ]
 
 MIDDLEWARE = [

@@ -90,7 +90,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     department = models.ForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)  # type: ignore[misc]
     is_staff = models.BooleanField(_("can open the Django admin"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 

@@ -9,4 +9,5 @@ from palier.tickets.models import Ticket, TicketEvent
 
 
 def record(ticket: Ticket, kind: str, *, by: User | None, internal: bool = False, **data: Any) -> TicketEvent:
+    """Append one event. ``internal`` events are hidden from requesters."""
     return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, is_internal=internal, data=data)

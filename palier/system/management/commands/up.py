@@ -47,9 +47,9 @@ class Command(BaseCommand):
         from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD
 
         lines = [f"Palier is running at http://{bind}/", ""]
-        if User.objects.filter(email__in=[email for _role, email in DEMO_LOGINS]).exists():
+        if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():
             lines.append(f"Demo logins (password: {DEMO_PASSWORD}):")
-            lines += [f"  {role:<10} {email}" for role, email in DEMO_LOGINS]
+            lines += [f"  {role:<10} {email}" for role, email in DEMO_LOGINS.items()]
         lines += ["", "Press Ctrl+C to stop."]
         self.stdout.write("\n".join(lines))
 

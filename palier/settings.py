@@ -152,6 +152,7 @@ USE_TZ = True
 # --- Files -------------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(envstr("PALIER_MEDIA_DIR", str(DATA_DIR / "media")))
 STORAGES = {

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from palier.people.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("palier.portal.urls")),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include("palier.people.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

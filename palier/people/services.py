@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
@@ -219,3 +220,25 @@ def authenticate_token(secret: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+@transaction.atomic
+def set_group_members(group: SupportGroup, *, members: Sequence[User], by: User | None = None) -> SupportGroup:
+    """Make ``members`` the exact member list of ``group``."""
+    _require_admin(by)
+    wanted = {user.pk: user for user in members}
+    current = set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
+    for user_id in current - set(wanted):
+        remove_group_member(group, user=User(pk=user_id), by=by)
+    for user_id in set(wanted) - current:
+        add_group_member(group, user=wanted[user_id], by=by)
+    return group
+
+
+@transaction.atomic
+def create_group_with_members(
+    *, name: str, level: int = 1, is_vendor: bool = False, members: Sequence[User] = (), by: User | None = None
+) -> SupportGroup:
+    """Create a support group and its first members in one transaction."""
+    group = create_group(name=name, level=level, is_vendor=is_vendor, by=by)
+    return set_group_members(group, members=members, by=by)

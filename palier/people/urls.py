@@ -1,7 +1,23 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from palier.people import views
+from palier.people.forms import EmailAuthenticationForm
+
+# Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="people/login.html",
+            authentication_form=EmailAuthenticationForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/language/", views.profile_language, name="profile-language"),
+    path("profile/tokens/", views.token_create, name="token-create"),
+    path("profile/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

@@ -56,6 +56,4 @@ def can(user: User, action: Action, ticket: Ticket, *, seen: bool | None = None)
         return ticket.status not in (Ticket.Status.CLOSED, Ticket.Status.CANCELLED)
     if action == "transition":
         return ticket.requester_id == user.pk
-    if action == "watch":
-        return True
-    return False
+    return action == "watch"

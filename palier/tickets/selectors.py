@@ -237,3 +237,96 @@ def get_attachment_for(user: User, attachment_id: int) -> Attachment:
     ):
         raise Http404("attachment")
     return attachment
+
+
+# --- pages (portal and agent workspace) -----------------------------------------------------------
+
+
+def public_timeline(ticket: Ticket) -> list[TimelineEntry]:
+    """The conversation as a requester sees it: public replies, public events and public files.
+
+    The caller has fetched ``ticket`` with ``get_ticket_for``; this never returns internal content,
+    whoever asks (the portal shows the requester's view even to agents).
+    """
+    attachments = Attachment.objects.filter(ticket=ticket, is_internal=False)
+    comments = (
+        Comment.objects.filter(ticket=ticket, is_internal=False)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=attachments))
+    )
+    events = (
+        TicketEvent.objects.filter(ticket=ticket, is_internal=False)
+        .select_related("actor")
+        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED])
+    )
+    entries = [TimelineEntry("comment", c.created_at, comment=c) for c in comments]
+    entries += [TimelineEntry("event", e.created_at, event=e) for e in events]
+    entries.sort(key=lambda e: (e.at, 0 if e.kind == "event" else 1))
+    return entries
+
+
+def ticket_files(user: User, ticket: Ticket) -> list[Attachment]:
+    """Files attached to the ticket itself (not to a comment) that ``user`` may see."""
+    return list(attachments_visible(user, ticket).filter(comment__isnull=True))
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """Active categories as (id, label) in tree order, children labelled "Parent › Child"."""
+    from palier.tickets.models import Category
+
+    rows = list(Category.objects.filter(is_active=True).order_by("position", "slug"))
+    by_parent: dict[int | None, list[Category]] = {}
+    for row in rows:
+        by_parent.setdefault(row.parent_id, []).append(row)
+    out: list[tuple[int, str]] = []
+    for root in by_parent.get(None, []):
+        out.append((root.pk, root.name))
+        out += [(child.pk, f"{root.name} › {child.name}") for child in by_parent.get(root.pk, [])]
+    return out
+
+
+# --- added for the REST API -------------------------------------------------------------------
+
+
+@dataclass
+class LinkView:
+    id: int
+    kind: str
+    direction: str  # "out": this ticket -> other; "in": other -> this ticket
+    ticket: Ticket
+
+
+def links_visible(user: User, ticket: Ticket) -> list[LinkView]:
+    """The ticket's links whose other end ``user`` may see (prefetch with ``ticket_detail_related``)."""
+    views = [LinkView(link.pk, link.kind, "out", link.target) for link in ticket.links_out.all()]
+    views += [LinkView(link.pk, link.kind, "in", link.source) for link in ticket.links_in.all()]
+    if not views:
+        return []
+    seen = set(tickets_visible_to(user).filter(pk__in=[v.ticket.pk for v in views]).values_list("pk", flat=True))
+    return [v for v in views if v.ticket.pk in seen]
+
+
+def get_link_for(ticket: Ticket, link_id: int) -> TicketLink:
+    """A link from or to ``ticket`` (already fetched with ``get_ticket_for``), or 404."""
+    link = (
+        TicketLink.objects.select_related("source", "target")
+        .filter(Q(source=ticket) | Q(target=ticket), pk=link_id)
+        .first()
+    )
+    if link is None:
+        raise Http404("link")
+    return link
+
+
+def priority_matrix() -> list[dict[str, Any]]:
+    """The nine impact x urgency cells, the admins' edits over the ITIL default."""
+    from palier.tickets.models import Level, PriorityRule
+    from palier.tickets.rules import DEFAULT_MATRIX
+
+    cells: dict[tuple[str, str], int] = dict(DEFAULT_MATRIX)
+    cells.update({(r.impact, r.urgency): r.priority for r in PriorityRule.objects.all()})
+    return [
+        {"impact": impact, "urgency": urgency, "priority": cells[(impact, urgency)]}
+        for impact in Level.values
+        for urgency in Level.values
+    ]

@@ -260,43 +260,58 @@ def update_ticket(
     if not ticket.is_open and set(changes) - {"tags"}:
         raise IllegalTransition(_("A resolved, closed or cancelled ticket cannot be edited; reopen it first."))
     cleaned = _validate_changes(ticket, changes)
+    if "tags" in cleaned:
+        _apply_tags(ticket, cleaned.pop("tags"), by=by)
+    changed = _apply_fields(ticket, cleaned, by=by)
+    changed += _derive_priority_and_status(ticket, changed, by=by)
+    if changed or "tags" in changes:
+        _touch(ticket, changed)
+    if {"subject", "description"} & set(changed):
+        search.index_ticket_text(ticket_id=ticket.pk, subject=ticket.subject, description=ticket.description)
+    return ticket
+
+
+def _apply_tags(ticket: Ticket, new: list[str], *, by: User | None) -> None:
+    old = sorted(ticket.tags.values_list("name", flat=True))
+    if old != new:
+        _set_tags(ticket, new)
+        history.record(ticket, E.CHANGED, by=by, internal=True, field="tags", old=old, new=new)
+
+
+def _apply_fields(ticket: Ticket, cleaned: dict[str, Any], *, by: User | None) -> list[str]:
     changed: list[str] = []
     for name, new in cleaned.items():
-        if name == "tags":
-            old_tags = sorted(ticket.tags.values_list("name", flat=True))
-            if old_tags != new:
-                _set_tags(ticket, new)
-                history.record(ticket, E.CHANGED, by=by, internal=True, field="tags", old=old_tags, new=new)
-            continue
         old = getattr(ticket, name)
         if old == new:
             continue
         if name == "kind":
-            history.record(ticket, E.CHANGED, by=by, field="reference", old=ticket.reference,
-                           new=f"{Ticket.PREFIXES[new]}-?")
+            old_reference = ticket.reference
             ticket.number = next_number(new)
+            ticket.kind = new
+            history.record(ticket, E.CHANGED, by=by, field="reference", old=old_reference, new=ticket.reference)
             changed.append("number")
         setattr(ticket, name, new)
         changed.append(name)
         internal = name in {"group", "assignee", "impact", "urgency", "category"}
         history.record(ticket, E.CHANGED, by=by, internal=internal, field=name, old=_display(old), new=_display(new))
+    return changed
+
+
+def _derive_priority_and_status(ticket: Ticket, changed: list[str], *, by: User | None) -> list[str]:
+    derived: list[str] = []
     if {"impact", "urgency"} & set(changed):
         priority = priority_for(ticket.impact, ticket.urgency)
         if priority != ticket.priority:
             history.record(ticket, E.CHANGED, by=by, field="priority", old=ticket.priority, new=priority)
             ticket.priority = priority
-            changed.append("priority")
+            derived.append("priority")
     if "assignee" in changed:
         status = _status_after_assignment(ticket)
         if status != ticket.status:
             history.record(ticket, E.STATUS, by=by, old=ticket.status, new=status)
             ticket.status = status
-            changed.append("status")
-    if changed or "tags" in cleaned:
-        _touch(ticket, changed)
-    if {"subject", "description"} & set(changed):
-        search.index_ticket_text(ticket_id=ticket.pk, subject=ticket.subject, description=ticket.description)
-    return ticket
+            derived.append("status")
+    return derived
 
 
 def _status_after_assignment(ticket: Ticket) -> str:
@@ -350,7 +365,8 @@ def transition_ticket(
         ticket.closed_at = now
         fields.append("closed_at")
     note = _clean_text(note, field="note", maximum=MAX_BODY, required=False)
-    history.record(ticket, E.STATUS, by=by, old=old, new=to, **({"note": note} if note else {}))
+    extra: dict[str, Any] = {"note": note} if note else {}
+    history.record(ticket, E.STATUS, by=by, old=old, new=to, **extra)
     _touch(ticket, fields, now)
     return ticket
 
@@ -452,7 +468,8 @@ def add_attachment(
             message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
         raise ValidationError({"file": message % {"name": name}}) from exc
     upload.seek(0)
-    stored = File(upload, name=f"{uuid.uuid4().hex}")
+    stored_name = uuid.uuid4().hex
+    stored = File(upload, name=stored_name)
     attachment = Attachment(
         ticket=ticket,
         comment=comment,
@@ -463,7 +480,7 @@ def add_attachment(
         is_internal=internal,
         uploaded_by=by,
     )
-    attachment.file.save(stored.name, stored, save=False)
+    attachment.file.save(stored_name, stored, save=False)
     try:
         attachment.save()
     except Exception:
@@ -568,3 +585,59 @@ def create_category(
     if Category.objects.filter(slug=slug).exists():
         raise ValidationError({"slug": _("A category with this identifier already exists.")})
     return Category.objects.create(slug=slug, name_en=name_en, name_fr=name_fr, parent=parent)
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_ticket_with_files(
+    *, requester: User, by: User | None, uploads: Sequence[IO[bytes]] = (), **fields: Any
+) -> Ticket:
+    """Open a ticket and attach files to it in one transaction (a refused file opens nothing)."""
+    ticket = open_ticket(requester=requester, by=by, **fields)
+    for upload in uploads:
+        add_attachment(ticket, by=by or requester, upload=upload)
+    return ticket
+
+
+# --- idempotent creation (REST API) -------------------------------------------------------------
+
+
+def _replay(by: User, key: str, fingerprint: str) -> Ticket | None:
+    from palier.tickets.models import IdempotencyKey
+
+    previous = IdempotencyKey.objects.filter(user=by, key=key).select_related("ticket").first()
+    if previous is None:
+        return None
+    if previous.fingerprint != fingerprint:
+        raise ValidationError(
+            {"Idempotency-Key": _("This key was already used with a different request; use a new key.")}
+        )
+    return previous.ticket
+
+
+@transaction.atomic
+def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: Any) -> tuple[Ticket, bool]:
+    """``open_ticket`` at most once per (user, key): a retry with the same request gets the first
+    ticket back (``created`` is False); the same key with another request is refused.
+
+    Two concurrent retries race on the key's unique constraint; the loser's ticket is rolled back.
+    """
+    from django.db import IntegrityError
+
+    from palier.tickets.models import IdempotencyKey
+
+    previous = _replay(by, key, fingerprint)
+    if previous is not None:
+        return previous, False
+    try:
+        with transaction.atomic():
+            ticket = open_ticket(by=by, **fields)
+            IdempotencyKey.objects.create(user=by, key=key, fingerprint=fingerprint, ticket=ticket)
+    except IntegrityError:
+        previous = _replay(by, key, fingerprint)
+        if previous is None:
+            raise
+        return previous, False
+    return ticket, True

@@ -1,0 +1,30 @@
+"""Forms of the people pages: sign-in by email, language choice and personal API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from palier.lib.web import StyledForm, StyledFormMixin
+from palier.people.models import ApiToken, User
+
+
+class EmailAuthenticationForm(StyledFormMixin, AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class LanguageForm(StyledForm):
+    language = forms.ChoiceField(label=_("Language"), choices=User.Language.choices)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class TokenForm(StyledForm):
+    name = forms.CharField(
+        label=_("Name"), max_length=100, required=False, help_text=_("What the token is for, e.g. “backup script”.")
+    )
+    scope = forms.ChoiceField(label=_("Access"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)

@@ -1,0 +1,214 @@
+"""Client tests for the requester portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from palier.people import services as people
+from palier.people.models import User
+from palier.tickets import services
+from palier.tickets.models import Attachment, Category, Ticket
+from palier.tickets.tests.builders import make_ticket
+
+pytestmark = pytest.mark.django_db
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _new_ticket_data(**extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "request",
+        "category": Category.objects.get(slug="hardware-printer").pk,
+        "subject": "Need a new toner",
+        "description": "The printer says the toner is empty.",
+        "impact": "medium",
+        "urgency": "high",
+        **extra,
+    }
+
+
+def test_portal_requires_sign_in(client: Client) -> None:
+    response = client.get(reverse("portal:home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_home_offers_get_help(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:ticket-new") in html
+
+
+def test_new_ticket_form_asks_in_plain_words_and_lists_the_category_tree(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    html = client.get(reverse("portal:ticket-new")).content.decode()
+    assert "Who is affected?" in html
+    assert "How soon do you need it?" in html
+    assert "Hardware › Printers and scanners" in html or "Matériel › Imprimantes et scanners" in html
+
+
+def test_requester_submits_a_ticket_with_an_attachment_and_sees_it(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    upload = SimpleUploadedFile("screen.png", PNG, content_type="image/png")
+    response = client.post(reverse("portal:ticket-new"), _new_ticket_data(attachments=[upload]))
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert response.url == reverse("portal:ticket-detail", args=[ticket.pk])
+    assert (ticket.kind, ticket.requester, ticket.priority) == ("request", requester, 2)
+    attachment = Attachment.objects.get(ticket=ticket)
+    assert attachment.content_type == "image/png"
+
+    listing = client.get(reverse("portal:ticket-list")).content.decode()
+    assert ticket.reference in listing and "Need a new toner" in listing
+    detail = client.get(response.url).content.decode()
+    assert "screen.png" in detail
+    download = client.get(reverse("portal:attachment", args=[attachment.pk]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PNG
+
+
+def test_invalid_ticket_shows_errors_and_creates_nothing(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    response = client.post(reverse("portal:ticket-new"), _new_ticket_data(subject="  "))
+    assert response.status_code == 400
+    assert 'id="id_subject_error"' in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_a_refused_attachment_opens_no_ticket(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    disguised = SimpleUploadedFile("photo.png", b"MZ not a picture", content_type="image/png")
+    response = client.post(reverse("portal:ticket-new"), _new_ticket_data(attachments=[disguised]))
+    assert response.status_code == 400
+    assert 'id="id_attachments_error"' in response.content.decode()
+    assert "photo.png" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_requester_cannot_reach_another_requesters_ticket(client: Client, requester: User, requester_b: User) -> None:
+    theirs = make_ticket(requester_b, subject="Bob's secret laptop")
+    upload = SimpleUploadedFile("bob.txt", b"bob only", content_type="text/plain")
+    attachment = services.add_attachment(theirs, by=requester_b, upload=upload)
+    client.force_login(requester)
+    assert client.get(reverse("portal:ticket-detail", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("portal:attachment", args=[attachment.pk])).status_code == 404
+    reply = client.post(reverse("portal:ticket-reply", args=[theirs.pk]), {"body": "hi"})
+    assert reply.status_code == 404
+    assert "Bob's secret laptop" not in client.get(reverse("portal:ticket-list")).content.decode()
+    assert "Bob's secret laptop" not in client.get(reverse("portal:home")).content.decode()
+
+
+def test_requester_never_sees_internal_notes(client: Client, requester: User, agent: User) -> None:
+    ticket = make_ticket(requester)
+    services.comment_on_ticket(ticket, by=agent, body="Public answer for Alice")
+    note_file = SimpleUploadedFile("internal.txt", b"secret", content_type="text/plain")
+    services.comment_on_ticket(ticket, by=agent, body="Internal: user is VIP", internal=True, uploads=[note_file])
+    client.force_login(requester)
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk])).content.decode()
+    assert "Public answer for Alice" in html
+    assert "Internal: user is VIP" not in html
+    assert "internal.txt" not in html
+    note_attachment = Attachment.objects.get(is_internal=True)
+    assert client.get(reverse("portal:attachment", args=[note_attachment.pk])).status_code == 404
+    client.force_login(agent)  # the portal is the requester's view, even for agents
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk])).content.decode()
+    assert "Internal: user is VIP" not in html
+
+
+def test_requester_replies_with_an_attachment(client: Client, requester: User) -> None:
+    ticket = make_ticket(requester)
+    client.force_login(requester)
+    upload = SimpleUploadedFile("log.txt", b"error 42", content_type="text/plain")
+    url = reverse("portal:ticket-reply", args=[ticket.pk])
+    response = client.post(url, {"body": "Here is the log", "attachments": [upload]})
+    assert response.status_code == 302
+    html = client.get(response.url).content.decode()
+    assert "Here is the log" in html and "log.txt" in html
+
+
+def test_empty_reply_shows_an_error(client: Client, requester: User) -> None:
+    ticket = make_ticket(requester)
+    client.force_login(requester)
+    response = client.post(reverse("portal:ticket-reply", args=[ticket.pk]), {"body": ""})
+    assert response.status_code == 400
+    assert ticket.comments.count() == 0
+
+
+def test_resolved_request_can_be_reopened_then_withdrawn(client: Client, requester: User, agent: User) -> None:
+    ticket = make_ticket(requester)
+    services.transition_ticket(ticket, to="resolved", by=agent)
+    ticket.refresh_from_db()
+    client.force_login(requester)
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk])).content.decode()
+    assert 'value="in_progress"' in html and 'value="closed"' in html and 'value="cancelled"' not in html
+    url = reverse("portal:ticket-transition", args=[ticket.pk])
+    assert client.post(url, {"to": "in_progress", "version": ticket.version}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert client.post(url, {"to": "cancelled", "version": ticket.version}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "cancelled"
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk])).content.decode()
+    assert "This request was withdrawn." in html
+
+
+def test_stale_transition_changes_nothing(client: Client, requester: User) -> None:
+    ticket = make_ticket(requester)
+    client.force_login(requester)
+    url = reverse("portal:ticket-transition", args=[ticket.pk])
+    response = client.post(url, {"to": "cancelled", "version": ticket.version + 5})
+    assert response.status_code == 409
+    assert 'role="alert"' in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_illegal_transition_shows_a_message(client: Client, requester: User) -> None:
+    ticket = make_ticket(requester)
+    client.force_login(requester)
+    url = reverse("portal:ticket-transition", args=[ticket.pk])
+    response = client.post(url, {"to": "closed", "version": ticket.version})
+    assert response.status_code == 409
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_my_requests_is_paginated_and_searchable(client: Client, requester: User, settings: Any) -> None:
+    settings.PALIER_PAGE_SIZE = 2
+    for i in range(3):
+        make_ticket(requester, subject=f"Problem number {i}")
+    client.force_login(requester)
+    first = client.get(reverse("portal:ticket-list"))
+    assert first.context["page"].next_cursor
+    second = client.get(reverse("portal:ticket-list"), {"cursor": first.context["page"].next_cursor})
+    seen = {t.pk for t in first.context["page"].items} | {t.pk for t in second.context["page"].items}
+    assert len(seen) == 3
+    assert client.get(reverse("portal:ticket-list"), {"cursor": "garbage"}).status_code == 200
+
+
+def test_my_requests_runs_a_constant_number_of_queries(
+    client: Client, requester: User, django_assert_max_num_queries: Any
+) -> None:
+    make_ticket(requester)
+    client.force_login(requester)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("portal:ticket-list"))
+    for _ in range(15):
+        make_ticket(requester)
+    with django_assert_max_num_queries(len(few)):
+        client.get(reverse("portal:ticket-list"))
+
+
+def test_invisible_pages_answer_a_404_page_in_the_users_language(client: Client, requester: User) -> None:
+    people.update_user(requester, by=requester, language="en")
+    client.force_login(requester)
+    response = client.get(reverse("portal:ticket-detail", args=[999999]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert '<html lang="en">' in html and "Page not found" in html

@@ -1,0 +1,162 @@
+"""Readable, translated text for ticket history and statuses, shared by the pages (no ORM).
+
+Events store raw values (status codes, names, ``{"en", "fr"}`` category names); this module
+turns one ``TicketEvent`` into a sentence such as "Léa changed the status from New to Resolved".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from palier.tickets.models import Attachment, Level, Ticket, TicketEvent, TicketLink
+
+if TYPE_CHECKING:
+    from palier.tickets.selectors import TimelineEntry
+
+E = TicketEvent.Kind
+S = Ticket.Status
+
+FIELD_LABELS = {
+    "subject": gettext_lazy("subject"),
+    "description": gettext_lazy("description"),
+    "kind": gettext_lazy("type"),
+    "category": gettext_lazy("category"),
+    "impact": gettext_lazy("impact"),
+    "urgency": gettext_lazy("urgency"),
+    "priority": gettext_lazy("priority"),
+    "group": gettext_lazy("group"),
+    "assignee": gettext_lazy("assignee"),
+    "tags": gettext_lazy("tags"),
+    "reference": gettext_lazy("reference"),
+}
+
+STATUS_EXPLANATIONS: dict[str, Promise] = {
+    S.NEW: gettext_lazy("We have received your request and will look at it shortly."),
+    S.ASSIGNED: gettext_lazy("Someone from the support team is in charge of your request."),
+    S.IN_PROGRESS: gettext_lazy("The support team is working on your request."),
+    S.PENDING_REQUESTER: gettext_lazy("We are waiting for an answer from you: please reply below."),
+    S.PENDING_VENDOR: gettext_lazy("We are waiting for an external supplier."),
+    S.PENDING_CHANGE: gettext_lazy("A planned change must happen before this can be solved."),
+    S.RESOLVED: gettext_lazy("We think this is solved. If it is not, reopen the request."),
+    S.CLOSED: gettext_lazy("This request is closed. Open a new one if you need more help."),
+    S.CANCELLED: gettext_lazy("This request was withdrawn."),
+}
+
+
+def status_explanation(status: str) -> str:
+    return str(STATUS_EXPLANATIONS.get(status, ""))
+
+
+def _value(field: str, value: Any) -> str:
+    """One old/new value as text, in the current language."""
+    if value is None or value == "" or value == []:
+        return _("nothing")
+    if isinstance(value, dict):  # category names in both languages
+        lang = "fr" if (get_language() or "fr").startswith("fr") else "en"
+        return str(value.get(lang) or value.get("en") or "")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    choices: dict[str, Any] = {
+        "kind": Ticket.Kind,
+        "impact": Level,
+        "urgency": Level,
+        "status": S,
+    }
+    if field in choices and value in choices[field].values:
+        return str(choices[field](value).label)
+    if field == "priority":
+        return f"P{value}"
+    return str(value)
+
+
+def _changed(data: dict[str, Any]) -> str:
+    name = str(data.get("field", ""))
+    if name == "description":
+        return _("updated the description")
+    return _("changed the %(field)s from “%(old)s” to “%(new)s”") % {
+        "field": FIELD_LABELS.get(name, name),
+        "old": _value(name, data.get("old")),
+        "new": _value(name, data.get("new")),
+    }
+
+
+def _status(data: dict[str, Any]) -> str:
+    return _("changed the status from “%(old)s” to “%(new)s”") % {
+        "old": _value("status", data.get("old")),
+        "new": _value("status", data.get("new")),
+    }
+
+
+def _link(data: dict[str, Any], *, removed: bool) -> str:
+    kind = data.get("link", "")
+    label = TicketLink.Kind(kind).label if kind in TicketLink.Kind.values else kind
+    values = {"link": label, "other": data.get("other", "")}
+    if removed:
+        return _("removed the link “%(link)s” %(other)s") % values
+    return _("added the link “%(link)s” %(other)s") % values
+
+
+def event_sentence(event: TicketEvent) -> str:
+    """What happened, without the actor: "changed the status from “New” to “Resolved”"."""
+    data = event.data or {}
+    kind = event.kind
+    if kind == E.CHANGED:
+        return _changed(data)
+    if kind == E.STATUS:
+        return _status(data)
+    if kind in (E.LINKED, E.UNLINKED):
+        return _link(data, removed=kind == E.UNLINKED)
+    if kind == E.CREATED:
+        return _("opened %(reference)s") % {"reference": data.get("reference", "")}
+    if kind == E.ATTACHED:
+        return _("attached “%(name)s”") % {"name": data.get("filename", "")}
+    if kind in (E.WATCHED, E.UNWATCHED):
+        template = _("added %(user)s as a watcher") if kind == E.WATCHED else _("removed the watcher %(user)s")
+        return template % {"user": data.get("user", "")}
+    return str(E(kind).label) if kind in E.values else kind
+
+
+def actor_name(event: TicketEvent) -> str:
+    return event.actor.display_name if event.actor is not None else _("Palier")
+
+
+@dataclass
+class TimelineItem:
+    """One row of a ticket's timeline, ready for a template (no queries left to run)."""
+
+    kind: str  # "reply", "note" or "event"
+    at: datetime
+    who: str
+    text: str  # the message body, or the event sentence
+    attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def is_note(self) -> bool:
+        return self.kind == "note"
+
+
+def timeline_items(entries: list[TimelineEntry]) -> list[TimelineItem]:
+    """Turn ``selectors.ticket_timeline`` entries (prefetched) into template rows."""
+    items = []
+    for entry in entries:
+        if entry.comment is not None:
+            comment = entry.comment
+            items.append(
+                TimelineItem(
+                    kind="note" if comment.is_internal else "reply",
+                    at=comment.created_at,
+                    who=comment.author.display_name,
+                    text=comment.body,
+                    attachments=list(comment.attachments.all()),
+                )
+            )
+        elif entry.event is not None:
+            event = entry.event
+            items.append(TimelineItem("event", event.created_at, actor_name(event), event_sentence(event)))
+    return items

@@ -1,0 +1,52 @@
+"""The one Palier API (django-ninja), mounted at /api/v1/ by ``palier.api.urls``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import NinjaAPI
+
+from palier.api import categories, errors, people, tickets
+from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
+from palier.api.docs import OfflineSwagger
+from palier.api.parser import JsonParser
+
+
+def one_transaction(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Run each unsafe request in one transaction: a failed request changes nothing.
+
+    Safe methods stay outside a transaction (on SQLite an IMMEDIATE transaction would take the
+    write lock for a read).
+    """
+
+    @wraps(handler)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method in SAFE_METHODS:
+            return handler(request, *args, **kwargs)
+        with transaction.atomic():
+            return handler(request, *args, **kwargs)
+
+    return wrapper
+
+
+api = NinjaAPI(
+    title="Palier API",
+    version="1",
+    description="Tickets, people and reference data of a Palier service desk.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    parser=JsonParser(),
+    docs=OfflineSwagger(settings={"validatorUrl": None, "persistAuthorization": True}),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.register(api)
+api.add_decorator(one_transaction, mode="operation")
+api.add_router("/tickets", tickets.router, tags=["tickets"])
+api.add_router("/attachments", tickets.attachments_router, tags=["tickets"])
+api.add_router("/", people.router, tags=["people"])
+api.add_router("/", categories.router, tags=["reference data"])

@@ -1,0 +1,175 @@
+"""People: the caller's profile, users, personal API tokens, organisations, support groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+
+from palier.api import lookups
+from palier.api.auth import current_user
+from palier.api.errors import Problem
+from palier.api.pagination import keyset_page
+from palier.api.schemas.people import (
+    GroupCreate,
+    GroupOut,
+    GroupPage,
+    MemberIn,
+    MePatch,
+    OrganisationCreate,
+    OrganisationOut,
+    OrganisationPage,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
+    UserCreate,
+    UserDetail,
+    UserOut,
+    UserPage,
+)
+from palier.people import services
+from palier.people.models import User
+
+router = Router()
+
+
+class PageQuery(Schema):
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
+
+
+class UserQuery(PageQuery):
+    q: str = Field("", max_length=200, description="Words to find in the name or email.")
+    role: str | None = None
+
+
+def _require_agent(user: User) -> None:
+    if not user.is_agent:
+        raise Problem(403, _("Only agents can list these."))
+
+
+# --- me -----------------------------------------------------------------------------------------
+
+
+@router.get("/users/me", response=UserDetail)
+def me(request: HttpRequest) -> User:
+    """Your own profile, with your support groups."""
+    return lookups.user_for_agent(current_user(request), current_user(request).pk)
+
+
+@router.patch("/users/me", response=UserDetail)
+def update_me(request: HttpRequest, payload: MePatch) -> User:
+    """Change your name, language or phone."""
+    user = current_user(request)
+    services.update_user(user, by=user, **payload.model_dump(exclude_unset=True))
+    return lookups.user_for_agent(user, user.pk)
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+@router.get("/users", response=UserPage)
+def list_users(request: HttpRequest, query: Query[UserQuery]) -> dict[str, Any]:
+    """Search people by name or email (agents)."""
+    _require_agent(current_user(request))
+    qs = lookups.users_matching(query.q, role=query.role)
+    items, cursor = keyset_page(qs, order=("full_name", "email", "id"), cursor=query.cursor, limit=query.limit)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post("/users", response={201: UserOut})
+def create_user(request: HttpRequest, payload: UserCreate) -> Status[Any]:
+    """Create a user (administrators)."""
+    fields = payload.model_dump(exclude={"organisation", "department"})
+    if payload.organisation is not None:
+        fields["organisation"] = lookups.organisation_by_id(payload.organisation)
+    if payload.department is not None:
+        fields["department"] = lookups.department_by_id(payload.department)
+    return Status(201, services.create_user(by=current_user(request), **fields))
+
+
+@router.get("/users/{int:user_id}", response=UserDetail)
+def get_user(request: HttpRequest, user_id: int) -> User:
+    """A user's profile (agents; others only their own)."""
+    return lookups.user_for_agent(current_user(request), user_id)
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+@router.get("/tokens", response=list[TokenOut])
+def list_tokens(request: HttpRequest) -> list[Any]:
+    """Your personal API tokens (never their secrets)."""
+    return list(lookups.tokens_of(current_user(request)))
+
+
+@router.post("/tokens", response={201: TokenCreated})
+def create_token(request: HttpRequest, payload: TokenCreate) -> Status[Any]:
+    """Issue a token. The secret is in this answer only: Palier keeps a hash."""
+    user = current_user(request)
+    issued = services.create_api_token(user, scope=payload.scope, name=payload.name, by=user)
+    body = TokenOut.from_orm(issued.token).model_dump()
+    return Status(201, {**body, "secret": issued.secret})
+
+
+@router.delete("/tokens/{int:token_id}", response={204: None})
+def revoke_token(request: HttpRequest, token_id: int) -> Status[Any]:
+    """Revoke one of your tokens; it stops working at once."""
+    user = current_user(request)
+    services.revoke_api_token(lookups.token_of(user, token_id), by=user)
+    return Status(204, None)
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+
+@router.get("/organisations", response=OrganisationPage)
+def list_organisations(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
+    """All organisations for agents; your own for requesters."""
+    qs = lookups.organisations_visible_to(current_user(request))
+    items, cursor = keyset_page(qs, order=("name", "id"), cursor=page.cursor, limit=page.limit)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post("/organisations", response={201: OrganisationOut})
+def create_organisation(request: HttpRequest, payload: OrganisationCreate) -> Status[Any]:
+    """Create an organisation (administrators)."""
+    return Status(201, services.create_organisation(by=current_user(request), **payload.model_dump()))
+
+
+# --- groups -------------------------------------------------------------------------------------
+
+
+@router.get("/groups", response=GroupPage)
+def list_groups(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
+    """Support groups by level (agents)."""
+    _require_agent(current_user(request))
+    items, cursor = keyset_page(lookups.groups(), order=("level", "name", "id"), cursor=page.cursor, limit=page.limit)
+    return {"items": items, "next_cursor": cursor}
+
+
+@router.post("/groups", response={201: GroupOut})
+def create_group(request: HttpRequest, payload: GroupCreate) -> Status[Any]:
+    """Create a support group (administrators)."""
+    fields = payload.model_dump(exclude={"manager"})
+    if payload.manager is not None:
+        fields["manager"] = lookups.user_by_id(payload.manager, field="manager")
+    return Status(201, services.create_group(by=current_user(request), **fields))
+
+
+@router.post("/groups/{int:group_id}/members", response={204: None})
+def add_member(request: HttpRequest, group_id: int, payload: MemberIn) -> Status[Any]:
+    """Add an agent to a group (administrators)."""
+    group = lookups.group_for(group_id)
+    services.add_group_member(group, user=lookups.user_by_id(payload.user), by=current_user(request))
+    return Status(204, None)
+
+
+@router.delete("/groups/{int:group_id}/members/{int:user_id}", response={204: None})
+def remove_member(request: HttpRequest, group_id: int, user_id: int) -> Status[Any]:
+    """Remove an agent from a group (administrators)."""
+    group = lookups.group_for(group_id)
+    services.remove_group_member(group, user=lookups.user_by_id(user_id), by=current_user(request))
+    return Status(204, None)

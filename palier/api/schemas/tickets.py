@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from palier.api.schemas.common import CategoryRef, GroupRef, Input, OrganisationRef, UserRef
+from palier.tickets import selectors
+from palier.tickets.models import Attachment, Ticket
+
+Kind = Literal["incident", "request"]
+LevelName = Literal["high", "medium", "low"]
+StatusName = Literal[
+    "new",
+    "assigned",
+    "in_progress",
+    "pending_requester",
+    "pending_vendor",
+    "pending_change",
+    "resolved",
+    "closed",
+    "cancelled",
+]
+ChannelName = Literal["web", "email", "teams", "slack", "phone", "api", "monitoring"]
+LinkKind = Literal["parent", "related", "duplicate"]
+
+
+# --- inputs ---------------------------------------------------------------------------------------
+
+
+class TicketCreate(Input):
+    subject: str = Field(max_length=250)
+    description: str = Field("", max_length=100_000)
+    kind: Kind = "incident"
+    category: int | None = None
+    impact: LevelName = "low"
+    urgency: LevelName = "low"
+    requester: int | None = Field(None, description="Agents only; defaults to the caller.")
+    group: int | None = Field(None, description="Agents only; defaults to the triage group.")
+    assignee: int | None = Field(None, description="Agents only.")
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    channel: ChannelName = "api"
+
+
+class TicketPatch(Input):
+    subject: str | None = Field(None, max_length=250)
+    description: str | None = Field(None, max_length=100_000)
+    kind: Kind | None = None
+    category: int | None = None
+    impact: LevelName | None = None
+    urgency: LevelName | None = None
+    group: int | None = Field(None, description="null clears it.")
+    assignee: int | None = Field(None, description="null clears it.")
+    tags: list[str] | None = Field(None, max_length=20)
+    version: int | None = Field(None, description="The version you saw; or send it as If-Match.")
+
+    @field_validator("subject", "description", "kind", "impact", "urgency", "tags", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Only category, group and assignee may be cleared with null."""
+        if value is None:
+            raise ValueError(_("This field cannot be null."))
+        return value
+
+
+class TransitionIn(Input):
+    status: StatusName
+    note: str = Field("", max_length=100_000)
+    version: int | None = None
+
+
+class CommentIn(Input):
+    body: str = Field(max_length=100_000)
+    internal: bool = False
+
+
+class WatcherIn(Input):
+    user: int | None = Field(None, description="Defaults to the caller.")
+
+
+class LinkIn(Input):
+    target: int
+    kind: LinkKind
+
+
+# --- outputs --------------------------------------------------------------------------------------
+
+
+class TicketOut(Schema):
+    id: int
+    reference: str
+    kind: str
+    number: int
+    subject: str
+    status: str
+    impact: str
+    urgency: str
+    priority: int
+    channel: str
+    requester: UserRef
+    organisation: OrganisationRef | None
+    category: CategoryRef | None
+    group: GroupRef | None
+    assignee: UserRef | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class TicketRef(Schema):
+    id: int
+    reference: str
+    subject: str
+    status: str
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str
+    direction: Literal["out", "in"]
+    ticket: TicketRef
+
+
+class TicketDetail(TicketOut):
+    description: str
+    tags: list[str]
+    watchers: list[UserRef]
+    links: list[LinkOut]
+
+    @staticmethod
+    def resolve_tags(obj: Ticket) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_watchers(obj: Ticket) -> list[Any]:
+        return list(obj.watchers.all())
+
+    @staticmethod
+    def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[Any]:
+        """Only links whose other ticket the caller may see (``obj`` comes from ``ticket_detail_related``)."""
+        return selectors.links_visible(context["request"].auth, obj)
+
+
+class TicketPage(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    internal: bool = Field(alias="is_internal")
+    comment: int | None = Field(alias="comment_id")
+    uploaded_by: int = Field(alias="uploaded_by_id")
+    created_at: datetime
+    download_url: str
+
+    @staticmethod
+    def resolve_download_url(obj: Attachment) -> str:
+        return reverse("api:attachment_download", args=[obj.pk])
+
+
+class CommentOut(Schema):
+    id: int
+    author: UserRef
+    body: str
+    internal: bool = Field(alias="is_internal")
+    channel: str
+    created_at: datetime
+    attachments: list[AttachmentOut]
+
+
+class CommentPage(Schema):
+    items: list[CommentOut]
+    next_cursor: str | None
+
+
+class AttachmentPage(Schema):
+    items: list[AttachmentOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: UserRef | None
+    internal: bool = Field(alias="is_internal")
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None

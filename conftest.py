@@ -41,7 +41,9 @@ def l2(db: None) -> SupportGroup:
 
 @pytest.fixture
 def requester(org: Organisation) -> User:
-    return people.create_user(email="alice@acme.test", full_name="Alice Martin", organisation=org, password="pw-alice-123!")
+    return people.create_user(
+        email="alice@acme.test", full_name="Alice Martin", organisation=org, password="pw-alice-123!"
+    )
 
 
 @pytest.fixture
@@ -51,7 +53,9 @@ def requester_b(org: Organisation) -> User:
 
 @pytest.fixture
 def outsider(other_org: Organisation) -> User:
-    return people.create_user(email="eve@globex.test", full_name="Eve Outsider", organisation=other_org, password="pw-eve-123!")
+    return people.create_user(
+        email="eve@globex.test", full_name="Eve Outsider", organisation=other_org, password="pw-eve-123!"
+    )
 
 
 @pytest.fixture
@@ -63,14 +67,18 @@ def agent(triage: SupportGroup) -> User:
 
 @pytest.fixture
 def agent_l2(l2: SupportGroup) -> User:
-    user = people.create_user(email="marc@desk.test", full_name="Marc L2", role=User.Role.AGENT, password="pw-marc-123!")
+    user = people.create_user(
+        email="marc@desk.test", full_name="Marc L2", role=User.Role.AGENT, password="pw-marc-123!"
+    )
     people.add_group_member(l2, user=user)
     return user
 
 
 @pytest.fixture
 def manager(triage: SupportGroup) -> User:
-    user = people.create_user(email="nina@desk.test", full_name="Nina Manager", role=User.Role.MANAGER, password="pw-nina-123!")
+    user = people.create_user(
+        email="nina@desk.test", full_name="Nina Manager", role=User.Role.MANAGER, password="pw-nina-123!"
+    )
     triage.manager = user
     triage.save(update_fields=["manager"])
     return user
@@ -78,4 +86,6 @@ def manager(triage: SupportGroup) -> User:
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return people.create_user(email="root@desk.test", full_name="Ada Admin", role=User.Role.ADMIN, password="pw-ada-123!")
+    return people.create_user(
+        email="root@desk.test", full_name="Ada Admin", role=User.Role.ADMIN, password="pw-ada-123!"
+    )

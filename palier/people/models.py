@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -39,9 +39,7 @@ class Department(models.Model):
         ordering = ["name"]
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "name"], name="department_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="department_unique_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -87,10 +85,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
-    )
-    is_active = models.BooleanField(_("active"), default=True)  # type: ignore[misc]
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("can open the Django admin"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -98,7 +94,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["full_name", "email"]
@@ -143,9 +139,7 @@ class SupportGroup(models.Model):
         help_text=_("New tickets without another group land here."),
     )
     email = models.EmailField(_("contact email"), blank=True)
-    manager = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_groups"
-    )
+    manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_groups")
     members = models.ManyToManyField(User, blank=True, related_name="support_groups", through="Membership")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -155,9 +149,7 @@ class SupportGroup(models.Model):
         verbose_name_plural = _("support groups")
         constraints = [
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="group_level_1_5"),
-            models.UniqueConstraint(
-                fields=["is_triage"], condition=models.Q(is_triage=True), name="one_triage_group"
-            ),
+            models.UniqueConstraint(fields=["is_triage"], condition=models.Q(is_triage=True), name="one_triage_group"),
         ]
 
     def __str__(self) -> str:

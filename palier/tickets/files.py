@@ -12,7 +12,32 @@ import filetype
 MAX_NAME = 150
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 BLOCKED_EXTENSIONS = frozenset(
-    "exe dll com scr bat cmd msi msp pif cpl vbs vbe js jse wsf wsh ps1 psm1 hta jar lnk reg sh app".split()
+    {
+        "exe",
+        "dll",
+        "com",
+        "scr",
+        "bat",
+        "cmd",
+        "msi",
+        "msp",
+        "pif",
+        "cpl",
+        "vbs",
+        "vbe",
+        "js",
+        "jse",
+        "wsf",
+        "wsh",
+        "ps1",
+        "psm1",
+        "hta",
+        "jar",
+        "lnk",
+        "reg",
+        "sh",
+        "app",
+    }
 )
 EXECUTABLE_MIMES = frozenset(
     {
@@ -27,11 +52,28 @@ EXECUTABLE_MIMES = frozenset(
 )
 # file extensions whose bytes are a recognisable format: the sniffed type must agree
 _FAMILY = {
-    "jpg": {"jpg"}, "jpeg": {"jpg"}, "png": {"png"}, "gif": {"gif"}, "webp": {"webp"},
-    "bmp": {"bmp"}, "tif": {"tif"}, "tiff": {"tif"}, "pdf": {"pdf"}, "heic": {"heic"},
-    "zip": {"zip"}, "gz": {"gz"}, "7z": {"7z"}, "rar": {"rar"}, "mp3": {"mp3"}, "mp4": {"mp4"},
-    "docx": {"docx", "zip"}, "xlsx": {"xlsx", "zip"}, "pptx": {"pptx", "zip"},
-    "odt": {"odt", "zip"}, "ods": {"ods", "zip"}, "odp": {"odp", "zip"},
+    "jpg": {"jpg"},
+    "jpeg": {"jpg"},
+    "png": {"png"},
+    "gif": {"gif"},
+    "webp": {"webp"},
+    "bmp": {"bmp"},
+    "tif": {"tif"},
+    "tiff": {"tif"},
+    "pdf": {"pdf"},
+    "heic": {"heic"},
+    "zip": {"zip"},
+    "gz": {"gz"},
+    "7z": {"7z"},
+    "rar": {"rar"},
+    "mp3": {"mp3"},
+    "mp4": {"mp4"},
+    "docx": {"docx", "zip"},
+    "xlsx": {"xlsx", "zip"},
+    "pptx": {"pptx", "zip"},
+    "odt": {"odt", "zip"},
+    "ods": {"ods", "zip"},
+    "odp": {"odp", "zip"},
 }
 
 
@@ -48,10 +90,8 @@ def sanitise_filename(name: str) -> str:
         return "attachment"
     if len(name) > MAX_NAME:
         stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            name = stem[: MAX_NAME - len(ext) - 1] + "." + ext
-        else:
-            name = name[:MAX_NAME]
+        keep_ext = bool(dot) and 0 < len(ext) <= 10
+        name = stem[: MAX_NAME - len(ext) - 1] + "." + ext if keep_ext else name[:MAX_NAME]
     return name
 
 

@@ -109,9 +109,7 @@ class Ticket(models.Model):
     number = models.PositiveBigIntegerField(_("number"))
     subject = models.CharField(_("subject"), max_length=250)
     description = models.TextField(_("description"), blank=True)
-    requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets"
-    )
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
     organisation = models.ForeignKey(
         "people.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
     )
@@ -191,9 +189,7 @@ class Comment(models.Model):
 
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    comment = models.ForeignKey(
-        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
-    )
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/")
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120)
@@ -244,7 +240,9 @@ class TicketEvent(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     is_internal = models.BooleanField(default=False)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)

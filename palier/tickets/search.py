@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from django.db import connection
 from typing import Any
 
+from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 

@@ -73,9 +73,14 @@ class TicketFilters:
 
 def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QuerySet[Ticket]:
     exact = {
-        "kind": f.kind, "group_id": f.group, "assignee_id": f.assignee, "requester_id": f.requester,
-        "category_id": f.category, "organisation_id": f.organisation,
-        "created_at__gte": f.created_after, "created_at__lt": f.created_before,
+        "kind": f.kind,
+        "group_id": f.group,
+        "assignee_id": f.assignee,
+        "requester_id": f.requester,
+        "category_id": f.category,
+        "organisation_id": f.organisation,
+        "created_at__gte": f.created_after,
+        "created_at__lt": f.created_before,
     }
     qs = qs.filter(**{k: v for k, v in exact.items() if v is not None})
     if f.status:
@@ -158,8 +163,9 @@ def ticket_page(
     if cursor:
         qs = qs.filter(_after(sort, _decode_cursor(sort, cursor)))
     rows = list(
-        qs.select_related("requester", "group", "assignee", "category", "organisation")
-        .order_by(*SORTS[sort])[: limit + 1]
+        qs.select_related("requester", "group", "assignee", "category", "organisation").order_by(*SORTS[sort])[
+            : limit + 1
+        ]
     )
     next_cursor = _encode_cursor(sort, rows[limit - 1]) if len(rows) > limit else None
     return TicketPage(items=rows[:limit], next_cursor=next_cursor)
@@ -191,8 +197,10 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
     """Comments and events merged by time; internal ones only for agents."""
     internal_ok = permissions.can(user, "view_internal", ticket, seen=True)
     comments = Comment.objects.filter(ticket=ticket).select_related("author")
-    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor").exclude(
-        kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED]
+    events = (
+        TicketEvent.objects.filter(ticket=ticket)
+        .select_related("actor")
+        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED])
     )
     attachments = Attachment.objects.filter(ticket=ticket)
     if not internal_ok:
@@ -230,7 +238,9 @@ def attachments_visible(user: User, ticket: Ticket) -> QuerySet[Attachment]:
 def get_attachment_for(user: User, attachment_id: int) -> Attachment:
     """An attachment on a ticket the user may see (internal ones for agents only), or 404."""
     attachment = (
-        Attachment.objects.select_related("ticket").filter(pk=attachment_id, ticket__in=tickets_visible_to(user)).first()
+        Attachment.objects.select_related("ticket")
+        .filter(pk=attachment_id, ticket__in=tickets_visible_to(user))
+        .first()
     )
     if attachment is None or (
         attachment.is_internal and not permissions.can(user, "view_internal", attachment.ticket, seen=True)

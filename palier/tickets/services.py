@@ -250,9 +250,7 @@ def _validate_changes(ticket: Ticket, changes: dict[str, Any]) -> dict[str, Any]
 
 
 @transaction.atomic
-def update_ticket(
-    ticket: Ticket, *, by: User | None, expected_version: int | None, changes: dict[str, Any]
-) -> Ticket:
+def update_ticket(ticket: Ticket, *, by: User | None, expected_version: int | None, changes: dict[str, Any]) -> Ticket:
     """Change ticket fields (agents only). Records one event per changed field."""
     if by is not None and not permissions.can(by, "update", ticket):
         raise PermissionDenied(_("You cannot change this ticket."))
@@ -337,8 +335,7 @@ def transition_ticket(
     as_requester = by is not None and not by.is_agent
     if to not in allowed_targets(ticket.status, as_requester=as_requester):
         raise IllegalTransition(
-            _("A ticket cannot go from “%(old)s” to “%(new)s”.")
-            % {"old": S(ticket.status).label, "new": S(to).label},
+            _("A ticket cannot go from “%(old)s” to “%(new)s”.") % {"old": S(ticket.status).label, "new": S(to).label},
             field="status",
         )
     now = timezone.now()
@@ -376,9 +373,7 @@ def close_resolved_tickets(*, now: datetime | None = None, batch: int = 500) -> 
     """Close tickets resolved longer ago than the reopen window. Idempotent; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PALIER_REOPEN_DAYS)
-    ids = list(
-        Ticket.objects.filter(status=S.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[:batch]
-    )
+    ids = list(Ticket.objects.filter(status=S.RESOLVED, resolved_at__lt=cutoff).values_list("pk", flat=True)[:batch])
     closed = 0
     for ticket in Ticket.objects.select_for_update().filter(pk__in=ids, status=S.RESOLVED):
         ticket.status = S.CLOSED
@@ -451,9 +446,7 @@ def _read_upload(upload: IO[bytes]) -> tuple[str, bytes, int, str]:
 
 
 @transaction.atomic
-def add_attachment(
-    ticket: Ticket, *, by: User, upload: IO[bytes], comment: Comment | None = None
-) -> Attachment:
+def add_attachment(ticket: Ticket, *, by: User, upload: IO[bytes], comment: Comment | None = None) -> Attachment:
     """Store an uploaded file: size-limited, type sniffed from its bytes, name sanitised."""
     internal = comment.is_internal if comment is not None else False
     if not permissions.can(by, "attach", ticket):
@@ -529,9 +522,10 @@ def link_tickets(source: Ticket, *, target: Ticket, kind: str, by: User) -> Tick
         raise NotFound(_("Ticket not found."))
     if source.pk == target.pk:
         raise ValidationError({"target": _("A ticket cannot be linked to itself.")})
-    if kind == TicketLink.Kind.PARENT and TicketLink.objects.filter(
-        source=target, target=source, kind=TicketLink.Kind.PARENT
-    ).exists():
+    if (
+        kind == TicketLink.Kind.PARENT
+        and TicketLink.objects.filter(source=target, target=source, kind=TicketLink.Kind.PARENT).exists()
+    ):
         raise ValidationError({"target": _("This ticket is already the parent of the other one.")})
     link, created = TicketLink.objects.get_or_create(
         source=source, target=target, kind=kind, defaults={"created_by": by}
@@ -539,8 +533,15 @@ def link_tickets(source: Ticket, *, target: Ticket, kind: str, by: User) -> Tick
     if created:
         for ticket, other in ((source, target), (target, source)):
             locked = _lock(ticket, None)
-            history.record(locked, E.LINKED, by=by, internal=True, link=kind, other=other.reference,
-                           direction="out" if ticket is source else "in")
+            history.record(
+                locked,
+                E.LINKED,
+                by=by,
+                internal=True,
+                link=kind,
+                other=other.reference,
+                direction="out" if ticket is source else "in",
+            )
             _touch(locked, [])
     return link
 

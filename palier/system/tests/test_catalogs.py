@@ -21,7 +21,11 @@ def test_catalog_is_complete_and_compiled(language: str) -> None:
     assert not fuzzy, f"fuzzy in {language}: {fuzzy[:10]}"
     mo = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
     compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
-    stale = [e.msgid for e in po.translated_entries() if not e.msgid_plural and compiled.get((e.msgctxt, e.msgid)) != e.msgstr]
+    stale = [
+        e.msgid
+        for e in po.translated_entries()
+        if not e.msgid_plural and compiled.get((e.msgctxt, e.msgid)) != e.msgstr
+    ]
     assert not stale, f"django.mo is older than django.po for {language}: {stale[:5]}"
 
 

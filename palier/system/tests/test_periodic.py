@@ -11,7 +11,9 @@ from palier.tickets.models import Ticket
 from palier.tickets.tests.builders import make_ticket
 
 
-def test_scheduler_enqueues_the_close_job_which_closes_expired_resolved_tickets(requester, agent, django_capture_on_commit_callbacks):
+def test_scheduler_enqueues_the_close_job_which_closes_expired_resolved_tickets(
+    requester, agent, django_capture_on_commit_callbacks
+):
     ticket = make_ticket(requester)
     services.transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=agent)
     Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - timedelta(days=30))

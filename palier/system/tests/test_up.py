@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -56,10 +57,8 @@ def test_up_starts_web_and_worker_and_prints_logins(tmp_path: Path) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             out, _ = proc.communicate()
         # gunicorn and the worker run in the same session; none may outlive the launcher
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         output.append(out)
     text = "".join(output)
     assert f"http://127.0.0.1:{port}/" in text

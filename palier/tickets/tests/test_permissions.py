@@ -111,7 +111,8 @@ class VisibilityProperty(TestCase):
                 except Http404:
                     pass
             ruled = {
-                t.pk for t in Ticket.objects.select_related("group").filter(pk__in=[t.pk for t in tickets])
+                t.pk
+                for t in Ticket.objects.select_related("group").filter(pk__in=[t.pk for t in tickets])
                 if _expected(user, t, groups_of, w["see_all"])
             }
             assert listed == openable == ruled, (user.role, listed, openable, ruled)

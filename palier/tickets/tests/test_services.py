@@ -42,7 +42,10 @@ def test_requester_cannot_open_for_someone_else(requester, requester_b):
 def test_agent_changes_are_recorded_as_events_with_old_and_new(requester, agent, triage):
     ticket = make_ticket(requester)
     ticket = services.update_ticket(
-        ticket, by=agent, expected_version=ticket.version, changes={"impact": "high", "urgency": "high", "assignee": agent}
+        ticket,
+        by=agent,
+        expected_version=ticket.version,
+        changes={"impact": "high", "urgency": "high", "assignee": agent},
     )
     assert ticket.priority == 1
     assert ticket.status == S.ASSIGNED

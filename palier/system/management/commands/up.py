@@ -35,9 +35,18 @@ class Command(BaseCommand):
         worker = subprocess.Popen([*palier, "worker"])  # noqa: S603
         web = subprocess.Popen(  # noqa: S603
             [
-                sys.executable, "-m", "gunicorn", "palier.wsgi:application",
-                "--bind", options["bind"], "--workers", str(options["web_workers"]),
-                "--access-logfile", "-", "--graceful-timeout", "5",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "palier.wsgi:application",
+                "--bind",
+                options["bind"],
+                "--workers",
+                str(options["web_workers"]),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
             ]
         )
         self._banner(options["bind"])

@@ -19,7 +19,9 @@ TEXT = {
 def test_requester_submits_with_attachment_and_sees_it_in_my_requests(
     language: str, transactional_db: None, live_server: object, login, tmp_path
 ) -> None:
-    people.create_user(email="claire@acme.test", full_name="Claire Dubois", password="pw-claire-123!", language=language)
+    people.create_user(
+        email="claire@acme.test", full_name="Claire Dubois", password="pw-claire-123!", language=language
+    )
     shot = tmp_path / "ecran.png"
     shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
 

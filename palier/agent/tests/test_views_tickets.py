@@ -53,6 +53,7 @@ def test_agent_outside_the_group_gets_404(client: Client, agent_l2: User, reques
 
 
 def test_agent_replies_publicly_and_adds_an_internal_note(client: Client, agent: User, requester: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the browser asks for English
     ticket = make_ticket(requester)
     client.force_login(agent)
     url = reverse("agent:ticket-reply", args=[ticket.pk])
@@ -72,6 +73,7 @@ def test_agent_replies_publicly_and_adds_an_internal_note(client: Client, agent:
 
 
 def test_htmx_reply_returns_the_workspace_partial(client: Client, agent: User, requester: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the browser asks for English
     ticket = make_ticket(requester)
     client.force_login(agent)
     url = reverse("agent:ticket-reply", args=[ticket.pk])

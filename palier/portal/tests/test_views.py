@@ -46,6 +46,7 @@ def test_home_offers_get_help(client: Client, requester: User) -> None:
 
 
 def test_new_ticket_form_asks_in_plain_words_and_lists_the_category_tree(client: Client, requester: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the browser asks for English
     client.force_login(requester)
     html = client.get(reverse("portal:ticket-new")).content.decode()
     assert "Who is affected?" in html
@@ -141,6 +142,7 @@ def test_empty_reply_shows_an_error(client: Client, requester: User) -> None:
 
 
 def test_resolved_request_can_be_reopened_then_withdrawn(client: Client, requester: User, agent: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the browser asks for English
     ticket = make_ticket(requester)
     services.transition_ticket(ticket, to="resolved", by=agent)
     ticket.refresh_from_db()

@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Palier benchmark: seed N demo tickets, serve them with gunicorn (2 workers) and measure the API.
+
+    .venv/bin/python bench/run.py                                   # 100,000 tickets on SQLite
+    .venv/bin/python bench/run.py --database-url postgres://postgres@127.0.0.1:5432/
+
+See bench/README.md. Only talks to 127.0.0.1; every loop is bounded by a duration and a count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PALIER = str(BIN / "palier")
+GUNICORN = str(BIN / "gunicorn")
+RESULTS = Path(__file__).resolve().parent / "results"
+AGENT = "agent@demo.palier.test"
+TARGETS = {"list": ("p95_ms", 50), "detail": ("p95_ms", 30), "search": ("p95_ms", 150), "create": ("rps", 300)}
+SEARCH_WORDS = ["imprimante", "vpn", "password", "messagerie", "serveur", "ecran", "licence", "wifi", "teams", "compte"]
+SUBJECTS = ["Imprimante en panne au 3e étage", "Cannot connect to the VPN", "Écran noir au démarrage"]
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    rps: float
+    target: str = ""
+    met: bool | None = None
+    load_before: float = 0.0  # 1-minute load average when the scenario started (other work skews results)
+
+
+@dataclass
+class Run:
+    started_at: str
+    tickets: int
+    database: str
+    machine: dict[str, object]
+    server: str = ""
+    seed_seconds: float | None = None
+    results: list[Result] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# --- environment -----------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, object]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def palier(env: dict[str, str], *args: str, quiet: bool = False) -> str:
+    """Run ``palier ARGS`` and return its standard output; fail loudly on error."""
+    proc = subprocess.run([PALIER, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"palier {' '.join(args)} failed ({proc.returncode})")
+    if not quiet:
+        sys.stderr.write(proc.stdout)
+    return proc.stdout
+
+
+@contextmanager
+def database(url: str, *, keep: bool, reuse: bool) -> Iterator[str]:
+    """Yield the DATABASE_URL to use: "" for SQLite; on PostgreSQL a fresh database named
+    palier_bench_<time>, dropped afterwards (with ``reuse``, the URL's own database, untouched)."""
+    parts = urlsplit(url)
+    if not url or (reuse and parts.path.strip("/")):
+        yield url
+        return
+    import psycopg
+
+    name = f"palier_bench_{datetime.now(UTC):%Y%m%d%H%M%S}"
+    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+    finally:
+        if keep:
+            sys.stderr.write(f"kept database {name}\n")
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_token(env: dict[str, str]) -> str:
+    """An agent's write token: `palier token create`, or the service when that command is missing."""
+    commands = palier(env, "help", "--commands", quiet=True).split()
+    if "token" in commands:
+        return palier(env, "token", "create", AGENT, "--scope", "write", quiet=True).strip().splitlines()[-1]
+    code = (
+        "from palier.people.models import User; from palier.people.services import create_api_token; "
+        f"print(create_api_token(User.objects.get(email='{AGENT}'), scope='write').secret)"
+    )
+    return palier(env, "shell", "-c", code, quiet=True).strip().splitlines()[-1]
+
+
+def fixtures(env: dict[str, str]) -> dict[str, object]:
+    """The triage group's id and tickets the agent may open, read straight from the database."""
+    code = (
+        "import json; from palier.people.models import SupportGroup; from palier.tickets.models import Ticket; "
+        "g = SupportGroup.objects.get(is_triage=True); "
+        "ids = list(Ticket.objects.filter(group=g).order_by('?').values_list('id', flat=True)[:2000]); "
+        "print(json.dumps({'group': g.pk, 'ids': ids, 'tickets': Ticket.objects.count()}))"
+    )
+    return dict(json.loads(palier(env, "shell", "-c", code, quiet=True).strip().splitlines()[-1]))
+
+
+@contextmanager
+def server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[str]:
+    cmd = [
+        GUNICORN,
+        "palier.wsgi:application",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_ready(base: str, headers: dict[str, str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/tickets?limit=1", headers=headers, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the server at {base} did not answer GET /api/v1/tickets with 200 in {timeout:.0f} s")
+
+
+# --- measurement -------------------------------------------------------------------------------------------
+
+Request = Callable[[httpx.Client, int], httpx.Response]
+
+
+def measure(
+    name: str,
+    base: str,
+    headers: dict[str, str],
+    request: Request,
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int,
+) -> Result:
+    """Run ``request`` from ``concurrency`` threads until ``seconds`` or ``max_requests`` is reached."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors: list[str] = []
+    counter = iter(range(max_requests))
+    deadline = time.monotonic() + seconds
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            while time.monotonic() < deadline:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    response = request(client, i)
+                    ok, why = response.is_success, f"{response.status_code} {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    ok, why = False, repr(exc)
+                elapsed = (time.perf_counter() - t0) * 1000
+                with lock:
+                    (latencies.append(elapsed) if ok else errors.append(why))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if errors:
+        sys.stderr.write(f"{name}: {len(errors)} errors, first: {errors[0]}\n")
+    return summarise(name, latencies, len(errors), wall, concurrency)
+
+
+def summarise(name: str, latencies: list[float], errors: int, wall: float, concurrency: int) -> Result:
+    if len(latencies) >= 2:
+        cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+        p50, p95, p99 = statistics.median(latencies), cuts[94], cuts[98]
+    else:
+        p50 = p95 = p99 = latencies[0] if latencies else float("nan")
+    result = Result(
+        name,
+        concurrency,
+        len(latencies),
+        errors,
+        round(wall, 2),
+        round(p50, 1),
+        round(p95, 1),
+        round(p99, 1),
+        round(len(latencies) / wall, 1) if wall else 0.0,
+    )
+    if name in TARGETS:
+        metric, limit = TARGETS[name]
+        value = getattr(result, metric)
+        result.met = value >= limit if metric == "rps" else value <= limit
+        result.target = f"{metric.replace('_ms', '')} {'≥' if metric == 'rps' else '≤'} {limit}"
+    return result
+
+
+def scenarios(data: dict[str, object]) -> dict[str, Request]:
+    group, ids = str(data["group"]), list(data["ids"])  # type: ignore[call-overload]
+    if not ids:
+        raise SystemExit("no ticket in the triage group: did the demo run?")
+
+    def listing(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/api/v1/tickets", params={"group": group, "status": "new", "sort": "priority", "limit": 25})
+
+    def detail(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get(f"/api/v1/tickets/{ids[i % len(ids)]}")
+
+    def search(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/api/v1/tickets", params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]})
+
+    def create(c: httpx.Client, i: int) -> httpx.Response:
+        body = {
+            "subject": f"{SUBJECTS[i % len(SUBJECTS)]} #{i}",
+            "description": "Benchmark ticket.",
+            "kind": "incident",
+            "impact": "medium",
+            "urgency": "low",
+        }
+        return c.post("/api/v1/tickets", json=body)
+
+    return {"list": listing, "detail": detail, "search": search, "create": create}
+
+
+def table(run: Run) -> str:
+    head = (
+        f"{'scenario':<8} {'conc':>4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'req/s':>8}  target"
+    )
+    lines = [f"{run.tickets:,} tickets on {run.database}; seeded in {run.seed_seconds or 0:.1f} s", head]
+    for r in run.results:
+        verdict = "" if r.met is None else ("ok" if r.met else "MISSED")
+        lines.append(
+            f"{r.name:<8} {r.concurrency:>4} {r.requests:>8} {r.errors:>6} {r.p50_ms:>8.1f} "
+            f"{r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f}  {r.target} {verdict}"
+        )
+    return "\n".join(lines)
+
+
+# --- main ------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tickets", type=int, default=100_000, help="tickets to seed (default 100,000)")
+    p.add_argument("--database-url", default="", help="a PostgreSQL server URL; a fresh database is created")
+    p.add_argument("--data-dir", default="", help="SQLite: use (and keep) this data folder instead of a temp one")
+    p.add_argument(
+        "--no-seed", action="store_true", help="reuse the data in --data-dir or the database named in --database-url"
+    )
+    p.add_argument("--keep", action="store_true", help="keep the database / data folder afterwards")
+    p.add_argument("--seconds", type=float, default=20, help="duration of each scenario (default 20)")
+    p.add_argument("--max-requests", type=int, default=5_000, help="request cap per scenario (default 5000)")
+    p.add_argument("--concurrency", type=int, default=2, help="client threads for reads (default 2)")
+    p.add_argument("--create-concurrency", type=int, default=8, help="client threads for creation (default 8)")
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="threads per worker; above 1 gunicorn uses gthread")
+    p.add_argument("--seed", type=int, default=42)
+    return p.parse_args(argv)
+
+
+def prepare(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
+    if args.no_seed:
+        return
+    palier(env, "migrate", "--no-input", "-v0")
+    t0 = time.perf_counter()
+    palier(env, "demo", "--tickets", str(args.tickets), "--seed", str(args.seed))
+    run.seed_seconds = round(time.perf_counter() - t0, 1)
+    analyze = "VACUUM ANALYZE" if env.get("DATABASE_URL") else "ANALYZE"
+    palier(env, "shell", "-c", f"from django.db import connection; connection.cursor().execute('{analyze}')")
+
+
+def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
+    prepare(args, env, run)
+    run.server = f"gunicorn, {args.workers} workers x {args.threads} threads"
+    token = make_token(env)
+    data = fixtures(env)
+    run.tickets = int(data["tickets"])  # type: ignore[call-overload]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    with server(env, free_port(), args.workers, args.threads) as base:
+        wait_ready(base, headers)
+        for name, request in scenarios(data).items():
+            conc = args.create_concurrency if name == "create" else args.concurrency
+            measure(name, base, headers, request, concurrency=conc, seconds=2, max_requests=50)  # warm-up
+            load = os.getloadavg()[0]
+            result = measure(
+                name, base, headers, request, concurrency=conc, seconds=args.seconds, max_requests=args.max_requests
+            )
+            result.load_before = round(load, 2)
+            run.results.append(result)
+            sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    run = Run(
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        args.tickets,
+        "postgresql" if args.database_url else "sqlite",
+        machine(),
+    )
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="palier-bench-"))
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)  # whitenoise warns when STATIC_ROOT is missing
+    with database(args.database_url, keep=args.keep, reuse=args.no_seed) as url:
+        env = {
+            **os.environ,
+            "PALIER_DATA_DIR": str(data_dir),
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+        }
+        if url:
+            env["DATABASE_URL"] = url
+        else:
+            env.pop("DATABASE_URL", None)
+        try:
+            bench(args, env, run)
+        finally:
+            if not (args.keep or args.data_dir):
+                shutil.rmtree(data_dir, ignore_errors=True)
+    print(table(run))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run.database}-{run.tickets}.json"
+    out.write_text(json.dumps(asdict(run), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0 if all(r.errors == 0 for r in run.results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

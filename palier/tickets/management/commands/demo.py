@@ -1,0 +1,44 @@
+"""``palier demo --tickets N [--seed S]``: load the demo data set (see ``palier.tickets.demo``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD, run_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo organisations, support groups, about 50 agents, 2,000 requesters and N tickets "
+        "with conversations. Run again, it adds tickets only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tickets", type=int, default=500, help="how many tickets to add (default 500)")
+        parser.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible data set")
+        parser.add_argument("--batch", type=int, default=2_000, help="tickets per transaction (default 2000)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tickets, batch = options["tickets"], options["batch"]
+        if tickets < 0 or batch < 1:
+            raise CommandError("--tickets must be 0 or more and --batch 1 or more.")
+        verbose = options["verbosity"] >= 1
+
+        def progress(done: int, total: int) -> None:
+            if verbose and (done == total or done % (batch * 10) == 0):
+                self.stdout.write(f"  {done:,}/{total:,} tickets")
+
+        result = run_demo(tickets=tickets, seed=options["seed"], batch=batch, progress=progress)
+        if not result.people_created:
+            self.stdout.write("Demo people already present: added tickets only.")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo: {result.tickets:,} tickets, {result.comments:,} comments, {result.events:,} events "
+                f"in {result.seconds:.1f} s."
+            )
+        )
+        self.stdout.write(f"Logins (password “{DEMO_PASSWORD}”):")
+        for role, email in DEMO_LOGINS.items():
+            self.stdout.write(f"  {role:<10} {email}")

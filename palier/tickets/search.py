@@ -75,10 +75,9 @@ def matching(query: str, *, include_internal: bool) -> Q:
     return Q(pk__in=entries.values("ticket_id"))
 
 
-def index_ticket_text(*, ticket_id: int, subject: str, description: str) -> None:
+def index_ticket_text(*, ticket_id: int, subject: str, description: str, new: bool = False) -> None:
     text = normalise(f"{subject}\n{description}")
-    updated = SearchEntry.objects.filter(ticket_id=ticket_id, comment__isnull=True).update(text=text)
-    if not updated:
+    if new or not SearchEntry.objects.filter(ticket_id=ticket_id, comment__isnull=True).update(text=text):
         SearchEntry.objects.create(ticket_id=ticket_id, text=text)
 
 

@@ -178,7 +178,7 @@ def ticket_detail_related(ticket: Ticket) -> Ticket:
     prefetch_related_objects(
         [ticket],
         "tags",
-        "watchers",
+        Prefetch("watchers", queryset=User.objects.only("id", "full_name", "email")),
         Prefetch("links_out", queryset=TicketLink.objects.select_related("target")),
         Prefetch("links_in", queryset=TicketLink.objects.select_related("source")),
     )

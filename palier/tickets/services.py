@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,10 +58,15 @@ def next_number(kind: str) -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval(%s)", [f"tickets_number_{kind}_seq"])
             return int(cursor.fetchone()[0])
-    if not TicketCounter.objects.filter(kind=kind).update(last=F("last") + 1):
-        TicketCounter.objects.get_or_create(kind=kind, defaults={"last": 0})
-        TicketCounter.objects.filter(kind=kind).update(last=F("last") + 1)
-    return int(TicketCounter.objects.values_list("last", flat=True).get(kind=kind))
+    sql = "UPDATE tickets_ticketcounter SET last = last + 1 WHERE kind = %s RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind])
+        row = cursor.fetchone()
+        if row is None:  # first ticket of this kind
+            TicketCounter.objects.get_or_create(kind=kind, defaults={"last": 0})
+            cursor.execute(sql, [kind])
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 def _clean_text(value: str, *, field: str, maximum: int, required: bool) -> str:
@@ -198,7 +202,7 @@ def open_ticket(
         group=group.name if group else None,
         assignee=assignee.display_name if assignee else None,
     )
-    search.index_ticket_text(ticket_id=ticket.pk, subject=subject, description=description)
+    search.index_ticket_text(ticket_id=ticket.pk, subject=subject, description=description, new=True)
     return ticket
 
 

@@ -3,6 +3,8 @@ temporary media folder. Tests build data through services, like users do."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,27 @@ def _media(settings: object, tmp_path: Path) -> None:
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end with a flush that also wipes what data migrations seeded (the
+    triage group, categories, the priority matrix); put it back for the tests that follow."""
+    yield
+    if _is_transactional(request):
+        from django.apps import apps
+
+        blocker = request.getfixturevalue("django_db_blocker")
+        with blocker.unblock():
+            importlib.import_module("palier.people.migrations.0002_triage_group").seed(apps, None)
+            importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
 
 
 @pytest.fixture

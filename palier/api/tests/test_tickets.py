@@ -619,7 +619,7 @@ def test_ticket_detail_query_count_is_constant(
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_with_one_key_create_one_ticket(requester):
     """Real parallel requests (own connections, real commits): one ticket, the same answer for all."""
     import threading

@@ -172,17 +172,22 @@ def ticket_page(
 
 
 def ticket_detail_related(ticket: Ticket) -> Ticket:
-    """Prefetch tags, watchers and links for a detail view (constant number of queries)."""
+    """Prefetch tags, watchers and links (both directions in one query) for a detail view."""
     from django.db.models import prefetch_related_objects
 
     prefetch_related_objects(
         [ticket],
         "tags",
         Prefetch("watchers", queryset=User.objects.only("id", "full_name", "email")),
-        Prefetch("links_out", queryset=TicketLink.objects.select_related("target")),
-        Prefetch("links_in", queryset=TicketLink.objects.select_related("source")),
     )
+    links = TicketLink.objects.filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk)).select_related(
+        "source", "target"
+    )
+    setattr(ticket, _LINKS_ATTR, list(links))
     return ticket
+
+
+_LINKS_ATTR = "_palier_links"
 
 
 @dataclass
@@ -308,8 +313,19 @@ class LinkView:
 
 def links_visible(user: User, ticket: Ticket) -> list[LinkView]:
     """The ticket's links whose other end ``user`` may see (prefetch with ``ticket_detail_related``)."""
-    views = [LinkView(link.pk, link.kind, "out", link.target) for link in ticket.links_out.all()]
-    views += [LinkView(link.pk, link.kind, "in", link.source) for link in ticket.links_in.all()]
+    links: list[TicketLink] | None = getattr(ticket, _LINKS_ATTR, None)
+    if links is None:
+        links = list(
+            TicketLink.objects.filter(Q(source_id=ticket.pk) | Q(target_id=ticket.pk)).select_related(
+                "source", "target"
+            )
+        )
+    views = [
+        LinkView(link.pk, link.kind, "out", link.target)
+        if link.source_id == ticket.pk
+        else LinkView(link.pk, link.kind, "in", link.source)
+        for link in links
+    ]
     if not views:
         return []
     seen = set(tickets_visible_to(user).filter(pk__in=[v.ticket.pk for v in views]).values_list("pk", flat=True))

@@ -1,0 +1,1 @@
+"""Service-level agreements. ``clock`` holds the pure business-time arithmetic (no ORM)."""

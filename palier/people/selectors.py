@@ -46,3 +46,55 @@ def get_token_for(user: User, token_id: int) -> ApiToken:
     if token is None:
         raise Http404("token")
     return token
+
+
+# --- administration pages -------------------------------------------------------------------------
+
+
+def user_page_for_admin(
+    *, q: str = "", role: str = "", active: bool | None = None, before: int | None = None, limit: int = 50
+) -> tuple[list[User], int | None]:
+    """Users newest first, filtered; keyset-paginated on the id. Returns (users, next ``before``)."""
+    qs = User.objects.select_related("organisation", "department").order_by("-id")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
+    if role:
+        qs = qs.filter(role=role)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs[: limit + 1])
+    return rows[:limit], (rows[limit - 1].pk if len(rows) > limit else None)
+
+
+def get_user_for_admin(user_id: int) -> User:
+    user = User.objects.select_related("organisation", "department").filter(pk=user_id).first()
+    if user is None:
+        raise Http404("user")
+    return user
+
+
+def get_organisation_for_admin(organisation_id: int) -> Organisation:
+    """One organisation with its departments prefetched, or 404."""
+    organisation = Organisation.objects.prefetch_related("departments").filter(pk=organisation_id).first()
+    if organisation is None:
+        raise Http404("organisation")
+    return organisation
+
+
+def organisations_with_departments() -> list[Organisation]:
+    return list(Organisation.objects.prefetch_related("departments").order_by("name"))
+
+
+def get_group_for_admin(group_id: int) -> SupportGroup:
+    group = SupportGroup.objects.select_related("manager").prefetch_related("members").filter(pk=group_id).first()
+    if group is None:
+        raise Http404("group")
+    return group
+
+
+def groups_with_members() -> list[SupportGroup]:
+    """Every support group with its manager and members (two queries whatever the count)."""
+    return list(SupportGroup.objects.select_related("manager").prefetch_related("members").order_by("level", "name"))

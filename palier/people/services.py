@@ -242,3 +242,99 @@ def create_group_with_members(
     """Create a support group and its first members in one transaction."""
     group = create_group(name=name, level=level, is_vendor=is_vendor, by=by)
     return set_group_members(group, members=members, by=by)
+
+
+# --- administration pages -------------------------------------------------------------------------
+
+
+def _check_department(organisation: Organisation | None, department: Department | None) -> None:
+    if department is not None and department.organisation_id != getattr(organisation, "pk", None):
+        raise ValidationError({"department": _("The department belongs to another organisation.")})
+
+
+@transaction.atomic
+def update_user_account(
+    user: User,
+    *,
+    by: User | None,
+    full_name: str,
+    role: str,
+    organisation: Organisation | None,
+    department: Department | None,
+    language: str,
+    phone: str = "",
+) -> User:
+    """An administrator edits a user's name, role, organisation, department, language and phone."""
+    _require_admin(by)
+    _check_department(organisation, department)
+    if by is not None and by.pk == user.pk and role != User.Role.ADMIN and not user.is_superuser:
+        raise ValidationError({"role": _("You cannot remove your own administrator role.")})
+    return update_user(
+        user,
+        by=by,
+        full_name=full_name.strip(),
+        role=role,
+        organisation=organisation,
+        department=department,
+        language=language,
+        phone=phone.strip(),
+    )
+
+
+@transaction.atomic
+def set_user_active(user: User, *, active: bool, by: User | None) -> User:
+    """Deactivate (the user can no longer sign in or use tokens; history stays) or reactivate."""
+    _require_admin(by)
+    if not active and by is not None and by.pk == user.pk:
+        raise PermissionDenied(_("You cannot deactivate your own account."))
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def update_organisation(
+    organisation: Organisation, *, by: User | None, name: str, email_domain: str = "", share_tickets: bool = False
+) -> Organisation:
+    _require_admin(by)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if Organisation.objects.filter(name__iexact=name).exclude(pk=organisation.pk).exists():
+        raise Conflict(_("An organisation with this name already exists."), field="name")
+    organisation.name = name
+    organisation.email_domain = email_domain.strip().lower()
+    organisation.share_tickets = share_tickets
+    organisation.save(update_fields=["name", "email_domain", "share_tickets"])
+    return organisation
+
+
+@transaction.atomic
+def update_group(
+    group: SupportGroup,
+    *,
+    by: User | None,
+    name: str,
+    level: int,
+    is_vendor: bool = False,
+    email: str = "",
+    manager: User | None = None,
+    members: Sequence[User] = (),
+) -> SupportGroup:
+    """Edit a support group's name, level, vendor flag, contact, manager and exact member list."""
+    _require_admin(by)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if level not in SupportGroup.Level.values:
+        raise ValidationError({"level": _("The level must be between 1 and 5.")})
+    if is_vendor and level < 4:
+        raise ValidationError({"is_vendor": _("Only L4 and L5 groups can be external vendors.")})
+    if SupportGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
+        raise Conflict(_("A group with this name already exists."), field="name")
+    if manager is not None and not manager.is_agent:
+        raise ValidationError({"manager": _("The manager must be an agent, manager or administrator.")})
+    group.name, group.level, group.is_vendor, group.email, group.manager = name, level, is_vendor, email, manager
+    group.save(update_fields=["name", "level", "is_vendor", "email", "manager"])
+    return set_group_members(group, members=members, by=by)

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from palier.lib.uploads import MAX_FILES, file_input_attrs
 from palier.lib.web import MultipleFileField, StyledForm
+from palier.people.models import User
 from palier.tickets.models import Category, Level, Ticket
+from palier.tickets.selectors import TicketFilters
+
+S = Ticket.Status
 
 KIND_CHOICES = [
     (Ticket.Kind.INCIDENT, _("Something is not working")),
@@ -49,16 +55,27 @@ class TicketForm(StyledForm):
     urgency = forms.ChoiceField(
         label=_("How soon do you need it?"), choices=URGENCY_CHOICES, widget=forms.RadioSelect, initial=Level.LOW
     )
-    attachments = MultipleFileField(label=_("Attachments"), help_text=_("Screenshots or documents (optional)."))
+    attachments = MultipleFileField(label=_("Attachments"), max_files=MAX_FILES)
 
     def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("I don't know")), *categories]
+        _limit_files(self.fields["attachments"], _("Screenshots or documents (optional), up to %(mb)d MB each."))
+
+
+def _limit_files(field: forms.Field, help_text: Any) -> None:
+    """Say the size limit in the help text and let palier.js warn before sending."""
+    field.widget.attrs.update(file_input_attrs())
+    field.help_text = help_text % {"mb": max(1, settings.PALIER_MAX_ATTACHMENT_BYTES // 1048576)}
 
 
 class ReplyForm(StyledForm):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 4}), max_length=100_000)
-    attachments = MultipleFileField(label=_("Attachments"))
+    attachments = MultipleFileField(label=_("Attachments"), max_files=MAX_FILES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_files(self.fields["attachments"], _("Optional, up to %(mb)d MB each."))
 
 
 class TransitionForm(StyledForm):
@@ -72,6 +89,33 @@ class TransitionForm(StyledForm):
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
+OPEN = "open"
+CLOSED = "closed"
+ALL = "all"
+# "Open" includes solved requests: the requester may still confirm or reopen them.
+STATE_STATUSES: dict[str, list[str]] = {
+    OPEN: [*Ticket.OPEN_STATUSES, S.RESOLVED],
+    CLOSED: [S.CLOSED, S.CANCELLED],
+    ALL: [],
+}
+STATE_CHOICES = [(OPEN, _("Open")), (CLOSED, _("Closed")), (ALL, _("All"))]
+
+
 class SearchForm(StyledForm):
+    """ "My requests": a tab (open, closed, all), a search text and a page cursor (GET)."""
+
     q = forms.CharField(label=_("Search my requests"), max_length=200, required=False)
+    state = forms.ChoiceField(choices=STATE_CHOICES, required=False, widget=forms.HiddenInput)
     cursor = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
+
+    def value(self, name: str) -> str:
+        return str(self.cleaned_data.get(name) or "") if self.is_valid() else ""
+
+    @property
+    def current_state(self) -> str:
+        """The tab: as asked; otherwise "all" when searching (old requests too), else "open"."""
+        return self.value("state") or (ALL if self.value("q") else OPEN)
+
+    def to_filters(self, user: User) -> TicketFilters:
+        """Always the user's own requests, whatever else the query string says."""
+        return TicketFilters(requester=user.pk, status=STATE_STATUSES[self.current_state], q=self.value("q"))

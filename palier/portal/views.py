@@ -1,11 +1,12 @@
 """Requester portal: get help, follow "My requests", talk with the support team.
 
 The portal always shows the requester's view of a ticket: public replies and events only, even
-when an agent opens it.
+when an agent opens it. Lists always carry ``requester=<me>`` on top of the permission filter.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,33 +19,51 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
+from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import AuthedRequest, apply_errors, signed_in
 from palier.people.models import User
-from palier.portal.forms import ReplyForm, SearchForm, TicketForm, TransitionForm
+from palier.portal.forms import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
 from palier.tickets import display, downloads, permissions, selectors, services
 from palier.tickets.models import Ticket
 from palier.tickets.rules import allowed_targets
 
 S = Ticket.Status
 ACTION_LABELS = {
-    S.CANCELLED: gettext_lazy("Withdraw my request"),
-    S.IN_PROGRESS: gettext_lazy("Reopen: it is not solved"),
     S.CLOSED: gettext_lazy("Confirm it is solved"),
+    S.IN_PROGRESS: gettext_lazy("Reopen: it is not solved"),
+    S.CANCELLED: gettext_lazy("Withdraw my request"),
 }
+LIST = "portal/tickets/list.html"
+HOME_LIMIT = 5
+
+
+@dataclass
+class RequestRow:
+    """One of my requests, as the lists show it (no queries left to run)."""
+
+    ticket: Ticket
+    status_label: str
+    needs_me: bool
+
+
+def _rows(tickets: list[Ticket]) -> list[RequestRow]:
+    return [RequestRow(t, display.requester_status_label(t.status), display.needs_requester(t.status)) for t in tickets]
 
 
 @signed_in
 def home(request: AuthedRequest) -> HttpResponse:
-    page = selectors.ticket_page(
-        request.user, filters=selectors.TicketFilters(requester=request.user.pk, open_only=True), limit=5
-    )
-    return render(request, "portal/home.html", {"open_requests": page.items, "search_form": SearchForm()})
+    filters = SearchForm({}).to_filters(request.user)  # my open requests
+    page = selectors.ticket_page(request.user, filters=filters, sort="-updated", limit=HOME_LIMIT)
+    context = {"rows": _rows(page.items), "more": page.next_cursor is not None, "search_form": SearchForm()}
+    return render(request, "portal/home.html", context)
 
 
 @signed_in
+@limit_uploads
 def ticket_new(request: AuthedRequest) -> HttpResponse:
     form = TicketForm(request.POST or None, request.FILES or None, categories=selectors.category_choices())
-    if request.method == "POST" and form.is_valid():
+    add_upload_errors(request, form)
+    if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
             ticket = services.open_ticket_with_files(
@@ -69,21 +88,31 @@ def ticket_new(request: AuthedRequest) -> HttpResponse:
 
 @signed_in
 def ticket_list(request: AuthedRequest) -> HttpResponse:
+    """My requests: open / closed / all tabs, a search, keyset pages. htmx gets the results only."""
     form = SearchForm(request.GET)
-    q, cursor = (form.cleaned_data["q"], form.cleaned_data["cursor"]) if form.is_valid() else ("", "")
-    filters = selectors.TicketFilters(requester=request.user.pk, q=q)
+    filters = form.to_filters(request.user)
+    size = settings.PALIER_PAGE_SIZE
     try:
-        page = selectors.ticket_page(
-            request.user, filters=filters, cursor=cursor or None, limit=settings.PALIER_PAGE_SIZE
-        )
+        page = selectors.ticket_page(request.user, filters=filters, cursor=form.value("cursor") or None, limit=size)
     except selectors.BadCursor:
-        page = selectors.ticket_page(request.user, filters=filters, limit=settings.PALIER_PAGE_SIZE)
-    context = {"page": page, "search_form": form, "q": q}
-    return render(request, "portal/tickets/list.html", context)
+        page = selectors.ticket_page(request.user, filters=filters, limit=size)
+    state, q = form.current_state, form.value("q")
+    context = {
+        "rows": _rows(page.items),
+        "next_cursor": page.next_cursor,
+        "is_first_page": not form.value("cursor"),
+        "search_form": form,
+        "q": q,
+        "state": state,
+        "tabs": [(value, label) for value, label in STATE_CHOICES],
+        "searching_all": bool(q) and state == ALL,
+    }
+    template = f"{LIST}#results" if request.htmx else LIST
+    return render(request, template, context)
 
 
 def _actions(user: User, ticket: Ticket) -> list[tuple[str, str]]:
-    """Buttons the requester may press: withdraw, reopen, confirm solved."""
+    """Buttons the requester may press: confirm solved, reopen, withdraw."""
     if not permissions.can(user, "transition", ticket, seen=True) or user.pk != ticket.requester_id:
         return []
     allowed = allowed_targets(ticket.status, as_requester=True)
@@ -95,7 +124,10 @@ def _detail(
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "ticket": ticket,
+        "status_label": display.requester_status_label(ticket.status),
         "explanation": display.status_explanation(ticket.status),
+        "steps": display.requester_steps(ticket.status),
+        "needs_me": display.needs_requester(ticket.status) and ticket.requester_id == request.user.pk,
         "timeline": display.timeline_items(selectors.public_timeline(ticket)),
         "files": selectors.ticket_files(request.user, ticket),
         "can_reply": permissions.can(request.user, "comment", ticket, seen=True),
@@ -113,9 +145,11 @@ def ticket_detail(request: AuthedRequest, ticket_id: int) -> HttpResponse:
 
 @signed_in
 @require_POST
+@limit_uploads
 def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.get_ticket_for(request.user, ticket_id)
     form = ReplyForm(request.POST, request.FILES)
+    add_upload_errors(request, form)
     if form.is_valid():
         try:
             services.comment_on_ticket(

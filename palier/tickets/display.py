@@ -160,3 +160,55 @@ def timeline_items(entries: list[TimelineEntry]) -> list[TimelineItem]:
             event = entry.event
             items.append(TimelineItem("event", event.created_at, actor_name(event), event_sentence(event)))
     return items
+
+
+# --- the requester's view of a status (portal) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the progress line the portal shows: "Received ✓ · In progress · Solved · Closed"."""
+
+    label: str
+    state: str  # "done", "current" or "todo"
+
+
+_STEPS: list[tuple[Promise, frozenset[str]]] = [
+    (gettext_lazy("Received"), frozenset({S.NEW})),
+    (
+        gettext_lazy("Being handled"),
+        frozenset({S.ASSIGNED, S.IN_PROGRESS, S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE}),
+    ),
+    (gettext_lazy("Solved"), frozenset({S.RESOLVED})),
+    (gettext_lazy("Closed"), frozenset({S.CLOSED})),
+]
+
+REQUESTER_LABELS: dict[str, Promise] = {
+    S.PENDING_REQUESTER: gettext_lazy("Waiting for your answer"),
+    S.PENDING_VENDOR: gettext_lazy("Waiting for a supplier"),
+    S.PENDING_CHANGE: gettext_lazy("Waiting for a planned change"),
+    S.CANCELLED: gettext_lazy("Withdrawn"),
+}
+
+
+def requester_status_label(status: str) -> str:
+    """The status in the requester's words ("Waiting for your answer" rather than "Pending requester")."""
+    if status in REQUESTER_LABELS:
+        return str(REQUESTER_LABELS[status])
+    return str(S(status).label) if status in S.values else status
+
+
+def requester_steps(status: str) -> list[Step]:
+    """Where the request stands on the way to closed; empty for a withdrawn request."""
+    current = next((i for i, (_label, statuses) in enumerate(_STEPS) if status in statuses), None)
+    if current is None:
+        return []
+    return [
+        Step(str(label), "done" if i < current else "current" if i == current else "todo")
+        for i, (label, _statuses) in enumerate(_STEPS)
+    ]
+
+
+def needs_requester(status: str) -> bool:
+    """The requester should act: answer a question, or confirm (or reopen) a solution."""
+    return status in (S.PENDING_REQUESTER, S.RESOLVED)

@@ -287,3 +287,34 @@ class SearchEntry(models.Model):
                 fields=["ticket"], condition=models.Q(comment__isnull=True), name="search_one_per_ticket"
             )
         ]
+
+
+class SavedFilter(models.Model):
+    """A personal queue view of the agent workspace: a name and the queue's query string."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("query"), max_length=1000, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        indexes = [models.Index(fields=["user", "position", "id"], name="saved_filter_user")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketViewer(models.Model):
+    """Presence: who had a ticket page open, last seen when (upserted by the page's poll)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_viewer_unique")]
+        indexes = [models.Index(fields=["ticket", "last_seen"], name="ticket_viewer_recent")]

@@ -6,16 +6,26 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from palier.people.models import User
 from palier.tickets import permissions, search
-from palier.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
+from palier.tickets.models import (
+    Attachment,
+    Category,
+    Comment,
+    SavedFilter,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketViewer,
+)
 
 # sort name -> ordered fields (the last one is always the unique id)
 SORTS: dict[str, tuple[str, ...]] = {
@@ -37,7 +47,15 @@ def get_ticket_for(user: User, ticket_id: int, *, action: permissions.Action = "
     """Fetch a ticket the user may act on, or raise 404 (never 403: invisible means absent)."""
     ticket = (
         tickets_visible_to(user)
-        .select_related("requester", "organisation", "category", "group", "assignee", "requester__organisation")
+        .select_related(
+            "requester",
+            "organisation",
+            "category",
+            "group",
+            "assignee",
+            "requester__organisation",
+            "requester__department",
+        )
         .filter(pk=ticket_id)
         .first()
     )
@@ -69,6 +87,7 @@ class TicketFilters:
     created_before: datetime | None = None
     open_only: bool = False
     q: str = ""
+    groups: list[int] | None = None  # several groups ("my groups"); None: any group, []: none
 
 
 def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QuerySet[Ticket]:
@@ -89,6 +108,8 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
         qs = qs.filter(status__in=Ticket.OPEN_STATUSES)
     if f.priority:
         qs = qs.filter(priority__in=f.priority)
+    if f.groups is not None:
+        qs = qs.filter(group_id__in=f.groups)
     if f.unassigned:
         qs = qs.filter(assignee__isnull=True)
     if f.q.strip():
@@ -287,8 +308,6 @@ def ticket_files(user: User, ticket: Ticket) -> list[Attachment]:
 
 def category_choices() -> list[tuple[int, str]]:
     """Active categories as (id, label) in tree order, children labelled "Parent › Child"."""
-    from palier.tickets.models import Category
-
     rows = list(Category.objects.filter(is_active=True).order_by("position", "slug"))
     by_parent: dict[int | None, list[Category]] = {}
     for row in rows:
@@ -309,6 +328,10 @@ class LinkView:
     kind: str
     direction: str  # "out": this ticket -> other; "in": other -> this ticket
     ticket: Ticket
+
+    @property
+    def label(self) -> str:
+        return str(TicketLink.Kind(self.kind).label) if self.kind in TicketLink.Kind.values else self.kind
 
 
 def links_visible(user: User, ticket: Ticket) -> list[LinkView]:
@@ -356,3 +379,146 @@ def priority_matrix() -> list[dict[str, Any]]:
         for impact in Level.values
         for urgency in Level.values
     ]
+
+
+# --- agent workspace ------------------------------------------------------------------------------
+
+
+def agent_group_ids(user: User) -> list[int]:
+    """The ids of the support groups ``user`` belongs to ("my groups" in the queue)."""
+    from palier.people.models import Membership
+
+    return sorted(Membership.objects.filter(user_id=user.pk).values_list("group_id", flat=True))
+
+
+def ticket_count_capped(user: User, *, filters: TicketFilters, cap: int = 100) -> int:
+    """How many tickets match, counting at most ``cap`` rows (``SELECT COUNT(*) FROM (... LIMIT cap)``).
+
+    Exact counts over a million rows are expensive; the navigation shows "99+" beyond the cap.
+    """
+    return _apply_filters(tickets_visible_to(user), filters, user).order_by()[:cap].count()
+
+
+def saved_filters_for(user: User) -> list[SavedFilter]:
+    return list(SavedFilter.objects.filter(user=user).order_by("position", "id"))
+
+
+def get_saved_filter_for(user: User, filter_id: int) -> SavedFilter:
+    """One of ``user``'s own saved filters, or 404 (someone else's filter does not exist for them)."""
+    saved = SavedFilter.objects.filter(user=user, pk=filter_id).first()
+    if saved is None:
+        raise Http404("saved filter")
+    return saved
+
+
+MAX_BULK = 100
+
+
+def tickets_for_bulk(user: User, ids: list[int]) -> list[Ticket]:
+    """The selected tickets ``user`` may see, in the order given; ids they may not see are absent."""
+    wanted = list(dict.fromkeys(ids))[:MAX_BULK]
+    found = {t.pk: t for t in tickets_visible_to(user).filter(pk__in=wanted).select_related("group", "assignee")}
+    return [found[pk] for pk in wanted if pk in found]
+
+
+def requester_open_tickets(user: User, ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
+    """The requester's other open tickets that ``user`` may see, newest first (one query)."""
+    return list(
+        tickets_visible_to(user)
+        .filter(requester_id=ticket.requester_id, status__in=Ticket.OPEN_STATUSES)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def people_matching(q: str, *, limit: int = 10, active_only: bool = False) -> list[User]:
+    """People whose name or email contains every word of ``q`` (agents look people up).
+
+    Belongs in ``people.selectors``; it lives here until that module is free to change.
+    """
+    words = q.split()[:5]
+    if not words:
+        return []
+    qs = User.objects.select_related("organisation")
+    for word in words:
+        qs = qs.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(qs.order_by("full_name", "email", "id")[:limit])
+
+
+def get_caller(user_id: int) -> User | None:
+    """An active person an agent may open a ticket for (log a call)."""
+    return User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()
+
+
+PRESENCE_WINDOW = timedelta(seconds=30)
+
+
+def other_viewers(ticket: Ticket, user: User, *, now: datetime | None = None) -> list[User]:
+    """Other agents seen on the ticket page during the last 30 seconds."""
+    since = (now or timezone.now()) - PRESENCE_WINDOW
+    rows = (
+        TicketViewer.objects.filter(ticket=ticket, last_seen__gte=since)
+        .exclude(user_id=user.pk)
+        .select_related("user")
+        .order_by("user__full_name", "user_id")
+    )
+    return [row.user for row in rows if row.user.is_agent]
+
+
+def changed_by_since(ticket: Ticket, user: User, *, since: datetime) -> list[str]:
+    """Names of the others who changed the ticket after ``since`` ("Palier" for automatic changes)."""
+    rows = (
+        TicketEvent.objects.filter(ticket=ticket, created_at__gt=since)
+        .exclude(actor_id=user.pk)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    names: list[str] = []
+    for event in rows:
+        name = event.actor.display_name if event.actor is not None else "Palier"
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def person_by_email(email: str) -> User | None:
+    """The active person with this email address (adding a watcher)."""
+    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+
+
+def find_category(category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    return Category.objects.filter(pk=category_id).first()
+
+
+# --- administration pages -----------------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    category: Category
+    children: list[Category]
+
+
+def category_tree() -> list[CategoryNode]:
+    """Every category, active or not, as top-level nodes with their children (one query)."""
+    rows = list(Category.objects.select_related("parent").order_by("position", "slug"))
+    children: dict[int, list[Category]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row)
+    return [CategoryNode(row, children.get(row.pk, [])) for row in rows if row.parent_id is None]
+
+
+def get_category_for_admin(category_id: int) -> Category:
+    category = Category.objects.select_related("parent").filter(pk=category_id).first()
+    if category is None:
+        raise Http404("category")
+    return category
+
+
+def top_level_categories() -> QuerySet[Category]:
+    return Category.objects.filter(parent__isnull=True).order_by("position", "slug")

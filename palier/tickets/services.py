@@ -12,7 +12,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,11 +25,13 @@ from palier.tickets.models import (
     Comment,
     Level,
     PriorityRule,
+    SavedFilter,
     Tag,
     Ticket,
     TicketCounter,
     TicketEvent,
     TicketLink,
+    TicketViewer,
 )
 from palier.tickets.rules import DEFAULT_MATRIX, allowed_targets, is_reopen
 
@@ -400,15 +402,20 @@ def comment_on_ticket(
     internal: bool = False,
     channel: str = Ticket.Channel.WEB,
     uploads: Sequence[IO[bytes]] = (),
+    expected_version: int | None = None,
 ) -> Comment:
-    """Add a public reply or an internal note, with optional attachments."""
+    """Add a public reply or an internal note, with optional attachments.
+
+    ``expected_version`` (the version the author saw) refuses the comment with ``StaleVersion``
+    when the ticket changed meanwhile; None does not check.
+    """
     if not permissions.can(by, "note" if internal else "comment", ticket):
         if not internal and ticket.status in (S.CLOSED, S.CANCELLED):
             raise IllegalTransition(_("This ticket is closed; open a new ticket instead."))
         raise PermissionDenied(_("You cannot comment on this ticket."))
     body = _clean_text(body, field="body", maximum=MAX_BODY, required=True)
     _check_choice(channel, Ticket.Channel.values, "channel")
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, expected_version)
     now = timezone.now()
     comment = Comment.objects.create(
         ticket=ticket, author=by, body=body, is_internal=internal, channel=channel, created_at=now
@@ -493,12 +500,12 @@ def add_attachment(ticket: Ticket, *, by: User, upload: IO[bytes], comment: Comm
 
 
 @transaction.atomic
-def add_watcher(ticket: Ticket, *, user: User, by: User) -> Ticket:
+def add_watcher(ticket: Ticket, *, user: User, by: User, expected_version: int | None = None) -> Ticket:
     if not permissions.can(by, "watch", ticket) or (not by.is_agent and by.pk != user.pk):
         raise PermissionDenied(_("You cannot change the watchers of this ticket."))
     if not user.is_active:
         raise ValidationError({"user": _("This account is deactivated.")})
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, expected_version)
     if not ticket.watchers.filter(pk=user.pk).exists():
         ticket.watchers.add(user)
         history.record(ticket, E.WATCHED, by=by, internal=True, user=user.display_name)
@@ -507,10 +514,10 @@ def add_watcher(ticket: Ticket, *, user: User, by: User) -> Ticket:
 
 
 @transaction.atomic
-def remove_watcher(ticket: Ticket, *, user: User, by: User) -> Ticket:
+def remove_watcher(ticket: Ticket, *, user: User, by: User, expected_version: int | None = None) -> Ticket:
     if not permissions.can(by, "watch", ticket) or (not by.is_agent and by.pk != user.pk):
         raise PermissionDenied(_("You cannot change the watchers of this ticket."))
-    ticket = _lock(ticket, None)
+    ticket = _lock(ticket, expected_version)
     if ticket.watchers.filter(pk=user.pk).exists():
         ticket.watchers.remove(user)
         history.record(ticket, E.UNWATCHED, by=by, internal=True, user=user.display_name)
@@ -519,13 +526,19 @@ def remove_watcher(ticket: Ticket, *, user: User, by: User) -> Ticket:
 
 
 @transaction.atomic
-def link_tickets(source: Ticket, *, target: Ticket, kind: str, by: User) -> TicketLink:
-    """Link two tickets the agent can both see (parent of, related to, duplicate of)."""
+def link_tickets(
+    source: Ticket, *, target: Ticket, kind: str, by: User, expected_version: int | None = None
+) -> TicketLink:
+    """Link two tickets the agent can both see (parent of, related to, duplicate of).
+
+    ``expected_version`` is the version of ``source`` the agent saw (None: no check)."""
     _check_choice(kind, TicketLink.Kind.values, "kind")
     if not (permissions.can(by, "link", source) and permissions.can(by, "view", target)):
         raise NotFound(_("Ticket not found."))
     if source.pk == target.pk:
         raise ValidationError({"target": _("A ticket cannot be linked to itself.")})
+    if expected_version is not None:
+        _lock(source, expected_version)
     if (
         kind == TicketLink.Kind.PARENT
         and TicketLink.objects.filter(source=target, target=source, kind=TicketLink.Kind.PARENT).exists()
@@ -629,8 +642,6 @@ def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: An
 
     Two concurrent retries race on the key's unique constraint; the loser's ticket is rolled back.
     """
-    from django.db import IntegrityError
-
     from palier.tickets.models import IdempotencyKey
 
     previous = _replay(by, key, fingerprint)
@@ -646,3 +657,96 @@ def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: An
             raise
         return previous, False
     return ticket, True
+
+
+# --- agent workspace ---------------------------------------------------------------------------------
+
+MAX_SAVED_FILTERS = 30
+
+
+@transaction.atomic
+def save_filter(*, user: User, name: str, query: str) -> SavedFilter:
+    """Save a personal queue view (replacing the one of the same name), last in the list."""
+    if not user.is_agent:
+        raise PermissionDenied(_("Only agents can save queue filters."))
+    name = _clean_text(name, field="name", maximum=80, required=True)
+    query = _clean_text(query, field="query", maximum=1000, required=False).lstrip("?")
+    mine = SavedFilter.objects.select_for_update().filter(user=user)
+    existing = mine.filter(name=name).first()
+    if existing is not None:
+        existing.query = query
+        existing.save(update_fields=["query"])
+        return existing
+    if mine.count() >= MAX_SAVED_FILTERS:
+        raise ValidationError({"name": _("At most %(n)d saved filters.") % {"n": MAX_SAVED_FILTERS}})
+    last = mine.order_by("-position").values_list("position", flat=True).first()
+    return SavedFilter.objects.create(user=user, name=name, query=query, position=(last or 0) + 1)
+
+
+@transaction.atomic
+def delete_filter(saved: SavedFilter, *, by: User) -> None:
+    if saved.user_id != by.pk:
+        raise NotFound(_("Saved filter not found."))
+    saved.delete()
+
+
+def see_ticket(ticket: Ticket, *, user: User, now: datetime | None = None) -> None:
+    """Record that ``user`` has the ticket page open (presence; not history, so no event)."""
+    now = now or timezone.now()
+    if not TicketViewer.objects.filter(ticket=ticket, user=user).update(last_seen=now):
+        try:
+            with transaction.atomic():
+                TicketViewer.objects.create(ticket=ticket, user=user, last_seen=now)
+        except IntegrityError:  # a concurrent poll of the same agent created it first
+            TicketViewer.objects.filter(ticket=ticket, user=user).update(last_seen=now)
+
+
+# --- administration pages ------------------------------------------------------------------------
+
+
+def _check_category_parent(category: Category | None, parent: Category | None) -> None:
+    """The tree has two levels: a parent is a top-level category, and a parent cannot move under another."""
+    if parent is None:
+        return
+    if parent.parent_id is not None:
+        raise ValidationError({"parent": _("Choose a top-level category as the parent.")})
+    if category is not None and (parent.pk == category.pk or category.children.exists()):
+        raise ValidationError({"parent": _("A category with sub-categories stays at the top level.")})
+
+
+@transaction.atomic
+def update_category(
+    category: Category, *, by: User | None, name_en: str, name_fr: str, parent: Category | None, position: int = 0
+) -> Category:
+    """Rename a category in both languages, move it, or change its place in the list."""
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can manage categories."))
+    name_en = _clean_text(name_en, field="name_en", maximum=120, required=True)
+    name_fr = _clean_text(name_fr, field="name_fr", maximum=120, required=True)
+    _check_category_parent(category, parent)
+    if not 0 <= position <= 32767:
+        raise ValidationError({"position": _("The position must be between 0 and 32767.")})
+    category.name_en, category.name_fr, category.parent, category.position = name_en, name_fr, parent, position
+    category.save(update_fields=["name_en", "name_fr", "parent", "position"])
+    return category
+
+
+@transaction.atomic
+def set_category_active(category: Category, *, active: bool, by: User | None) -> Category:
+    """Deactivated categories are no longer offered; tickets keep theirs. Sub-categories follow."""
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can manage categories."))
+    if active and category.parent is not None and not category.parent.is_active:
+        raise ValidationError({"is_active": _("Activate the parent category first.")})
+    Category.objects.filter(pk=category.pk).update(is_active=active)
+    if not active:
+        Category.objects.filter(parent=category).update(is_active=False)
+    category.is_active = active
+    return category
+
+
+@transaction.atomic
+def set_priority_matrix(*, cells: dict[tuple[str, str], int], by: User | None) -> None:
+    """Save several cells of the impact x urgency matrix at once (all or nothing)."""
+    for (impact, urgency), priority in cells.items():
+        set_priority_cell(impact=impact, urgency=urgency, priority=priority, by=by)

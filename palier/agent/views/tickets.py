@@ -1,68 +1,59 @@
-"""Agent workspace: the ticket queue and the ticket page (timeline, reply, status, take it).
+"""The agent's ticket page: timeline, reply box, side panel of inline edits, requester card,
+"take it", and presence (who else is viewing, what changed since the page was opened).
 
-Actions answer htmx requests with the ``workspace`` partial of the ticket page and plain form
-posts with a redirect, so the page works without JavaScript.
+htmx requests get partials of ``agent/tickets/detail.html``: ``workspace`` after a reply or
+"take it", ``panel_update`` (the panel, plus the timeline and the page's version stamp swapped
+out of band) after a side-panel edit, and ``presence`` for the 10-second poll. Plain form posts
+get a redirect, so the page works without JavaScript.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from palier.agent.forms import FilterForm, ReplyForm, StatusForm, VersionForm
-from palier.lib.errors import DomainError
+from palier.agent import contexts, panel
+from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
+from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
-from palier.people import selectors as people_selectors
 from palier.tickets import display, selectors, services
 from palier.tickets.models import Ticket
 
 DETAIL = "agent/tickets/detail.html"
 
 
-@agent_required
-def ticket_list(request: AuthedRequest) -> HttpResponse:
-    form = FilterForm(
-        request.GET,
-        groups=list(people_selectors.support_groups()),
-        agents=list(people_selectors.active_agents()),
-    )
-    filters = form.to_filters(request.user)
-    size = settings.PALIER_PAGE_SIZE
-    try:
-        page = selectors.ticket_page(
-            request.user, filters=filters, sort=form.sort_order, cursor=form.page_cursor, limit=size
-        )
-    except selectors.BadCursor:
-        page = selectors.ticket_page(request.user, filters=filters, sort=form.sort_order, limit=size)
-    params = request.GET.copy()
-    params.pop("cursor", None)
-    if page.next_cursor:
-        params["cursor"] = page.next_cursor
-    context = {"form": form, "page": page, "next_query": params.urlencode() if page.next_cursor else ""}
-    return render(request, "agent/tickets/list.html", context)
-
-
-def _render(request: AuthedRequest, ticket: Ticket, *, status: int = 200, **forms: Any) -> HttpResponse:
-    """The ticket page, or only its ``workspace`` partial for htmx requests."""
+def _context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
+    """Everything the ticket page shows, fetched with a fixed number of queries."""
     ticket = selectors.ticket_detail_related(ticket)
-    context = {
+    now = timezone.now()
+    bound = extra.pop("bound", {})
+    return {
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket)),
         "files": selectors.ticket_files(request.user, ticket),
-        "reply_form": forms.get("reply_form") or ReplyForm(),
-        "status_form": forms.get("status_form") or StatusForm(ticket=ticket),
-        "take_error": forms.get("take_error", ""),
+        "panel": panel.build(request.user, ticket, contexts.workspace_choices(), bound=bound),
+        "other_open": selectors.requester_open_tickets(request.user, ticket),
+        "viewers": selectors.other_viewers(ticket, request.user, now=now),
+        "reply_form": ReplyForm(),
+        "stamp": {"version": ticket.version, "since": now.isoformat()},
         "can_take": ticket.is_open and ticket.assignee_id != request.user.pk,
+        **extra,
     }
+
+
+def _render(request: AuthedRequest, ticket: Ticket, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The ticket page, or only its ``workspace`` partial for htmx requests (htmx swaps 2xx only)."""
+    context = _context(request, ticket, **extra)
     if request.htmx:
-        return render(request, f"{DETAIL}#workspace", context)  # htmx swaps 2xx answers only
+        return render(request, f"{DETAIL}#workspace", context)
     return render(request, DETAIL, context, status=status)
 
 
@@ -78,21 +69,39 @@ def ticket_detail(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     return _render(request, selectors.get_ticket_for(request.user, ticket_id))
 
 
+def _stale_reply(request: AuthedRequest, ticket_id: int, form: ReplyForm, since: datetime | None) -> HttpResponse:
+    """The ticket changed while the agent was writing: show what changed and ask to confirm.
+
+    The form keeps the message and now carries the current version, so "Send anyway" goes through.
+    """
+    ticket = selectors.get_ticket_for(request.user, ticket_id)
+    context = _context(request, ticket, reply_form=form)
+    context["changes"] = [item for item in context["timeline"] if since is None or item.at > since]
+    context["stale_files"] = bool(form.cleaned_data.get("attachments"))
+    if request.htmx:
+        return render(request, f"{DETAIL}#workspace", context)
+    return render(request, DETAIL, context, status=409)
+
+
 @agent_required
 @require_POST
 def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.get_ticket_for(request.user, ticket_id)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
-        internal = form.cleaned_data["visibility"] == ReplyForm.INTERNAL
+        data = form.cleaned_data
+        internal = data["visibility"] == ReplyForm.INTERNAL
         try:
             services.comment_on_ticket(
                 ticket,
                 by=request.user,
-                body=form.cleaned_data["body"],
+                body=data["body"],
                 internal=internal,
-                uploads=form.cleaned_data["attachments"],
+                uploads=data["attachments"],
+                expected_version=data["version"],
             )
+        except StaleVersion:
+            return _stale_reply(request, ticket_id, form, data["since"])
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
@@ -102,29 +111,43 @@ def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_status(request: AuthedRequest, ticket_id: int) -> HttpResponse:
-    ticket = selectors.get_ticket_for(request.user, ticket_id)
-    form = StatusForm(request.POST, ticket=ticket)
+def ticket_edit(request: AuthedRequest, ticket_id: int, field: str) -> HttpResponse:
+    """One side-panel edit (status, priority, group, assignee, category, type, tags, watchers,
+    links). It carries the version the agent saw: a stale or invalid edit changes nothing and
+    says why next to the field."""
+    if field not in panel.EDITORS:
+        raise Http404("field")
+    ticket = selectors.get_ticket_for(request.user, ticket_id, action="update")
+    choices = contexts.workspace_choices()
+    form = panel.bind(field, request.POST, ticket, choices)
     if form.is_valid():
         try:
-            services.transition_ticket(
-                ticket,
-                to=form.cleaned_data["status"],
-                by=request.user,
-                expected_version=form.cleaned_data["version"],
-                note=form.cleaned_data["note"],
-            )
+            message = panel.save(field, form, ticket, by=request.user)
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
-            return _done(request, ticket_id, _("Status changed."))
-    return _render(request, selectors.get_ticket_for(request.user, ticket_id), status_form=form, status=409)
+            return _edited(request, ticket_id, message)
+    fresh = selectors.get_ticket_for(request.user, ticket_id)
+    panel.refresh_version(form, fresh.version)
+    if request.htmx:
+        context = _context(request, fresh, bound={field: form}, stamp_oob=False)
+        return render(request, f"{DETAIL}#panel_update", context)
+    return _render(request, fresh, bound={field: form}, status=409)
+
+
+def _edited(request: AuthedRequest, ticket_id: int, message: str) -> HttpResponse:
+    ticket = selectors.get_ticket_for(request.user, ticket_id)
+    if request.htmx:
+        context = _context(request, ticket, panel_message=message, stamp_oob=True)
+        return render(request, f"{DETAIL}#panel_update", context)
+    messages.success(request, message)
+    return redirect("agent:ticket-detail", ticket_id=ticket_id)
 
 
 @agent_required
 @require_POST
 def ticket_take(request: AuthedRequest, ticket_id: int) -> HttpResponse:
-    """Assign the ticket to the current agent ("take it")."""
+    """Assign the ticket to the current agent ("take it"), or say why not."""
     ticket = selectors.get_ticket_for(request.user, ticket_id, action="update")
     form = VersionForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
@@ -134,3 +157,21 @@ def ticket_take(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         error = exc.message if isinstance(exc, DomainError) else " ".join(exc.messages)
         return _render(request, selectors.get_ticket_for(request.user, ticket_id), take_error=error, status=409)
     return _done(request, ticket_id, _("The ticket is yours."))
+
+
+@agent_required
+@require_POST
+def ticket_presence(request: AuthedRequest, ticket_id: int) -> HttpResponse:
+    """The page's poll: record that I am here; say who else is, and whether the ticket moved."""
+    ticket = selectors.get_ticket_for(request.user, ticket_id)
+    version, since = StampForm(request.POST).stamp()
+    services.see_ticket(ticket, user=request.user)
+    changed_by: list[str] = []
+    if version is not None and version != ticket.version:
+        changed_by = selectors.changed_by_since(ticket, request.user, since=since)
+    context = {
+        "ticket": ticket,
+        "viewers": selectors.other_viewers(ticket, request.user),
+        "changed_by": changed_by,
+    }
+    return render(request, f"{DETAIL}#presence", context)

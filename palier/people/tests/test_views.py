@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -113,3 +114,27 @@ def test_profile_requires_sign_in(client: Client) -> None:
     response = client.get(reverse("profile"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+# --- the shared layout (palier/templates) -----------------------------------------------------------
+
+
+def test_layout_has_landmarks_a_labelled_language_switcher_and_a_live_region(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    html = client.get(reverse("portal:home"), headers={"accept-language": "en"}).content.decode()
+    assert '<main id="main"' in html and 'class="skip-link" href="#main"' in html
+    assert '<label class="visually-hidden" for="language-switch">' in html
+    assert 'id="language-switch" name="language"' in html and "Switch language" in html  # works without JS
+    assert 'id="messages" class="messages" role="status" aria-live="polite"' in html
+    assert '<details class="user-menu">' in html and "Sign out" in html
+    assert 'aria-current="page">Get help' in html
+    assert "cdn" not in html.lower() and "fonts.googleapis" not in html
+
+
+def test_error_500_page_renders_without_the_database(django_assert_num_queries: Any) -> None:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with django_assert_num_queries(0), translation.override("en"):
+        html = render_to_string("500.html")
+    assert "Something went wrong" in html and '<html lang="en">' in html

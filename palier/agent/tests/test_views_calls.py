@@ -1,0 +1,66 @@
+"""Client tests for "Log a call": an agent opens a ticket on behalf of a caller."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from palier.people import services as people
+from palier.people.models import User
+from palier.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+URL = "agent:call-new"
+HTMX = {"HX-Request": "true"}
+
+
+def test_find_the_caller_without_javascript(client: Client, agent: User, requester: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    gone = people.create_user(email="gone@acme.test", full_name="Alice Gone")
+    people.update_user(gone, by=None, is_active=False)
+    client.force_login(agent)
+    response = client.get(reverse(URL), {"caller_q": "alice", "subject": "Typed already"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="caller-{requester.pk}"' in html and "gone@acme.test" not in html
+    assert 'value="Typed already"' in html and "This field is required" not in html
+
+
+def test_caller_search_partial(client: Client, agent: User, requester: User) -> None:
+    client.force_login(agent)
+    html = client.get(reverse("agent:call-callers"), {"caller_q": "acme"}, headers=HTMX).content.decode()
+    assert "<html" not in html and 'name="caller"' in html and "alice@acme.test" in html
+
+
+def test_log_a_call_opens_a_phone_ticket_for_the_caller(client: Client, agent: User, requester: User) -> None:
+    client.force_login(agent)
+    data = {
+        "caller": requester.pk,
+        "kind": "incident",
+        "subject": "Écran noir",
+        "description": "Alice appelle : l'écran reste noir.",
+        "impact": "medium",
+        "urgency": "high",
+    }
+    response = client.post(reverse(URL), data)
+    ticket = Ticket.objects.get()
+    assert response.url == reverse("agent:ticket-detail", args=[ticket.pk])
+    assert (ticket.requester, ticket.created_by, ticket.channel) == (requester, agent, "phone")
+    assert ticket.priority == 2
+
+
+def test_log_a_call_needs_a_caller(client: Client, agent: User) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(agent)
+    data = {"kind": "incident", "subject": "x", "description": "y", "impact": "low", "urgency": "low"}
+    response = client.post(reverse(URL), data)
+    assert response.status_code == 400
+    assert "Find and choose the caller first." in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_log_a_call_is_for_agents(client: Client, requester: User, requester_b: User) -> None:
+    client.force_login(requester)
+    assert client.get(reverse(URL)).status_code == 404
+    assert client.post(reverse(URL), {"caller": requester_b.pk, "subject": "x"}).status_code == 404

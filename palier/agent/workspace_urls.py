@@ -1,0 +1,22 @@
+"""Routes of the agent workspace (queue, ticket page, search, log a call), mounted by ``urls.py``."""
+
+from django.urls import path
+
+from palier.agent.views import calls, queue, search, tickets
+
+urlpatterns = [
+    path("", queue.ticket_list, name="ticket-list"),
+    path("bulk/", queue.ticket_bulk, name="ticket-bulk"),
+    path("queue/take/<int:ticket_id>/", queue.queue_take, name="queue-take"),
+    path("views/save/", queue.filter_save, name="filter-save"),
+    path("views/<int:filter_id>/delete/", queue.filter_delete, name="filter-delete"),
+    path("search/", search.search, name="search"),
+    path("calls/new/", calls.call_new, name="call-new"),
+    path("calls/callers/", calls.caller_search, name="call-callers"),
+    path("tickets/<int:ticket_id>/", tickets.ticket_detail, name="ticket-detail"),
+    path("tickets/<int:ticket_id>/reply/", tickets.ticket_reply, name="ticket-reply"),
+    path("tickets/<int:ticket_id>/status/", tickets.ticket_edit, {"field": "status"}, name="ticket-status"),
+    path("tickets/<int:ticket_id>/edit/<slug:field>/", tickets.ticket_edit, name="ticket-edit"),
+    path("tickets/<int:ticket_id>/take/", tickets.ticket_take, name="ticket-take"),
+    path("tickets/<int:ticket_id>/presence/", tickets.ticket_presence, name="ticket-presence"),
+]

@@ -1,0 +1,75 @@
+"""Writes for tickets. Every change locks the ticket, checks the rules, bumps its version and
+appends a ``TicketEvent`` in the same transaction.
+
+Split by sub-domain; import from here: ``from palier.tickets import services``.
+"""
+
+from __future__ import annotations
+
+from palier.tickets.services._common import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    MAX_TAGS,
+    next_number,
+    priority_for,
+)
+from palier.tickets.services.conversation import (
+    add_attachment,
+    add_watcher,
+    comment_on_ticket,
+    link_tickets,
+    remove_watcher,
+    unlink_tickets,
+)
+from palier.tickets.services.intake import (
+    open_ticket_idempotent,
+    open_ticket_with_files,
+)
+from palier.tickets.services.lifecycle import (
+    UPDATABLE,
+    close_resolved_tickets,
+    open_ticket,
+    transition_ticket,
+    update_ticket,
+)
+from palier.tickets.services.reference import (
+    create_category,
+    set_category_active,
+    set_priority_cell,
+    set_priority_matrix,
+    update_category,
+)
+from palier.tickets.services.workspace import (
+    delete_filter,
+    save_filter,
+    see_ticket,
+)
+
+__all__ = [
+    "MAX_BODY",
+    "MAX_SUBJECT",
+    "MAX_TAGS",
+    "UPDATABLE",
+    "add_attachment",
+    "add_watcher",
+    "close_resolved_tickets",
+    "comment_on_ticket",
+    "create_category",
+    "delete_filter",
+    "link_tickets",
+    "next_number",
+    "open_ticket",
+    "open_ticket_idempotent",
+    "open_ticket_with_files",
+    "priority_for",
+    "remove_watcher",
+    "save_filter",
+    "see_ticket",
+    "set_category_active",
+    "set_priority_cell",
+    "set_priority_matrix",
+    "transition_ticket",
+    "unlink_tickets",
+    "update_category",
+    "update_ticket",
+]

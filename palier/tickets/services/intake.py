@@ -1,0 +1,70 @@
+"""Ticket creation entry points of the pages and the API (with files, idempotent)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from palier.people.models import User
+from palier.tickets.models import (
+    Ticket,
+)
+from palier.tickets.services.conversation import add_attachment
+from palier.tickets.services.lifecycle import open_ticket
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_ticket_with_files(
+    *, requester: User, by: User | None, uploads: Sequence[IO[bytes]] = (), **fields: Any
+) -> Ticket:
+    """Open a ticket and attach files to it in one transaction (a refused file opens nothing)."""
+    ticket = open_ticket(requester=requester, by=by, **fields)
+    for upload in uploads:
+        add_attachment(ticket, by=by or requester, upload=upload)
+    return ticket
+
+
+# --- idempotent creation (REST API) -------------------------------------------------------------
+
+
+def _replay(by: User, key: str, fingerprint: str) -> Ticket | None:
+    from palier.tickets.models import IdempotencyKey
+
+    previous = IdempotencyKey.objects.filter(user=by, key=key).select_related("ticket").first()
+    if previous is None:
+        return None
+    if previous.fingerprint != fingerprint:
+        raise ValidationError(
+            {"Idempotency-Key": _("This key was already used with a different request; use a new key.")}
+        )
+    return previous.ticket
+
+
+@transaction.atomic
+def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: Any) -> tuple[Ticket, bool]:
+    """``open_ticket`` at most once per (user, key): a retry with the same request gets the first
+    ticket back (``created`` is False); the same key with another request is refused.
+
+    Two concurrent retries race on the key's unique constraint; the loser's ticket is rolled back.
+    """
+    from palier.tickets.models import IdempotencyKey
+
+    previous = _replay(by, key, fingerprint)
+    if previous is not None:
+        return previous, False
+    try:
+        with transaction.atomic():
+            ticket = open_ticket(by=by, **fields)
+            IdempotencyKey.objects.create(user=by, key=key, fingerprint=fingerprint, ticket=ticket)
+    except IntegrityError:
+        previous = _replay(by, key, fingerprint)
+        if previous is None:
+            raise
+        return previous, False
+    return ticket, True

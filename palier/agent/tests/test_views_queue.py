@@ -35,7 +35,7 @@ def en(client: Client) -> Client:
 
 
 def test_queue_filters_sort_and_pages(
-    client: Client, agent: User, requester: User, l2: SupportGroup, settings: Any
+    en: Client, client: Client, agent: User, requester: User, l2: SupportGroup, settings: Any
 ) -> None:
     settings.PALIER_PAGE_SIZE = 2
     mine = make_ticket(requester, subject="Assigned to Lea")
@@ -194,7 +194,7 @@ def test_saved_filters_belong_to_their_owner(client: Client, agent: User, manage
 
 
 def test_agent_outside_the_group_never_sees_its_tickets(
-    client: Client, agent_l2: User, requester: User, agent: User
+    en: Client, client: Client, agent_l2: User, requester: User, agent: User
 ) -> None:
     ticket = make_ticket(requester, subject="Triage secret")
     client.force_login(agent_l2)

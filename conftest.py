@@ -28,18 +28,33 @@ def _is_transactional(request: pytest.FixtureRequest) -> bool:
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
-@pytest.fixture(autouse=True)
-def _reseed_after_flush(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Transactional tests end with a flush that also wipes what data migrations seeded (the
-    triage group, categories, the priority matrix); put it back for the tests that follow."""
-    yield
-    if _is_transactional(request):
-        from django.apps import apps
+_RESEED = pytest.StashKey[object]()
 
-        blocker = request.getfixturevalue("django_db_blocker")
-        with blocker.unblock():
-            importlib.import_module("palier.people.migrations.0002_triage_group").seed(apps, None)
-            importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
+
+@pytest.fixture(autouse=True)
+def _reseed_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests end with a flush that also wipes what data migrations seeded (the
+    triage group, categories, the priority matrix); put it back for the tests that follow.
+
+    The flush happens in pytest-django's own fixtures, which its autouse fixtures (live server,
+    ``django_db`` marker) may set up before this one, so they are torn down after it: the reseed
+    runs in ``pytest_runtest_teardown`` below, once every fixture of the test is torn down."""
+    if _is_transactional(request):
+        request.node.stash[_RESEED] = request.getfixturevalue("django_db_blocker")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        blocker = item.stash.get(_RESEED, None)
+        if blocker is not None and nextitem is not None:  # after the last test the database is gone
+            from django.apps import apps
+
+            with blocker.unblock():  # type: ignore[attr-defined]
+                importlib.import_module("palier.people.migrations.0002_triage_group").seed(apps, None)
+                importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
 
 
 @pytest.fixture

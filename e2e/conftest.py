@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make to
 # build data happen outside it, so Django's async guard must be relaxed for these tests only.
@@ -61,3 +62,25 @@ def login(live_server: object, page: Page) -> Callable[..., Page]:
         return p
 
     return _login
+
+
+@pytest.fixture
+def url(live_server: Any) -> Callable[[str], str]:
+    """The live server's address of a path: ``url("/portal/")``."""
+    return lambda path: f"{live_server.url}{path}"
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A page in a browser context of its own (another person, or other browser settings):
+    ``open_page(locale="fr")``. The contexts are closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def _open(**context_args: Any) -> Page:
+        context = browser.new_context(**context_args)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _open
+    for context in contexts:
+        context.close()

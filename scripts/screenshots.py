@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/*.png from demo data, in French and English.
 
-Usage: .venv/bin/python scripts/screenshots.py [--tickets 300]
+Usage: .venv/bin/python scripts/screenshots.py [--tickets 2000]
 
 Seeds a throw-away SQLite database with ``palier demo``, serves it with gunicorn on a free
 127.0.0.1 port, signs in as the demo personas with Debian's chromium (Playwright) and saves one
@@ -44,7 +44,7 @@ PAGES = [
     ("portal-request", "requester", "first:/portal/requests/", 1280),
     ("portal-phone", "requester", "/portal/", 390),
     ("agent-queue", "agent", "/agent/", 1440),
-    ("agent-ticket", "agent", "first:/agent/", 1440),
+    ("agent-ticket", "agent", "first:/agent/?assignee=me", 1440),
     ("admin-groups", "admin", "/agent/admin/groups/", 1280),
 ]
 
@@ -83,8 +83,17 @@ def _resolve(page: Page, base: str, path: str) -> str:
     if not path.startswith("first:"):
         return base + path
     page.goto(base + path.removeprefix("first:"))
-    link = page.locator("main table a[href*='/tickets/'], main table a[href*='/requests/']").first
-    return base + (link.get_attribute("href") or "/")
+    # the agent queue is a table (#queue-table); the portal's "My requests" is a list of cards, where
+    # a request waiting for the requester's answer (highlighted) shows a conversation
+    for selector in (
+        "#queue-table td a[href*='/tickets/']",
+        "#results .list-group-item-warning a.request-subject",
+        "#results .request-list a.request-subject",
+    ):
+        link = page.locator(selector).first
+        if link.count():
+            return base + (link.get_attribute("href") or "/")
+    raise SystemExit(f"no ticket link on {path}")
 
 
 def shoot(base: str, language: str) -> None:
@@ -96,7 +105,11 @@ def shoot(base: str, language: str) -> None:
             page = context.new_page()
             if persona:
                 _sign_in(page, base, persona)
-            page.goto(_resolve(page, base, path))
+            target = _resolve(page, base, path)
+            response = page.goto(target)
+            # a changed path or a failed sign-in must not leave a login or error page in the docs
+            if response is None or response.status != 200 or (persona and "/accounts/login/" in page.url):
+                raise SystemExit(f"{name}: {target} answered {response and response.status} at {page.url}")
             page.screenshot(path=str(OUT / f"{name}.{language}.png"))
             context.close()
         browser.close()
@@ -104,7 +117,7 @@ def shoot(base: str, language: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=300)
+    parser.add_argument("--tickets", type=int, default=2000)  # enough for the requester persona to have open requests
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:

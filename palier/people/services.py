@@ -121,6 +121,23 @@ def create_department(*, organisation: Organisation, name: str, by: User | None 
     return Department.objects.create(organisation=organisation, name=name)
 
 
+def _clean_group_fields(*, name: str, level: int, is_vendor: bool, exclude_pk: int | None) -> str:
+    """Check a group's name, level and vendor flag; return the cleaned name."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("This field is required.")})
+    if level not in SupportGroup.Level.values:
+        raise ValidationError({"level": _("The level must be between 1 and 5.")})
+    if is_vendor and level < 4:
+        raise ValidationError({"is_vendor": _("Only L4 and L5 groups can be external vendors.")})
+    others = SupportGroup.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    if others.exists():
+        raise Conflict(_("A group with this name already exists."), field="name")
+    return name
+
+
 @transaction.atomic
 def create_group(
     *,
@@ -133,15 +150,7 @@ def create_group(
     by: User | None = None,
 ) -> SupportGroup:
     _require_admin(by)
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("This field is required.")})
-    if level not in SupportGroup.Level.values:
-        raise ValidationError({"level": _("The level must be between 1 and 5.")})
-    if is_vendor and level < 4:
-        raise ValidationError({"is_vendor": _("Only L4 and L5 groups can be external vendors.")})
-    if SupportGroup.objects.filter(name__iexact=name).exists():
-        raise Conflict(_("A group with this name already exists."), field="name")
+    name = _clean_group_fields(name=name, level=level, is_vendor=is_vendor, exclude_pk=None)
     if is_triage and SupportGroup.objects.filter(is_triage=True).exists():
         raise Conflict(_("There is already a triage group."), field="is_triage")
     if manager is not None and not manager.is_agent:
@@ -324,15 +333,7 @@ def update_group(
 ) -> SupportGroup:
     """Edit a support group's name, level, vendor flag, contact, manager and exact member list."""
     _require_admin(by)
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("This field is required.")})
-    if level not in SupportGroup.Level.values:
-        raise ValidationError({"level": _("The level must be between 1 and 5.")})
-    if is_vendor and level < 4:
-        raise ValidationError({"is_vendor": _("Only L4 and L5 groups can be external vendors.")})
-    if SupportGroup.objects.filter(name__iexact=name).exclude(pk=group.pk).exists():
-        raise Conflict(_("A group with this name already exists."), field="name")
+    name = _clean_group_fields(name=name, level=level, is_vendor=is_vendor, exclude_pk=group.pk)
     if manager is not None and not manager.is_agent:
         raise ValidationError({"manager": _("The manager must be an agent, manager or administrator.")})
     group.name, group.level, group.is_vendor, group.email, group.manager = name, level, is_vendor, email, manager

@@ -164,7 +164,9 @@ def create_ticket(
         )
     else:
         ticket = services.open_ticket(by=user, **fields)
-    body = _detail(user, ticket, response)
+    # a ticket just created is rendered from memory (the caller supplied all of it); a replayed
+    # one is read again as the caller may see it now
+    body = _render(ticket, response) if created else _detail(user, ticket, response)
     response["Location"] = reverse("api:ticket_detail", args=[ticket.pk])
     return Status(201 if created else 200, body)
 

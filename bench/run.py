@@ -299,6 +299,39 @@ def scenarios(data: dict[str, object]) -> dict[str, Request]:
     return {"list": listing, "detail": detail, "search": search, "create": create}
 
 
+def sign_in(base: str, email: str) -> str:
+    """Sign in through the login form; return the Cookie header of the session."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        client.get("/accounts/login/")
+        token = client.cookies.get("csrftoken", "")
+        answer = client.post(
+            "/accounts/login/",
+            data={"username": email, "password": "palier-demo", "csrfmiddlewaretoken": token},
+        )
+        if answer.status_code != 302:
+            raise SystemExit(f"could not sign in as {email}: {answer.status_code}")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def page_scenarios(data: dict[str, object]) -> dict[str, Request]:
+    """The agent workspace as a browser asks for it (HTML, session cookie)."""
+    ids = list(data["ids"])  # type: ignore[call-overload]
+
+    def queue(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/agent/")
+
+    def queue_mine(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/agent/", params={"assignee": "me"})
+
+    def ticket_page(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get(f"/agent/tickets/{ids[i % len(ids)]}/")
+
+    def page_search(c: httpx.Client, i: int) -> httpx.Response:
+        return c.get("/agent/search/", params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]})
+
+    return {"queue": queue, "queue-me": queue_mine, "ticket": ticket_page, "find": page_search}
+
+
 def table(run: Run) -> str:
     head = (
         f"{'scenario':<8} {'conc':>4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
@@ -333,6 +366,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument("--threads", type=int, default=1, help="threads per worker; above 1 gunicorn uses gthread")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--pages", action="store_true", help="also measure the agent workspace pages (signed in)")
     return p.parse_args(argv)
 
 
@@ -366,6 +400,21 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
             result.load_before = round(load, 2)
             run.results.append(result)
             sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+        if args.pages:
+            cookie = {"Cookie": sign_in(base, AGENT)}
+            for name, request in page_scenarios(data).items():
+                measure(name, base, cookie, request, concurrency=args.concurrency, seconds=2, max_requests=30)
+                result = measure(
+                    name,
+                    base,
+                    cookie,
+                    request,
+                    concurrency=args.concurrency,
+                    seconds=args.seconds,
+                    max_requests=args.max_requests,
+                )
+                run.results.append(result)
+                sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
 
 
 def main(argv: list[str] | None = None) -> int:

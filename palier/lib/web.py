@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import DomainError
@@ -92,6 +95,32 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in items]
 
 
+class FastSelect(forms.Select):
+    """A ``<select>`` whose options are built in Python.
+
+    Django renders each option through its own template include, which made the agent queue's
+    filter and bulk forms (agents, groups, categories, statuses) the largest cost of the page.
+    The markup is the same as Django's ``select.html`` and ``select_option.html``.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                format_html(
+                    '<option value="{}"{}>{}</option>', str(option["value"]), flatatt(option["attrs"]), option["label"]
+                )
+                for option in options
+            )
+            if group_name:
+                parts.append(mark_safe("</optgroup>"))
+        parts.append(mark_safe("</select>"))
+        return mark_safe("".join(parts))  # noqa: S308  (every piece above is escaped by format_html)
+
+
 class StyledFormMixin:
     """Give every widget its Bootstrap class, so templates render fields without extra markup."""
 
@@ -100,6 +129,9 @@ class StyledFormMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                field.widget = FastSelect(attrs=field.widget.attrs, choices=field.widget.choices)
+                field.widget.is_required = field.required
             widget = field.widget
             if isinstance(widget, forms.RadioSelect | forms.CheckboxInput):
                 css = "form-check-input"

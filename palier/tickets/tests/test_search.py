@@ -36,3 +36,15 @@ def test_search_only_returns_visible_tickets(requester, requester_b, agent):
 def test_punctuation_only_query_matches_everything_visible(requester):
     make_ticket(requester, subject="VPN")
     assert _found(requester, '"*()') == {"VPN"}
+
+
+def test_common_words_give_the_same_results_through_the_subquery(requester, agent, monkeypatch):
+    from palier.tickets import search
+
+    make_ticket(requester, subject="Panne du réseau Wi-Fi", description="Plus de connexion.")
+    make_ticket(requester, subject="Réseau lent", description="")
+    make_ticket(requester, subject="Printer jam", description="")
+    few = _found(agent, "reseau")
+    monkeypatch.setattr(search, "FEW_MATCHES", 0)  # every word counts as common
+    assert _found(agent, "reseau") == few == {"Panne du réseau Wi-Fi", "Réseau lent"}
+    assert _found(agent, "absent") == set()

@@ -39,6 +39,7 @@ class Command(BaseCommand):
                 f"in {result.seconds:.1f} s."
             )
         )
-        self.stdout.write(f"Logins (password “{DEMO_PASSWORD}”):")
-        for role, email in DEMO_LOGINS.items():
-            self.stdout.write(f"  {role:<10} {email}")
+        if verbose:  # `palier up` runs the demo quietly and prints the logins in its own banner
+            self.stdout.write(f"Logins (password “{DEMO_PASSWORD}”):")
+            for role, email in DEMO_LOGINS.items():
+                self.stdout.write(f"  {role:<10} {email}")

@@ -87,6 +87,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
     is_active = models.BooleanField(_("active"), default=True)
+    manager = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        verbose_name=_("manager"),
+        help_text=_("Receives escalations above this person's groups, and approves their requests."),
+    )
     is_staff = models.BooleanField(_("can open the Django admin"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -140,6 +149,31 @@ class SupportGroup(models.Model):
     )
     email = models.EmailField(_("contact email"), blank=True)
     manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_groups")
+    escalation_group = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("escalates to"),
+        help_text=_("The group that receives this group's escalations (otherwise the next level's default group)."),
+    )
+    internal_target_minutes = models.PositiveIntegerField(
+        _("internal target (business minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("How long a ticket may stay in this group before the group's own target is missed."),
+    )
+    # external vendors (L4/L5 groups)
+    vendor_company = models.CharField(_("vendor company"), max_length=200, blank=True)
+    vendor_contacts = models.TextField(_("vendor contact emails"), blank=True, help_text=_("One address per line."))
+    contract_reference = models.CharField(_("contract reference"), max_length=100, blank=True)
+    contract_response_minutes = models.PositiveIntegerField(
+        _("contract response target (business minutes)"), null=True, blank=True
+    )
+    contract_resolution_minutes = models.PositiveIntegerField(
+        _("contract resolution target (business minutes)"), null=True, blank=True
+    )
     members = models.ManyToManyField(User, blank=True, related_name="support_groups", through="Membership")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -150,6 +184,7 @@ class SupportGroup(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="group_level_1_5"),
             models.UniqueConstraint(fields=["is_triage"], condition=models.Q(is_triage=True), name="one_triage_group"),
+            models.CheckConstraint(condition=models.Q(is_vendor=False) | models.Q(level__gte=4), name="vendor_l4_l5"),
         ]
 
     def __str__(self) -> str:

@@ -135,6 +135,10 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    vendor_reference = models.CharField(_("vendor reference"), max_length=100, blank=True)
+    resolved_level = models.PositiveSmallIntegerField(_("resolved at level"), null=True, blank=True)
+    # the earliest running SLA due time, kept by the SLA engine for the queue's "SLA due" sort
+    sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -156,6 +160,8 @@ class Ticket(models.Model):
             models.Index(fields=["updated_at", "id"], name="ticket_updated"),
             models.Index(fields=["category", "created_at"], name="ticket_category"),
             models.Index(fields=["status", "resolved_at"], name="ticket_resolved"),
+            models.Index(fields=["group", "status", "sla_due_at", "id"], name="ticket_group_sla"),
+            models.Index(fields=["assignee", "status", "sla_due_at", "id"], name="ticket_assignee_sla"),
         ]
 
     def __str__(self) -> str:

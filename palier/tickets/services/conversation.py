@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied
 from palier.people.models import User
-from palier.tickets import files, history, permissions, search
+from palier.tickets import files, history, hooks, permissions, search
 from palier.tickets.models import (
     Attachment,
     Comment,
@@ -67,14 +67,20 @@ def comment_on_ticket(
         add_attachment(ticket, by=by, upload=upload, comment=comment)
     history.record(ticket, E.NOTED if internal else E.COMMENTED, by=by, internal=internal, comment=comment.pk)
     fields: list[str] = []
+    old: dict[str, object] = {}
     if not internal and by.is_agent and by.pk != ticket.requester_id and ticket.first_response_at is None:
+        old["first_response_at"] = None
         ticket.first_response_at = now
         fields.append("first_response_at")
     if not internal and by.pk == ticket.requester_id and ticket.status == S.PENDING_REQUESTER:
         history.record(ticket, E.STATUS, by=by, old=ticket.status, new=S.IN_PROGRESS, reason="requester-replied")
+        old["status"] = ticket.status
         ticket.status = S.IN_PROGRESS
         fields.append("status")
     _touch(ticket, fields, now)
+    if not internal:
+        old["_reply_by"] = by  # a public reply: the next-response clock restarts
+    hooks.run_after_change(ticket, old)
     search.index_comment(ticket_id=ticket.pk, comment_id=comment.pk, body=body, is_internal=internal)
     return comment
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.people.models import SupportGroup, User
-from palier.tickets import history, permissions, search
+from palier.tickets import history, hooks, permissions, search
 from palier.tickets.models import (
     Category,
     Level,
@@ -74,11 +74,9 @@ def open_ticket(
     if not requester.is_active:
         raise ValidationError({"requester": _("This account is deactivated.")})
     tag_names = _clean_tags(tags)
-    if group is None:
-        group = SupportGroup.objects.filter(is_triage=True).first()
     _check_assignee(assignee, group)
     now = timezone.now()
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         kind=kind,
         number=next_number(kind),
         subject=subject,
@@ -97,6 +95,15 @@ def open_ticket(
         created_at=now,
         updated_at=now,
     )
+    draft = hooks.Draft(by=by, group_chosen=group is not None, assignee_chosen=assignee is not None, tags=tag_names)
+    hooks.run_before_open(ticket, draft)
+    if ticket.group is None:  # no rule placed it: every ticket lands somewhere
+        ticket.group = SupportGroup.objects.filter(is_triage=True).first()
+    if ticket.assignee_id and ticket.status == S.NEW:
+        ticket.status = S.ASSIGNED
+    ticket.save(force_insert=True)
+    group, assignee = ticket.group, ticket.assignee
+    tag_names = _clean_tags(draft.tags)
     if tag_names:
         _set_tags(ticket, tag_names)
     if watchers:
@@ -111,8 +118,10 @@ def open_ticket(
         channel=channel,
         group=group.name if group else None,
         assignee=assignee.display_name if assignee else None,
+        placed=draft.notes or None,
     )
     search.index_ticket_text(ticket_id=ticket.pk, subject=subject, description=description, new=True)
+    hooks.run_after_open(ticket)
     return ticket
 
 
@@ -174,12 +183,15 @@ def update_ticket(ticket: Ticket, *, by: User | None, expected_version: int | No
     cleaned = _validate_changes(ticket, changes)
     if "tags" in cleaned:
         _apply_tags(ticket, cleaned.pop("tags"), by=by)
+    before = {name: getattr(ticket, name) for name in ("priority", "status", "group", "assignee", "category", "kind")}
+    before.update({name: getattr(ticket, name) for name in cleaned if name in UPDATABLE})
     changed = _apply_fields(ticket, cleaned, by=by)
     changed += _derive_priority_and_status(ticket, changed, by=by)
     if changed or "tags" in changes:
         _touch(ticket, changed)
     if {"subject", "description"} & set(changed):
         search.index_ticket_text(ticket_id=ticket.pk, subject=ticket.subject, description=ticket.description)
+    hooks.run_after_change(ticket, {name: before[name] for name in changed if name in before})
     return ticket
 
 
@@ -268,10 +280,12 @@ def transition_ticket(
     fields = ["status"]
     if to == S.RESOLVED:
         ticket.resolved_at = now
-        fields.append("resolved_at")
+        ticket.resolved_level = ticket.group.level if ticket.group_id else None  # type: ignore[union-attr]
+        fields += ["resolved_at", "resolved_level"]
     elif is_reopen(old, to):
         ticket.resolved_at = None
-        fields.append("resolved_at")
+        ticket.resolved_level = None
+        fields += ["resolved_at", "resolved_level"]
     if to in (S.CLOSED, S.CANCELLED):
         ticket.closed_at = now
         fields.append("closed_at")
@@ -279,6 +293,7 @@ def transition_ticket(
     extra: dict[str, Any] = {"note": note} if note else {}
     history.record(ticket, E.STATUS, by=by, old=old, new=to, **extra)
     _touch(ticket, fields, now)
+    hooks.run_after_change(ticket, {"status": old})
     return ticket
 
 
@@ -294,5 +309,6 @@ def close_resolved_tickets(*, now: datetime | None = None, batch: int = 500) -> 
         ticket.closed_at = now
         history.record(ticket, E.STATUS, by=None, old=S.RESOLVED, new=S.CLOSED, reason="reopen-window-elapsed")
         _touch(ticket, ["status", "closed_at"], now)
+        hooks.run_after_change(ticket, {"status": S.RESOLVED})
         closed += 1
     return closed

@@ -243,6 +243,10 @@ class TicketEvent(models.Model):
         UNLINKED = "unlinked", _("removed a link")
         WATCHED = "watched", _("added a watcher")
         UNWATCHED = "unwatched", _("removed a watcher")
+        ROUTED = "routed", _("routed the ticket")
+        ESCALATED = "escalated", _("escalated the ticket")
+        DEESCALATED = "deescalated", _("de-escalated the ticket")
+        VENDOR = "vendor", _("sent the ticket to the vendor")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

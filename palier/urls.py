@@ -6,8 +6,8 @@ from palier.people.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("", include("palier.portal.urls")),
-    path("agent/admin/routing/", include("palier.routing.urls")),
-    path("agent/admin/sla/", include("palier.sla.urls")),
+    path("agent/routing/", include("palier.routing.urls")),
+    path("agent/sla/", include("palier.sla.urls")),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include("palier.people.urls")),

@@ -113,6 +113,7 @@ class QueueTable:
     sorts: dict[str, SortLink]
     changed: set[int] = field(default_factory=set)
     is_first_page: bool = True
+    now: datetime | None = None
 
     @property
     def changed_count(self) -> int:
@@ -141,4 +142,5 @@ def queue_table(
         sorts=sort_links(params, sort),
         changed=changed,
         is_first_page=not params.get("cursor"),
+        now=now,
     )

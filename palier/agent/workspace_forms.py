@@ -33,6 +33,7 @@ SORTABLE = {
     "number": ("created", "-created"),
     "priority": ("priority", "-priority"),
     "updated": ("updated", "-updated"),
+    "sla": ("sla", "-sla"),
 }
 SORT_CHOICES = [
     ("-created", _("Newest first")),
@@ -41,6 +42,8 @@ SORT_CHOICES = [
     ("-priority", _("Least urgent first")),
     ("-updated", _("Recently updated")),
     ("updated", _("Least recently updated")),
+    ("sla", _("SLA due soonest")),
+    ("-sla", _("SLA due latest")),
 ]
 
 

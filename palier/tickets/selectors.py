@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,8 +35,24 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-updated": ("-updated_at", "-id"),
     "updated": ("updated_at", "id"),
     "-priority": ("-priority", "-created_at", "-id"),
+    "sla": ("sla_due_at", "id"),  # soonest SLA due first; tickets without a running clock last
+    "-sla": ("-sla_due_at", "-id"),
 }
 DEFAULT_SORT = "-created"
+# fields that may be NULL: NULLs sort last in both directions (and so do their keyset pages)
+NULLABLE_SORT_FIELDS = {"sla_due_at"}
+
+
+def _order_by(sort: str) -> list[Any]:
+    order: list[Any] = []
+    for name in SORTS[sort]:
+        bare = name.lstrip("-")
+        if bare in NULLABLE_SORT_FIELDS:
+            expr = F(bare)
+            order.append(expr.desc(nulls_last=True) if name.startswith("-") else expr.asc(nulls_last=True))
+        else:
+            order.append(name)
+    return order
 
 
 def tickets_visible_to(user: User) -> QuerySet[Ticket]:
@@ -125,7 +141,7 @@ def _encode_cursor(sort: str, ticket: Ticket) -> str:
     values = []
     for name in SORTS[sort]:
         value = getattr(ticket, name.lstrip("-"))
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)  # None stays None
     raw = json.dumps({"s": sort, "v": values}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -142,7 +158,9 @@ def _decode_cursor(sort: str, cursor: str) -> list[Any]:
         raise BadCursor(cursor)
     out: list[Any] = []
     for name, value in zip(SORTS[sort], values, strict=True):
-        if name.lstrip("-").endswith("_at"):
+        if value is None and name.lstrip("-") in NULLABLE_SORT_FIELDS:
+            out.append(None)
+        elif name.lstrip("-").endswith("_at"):
             parsed = parse_datetime(value) if isinstance(value, str) else None
             if parsed is None:
                 raise BadCursor(cursor)
@@ -161,7 +179,13 @@ def _after(sort: str, values: list[Any]) -> Q:
     for i in range(len(fields) - 1, -1, -1):
         name = fields[i].lstrip("-")
         op = "lt" if fields[i].startswith("-") else "gt"
+        if name in NULLABLE_SORT_FIELDS and values[i] is None:
+            # among the NULLs (last): only ties on this field can follow
+            condition = Q(**{f"{name}__isnull": True}) & condition
+            continue
         step = Q(**{f"{name}__{op}": values[i]})
+        if name in NULLABLE_SORT_FIELDS:
+            step = step | Q(**{f"{name}__isnull": True})
         if i < len(fields) - 1:
             step = step | (Q(**{name: values[i]}) & condition)
         condition = step
@@ -184,7 +208,7 @@ def ticket_page(
     if cursor:
         qs = qs.filter(_after(sort, _decode_cursor(sort, cursor)))
     rows = list(
-        qs.select_related("requester", "group", "assignee", "category", "organisation").order_by(*SORTS[sort])[
+        qs.select_related("requester", "group", "assignee", "category", "organisation").order_by(*_order_by(sort))[
             : limit + 1
         ]
     )

@@ -90,6 +90,37 @@ def test_header_sort_links_toggle(client: Client, agent: User, requester: User) 
     assert "q=x+y" in sorts["number"].query
 
 
+def test_sla_due_sort_pages_through_tickets_without_a_due_time_last(
+    en: Client, agent: User, requester: User, settings: Any
+) -> None:
+    settings.PALIER_PAGE_SIZE = 2
+    now = timezone.now()
+    due = {
+        "Due later": now + timedelta(hours=5),
+        "Overdue": now - timedelta(minutes=30),
+        "Due soon": now + timedelta(hours=1),
+    }
+    for subject in ["No SLA 1", *due, "No SLA 2"]:
+        ticket = make_ticket(requester, subject=subject)
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due.get(subject))
+    en.force_login(agent)
+
+    def walk(sort: str) -> list[str]:
+        seen: list[str] = []
+        query = f"sort={sort}&status=all"
+        while True:
+            table = en.get(reverse(LIST) + "?" + query).context["table"]
+            seen += [t.subject for t in table.page.items]
+            if not table.next_query:
+                return seen
+            query = table.next_query
+
+    assert walk("sla") == ["Overdue", "Due soon", "Due later", "No SLA 1", "No SLA 2"]
+    assert walk("-sla") == ["Due later", "Due soon", "Overdue", "No SLA 2", "No SLA 1"]
+    html = en.get(reverse(LIST), {"sort": "sla"}).content.decode()
+    assert "SLA due" in html and "overdue" in html
+
+
 def test_bad_cursor_starts_again(client: Client, agent: User, requester: User) -> None:
     make_ticket(requester, subject="Still there")
     client.force_login(agent)

@@ -6,3 +6,9 @@ class TicketsConfig(AppConfig):
     name = "palier.tickets"
     label = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        from palier.system import schedule
+        from palier.tickets.tasks import close_resolved_tickets_task
+
+        schedule.register("close-resolved-tickets", seconds=900, enqueue=close_resolved_tickets_task.enqueue)

@@ -1,4 +1,5 @@
-"""`palier up` from an empty data folder: migrates, seeds the demo, serves pages, runs the worker."""
+"""`palier up` from an empty data folder: migrates, seeds the demo, serves pages, runs the worker
+and the scheduler."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def test_up_starts_web_and_worker_and_prints_logins(tmp_path: Path) -> None:
         output.append(out)
     text = "".join(output)
     assert f"http://127.0.0.1:{port}/" in text
+    assert "scheduler of periodic jobs" in text
     assert "agent@demo.palier.test" in text and "requester@demo.palier.test" in text
     assert (tmp_path / "palier.sqlite3").exists()
     assert (tmp_path / "secret_key").exists()

@@ -1,4 +1,5 @@
-"""``palier up``: migrate, seed the demo the first time, start the web server and the worker."""
+"""``palier up``: migrate, seed the demo the first time, start the web server, a worker and the
+scheduler of periodic jobs."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from palier.people.models import User
 
 
 class Command(BaseCommand):
-    help = "Start Palier: web server and worker, with demo data on first start."
+    help = "Start Palier: web server, worker and scheduler, with demo data on first start."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("PALIER_BIND", "127.0.0.1:8000"))
@@ -33,6 +34,7 @@ class Command(BaseCommand):
             call_command("demo", tickets=options["demo_tickets"], verbosity=0)
         palier = [sys.executable, "-m", "palier.cli"]
         worker = subprocess.Popen([*palier, "worker"])  # noqa: S603
+        scheduler = subprocess.Popen([*palier, "scheduler", "--verbosity", "0"])  # noqa: S603
         web = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
@@ -50,12 +52,12 @@ class Command(BaseCommand):
             ]
         )
         self._banner(options["bind"])
-        self._supervise([web, worker])
+        self._supervise([web, worker, scheduler])
 
     def _banner(self, bind: str) -> None:
         from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD
 
-        lines = [f"Palier is running at http://{bind}/", ""]
+        lines = [f"Palier is running at http://{bind}/", "Worker and scheduler of periodic jobs are running.", ""]
         if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():
             lines.append(f"Demo logins (password: {DEMO_PASSWORD}):")
             lines += [f"  {role:<10} {email}" for role, email in DEMO_LOGINS.items()]

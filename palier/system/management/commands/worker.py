@@ -1,32 +1,41 @@
-"""``palier worker``: run background tasks and enqueue periodic jobs."""
+"""``palier worker``: run queued background tasks. Start as many as you like, on any machine."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from palier.system.periodic import run_scheduler
-
 
 class Command(BaseCommand):
-    help = "Run the background worker (task queue and periodic jobs)."
+    # no system checks at start: they import every URL and view (seconds), which a worker never uses
+    requires_system_checks: list[str] = []
+    help = "Run a background worker: take tasks from the queue (database or Redis) and run them."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-periodic", action="store_true", help="Do not enqueue periodic jobs.")
         parser.add_argument("--batch", action="store_true", help="Process the queue once, then exit.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=1.0,
+            help="Seconds between two looks at an empty database queue (Redis workers are woken at once).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
-        if not options["no_periodic"]:
-            threading.Thread(target=run_scheduler, args=(stop,), daemon=True, name="periodic").start()
-        try:
-            if getattr(settings, "REDIS_URL", ""):
-                call_command("rqworker", "default", burst=options["batch"])
-            else:
-                call_command("db_worker", batch=options["batch"], interval=1.0)
-        finally:
-            stop.set()
+        # Each task is claimed by exactly one worker: a row lock (database) or an atomic pop (Redis).
+        verbosity = options["verbosity"]
+        if getattr(settings, "REDIS_URL", ""):
+            # job_class: django-tasks' RQ jobs (runs the Task, records its result);
+            # with_scheduler: moves deferred tasks to the queue when due (one worker holds the lock)
+            call_command(
+                "rqworker",
+                "default",
+                burst=options["batch"],
+                job_class="django_tasks_rq.backend.Job",
+                with_scheduler=True,
+                verbosity=verbosity,
+            )
+        else:
+            call_command("db_worker", batch=options["batch"], interval=options["interval"], verbosity=verbosity)

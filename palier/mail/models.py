@@ -1,0 +1,148 @@
+"""Inbound email: mailboxes, every message stored raw before anything else, and the Message-ID map."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def _fernet() -> Fernet:
+    """A Fernet key derived from SECRET_KEY (rotating SECRET_KEY means re-entering mailbox passwords)."""
+    key = hashlib.sha256(b"palier.mail.password:" + settings.SECRET_KEY.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+class Mailbox(models.Model):
+    """A desk address Palier reads (IMAP polling) or receives through ``palier mailgate``."""
+
+    class OAuthProvider(models.TextChoices):
+        NONE = "", _("None (password)")
+        MICROSOFT = "microsoft", _("Microsoft 365")
+        GOOGLE = "google", _("Google Workspace")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    address = models.EmailField(_("desk address"), unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    imap_host = models.CharField(_("IMAP host"), max_length=200, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_tls = models.BooleanField(_("TLS"), default=True)
+    imap_user = models.CharField(_("IMAP user"), max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    password_env = models.CharField(
+        _("password environment variable"), max_length=100, blank=True,
+        help_text=_("Read the password from this environment variable instead of storing it."),
+    )  # fmt: skip
+    folder = models.CharField(_("folder"), max_length=200, default="INBOX")
+    poll_interval_seconds = models.PositiveIntegerField(_("polling interval (seconds)"), default=60)
+    target_group = models.ForeignKey(
+        "people.SupportGroup", verbose_name=_("target group"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    target_category = models.ForeignKey(
+        "tickets.Category", verbose_name=_("target category"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    target_kind = models.CharField(_("ticket type"), max_length=16, default="incident")
+    allowed_sender_domains = models.TextField(
+        _("allowed sender domains"), blank=True, help_text=_("One per line; empty accepts every domain.")
+    )
+    create_unknown_senders = models.BooleanField(_("unknown senders become requesters"), default=True)
+    cc_become_watchers = models.BooleanField(_("Cc addresses of known users become watchers"), default=True)
+    require_address_in_to = models.BooleanField(_("accept only when the desk address is in To"), default=False)
+    # OAuth2 (XOAUTH2) — next step: msal client-credentials for Microsoft 365, service account for Google
+    oauth_provider = models.CharField(_("OAuth2 provider"), max_length=16, blank=True, choices=OAuthProvider.choices)
+    oauth_tenant = models.CharField(_("OAuth2 tenant"), max_length=200, blank=True)
+    oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
+    oauth_secret_env = models.CharField(_("OAuth2 secret environment variable"), max_length=100, blank=True)
+    # health
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_password(self, password: str) -> None:
+        self.password_encrypted = _fernet().encrypt(password.encode()).decode() if password else ""
+
+    def get_password(self) -> str:
+        import os
+
+        if self.password_env:
+            return os.environ.get(self.password_env, "")
+        if not self.password_encrypted:
+            return ""
+        return str(_fernet().decrypt(self.password_encrypted.encode()).decode())
+
+    @property
+    def domains(self) -> list[str]:
+        return [d.strip().lower().lstrip("@") for d in self.allowed_sender_domains.split() if d.strip()]
+
+
+class InboundMessage(models.Model):
+    """One received message, raw bytes first; processing fills the rest."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored (automatic mail)")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    message_id = models.CharField(max_length=500, blank=True, db_index=True)
+    dedupe_key = models.CharField(max_length=520, unique=True)  # the Message-ID, or "sha256:<hex>" without one
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    sender = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=1000, blank=True)
+    full_text = models.TextField(blank=True)  # body with quotes, for "show quoted text"
+    reply_text = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    comment = models.ForeignKey("tickets.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+
+    def __str__(self) -> str:
+        return self.message_id or self.sha256[:12]
+
+
+class MessageRecord(models.Model):
+    """Every Message-ID Palier received or sent, and its ticket (threading by In-Reply-To/References)."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("received")
+        OUT = "out", _("sent")
+
+    message_id = models.CharField(max_length=500, unique=True)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="message_records")
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message record")
+        verbose_name_plural = _("message records")
+
+    def __str__(self) -> str:
+        return self.message_id

@@ -1,0 +1,283 @@
+"""Inbound email: store the raw bytes first (``receive``), then turn them into a ticket or a comment
+(``process``). A message that cannot be processed is quarantined with its error and can be retried;
+it is never dropped. Automatic mail (bounces, auto-replies, reports) never opens a ticket.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import DomainError, NotFound
+from palier.mail.models import InboundMessage, Mailbox, MessageRecord
+from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, sha256_hex
+from palier.mail.replies import split_reply
+from palier.people import services as people_services
+from palier.people.models import User
+from palier.tickets import permissions
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Ticket, TicketLink
+
+ROBOT_EMAIL = "mail-robot@palier.invalid"
+MAX_RAW_BYTES = 50 * 1024 * 1024
+_TAG = re.compile(r"\[(INC|REQ)-(\d{1,12})\]", re.IGNORECASE)
+S = InboundMessage.State
+
+
+class Refused(Exception):
+    """A message Palier will not turn into a ticket on its own: it goes to the quarantine."""
+
+
+# --- store -----------------------------------------------------------------------------------------
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
+    """Store the raw message and commit. The same Message-ID (or, without one, the same bytes)
+    stored twice gives back the first row, so a re-delivery or a re-fetch changes nothing."""
+    raw = bytes(raw[:MAX_RAW_BYTES])
+    digest = sha256_hex(raw)
+    message_id = raw_message_id(raw)
+    key = message_id or f"sha256:{digest}"
+    existing = InboundMessage.objects.filter(dedupe_key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return InboundMessage.objects.create(
+                mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key
+            )
+    except IntegrityError:  # a concurrent delivery of the same message won
+        return InboundMessage.objects.get(dedupe_key=key)
+
+
+def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
+    inbound = receive(raw, mailbox=mailbox)
+    return process(inbound.pk)
+
+
+# --- process ---------------------------------------------------------------------------------------
+
+
+def process(inbound_id: int) -> InboundMessage:
+    """Parse and apply one stored message; any error quarantines it (with the error text)."""
+    try:
+        with transaction.atomic():
+            inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+            if inbound.state in (S.PROCESSED, S.IGNORED):
+                return inbound
+            inbound.attempts += 1
+            _apply(inbound)
+            inbound.processed_at = timezone.now()
+            inbound.error = inbound.error if inbound.state == S.IGNORED else ""
+            inbound.save()
+            return inbound
+    except Exception as exc:
+        error = _describe(exc)
+    inbound = InboundMessage.objects.get(pk=inbound_id)
+    InboundMessage.objects.filter(pk=inbound_id).update(
+        state=S.QUARANTINED, error=error[:5000], attempts=inbound.attempts + 1, processed_at=timezone.now()
+    )
+    inbound.refresh_from_db()
+    return inbound
+
+
+def retry(inbound_id: int, *, by: User | None = None) -> InboundMessage:
+    """Process a quarantined message again (after an admin fixed the cause)."""
+    if by is not None and not by.is_admin:
+        raise NotFound(_("Message not found."))
+    inbound = InboundMessage.objects.filter(pk=inbound_id).first()
+    if inbound is None:
+        raise NotFound(_("Message not found."))
+    if inbound.state == S.QUARANTINED:
+        InboundMessage.objects.filter(pk=inbound_id).update(state=S.RECEIVED)
+    return process(inbound_id)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, Refused):
+        return str(exc)
+    messages = getattr(exc, "messages", None)
+    detail = "; ".join(str(m) for m in messages) if messages else str(exc)
+    return f"{type(exc).__name__}: {detail}"
+
+
+def _robot() -> User:
+    """The system account that signs internal notes and links made by the mail intake."""
+    user = User.objects.filter(email=ROBOT_EMAIL).first()
+    if user is None:
+        user = people_services.create_user(email=ROBOT_EMAIL, full_name="Palier (email)", role=User.Role.ADMIN)
+        User.objects.filter(pk=user.pk).update(is_staff=False)
+        user.refresh_from_db()
+    return user
+
+
+def _apply(inbound: InboundMessage) -> None:
+    parsed = parse_message(bytes(inbound.raw))
+    inbound.sender = parsed.sender_email[:254]
+    inbound.subject = parsed.subject[:1000]
+    inbound.full_text = parsed.text
+    reply, _quoted = split_reply(parsed.text)
+    inbound.reply_text = reply
+    if parsed.is_bounce:
+        _record_bounce(inbound, parsed)
+        return
+    if parsed.is_automatic:
+        inbound.state = S.IGNORED
+        inbound.error = _("Automatic mail (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
+        return
+    if Mailbox.objects.filter(address__iexact=parsed.sender_email).exists():
+        inbound.state = S.IGNORED  # one desk writing to another (or to itself) would loop
+        inbound.error = _("Mail from a desk address: no ticket, no answer.")
+        return
+    mailbox = inbound.mailbox
+    if (
+        mailbox is not None
+        and mailbox.require_address_in_to
+        and mailbox.address.lower() not in {a.email for a in parsed.to}
+    ):
+        inbound.state = S.IGNORED
+        inbound.error = _("The desk address is not in To (only in Cc); not accepted by this mailbox.")
+        return
+    sender = _sender(parsed, mailbox)
+    body = reply.strip() or parsed.text.strip() or _("(no text)")
+    ticket = _thread(parsed)
+    uploads = [_upload(a.filename, a.content) for a in parsed.attachments]
+    if ticket is not None and _may_add(sender, ticket):
+        try:
+            if not permissions.can(sender, "comment", ticket):
+                ticket_services.add_watcher(ticket, user=sender, by=_robot())
+                ticket.refresh_from_db()
+            comment = ticket_services.comment_on_ticket(
+                ticket, by=sender, body=body, channel=Ticket.Channel.EMAIL, uploads=uploads
+            )
+            inbound.ticket, inbound.comment = ticket, comment
+        except DomainError:  # closed ticket, or no longer allowed: a new ticket, linked
+            inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
+    else:
+        inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
+    _add_cc_watchers(parsed, inbound.ticket, mailbox)
+    if parsed.message_id:
+        MessageRecord.objects.get_or_create(message_id=parsed.message_id, defaults={"ticket": inbound.ticket})
+    inbound.state = S.PROCESSED
+
+
+def _upload(name: str, content: bytes) -> io.BytesIO:
+    upload = io.BytesIO(content)
+    upload.name = name
+    return upload
+
+
+def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
+    email = parsed.sender_email
+    if not email or "@" not in email:
+        raise Refused(_("The message has no usable sender address."))
+    domain = email.rsplit("@", 1)[1]
+    if mailbox is not None and mailbox.domains and domain not in mailbox.domains:
+        raise Refused(_("Sender domain %(domain)s is not allowed for this mailbox.") % {"domain": domain})
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        if mailbox is not None and not mailbox.create_unknown_senders:
+            raise Refused(_("Unknown sender %(email)s; this mailbox does not create requesters.") % {"email": email})
+        name = parsed.from_.name if parsed.from_ else ""
+        user = people_services.create_user(email=email, full_name=name[:150])
+    if not user.is_active:
+        raise Refused(_("The sender's account %(email)s is deactivated.") % {"email": email})
+    if user.email == ROBOT_EMAIL:
+        raise Refused(_("Mail from Palier's own address is never processed."))
+    return user
+
+
+def _thread(parsed: ParsedMessage) -> Ticket | None:
+    """In-Reply-To and References against every known Message-ID, then the [INC-1042] subject tag."""
+    ids = parsed.references_all
+    if ids:
+        records = {r.message_id: r for r in MessageRecord.objects.filter(message_id__in=ids).select_related("ticket")}
+        for mid in ids:
+            if mid in records:
+                return records[mid].ticket
+    match = _TAG.search(parsed.subject)
+    if match:
+        kinds = {prefix: kind for kind, prefix in Ticket.PREFIXES.items()}
+        return Ticket.objects.filter(kind=kinds[match.group(1).upper()], number=int(match.group(2))).first()
+    return None
+
+
+def _may_add(sender: User, ticket: Ticket) -> bool:
+    """Requester, watcher, an agent who may reply, or (setting) the requester's organisation domain."""
+    if sender.pk == ticket.requester_id or ticket.watchers.filter(pk=sender.pk).exists():
+        return True
+    if sender.is_agent:
+        return permissions.can(sender, "comment", ticket)
+    if getattr(settings, "PALIER_MAIL_TRUST_ORGANISATION_DOMAIN", False):
+        org = ticket.requester.organisation
+        domain = (org.email_domain if org else "").strip().lower().lstrip("@")
+        return bool(domain) and sender.email.lower().endswith("@" + domain)
+    return False
+
+
+def _open(
+    parsed: ParsedMessage,
+    sender: User,
+    body: str,
+    uploads: list[io.BytesIO],
+    mailbox: Mailbox | None,
+    *,
+    related: Ticket | None,
+) -> Ticket:
+    fields: dict[str, object] = {}
+    if mailbox is not None:
+        fields.update(group=mailbox.target_group, category=mailbox.target_category, kind=mailbox.target_kind)
+    ticket = ticket_services.open_ticket_with_files(
+        requester=sender,
+        by=None,
+        channel=Ticket.Channel.EMAIL,
+        subject=parsed.subject.strip()[:200] or _("(no subject)"),
+        description=body,
+        uploads=uploads,
+        **fields,
+    )
+    if related is not None:
+        ticket_services.link_tickets(ticket, target=related, kind=TicketLink.Kind.RELATED, by=_robot())
+    return ticket
+
+
+def _add_cc_watchers(parsed: ParsedMessage, ticket: Ticket | None, mailbox: Mailbox | None) -> None:
+    if ticket is None or (mailbox is not None and not mailbox.cc_become_watchers):
+        return
+    addresses = {a.email for a in parsed.cc} - {parsed.sender_email, mailbox.address.lower() if mailbox else ""}
+    if not addresses:
+        return
+    robot = None
+    for user in User.objects.filter(email__in=addresses, is_active=True).exclude(pk=ticket.requester_id):
+        robot = robot or _robot()
+        ticket_services.add_watcher(ticket, user=user, by=robot)
+
+
+def _record_bounce(inbound: InboundMessage, parsed: ParsedMessage) -> None:
+    """A bounce never opens a ticket; when it returns one of Palier's own messages, an internal
+    note on that ticket says so (signed by the mail robot)."""
+    inbound.state = S.IGNORED
+    inbound.error = _("Bounce (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
+    ids = [i for i in [parsed.bounced_message_id, *parsed.references_all] if i]
+    record = MessageRecord.objects.filter(message_id__in=ids).select_related("ticket").first() if ids else None
+    if record is None:
+        return
+    inbound.ticket = record.ticket
+    body = _("A message sent for this ticket could not be delivered (%(subject)s).") % {
+        "subject": parsed.subject or parsed.automatic_reason
+    }
+    inbound.comment = ticket_services.comment_on_ticket(
+        record.ticket, by=_robot(), body=body, internal=True, channel=Ticket.Channel.EMAIL
+    )
+
+
+def record_outgoing(message_id: str, ticket: Ticket) -> None:
+    """For email out: remember a Message-ID Palier sent so replies and bounces thread to ``ticket``."""
+    MessageRecord.objects.get_or_create(
+        message_id=message_id.strip("<>"), defaults={"ticket": ticket, "direction": MessageRecord.Direction.OUT}
+    )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+
+@pytest.fixture
+def email_bytes() -> Callable[..., bytes]:
+    def build(
+        *,
+        sender: str = "Alice Martin <alice@acme.test>",
+        subject: str = "Printer jammed",
+        body: str = "The printer on floor 2 is jammed.",
+        message_id: str = "m1@acme.test",
+        headers: str = "",
+        to: str = "desk@palier.test",
+    ) -> bytes:
+        lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}"]
+        if message_id:
+            lines.append(f"Message-ID: <{message_id}>")
+        lines += [h for h in headers.split("\n") if h]
+        lines += ["Content-Type: text/plain; charset=utf-8", "", body]
+        return "\r\n".join(lines).encode("utf-8")
+
+    return build

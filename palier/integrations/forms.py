@@ -1,0 +1,82 @@
+"""Forms of the integrations administration pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from palier.integrations.models import AlertSource, ChatApp
+from palier.lib.web import StyledForm
+from palier.people.models import SupportGroup, User
+from palier.tickets.models import Category
+
+
+def _agents() -> Any:
+    return User.objects.filter(is_active=True, role__in=[User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN])
+
+
+class AlertSourceForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AlertSource.Kind.choices)
+    user = forms.ModelChoiceField(
+        label=_("Service account"),
+        queryset=_agents(),
+        help_text=_("Requester of the incidents and author of their notes (an agent account)."),
+    )
+    group = forms.ModelChoiceField(label=_("Group"), queryset=SupportGroup.objects.all(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False
+    )
+    category_rules = forms.CharField(
+        label=_("Label to category rules"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One rule a line: label=value category-slug, for example “service=mail email”."),
+    )
+    auto_resolve = forms.BooleanField(label=_("Resolve the incident when the alert is resolved"), required=False)
+
+    def clean_category_rules(self) -> list[dict[str, str]]:
+        rules = []
+        for line in self.cleaned_data["category_rules"].splitlines():
+            if not line.strip():
+                continue
+            match, _sp, slug = line.strip().rpartition(" ")
+            label, eq, value = match.strip().partition("=")
+            if not (eq and label.strip() and value.strip() and slug):
+                raise forms.ValidationError(_("Write each rule as label=value category-slug."))
+            rules.append({"label": label.strip(), "value": value.strip(), "category": slug})
+        return rules
+
+
+class ChatAppForm(StyledForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChatApp.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    slug = forms.SlugField(
+        label=_("Address"), max_length=50, help_text=_("Last part of the endpoint address, for example “it-desk”.")
+    )
+    secret_env = forms.CharField(
+        label=_("Secret variable"),
+        max_length=100,
+        help_text=_("Environment variable holding the Slack signing secret or the Teams security token."),
+    )
+    notify_url = forms.URLField(
+        label=_("Channel notification URL"), required=False, max_length=500, assume_scheme="https"
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=SupportGroup.objects.all(),
+        required=False,
+        help_text=_("Tickets opened from this app go to this group; only its new tickets are announced."),
+    )
+
+
+class IdentityForm(StyledForm):
+    kind = forms.ChoiceField(label=_("Chat"), choices=ChatApp.Kind.choices)
+    external_id = forms.CharField(
+        label=_("Chat user id"),
+        max_length=100,
+        help_text=_("Slack member id (U…) or Teams Azure AD object id."),
+    )
+    email = forms.EmailField(label=_("Palier account email"))

@@ -1,0 +1,58 @@
+"""Reads for integrations: chat apps and their secrets, administration lists."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from palier.integrations.models import AlertDelivery, AlertSource, ChatApp, ChatIdentity
+from palier.lib.env import envstr
+
+
+def get_chat_app(*, kind: str, slug: str) -> ChatApp:
+    """The active app behind an endpoint address, or 404."""
+    app = ChatApp.objects.filter(kind=kind, slug=slug, is_active=True).first()
+    if app is None:
+        raise Http404("chat app")
+    return app
+
+
+def chat_secret(app: ChatApp) -> str:
+    """The app's secret from its environment variable (or ``NAME_FILE``); "" when unset."""
+    return envstr(app.secret_env, "").strip()
+
+
+def alert_sources_for_admin() -> list[AlertSource]:
+    return list(AlertSource.objects.select_related("user", "group", "category"))
+
+
+def get_alert_source_for_admin(source_id: int) -> AlertSource:
+    source = AlertSource.objects.filter(pk=source_id).first()
+    if source is None:
+        raise Http404("alert source")
+    return source
+
+
+def recent_deliveries(*, limit: int = 20) -> list[AlertDelivery]:
+    return list(AlertDelivery.objects.select_related("source", "ticket").defer("body")[:limit])
+
+
+def chat_apps_for_admin() -> list[ChatApp]:
+    return list(ChatApp.objects.select_related("group"))
+
+
+def get_chat_app_for_admin(app_id: int) -> ChatApp:
+    app = ChatApp.objects.filter(pk=app_id).first()
+    if app is None:
+        raise Http404("chat app")
+    return app
+
+
+def identities_for_admin() -> list[ChatIdentity]:
+    return list(ChatIdentity.objects.select_related("user"))
+
+
+def get_identity_for_admin(identity_id: int) -> ChatIdentity:
+    identity = ChatIdentity.objects.filter(pk=identity_id).first()
+    if identity is None:
+        raise Http404("chat identity")
+    return identity

@@ -1,0 +1,1 @@
+"""Writes for integrations, split by channel: ``alerts`` (monitoring) and ``chat`` (Slack, Teams)."""

@@ -6,3 +6,12 @@ class SlaConfig(AppConfig):
     name = "palier.sla"
     label = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self) -> None:
+        from palier.sla.services import engine
+        from palier.sla.tasks import sla_sweep_task
+        from palier.system import schedule
+        from palier.tickets import hooks
+
+        hooks.register(opened=engine.ticket_opened, changed=engine.ticket_changed)
+        schedule.register("sla-sweep", seconds=30, enqueue=sla_sweep_task.enqueue)

@@ -1,0 +1,299 @@
+"""Knowledge-base writes: articles and their translations, versions, lifecycle, files, views,
+votes, deflections and links to tickets. Views, tasks and commands call these functions."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.kb import permissions, render, search
+from palier.kb.models import (
+    Article,
+    ArticleFile,
+    ArticleTicketLink,
+    ArticleTranslation,
+    ArticleVersion,
+    Deflection,
+    HelpfulVote,
+    KbCategory,
+    Language,
+)
+from palier.lib.errors import IllegalTransition, PermissionDenied
+from palier.people.models import Organisation, User
+from palier.tickets import files
+from palier.tickets.models import Ticket
+
+S = Article.Status
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.IN_REVIEW}),
+    S.IN_REVIEW: frozenset({S.DRAFT, S.PUBLISHED}),
+    S.PUBLISHED: frozenset({S.ARCHIVED}),
+    S.ARCHIVED: frozenset({S.DRAFT}),
+}
+MAX_QUERY = 2000
+
+
+@dataclass(frozen=True)
+class TranslationInput:
+    title: str = ""
+    summary: str = ""
+    body: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.title.strip() or self.summary.strip() or self.body.strip())
+
+
+def _require_manager(by: User) -> None:
+    if not permissions.can_manage(by):
+        raise PermissionDenied(_("Only agents can manage knowledge-base articles."))
+
+
+def _clean_translations(translations: dict[str, TranslationInput]) -> dict[str, TranslationInput]:
+    errors: dict[str, str] = {}
+    kept: dict[str, TranslationInput] = {}
+    for language, data in translations.items():
+        if language not in Language.values:
+            errors["language"] = _("Unknown language “%(lang)s”.") % {"lang": language}
+            continue
+        if data.is_empty:
+            continue
+        title = data.title.strip()
+        if not title:
+            errors[f"title_{language}"] = _("Give this version a title, or leave all its fields empty.")
+        elif len(title) > 200:
+            errors[f"title_{language}"] = _("At most 200 characters.")
+        if len(data.summary.strip()) > 500:
+            errors[f"summary_{language}"] = _("At most 500 characters.")
+        kept[language] = TranslationInput(title=title, summary=data.summary.strip(), body=data.body)
+    if not kept and not errors:
+        errors["title_fr"] = _("Write the article in French, in English or both.")
+    if errors:
+        raise ValidationError(errors)
+    return kept
+
+
+def _clean_visibility(visibility: str, organisations: list[Organisation]) -> None:
+    if visibility not in Article.Visibility.values:
+        raise ValidationError({"visibility": _("Choose who can read the article.")})
+    if visibility == Article.Visibility.ORGANISATIONS and not organisations:
+        raise ValidationError({"organisations": _("Choose at least one organisation.")})
+
+
+def _save_translation(
+    article: Article, *, by: User, language: str, data: TranslationInput, note: str = ""
+) -> ArticleTranslation | None:
+    """Write one translation and keep a version of it; nothing happens when nothing changed."""
+    translation = next((t for t in article.translations.all() if t.language == language), None)
+    if translation is not None and (translation.title, translation.summary, translation.body) == (
+        data.title,
+        data.summary,
+        data.body,
+    ):
+        return None
+    translation = translation or ArticleTranslation(article=article, language=language)
+    translation.title, translation.summary, translation.body = data.title, data.summary, data.body
+    translation.body_html = render.markdown_to_html(data.body)
+    translation.plain_text = " ".join(p for p in (data.summary, render.html_to_text(translation.body_html)) if p)
+    translation.search_title, translation.search_body = search.search_fields(
+        title=data.title, summary=data.summary, plain_body=render.html_to_text(translation.body_html)
+    )
+    translation.updated_at = timezone.now()
+    translation.save()
+    search.sync_index(translation)
+    last = ArticleVersion.objects.filter(article=article, language=language).aggregate(n=Max("number"))["n"] or 0
+    ArticleVersion.objects.create(
+        article=article,
+        language=language,
+        number=last + 1,
+        title=data.title,
+        summary=data.summary,
+        body=data.body,
+        created_by=by,
+        note=note,
+    )
+    return translation
+
+
+def _lock(article: Article) -> Article:
+    return Article.objects.select_for_update().prefetch_related("translations").get(pk=article.pk)
+
+
+@transaction.atomic
+def create_article(
+    *,
+    by: User,
+    translations: dict[str, TranslationInput],
+    category: KbCategory | None = None,
+    visibility: str = Article.Visibility.PUBLIC,
+    organisations: list[Organisation] | None = None,
+    ticket: Ticket | None = None,
+) -> Article:
+    """A new draft article; ``ticket`` (the ticket it was written from) gets linked to it."""
+    _require_manager(by)
+    organisations = organisations or []
+    cleaned = _clean_translations(translations)
+    _clean_visibility(visibility, organisations)
+    article = Article.objects.create(category=category, visibility=visibility, created_by=by)
+    article.organisations.set(organisations)
+    for language, data in cleaned.items():
+        _save_translation(article, by=by, language=language, data=data)
+    if ticket is not None:
+        ArticleTicketLink.objects.create(article=article, ticket=ticket, linked_by=by)
+    return article
+
+
+@transaction.atomic
+def update_article(
+    article: Article,
+    *,
+    by: User,
+    translations: dict[str, TranslationInput],
+    category: KbCategory | None,
+    visibility: str,
+    organisations: list[Organisation],
+) -> Article:
+    """Change the article's settings and texts; each changed translation keeps a new version.
+    A translation left entirely empty is kept as it was (translations are never deleted here)."""
+    _require_manager(by)
+    cleaned = _clean_translations(translations)
+    _clean_visibility(visibility, organisations)
+    article = _lock(article)
+    article.category, article.visibility, article.updated_at = category, visibility, timezone.now()
+    article.save(update_fields=["category", "visibility", "updated_at"])
+    article.organisations.set(organisations)
+    for language, data in cleaned.items():
+        _save_translation(article, by=by, language=language, data=data)
+    return article
+
+
+@transaction.atomic
+def transition_article(article: Article, *, to: str, by: User) -> Article:
+    """Move an article through draft → in review → published → archived (→ draft)."""
+    _require_manager(by)
+    article = _lock(article)
+    labels = dict(S.choices)
+    if to not in TRANSITIONS.get(article.status, frozenset()):
+        raise IllegalTransition(
+            _("An article cannot go from “%(old)s” to “%(new)s”.")
+            % {"old": labels.get(article.status, article.status), "new": labels.get(to, to)},
+            field="status",
+        )
+    if to == S.PUBLISHED and not article.translations.all():
+        raise IllegalTransition(_("Write the article before publishing it."), field="status")
+    article.status = to
+    article.updated_at = timezone.now()
+    if to == S.PUBLISHED and article.published_at is None:
+        article.published_at = article.updated_at
+    article.save(update_fields=["status", "updated_at", "published_at"])
+    return article
+
+
+@transaction.atomic
+def restore_version(article: Article, *, version_id: int, by: User) -> ArticleTranslation:
+    """Make an old version current again; the restore is itself a new version."""
+    _require_manager(by)
+    article = _lock(article)
+    try:
+        version = ArticleVersion.objects.get(pk=version_id, article=article)
+    except ArticleVersion.DoesNotExist:
+        raise ValidationError({"version": _("This version does not belong to the article.")}) from None
+    data = TranslationInput(title=version.title, summary=version.summary, body=version.body)
+    note = _("Restored version %(n)d") % {"n": version.number}
+    translation = _save_translation(article, by=by, language=version.language, data=data, note=note)
+    if translation is None:
+        raise ValidationError({"version": _("This version is already the current text.")})
+    article.updated_at = timezone.now()
+    article.save(update_fields=["updated_at"])
+    return translation
+
+
+def _read_upload(upload: IO[bytes]) -> tuple[str, str, int, str]:
+    """Name, sniffed type, size and SHA-256 of an upload, or a ValidationError on ``file``."""
+    name = files.sanitise_filename(getattr(upload, "name", "") or "")
+    head = upload.read(8192)
+    digest, size, limit = hashlib.sha256(head), len(head), int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+    while chunk := upload.read(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            raise ValidationError(
+                {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
+            )
+        digest.update(chunk)
+    if size == 0:
+        raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
+    try:
+        content_type = files.sniff(name, head)
+    except files.RejectedFile as exc:
+        if str(exc) == "disguised":
+            message = _("The file “%(name)s” does not contain what its name says.")
+        else:
+            message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
+        raise ValidationError({"file": message % {"name": name}}) from exc
+    upload.seek(0)
+    return name, content_type, size, digest.hexdigest()
+
+
+@transaction.atomic
+def add_article_file(article: Article, *, by: User, upload: IO[bytes]) -> ArticleFile:
+    """Store an image or attachment of an article (size-limited, type sniffed, name sanitised)."""
+    _require_manager(by)
+    name, content_type, size, sha = _read_upload(upload)
+    stored_name = uuid.uuid4().hex
+    item = ArticleFile(article=article, filename=name, content_type=content_type, size=size, sha256=sha, uploaded_by=by)
+    item.file.save(stored_name, File(upload, name=stored_name), save=False)
+    try:
+        item.save()
+    except Exception:
+        item.file.delete(save=False)
+        raise
+    return item
+
+
+@transaction.atomic
+def remove_article_file(item: ArticleFile, *, by: User) -> None:
+    _require_manager(by)
+    stored = item.file.name or ""
+    item.delete()
+    transaction.on_commit(lambda: item.file.storage.delete(stored))
+
+
+def record_view(*, article_id: int) -> None:
+    """Count one reading of the article (one UPDATE, no read)."""
+    Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
+
+
+def vote_helpful(article: Article, *, user: User, helpful: bool) -> HelpfulVote:
+    """ "Was this helpful?": one answer per person and article; answering again changes it."""
+    vote, _created = HelpfulVote.objects.update_or_create(
+        article=article, user=user, defaults={"helpful": helpful, "updated_at": timezone.now()}
+    )
+    return vote
+
+
+def record_deflection(*, user: User, article: Article, query: str) -> Deflection:
+    """The requester says ``article`` solved the problem they were about to report. No ticket."""
+    return Deflection.objects.create(user=user, article=article, query=query.strip()[:MAX_QUERY])
+
+
+@transaction.atomic
+def link_ticket(article: Article, *, ticket: Ticket, by: User) -> ArticleTicketLink:
+    _require_manager(by)
+    link, _created = ArticleTicketLink.objects.get_or_create(article=article, ticket=ticket, defaults={"linked_by": by})
+    return link
+
+
+@transaction.atomic
+def unlink_ticket(article: Article, *, ticket: Ticket, by: User) -> None:
+    _require_manager(by)
+    ArticleTicketLink.objects.filter(article=article, ticket=ticket).delete()

@@ -1,0 +1,306 @@
+"""Client tests for the knowledge-base pages: reading, deflection, agent management, the ticket
+panel, and the query budget of the hot pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from palier.kb import services
+from palier.kb.models import Article, ArticleTicketLink, Deflection, KbCategory
+from palier.kb.tests.builders import make_article
+from palier.people.models import Organisation, User
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Ticket
+from palier.tickets.tests.builders import make_ticket
+
+pytestmark = pytest.mark.django_db
+S, V = Article.Status, Article.Visibility
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def signed_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def world(agent: User, org: Organisation) -> dict[str, Article]:
+    return {
+        "public": make_article(agent, fr=("Imprimante publique", "papier"), en=("Public printer", "paper")),
+        "internal": make_article(agent, en=("Internal printer notes", "paper"), visibility=V.INTERNAL),
+        "acme": make_article(agent, en=("Acme printer", "paper"), visibility=V.ORGANISATIONS, organisations=[org]),
+        "draft": make_article(agent, en=("Draft printer", "paper"), status=S.DRAFT),
+    }
+
+
+def test_kb_requires_sign_in(client: Client) -> None:
+    assert client.get(reverse("kb:home")).status_code == 302
+
+
+def test_requester_home_lists_only_readable_articles(client: Client, requester: User, world: dict) -> None:
+    html = signed_in(client, requester).get(reverse("kb:home")).content.decode()
+    assert "Imprimante publique" in html  # French reader, French version
+    assert "Acme printer" in html
+    assert "Internal printer notes" not in html and "Draft printer" not in html
+
+
+def test_home_search_shows_highlighted_results(client: Client, requester: User, world: dict) -> None:
+    html = signed_in(client, requester).get(reverse("kb:home"), {"q": "imprimantes"}).content.decode()
+    assert "<mark>Imprimante</mark> publique" in html
+
+
+def test_home_filters_by_category(client: Client, agent: User, requester: User) -> None:
+    printing = KbCategory.objects.create(slug="print-test", name_en="Printing", name_fr="Impression")
+    make_article(agent, en=("In category", "x"), category=printing)
+    make_article(agent, en=("Elsewhere", "x"))
+    html = signed_in(client, requester).get(reverse("kb:home"), {"category": "print-test"}).content.decode()
+    assert "In category" in html and "Elsewhere" not in html
+
+
+@pytest.mark.parametrize(
+    ("who", "key", "status"),
+    [
+        ("requester", "public", 200),
+        ("requester", "acme", 200),
+        ("requester", "internal", 404),
+        ("requester", "draft", 404),
+        ("outsider", "acme", 404),
+        ("agent", "internal", 200),
+        ("agent", "draft", 404),  # the reader shows published articles; agents edit drafts in /kb/manage/
+    ],
+)
+def test_article_page_follows_visibility(
+    client: Client, request: pytest.FixtureRequest, world: dict, who: str, key: str, status: int
+) -> None:
+    user = request.getfixturevalue(who)
+    response = signed_in(client, user).get(reverse("kb:article", args=[world[key].pk]))
+    assert response.status_code == status
+
+
+def test_article_page_renders_safe_html_and_counts_the_view(client: Client, agent: User, requester: User) -> None:
+    article = make_article(agent, en=("Safe", "**bold** <script>alert(1)</script> <img src=x onerror=alert(1)>"))
+    html = signed_in(client, requester).get(reverse("kb:article", args=[article.pk])).content.decode()
+    assert "<strong>bold</strong>" in html
+    assert "<script>alert" not in html and "onerror" not in html
+    article.refresh_from_db()
+    assert article.view_count == 1
+
+
+def test_article_falls_back_to_the_other_language(client: Client, agent: User, requester: User) -> None:
+    article = make_article(agent, en=("English only", "text"))
+    html = signed_in(client, requester).get(reverse("kb:article", args=[article.pk])).content.decode()
+    assert "English only" in html and 'lang="en"' in html
+
+
+def test_helpful_vote_is_recorded_and_changeable(client: Client, agent: User, requester: User) -> None:
+    article = make_article(agent, en=("Vote", "text"))
+    c = signed_in(client, requester)
+    c.post(reverse("kb:vote", args=[article.pk]), {"helpful": "yes"})
+    response = c.post(reverse("kb:vote", args=[article.pk]), {"helpful": "no"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "(0)" in html and "(1)" in html and 'id="kb-vote"' in html
+    assert article.votes.get().helpful is False
+
+
+def test_files_are_served_only_to_readers(
+    client: Client, agent: User, requester: User, outsider: User, org: Organisation
+) -> None:
+    article = make_article(agent, en=("Screens", "x"), visibility=V.ORGANISATIONS, organisations=[org])
+    item = services.add_article_file(article, by=agent, upload=SimpleUploadedFile("screen.png", PNG))
+    draft = make_article(agent, en=("Draft", "x"), status=S.DRAFT)
+    draft_file = services.add_article_file(draft, by=agent, upload=SimpleUploadedFile("d.png", PNG))
+    response = signed_in(client, requester).get(reverse("kb:file", args=[item.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert client.get(reverse("kb:file", args=[draft_file.pk])).status_code == 404
+    assert signed_in(Client(), outsider).get(reverse("kb:file", args=[item.pk])).status_code == 404
+    assert signed_in(Client(), agent).get(reverse("kb:file", args=[draft_file.pk])).status_code == 200
+
+
+def test_suggest_returns_the_best_articles_for_the_typed_question(client: Client, requester: User, world: dict) -> None:
+    response = signed_in(client, requester).get(
+        reverse("kb:suggest"), {"subject": "L'imprimante", "description": "bloque sur le papier"}
+    )
+    html = response.content.decode()
+    assert "<mark>Imprimante</mark> publique" in html
+    assert "Internal printer notes" not in html
+    assert html.count('class="mb-2 kb-suggestion"') == 1
+    assert signed_in(client, requester).get(reverse("kb:suggest"), {"subject": "ab"}).content.strip() == b""
+
+
+def test_solved_records_a_deflection_and_creates_no_ticket(client: Client, requester: User, world: dict) -> None:
+    article = world["public"]
+    response = signed_in(client, requester).post(
+        reverse("kb:deflect", args=[article.pk]),
+        {"subject": "Imprimante bloquée", "description": "papier coincé", "impact": "medium"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert 'id="kb-deflected"' in response.content.decode()
+    deflection = Deflection.objects.get()
+    assert (deflection.user, deflection.article, deflection.query) == (
+        requester,
+        article,
+        "Imprimante bloquée papier coincé",
+    )
+    assert not Ticket.objects.exists()
+
+
+def test_cannot_deflect_with_an_invisible_article(client: Client, requester: User, world: dict) -> None:
+    response = signed_in(client, requester).post(reverse("kb:deflect", args=[world["internal"].pk]))
+    assert response.status_code == 404
+    assert not Deflection.objects.exists()
+
+
+# --- agents ----------------------------------------------------------------------------------
+
+
+def test_management_is_for_agents_only(client: Client, requester: User) -> None:
+    c = signed_in(client, requester)
+    assert c.get(reverse("kb:manage")).status_code == 404
+    assert c.get(reverse("kb:manage-new")).status_code == 404
+
+
+def test_agent_creates_edits_and_publishes_an_article(client: Client, agent: User, requester: User) -> None:
+    c = signed_in(client, agent)
+    data = {"visibility": "public", "title_fr": "Mot de passe", "body_fr": "Allez sur **la page**", "title_en": ""}
+    response = c.post(reverse("kb:manage-new"), data)
+    assert response.status_code == 302
+    article = Article.objects.get()
+    assert article.status == S.DRAFT
+    data.update({"title_en": "Password", "body_en": "Go to **the page**"})
+    assert c.post(reverse("kb:manage-edit", args=[article.pk]), data).status_code == 302
+    for to in (S.IN_REVIEW, S.PUBLISHED):
+        c.post(reverse("kb:manage-transition", args=[article.pk]), {"to": to})
+    article.refresh_from_db()
+    assert article.status == S.PUBLISHED
+    html = c.get(reverse("kb:manage") + "?status=published").content.decode()
+    assert "Mot de passe" in html or "Password" in html
+    html = signed_in(Client(), requester).get(reverse("kb:home"), {"q": "password"}).content.decode()
+    assert "Mot de passe" in html  # found through English, shown in the reader's French
+
+
+def test_illegal_transition_shows_a_clear_message(client: Client, agent: User) -> None:
+    article = make_article(agent, en=("x", "y"), status=S.DRAFT)
+    response = signed_in(client, agent).post(
+        reverse("kb:manage-transition", args=[article.pk]), {"to": "published"}, follow=True
+    )
+    assert "cannot go from" in response.content.decode()
+    article.refresh_from_db()
+    assert article.status == S.DRAFT
+
+
+def test_bad_editor_input_keeps_what_was_typed(client: Client, agent: User) -> None:
+    response = signed_in(client, agent).post(
+        reverse("kb:manage-new"), {"visibility": "organisations", "body_en": "text without a title"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "text without a title" in html and "Give this version a title" in html
+    assert not Article.objects.exists()
+
+
+def test_versions_page_shows_a_diff_and_restores(client: Client, agent: User) -> None:
+    article = make_article(agent, en=("Title", "first text"), status=S.DRAFT)
+    c = signed_in(client, agent)
+    data = {"visibility": "public", "title_en": "Title", "body_en": "second text"}
+    c.post(reverse("kb:manage-edit", args=[article.pk]), data)
+    v2, v1 = article.versions.all()
+    html = c.get(reverse("kb:manage-versions", args=[article.pk]), {"a": v1.pk, "b": v2.pk}).content.decode()
+    assert "diff_chg" in html or "diff_add" in html
+    assert c.post(reverse("kb:manage-restore", args=[article.pk, v1.pk])).status_code == 302
+    assert article.translations.get().body == "first text"
+    assert article.versions.count() == 3
+
+
+def test_upload_refuses_dangerous_files_next_to_the_field(client: Client, agent: User) -> None:
+    article = make_article(agent, en=("x", "y"), status=S.DRAFT)
+    c = signed_in(client, agent)
+    bad = SimpleUploadedFile("tool.exe", b"MZ" + b"\x00" * 40)
+    response = c.post(reverse("kb:manage-file-upload", args=[article.pk]), {"file": bad})
+    html = response.content.decode()
+    assert response.status_code == 400 and "tool.exe" in html and "invalid-feedback" in html
+    good = SimpleUploadedFile("shot.png", PNG)
+    assert c.post(reverse("kb:manage-file-upload", args=[article.pk]), {"file": good}).status_code == 302
+    assert article.files.get().filename == "shot.png"
+
+
+def _resolved_ticket(requester: User, agent: User) -> Ticket:
+    ticket = make_ticket(requester, subject="Imprimante bloquée", description="Bourrage papier au 2e étage.")
+    ticket_services.comment_on_ticket(ticket, by=agent, body="Ouvrir le bac 2 et retirer la feuille.")
+    ticket_services.comment_on_ticket(ticket, by=agent, body="Note interne", internal=True)
+    ticket.refresh_from_db()
+    return ticket_services.transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=agent)
+
+
+def test_article_from_a_resolved_ticket_is_prefilled_and_linked(client: Client, agent: User, requester: User) -> None:
+    ticket = _resolved_ticket(requester, agent)
+    c = signed_in(client, agent)
+    response = c.get(reverse("kb:manage-new"), {"ticket": ticket.pk})
+    form = response.context["form"]
+    assert form.initial["title_fr"] == "Imprimante bloquée"
+    body = form.initial["body_fr"]
+    assert "Bourrage papier au 2e étage." in body and "Ouvrir le bac 2" in body and "Note interne" not in body
+    data = {"visibility": "internal", "title_fr": "Imprimante bloquée", "body_fr": body, "ticket": ticket.pk}
+    assert c.post(reverse("kb:manage-new"), data).status_code == 302
+    assert ArticleTicketLink.objects.get().ticket == ticket
+
+
+def test_article_from_an_open_ticket_is_refused(client: Client, agent: User, requester: User) -> None:
+    ticket = make_ticket(requester)
+    response = signed_in(client, agent).get(reverse("kb:manage-new"), {"ticket": ticket.pk})
+    assert response.status_code == 302 and response.url == reverse("agent:ticket-detail", args=[ticket.pk])
+
+
+def test_ticket_panel_suggests_articles_with_insertable_links(client: Client, agent: User, requester: User) -> None:
+    article = make_article(agent, fr=("Débloquer une imprimante", "Ouvrir le bac."))
+    ticket = _resolved_ticket(requester, agent)
+    c = signed_in(client, agent)
+    html = c.get(reverse("kb:ticket-panel", args=[ticket.pk])).content.decode()
+    assert "data-kb-insert" in html
+    assert re.search(rf'data-url="http://testserver/kb/articles/{article.pk}/"', html)
+    assert "Write an article from this ticket" in html or "?ticket=" in html
+    html = c.post(
+        reverse("kb:manage-ticket-link", args=[article.pk]), {"ticket": ticket.pk}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert ArticleTicketLink.objects.filter(article=article, ticket=ticket).exists()
+    assert "Linked articles" in html or reverse("kb:manage-edit", args=[article.pk]) in html
+    assert signed_in(Client(), requester).get(reverse("kb:ticket-panel", args=[ticket.pk])).status_code == 404
+
+
+# --- query budget ----------------------------------------------------------------------------
+
+
+def _bulk(agent: User, n: int) -> None:
+    for i in range(n):
+        make_article(agent, fr=(f"Imprimante {i}", "papier"), en=(f"Printer {i}", "paper"))
+
+
+def test_home_query_count(client: Client, agent: User, requester: User, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    _bulk(agent, 6)
+    c = signed_in(client, requester)
+    with django_assert_max_num_queries(6):
+        assert c.get(reverse("kb:home")).status_code == 200
+    with django_assert_max_num_queries(7):
+        assert c.get(reverse("kb:home"), {"q": "imprimante"}).status_code == 200
+
+
+def test_article_page_query_count(client: Client, agent: User, requester: User, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    article = make_article(agent, fr=("Imprimante", "papier"), en=("Printer", "paper"))
+    c = signed_in(client, requester)
+    with django_assert_max_num_queries(7):
+        assert c.get(reverse("kb:article", args=[article.pk])).status_code == 200
+
+
+def test_suggest_query_count(client: Client, agent: User, requester: User, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    _bulk(agent, 8)
+    c = signed_in(client, requester)
+    with django_assert_max_num_queries(6):
+        response = c.get(reverse("kb:suggest"), {"subject": "imprimante papier"})
+    assert response.content.decode().count('class="mb-2 kb-suggestion"') == 5

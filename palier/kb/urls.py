@@ -1,0 +1,23 @@
+from django.urls import path
+
+from palier.kb.views import manage, reader
+
+app_name = "kb"
+urlpatterns = [
+    path("", reader.home, name="home"),
+    path("articles/<int:article_id>/", reader.article, name="article"),
+    path("articles/<int:article_id>/vote/", reader.vote, name="vote"),
+    path("articles/<int:article_id>/solved/", reader.deflect, name="deflect"),
+    path("files/<int:file_id>/", reader.file, name="file"),
+    path("suggest/", reader.suggest, name="suggest"),
+    path("manage/", manage.article_list, name="manage"),
+    path("manage/new/", manage.article_new, name="manage-new"),
+    path("manage/<int:article_id>/", manage.article_edit, name="manage-edit"),
+    path("manage/<int:article_id>/status/", manage.article_transition, name="manage-transition"),
+    path("manage/<int:article_id>/versions/", manage.article_versions, name="manage-versions"),
+    path("manage/<int:article_id>/versions/<int:version_id>/restore/", manage.version_restore, name="manage-restore"),
+    path("manage/<int:article_id>/files/", manage.file_upload, name="manage-file-upload"),
+    path("manage/files/<int:file_id>/delete/", manage.file_delete, name="manage-file-delete"),
+    path("manage/<int:article_id>/tickets/", manage.ticket_link, name="manage-ticket-link"),
+    path("manage/tickets/<int:ticket_id>/panel/", manage.ticket_panel, name="ticket-panel"),
+]

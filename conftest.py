@@ -55,6 +55,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
             with blocker.unblock():  # type: ignore[attr-defined]
                 importlib.import_module("palier.people.migrations.0002_triage_group").seed(apps, None)
                 importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
+                importlib.import_module("palier.sla.seed").seed(apps, None)
 
 
 @pytest.fixture

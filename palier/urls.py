@@ -6,8 +6,11 @@ from palier.people.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("", include("palier.portal.urls")),
+    path("kb/", include("palier.kb.urls")),
     path("agent/routing/", include("palier.routing.urls")),
     path("agent/sla/", include("palier.sla.urls")),
+    path("hooks/", include("palier.integrations.urls")),
+    path("agent/mail/", include("palier.mail.urls")),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include("palier.people.urls")),

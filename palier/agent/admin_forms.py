@@ -112,7 +112,45 @@ class GroupEditForm(GroupCreateForm):
     manager = forms.ModelChoiceField(
         label=_("Manager"), queryset=people_selectors.active_agents(), required=False, empty_label=_("No manager")
     )
-    field_order = ["name", "level", "is_vendor", "email", "manager", "members"]
+    assignment_strategy = forms.ChoiceField(
+        label=_("Assignment of new tickets"), choices=SupportGroup.Strategy.choices, initial="manual", required=False
+    )
+    escalation_group = forms.ModelChoiceField(
+        label=_("Escalates to"),
+        queryset=people_selectors.support_groups(),
+        required=False,
+        empty_label=_("The next level's default group"),
+    )
+    internal_target_minutes = forms.IntegerField(
+        label=_("Internal target (business minutes)"), min_value=1, required=False
+    )
+    vendor_company = forms.CharField(label=_("Vendor company"), max_length=200, required=False)
+    vendor_contacts = forms.CharField(
+        label=_("Vendor contact emails (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    contract_reference = forms.CharField(label=_("Contract reference"), max_length=100, required=False)
+    contract_response_minutes = forms.IntegerField(
+        label=_("Contract response target (business minutes)"), min_value=1, required=False
+    )
+    contract_resolution_minutes = forms.IntegerField(
+        label=_("Contract resolution target (business minutes)"), min_value=1, required=False
+    )
+    field_order = [
+        "name",
+        "level",
+        "is_vendor",
+        "email",
+        "manager",
+        "members",
+        "assignment_strategy",
+        "escalation_group",
+        "internal_target_minutes",
+        "vendor_company",
+        "vendor_contacts",
+        "contract_reference",
+        "contract_response_minutes",
+        "contract_resolution_minutes",
+    ]
 
 
 def _parent_field() -> forms.ModelChoiceField[Category]:

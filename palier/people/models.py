@@ -97,6 +97,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Receives escalations above this person's groups, and approves their requests."),
     )
     is_staff = models.BooleanField(_("can open the Django admin"), default=False)
+    # automatic assignment (palier.routing): who may receive new tickets, and how many
+    is_available = models.BooleanField(
+        _("available for new tickets"),
+        default=True,
+        help_text=_("When off, automatic assignment skips this agent."),
+    )
+    max_open_tickets = models.PositiveIntegerField(
+        _("maximum open tickets"),
+        null=True,
+        blank=True,
+        help_text=_("Automatic assignment stops at this many open tickets (empty: no limit)."),
+    )
+    working_hours = models.JSONField(
+        _("working hours"),
+        default=list,
+        blank=True,
+        help_text=_('Seven lists (Monday first) of ["HH:MM", "HH:MM"] intervals; empty: always.'),
+    )
+    work_time_zone = models.CharField(_("working time zone"), max_length=64, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -174,6 +193,16 @@ class SupportGroup(models.Model):
     contract_resolution_minutes = models.PositiveIntegerField(
         _("contract resolution target (business minutes)"), null=True, blank=True
     )
+
+    class Strategy(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        ROUND_ROBIN = "round_robin", _("Round-robin")
+        LEAST_LOADED = "least_loaded", _("Least loaded")
+        SKILLS = "skills", _("By skill")
+
+    assignment_strategy = models.CharField(
+        _("assignment"), max_length=16, choices=Strategy.choices, default=Strategy.MANUAL
+    )
     members = models.ManyToManyField(User, blank=True, related_name="support_groups", through="Membership")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -195,6 +224,7 @@ class Membership(models.Model):
     group = models.ForeignKey(SupportGroup, on_delete=models.CASCADE)
     user = models.ForeignKey(User, on_delete=models.CASCADE)
     joined_at = models.DateTimeField(default=timezone.now)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)  # round-robin turn
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]

@@ -330,12 +330,96 @@ def update_group(
     email: str = "",
     manager: User | None = None,
     members: Sequence[User] = (),
+    **routing: object,
 ) -> SupportGroup:
-    """Edit a support group's name, level, vendor flag, contact, manager and exact member list."""
+    """Edit a support group's name, level, vendor flag, contact, manager and exact member list,
+    and (when given) its routing fields: ``ROUTING_FIELDS`` (assignment strategy, escalation
+    group, internal target, vendor company, contacts, contract reference and targets)."""
     _require_admin(by)
     name = _clean_group_fields(name=name, level=level, is_vendor=is_vendor, exclude_pk=group.pk)
     if manager is not None and not manager.is_agent:
         raise ValidationError({"manager": _("The manager must be an agent, manager or administrator.")})
     group.name, group.level, group.is_vendor, group.email, group.manager = name, level, is_vendor, email, manager
-    group.save(update_fields=["name", "level", "is_vendor", "email", "manager"])
+    routing_fields = _clean_routing_fields(group, routing)
+    for field_name, value in routing_fields.items():
+        setattr(group, field_name, value)
+    group.save(update_fields=["name", "level", "is_vendor", "email", "manager", *routing_fields])
     return set_group_members(group, members=members, by=by)
+
+
+ROUTING_FIELDS = (
+    "assignment_strategy",
+    "escalation_group",
+    "internal_target_minutes",
+    "vendor_company",
+    "vendor_contacts",
+    "contract_reference",
+    "contract_response_minutes",
+    "contract_resolution_minutes",
+)
+VENDOR_FIELDS = ("vendor_company", "vendor_contacts", "contract_reference")
+
+
+def _clean_routing_fields(group: SupportGroup, fields: dict[str, object]) -> dict[str, object]:
+    """Check the routing fields of a group being saved (``group`` already carries its new level)."""
+    unknown = set(fields) - set(ROUTING_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    cleaned = dict(fields)
+    if cleaned.get("assignment_strategy") in ("", None):
+        cleaned.pop("assignment_strategy", None)  # not given: keep the current strategy
+    if "assignment_strategy" in cleaned and cleaned["assignment_strategy"] not in SupportGroup.Strategy.values:
+        raise ValidationError({"assignment_strategy": _("Unknown assignment strategy.")})
+    for name in ("internal_target_minutes", "contract_response_minutes", "contract_resolution_minutes"):
+        value = cleaned.get(name)
+        if value is not None and (not isinstance(value, int) or value <= 0):
+            raise ValidationError({name: _("Enter a number of minutes above zero, or leave it empty.")})
+    for name in VENDOR_FIELDS:
+        if name in cleaned:
+            cleaned[name] = str(cleaned[name] or "").strip()
+    if "vendor_contacts" in cleaned:
+        cleaned["vendor_contacts"] = _clean_contacts(str(cleaned["vendor_contacts"]))
+    vendor_data = any(
+        cleaned.get(n) for n in (*VENDOR_FIELDS, "contract_response_minutes", "contract_resolution_minutes")
+    )
+    if vendor_data and not group.is_vendor:
+        raise ValidationError({"is_vendor": _("Vendor details belong to external vendor groups (L4 and L5) only.")})
+    if "escalation_group" in cleaned:
+        _check_escalation_path(group, cleaned["escalation_group"])  # type: ignore[arg-type]
+    return cleaned
+
+
+def _clean_contacts(text: str) -> str:
+    emails = [part.strip().lower() for part in text.replace(",", "\n").replace(";", "\n").splitlines() if part.strip()]
+    for email in emails:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"vendor_contacts": _("“%(email)s” is not a valid email address.") % {"email": email}}
+            ) from exc
+    return "\n".join(dict.fromkeys(emails))
+
+
+def _check_escalation_path(group: SupportGroup, target: SupportGroup | None) -> None:
+    """Refuse an escalation group that is the group itself, a lower level, or leads back to it."""
+    if target is None:
+        return
+    if target.pk == group.pk:
+        raise ValidationError({"escalation_group": _("A group cannot escalate to itself.")})
+    if target.level < group.level:
+        raise ValidationError({"escalation_group": _("A group cannot escalate to a lower level.")})
+    seen = {group.pk}
+    current: SupportGroup | None = target
+    while current is not None:
+        if current.pk in seen:
+            raise ValidationError(
+                {
+                    "escalation_group": _("This would make a loop: “%(name)s” already escalates back here.")
+                    % {"name": target.name}
+                }
+            )
+        seen.add(current.pk)
+        current = (
+            SupportGroup.objects.filter(pk=current.escalation_group_id).first() if current.escalation_group_id else None
+        )

@@ -23,6 +23,7 @@ from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import AuthedRequest, apply_errors, signed_in
 from palier.people.models import User
 from palier.portal.forms import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
+from palier.sla import selectors as sla_selectors
 from palier.tickets import display, downloads, permissions, selectors, services
 from palier.tickets.models import Ticket
 from palier.tickets.rules import allowed_targets
@@ -134,6 +135,7 @@ def _detail(
         "actions": _actions(request.user, ticket),
         "reply_form": reply_form or ReplyForm(),
         "error": error,
+        "sla_expectation": sla_selectors.requester_expectation(ticket),
     }
     return render(request, "portal/tickets/detail.html", context, status=status)
 

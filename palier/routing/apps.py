@@ -6,3 +6,9 @@ class RoutingConfig(AppConfig):
     name = "palier.routing"
     label = "routing"
     verbose_name = _("Routing and escalation")
+
+    def ready(self) -> None:
+        from palier.routing.services.placement import place_new_ticket
+        from palier.tickets import hooks
+
+        hooks.register(before=place_new_ticket)

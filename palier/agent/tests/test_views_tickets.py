@@ -353,3 +353,17 @@ def test_requester_card_lists_other_open_tickets_visible_to_me(
     assert others == ["Other 5", "Other 4", "Other 3", "Other 2", "Other 1"]
     html = response.content.decode()
     assert "alice@acme.test" in html and "Acme" in html and "Network secret" not in html
+
+
+def test_ticket_page_shows_the_sla_countdown_and_timeline_and_the_portal_the_expected_answer(
+    client: Client, agent: User, requester: User
+) -> None:
+    ticket = make_ticket(requester, subject="Printer on fire", impact="high", urgency="high")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(agent)
+    html = client.get(reverse("agent:ticket-detail", args=[ticket.pk])).content.decode()
+    assert 'id="sla-panel"' in html and "business time left" in html
+    assert "SLA timeline" in html and "Started" in html
+    client.force_login(requester)
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk])).content.decode()
+    assert "We usually answer within" in html

@@ -178,6 +178,8 @@ def group_edit(request: AuthedRequest, group_id: int) -> HttpResponse:
         "email": group.email,
         "manager": group.manager_id,
         "members": [member.pk for member in group.members.all()],
+        **{name: getattr(group, name) for name in services.ROUTING_FIELDS if name != "escalation_group"},
+        "escalation_group": group.escalation_group_id,
     }
     form = f.GroupEditForm(request.POST or None, initial=initial)
     if _save(request, form, services.update_group, group=group):

@@ -24,6 +24,7 @@ from palier.agent import contexts, panel
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.sla import selectors as sla_selectors
 from palier.tickets import display, selectors, services
 from palier.tickets.models import Ticket
 
@@ -45,6 +46,8 @@ def _context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, 
         "reply_form": ReplyForm(),
         "stamp": {"version": ticket.version, "since": now.isoformat()},
         "can_take": ticket.is_open and ticket.assignee_id != request.user.pk,
+        "sla": sla_selectors.ticket_sla(ticket, now=now),
+        "sla_timeline": sla_selectors.timeline(ticket),
         **extra,
     }
 

@@ -1,0 +1,339 @@
+"""Assignment inside a group: strategies, availability, absences, requeueing.
+
+The pick for a group is serialised by a row lock on the group (``SELECT … FOR NO KEY UPDATE``,
+held until the creating transaction commits), so two concurrent creations never both see the
+same agent as "next" or as "least loaded". An agent with a cap is also locked and recounted,
+which keeps the cap when the agent belongs to several groups. SQLite serialises writers anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import PermissionDenied
+from palier.notifications.models import Notification
+from palier.notifications.services import notify
+from palier.people.models import Membership, SupportGroup, User
+from palier.routing import selectors
+from palier.routing.models import Absence, Skill
+from palier.sla.clock import END_OF_DAY, Calendar, CalendarError, is_business_time
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Ticket
+
+log = logging.getLogger(__name__)
+
+OPEN = Ticket.OPEN_STATUSES
+# least-loaded: each open ticket weighs by its priority (P1 counts as four P4s)
+WEIGHTS = {1: 4, 2: 3, 3: 2, 4: 1}
+AGENT_ROLES = (User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN)
+Strategy = SupportGroup.Strategy
+
+
+@dataclass
+class Candidate:
+    user: User
+    membership_id: int
+    joined_at: datetime
+    last_assigned_at: datetime | None
+    open_count: int
+    load: int
+
+    @property
+    def user_id(self) -> int:
+        return self.user.pk
+
+
+# --- working hours ---------------------------------------------------------------------------------
+
+
+def _parse_time(text: str) -> time:
+    if text in ("24:00", "24:00:00"):
+        return END_OF_DAY
+    return time.fromisoformat(text)
+
+
+@lru_cache(maxsize=256)
+def _calendar(hours_json: str, tz: str) -> Calendar:
+    days = json.loads(hours_json)
+    hours = tuple(tuple((_parse_time(a), _parse_time(b)) for a, b in day) for day in days)
+    return Calendar(tz=tz, hours=hours)
+
+
+def working_calendar(hours: object, tz: str) -> Calendar | None:
+    """Weekly hours as a calendar, or None when there are none (always working)."""
+    if isinstance(hours, str):
+        hours = json.loads(hours)
+    if not hours:
+        return None
+    return _calendar(json.dumps(hours), tz or settings.TIME_ZONE)
+
+
+def is_working(hours: object, tz: str, at: datetime) -> bool:
+    """Within these working hours (invalid stored hours count as always working, and log)."""
+    try:
+        calendar = working_calendar(hours, tz)
+    except (CalendarError, ValueError, TypeError):
+        log.warning("invalid working hours %r ignored", hours)
+        return True
+    return calendar is None or is_business_time(calendar, at)
+
+
+# --- choosing ----------------------------------------------------------------------------------------
+
+
+_STATUSES = ", ".join(["%s"] * len(OPEN))
+_ROLES = ", ".join(["%s"] * len(AGENT_ROLES))
+_WEIGHT = "CASE t.priority " + " ".join(f"WHEN {p} THEN {w}" for p, w in WEIGHTS.items()) + " ELSE 1 END"
+# one statement, written in SQL because it runs on every creation: the ORM spent longer building
+# it (two correlated subqueries and an EXISTS) than the database spent running it
+_CANDIDATES = f"""
+SELECT u.*, m.id AS m_id, m.joined_at AS m_joined, m.last_assigned_at AS m_last,
+  (SELECT COUNT(*) FROM tickets_ticket t WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES})) AS open_count,
+  (SELECT COALESCE(SUM({_WEIGHT}), 0) FROM tickets_ticket t
+     WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES})) AS load_weight
+FROM people_membership m JOIN people_user u ON u.id = m.user_id
+WHERE m.group_id = %s AND u.is_active = %s AND u.is_available = %s AND u.role IN ({_ROLES}) AND m.user_id <> %s
+  AND NOT EXISTS (SELECT 1 FROM routing_absence a WHERE a.agent_id = m.user_id AND a.start <= %s AND a."end" > %s)
+"""  # noqa: S608 (only constants are interpolated; values are parameters)
+
+
+def _as_datetime(value: object) -> datetime | None:
+    """A timestamp read by raw SQL: naive UTC (a datetime or a string) on SQLite, aware on PostgreSQL."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def _candidates(group: SupportGroup, now: datetime, exclude: User | None) -> list[Candidate]:
+    """Available members of ``group`` under their cap and within their hours, with their load."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [*OPEN, *OPEN, group.pk, True, True, *AGENT_ROLES, exclude.pk if exclude else 0, at, at]
+    found = []
+    for user in User.objects.raw(_CANDIDATES, params):
+        extra: Any = user  # the membership and load columns
+        if user.max_open_tickets is not None and extra.open_count >= user.max_open_tickets:
+            continue
+        if not is_working(user.working_hours, user.work_time_zone, now):
+            continue
+        joined = _as_datetime(extra.m_joined)
+        assert joined is not None
+        found.append(
+            Candidate(
+                user, extra.m_id, joined, _as_datetime(extra.m_last), int(extra.open_count), int(extra.load_weight)
+            )
+        )
+    return found
+
+
+def _turn(candidate: Candidate) -> tuple[bool, datetime, datetime, int]:
+    """Round-robin order: never assigned first, then the longest wait; ties by join date."""
+    last = candidate.last_assigned_at
+    joined = candidate.joined_at
+    return (last is not None, last or joined, joined, candidate.user_id)
+
+
+def _ordered(group: SupportGroup, candidates: list[Candidate], ticket: Ticket) -> list[Candidate]:
+    strategy = group.assignment_strategy
+    if strategy == Strategy.ROUND_ROBIN:
+        return sorted(candidates, key=_turn)
+    if strategy == Strategy.SKILLS and ticket.category_id is not None:
+        lineage = selectors.ticket_category_lineage(ticket)
+        skilled = set(
+            Skill.objects.filter(agent_id__in=[c.user_id for c in candidates], category_id__in=lineage).values_list(
+                "agent_id", flat=True
+            )
+        )
+        candidates = [c for c in candidates if c.user_id in skilled]
+    return sorted(candidates, key=lambda c: (c.load, c.open_count, *_turn(c)))
+
+
+def _lock_row(table: str, pk: int) -> None:
+    """``SELECT … FOR NO KEY UPDATE`` on one row (PostgreSQL; SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE", [pk])  # noqa: S608
+
+
+def _still_under_cap(candidate: Candidate) -> bool:
+    """Lock a capped agent and count again (they may take tickets in another group meanwhile)."""
+    cap = candidate.user.max_open_tickets
+    if cap is None:
+        return True
+    _lock_row("people_user", candidate.user_id)
+    return Ticket.objects.filter(assignee_id=candidate.user_id, status__in=OPEN).count() < cap
+
+
+def pick_assignee(group: SupportGroup, *, ticket: Ticket, exclude: User | None = None) -> User | None:
+    """Choose an available member of ``group`` for ``ticket`` by the group's strategy, or None.
+
+    Call inside a transaction: the group row stays locked until it commits, so concurrent picks
+    in the same group wait for this one and see its result.
+    """
+    if group.assignment_strategy == Strategy.MANUAL:
+        return None
+    _lock_row("people_supportgroup", group.pk)
+    now = timezone.now()  # read after the lock, so turns are stamped in the order they are taken
+    candidates = _candidates(group, now, exclude)
+    stamps = [c.last_assigned_at for c in candidates if c.last_assigned_at is not None]
+    # turns must grow even if clocks differ between web nodes
+    stamp = max(now, max(stamps) + timedelta(microseconds=1)) if stamps else now
+    for candidate in _ordered(group, candidates, ticket):
+        if not _still_under_cap(candidate):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE people_membership SET last_assigned_at = %s WHERE id = %s",
+                [connection.ops.adapt_datetimefield_value(stamp), candidate.membership_id],
+            )
+        return candidate.user
+    return None
+
+
+def assign_on_open(ticket: Ticket) -> str | None:
+    """The ``before_open`` part: fill ``ticket.assignee`` from its group; returns a note or None."""
+    group = ticket.group
+    if group is None or group.assignment_strategy == Strategy.MANUAL:
+        return None
+    user = pick_assignee(group, ticket=ticket)
+    if user is None:
+        return f"no available agent ({group.assignment_strategy})"
+    ticket.assignee = user
+    return f"assigned by {group.assignment_strategy}"
+
+
+@transaction.atomic
+def assign_in_group(ticket: Ticket, *, by: User | None, exclude: User | None = None) -> Ticket:
+    """Give an unassigned open ticket to a member of its group by the group's strategy, if any."""
+    if ticket.assignee_id is not None or ticket.group is None or not ticket.is_open:
+        return ticket
+    user = pick_assignee(ticket.group, ticket=ticket, exclude=exclude)
+    if user is None:
+        return ticket
+    return ticket_services.update_ticket(ticket, by=by, expected_version=None, changes={"assignee": user})
+
+
+# --- availability ------------------------------------------------------------------------------------
+
+
+def _may_manage(by: User | None, agent: User) -> bool:
+    """Admins manage everyone; managers the members of the groups they manage; agents themselves."""
+    if by is None or by.is_admin or by.pk == agent.pk:
+        return True
+    if by.role != User.Role.MANAGER:
+        return False
+    return Membership.objects.filter(user=agent, group__manager=by).exists()
+
+
+def _require_manager_of(by: User | None, agent: User) -> None:
+    if not _may_manage(by, agent):
+        raise PermissionDenied(_("Only the agent, their group's manager or an administrator can do this."))
+
+
+@transaction.atomic
+def set_availability(agent: User, available: bool, by: User | None) -> User:
+    """Turn automatic assignment to ``agent`` on or off (their open tickets stay theirs)."""
+    _require_manager_of(by, agent)
+    if not agent.is_agent:
+        raise ValidationError({"agent": _("Only agents take tickets.")})
+    if agent.is_available != available:
+        agent.is_available = available
+        agent.save(update_fields=["is_available"])
+    return agent
+
+
+def clean_working_hours(hours: object, tz: str) -> list[list[list[str]]]:
+    """Validate stored working hours: [] (always) or 7 lists of ["HH:MM", "HH:MM"], Monday first."""
+    if tz:
+        try:
+            Calendar.always(tz)
+        except CalendarError as exc:
+            raise ValidationError({"time_zone": _("Unknown time zone: use a name such as Europe/Paris.")}) from exc
+    if hours in (None, [], ""):
+        return []
+    try:
+        days = [[[str(a), str(b)] for a, b in day] for day in hours]  # type: ignore[attr-defined]
+        _calendar(json.dumps(days), tz or settings.TIME_ZONE)
+    except (CalendarError, ValueError, TypeError) as exc:
+        raise ValidationError(
+            {"working_hours": _("These working hours are not valid: %(why)s") % {"why": exc}}
+        ) from exc
+    return days
+
+
+@transaction.atomic
+def set_working_hours(
+    agent: User, *, by: User | None, hours: object, time_zone: str = "", max_open_tickets: int | None = None
+) -> User:
+    """Set the agent's weekly hours (``[]``: always), their time zone and open-ticket cap."""
+    _require_manager_of(by, agent)
+    if max_open_tickets is not None and max_open_tickets < 1:
+        raise ValidationError({"max_open_tickets": _("Enter at least 1, or leave empty for no limit.")})
+    agent.working_hours = clean_working_hours(hours, time_zone)
+    agent.work_time_zone = time_zone
+    agent.max_open_tickets = max_open_tickets
+    agent.save(update_fields=["working_hours", "work_time_zone", "max_open_tickets"])
+    return agent
+
+
+@transaction.atomic
+def add_absence(agent: User, *, by: User | None, start: datetime, end: datetime, reason: str = "") -> Absence:
+    _require_manager_of(by, agent)
+    if end <= start:
+        raise ValidationError({"end": _("The end must come after the start.")})
+    return Absence.objects.create(agent=agent, start=start, end=end, reason=reason.strip()[:200])
+
+
+@transaction.atomic
+def remove_absence(absence: Absence, *, by: User | None) -> None:
+    _require_manager_of(by, absence.agent)
+    Absence.objects.filter(pk=absence.pk).delete()
+
+
+@transaction.atomic
+def set_skills(agent: User, *, by: User | None, categories: list[int]) -> None:
+    """Make ``categories`` (ids) the agent's exact skill list."""
+    _require_manager_of(by, agent)
+    wanted = set(categories)
+    Skill.objects.filter(agent=agent).exclude(category_id__in=wanted).delete()
+    have = set(Skill.objects.filter(agent=agent).values_list("category_id", flat=True))
+    Skill.objects.bulk_create([Skill(agent=agent, category_id=c) for c in wanted - have])
+
+
+def requeue_open_tickets(agent: User, *, by: User | None) -> int:
+    """Put every open ticket of ``agent`` back in its group's queue (managers and admins).
+
+    Each ticket loses its assignee (``assigned`` goes back to ``new``) and is offered to its
+    group's strategy again, in its own transaction, so one failure does not undo the others.
+    The agent is notified once. Returns how many tickets were requeued.
+    """
+    if by is not None and not (by.is_admin or (by.role == User.Role.MANAGER and _may_manage(by, agent))):
+        raise PermissionDenied(_("Only their group's manager or an administrator can requeue an agent's tickets."))
+    ids = list(Ticket.objects.filter(assignee=agent, status__in=OPEN).values_list("pk", flat=True))
+    done = 0
+    for ticket_id in ids:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_related("group").filter(pk=ticket_id, assignee=agent).first()
+            if ticket is None or not ticket.is_open:
+                continue
+            ticket = ticket_services.update_ticket(ticket, by=by, expected_version=None, changes={"assignee": None})
+            assign_in_group(ticket, by=by, exclude=agent)
+            done += 1
+    if done:
+        stamp = timezone.now().isoformat()
+        notify([agent], kind=Notification.Kind.REQUEUED, key=f"requeued:{agent.pk}:{stamp}", count=done)
+    return done

@@ -1,0 +1,320 @@
+"""Routing rules: the admin's ordered list, its per-process cache, and placing tickets with it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import PermissionDenied
+from palier.people.models import Department, Organisation, SupportGroup, User
+from palier.routing import selectors
+from palier.routing.matching import CompiledRule, Facts, compile_rule, first_match, parse_words, split_tags
+from palier.routing.models import RoutingRule, RoutingState
+from palier.routing.services import assignment
+from palier.tickets import history, hooks, permissions
+from palier.tickets import services as ticket_services
+from palier.tickets.hooks import Draft
+from palier.tickets.models import Category, Ticket, TicketEvent
+from palier.tickets.search import normalise
+from palier.tickets.services._common import _lock, _touch
+
+log = logging.getLogger(__name__)
+
+MAX_WORDS = 2000
+MAX_TAGS = 20
+
+
+# --- the per-process cache ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cache:
+    token: str | None
+    rules: tuple[CompiledRule, ...]
+
+
+_cache = _Cache(token=None, rules=())
+_reload = threading.Lock()
+
+
+def _bump() -> None:
+    """Every process reloads its rules at its next ticket (called inside the changing transaction)."""
+    token = uuid.uuid4().hex
+    if not RoutingState.objects.filter(pk=1).update(token=token):
+        RoutingState.objects.create(pk=1, token=token)
+
+
+def active_rules() -> tuple[CompiledRule, ...]:
+    """The active rules that have a group, in order; one small query when nothing changed."""
+    global _cache
+    with connection.cursor() as cursor:  # plain SQL: this runs on every creation
+        cursor.execute("SELECT token FROM routing_routingstate WHERE id = 1")
+        row = cursor.fetchone()
+    token = row[0] if row else ""
+    cache = _cache
+    if cache.token == token:
+        return cache.rules
+    with _reload:
+        rows = RoutingRule.objects.filter(is_active=True, group__isnull=False).order_by("position", "id")
+        rules = tuple(compile_rule(rule) for rule in rows)
+        _cache = _Cache(token=token, rules=rules)
+    return rules
+
+
+# --- matching a ticket ------------------------------------------------------------------------------
+
+
+def facts_for(ticket: Ticket, *, rules: tuple[CompiledRule, ...], mailbox: str = "") -> Facts:
+    needs_categories = ticket.category_id is not None and any(rule.needs_categories for rule in rules)
+    requester = ticket.requester
+    return Facts(
+        kind=ticket.kind,
+        category_ids=frozenset(selectors.ticket_category_lineage(ticket) if needs_categories else ()),
+        channel=ticket.channel,
+        organisation_id=ticket.organisation_id,
+        department_id=requester.department_id if requester is not None else None,
+        priority=ticket.priority,
+        text=normalise(f"{ticket.subject}\n{ticket.description}"),
+        mailbox=mailbox,
+    )
+
+
+def find_placement(ticket: Ticket) -> tuple[CompiledRule, SupportGroup] | None:
+    """The first active rule matching ``ticket`` whose group still exists, with that group."""
+    rules = active_rules()
+    if not rules:
+        return None
+    facts = facts_for(ticket, rules=rules)
+    remaining = rules
+    while remaining:
+        rule = first_match(remaining, facts)
+        if rule is None:
+            return None
+        group = selectors.group_by_id(rule.group_id)
+        if group is not None:
+            return rule, group
+        log.warning("routing rule %s points at a deleted group; skipped", rule.id)
+        remaining = remaining[remaining.index(rule) + 1 :]
+    return None
+
+
+def route_new_ticket(ticket: Ticket, draft: Draft) -> None:
+    """Place an unsaved ticket: the first matching rule, else the triage group."""
+    placement = find_placement(ticket)
+    if placement is None:
+        ticket.group = SupportGroup.objects.filter(is_triage=True).first()
+        draft.notes.append("no routing rule matched: triage group")
+        return
+    rule, group = placement
+    ticket.group = group
+    if rule.set_category_id and ticket.category_id is None:
+        ticket.category_id = rule.set_category_id
+    if rule.set_priority:
+        ticket.priority = rule.set_priority
+    draft.tags.extend(rule.tags)
+    draft.notes.append(f"routing rule: {rule.name}")
+
+
+@transaction.atomic
+def reroute(ticket: Ticket, *, by: User | None, expected_version: int | None = None) -> Ticket:
+    """Run the rules again on an existing ticket (after the agent recategorised it).
+
+    A matching rule moves the ticket to its group (the assignee is released and the group's
+    strategy picks a new one), fills an empty category, sets the priority and adds its tags.
+    Without a match the ticket stays where it is. Either way a ROUTED event tells what happened.
+    """
+    if by is not None and not permissions.can(by, "update", ticket):
+        raise PermissionDenied(_("You cannot change this ticket."))
+    ticket = _lock(ticket, expected_version)
+    old_group = ticket.group
+    placement = find_placement(ticket)
+    if placement is None:
+        history.record(ticket, TicketEvent.Kind.ROUTED, by=by, internal=True, rule=None, group=_name(old_group))
+        _touch(ticket, [])
+        return ticket
+    rule, group = placement
+    changes: dict[str, Any] = {}
+    if group.pk != ticket.group_id:
+        changes["group"] = group
+    if rule.set_category_id and ticket.category_id is None:
+        changes["category"] = Category.objects.get(pk=rule.set_category_id)
+    if rule.tags:
+        current = set(ticket.tags.values_list("name", flat=True))
+        if not set(rule.tags) <= current:
+            changes["tags"] = sorted(current | set(rule.tags))
+    history.record(
+        ticket,
+        TicketEvent.Kind.ROUTED,
+        by=by,
+        internal=True,
+        rule=rule.name,
+        old_group=_name(old_group),
+        group=group.name,
+    )
+    if changes:
+        ticket = ticket_services.update_ticket(ticket, by=by, expected_version=None, changes=changes)
+    else:
+        _touch(ticket, [])
+    if rule.set_priority and rule.set_priority != ticket.priority:
+        ticket = _set_priority(ticket, rule.set_priority, by=by)
+    if "group" in changes:
+        ticket = assignment.assign_in_group(ticket, by=None)  # the desk assigns, not the author
+    return ticket
+
+
+def _set_priority(ticket: Ticket, priority: int, *, by: User | None) -> Ticket:
+    ticket = _lock(ticket, None)
+    old = ticket.priority
+    ticket.priority = priority
+    history.record(ticket, TicketEvent.Kind.CHANGED, by=by, field="priority", old=old, new=priority)
+    _touch(ticket, ["priority"])
+    hooks.run_after_change(ticket, {"priority": old})
+    return ticket
+
+
+def _name(group: SupportGroup | None) -> str | None:
+    return group.name if group is not None else None
+
+
+# --- the admin's list ----------------------------------------------------------------------------------
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can manage routing rules."))
+
+
+def _check_choice(value: str, choices: list[str], field: str) -> None:
+    if value and value not in choices:
+        raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
+
+
+def _clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(fields)
+    cleaned["name"] = (cleaned.get("name") or "").strip()
+    if not cleaned["name"]:
+        raise ValidationError({"name": _("This field is required.")})
+    if len(cleaned["name"]) > 120:
+        raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 120}})
+    group = cleaned.get("group")
+    if group is None or not SupportGroup.objects.filter(pk=group.pk).exists():
+        raise ValidationError({"group": _("Choose the group the rule sends tickets to; this one no longer exists.")})
+    _check_choice(cleaned.get("kind", ""), Ticket.Kind.values, "kind")
+    _check_choice(cleaned.get("channel", ""), Ticket.Channel.values, "channel")
+    for name in ("priority", "set_priority"):
+        value = cleaned.get(name)
+        if value is not None and value not in (1, 2, 3, 4):
+            raise ValidationError({name: _("The priority must be between 1 and 4.")})
+    organisation: Organisation | None = cleaned.get("organisation")
+    department: Department | None = cleaned.get("department")
+    if department is not None and organisation is not None and department.organisation_id != organisation.pk:
+        raise ValidationError({"department": _("The department belongs to another organisation.")})
+    for name in ("category", "set_category"):
+        category = cleaned.get(name)
+        if category is not None and not category.is_active:
+            raise ValidationError({name: _("This category is no longer in use.")})
+    cleaned["words"] = "\n".join(parse_words(cleaned.get("words", "")))
+    if len(cleaned["words"]) > MAX_WORDS:
+        raise ValidationError({"words": _("At most %(n)d characters.") % {"n": MAX_WORDS}})
+    tags = split_tags(cleaned.get("add_tags", ""))
+    if len(tags) > MAX_TAGS:
+        raise ValidationError({"add_tags": _("At most %(n)d tags.") % {"n": MAX_TAGS}})
+    cleaned["add_tags"] = ", ".join(tags)
+    cleaned["mailbox"] = (cleaned.get("mailbox") or "").strip().lower()
+    return cleaned
+
+
+RULE_FIELDS = (
+    "name",
+    "is_active",
+    "kind",
+    "category",
+    "channel",
+    "organisation",
+    "department",
+    "priority",
+    "words",
+    "mailbox",
+    "group",
+    "set_category",
+    "set_priority",
+    "add_tags",
+)
+
+
+@transaction.atomic
+def create_rule(*, by: User | None, name: str, group: SupportGroup | None, **fields: Any) -> RoutingRule:
+    """Add a rule at the end of the list. Conditions left empty match anything."""
+    _require_admin(by)
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    cleaned = _clean_rule({**fields, "name": name, "group": group})
+    last = RoutingRule.objects.aggregate(last=Max("position"))["last"]
+    rule = RoutingRule.objects.create(position=0 if last is None else last + 1, **cleaned)
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def update_rule(rule: RoutingRule, *, by: User | None, **fields: Any) -> RoutingRule:
+    """Change a rule's name, conditions, actions or active flag (only the fields given)."""
+    _require_admin(by)
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    current = {name: getattr(rule, name) for name in RULE_FIELDS}
+    cleaned = _clean_rule({**current, **fields})
+    for name, value in cleaned.items():
+        setattr(rule, name, value)
+    rule.updated_at = timezone.now()
+    rule.save()
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def set_rule_active(rule: RoutingRule, *, by: User | None, active: bool) -> RoutingRule:
+    _require_admin(by)
+    rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
+    if active and rule.group_id is None:
+        raise ValidationError({"group": _("This rule's group was deleted: choose another group before turning it on.")})
+    rule.is_active = active
+    rule.updated_at = timezone.now()
+    rule.save(update_fields=["is_active", "updated_at"])
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def delete_rule(rule: RoutingRule, *, by: User | None) -> None:
+    _require_admin(by)
+    RoutingRule.objects.filter(pk=rule.pk).delete()
+    _bump()
+
+
+@transaction.atomic
+def move_rule(rule: RoutingRule, *, by: User | None, up: bool) -> RoutingRule:
+    """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
+    _require_admin(by)
+    ordered = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
+    index = next(i for i, other in enumerate(ordered) if other.pk == rule.pk)
+    target = index - 1 if up else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, other in enumerate(ordered):
+        if other.position != position:
+            other.position = position
+            other.save(update_fields=["position"])
+    _bump()
+    return next(other for other in ordered if other.pk == rule.pk)

@@ -73,6 +73,18 @@ class TransitionIn(Input):
     version: int | None = None
 
 
+class EscalationIn(Input):
+    reason: str = Field(max_length=100_000, description="Why (required); kept as an internal note.")
+    group: int | None = Field(None, description="A chosen group; otherwise the next level's default group.")
+    level: int | None = Field(None, ge=1, le=5, description="A chosen level instead of a group.")
+    version: int | None = None
+
+
+class VendorReferenceIn(Input):
+    vendor_reference: str = Field(max_length=100)
+    version: int | None = None
+
+
 class CommentIn(Input):
     body: str = Field(max_length=100_000)
     internal: bool = False
@@ -111,6 +123,9 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    sla_due_at: datetime | None = Field(description="The earliest due time among the running SLA clocks.")
+    vendor_reference: str
+    resolved_level: int | None = Field(description="The support level (1-5) at which the ticket was resolved.")
     version: int
 
 
@@ -202,3 +217,31 @@ class EventOut(Schema):
 class EventPage(Schema):
     items: list[EventOut]
     next_cursor: str | None
+
+
+class SlaClockOut(Schema):
+    kind: str
+    label: str
+    target_minutes: int
+    due_at: datetime | None
+    remaining_minutes: float
+    paused: bool
+    warned: bool
+    breached: bool
+    running: bool
+    outcome: str
+    group: str
+    calendar: str
+
+
+class SlaEventOut(Schema):
+    at: datetime
+    kind: str
+    clock: str
+    text: str
+
+
+class TicketSlaOut(Schema):
+    expectation: list[str] = Field(description="What the requester may expect, in plain words.")
+    clocks: list[SlaClockOut] = Field(description="Agents only: the latest clock of each kind.")
+    timeline: list[SlaEventOut] = Field(description="Agents only: every start, pause, change, warning and breach.")

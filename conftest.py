@@ -14,6 +14,16 @@ from palier.people.models import Organisation, SupportGroup, User
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Code called directly (services, selectors, tasks) speaks English in tests, so assertions read
+    like the source strings; requests still pick their language (French by default) in middleware."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching

@@ -8,8 +8,8 @@ class MailConfig(AppConfig):
     verbose_name = _("Email")
 
     def ready(self) -> None:
+        from palier.lib import schedule
         from palier.mail import tasks
-        from palier.system import schedule
 
         schedule.register("mail-poll", seconds=15, enqueue=tasks.poll_mailboxes_task.enqueue)
         schedule.register("mail-process-pending", seconds=300, enqueue=tasks.process_pending_task.enqueue)

@@ -8,9 +8,9 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self) -> None:
+        from palier.lib import schedule
         from palier.sla.services import engine
         from palier.sla.tasks import sla_sweep_task
-        from palier.system import schedule
         from palier.tickets import hooks
 
         hooks.register(opened=engine.ticket_opened, changed=engine.ticket_changed)

@@ -1,6 +1,6 @@
 """The one scheduler of periodic jobs (``palier scheduler``, also started by ``palier up``).
 
-It only enqueues: workers run the tasks. Each job of :mod:`palier.system.schedule` becomes an
+It only enqueues: workers run the tasks. Each job of :mod:`palier.lib.schedule` becomes an
 APScheduler interval job that runs right at start, then every ``seconds``. A run that is still
 waiting in the queue (not started) is not enqueued again, so a slow or stopped worker pool does
 not pile up copies, and a second scheduler started by mistake only finds the job already waiting.
@@ -24,7 +24,7 @@ from django.db import connections as db_connections
 from django.utils import timezone
 from django_tasks.base import Task, TaskResultStatus
 
-from palier.system import schedule
+from palier.lib import schedule
 
 logger = logging.getLogger("palier.scheduler")
 

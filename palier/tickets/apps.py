@@ -8,7 +8,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from palier.system import schedule
+        from palier.lib import schedule
         from palier.tickets.tasks import close_resolved_tickets_task
 
         schedule.register("close-resolved-tickets", seconds=900, enqueue=close_resolved_tickets_task.enqueue)

@@ -190,6 +190,8 @@ def test_email_in_payload_identifies_the_sender(
 def test_slash_command_acknowledges_and_queues_the_ticket(
     client: Client, slack_app: ChatApp, linked: User, receiver: Receiver, django_capture_on_commit_callbacks: Any
 ) -> None:
+    linked.language = "en"  # answered in the sender's language
+    linked.save(update_fields=["language"])
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = command(client, "my printer is jammed", response_url=receiver.url)
     # the answer does not wait for the ticket: it is opened by the queued task
@@ -204,7 +206,10 @@ def test_slash_command_acknowledges_and_queues_the_ticket(
     assert reply["response_type"] == "ephemeral" and ticket.reference in reply["text"]
 
 
-def test_slash_command_from_unknown_user_explains_how_to_link(client: Client, slack_app: ChatApp) -> None:
+def test_slash_command_from_unknown_user_explains_how_to_link(
+    client: Client, slack_app: ChatApp, settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "en"  # an unknown sender is answered in the desk's language
     response = command(client, "my printer is jammed", user_id="UNKNOWN")
     assert response.status_code == 200
     assert "UNKNOWN" in response.json()["text"] and "link" in response.json()["text"]

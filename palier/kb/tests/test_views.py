@@ -189,7 +189,7 @@ def test_agent_creates_edits_and_publishes_an_article(client: Client, agent: Use
 def test_illegal_transition_shows_a_clear_message(client: Client, agent: User) -> None:
     article = make_article(agent, en=("x", "y"), status=S.DRAFT)
     response = signed_in(client, agent).post(
-        reverse("kb:manage-transition", args=[article.pk]), {"to": "published"}, follow=True
+        reverse("kb:manage-transition", args=[article.pk]), {"to": "published"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "cannot go from" in response.content.decode()
     article.refresh_from_db()
@@ -198,7 +198,9 @@ def test_illegal_transition_shows_a_clear_message(client: Client, agent: User) -
 
 def test_bad_editor_input_keeps_what_was_typed(client: Client, agent: User) -> None:
     response = signed_in(client, agent).post(
-        reverse("kb:manage-new"), {"visibility": "organisations", "body_en": "text without a title"}
+        reverse("kb:manage-new"),
+        {"visibility": "organisations", "body_en": "text without a title"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     html = response.content.decode()

@@ -16,6 +16,13 @@ from palier.tickets import services as ticket_services
 from palier.tickets.models import Comment, Ticket, TicketLink
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(client: Client) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assertions read the English source strings
+
+
 Build = Callable[..., bytes]
 S = InboundMessage.State
 

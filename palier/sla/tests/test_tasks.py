@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from palier.lib import schedule
 from palier.people.models import User
 from palier.sla import services
 from palier.sla.models import Clock, SlaEvent
 from palier.sla.tasks import sla_sweep_task
 from palier.sla.tests.conftest import Frozen, open_ticket, paris
-from palier.system import schedule
 from palier.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db

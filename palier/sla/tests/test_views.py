@@ -10,6 +10,13 @@ from palier.people.models import User
 from palier.sla.models import Calendar, SlaPolicy
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(client: Client) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # assertions read the English source strings
+
+
 PAGES = ["sla:calendars", "sla:policies"]
 
 CALENDAR = {

@@ -13,7 +13,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from palier.system import schedule, scheduler
+from palier.lib import schedule
+from palier.system import scheduler
 from palier.system.testing import DATABASE_TASKS, RQ_TASKS, redis_database, run_palier, run_workers, shared_database
 from palier.system.tests.tasks import record_run_task
 from palier.tickets import services

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from palier.system import schedule
+from palier.lib import schedule
 from palier.system.scheduler import build_scheduler
 
 

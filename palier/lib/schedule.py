@@ -1,6 +1,6 @@
 """The registry of periodic jobs. Apps register their jobs in ``AppConfig.ready()``::
 
-    from palier.system import schedule
+    from palier.lib import schedule
     schedule.register("sla-sweep", seconds=30, enqueue=sla_sweep_task.enqueue)
 
 The scheduler (``palier scheduler``, also started by ``palier up``) enqueues each job on its

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib.errors import DomainError
 from palier.notifications.models import Notification
 from palier.people.models import Membership, SupportGroup, User
 from palier.sla.models import Clock, SlaEvent, SlaPolicy
@@ -323,15 +325,23 @@ def _follow_up(followups: list[tuple[int, str, dict[str, Any], str]], now: datet
                 else:
                     _escalate(ticket_id, action, kind=kind, clock_kind=clock_kind)
             done += 1
+        except (ValidationError, DomainError, LookupError) as exc:  # refused by the rules: record it
+            logger.warning("SLA action %s not applied on ticket %s: %s", action, ticket_id, exc)
+            _problem(ticket_id, action, exc, now)
         except Exception as exc:  # one ticket's failed action must not block the others
             logger.exception("SLA action %s failed on ticket %s", action, ticket_id)
-            SlaEvent.objects.create(
-                ticket_id=ticket_id,
-                kind=EV.PROBLEM,
-                created_at=now,
-                data={"problem": "action", "action": action, "detail": str(exc)[:500]},
-            )
+            _problem(ticket_id, action, exc, now)
     return done
+
+
+def _problem(ticket_id: int, action: dict[str, Any], exc: Exception, now: datetime) -> None:
+    detail = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    SlaEvent.objects.create(
+        ticket_id=ticket_id,
+        kind=EV.PROBLEM,
+        created_at=now,
+        data={"problem": "action", "action": action, "detail": detail[:500]},
+    )
 
 
 def raise_priority(ticket_id: int, *, reason: str) -> bool:
@@ -361,6 +371,12 @@ def _escalate(ticket_id: int, action: dict[str, Any], *, kind: str, clock_kind: 
         if group is None:
             raise LookupError(f"escalation group {action.get('group')} no longer exists")
     ticket = Ticket.objects.select_related("group").get(pk=ticket_id)
+    level = action.get("level")
+    current = ticket.group.level if ticket.group is not None else 0
+    if group is None and level is not None and current >= int(level):
+        return  # already at (or above) the level the policy escalates to: nothing to do
+    if group is not None and ticket.group_id == group.pk:
+        return
     label = Clock.Kind(clock_kind).label
     reason = (
         _("SLA warning: the %(target)s target is close.")

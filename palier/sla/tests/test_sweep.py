@@ -123,6 +123,20 @@ def test_breach_escalates_to_the_chosen_group(frozen: Frozen, requester: User, a
 
 
 @pytest.mark.django_db
+def test_escalating_to_a_level_the_ticket_already_reached_does_nothing(
+    frozen: Frozen, requester: User, agent: User, l2: SupportGroup, agent_l2: User
+) -> None:
+    SlaPolicy.objects.filter(name="P4 - Low").update(breach_actions=[{"action": "escalate_level", "level": 2}])
+    ticket = open_ticket(requester)
+    Ticket.objects.filter(pk=ticket.pk).update(group=l2)  # already handled at L2
+    counts = services.sweep_all(now=paris(2026, 4, 1, 17, 0))
+    ticket.refresh_from_db()
+    assert counts["breaches"] == 1 and ticket.group_id == l2.pk
+    assert not TicketEvent.objects.filter(ticket=ticket, kind=TicketEvent.Kind.ESCALATED).exists()
+    assert not SlaEvent.objects.filter(ticket=ticket, kind=EV.PROBLEM).exists()
+
+
+@pytest.mark.django_db
 def test_an_action_on_a_deleted_group_is_recorded_not_raised(frozen: Frozen, requester: User, agent: User) -> None:
     SlaPolicy.objects.filter(name="P4 - Low").update(breach_actions=[{"action": "escalate_group", "group": 999_999}])
     ticket = open_ticket(requester)

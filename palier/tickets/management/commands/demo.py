@@ -31,12 +31,21 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done:,}/{total:,} tickets")
 
         result = run_demo(tickets=tickets, seed=options["seed"], batch=batch, progress=progress)
+        # the other domains' demo setup: routing and escalation once, SLA clocks for the open tickets
+        from palier.people.models import User
+        from palier.routing import demo as routing_demo
+        from palier.sla.services import start_clocks_for_open_tickets
+
+        admin = User.objects.filter(email=DEMO_LOGINS["admin"]).first()
+        if result.people_created and admin is not None:
+            routing_demo.configure(admin)
+        clocks = start_clocks_for_open_tickets(batch=batch)
         if not result.people_created:
             self.stdout.write("Demo people already present: added tickets only.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo: {result.tickets:,} tickets, {result.comments:,} comments, {result.events:,} events "
-                f"in {result.seconds:.1f} s."
+                f"in {result.seconds:.1f} s; SLA clocks started for {clocks:,} open tickets."
             )
         )
         if verbose:  # `palier up` runs the demo quietly and prints the logins in its own banner

@@ -121,7 +121,7 @@ def react(ticket: Ticket, old: dict[str, Any], *, now: datetime) -> None:
     """Bring the ticket's clocks in line with the ticket after a change (``old``: see tickets.hooks).
     An empty ``old`` means the ticket was just opened."""
     batch = c.Batch(ticket=ticket, now=now)
-    state = State(batch, load=bool(old))  # a ticket just opened has no clocks yet: no query
+    state = State(batch)
     if not old:
         _open(state)
     else:

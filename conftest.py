@@ -24,6 +24,14 @@ def _english_outside_requests() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_policy_cache() -> None:
+    """Each test has its own database state: start without the SLA policies another test cached."""
+    from palier.sla.services.policies import forget_policies
+
+    forget_policies()
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching

@@ -215,6 +215,7 @@ def create_calendar(
     if is_default:
         Calendar.objects.filter(is_default=True).update(is_default=False)
     calendar = Calendar.objects.create(**cleaned, is_default=is_default)
+    _bump()
     CalendarHoliday.objects.bulk_create([CalendarHoliday(calendar=calendar, date=d, label=lbl) for d, lbl in dates])
     return calendar
 
@@ -254,6 +255,7 @@ def update_calendar(
     )
     calendar.updated_at = timezone.now()
     calendar.save()
+    _bump()
     calendar.custom_holidays.all().delete()
     CalendarHoliday.objects.bulk_create([CalendarHoliday(calendar=calendar, date=d, label=lbl) for d, lbl in dates])
     return calendar
@@ -323,3 +325,9 @@ def closed_days_between(calendar: Calendar, start: datetime, end: datetime, *, l
             found.append({"date": day.isoformat(), "why": "closed", "name": ""})
         day += timedelta(days=1)
     return found
+
+
+def _bump() -> None:
+    from palier.sla.services.policies import bump_policies  # policies import this module
+
+    bump_policies()

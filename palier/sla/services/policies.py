@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from palier.lib.errors import PermissionDenied
 from palier.people.models import Organisation, SupportGroup, User
 from palier.sla.models import Calendar, PolicyVersion, SlaPolicy
 from palier.tickets.models import Category, Ticket
@@ -219,37 +220,19 @@ def _save_policy(
 @transaction.atomic
 def create_policy(
     *,
-    name: str,
-    calendar: Calendar | None,
-    first_response_minutes: Any,
-    resolution_minutes: Any,
-    next_response_minutes: Any = None,
-    warn_percent: Any = 75,
     position: int | None = None,
     is_active: bool = True,
-    priorities: Iterable[int] = (),
-    kinds: Iterable[str] = (),
     categories: Iterable[Category] = (),
     organisations: Iterable[Organisation] = (),
-    pause_statuses: Iterable[str] | None = None,
-    warning_actions: Any = (),
-    breach_actions: Any = (),
     by: User | None,
+    **fields: Any,
 ) -> SlaPolicy:
-    """Add a policy (at the end of the list unless ``position`` is given). New tickets use it."""
-    cleaned = validate_policy(
-        name=name,
-        calendar=calendar,
-        first_response_minutes=first_response_minutes,
-        resolution_minutes=resolution_minutes,
-        next_response_minutes=next_response_minutes,
-        warn_percent=warn_percent,
-        priorities=priorities,
-        kinds=kinds,
-        pause_statuses=pause_statuses,
-        warning_actions=warning_actions,
-        breach_actions=breach_actions,
-    )
+    """Add a policy (at the end of the list unless ``position`` is given). New tickets use it.
+    ``fields``: name, calendar, first_response_minutes, resolution_minutes, next_response_minutes,
+    warn_percent, priorities, kinds, pause_statuses, warning_actions, breach_actions (see
+    ``validate_policy``)."""
+    _require_admin(by)
+    cleaned = validate_policy(**fields)
     if position is None:
         last = SlaPolicy.objects.order_by("-position").values_list("position", flat=True).first()
         position = (last or 0) + 10
@@ -261,38 +244,24 @@ def create_policy(
 def update_policy(
     policy: SlaPolicy,
     *,
-    name: str,
-    calendar: Calendar | None,
-    first_response_minutes: Any,
-    resolution_minutes: Any,
-    next_response_minutes: Any = None,
-    warn_percent: Any = 75,
     position: int | None = None,
     is_active: bool = True,
-    priorities: Iterable[int] = (),
-    kinds: Iterable[str] = (),
     categories: Iterable[Category] = (),
     organisations: Iterable[Organisation] = (),
-    pause_statuses: Iterable[str] | None = None,
-    warning_actions: Any = (),
-    breach_actions: Any = (),
     by: User | None,
+    **fields: Any,
 ) -> SlaPolicy:
-    """Change a policy. Tickets already measured keep their targets until their policy is re-picked."""
-    cleaned = validate_policy(
-        name=name,
-        calendar=calendar,
-        first_response_minutes=first_response_minutes,
-        resolution_minutes=resolution_minutes,
-        next_response_minutes=next_response_minutes,
-        warn_percent=warn_percent,
-        priorities=priorities,
-        kinds=kinds,
-        pause_statuses=pause_statuses,
-        warning_actions=warning_actions,
-        breach_actions=breach_actions,
-    )
+    """Change a policy (same ``fields`` as ``create_policy``). Tickets already measured keep their
+    targets until their policy is re-picked."""
+    _require_admin(by)
+    cleaned = validate_policy(**fields)
     if position is not None:
         policy.position = position
     policy.is_active = is_active
     return _save_policy(policy, cleaned, categories=categories, organisations=organisations)
+
+
+def _require_admin(by: User | None) -> None:
+    """``by`` None is the system (seed, commands); people must be administrators."""
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can change SLA policies."))

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from palier.people import services as people
-from palier.people.models import Organisation, SupportGroup
+from palier.people.models import Organisation, SupportGroup, User
 from palier.sla import services
 from palier.sla.models import Calendar, SlaPolicy
 from palier.tickets.models import Category, Ticket
@@ -172,3 +172,13 @@ def test_actions_name_an_existing_group(business: Calendar) -> None:
             breach_actions=policy.breach_actions,
             by=None,
         )
+
+
+def test_only_administrators_change_policies(business: Calendar, agent: User) -> None:
+    from palier.lib.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.create_policy(
+            name="Sneaky", calendar=business, first_response_minutes=1, resolution_minutes=2, by=agent
+        )
+    assert not SlaPolicy.objects.filter(name="Sneaky").exists()

@@ -110,10 +110,6 @@ def test_breach_actions_raise_priority_with_history(frozen: Frozen, requester: U
     importlib.util.find_spec("palier.routing.services") is None, reason="needs palier.routing.services.escalate"
 )
 def test_breach_escalates_to_the_chosen_group(frozen: Frozen, requester: User, agent: User, l2: SupportGroup) -> None:
-    from palier.routing import services as routing
-
-    if not hasattr(routing, "escalate"):
-        pytest.skip("needs palier.routing.services.escalate")
     SlaPolicy.objects.filter(name="P4 - Low").update(breach_actions=[{"action": "escalate_group", "group": l2.pk}])
     ticket = open_ticket(requester)
     services.sweep_all(now=paris(2026, 4, 1, 17, 0))

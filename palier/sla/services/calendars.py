@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib.errors import PermissionDenied
 from palier.people.models import User
 from palier.sla import clock
 from palier.sla.models import Calendar, CalendarHoliday
@@ -201,6 +202,7 @@ def create_calendar(
     is_default: bool = False,
     by: User | None,
 ) -> Calendar:
+    _require_admin(by)
     cleaned = validate_calendar(
         name=name,
         time_zone=time_zone,
@@ -235,6 +237,7 @@ def update_calendar(
     by: User | None,
 ) -> Calendar:
     """Change a calendar. Running clocks keep their due times until their next pause or change."""
+    _require_admin(by)
     cleaned = validate_calendar(
         name=name,
         time_zone=time_zone,
@@ -331,3 +334,9 @@ def _bump() -> None:
     from palier.sla.services.policies import bump_policies  # policies import this module
 
     bump_policies()
+
+
+def _require_admin(by: User | None) -> None:
+    """``by`` None is the system (seed, commands); people must be administrators."""
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can change business calendars."))

@@ -182,3 +182,23 @@ def test_only_administrators_change_policies(business: Calendar, agent: User) ->
             name="Sneaky", calendar=business, first_response_minutes=1, resolution_minutes=2, by=agent
         )
     assert not SlaPolicy.objects.filter(name="Sneaky").exists()
+
+
+def test_only_administrators_change_calendars(business: Calendar, agent: User) -> None:
+    from palier.lib.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.update_calendar(
+            business,
+            name="Hacked",
+            time_zone="UTC",
+            always_open=True,
+            hours={},
+            holiday_country="",
+            holiday_subdivision="",
+            custom_dates=[],
+            is_default=False,
+            by=agent,
+        )
+    business.refresh_from_db()
+    assert business.name != "Hacked"

@@ -100,9 +100,12 @@ _WEIGHT = "CASE t.priority " + " ".join(f"WHEN {p} THEN {w}" for p, w in WEIGHTS
 # it (two correlated subqueries and an EXISTS) than the database spent running it
 _CANDIDATES = f"""
 SELECT u.*, m.id AS m_id, m.joined_at AS m_joined, m.last_assigned_at AS m_last,
-  (SELECT COUNT(*) FROM tickets_ticket t WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES})) AS open_count,
-  (SELECT COALESCE(SUM({_WEIGHT}), 0) FROM tickets_ticket t
-     WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES})) AS load_weight
+  CASE WHEN %s OR u.max_open_tickets IS NOT NULL THEN
+    (SELECT COUNT(*) FROM tickets_ticket t WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES}))
+  ELSE 0 END AS open_count,
+  CASE WHEN %s THEN
+    (SELECT COALESCE(SUM({_WEIGHT}), 0) FROM tickets_ticket t WHERE t.assignee_id = m.user_id AND t.status IN ({_STATUSES}))
+  ELSE 0 END AS load_weight
 FROM people_membership m JOIN people_user u ON u.id = m.user_id
 WHERE m.group_id = %s AND u.is_active = %s AND u.is_available = %s AND u.role IN ({_ROLES}) AND m.user_id <> %s
   AND NOT EXISTS (SELECT 1 FROM routing_absence a WHERE a.agent_id = m.user_id AND a.start <= %s AND a."end" > %s)
@@ -122,7 +125,9 @@ def _as_datetime(value: object) -> datetime | None:
 def _candidates(group: SupportGroup, now: datetime, exclude: User | None) -> list[Candidate]:
     """Available members of ``group`` under their cap and within their hours, with their load."""
     at = connection.ops.adapt_datetimefield_value(now)
-    params = [*OPEN, *OPEN, group.pk, True, True, *AGENT_ROLES, exclude.pk if exclude else 0, at, at]
+    # round-robin orders by turn only: the loads are counted only where a strategy or a cap needs them
+    by_load = group.assignment_strategy in (Strategy.LEAST_LOADED, Strategy.SKILLS)
+    params = [by_load, *OPEN, by_load, *OPEN, group.pk, True, True, *AGENT_ROLES, exclude.pk if exclude else 0, at, at]
     found = []
     for user in User.objects.raw(_CANDIDATES, params):
         extra: Any = user  # the membership and load columns

@@ -186,6 +186,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Days during which a requester or agent may reopen a resolved ticket; after that the worker
 # closes it.
 PALIER_REOPEN_DAYS = envint("PALIER_REOPEN_DAYS", 7, minimum=0)
+# an email reply from a colleague (same organisation domain) may join the requester's ticket
+PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = envbool("PALIER_MAIL_TRUST_ORGANISATION_DOMAIN", False)
 # When true, every agent sees every ticket; otherwise agents see their groups' tickets.
 PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)

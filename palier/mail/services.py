@@ -213,7 +213,7 @@ def _may_add(sender: User, ticket: Ticket) -> bool:
         return True
     if sender.is_agent:
         return permissions.can(sender, "comment", ticket)
-    if getattr(settings, "PALIER_MAIL_TRUST_ORGANISATION_DOMAIN", False):
+    if settings.PALIER_MAIL_TRUST_ORGANISATION_DOMAIN:
         org = ticket.requester.organisation
         domain = (org.email_domain if org else "").strip().lower().lstrip("@")
         return bool(domain) and sender.email.lower().endswith("@" + domain)

@@ -136,7 +136,7 @@ def test_watchers_agents_and_organisation_colleagues_may_reply(
     colleague = User.objects.create_user(email="carol@acme.test", organisation=requester.organisation)
     refused = deliver(email_bytes(sender=colleague.email, message_id="c1@x", subject=f"[{ticket.reference}]"), box)
     assert refused.ticket != ticket
-    settings.PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = True  # type: ignore[attr-defined]
+    settings.PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = True
     accepted = deliver(email_bytes(sender=colleague.email, message_id="c2@x", subject=f"[{ticket.reference}]"), box)
     assert accepted.ticket == ticket and accepted.comment is not None
 

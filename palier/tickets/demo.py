@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from palier.people.models import User
 from palier.tickets import demo_text as txt
+from palier.tickets import stream
 from palier.tickets.demo_people import create_people, load_cast
 from palier.tickets.models import Category, Comment, PriorityRule, SearchEntry, Ticket, TicketCounter, TicketEvent
 from palier.tickets.rules import DEFAULT_MATRIX
@@ -438,5 +439,6 @@ def run_demo(
         done, comments, events = done + size, comments + c, events + e
         if progress:
             progress(done, tickets)
+    stream.skip_to_end()  # demo history is not news: no notification or rule runs for it
     seconds = (timezone.now() - started).total_seconds()
     return DemoResult(created, done, comments, events, seconds, numbers)

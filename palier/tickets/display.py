@@ -43,6 +43,7 @@ STATUS_EXPLANATIONS: dict[str, Promise] = {
     S.PENDING_REQUESTER: gettext_lazy("We are waiting for an answer from you: please reply below."),
     S.PENDING_VENDOR: gettext_lazy("We are waiting for an external supplier."),
     S.PENDING_CHANGE: gettext_lazy("A planned change must happen before this can be solved."),
+    S.PENDING_APPROVAL: gettext_lazy("Your request is waiting for approval before work starts."),
     S.RESOLVED: gettext_lazy("We think this is solved. If it is not, reopen the request."),
     S.CLOSED: gettext_lazy("This request is closed. Open a new one if you need more help."),
     S.CANCELLED: gettext_lazy("This request was withdrawn."),
@@ -177,7 +178,9 @@ _STEPS: list[tuple[Promise, frozenset[str]]] = [
     (gettext_lazy("Received"), frozenset({S.NEW})),
     (
         gettext_lazy("Being handled"),
-        frozenset({S.ASSIGNED, S.IN_PROGRESS, S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE}),
+        frozenset(
+            {S.ASSIGNED, S.IN_PROGRESS, S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE, S.PENDING_APPROVAL}
+        ),
     ),
     (gettext_lazy("Solved"), frozenset({S.RESOLVED})),
     (gettext_lazy("Closed"), frozenset({S.CLOSED})),
@@ -187,6 +190,7 @@ REQUESTER_LABELS: dict[str, Promise] = {
     S.PENDING_REQUESTER: gettext_lazy("Waiting for your answer"),
     S.PENDING_VENDOR: gettext_lazy("Waiting for a supplier"),
     S.PENDING_CHANGE: gettext_lazy("Waiting for a planned change"),
+    S.PENDING_APPROVAL: gettext_lazy("Waiting for approval"),
     S.CANCELLED: gettext_lazy("Withdrawn"),
 }
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from palier.people.models import User
+from palier.tickets import stream
 from palier.tickets.models import Ticket, TicketEvent
 
 
 def record(ticket: Ticket, kind: str, *, by: User | None, internal: bool = False, **data: Any) -> TicketEvent:
     """Append one event. ``internal`` events are hidden from requesters."""
-    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, is_internal=internal, data=data)
+    event = TicketEvent.objects.create(ticket=ticket, kind=kind, actor=by, is_internal=internal, data=data)
+    stream.events_recorded()
+    return event

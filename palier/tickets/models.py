@@ -82,6 +82,7 @@ class Ticket(models.Model):
         PENDING_REQUESTER = "pending_requester", _("Pending requester")
         PENDING_VENDOR = "pending_vendor", _("Pending vendor")
         PENDING_CHANGE = "pending_change", _("Pending change")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -103,6 +104,7 @@ class Ticket(models.Model):
         Status.PENDING_REQUESTER,
         Status.PENDING_VENDOR,
         Status.PENDING_CHANGE,
+        Status.PENDING_APPROVAL,
     )
 
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
@@ -247,6 +249,13 @@ class TicketEvent(models.Model):
         ESCALATED = "escalated", _("escalated the ticket")
         DEESCALATED = "deescalated", _("de-escalated the ticket")
         VENDOR = "vendor", _("sent the ticket to the vendor")
+        APPROVAL = "approval", _("recorded an approval decision")
+        TASK = "task", _("updated a fulfilment task")
+        RULE = "rule", _("applied an automation rule")
+        SURVEY = "survey", _("rated the service")
+        CALL = "call", _("logged a phone call")
+        MAILED = "mailed", _("sent an email")
+        TIME = "time", _("logged time")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -328,3 +337,48 @@ class TicketViewer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="ticket_viewer_unique")]
         indexes = [models.Index(fields=["ticket", "last_seen"], name="ticket_viewer_recent")]
+
+
+class TimeEntry(models.Model):
+    """Time an agent spent on a ticket (a logged phone call, work noted by hand)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Work")
+        CALL = "call", _("Phone call")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="time_entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    minutes = models.PositiveIntegerField(_("minutes"))
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="time_entry_ticket")]
+        constraints = [models.CheckConstraint(condition=models.Q(minutes__gt=0), name="time_entry_positive")]
+
+
+class StreamCursor(models.Model):
+    """How far one consumer of the ticket event stream has read (see ``palier.tickets.stream``)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event stream cursor")
+        verbose_name_plural = _("event stream cursors")
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.position}"
+
+
+class StreamSignal(models.Model):
+    """One row: set when events were committed and a pump job is queued, so that many ticket
+    changes queue one pump job rather than one each."""
+
+    pending = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)

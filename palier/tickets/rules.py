@@ -6,19 +6,29 @@ from palier.tickets.models import Level, Ticket
 
 S = Ticket.Status
 
-_OPEN_WORK = {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE}
+_OPEN_WORK = {
+    S.NEW,
+    S.ASSIGNED,
+    S.IN_PROGRESS,
+    S.PENDING_REQUESTER,
+    S.PENDING_VENDOR,
+    S.PENDING_CHANGE,
+    S.PENDING_APPROVAL,
+}
 _PENDING = {S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE}
 
 # from-status -> statuses an agent may move the ticket to
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, *_PENDING, S.RESOLVED, S.CANCELLED}),
-    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, *_PENDING, S.RESOLVED, S.CANCELLED}),
+    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, *_PENDING, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, *_PENDING, S.PENDING_APPROVAL, S.RESOLVED, S.CANCELLED}),
     S.IN_PROGRESS: frozenset({S.ASSIGNED, *_PENDING, S.RESOLVED, S.CANCELLED}),
     S.PENDING_REQUESTER: frozenset(
         {S.ASSIGNED, S.IN_PROGRESS, *(_PENDING - {S.PENDING_REQUESTER}), S.RESOLVED, S.CANCELLED}
     ),
     S.PENDING_VENDOR: frozenset({S.ASSIGNED, S.IN_PROGRESS, *(_PENDING - {S.PENDING_VENDOR}), S.RESOLVED, S.CANCELLED}),
     S.PENDING_CHANGE: frozenset({S.ASSIGNED, S.IN_PROGRESS, *(_PENDING - {S.PENDING_CHANGE}), S.RESOLVED, S.CANCELLED}),
+    # a service request waiting for its approvals (set by the catalog); a rejection closes it
+    S.PENDING_APPROVAL: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.CANCELLED, S.CLOSED}),
     # reopening (resolved -> in progress) is only allowed within the reopen window
     S.RESOLVED: frozenset({S.IN_PROGRESS, S.CLOSED}),
     S.CLOSED: frozenset(),

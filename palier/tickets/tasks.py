@@ -14,3 +14,11 @@ def close_resolved_tickets_task() -> int:
     while closed := services.close_resolved_tickets():
         total += closed
     return total
+
+
+@task()
+def pump_stream_task() -> int:
+    """Deliver newly committed ticket events to their consumers (notifications, automation)."""
+    from palier.tickets import stream
+
+    return stream.pump_all()

@@ -21,6 +21,7 @@ StatusName = Literal[
     "pending_requester",
     "pending_vendor",
     "pending_change",
+    "pending_approval",
     "resolved",
     "closed",
     "cancelled",

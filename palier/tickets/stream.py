@@ -1,0 +1,156 @@
+"""The ticket event stream, read in order by background consumers (email notifications,
+automation rules…), at least once and never lost.
+
+Every ticket change is a ``TicketEvent`` row (``palier.tickets.history.record``), written in the
+change's transaction. Consumers subscribe in ``AppConfig.ready()``::
+
+    from palier.tickets import stream
+    stream.subscribe("notifications", handle_events)
+
+``handle_events(events)`` receives a batch of committed events in id order (``ticket`` and
+``actor`` loaded). It must be idempotent per event (a batch can be delivered again after a crash)
+and should not raise for one bad event: log it, record the failure and go on. A handler that
+raises keeps its cursor where it was, so the whole batch is retried on the next pump.
+
+Delivery: each consumer has a ``StreamCursor`` (the last event id it handled). When a transaction
+that recorded events commits, one ``pump`` job is queued (a ``StreamSignal`` row coalesces many
+commits into one job) and the scheduler pumps every few seconds as a safety net. On PostgreSQL,
+ids are handed out before commit, so a later id can commit before an earlier one: a consumer stops
+at a gap in the ids and waits for it to fill, unless the gap is older than ``GAP_SECONDS`` (the
+transaction rolled back and the id will never appear).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from palier.tickets.models import StreamCursor, StreamSignal, TicketEvent
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[TicketEvent]], None]
+
+BATCH = 500
+GAP_SECONDS = 10
+
+_handlers: dict[str, Handler] = {}
+
+
+def subscribe(name: str, handler: Handler) -> None:
+    """Register a consumer (subscribing the same name again replaces its handler)."""
+    _handlers[name] = handler
+
+
+def consumers() -> list[str]:
+    return sorted(_handlers)
+
+
+def events_recorded() -> None:
+    """Called by ``history.record``: queue one pump job once the transaction commits."""
+    if not _handlers:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _nudge for entry in connection.run_on_commit):
+        return  # this transaction already asked for a pump
+    transaction.on_commit(_nudge)
+
+
+def _nudge() -> None:
+    queue = bool(StreamSignal.objects.filter(pk=1, pending=False).update(pending=True, updated_at=timezone.now()))
+    if not queue:  # already pending, or the row is missing (a flushed test database)
+        queue = StreamSignal.objects.get_or_create(pk=1, defaults={"pending": True})[1]
+    if queue:
+        from palier.tickets.tasks import pump_stream_task
+
+        try:
+            pump_stream_task.enqueue()
+        except Exception:  # the queue is down: the scheduler's periodic pump catches up
+            log.exception("could not queue the event stream pump")
+            StreamSignal.objects.filter(pk=1).update(pending=False)
+
+
+def _contiguous(events: list[TicketEvent], position: int, now: datetime) -> list[TicketEvent]:
+    """The events up to the first gap in ids that may still fill (a transaction not yet committed)."""
+    ready: list[TicketEvent] = []
+    expected = position + 1
+    horizon = now - timedelta(seconds=GAP_SECONDS)
+    for event in events:
+        if event.pk != expected and event.created_at > horizon:
+            break
+        ready.append(event)
+        expected = event.pk + 1
+    return ready
+
+
+def pump(name: str, *, batch: int = BATCH, now: datetime | None = None) -> int:
+    """Deliver the next batch of committed events to one consumer. Returns how many were handled.
+
+    Two pumps of the same consumer never run at once: the second one finds the cursor locked and
+    returns 0 (on SQLite, writes are serialised anyway).
+    """
+    handler = _handlers[name]
+    now = now or timezone.now()
+    StreamCursor.objects.get_or_create(name=name)
+    with transaction.atomic():
+        cursor = StreamCursor.objects.select_for_update(skip_locked=True).filter(name=name).first()
+        if cursor is None:
+            return 0
+        events = list(
+            TicketEvent.objects.filter(pk__gt=cursor.position).select_related("ticket", "actor").order_by("pk")[:batch]
+        )
+        ready = _contiguous(events, cursor.position, now)
+        if not ready:
+            return 0
+        handler(ready)
+        cursor.position = ready[-1].pk
+        cursor.updated_at = now
+        cursor.save(update_fields=["position", "updated_at"])
+    return len(ready)
+
+
+def _end() -> int:
+    return TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def ensure_cursors() -> None:
+    """Give each consumer that has no cursor yet one at the end of the stream (after ``migrate``),
+    so a consumer added to an existing desk does not replay years of history."""
+    end = None
+    for name in consumers():
+        if not StreamCursor.objects.filter(name=name).exists():
+            end = _end() if end is None else end
+            StreamCursor.objects.get_or_create(name=name, defaults={"position": end})
+    StreamSignal.objects.get_or_create(pk=1)
+
+
+def skip_to_end() -> None:
+    """Mark every event as handled by every consumer (after bulk-loading demo or imported data)."""
+    end = _end()
+    for name in consumers():
+        StreamCursor.objects.update_or_create(name=name, defaults={"position": end, "updated_at": timezone.now()})
+
+
+def pump_all(*, batch: int = BATCH, rounds: int = 100) -> int:
+    """Drain every consumer (the pump job and the periodic safety net). Returns events handled."""
+    StreamSignal.objects.update_or_create(pk=1, defaults={"pending": False})
+    total = 0
+    for name in consumers():
+        for _ in range(rounds):
+            handled = pump(name, batch=batch)
+            total += handled
+            if handled < batch:
+                break
+    return total
+
+
+def lag(name: str) -> int:
+    """How many events one consumer has not handled yet (for the health page)."""
+    position = StreamCursor.objects.filter(name=name).values_list("position", flat=True).first()
+    if position is None:
+        return 0
+    return TicketEvent.objects.filter(pk__gt=position).count()

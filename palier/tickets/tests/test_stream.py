@@ -1,0 +1,92 @@
+"""The ticket event stream: consumers get every committed event once, in order, and a failing or
+interrupted consumer gets its batch again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from palier.tickets import services, stream
+from palier.tickets.models import StreamCursor, TicketEvent
+from palier.tickets.tests.builders import make_ticket
+
+
+@pytest.fixture
+def seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A consumer named "probe" (the only one) that remembers the ids it was handed."""
+    got: list[int] = []
+    monkeypatch.setattr(stream, "_handlers", {})
+    stream.subscribe("probe", lambda events: got.extend(e.pk for e in events))
+    return got
+
+
+def test_consumer_gets_each_event_once_in_order(seen, requester, agent):
+    ticket = make_ticket(requester)
+    services.comment_on_ticket(ticket, by=agent, body="Bonjour, je regarde.")
+    expected = list(TicketEvent.objects.order_by("pk").values_list("pk", flat=True))
+    assert stream.pump_all() == len(expected)
+    assert seen == expected
+    assert stream.pump_all() == 0
+    assert seen == expected
+    assert stream.lag("probe") == 0
+
+
+def test_failing_consumer_gets_the_same_batch_again(monkeypatch, requester):
+    monkeypatch.setattr(stream, "_handlers", {})
+    calls: list[list[int]] = []
+
+    def flaky(events: list[TicketEvent]) -> None:
+        calls.append([e.pk for e in events])
+        if len(calls) == 1:
+            raise RuntimeError("SMTP server down")
+
+    stream.subscribe("flaky", flaky)
+    make_ticket(requester)
+    with pytest.raises(RuntimeError):
+        stream.pump("flaky")
+    assert stream.lag("flaky") == 1
+    assert stream.pump("flaky") == 1
+    assert calls[0] == calls[1]
+    assert stream.lag("flaky") == 0
+
+
+def test_a_young_gap_waits_and_an_old_one_is_skipped(seen, requester):
+    for _ in range(3):
+        make_ticket(requester)
+    first, middle, last = TicketEvent.objects.order_by("pk")
+    middle.delete()  # an id whose transaction has not committed yet (or rolled back)
+    assert stream.pump("probe", now=last.created_at + timedelta(seconds=1)) == 1
+    assert seen == [first.pk]
+    later = last.created_at + timedelta(seconds=stream.GAP_SECONDS + 1)
+    assert stream.pump("probe", now=later) == 1
+    assert seen == [first.pk, last.pk]
+
+
+def test_commit_queues_one_pump_and_the_consumer_runs(seen, requester, agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        ticket = make_ticket(requester)
+        services.comment_on_ticket(ticket, by=agent, body="Pouvez-vous redémarrer ?")
+    # one pump for the whole test transaction, however many events it recorded
+    assert sum(1 for cb in callbacks if cb is stream._nudge) == 1
+    assert seen == list(TicketEvent.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_consumer_added_later_starts_at_the_end(seen, requester, monkeypatch):
+    make_ticket(requester)
+    stream.pump_all()
+    late: list[int] = []
+    stream.subscribe("late", lambda events: late.extend(e.pk for e in events))
+    stream.ensure_cursors()
+    assert StreamCursor.objects.get(name="late").position == TicketEvent.objects.latest("pk").pk
+    newer = make_ticket(requester)
+    stream.pump_all()
+    assert late == list(newer.events.values_list("pk", flat=True))
+
+
+def test_demo_history_is_not_delivered(seen, db):
+    from palier.tickets.demo import run_demo
+
+    run_demo(tickets=5, seed=3)
+    assert stream.pump_all() == 0
+    assert seen == []

@@ -95,17 +95,17 @@ class State:
 
 
 def ticket_opened(ticket: Ticket) -> None:
-    _guarded(ticket, {}, ticket.created_at)
+    _guarded(ticket, {}, ticket.created_at, new=True)
 
 
 def ticket_changed(ticket: Ticket, old: dict[str, Any]) -> None:
     _guarded(ticket, old, timezone.now())
 
 
-def _guarded(ticket: Ticket, old: dict[str, Any], now: datetime) -> None:
+def _guarded(ticket: Ticket, old: dict[str, Any], now: datetime, *, new: bool = False) -> None:
     try:
         with transaction.atomic():
-            react(ticket, old, now=now)
+            react(ticket, old, now=now, new=new)
     except Exception as exc:  # a ticket change must never fail because of the SLA engine
         logger.exception("SLA engine failed on ticket %s", ticket.pk)
         try:
@@ -117,11 +117,12 @@ def _guarded(ticket: Ticket, old: dict[str, Any], now: datetime) -> None:
             logger.exception("could not record the SLA problem of ticket %s", ticket.pk)
 
 
-def react(ticket: Ticket, old: dict[str, Any], *, now: datetime) -> None:
+def react(ticket: Ticket, old: dict[str, Any], *, now: datetime, new: bool = False) -> None:
     """Bring the ticket's clocks in line with the ticket after a change (``old``: see tickets.hooks).
-    An empty ``old`` means the ticket was just opened."""
+    An empty ``old`` means the ticket was just opened; ``new``: it was inserted in this transaction,
+    so it has no clocks to read yet."""
     batch = c.Batch(ticket=ticket, now=now)
-    state = State(batch)
+    state = State(batch, load=not new)
     if not old:
         _open(state)
     else:
@@ -150,7 +151,8 @@ def _open(state: State) -> None:
         if ticket.first_response_at is None:
             state.start(K.RESPONSE, policy.first_response_minutes, policy=policy)
         state.start(K.RESOLUTION, policy.resolution_minutes, policy=policy)
-    _enter_group(state, ticket.group)
+    # the group was loaded by this same request (form, API or routing): no need to read it again
+    _enter_group(state, ticket.group, fresh=False)
 
 
 def _status(state: State, previous: str) -> None:

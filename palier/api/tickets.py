@@ -166,7 +166,11 @@ def create_ticket(
         ticket = services.open_ticket(by=user, **fields)
     # a ticket just created is rendered from memory (the caller supplied all of it); a replayed
     # one is read again as the caller may see it now
-    body = _render(ticket, response) if created else _detail(user, ticket, response)
+    if created:
+        response["ETag"] = ticket.etag
+        body = selectors.new_ticket_related(ticket)
+    else:
+        body = _detail(user, ticket, response)
     response["Location"] = reverse("api:ticket_detail", args=[ticket.pk])
     return Status(201 if created else 200, body)
 

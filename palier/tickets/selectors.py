@@ -235,6 +235,18 @@ def ticket_detail_related(ticket: Ticket) -> Ticket:
 _LINKS_ATTR = "_palier_links"
 
 
+def new_ticket_related(ticket: Ticket) -> Ticket:
+    """``ticket_detail_related`` for a ticket created in this request without watchers: it has no
+    links and no watchers yet, so only its tags (routing may add some) are read."""
+    from django.db.models import prefetch_related_objects
+
+    prefetch_related_objects([ticket], "tags")
+    cache: dict[str, object] = getattr(ticket, "_prefetched_objects_cache")  # noqa: B009 - set by the prefetch
+    cache["watchers"] = User.objects.none()
+    setattr(ticket, _LINKS_ATTR, [])
+    return ticket
+
+
 @dataclass
 class TimelineEntry:
     kind: str  # "comment" or "event"

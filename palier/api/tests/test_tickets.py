@@ -652,3 +652,21 @@ def test_concurrent_retries_with_one_key_create_one_ticket(requester):
     assert Ticket.objects.count() == 1
     assert sorted(status for status, _id in answers) == [200, 200, 200, 201]
     assert {ticket_id for _status, ticket_id in answers} == {Ticket.objects.get().pk}
+
+
+def test_creation_answers_from_memory_with_routed_tags(
+    client_for, agent, requester, admin_user, triage, django_assert_max_num_queries
+):
+    from palier.routing.services import create_rule
+
+    create_rule(by=admin_user, name="vpn", group=triage, words="vpn", add_tags="reseau")
+    client = client_for(agent)
+    client.call("POST", "/tickets", {"subject": "warm-up", "requester": requester.pk})
+    # session, user, lookups, numbering, routing, tags, the creation, SLA clocks, the answer (no re-read)
+    with django_assert_max_num_queries(27):
+        r = client.call("POST", "/tickets", {"subject": "VPN coupé", "requester": requester.pk, "tags": ["urgent"]})
+    assert r.status_code == 201
+    body = r.json()
+    assert sorted(body["tags"]) == ["reseau", "urgent"]
+    assert body["watchers"] == [] and body["links"] == []
+    assert r["ETag"] == f'"{body["id"]}-1"'

@@ -103,8 +103,64 @@ def _link(data: dict[str, Any], *, removed: bool) -> str:
     return _("added the link “%(link)s” %(other)s") % values
 
 
-def event_sentence(event: TicketEvent) -> str:
-    """What happened, without the actor: "changed the status from “New” to “Resolved”"."""
+# routing and escalation store these facts in English (they are data); shown in the reader's language
+_NOTES: dict[str, Promise] = {
+    "routing failed: triage group": gettext_lazy("routing failed, so it went to the triage group"),
+    "no routing rule matched: triage group": gettext_lazy("no routing rule matched, so it went to the triage group"),
+    "assigned by round_robin": gettext_lazy("assigned in turn (round robin)"),
+    "assigned by least_loaded": gettext_lazy("assigned to the least loaded agent"),
+    "assigned by skills": gettext_lazy("assigned to an agent with the right skills"),
+    "no available agent (round_robin)": gettext_lazy("no agent was available to assign it to"),
+    "no available agent (least_loaded)": gettext_lazy("no agent was available to assign it to"),
+    "no available agent (skills)": gettext_lazy("no agent with the right skills was available"),
+    "the group escalates to itself": gettext_lazy("the group's escalation path points to itself"),
+    "the group escalates to a lower level": gettext_lazy("the group's escalation path points to a lower level"),
+    "the escalation path loops": gettext_lazy("the group's escalation path loops"),
+}
+
+
+def _note(text: str) -> str:
+    if text.startswith("routing rule: "):
+        return _("routing rule “%(rule)s”") % {"rule": text.removeprefix("routing rule: ")}
+    return str(_NOTES.get(text, text))
+
+
+def _created(data: dict[str, Any], *, internal: bool) -> str:
+    sentence = _("opened %(reference)s") % {"reference": data.get("reference", "")}
+    if not internal:  # how the desk placed the ticket is for agents only
+        return sentence
+    notes = [_note(note) for note in data.get("placed") or [] if isinstance(note, str)]
+    return f"{sentence} ({'; '.join(notes)})" if notes else sentence
+
+
+def _routed(data: dict[str, Any]) -> str:
+    if not data.get("rule"):
+        return _("routed the ticket: no rule matched, it stays in %(group)s") % {"group": data.get("group") or "—"}
+    return _("routed the ticket to %(group)s by the rule “%(rule)s”") % {
+        "group": data.get("group") or "—",
+        "rule": data["rule"],
+    }
+
+
+def _levels(data: dict[str, Any], kind: str) -> str:
+    values = {
+        "from": data.get("from_group") or "—",
+        "to": data.get("to_group") or "—",
+        "from_level": data.get("from_level") or 1,
+        "to_level": data.get("to_level") or 1,
+    }
+    if kind == E.ESCALATED:
+        sentence = _("escalated the ticket from %(from)s (L%(from_level)s) to %(to)s (L%(to_level)s)") % values
+    else:
+        sentence = _("de-escalated the ticket from %(from)s (L%(from_level)s) to %(to)s (L%(to_level)s)") % values
+    if data.get("fallback"):
+        sentence += " — " + _("%(problem)s, so the next level's group was used") % {"problem": _note(data["fallback"])}
+    return sentence
+
+
+def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
+    """What happened, without the actor: "changed the status from “New” to “Resolved”".
+    ``internal``: the reader is an agent, who also sees how routing placed the ticket."""
     data = event.data or {}
     kind = event.kind
     if kind == E.CHANGED:
@@ -114,7 +170,13 @@ def event_sentence(event: TicketEvent) -> str:
     if kind in (E.LINKED, E.UNLINKED):
         return _link(data, removed=kind == E.UNLINKED)
     if kind == E.CREATED:
-        return _("opened %(reference)s") % {"reference": data.get("reference", "")}
+        return _created(data, internal=internal)
+    if kind == E.ROUTED:
+        return _routed(data)
+    if kind in (E.ESCALATED, E.DEESCALATED):
+        return _levels(data, kind)
+    if kind == E.VENDOR and data.get("vendor"):
+        return _("sent the ticket to the vendor %(vendor)s") % {"vendor": data["vendor"]}
     if kind == E.ATTACHED:
         return _("attached “%(name)s”") % {"name": data.get("filename", "")}
     if kind in (E.WATCHED, E.UNWATCHED):
@@ -142,8 +204,8 @@ class TimelineItem:
         return self.kind == "note"
 
 
-def timeline_items(entries: list[TimelineEntry]) -> list[TimelineItem]:
-    """Turn ``selectors.ticket_timeline`` entries (prefetched) into template rows."""
+def timeline_items(entries: list[TimelineEntry], *, internal: bool = False) -> list[TimelineItem]:
+    """Turn ``selectors.ticket_timeline`` entries (prefetched) into template rows (``internal``: for agents)."""
     items = []
     for entry in entries:
         if entry.comment is not None:
@@ -159,7 +221,8 @@ def timeline_items(entries: list[TimelineEntry]) -> list[TimelineItem]:
             )
         elif entry.event is not None:
             event = entry.event
-            items.append(TimelineItem("event", event.created_at, actor_name(event), event_sentence(event)))
+            sentence = event_sentence(event, internal=internal)
+            items.append(TimelineItem("event", event.created_at, actor_name(event), sentence))
     return items
 
 

@@ -23,7 +23,7 @@ def test_events_read_as_sentences(requester: User, agent: User) -> None:
     )
     with translation.override("en"):
         sentences = [display.event_sentence(e) for e in TicketEvent.objects.order_by("id")]
-    assert sentences[0] == f"opened {ticket.reference}"
+    assert sentences[0] == f"opened {ticket.reference}"  # what routing did is for agents only
     assert "changed the status from “New” to “In progress”" in sentences
     assert "changed the urgency from “Low” to “High”" in sentences
     assert "changed the category from “nothing” to “Printers and scanners”" in sentences
@@ -40,3 +40,51 @@ def test_timeline_items_mark_internal_notes(requester: User, agent: User) -> Non
     public_view = display.timeline_items(selectors.public_timeline(ticket))
     assert [i.text for i in public_view if i.kind != "event"] == ["public"]
     assert display.actor_name(TicketEvent(actor=None)) == "Palier"
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "english", "french"),
+    [
+        (
+            "routed",
+            {"rule": "VPN", "group": "Réseau"},
+            "routed the ticket to Réseau by the rule “VPN”",
+            "a routé le ticket vers Réseau par la règle « VPN »",
+        ),
+        (
+            "escalated",
+            {
+                "from_group": "Service desk",
+                "to_group": "Réseau",
+                "from_level": 1,
+                "to_level": 2,
+                "fallback": "the escalation path loops",
+            },
+            "escalated the ticket from Service desk (L1) to Réseau (L2) — the group's escalation path loops, "
+            "so the next level's group was used",
+            "a escaladé le ticket de Service desk (L1) vers Réseau (L2) — le chemin d'escalade du groupe boucle, "
+            "le groupe du niveau suivant a donc été choisi",
+        ),
+        (
+            "created",
+            {"reference": "INC-7", "placed": ["routing failed: triage group"]},
+            "opened INC-7 (routing failed, so it went to the triage group)",
+            "a ouvert INC-7 (le routage a échoué, le ticket est donc allé au groupe de tri)",
+        ),
+    ],
+)
+def test_routing_and_escalation_events_read_in_the_readers_language(
+    kind: str, data: dict[str, object], english: str, french: str
+) -> None:
+    event = TicketEvent(kind=kind, data=data)
+    with translation.override("en"):
+        assert display.event_sentence(event, internal=True) == english
+    with translation.override("fr"):
+        assert display.event_sentence(event, internal=True) == french
+
+
+def test_requesters_do_not_see_how_routing_placed_their_ticket() -> None:
+    event = TicketEvent(kind="created", data={"reference": "INC-7", "placed": ["routing rule: VPN"]})
+    with translation.override("en"):
+        assert display.event_sentence(event) == "opened INC-7"
+        assert display.event_sentence(event, internal=True) == "opened INC-7 (routing rule “VPN”)"

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from palier.kb.models import Article, KbCategory, Language
-from palier.kb.services import TranslationInput
+from palier.kb.services import CategoryInput, TranslationInput
 from palier.lib.uploads import file_input_attrs
 from palier.lib.web import StyledForm
 from palier.people.models import Organisation
@@ -37,10 +37,12 @@ class ArticleForm(StyledForm):
         label=_("Text (Markdown)"), required=False, widget=forms.Textarea(attrs={"rows": 16}), max_length=200_000
     )
     ticket = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)  # the version being edited
 
     @classmethod
     def for_article(cls, article: Article, data: Any = None) -> ArticleForm:
         initial: dict[str, Any] = {
+            "version": article.version,
             "category": article.category_id,
             "visibility": article.visibility,
             "organisations": [o.pk for o in article.organisations.all()],
@@ -79,6 +81,26 @@ class FileForm(StyledForm):
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
     category = forms.SlugField(required=False)
+
+
+class CategoryForm(StyledForm):
+    name_fr = forms.CharField(label=_("Name in French"), max_length=120)
+    name_en = forms.CharField(label=_("Name in English"), max_length=120)
+    slug = forms.CharField(
+        label=_("Short name in addresses"),
+        max_length=80,
+        required=False,
+        help_text=_("Lower-case letters, digits and hyphens; made from the English name when left empty."),
+    )
+    position = forms.IntegerField(
+        label=_("Position"), min_value=0, max_value=32767, initial=0, help_text=_("Smaller numbers come first.")
+    )
+
+    def to_input(self) -> CategoryInput:
+        data = self.cleaned_data
+        return CategoryInput(
+            name_fr=data["name_fr"], name_en=data["name_en"], slug=data["slug"], position=data["position"]
+        )
 
 
 STATUS_FILTERS = [("", _("All")), *Article.Status.choices]

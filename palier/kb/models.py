@@ -72,6 +72,7 @@ class Article(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)  # bumped by every change, for optimistic concurrency
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -79,6 +80,10 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
 
 
 class ArticleTranslation(models.Model):

@@ -148,9 +148,15 @@ def _fts5_query(terms: list[str], any_word: bool) -> str:
     return (" OR " if any_word else " AND ").join(groups)
 
 
-def _ranked_ids(user: User, terms: list[str], *, any_word: bool, limit: int) -> list[tuple[int, int]]:
+def _ranked_ids(
+    user: User, terms: list[str], *, any_word: bool, limit: int, category: int | None, only_language: str | None
+) -> list[tuple[int, int]]:
     """(article id, translation id) of the best matching translations the user may read."""
     readable = ArticleTranslation.objects.filter(permissions.readable(user, prefix="article__"))
+    if category is not None:
+        readable = readable.filter(article__category_id=category)
+    if only_language:
+        readable = readable.filter(language=only_language)
     if connection.vendor == "postgresql":
         tsquery = _pg_tsquery(terms, any_word)
         if not tsquery:
@@ -237,27 +243,47 @@ def highlight(text: str, stems: set[str], *, excerpt: bool = False) -> SafeStrin
 
 
 def search_articles(
-    user: User, query: str, language: str, limit: int = 10, *, any_word: bool = False
+    user: User,
+    query: str,
+    language: str,
+    limit: int = 10,
+    *,
+    any_word: bool = False,
+    category: int | None = None,
+    only_language: str | None = None,
+    offset: int = 0,
 ) -> list[SearchHit]:
     """Published articles ``user`` may read that match ``query``, best first, with highlighted
     titles and excerpts in ``language`` (or the article's other language).
 
     Every word must match, unless ``any_word`` (the deflection panel, fed a whole description).
-    Title matches rank above body matches. Three queries on PostgreSQL and on SQLite.
+    Title matches rank above body matches. ``category`` (an id) and ``only_language`` (matches in
+    that language only) narrow the search; ``offset`` skips the best hits (pages of the API).
+    Three queries on PostgreSQL and on SQLite.
     """
     terms = query_terms(query, any_word=any_word)
     if not terms or limit <= 0:
         return []
-    rows = _ranked_ids(user, terms, any_word=any_word, limit=limit * CANDIDATES_PER_RESULT)
+    rows = _ranked_ids(
+        user,
+        terms,
+        any_word=any_word,
+        limit=(offset + limit) * CANDIDATES_PER_RESULT,
+        category=category,
+        only_language=only_language,
+    )
     order: list[int] = []
     for article_id, _tid in rows:
         if article_id not in order:
             order.append(article_id)
-    order = order[:limit]
+    order = order[offset : offset + limit]
     if not order:
         return []
     translations: dict[int, list[ArticleTranslation]] = {}
-    for row in ArticleTranslation.objects.filter(article_id__in=order).select_related(
+    candidates = ArticleTranslation.objects.filter(article_id__in=order)
+    if only_language:
+        candidates, language = candidates.filter(language=only_language), only_language
+    for row in candidates.select_related(
         "article", "article__category"
     ):  # one query for the articles and their translations
         translations.setdefault(row.article_id, []).append(row)

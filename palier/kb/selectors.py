@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.http import Http404
@@ -71,6 +72,48 @@ def categories() -> list[KbCategory]:
     return list(KbCategory.objects.all())
 
 
+def articles_visible_to(user: User) -> QuerySet[Article]:
+    """What the API lists and shows: every article for those who manage them, else what the
+    user may read (published, and public or for their organisation or, for agents, internal)."""
+    if permissions.can_manage(user):
+        return Article.objects.all()
+    return articles_readable_by(user)
+
+
+def get_article_visible_to(user: User, article_id: int) -> Article:
+    """One article of ``articles_visible_to`` with its category, translations and organisations
+    prefetched, or 404."""
+    article = (
+        articles_visible_to(user)
+        .select_related("category")
+        .prefetch_related("translations", "organisations")
+        .filter(pk=article_id)
+        .first()
+    )
+    if article is None:
+        raise Http404("article")
+    return article
+
+
+def category_by_id(category_id: int) -> KbCategory | None:
+    """Categories are readable by everyone signed in."""
+    return KbCategory.objects.filter(pk=category_id).first()
+
+
+def categories_for_manager(user: User) -> QuerySet[KbCategory]:
+    """Categories with their number of articles (``article_count``), for the category page."""
+    _require_manager(user)
+    return KbCategory.objects.annotate(article_count=Count("articles")).order_by("position", "slug")
+
+
+def get_category_for_manager(user: User, category_id: int) -> KbCategory:
+    _require_manager(user)
+    category = KbCategory.objects.filter(pk=category_id).first()
+    if category is None:
+        raise Http404("category")
+    return category
+
+
 def home_cards(user: User, *, language: str, category: KbCategory | None = None) -> list[ArticleCard]:
     """The most read articles, in a category or overall."""
     articles = articles_readable_by(user).order_by("-view_count", "-published_at", "-id")
@@ -117,12 +160,20 @@ def _require_manager(user: User) -> None:
         raise Http404("article")
 
 
-def articles_for_manager(user: User, *, status: str = "", language: str) -> list[ArticleCard]:
+MANAGER_PAGE = 50
+
+
+def articles_for_manager(
+    user: User, *, status: str = "", language: str, page: str | int | None = None
+) -> tuple[list[ArticleCard], Page[Article]]:
+    """One page of the articles (any status, or ``status``), most recently changed first."""
     _require_manager(user)
     articles = Article.objects.select_related("category").order_by("-updated_at", "-id")
     if status in Article.Status.values:
         articles = articles.filter(status=status)
-    return _cards(articles[:200], language)
+    current = Paginator(articles, MANAGER_PAGE).get_page(page)
+    start = (current.number - 1) * MANAGER_PAGE
+    return _cards(articles[start : start + MANAGER_PAGE], language), current
 
 
 def get_article_for_manager(user: User, article_id: int) -> Article:
@@ -166,6 +217,13 @@ def ticket_links(article: Article) -> list[ArticleTicketLink]:
 def articles_linked_to(ticket: Ticket, *, language: str) -> list[ArticleCard]:
     ids = ArticleTicketLink.objects.filter(ticket=ticket).values("article_id")
     return _cards(Article.objects.filter(pk__in=ids).order_by("-id"), language)
+
+
+def readable_ids(user: User, article_ids: list[int]) -> set[int]:
+    """Which of ``article_ids`` ``user`` may read (one query)."""
+    if not article_ids:
+        return set()
+    return set(articles_readable_by(user).filter(pk__in=article_ids).values_list("pk", flat=True))
 
 
 def ticket_suggestions(user: User, ticket: Ticket, *, language: str) -> list[search.SearchHit]:

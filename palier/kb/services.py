@@ -4,6 +4,7 @@ votes, deflections and links to tickets. Views, tasks and commands call these fu
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from typing import IO
@@ -14,7 +15,9 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from palier.kb import permissions, render, search
 from palier.kb.models import (
@@ -28,7 +31,7 @@ from palier.kb.models import (
     KbCategory,
     Language,
 )
-from palier.lib.errors import IllegalTransition, PermissionDenied
+from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
 from palier.tickets import files
 from palier.tickets.models import Ticket
@@ -41,6 +44,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ARCHIVED: frozenset({S.DRAFT}),
 }
 MAX_QUERY = 2000
+slug_re = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,24 @@ def _save_translation(
     return translation
 
 
-def _lock(article: Article) -> Article:
-    return Article.objects.select_for_update().prefetch_related("translations").get(pk=article.pk)
+def _lock(article: Article, expected_version: int | None = None) -> Article:
+    """Re-read the article under a row lock; ``expected_version`` (the version the caller saw)
+    must still be the current one, else ``StaleVersion`` and nothing changes."""
+    locked = Article.objects.select_for_update().prefetch_related("translations").get(pk=article.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(
+            _("Someone else changed this article in the meantime (version %(current)d); reload it and try again.")
+            % {"current": locked.version},
+            field="version",
+        )
+    return locked
+
+
+def _touch(article: Article, *fields: str) -> None:
+    """Save ``fields`` with a new ``updated_at`` and the next version."""
+    article.updated_at = timezone.now()
+    article.version += 1
+    article.save(update_fields=[*fields, "updated_at", "version"])
 
 
 @transaction.atomic
@@ -162,15 +182,17 @@ def update_article(
     category: KbCategory | None,
     visibility: str,
     organisations: list[Organisation],
+    expected_version: int | None = None,
 ) -> Article:
     """Change the article's settings and texts; each changed translation keeps a new version.
-    A translation left entirely empty is kept as it was (translations are never deleted here)."""
+    A translation left entirely empty is kept as it was (translations are never deleted here).
+    With ``expected_version``, a stale version raises ``StaleVersion`` and nothing changes."""
     _require_manager(by)
     cleaned = _clean_translations(translations)
     _clean_visibility(visibility, organisations)
-    article = _lock(article)
-    article.category, article.visibility, article.updated_at = category, visibility, timezone.now()
-    article.save(update_fields=["category", "visibility", "updated_at"])
+    article = _lock(article, expected_version)
+    article.category, article.visibility = category, visibility
+    _touch(article, "category", "visibility")
     article.organisations.set(organisations)
     for language, data in cleaned.items():
         _save_translation(article, by=by, language=language, data=data)
@@ -178,10 +200,10 @@ def update_article(
 
 
 @transaction.atomic
-def transition_article(article: Article, *, to: str, by: User) -> Article:
+def transition_article(article: Article, *, to: str, by: User, expected_version: int | None = None) -> Article:
     """Move an article through draft → in review → published → archived (→ draft)."""
     _require_manager(by)
-    article = _lock(article)
+    article = _lock(article, expected_version)
     labels = dict(S.choices)
     if to not in TRANSITIONS.get(article.status, frozenset()):
         raise IllegalTransition(
@@ -192,10 +214,9 @@ def transition_article(article: Article, *, to: str, by: User) -> Article:
     if to == S.PUBLISHED and not article.translations.all():
         raise IllegalTransition(_("Write the article before publishing it."), field="status")
     article.status = to
-    article.updated_at = timezone.now()
     if to == S.PUBLISHED and article.published_at is None:
-        article.published_at = article.updated_at
-    article.save(update_fields=["status", "updated_at", "published_at"])
+        article.published_at = timezone.now()
+    _touch(article, "status", "published_at")
     return article
 
 
@@ -213,8 +234,7 @@ def restore_version(article: Article, *, version_id: int, by: User) -> ArticleTr
     translation = _save_translation(article, by=by, language=version.language, data=data, note=note)
     if translation is None:
         raise ValidationError({"version": _("This version is already the current text.")})
-    article.updated_at = timezone.now()
-    article.save(update_fields=["updated_at"])
+    _touch(article)
     return translation
 
 
@@ -297,3 +317,74 @@ def link_ticket(article: Article, *, ticket: Ticket, by: User) -> ArticleTicketL
 def unlink_ticket(article: Article, *, ticket: Ticket, by: User) -> None:
     _require_manager(by)
     ArticleTicketLink.objects.filter(article=article, ticket=ticket).delete()
+
+
+# --- categories ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryInput:
+    name_fr: str
+    name_en: str
+    slug: str = ""  # derived from the names when empty
+    position: int = 0
+
+
+def _clean_category(data: CategoryInput, *, current: KbCategory | None = None) -> CategoryInput:
+    errors: dict[str, str] = {}
+    names = {"name_fr": data.name_fr.strip(), "name_en": data.name_en.strip()}
+    for field, name in names.items():
+        if not name:
+            errors[field] = _("Give the category a name in this language.")
+        elif len(name) > 120:
+            errors[field] = _("At most 120 characters.")
+    slug = data.slug.strip().lower() or slugify(names["name_en"] or names["name_fr"])[:80].strip("-")
+    if len(slug) > 80 or not slug_re.fullmatch(slug):
+        if data.slug.strip() or not errors:
+            errors["slug"] = _("Use lower-case letters, digits and hyphens only (at most 80).")
+    elif KbCategory.objects.filter(slug=slug).exclude(pk=current.pk if current else 0).exists():
+        errors["slug"] = _("Another category already uses “%(slug)s”.") % {"slug": slug}
+    if not 0 <= data.position <= 32767:
+        errors["position"] = _("Enter a position between 0 and 32767.")
+    if errors:
+        raise ValidationError(errors)
+    return CategoryInput(slug=slug, position=data.position, **names)
+
+
+@transaction.atomic
+def create_kb_category(*, by: User, data: CategoryInput) -> KbCategory:
+    _require_manager(by)
+    cleaned = _clean_category(data)
+    return KbCategory.objects.create(
+        slug=cleaned.slug, name_fr=cleaned.name_fr, name_en=cleaned.name_en, position=cleaned.position
+    )
+
+
+@transaction.atomic
+def update_kb_category(category: KbCategory, *, by: User, data: CategoryInput) -> KbCategory:
+    """Rename, re-slug or move a category; its articles keep it."""
+    _require_manager(by)
+    category = KbCategory.objects.select_for_update().get(pk=category.pk)
+    cleaned = _clean_category(data, current=category)
+    category.slug, category.name_fr, category.name_en = cleaned.slug, cleaned.name_fr, cleaned.name_en
+    category.position = cleaned.position
+    category.save(update_fields=["slug", "name_fr", "name_en", "position"])
+    return category
+
+
+@transaction.atomic
+def delete_kb_category(category: KbCategory, *, by: User) -> None:
+    """Remove an empty category; one that still holds articles (of any status) is refused."""
+    _require_manager(by)
+    category = KbCategory.objects.select_for_update().get(pk=category.pk)
+    count = Article.objects.filter(category=category).count()
+    if count:
+        raise Conflict(
+            ngettext(
+                "“%(name)s” still holds %(n)d article; move it to another category first.",
+                "“%(name)s” still holds %(n)d articles; move them to another category first.",
+                count,
+            )
+            % {"name": category.name, "n": count}
+        )
+    category.delete()

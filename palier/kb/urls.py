@@ -1,6 +1,6 @@
 from django.urls import path
 
-from palier.kb.views import manage, reader
+from palier.kb.views import categories, manage, reader
 
 app_name = "kb"
 urlpatterns = [
@@ -20,4 +20,7 @@ urlpatterns = [
     path("manage/files/<int:file_id>/delete/", manage.file_delete, name="manage-file-delete"),
     path("manage/<int:article_id>/tickets/", manage.ticket_link, name="manage-ticket-link"),
     path("manage/tickets/<int:ticket_id>/panel/", manage.ticket_panel, name="ticket-panel"),
+    path("manage/categories/", categories.category_list, name="categories"),
+    path("manage/categories/<int:category_id>/", categories.category_edit, name="category-edit"),
+    path("manage/categories/<int:category_id>/delete/", categories.category_delete, name="category-delete"),
 ]

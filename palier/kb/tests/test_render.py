@@ -27,6 +27,21 @@ def test_javascript_links_lose_their_target() -> None:
     assert "raw</a>" in html
 
 
+def test_disguised_script_links_lose_their_target() -> None:
+    sources = [
+        '<a href="jav&#x61;script:alert(1)">entity</a>',
+        '<a href=" javascript:alert(1)">space</a>',
+        '<a href="java\tscript:alert(1)">tab</a>',
+        '<a href="vbscript:msgbox(1)">vb</a>',
+        "[data](data:text/html;base64,PHNjcmlwdD4=)",
+        '<img src="javascript:alert(1)">',
+        '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    ]
+    for source in sources:
+        html = markdown_to_html(source)
+        assert "href" not in html and "src" not in html and "script:" not in html.replace("[", ""), source
+
+
 def test_event_handler_attributes_are_removed() -> None:
     html = markdown_to_html('<img src="x.png" onerror="alert(1)"> <p onclick="steal()">hi</p>')
     assert "onerror" not in html.lower()

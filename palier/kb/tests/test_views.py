@@ -7,7 +7,9 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from palier.kb import services
@@ -208,6 +210,21 @@ def test_bad_editor_input_keeps_what_was_typed(client: Client, agent: User) -> N
     assert not Article.objects.exists()
 
 
+def test_editor_refuses_to_overwrite_a_colleagues_save(client: Client, agent: User, agent_l2: User) -> None:
+    article = make_article(agent, en=("Wi-Fi", "Join the network."))
+    page = signed_in(client, agent).get(reverse("kb:manage-edit", args=[article.pk])).content.decode()
+    seen = re.search(r'name="version" value="(\d+)"', page)
+    assert seen is not None and int(seen.group(1)) == article.version
+    colleague = signed_in(Client(), agent_l2)
+    data = {"visibility": "public", "title_en": "Wi-Fi", "body_en": "Colleague's text", "version": seen.group(1)}
+    assert colleague.post(reverse("kb:manage-edit", args=[article.pk]), data).status_code == 302
+    data["body_en"] = "My older text"
+    response = client.post(reverse("kb:manage-edit", args=[article.pk]), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Someone else changed this article in the meantime" in response.content.decode()
+    assert article.translations.get().body == "Colleague's text"
+
+
 def test_versions_page_shows_a_diff_and_restores(client: Client, agent: User) -> None:
     article = make_article(agent, en=("Title", "first text"), status=S.DRAFT)
     c = signed_in(client, agent)
@@ -276,6 +293,17 @@ def test_ticket_panel_suggests_articles_with_insertable_links(client: Client, ag
     assert signed_in(Client(), requester).get(reverse("kb:ticket-panel", args=[ticket.pk])).status_code == 404
 
 
+def test_ticket_panel_offers_no_link_the_requester_could_not_open(client: Client, agent: User, requester: User) -> None:
+    public = make_article(agent, fr=("Débloquer une imprimante", "Ouvrir le bac."))
+    internal = make_article(agent, fr=("Imprimante: procédure interne", "x"), visibility=V.INTERNAL)
+    ticket = _resolved_ticket(requester, agent)
+    html = signed_in(client, agent).get(reverse("kb:ticket-panel", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    text = html.content.decode()
+    assert f'data-url="http://testserver/kb/articles/{public.pk}/"' in text
+    assert f'data-url="http://testserver/kb/articles/{internal.pk}/"' not in text
+    assert "The requester cannot read it" in text
+
+
 # --- query budget ----------------------------------------------------------------------------
 
 
@@ -306,3 +334,20 @@ def test_suggest_query_count(client: Client, agent: User, requester: User, djang
     with django_assert_max_num_queries(6):
         response = c.get(reverse("kb:suggest"), {"subject": "imprimante papier"})
     assert response.content.decode().count('class="mb-2 kb-suggestion"') == 5
+
+
+def test_manage_list_is_paginated_with_constant_queries(
+    client: Client, agent: User, django_assert_max_num_queries
+) -> None:
+    c = signed_in(client, agent)
+    make_article(agent, en=("Article first", "x"))
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get(reverse("kb:manage")).status_code == 200
+    baseline = len(ctx.captured_queries)
+    for i in range(55):
+        make_article(agent, en=(f"Article {i:02d}", "x"), status=S.DRAFT)
+    with django_assert_max_num_queries(baseline):
+        html = c.get(reverse("kb:manage"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Page 1 of 2" in html and "Article 54" in html and "Article first" not in html
+    html = c.get(reverse("kb:manage"), {"page": 2}).content.decode()
+    assert "Article first" in html and "Article 54" not in html

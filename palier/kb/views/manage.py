@@ -17,7 +17,7 @@ from palier.kb import selectors, services
 from palier.kb.forms import STATUS_FILTERS, ArticleForm, FileForm
 from palier.kb.models import Article, ArticleFile, ArticleVersion
 from palier.kb.views.reader import reader_language
-from palier.lib.errors import DomainError
+from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
 from palier.tickets import selectors as tickets
@@ -35,8 +35,12 @@ LABELS: dict[str, Any] = {
 @require_GET
 def article_list(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
+    cards, page = selectors.articles_for_manager(
+        request.user, status=status, language=reader_language(), page=request.GET.get("page")
+    )
     context = {
-        "cards": selectors.articles_for_manager(request.user, status=status, language=reader_language()),
+        "cards": cards,
+        "page": page,
         "status": status,
         "filters": STATUS_FILTERS,
     }
@@ -99,7 +103,10 @@ def article_edit(request: AuthedRequest, article_id: int) -> HttpResponse:
                 category=data["category"],
                 visibility=data["visibility"],
                 organisations=list(data["organisations"]),
+                expected_version=data["version"],
             )
+        except StaleVersion as exc:
+            form.add_error(None, exc.message)  # the version field is hidden: say it on top
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
@@ -228,11 +235,17 @@ def ticket_panel(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     language = reader_language()
     linked = selectors.articles_linked_to(ticket, language=language)
     linked_ids = {card.article.pk for card in linked}
-    suggestions = selectors.ticket_suggestions(request.user, ticket, language=language)
+    suggestions = [
+        h
+        for h in selectors.ticket_suggestions(request.user, ticket, language=language)
+        if h.article.pk not in linked_ids
+    ]
     context = {
         "ticket": ticket,
         "linked": linked,
-        "suggestions": [h for h in suggestions if h.article.pk not in linked_ids],
+        "suggestions": suggestions,
+        # a link in a public reply must open for the requester: internal articles get no "Insert link"
+        "requester_can_read": selectors.readable_ids(ticket.requester, [h.article.pk for h in suggestions]),
         "can_write": ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED),
     }
     return render(request, "kb/includes/ticket_panel.html", context)

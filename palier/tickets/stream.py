@@ -80,14 +80,37 @@ def _nudge() -> None:
             StreamSignal.objects.filter(pk=1).update(pending=False)
 
 
+def _gap_may_fill() -> bool:
+    """Whether a gap in the event ids may still be filled by a transaction that has not committed.
+
+    SQLite has one writer at a time, so the ids of a running write are above every committed id:
+    a gap is a rollback and never fills. On PostgreSQL a gap may belong to another transaction that
+    is still running, which only another writing transaction in this database can be.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)"
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def _contiguous(events: list[TicketEvent], position: int, now: datetime) -> list[TicketEvent]:
     """The events up to the first gap in ids that may still fill (a transaction not yet committed)."""
     ready: list[TicketEvent] = []
     expected = position + 1
     horizon = now - timedelta(seconds=GAP_SECONDS)
+    may_fill: bool | None = None
     for event in events:
         if event.pk != expected and event.created_at > horizon:
-            break
+            if may_fill is None:
+                may_fill = _gap_may_fill()
+            if may_fill:
+                break
         ready.append(event)
         expected = event.pk + 1
     return ready

@@ -24,6 +24,7 @@ from palier.agent import contexts, panel
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.macros import services as macro_services
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, selectors, services
 from palier.tickets.models import Ticket
@@ -38,7 +39,7 @@ def _context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, 
     bound = extra.pop("bound", {})
     return {
         "ticket": ticket,
-        "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket)),
+        "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),
         "files": selectors.ticket_files(request.user, ticket),
         "panel": panel.build(request.user, ticket, contexts.workspace_choices(), bound=bound),
         "other_open": selectors.requester_open_tickets(request.user, ticket),
@@ -95,8 +96,9 @@ def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         data = form.cleaned_data
         internal = data["visibility"] == ReplyForm.INTERNAL
         try:
-            services.comment_on_ticket(
+            macro_services.reply_with_macro(
                 ticket,
+                macro=request.POST.get("macro"),
                 by=request.user,
                 body=data["body"],
                 internal=internal,

@@ -100,7 +100,10 @@ def suggest(request: AuthedRequest) -> HttpResponse:
     hits = []
     if len(query) >= SUGGEST_MIN_CHARS:
         hits = search.search_articles(request.user, query, reader_language(), selectors.SUGGESTIONS, any_word=True)
-    return render(request, "kb/includes/suggestions.html", {"hits": hits, "catalog_items": [], "query": query})
+    from palier.catalog.selectors import suggest_items  # the catalog fills the panel's first slot
+
+    items = suggest_items(request.user, query) if len(query) >= SUGGEST_MIN_CHARS else []
+    return render(request, "kb/includes/suggestions.html", {"hits": hits, "catalog_items": items, "query": query})
 
 
 @signed_in

@@ -1,0 +1,164 @@
+"""Catalog reads, always scoped by ``permissions``: what a person may request, a request's
+answers, the approvals waiting for someone, and the admin lists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.urls import reverse
+
+from palier.catalog import permissions
+from palier.catalog.models import (
+    Approval,
+    ApprovalStage,
+    CatalogCategory,
+    CatalogItem,
+    FulfilmentTask,
+    ItemField,
+    Submission,
+)
+from palier.people.models import User
+from palier.tickets.models import Ticket
+
+SUGGEST_LIMIT = 3
+MIN_WORD = 4
+
+
+def items_visible_to(user: User) -> QuerySet[CatalogItem]:
+    return CatalogItem.objects.filter(permissions.visible_items(user))
+
+
+def catalog_page(user: User, *, q: str = "", category_id: int | None = None) -> QuerySet[CatalogItem]:
+    """The items ``user`` may request, searched by name and description, in catalog order."""
+    items = items_visible_to(user).select_related("category")
+    if category_id:
+        items = items.filter(category_id=category_id)
+    for word in q.split()[:8]:
+        items = items.filter(
+            Q(name_fr__icontains=word)
+            | Q(name_en__icontains=word)
+            | Q(description_fr__icontains=word)
+            | Q(description_en__icontains=word)
+        )
+    return items.order_by("category__order", "category_id", "order", "id")
+
+
+def categories_for(user: User) -> list[CatalogCategory]:
+    """Categories holding at least one item ``user`` may request."""
+    visible = items_visible_to(user).values("category_id")
+    return list(CatalogCategory.objects.filter(pk__in=visible).order_by("order", "id"))
+
+
+def get_item_for(user: User, item_id: int) -> CatalogItem:
+    item = items_visible_to(user).filter(pk=item_id).first()
+    if item is None:
+        raise Http404("catalog item")
+    return item
+
+
+def item_fields(item: CatalogItem) -> list[ItemField]:
+    return list(item.fields.order_by("order", "id"))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    url: str
+    name: str
+
+
+def suggest_items(user: User, text: str, *, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
+    """Items whose name shares a word with what the requester types (the deflection panel)."""
+    words = [w for w in re.findall(r"\w+", text.lower()) if len(w) >= MIN_WORD][:10]
+    if not words:
+        return []
+    match = Q()
+    for word in words:
+        match |= Q(name_fr__icontains=word) | Q(name_en__icontains=word)
+    items = items_visible_to(user).filter(match).order_by("order", "id")[:limit]
+    return [Suggestion(url=reverse("catalog:item", args=[i.pk]), name=i.name) for i in items]
+
+
+def submission_for(user: User, ticket: Ticket) -> Submission | None:
+    """The catalog answers of ``ticket``, when it is a catalog request ``user`` may read."""
+    submission = Submission.objects.select_related("item").filter(ticket_id=ticket.pk).first()
+    if submission is None or not permissions.can_read_submission(user, ticket):
+        return None
+    return submission
+
+
+def tasks_of(submission: Submission) -> list[FulfilmentTask]:
+    return list(submission.tasks.select_related("ticket", "group").order_by("order"))
+
+
+def approvals_waiting_for(user: User) -> QuerySet[Approval]:
+    return (
+        Approval.objects.filter(approver_id=user.pk, decision=Approval.Decision.PENDING)
+        .select_related("step__submission__ticket__requester", "step__submission__item")
+        .order_by("asked_at", "id")
+    )
+
+
+def approvals_decided_by(user: User, *, limit: int = 20) -> list[Approval]:
+    return list(
+        Approval.objects.filter(approver_id=user.pk)
+        .exclude(decision__in=[Approval.Decision.PENDING, Approval.Decision.NOT_NEEDED])
+        .select_related("step__submission__ticket", "step__submission__item")
+        .order_by("-decided_at", "-id")[:limit]
+    )
+
+
+def get_approval_for(user: User, approval_id: int) -> Approval:
+    """An approval asked of ``user`` (any other answers 404)."""
+    approval = (
+        Approval.objects.filter(pk=approval_id, approver_id=user.pk)
+        .select_related("step__submission__ticket__requester", "step__submission__item", "approver")
+        .first()
+    )
+    if approval is None:
+        raise Http404("approval")
+    return approval
+
+
+def approval_for_link(approval_id: int) -> Approval | None:
+    """The approval a signed link points at (the signature was checked by the caller)."""
+    return (
+        Approval.objects.filter(pk=approval_id)
+        .select_related("step__submission__ticket__requester", "step__submission__item", "approver")
+        .first()
+    )
+
+
+# --- admin -------------------------------------------------------------------------------------------
+
+
+def admin_items() -> QuerySet[CatalogItem]:
+    return (
+        CatalogItem.objects.select_related("category", "target_group")
+        .annotate(field_count=Count("fields", distinct=True), stage_count=Count("stages", distinct=True))
+        .order_by("category__order", "category_id", "order", "id")
+    )
+
+
+def admin_item(item_id: int) -> CatalogItem:
+    item = (
+        CatalogItem.objects.prefetch_related(
+            Prefetch("fields", queryset=ItemField.objects.order_by("order", "id")),
+            Prefetch(
+                "stages",
+                queryset=ApprovalStage.objects.select_related("group").prefetch_related("people").order_by("order"),
+            ),
+            "task_templates__group",
+        )
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("catalog item")
+    return item
+
+
+def admin_categories() -> list[CatalogCategory]:
+    return list(CatalogCategory.objects.order_by("order", "id"))

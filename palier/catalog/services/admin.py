@@ -1,0 +1,102 @@
+"""Admin writes: items, their fields, approval stages and task templates (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from palier.catalog import permissions
+from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
+from palier.lib.errors import PermissionDenied
+from palier.people.models import User
+
+Ordered = TypeVar("Ordered", ItemField, ApprovalStage, TaskTemplate)
+
+
+def _require_admin(by: User) -> None:
+    if not permissions.can_manage(by):
+        raise PermissionDenied(_("Only administrators can change the service catalog."))
+
+
+@transaction.atomic
+def save_item(*, form: Any, by: User) -> CatalogItem:
+    """Create or update an item from a valid ``ItemForm``."""
+    _require_admin(by)
+    item: CatalogItem = form.save()
+    return item
+
+
+@transaction.atomic
+def save_category(*, form: Any, by: User) -> CatalogCategory:
+    _require_admin(by)
+    category: CatalogCategory = form.save()
+    return category
+
+
+def _next_order(queryset: models.QuerySet[Any]) -> int:
+    return int(queryset.aggregate(m=Max("order"))["m"] or 0) + 1
+
+
+@transaction.atomic
+def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
+    """Create or update a field from a valid ``FieldForm`` (choices parsed by the form)."""
+    _require_admin(by)
+    field: ItemField = form.save(commit=False)
+    field.item = item
+    field.choices = (
+        form.cleaned_data["choices"] if field.kind in (ItemField.Kind.CHOICE, ItemField.Kind.MULTIPLE) else []
+    )
+    if field.pk is None:
+        field.order = _next_order(item.fields.all())
+    field.save()
+    return field
+
+
+@transaction.atomic
+def save_stage(*, item: CatalogItem, form: Any, by: User) -> ApprovalStage:
+    _require_admin(by)
+    stage: ApprovalStage = form.save(commit=False)
+    stage.item = item
+    if stage.kind != ApprovalStage.Kind.GROUP:
+        stage.group = None
+    if stage.pk is None:
+        stage.order = _next_order(item.stages.all())
+    stage.save()
+    stage.people.set(form.cleaned_data["people"] if stage.kind == ApprovalStage.Kind.PEOPLE else [])
+    return stage
+
+
+@transaction.atomic
+def save_task(*, item: CatalogItem, form: Any, by: User) -> TaskTemplate:
+    _require_admin(by)
+    task: TaskTemplate = form.save(commit=False)
+    task.item = item
+    if task.pk is None:
+        task.order = _next_order(item.task_templates.all())
+    task.save()
+    return task
+
+
+@transaction.atomic
+def remove_part(*, part: ItemField | ApprovalStage | TaskTemplate, by: User) -> None:
+    """Remove a field, a stage or a task template (requests already made keep their copy)."""
+    _require_admin(by)
+    part.delete()
+
+
+@transaction.atomic
+def move_part(*, part: Ordered, up: bool, by: User) -> None:
+    """Swap a field, stage or task template with its neighbour (renumbering 1..n first)."""
+    _require_admin(by)
+    siblings = list(type(part).objects.select_for_update().filter(item_id=part.item_id).order_by("order", "id"))
+    index = next(i for i, s in enumerate(siblings) if s.pk == part.pk)
+    other = index - 1 if up else index + 1
+    if 0 <= other < len(siblings):
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.order != position:
+            sibling.order = position
+            sibling.save(update_fields=["order"])

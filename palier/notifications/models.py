@@ -18,6 +18,10 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", _("An SLA target is close")
         SLA_BREACH = "sla_breach", _("An SLA target was missed")
         REQUEUED = "requeued", _("Tickets were put back in the queue")
+        CREATED = "created", _("Your request was received")
+        REPLY = "reply", _("A new public reply")
+        STATUS = "status", _("A ticket's status changed")
+        MENTION = "mention", _("You were mentioned")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(
@@ -37,4 +41,80 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox")]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], condition=~models.Q(key=""), name="notification_once")
+        ]
+
+
+class OutgoingEmail(models.Model):
+    """One email to one address (the outbox). Stored in the caller's transaction, sent after commit
+    by a background job with retries; unique per (key, address) so a repeated call sends nothing."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    address = models.EmailField(max_length=254)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=998)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="outgoing_emails"
+    )
+    key = models.CharField(max_length=200)
+    message_id = models.CharField(max_length=500, unique=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    automatic = models.BooleanField(default=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        constraints = [models.UniqueConstraint(fields=["key", "address"], name="outgoing_email_once")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outgoing_due"),
+            models.Index(fields=["address", "created_at"], name="outgoing_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.subject}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one event type on one channel. No row means the default: enabled."""
+
+    class Event(models.TextChoices):
+        CREATED = "created", _("My request was received")
+        REPLY = "reply", _("A public reply on a ticket I follow")
+        STATUS = "status", _("My request's status changed")
+        ASSIGNED = "assigned", _("A ticket was assigned to me")
+        ESCALATED = "escalated", _("A ticket was escalated to my group")
+        MENTION = "mention", _("I was mentioned")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        IN_APP = "in_app", _("In the application")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    event = models.CharField(max_length=16, choices=Event.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event", "channel"], name="notification_preference_once")
         ]

@@ -1,13 +1,18 @@
-"""Create and read notifications. Called by routing, escalation and the SLA engine."""
+"""Create notifications, mark them read, and save each user's notification preferences.
+``notify`` is called by routing, escalation, the SLA engine and the event stream consumer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from palier.notifications.models import Notification
+from palier.lib.errors import PermissionDenied
+from palier.notifications.models import Notification, NotificationPreference, OutgoingEmail
 from palier.people.models import User
 
 
@@ -34,3 +39,44 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def set_preferences(user: User, *, enabled: Iterable[tuple[str, str]]) -> list[NotificationPreference]:
+    """Save which (event, channel) pairs reach ``user``: every pair offered to them and not listed is
+    turned off. Pairs not offered to this user (an agent event for a requester) are refused."""
+    from palier.notifications.selectors import events_for
+
+    offered = {(event, channel) for event in events_for(user) for channel in NotificationPreference.Channel.values}
+    wanted = set(enabled)
+    refused = wanted - offered
+    if refused:
+        raise ValidationError({"__all__": _("These notifications are not available to you.")})
+    NotificationPreference.objects.filter(user=user).delete()
+    rows = [
+        NotificationPreference(user=user, event=event, channel=channel, enabled=False)
+        for event, channel in sorted(offered - wanted)
+    ]
+    return NotificationPreference.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def retry_email(*, outgoing_id: int, by: User) -> OutgoingEmail:
+    """Queue a failed email again with a fresh set of attempts (administrators, from the outbox)."""
+    if not by.is_admin:
+        raise PermissionDenied(_("Only administrators can send an email again."))
+    row = OutgoingEmail.objects.select_for_update().filter(pk=outgoing_id).first()
+    if row is None:
+        raise ValidationError({"id": _("This email no longer exists.")})
+    if row.state != OutgoingEmail.State.FAILED:
+        raise ValidationError({"id": _("Only a failed email can be sent again.")})
+    row.state, row.attempts, row.next_attempt_at = OutgoingEmail.State.QUEUED, 0, timezone.now()
+    row.save(update_fields=["state", "attempts", "next_attempt_at"])
+    transaction.on_commit(lambda: _send_later(row.pk))
+    return row
+
+
+def _send_later(outgoing_id: int) -> None:
+    from palier.notifications.tasks import send_email_task
+
+    send_email_task.enqueue(outgoing_id)

@@ -245,8 +245,12 @@ def vendor_context(ticket: Ticket, group: SupportGroup) -> dict[str, Any]:
 
 
 def _send_to_vendor(ticket: Ticket, group: SupportGroup, *, by: User | None) -> None:
-    """Hook point for the email channel: today the context is recorded as a VENDOR event."""
-    history.record(ticket, E.VENDOR, by=by, internal=True, **vendor_context(ticket, group))
+    """Email the vendor's contacts (through the outbox, after commit) and record it as a VENDOR event."""
+    from palier.notifications.email import queue_vendor_email
+
+    context = vendor_context(ticket, group)
+    event = history.record(ticket, E.VENDOR, by=by, internal=True, **context)
+    queue_vendor_email(ticket=ticket, context=context, key=f"vendor:{ticket.pk}:{event.pk}")
     if group.manager is not None:
         notify(
             [group.manager],

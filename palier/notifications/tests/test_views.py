@@ -1,0 +1,152 @@
+"""The inbox and the notification settings page."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from palier.notifications import email
+from palier.notifications.models import Notification, NotificationPreference, OutgoingEmail
+from palier.notifications.services import notify
+from palier.people.models import User
+from palier.tickets.tests.builders import make_ticket
+
+pytestmark = pytest.mark.django_db
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def test_user_menu_links_to_inbox_and_settings(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    page = client.get(reverse("portal:home"), **EN).content.decode()
+    assert reverse("notifications:inbox") in page and reverse("notifications:preferences") in page
+
+
+def test_inbox_lists_my_notifications_with_links_and_marks_read(
+    client: Client, requester: User, requester_b: User
+) -> None:
+    ticket = make_ticket(requester)
+    notify([requester], kind="reply", ticket=ticket, key="a")
+    notify([requester_b], kind="reply", ticket=make_ticket(requester_b, subject="Other person's"), key="b")
+    client.force_login(requester)
+    page = client.get(reverse("notifications:inbox"), **EN).content.decode()
+    assert "A new public reply" in page and ticket.subject in page and "Other person" not in page
+    assert reverse("portal:ticket-detail", args=[ticket.pk]) in page
+    note = Notification.objects.get(recipient=requester)
+    foreign = Notification.objects.get(recipient=requester_b)
+    client.post(reverse("notifications:read"), {"id": foreign.pk})
+    foreign.refresh_from_db()
+    assert foreign.read_at is None  # not mine: unchanged
+    response = client.post(reverse("notifications:read"), {"id": note.pk})
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.read_at is not None
+
+
+def test_agents_get_agent_links(client: Client, requester: User, agent: User) -> None:
+    ticket = make_ticket(requester)
+    notify([agent], kind="assigned", ticket=ticket, key="a")
+    client.force_login(agent)
+    page = client.get(reverse("notifications:inbox"), **EN).content.decode()
+    assert reverse("agent:ticket-detail", args=[ticket.pk]) in page
+
+
+def test_inbox_is_paginated_with_constant_queries(
+    client: Client, requester: User, django_assert_max_num_queries: object
+) -> None:
+    ticket = make_ticket(requester)
+    notify([requester], kind="reply", ticket=ticket, key="first")
+    client.force_login(requester)
+    client.get(reverse("notifications:inbox"))
+    with django_assert_max_num_queries(8) as few:  # type: ignore[operator]
+        client.get(reverse("notifications:inbox"))
+    for i in range(60):
+        notify([requester], kind="reply", ticket=ticket, key=f"k{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):  # type: ignore[operator]
+        response = client.get(reverse("notifications:inbox"), **EN)
+    assert "Page 1 of 3" in response.content.decode()
+    assert "Page 3 of 3" in client.get(reverse("notifications:inbox") + "?page=3", **EN).content.decode()
+
+
+def test_requesters_see_only_events_that_concern_them(client: Client, requester: User, agent: User) -> None:
+    client.force_login(requester)
+    page = client.get(reverse("notifications:preferences"), **EN).content.decode()
+    assert "A public reply on a ticket I follow" in page
+    assert "assigned to me" not in page and "escalated" not in page
+    client.force_login(agent)
+    assert "A ticket was assigned to me" in client.get(reverse("notifications:preferences"), **EN).content.decode()
+
+
+def test_saving_preferences(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    every = {f"{e}:{c}": "on" for e in ("created", "reply", "status", "mention") for c in ("email", "in_app")}
+    del every["reply:email"]
+    response = client.post(reverse("notifications:preferences"), every, **EN)
+    assert response.status_code == 302
+    off = set(NotificationPreference.objects.filter(user=requester, enabled=False).values_list("event", "channel"))
+    assert off == {("reply", "email")}
+    page = client.get(reverse("notifications:preferences"), **EN).content.decode()
+    assert (
+        'name="reply:email" id="pref-reply-email" ' in page
+        and 'name="reply:in_app" id="pref-reply-in_app" checked' in page
+    )
+
+
+def test_a_requester_cannot_subscribe_to_agent_events(client: Client, requester: User) -> None:
+    client.force_login(requester)
+    response = client.post(reverse("notifications:preferences"), {"assigned:email": "on", "reply:email": "on"}, **EN)
+    assert response.status_code == 400
+    assert "not available to you" in response.content.decode()
+    assert not NotificationPreference.objects.filter(user=requester).exists()  # nothing changed
+
+
+def test_pages_need_sign_in(client: Client) -> None:
+    assert client.get(reverse("notifications:inbox")).status_code == 302
+    assert client.get(reverse("notifications:preferences")).status_code == 302
+
+
+def _failed_email(address: str = "alice@acme.test") -> OutgoingEmail:
+    email.queue_email(to=[address], subject="Hello", text="Body", key=f"k-{address}")
+    row = OutgoingEmail.objects.get(address=address)
+    OutgoingEmail.objects.filter(pk=row.pk).update(state="failed", attempts=6, last_error="SMTPRecipientsRefused: 550")
+    return row
+
+
+def test_outbox_shows_failed_mail_and_sends_it_again(
+    client: Client, admin_user: User, django_capture_on_commit_callbacks: object
+) -> None:
+    row = _failed_email()
+    client.force_login(admin_user)
+    page = client.get(reverse("notifications:outbox") + "?state=failed", **EN).content.decode()
+    assert "alice@acme.test" in page and "SMTPRecipientsRefused: 550" in page and "Send again" in page
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        response = client.post(reverse("notifications:outbox-retry", args=[row.pk]), **EN)
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.state == "sent" and row.attempts == 1
+    assert [m.to for m in mail.outbox] == [["alice@acme.test"]]
+    # sending a mail that did not fail is refused, nothing changes
+    client.post(reverse("notifications:outbox-retry", args=[row.pk]), **EN)
+    row.refresh_from_db()
+    assert row.state == "sent" and len(mail.outbox) == 1
+
+
+def test_outbox_is_for_administrators_only(client: Client, agent: User) -> None:
+    client.force_login(agent)
+    assert client.get(reverse("notifications:outbox")).status_code == 404
+
+
+def test_outbox_pages_with_constant_queries(
+    client: Client, admin_user: User, django_assert_max_num_queries: object
+) -> None:
+    _failed_email("one@example.com")
+    client.force_login(admin_user)
+    url = reverse("notifications:outbox") + "?state=all"
+    client.get(url)
+    with django_assert_max_num_queries(10) as few:  # type: ignore[operator]
+        client.get(url)
+    for i in range(40):
+        _failed_email(f"p{i}@example.com")
+    with django_assert_max_num_queries(len(few.captured_queries)):  # type: ignore[operator]
+        assert "Page 1 of 2" in client.get(url, **EN).content.decode()

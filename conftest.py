@@ -74,6 +74,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 importlib.import_module("palier.people.migrations.0002_triage_group").seed(apps, None)
                 importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
                 importlib.import_module("palier.sla.seed").seed(apps, None)
+                importlib.import_module("palier.catalog.seed").seed(apps, None)
 
 
 @pytest.fixture

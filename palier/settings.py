@@ -195,6 +195,10 @@ PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = envbool("PALIER_MAIL_TRUST_ORGANISATION_
 # When true, every agent sees every ticket; otherwise agents see their groups' tickets.
 PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)
+# Satisfaction surveys: sent when a ticket is resolved; links valid N days; answers changeable N days
+PALIER_SURVEYS_ENABLED = envbool("PALIER_SURVEYS_ENABLED", True)
+PALIER_SURVEY_LINK_DAYS = envint("PALIER_SURVEY_LINK_DAYS", 14, minimum=1)
+PALIER_SURVEY_CHANGE_DAYS = envint("PALIER_SURVEY_CHANGE_DAYS", 7, minimum=0)
 # The address people reach Palier at, for links in emails (notifications, approvals, surveys).
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):

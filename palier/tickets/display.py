@@ -158,6 +158,51 @@ def _levels(data: dict[str, Any], kind: str) -> str:
     return sentence
 
 
+def _approval(data: dict[str, Any]) -> str:
+    decision = data.get("decision")
+    values = {"stage": data.get("stage", ""), "who": data.get("approvers") or "—"}
+    if decision == "approved":
+        return _("approved the request (stage %(stage)s)") % values
+    if decision == "rejected":
+        comment = data.get("comment") or ""
+        return _("rejected the request: %(reason)s") % {"reason": comment} if comment else _("rejected the request")
+    if decision == "asked":
+        if isinstance(values["who"], list):
+            values["who"] = ", ".join(str(name) for name in values["who"])
+        return _("asked for approval (stage %(stage)s): %(who)s") % values
+    if decision == "skipped":
+        return _("skipped approval stage %(stage)s: nobody to ask") % values
+    return str(E.APPROVAL.label)
+
+
+def _task(data: dict[str, Any]) -> str:
+    if data.get("action") == "all-done":
+        return _("all fulfilment tasks are done")
+    values = {"task": data.get("task", ""), "subject": data.get("subject", "")}
+    if data.get("action") == "opened":
+        return _("opened the fulfilment task %(task)s (%(subject)s)") % values
+    status = data.get("action", "")
+    values["status"] = str(S(status).label) if status in S.values else status
+    return _("fulfilment task %(task)s (%(subject)s) is now “%(status)s”") % values
+
+
+def _other(kind: str, data: dict[str, Any]) -> str | None:
+    """The newer kinds (catalog, automation, surveys, calls) with their details."""
+    if kind == E.APPROVAL:
+        return _approval(data)
+    if kind == E.TASK:
+        return _task(data)
+    if kind == E.RULE and data.get("rule"):
+        return _("applied the automation rule “%(rule)s”") % {"rule": data["rule"]}
+    if kind == E.SURVEY and data.get("score"):
+        return _("rated the service %(score)s out of 5") % {"score": data["score"]}
+    if kind == E.CALL and data.get("minutes"):
+        return _("logged a phone call of %(minutes)s min") % {"minutes": data["minutes"]}
+    if kind == E.TIME and data.get("minutes"):
+        return _("logged %(minutes)s min of work") % {"minutes": data["minutes"]}
+    return None
+
+
 def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
     """What happened, without the actor: "changed the status from “New” to “Resolved”".
     ``internal``: the reader is an agent, who also sees how routing placed the ticket."""
@@ -177,6 +222,9 @@ def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
         return _levels(data, kind)
     if kind == E.VENDOR and data.get("vendor"):
         return _("sent the ticket to the vendor %(vendor)s") % {"vendor": data["vendor"]}
+    other = _other(kind, data)
+    if other is not None:
+        return other
     if kind == E.ATTACHED:
         return _("attached “%(name)s”") % {"name": data.get("filename", "")}
     if kind in (E.WATCHED, E.UNWATCHED):

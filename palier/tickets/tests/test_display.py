@@ -88,3 +88,31 @@ def test_requesters_do_not_see_how_routing_placed_their_ticket() -> None:
     with translation.override("en"):
         assert display.event_sentence(event) == "opened INC-7"
         assert display.event_sentence(event, internal=True) == "opened INC-7 (routing rule “VPN”)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "english"),
+    [
+        ("approval", {"decision": "approved", "stage": 1}, "approved the request (stage 1)"),
+        ("approval", {"decision": "rejected", "comment": "Pas de budget"}, "rejected the request: Pas de budget"),
+        (
+            "approval",
+            {"decision": "asked", "stage": 2, "approvers": ["Léa", "Marc"]},
+            "asked for approval (stage 2): Léa, Marc",
+        ),
+        ("task", {"action": "opened", "task": "REQ-9", "subject": "Badge"}, "opened the fulfilment task REQ-9 (Badge)"),
+        (
+            "task",
+            {"action": "resolved", "task": "REQ-9", "subject": "Badge"},
+            "fulfilment task REQ-9 (Badge) is now “Resolved”",
+        ),
+        ("rule", {"rule": "Close after 7 days"}, "applied the automation rule “Close after 7 days”"),
+        ("survey", {"score": 4, "comment": ""}, "rated the service 4 out of 5"),
+        ("call", {"minutes": 12}, "logged a phone call of 12 min"),
+    ],
+)
+def test_catalog_automation_survey_and_call_events_say_what_happened(
+    kind: str, data: dict[str, object], english: str
+) -> None:
+    with translation.override("en"):
+        assert display.event_sentence(TicketEvent(kind=kind, data=data)) == english

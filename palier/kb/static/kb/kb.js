@@ -1,5 +1,8 @@
 // Knowledge base, agent ticket page: "Insert link" puts the article's title and address into the
-// reply box (#id_body) at the cursor, then focuses it.
+// reply box (#id_body) at the cursor, then focuses it. htmx runs this file again when it swaps the
+// area that loads it (after a reply): the guard keeps one listener, so a link is inserted once.
+if (!window.palierKbInsert) {
+window.palierKbInsert = true;
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-kb-insert]");
   if (!button) return;
@@ -16,3 +19,4 @@ document.addEventListener("click", (event) => {
   box.setSelectionRange(caret, caret);
   box.dispatchEvent(new Event("input", { bubbles: true }));
 });
+}

@@ -49,7 +49,7 @@ def test_timeline_items_mark_internal_notes(requester: User, agent: User) -> Non
             "routed",
             {"rule": "VPN", "group": "Réseau"},
             "routed the ticket to Réseau by the rule “VPN”",
-            "a routé le ticket vers Réseau par la règle « VPN »",
+            "a routé le ticket vers Réseau par la règle “VPN”",
         ),
         (
             "escalated",
@@ -62,8 +62,8 @@ def test_timeline_items_mark_internal_notes(requester: User, agent: User) -> Non
             },
             "escalated the ticket from Service desk (L1) to Réseau (L2) — the group's escalation path loops, "
             "so the next level's group was used",
-            "a escaladé le ticket de Service desk (L1) vers Réseau (L2) — le chemin d'escalade du groupe boucle, "
-            "le groupe du niveau suivant a donc été choisi",
+            "a escaladé le ticket de Service desk (L1) vers Réseau (L2) — le chemin d'escalade du groupe forme une boucle, "
+            "le groupe du niveau suivant a donc été utilisé",
         ),
         (
             "created",

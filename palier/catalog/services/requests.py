@@ -55,6 +55,7 @@ def submit_request(
     ticket = tickets.open_ticket(
         requester=requester,
         by=None,  # the catalog places the request itself (target group), which requesters may not
+        on_behalf_of=requester,
         subject=subject[:250],
         description=describe(item, answers),
         kind=Ticket.Kind.REQUEST,

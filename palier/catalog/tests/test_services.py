@@ -56,6 +56,9 @@ def test_submission_opens_a_searchable_request_with_structured_answers(requester
     assert submission.answer_rows() == [("What", "Inkscape 1.3"), ("Why", "Diagrams for the quarterly report")]
     found = Ticket.objects.filter(search.matching("quarterly diagrams", include_internal=False))
     assert list(found) == [ticket]
+    # the history says the requester asked, not "Palier"
+    assert ticket.created_by == requester
+    assert ticket.events.get(kind="created").actor == requester
 
 
 def test_attachment_answers_become_ticket_attachments(requester: User) -> None:

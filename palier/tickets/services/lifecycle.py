@@ -56,8 +56,11 @@ def open_ticket(
     tags: Sequence[str] = (),
     watchers: Sequence[User] = (),
     by: User | None,
+    on_behalf_of: User | None = None,
 ) -> Ticket:
-    """Open an incident or service request. ``by`` is None for system channels."""
+    """Open an incident or service request. ``by`` is None for system channels (email, catalog,
+    monitoring), which may place the ticket themselves; ``on_behalf_of`` then names the person the
+    channel acts for, shown as the ticket's creator in its history."""
     if by is not None and not by.is_agent:
         if requester.pk != by.pk:
             raise PermissionDenied(_("You can only open tickets for yourself."))
@@ -91,7 +94,7 @@ def open_ticket(
         group=group,
         assignee=assignee,
         channel=channel,
-        created_by=by,
+        created_by=by or on_behalf_of,
         created_at=now,
         updated_at=now,
     )
@@ -111,7 +114,7 @@ def open_ticket(
     history.record(
         ticket,
         E.CREATED,
-        by=by,
+        by=by or on_behalf_of,
         reference=ticket.reference,
         status=ticket.status,
         priority=ticket.priority,

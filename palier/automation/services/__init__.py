@@ -1,0 +1,54 @@
+"""Writes of the automation app, split by sub-domain; import from here.
+
+- ``rules``: the admin's rule list, its validation and per-process cache, disabling broken rules;
+- ``engine``: the ticket event stream consumer, SLA warnings and breaches, loop protection;
+- ``execute``: running one rule's actions on one ticket as the automation user;
+- ``timed``: time-based rules ("pending requester for 72 business hours");
+- ``webhooks``: signed outgoing webhooks with retries;
+- ``recurring``: recurring tickets.
+"""
+
+from __future__ import annotations
+
+from palier.automation.services.engine import handle_events, process_sla_events
+from palier.automation.services.recurring import (
+    create_recurring,
+    describe_schedule,
+    run_due_recurring,
+    set_recurring_active,
+    update_recurring,
+)
+from palier.automation.services.rules import (
+    active_rules,
+    check_references,
+    create_rule,
+    delete_rule,
+    disable_rule,
+    move_rule,
+    robot,
+    set_rule_active,
+    update_rule,
+)
+from palier.automation.services.timed import run_timers
+from palier.automation.services.webhooks import deliver_webhook
+
+__all__ = [
+    "active_rules",
+    "check_references",
+    "create_recurring",
+    "create_rule",
+    "delete_rule",
+    "deliver_webhook",
+    "describe_schedule",
+    "disable_rule",
+    "handle_events",
+    "move_rule",
+    "process_sla_events",
+    "robot",
+    "run_due_recurring",
+    "run_timers",
+    "set_recurring_active",
+    "set_rule_active",
+    "update_recurring",
+    "update_rule",
+]

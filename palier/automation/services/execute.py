@@ -1,0 +1,254 @@
+"""Running one rule's actions on one ticket, as the automation user, through the ticket, routing,
+email and chat services (history, versions, hooks and permissions as for a person)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from palier.automation import actions as specs
+from palier.automation.services import webhooks
+from palier.automation.services.rules import CompiledRule
+from palier.integrations import outbound
+from palier.integrations.models import ChatApp
+from palier.notifications import email
+from palier.people.models import SupportGroup, User
+from palier.routing.services import assignment, escalation
+from palier.tickets import history, hooks
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Category, Ticket, TicketEvent
+from palier.tickets.services._common import _lock, _touch
+
+S = Ticket.Status
+
+
+class MissingReference(Exception):
+    """The rule names a group, agent, category or chat app that no longer exists."""
+
+
+@dataclass
+class Run:
+    rule: CompiledRule
+    ticket: Ticket
+    robot: User
+    key: str  # unique per rule run: idempotency key of emails
+    trigger: str
+    event_id: int | None = None
+    index: int = 0  # of the action being run
+    done: list[str] = field(default_factory=list)
+
+    @property
+    def action_key(self) -> str:
+        return f"{self.key}:{self.index}"
+
+
+def _get(model: Any, pk: int, **extra: Any) -> Any:
+    found = model.objects.filter(pk=pk, **extra).first()
+    if found is None:
+        raise MissingReference(
+            _("The %(what)s #%(id)d it refers to no longer exists or is inactive.")
+            % {"what": model._meta.verbose_name, "id": pk}
+        )
+    return found
+
+
+def placeholders(ticket: Ticket, *, rule: str, link: str = "") -> dict[str, str]:
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": str(S(ticket.status).label),
+        "priority": f"P{ticket.priority}",
+        "group": ticket.group.name if ticket.group_id and ticket.group else "",
+        "assignee": ticket.assignee.display_name if ticket.assignee_id and ticket.assignee else "",
+        "requester": ticket.requester.display_name,
+        "link": link or email.ticket_url(ticket, None),
+        "rule": rule,
+    }
+
+
+# --- field changes ------------------------------------------------------------------------------------
+
+
+def _update(run: Run, changes: dict[str, Any]) -> str:
+    before = run.ticket.version
+    run.ticket = ticket_services.update_ticket(run.ticket, by=run.robot, expected_version=None, changes=changes)
+    return ",".join(sorted(changes)) if run.ticket.version != before else ""
+
+
+def _set_status(run: Run, action: dict[str, Any]) -> str:
+    target = action["value"]
+    if run.ticket.status == target:
+        return ""
+    run.ticket = ticket_services.transition_ticket(run.ticket, to=target, by=run.robot)
+    return f"status={target}"
+
+
+def _close(run: Run, action: dict[str, Any]) -> str:
+    if run.ticket.status in (S.CLOSED, S.CANCELLED):
+        return ""
+    if run.ticket.is_open and S.CLOSED not in _targets(run.ticket.status):
+        run.ticket = ticket_services.transition_ticket(run.ticket, to=S.RESOLVED, by=run.robot)
+    run.ticket = ticket_services.transition_ticket(run.ticket, to=S.CLOSED, by=run.robot)
+    return "closed"
+
+
+def _targets(status: str) -> frozenset[str]:
+    from palier.tickets.rules import allowed_targets
+
+    return allowed_targets(status, as_requester=False)
+
+
+def _set_priority(run: Run, action: dict[str, Any]) -> str:
+    priority = int(action["value"])
+    if run.ticket.priority == priority:
+        return ""
+    ticket = _lock(run.ticket, None)
+    old = ticket.priority
+    ticket.priority = priority
+    history.record(ticket, TicketEvent.Kind.CHANGED, by=run.robot, field="priority", old=old, new=priority)
+    _touch(ticket, ["priority"])
+    hooks.run_after_change(ticket, {"priority": old})
+    run.ticket = ticket
+    return f"priority={priority}"
+
+
+def _set_group(run: Run, action: dict[str, Any]) -> str:
+    group = _get(SupportGroup, int(action["value"]))
+    if run.ticket.group_id == group.pk:
+        return ""
+    _update(run, {"group": group})
+    run.ticket = assignment.assign_in_group(Ticket.objects.get(pk=run.ticket.pk), by=run.robot)
+    return f"group={group.name}"
+
+
+def _set_assignee(run: Run, action: dict[str, Any]) -> str:
+    user = _get(User, int(action["value"]), is_active=True)
+    return _update(run, {"assignee": user}) and f"assignee={user.display_name}"
+
+
+def _set_category(run: Run, action: dict[str, Any]) -> str:
+    category = _get(Category, int(action["value"]))
+    return _update(run, {"category": category}) and f"category={category.slug}"
+
+
+def _tags(run: Run, action: dict[str, Any]) -> str:
+    current = set(run.ticket.tags.values_list("name", flat=True))
+    given = set(specs.split_tags(action["value"]))
+    wanted = current | given if action["type"] == "add_tags" else current - given
+    if wanted == current:
+        return ""
+    return _update(run, {"tags": sorted(wanted)}) and "tags"
+
+
+def _escalate(run: Run, action: dict[str, Any]) -> str:
+    reason = action.get("text") or _("Automation rule “%(rule)s”") % {"rule": run.rule.name}
+    reason = specs.fill(reason, placeholders(run.ticket, rule=run.rule.name))
+    run.ticket = escalation.escalate(run.ticket, by=run.robot, reason=reason)
+    return "escalated"
+
+
+def _note(run: Run, action: dict[str, Any]) -> str:
+    body = specs.fill(action["text"], placeholders(run.ticket, rule=run.rule.name))
+    ticket_services.comment_on_ticket(run.ticket, by=run.robot, body=body, internal=True)
+    run.ticket = Ticket.objects.get(pk=run.ticket.pk)
+    return "note"
+
+
+# --- messages -------------------------------------------------------------------------------------------
+
+
+def _recipients(run: Run, to: str) -> list[User]:
+    ticket = run.ticket
+    if to == "requester":
+        return [ticket.requester]
+    if to == "assignee":
+        return [ticket.assignee] if ticket.assignee_id and ticket.assignee else []
+    group = ticket.group if ticket.group_id else None
+    if group is None:
+        return []
+    if to == "manager":
+        return [group.manager] if group.manager_id and group.manager else []
+    return list(group.members.filter(is_active=True).order_by("pk"))
+
+
+def _email(run: Run, action: dict[str, Any]) -> str:
+    to = action["to"]
+    template = action.get("template")
+    users = (
+        _recipients(run, to) if to != "address" else [User(email=action["address"], language=settings.LANGUAGE_CODE)]
+    )
+    sent = 0
+    for user in users:
+        if template:
+            subject, text, html = email.render_for(
+                user, template=f"automation/email/{template}", context={"rule": run.rule.name}, ticket=run.ticket
+            )
+        else:
+            values = placeholders(run.ticket, rule=run.rule.name, link=email.ticket_url(run.ticket, user))
+            subject, text, html = specs.fill(action["subject"], values), specs.fill(action["text"], values), ""
+        target: User | str = user if user.pk else user.email
+        sent += email.queue_email(
+            to=[target], subject=subject, text=text, html=html, ticket=run.ticket, key=run.action_key
+        )
+    return f"email×{sent}" if sent else ""
+
+
+def _chat(run: Run, action: dict[str, Any]) -> str:
+    app = _get(ChatApp, int(action["value"]), is_active=True)
+    if not app.notify_url:
+        raise MissingReference(_("The chat app “%(name)s” has no channel URL.") % {"name": app.name})
+    text = specs.fill(action["text"], placeholders(run.ticket, rule=run.rule.name))
+    if app.kind == ChatApp.Kind.SLACK:
+        outbound.post_slack(app.notify_url, text)
+    else:
+        title = f"{run.ticket.reference} {run.ticket.subject}"
+        outbound.post_teams(app.notify_url, title=title, text=text, link=email.ticket_url(run.ticket, app_user()))
+    return f"chat={app.name}"
+
+
+def app_user() -> User:
+    return User(role=User.Role.AGENT)  # an agent's link to the ticket
+
+
+def _webhook(run: Run, action: dict[str, Any]) -> str:
+    webhooks.queue_webhook(
+        url=action["url"],
+        secret=run.rule.secret,
+        payload=webhooks.payload(run.ticket, rule_id=run.rule.id, rule_name=run.rule.name, trigger=run.trigger,
+                                 event_id=run.event_id, key=run.action_key),
+    )  # fmt: skip
+    return "webhook"
+
+
+HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
+    "set_status": _set_status,
+    "set_priority": _set_priority,
+    "set_group": _set_group,
+    "set_assignee": _set_assignee,
+    "set_category": _set_category,
+    "add_tags": _tags,
+    "remove_tags": _tags,
+    "escalate": _escalate,
+    "note": _note,
+    "email": _email,
+    "chat": _chat,
+    "webhook": _webhook,
+    "close": _close,
+}
+
+
+def run_actions(run: Run) -> list[str]:
+    """Run the rule's actions in order (the caller holds a savepoint: a failure undoes them all)."""
+    for index, action in enumerate(run.rule.actions):
+        run.index = index
+        handler = HANDLERS.get(str(action.get("type")))
+        if handler is None:
+            raise MissingReference(_("Unknown action “%(type)s”.") % {"type": action.get("type")})
+        done = handler(run, action)
+        if done:
+            run.done.append(done)
+    return run.done

@@ -1,0 +1,291 @@
+"""The admin's automation rules: validation, the per-process cache, disabling broken rules, and the
+automation user that carries every change a rule makes."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.automation import actions as action_specs
+from palier.automation import conditions as condition_specs
+from palier.automation.models import AutomationState, Rule
+from palier.integrations.models import ChatApp
+from palier.lib.errors import PermissionDenied
+from palier.people.models import Organisation, SupportGroup, User
+from palier.tickets.models import Category, Ticket
+
+log = logging.getLogger(__name__)
+
+ROBOT_EMAIL = "automation@palier.invalid"
+MAX_WAIT_HOURS = 24 * 365
+T = Rule.Trigger
+
+# --- the automation user ----------------------------------------------------------------------------
+
+
+def robot() -> User:
+    """The user every rule acts as: an administrator account that cannot sign in (no password,
+    an ``.invalid`` address nobody receives mail at). Created by a migration; again here after a
+    test database was flushed."""
+    user = User.objects.filter(email=ROBOT_EMAIL).first()
+    if user is None:
+        user = User(email=ROBOT_EMAIL, full_name="Palier (automation)", role=User.Role.ADMIN, language="fr")
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+# --- the per-process cache --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: int
+    name: str
+    trigger: str
+    matcher: condition_specs.Matcher
+    actions: tuple[dict[str, Any], ...]
+    wait_status: str
+    wait_hours: int
+    wait_business: bool
+    secret: str
+
+
+@dataclass(frozen=True)
+class _Cache:
+    token: str | None
+    rules: tuple[CompiledRule, ...]
+
+
+_cache = _Cache(token=None, rules=())
+_reload = threading.Lock()
+
+
+def _bump() -> None:
+    """Every process reloads its rules at its next batch (called inside the changing transaction)."""
+    token = uuid.uuid4().hex
+    if not AutomationState.objects.filter(pk=1).update(token=token):
+        AutomationState.objects.create(pk=1, token=token)
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    return CompiledRule(
+        id=rule.pk,
+        name=rule.name,
+        trigger=rule.trigger,
+        matcher=condition_specs.compile_conditions(rule.conditions or {}),
+        actions=tuple(rule.actions or ()),
+        wait_status=rule.wait_status,
+        wait_hours=rule.wait_hours or 0,
+        wait_business=rule.wait_business,
+        secret=rule.secret,
+    )
+
+
+def active_rules() -> tuple[CompiledRule, ...]:
+    """The active rules in order; one small query when nothing changed since the last call."""
+    global _cache
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT token FROM automation_automationstate WHERE id = 1")
+        row = cursor.fetchone()
+    token = row[0] if row else ""
+    cache = _cache
+    if cache.token == token:
+        return cache.rules
+    with _reload:
+        rules = tuple(_compiled(Rule.objects.filter(is_active=True).order_by("position", "id")))
+        _cache = _Cache(token=token, rules=rules)
+    return rules
+
+
+def _compiled(rows: Any) -> list[CompiledRule]:
+    """Compile each rule; one edited by hand into an unreadable shape is left out (and logged)
+    rather than stopping every rule."""
+    compiled = []
+    for rule in rows:
+        try:
+            compiled.append(compile_rule(rule))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.exception("automation rule %s cannot be read; left out", rule.pk)
+    return compiled
+
+
+# --- references ---------------------------------------------------------------------------------------
+
+_REFERENCE_MODELS: dict[str, Any] = {
+    "group": (SupportGroup, lambda: _("group")),
+    "user": (User, lambda: _("agent")),
+    "category": (Category, lambda: _("category")),
+    "organisation": (Organisation, lambda: _("organisation")),
+    "chat": (ChatApp, lambda: _("chat app")),
+}
+
+
+def reference_problem(conditions: dict[str, Any], actions: list[dict[str, Any]]) -> str:
+    """A sentence naming the first thing the rule refers to that no longer exists (or "")."""
+    wanted = condition_specs.references(conditions) + action_specs.references(actions)
+    for kind, pk in wanted:
+        model, label = _REFERENCE_MODELS[kind]
+        queryset = model.objects.filter(pk=pk)
+        if kind == "user":
+            queryset = queryset.filter(is_active=True)
+        if kind == "chat":
+            queryset = queryset.filter(is_active=True).exclude(notify_url="")
+        if not queryset.exists():
+            return _("The %(what)s #%(id)d it refers to no longer exists or is inactive.") % {"what": label(), "id": pk}
+    return ""
+
+
+# --- validation -----------------------------------------------------------------------------------------
+
+RULE_FIELDS = ("name", "is_active", "trigger", "wait_status", "wait_hours", "wait_business", "conditions", "actions")
+
+
+def _clean_trigger(cleaned: dict[str, Any]) -> None:
+    if cleaned.get("trigger") not in T.values:
+        raise ValidationError({"trigger": _("Choose a trigger.")})
+    if cleaned["trigger"] != T.TIMER:
+        cleaned.update(wait_status="", wait_hours=None)
+        return
+    if cleaned.get("wait_status") not in Ticket.Status.values:
+        raise ValidationError({"wait_status": _("Choose the status the ticket stays in.")})
+    hours = cleaned.get("wait_hours")
+    if not isinstance(hours, int) or not 1 <= hours <= MAX_WAIT_HOURS:
+        raise ValidationError({"wait_hours": _("Enter a number of hours between 1 and %(n)d.") % {"n": MAX_WAIT_HOURS}})
+
+
+def clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(fields)
+    cleaned["name"] = (cleaned.get("name") or "").strip()
+    if not cleaned["name"]:
+        raise ValidationError({"name": _("This field is required.")})
+    if len(cleaned["name"]) > 120:
+        raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 120}})
+    _clean_trigger(cleaned)
+    cleaned["conditions"] = condition_specs.clean_conditions(cleaned.get("conditions"))
+    cleaned["actions"] = action_specs.clean_actions(cleaned.get("actions"))
+    if cleaned["trigger"] != T.SURVEY and any(
+        row["field"] == "survey_score" for part in ("all", "any") for row in cleaned["conditions"][part]
+    ):
+        raise ValidationError({"conditions": _("A survey score condition needs the “Survey answered” trigger.")})
+    problem = reference_problem(cleaned["conditions"], cleaned["actions"])
+    if problem:
+        raise ValidationError({"actions": problem})
+    return cleaned
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only administrators can manage automation rules."))
+
+
+def _unknown(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
+
+
+# --- writes ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_rule(*, by: User | None, **fields: Any) -> Rule:
+    """Add a rule at the end of the list (active unless ``is_active=False``)."""
+    _require_admin(by)
+    _unknown(fields)
+    cleaned = clean_rule(fields)
+    last = Rule.objects.aggregate(last=Max("position"))["last"]
+    rule = Rule.objects.create(position=0 if last is None else last + 1, created_by=by, updated_by=by, **cleaned)
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def update_rule(rule: Rule, *, by: User | None, **fields: Any) -> Rule:
+    """Change the fields given; a rule saved with valid references loses its disabled reason."""
+    _require_admin(by)
+    _unknown(fields)
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    current = {name: getattr(rule, name) for name in RULE_FIELDS}
+    cleaned = clean_rule({**current, **fields})
+    for name, value in cleaned.items():
+        setattr(rule, name, value)
+    rule.disabled_reason = ""
+    rule.updated_by = by
+    rule.updated_at = timezone.now()
+    rule.save()
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def set_rule_active(rule: Rule, *, by: User | None, active: bool) -> Rule:
+    _require_admin(by)
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if active:
+        problem = reference_problem(rule.conditions or {}, list(rule.actions or []))
+        if problem:
+            raise ValidationError({"is_active": problem + " " + _("Edit the rule before turning it on.")})
+        rule.disabled_reason = ""
+    rule.is_active = active
+    rule.updated_by = by
+    rule.updated_at = timezone.now()
+    rule.save(update_fields=["is_active", "disabled_reason", "updated_by", "updated_at"])
+    _bump()
+    return rule
+
+
+@transaction.atomic
+def disable_rule(rule_id: int, *, reason: str) -> bool:
+    """Turn a rule off because it cannot work (something it refers to was deleted), with the reason
+    shown on the admin page. Returns whether it was active."""
+    changed = Rule.objects.filter(pk=rule_id, is_active=True).update(
+        is_active=False, disabled_reason=reason[:300], updated_at=timezone.now()
+    )
+    if changed:
+        _bump()
+    return bool(changed)
+
+
+def check_references() -> int:
+    """Turn off the active rules that name something deleted since they were saved (conditions
+    included, which never fail on their own: they just stop matching). Returns how many."""
+    turned_off = 0
+    for rule in Rule.objects.filter(is_active=True).only("pk", "conditions", "actions"):
+        problem = reference_problem(rule.conditions or {}, list(rule.actions or []))
+        if problem and disable_rule(rule.pk, reason=problem):
+            turned_off += 1
+    return turned_off
+
+
+@transaction.atomic
+def delete_rule(rule: Rule, *, by: User | None) -> None:
+    _require_admin(by)
+    Rule.objects.filter(pk=rule.pk).delete()
+    _bump()
+
+
+@transaction.atomic
+def move_rule(rule: Rule, *, by: User | None, up: bool) -> Rule:
+    """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
+    _require_admin(by)
+    ordered = list(Rule.objects.select_for_update().order_by("position", "id"))
+    index = next(i for i, other in enumerate(ordered) if other.pk == rule.pk)
+    target = index - 1 if up else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, other in enumerate(ordered):
+        if other.position != position:
+            other.position = position
+            other.save(update_fields=["position"])
+    _bump()
+    return next(other for other in ordered if other.pk == rule.pk)

@@ -56,7 +56,7 @@ def department_by_id(pk: int, *, field: str = "department") -> Department:
 
 
 def users_matching(q: str, *, role: str | None = None) -> QuerySet[User]:
-    qs = User.objects.select_related("organisation")
+    qs = User.objects.filter(is_system=False).select_related("organisation")
     for word in q.split()[:5]:
         qs = qs.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
     if role:

@@ -97,6 +97,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Receives escalations above this person's groups, and approves their requests."),
     )
     is_staff = models.BooleanField(_("can open the Django admin"), default=False)
+    # an account Palier itself acts as (email intake, automation rules): cannot sign in, hidden
+    # from people lists and never assigned or notified
+    is_system = models.BooleanField(_("system account"), default=False, editable=False)
     # automatic assignment (palier.routing): who may receive new tickets, and how many
     is_available = models.BooleanField(
         _("available for new tickets"),

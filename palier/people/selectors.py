@@ -10,7 +10,7 @@ from palier.people.models import ApiToken, Organisation, SupportGroup, User
 
 def users_for_admin(*, q: str = "", limit: int = 100) -> list[User]:
     """Users for the administration list, newest first, optionally matching ``q`` (name or email)."""
-    qs = User.objects.select_related("organisation").order_by("-date_joined", "-id")
+    qs = User.objects.filter(is_system=False).select_related("organisation").order_by("-date_joined", "-id")
     q = q.strip()
     if q:
         qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
@@ -33,7 +33,7 @@ def support_groups() -> QuerySet[SupportGroup]:
 def active_agents() -> QuerySet[User]:
     """Active agents, managers and administrators (people who can be assigned tickets)."""
     roles = [User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN]
-    return User.objects.filter(is_active=True, role__in=roles).order_by("full_name", "email")
+    return User.objects.filter(is_active=True, is_system=False, role__in=roles).order_by("full_name", "email")
 
 
 def tokens_for(user: User) -> list[ApiToken]:
@@ -55,7 +55,7 @@ def user_page_for_admin(
     *, q: str = "", role: str = "", active: bool | None = None, before: int | None = None, limit: int = 50
 ) -> tuple[list[User], int | None]:
     """Users newest first, filtered; keyset-paginated on the id. Returns (users, next ``before``)."""
-    qs = User.objects.select_related("organisation", "department").order_by("-id")
+    qs = User.objects.filter(is_system=False).select_related("organisation", "department").order_by("-id")
     q = q.strip()
     if q:
         qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))

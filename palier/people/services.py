@@ -423,3 +423,18 @@ def _check_escalation_path(group: SupportGroup, target: SupportGroup | None) -> 
         current = (
             SupportGroup.objects.filter(pk=current.escalation_group_id).first() if current.escalation_group_id else None
         )
+
+
+def system_account(*, email: str, full_name: str) -> User:
+    """The account Palier acts as for one channel (``mail-robot@palier.invalid``, …): an
+    administrator for the ticket services' permission checks, but without a usable password, with
+    an address nobody receives mail at, and hidden from people lists. Created on first use."""
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User(email=email, full_name=full_name, role=User.Role.ADMIN, language="fr", is_system=True)
+        user.set_unusable_password()
+        user.save()
+    elif not user.is_system:
+        User.objects.filter(pk=user.pk).update(is_system=True)
+        user.is_system = True
+    return user

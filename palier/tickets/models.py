@@ -162,6 +162,8 @@ class Ticket(models.Model):
             models.Index(fields=["updated_at", "id"], name="ticket_updated"),
             models.Index(fields=["category", "created_at"], name="ticket_category"),
             models.Index(fields=["status", "resolved_at"], name="ticket_resolved"),
+            # time-based automation rules: "pending requester with no change for 72 hours"
+            models.Index(fields=["status", "updated_at", "id"], name="ticket_status_updated"),
             models.Index(fields=["group", "status", "sla_due_at", "id"], name="ticket_group_sla"),
             models.Index(fields=["assignee", "status", "sla_due_at", "id"], name="ticket_assignee_sla"),
         ]

@@ -34,14 +34,10 @@ T = Rule.Trigger
 
 def robot() -> User:
     """The user every rule acts as: an administrator account that cannot sign in (no password,
-    an ``.invalid`` address nobody receives mail at). Created by a migration; again here after a
-    test database was flushed."""
-    user = User.objects.filter(email=ROBOT_EMAIL).first()
-    if user is None:
-        user = User(email=ROBOT_EMAIL, full_name="Palier (automation)", role=User.Role.ADMIN, language="fr")
-        user.set_unusable_password()
-        user.save()
-    return user
+    an ``.invalid`` address nobody receives mail at, hidden from people lists). Created on first use."""
+    from palier.people.services import system_account
+
+    return system_account(email=ROBOT_EMAIL, full_name="Palier (automation)")
 
 
 # --- the per-process cache --------------------------------------------------------------------------

@@ -305,11 +305,21 @@ class CallForm(StyledForm):
     description = forms.CharField(label=_("What the caller says"), widget=forms.Textarea(attrs={"rows": 6}))
     impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices, initial=Level.LOW)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices, initial=Level.LOW)
+    minutes = forms.IntegerField(
+        label=_("Call duration (minutes)"), min_value=1, max_value=600,
+        help_text=_("Counted as time spent on the ticket."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )  # fmt: skip
     attachments = MultipleFileField(label=_("Attachments"))
 
     def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["caller"].error_messages["required"] = _("Find and choose the caller first.")
+        self.fields["minutes"].error_messages.update(
+            required=_("How long was the call? Between 1 and 600 minutes."),
+            min_value=_("How long was the call? Between 1 and 600 minutes."),
+            max_value=_("How long was the call? Between 1 and 600 minutes."),
+        )
         _choices(self.fields["category"], [("", _("No category")), *categories])
 
 

@@ -1,29 +1,33 @@
 """IMAP polling with ``imap-tools``: store each unseen message raw (committed) before marking it
-seen, so a crash between the two re-fetches it and the Message-ID dedupe keeps it single.
+seen, so a crash between the two re-fetches it and the Message-ID dedupe keeps it single; a
+message stored but not yet processed when the worker died is processed on the next poll (or by
+``process_pending``), and ``services.process`` is idempotent (row lock, state check).
 
-Health: every poll updates the mailbox's ``last_attempt_at``; a success sets ``last_success_at``
-and clears the failure count; a failure (authentication, TLS, network, quota) increments
-``consecutive_failures`` and keeps ``last_error``, shown on the admin page and logged as an error
-from the ``ALERT_AFTER``-th failure in a row. Fetching never stops: the next poll tries again.
+Login: a password (stored encrypted or read from an environment variable), or OAuth2 (XOAUTH2)
+with a token from ``oauth.py`` (Microsoft 365, Google Workspace).
+
+Health (``health.py``): every poll updates ``last_attempt_at``; a success sets ``last_success_at``
+and clears the failure streak; a failure (authentication, token, TLS, network, quota) counts in
+``consecutive_failures`` with ``last_error`` and alerts the admins from the third failure in a row.
+Fetching never stops: a failing mailbox is polled again, less often (``Mailbox.next_poll_at``).
 """
 
 from __future__ import annotations
 
-import logging
+import imaplib
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F
 from django.utils import timezone
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessageFlags
 
-from palier.mail import services
+from palier.mail import health, oauth, services
 from palier.mail.models import InboundMessage, Mailbox
 
-logger = logging.getLogger("palier.mail")
-ALERT_AFTER = 3
+ALERT_AFTER = health.ALERT_AFTER
 FETCH_LIMIT = 200  # messages per poll; the rest come on the next poll
+BATCH = 25  # messages fetched (and flagged) per IMAP round trip
 TIMEOUT_SECONDS = 30
 
 
@@ -41,61 +45,113 @@ def _connect(mailbox: Mailbox) -> BaseMailBox:
     return MailBoxUnencrypted(mailbox.imap_host, port=mailbox.imap_port, timeout=TIMEOUT_SECONDS)
 
 
-def _login(client: BaseMailBox, mailbox: Mailbox) -> None:
+@dataclass(frozen=True)
+class _Credentials:
+    user: str
+    secret: str
+    oauth: bool
+
+
+def _credentials(mailbox: Mailbox) -> _Credentials:
+    """The sign-in, before any connection: an OAuth2 token problem never reaches the server."""
     user = mailbox.imap_user or mailbox.address
     if mailbox.oauth_provider:
-        # XOAUTH2 (Microsoft 365 via msal client credentials, Google service account): next step
-        raise NotImplementedError("OAuth2 (XOAUTH2) mailboxes are not supported yet")
-    client.login(user, mailbox.get_password(), initial_folder=mailbox.folder or "INBOX")
+        return _Credentials(user, oauth.access_token(mailbox, user), oauth=True)
+    return _Credentials(user, mailbox.get_password(), oauth=False)
+
+
+def _open(mailbox: Mailbox) -> BaseMailBox:
+    credentials = _credentials(mailbox)
+    client = _connect(mailbox)
+    folder = mailbox.folder or "INBOX"
+    try:
+        if credentials.oauth:
+            client.xoauth2(credentials.user, credentials.secret, initial_folder=folder)
+        else:
+            client.login(credentials.user, credentials.secret, initial_folder=folder)
+    except BaseException:
+        if credentials.oauth:
+            oauth.forget(mailbox, credentials.user)  # the next attempt asks for a new token
+        client.client.shutdown()
+        raise
+    return client
 
 
 def _fetch(mailbox: Mailbox, limit: int) -> int:
+    """Batches of ``BATCH`` messages: fetch them, store each (committed), flag the batch seen,
+    then process each. A crash anywhere loses nothing and doubles nothing (see the module doc)."""
     fetched = 0
-    with _connect(mailbox) as client:
-        _login(client, mailbox)
+    with _open(mailbox) as client:
         uids = list(client.uids(AND(seen=False)))[:limit]
-        for uid in uids:
-            status, data = client.client.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((item[1] for item in data or [] if isinstance(item, tuple)), None)
-            if status != "OK" or raw is None:
-                continue  # expunged meanwhile
-            inbound = services.receive(bytes(raw), mailbox=mailbox)  # committed before the flag
-            client.flag(uid, MailMessageFlags.SEEN, True)
-            fetched += 1
-            services.process(inbound.pk)
+        for start in range(0, len(uids), BATCH):
+            stored = [
+                services.receive(raw, mailbox=mailbox).pk  # committed before the flag
+                for raw in _bodies(client, uids[start : start + BATCH])
+            ]
+            client.flag(uids[start : start + BATCH], MailMessageFlags.SEEN, True)
+            fetched += len(stored)
+            for pk in stored:
+                services.process(pk)  # a no-op when an earlier run processed it
     return fetched
+
+
+def _bodies(client: BaseMailBox, uids: list[str]) -> list[bytes]:
+    """The raw messages of ``uids`` in one round trip (an expunged one is simply absent)."""
+    status, data = client.client.uid("FETCH", ",".join(uids), "(UID BODY.PEEK[])")
+    if status != "OK":
+        raise imaplib.IMAP4.error(f"FETCH failed: {data!r}"[:500])
+    return [bytes(item[1]) for item in data or [] if isinstance(item, tuple) and len(item) == 2]
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, oauth.OAuthError):
+        return f"OAuth2: {exc}"
+    if type(exc) is imaplib.IMAP4.error:  # its class is called "error": say which protocol
+        return f"IMAP: {exc}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def fetch_mailbox(mailbox: Mailbox, *, limit: int = FETCH_LIMIT) -> FetchResult:
     """Fetch the unseen messages of one mailbox; never raises (the error goes to its health)."""
-    Mailbox.objects.filter(pk=mailbox.pk).update(last_attempt_at=timezone.now())
+    health.record_attempt(mailbox_id=mailbox.pk)
     try:
+        _process_leftovers(mailbox)
         fetched = _fetch(mailbox, limit)
-    except Exception as exc:  # authentication, TLS, network, quota...: recorded, retried next poll
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        Mailbox.objects.filter(pk=mailbox.pk).update(
-            consecutive_failures=F("consecutive_failures") + 1, last_error=error
-        )
+    except Exception as exc:  # authentication, token, TLS, network, quota...: recorded, retried later
+        error = _describe(exc)[:2000]
+        health.record_failure(mailbox_id=mailbox.pk, error=error)
         mailbox.refresh_from_db()
-        level = logging.ERROR if mailbox.consecutive_failures >= ALERT_AFTER else logging.WARNING
-        logger.log(
-            level, "mailbox %s failed %s time(s) in a row: %s", mailbox.name, mailbox.consecutive_failures, error
-        )
         return FetchResult(error=error)
-    Mailbox.objects.filter(pk=mailbox.pk).update(last_success_at=timezone.now(), consecutive_failures=0, last_error="")
+    health.record_success(mailbox_id=mailbox.pk)
     mailbox.refresh_from_db()
     return FetchResult(fetched=fetched)
 
 
+def _process_leftovers(mailbox: Mailbox, limit: int = 500) -> None:
+    """Messages of this mailbox stored and flagged by a run that died before processing them."""
+    pending = InboundMessage.objects.filter(mailbox=mailbox, state=InboundMessage.State.RECEIVED)
+    ids = pending.order_by("pk").values_list("pk", flat=True)[:limit]  # in arrival order: parents first
+    for pk in list(ids):
+        services.process(pk)
+
+
+def check_connection(mailbox: Mailbox) -> str:
+    """Log in and open the folder, nothing else; '' when it works, else the error (health untouched)."""
+    try:
+        with _open(mailbox):
+            pass
+    except Exception as exc:
+        return _describe(exc)[:2000]
+    return ""
+
+
 def poll_due_mailboxes() -> int:
-    """Fetch every active IMAP mailbox whose polling interval elapsed; returns messages fetched."""
+    """Fetch every active IMAP mailbox that is due (interval, longer after failures); returns messages fetched."""
     now = timezone.now()
     total = 0
     for mailbox in Mailbox.objects.filter(is_active=True).exclude(imap_host=""):
-        due = mailbox.last_attempt_at is None or (now - mailbox.last_attempt_at).total_seconds() >= (
-            mailbox.poll_interval_seconds
-        )
-        if due:
+        next_poll = mailbox.next_poll_at
+        if next_poll is None or next_poll <= now:
             total += fetch_mailbox(mailbox).fetched
     return total
 
@@ -104,9 +160,9 @@ def process_pending(older_than_seconds: int = 60) -> int:
     """Process messages stored but never processed (the worker died in between)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     ids = list(
-        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED, created_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:500]
+        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
     )
     for pk in ids:
         services.process(pk)

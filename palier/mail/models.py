@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -16,6 +17,9 @@ def _fernet() -> Fernet:
     """A Fernet key derived from SECRET_KEY (rotating SECRET_KEY means re-entering mailbox passwords)."""
     key = hashlib.sha256(b"palier.mail.password:" + settings.SECRET_KEY.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+MAX_BACKOFF_SECONDS = 900  # a failing mailbox is still tried at least every 15 minutes
 
 
 class Mailbox(models.Model):
@@ -53,7 +57,8 @@ class Mailbox(models.Model):
     create_unknown_senders = models.BooleanField(_("unknown senders become requesters"), default=True)
     cc_become_watchers = models.BooleanField(_("Cc addresses of known users become watchers"), default=True)
     require_address_in_to = models.BooleanField(_("accept only when the desk address is in To"), default=False)
-    # OAuth2 (XOAUTH2) — next step: msal client-credentials for Microsoft 365, service account for Google
+    # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (secret in the environment
+    # variable), Google service account (the environment variable holds the JSON key file's path)
     oauth_provider = models.CharField(_("OAuth2 provider"), max_length=16, blank=True, choices=OAuthProvider.choices)
     oauth_tenant = models.CharField(_("OAuth2 tenant"), max_length=200, blank=True)
     oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
@@ -62,6 +67,7 @@ class Mailbox(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    failing_since = models.DateTimeField(null=True, blank=True)  # start of the current failure streak
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -84,6 +90,26 @@ class Mailbox(models.Model):
         if not self.password_encrypted:
             return ""
         return str(_fernet().decrypt(self.password_encrypted.encode()).decode())
+
+    @property
+    def uses_imap(self) -> bool:
+        return bool(self.imap_host)
+
+    @property
+    def next_poll_at(self) -> datetime | None:
+        """When the poller tries again: the polling interval, doubled per failure in a row
+        (at most ``MAX_BACKOFF_SECONDS`` unless the interval itself is longer)."""
+        if self.last_attempt_at is None:
+            return None
+        return self.last_attempt_at + timedelta(seconds=self.poll_delay_seconds)
+
+    @property
+    def poll_delay_seconds(self) -> int:
+        interval = max(1, self.poll_interval_seconds)
+        if not self.consecutive_failures:
+            return interval
+        backoff = interval * (1 << min(self.consecutive_failures, 16))
+        return max(interval, min(backoff, MAX_BACKOFF_SECONDS))
 
     @property
     def domains(self) -> list[str]:

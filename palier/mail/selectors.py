@@ -1,10 +1,20 @@
-"""Reads for the mail admin pages (admins only: the views are guarded by ``admin_required``)."""
+"""Reads of the mail intake: the admin pages (admins only: the views are guarded by
+``admin_required``) and the quoted text of emailed comments on ticket pages."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from palier.mail.models import InboundMessage, Mailbox
+from palier.people.models import User
+from palier.tickets.models import Ticket
+
+MAILBOXES_PER_PAGE = 50
 
 
 def quarantine(limit: int = 200) -> QuerySet[InboundMessage]:
@@ -18,3 +28,38 @@ def quarantine(limit: int = 200) -> QuerySet[InboundMessage]:
 
 def mailboxes() -> QuerySet[Mailbox]:
     return Mailbox.objects.select_related("target_group").order_by("name")
+
+
+def mailbox_page(number: str | None) -> Page[Mailbox]:
+    return Paginator(mailboxes(), MAILBOXES_PER_PAGE).get_page(number)
+
+
+def get_mailbox(mailbox_id: int) -> Mailbox:
+    mailbox = Mailbox.objects.select_related("target_group").filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise Http404(_("Mailbox not found."))
+    return mailbox
+
+
+def email_quotes(*, ticket: Ticket, user: User) -> dict[Any, str]:
+    """For "show quoted text": the full text of each message that came by email on this ticket and
+    has more than its reply, keyed ``(comment.created_at, comment.body)`` (``"description"`` for
+    the opening message). Agents who see the ticket get all of them; a requester only their own
+    public comments and the description of their own ticket. The caller already checked that the
+    reader may see the ticket."""
+    rows = InboundMessage.objects.filter(ticket=ticket, state=InboundMessage.State.PROCESSED)
+    if not user.is_agent:
+        own = Q(comment__author=user, comment__is_internal=False)
+        if ticket.requester_id == user.pk:
+            own |= Q(comment__isnull=True)
+        rows = rows.filter(own)
+    quotes: dict[Any, str] = {}
+    values = rows.values_list("full_text", "reply_text", "comment_id", "comment__created_at", "comment__body")
+    for full_text, reply_text, comment_id, created_at, body in values:
+        if not full_text.strip() or full_text.strip() == (reply_text or "").strip():
+            continue  # nothing was quoted
+        if comment_id is None:
+            quotes.setdefault("description", full_text)
+        else:
+            quotes[(created_at, body)] = full_text
+    return quotes

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from palier.lib.errors import DomainError, NotFound
+from palier.lib.errors import Conflict, DomainError, NotFound
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, sha256_hex
 from palier.mail.replies import split_reply
@@ -27,6 +28,11 @@ ROBOT_EMAIL = "mail-robot@palier.invalid"
 MAX_RAW_BYTES = 50 * 1024 * 1024
 _TAG = re.compile(r"\[(INC|REQ)-(\d{1,12})\]", re.IGNORECASE)
 S = InboundMessage.State
+PROCESSED_FIELDS = [
+    "state", "error", "attempts", "sender", "subject", "full_text", "reply_text", "ticket", "comment", "processed_at",
+]  # fmt: skip
+DESK_ADDRESSES_TTL = 30.0  # seconds a process trusts its list of desk addresses (loop protection)
+_desk_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
 
 
 class Refused(Exception):
@@ -43,16 +49,13 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
     digest = sha256_hex(raw)
     message_id = raw_message_id(raw)
     key = message_id or f"sha256:{digest}"
-    existing = InboundMessage.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing
-    try:
+    try:  # a duplicate is rare: insert first, the unique key refuses a second copy
         with transaction.atomic():
             return InboundMessage.objects.create(
                 mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key
             )
-    except IntegrityError:  # a concurrent delivery of the same message won
-        return InboundMessage.objects.get(dedupe_key=key)
+    except IntegrityError:  # delivered or fetched before (or concurrently)
+        return InboundMessage.objects.defer("raw").get(dedupe_key=key)
 
 
 def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
@@ -67,14 +70,16 @@ def process(inbound_id: int) -> InboundMessage:
     """Parse and apply one stored message; any error quarantines it (with the error text)."""
     try:
         with transaction.atomic():
-            inbound = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+            inbound = (
+                InboundMessage.objects.select_related("mailbox").select_for_update(of=("self",)).get(pk=inbound_id)
+            )
             if inbound.state in (S.PROCESSED, S.IGNORED):
                 return inbound
             inbound.attempts += 1
             _apply(inbound)
             inbound.processed_at = timezone.now()
             inbound.error = inbound.error if inbound.state == S.IGNORED else ""
-            inbound.save()
+            inbound.save(update_fields=PROCESSED_FIELDS)
             return inbound
     except Exception as exc:
         error = _describe(exc)
@@ -130,7 +135,7 @@ def _apply(inbound: InboundMessage) -> None:
         inbound.state = S.IGNORED
         inbound.error = _("Automatic mail (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
         return
-    if Mailbox.objects.filter(address__iexact=parsed.sender_email).exists():
+    if parsed.sender_email.lower() in _desk_address_set():
         inbound.state = S.IGNORED  # one desk writing to another (or to itself) would loop
         inbound.error = _("Mail from a desk address: no ticket, no answer.")
         return
@@ -149,7 +154,7 @@ def _apply(inbound: InboundMessage) -> None:
     uploads = [_upload(a.filename, a.content) for a in parsed.attachments]
     if ticket is not None and _may_add(sender, ticket):
         try:
-            if not permissions.can(sender, "comment", ticket):
+            if sender.pk != ticket.requester_id and not permissions.can(sender, "comment", ticket):
                 ticket_services.add_watcher(ticket, user=sender, by=_robot())
                 ticket.refresh_from_db()
             comment = ticket_services.comment_on_ticket(
@@ -161,9 +166,27 @@ def _apply(inbound: InboundMessage) -> None:
     else:
         inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
     _add_cc_watchers(parsed, inbound.ticket, mailbox)
-    if parsed.message_id:
-        MessageRecord.objects.get_or_create(message_id=parsed.message_id, defaults={"ticket": inbound.ticket})
+    if parsed.message_id and inbound.ticket is not None:
+        MessageRecord.objects.bulk_create(
+            [MessageRecord(message_id=parsed.message_id, ticket=inbound.ticket)], ignore_conflicts=True
+        )
     inbound.state = S.PROCESSED
+
+
+def _desk_address_set() -> frozenset[str]:
+    """Every mailbox address, lower-cased; re-read at most every ``DESK_ADDRESSES_TTL`` seconds."""
+    global _desk_addresses
+    loaded_at, addresses = _desk_addresses
+    now = time.monotonic()
+    if now - loaded_at > DESK_ADDRESSES_TTL or not loaded_at:
+        addresses = frozenset(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+        _desk_addresses = (now, addresses)
+    return addresses
+
+
+def clear_desk_addresses() -> None:
+    global _desk_addresses
+    _desk_addresses = (0.0, frozenset())
 
 
 def _upload(name: str, content: bytes) -> io.BytesIO:
@@ -179,17 +202,29 @@ def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
     domain = email.rsplit("@", 1)[1]
     if mailbox is not None and mailbox.domains and domain not in mailbox.domains:
         raise Refused(_("Sender domain %(domain)s is not allowed for this mailbox.") % {"domain": domain})
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.select_related("organisation").filter(email__iexact=email).first()
     if user is None:
         if mailbox is not None and not mailbox.create_unknown_senders:
             raise Refused(_("Unknown sender %(email)s; this mailbox does not create requesters.") % {"email": email})
-        name = parsed.from_.name if parsed.from_ else ""
-        user = people_services.create_user(email=email, full_name=name[:150])
+        user = _new_requester(email, parsed.from_.name if parsed.from_ else "")
     if not user.is_active:
         raise Refused(_("The sender's account %(email)s is deactivated.") % {"email": email})
     if user.email == ROBOT_EMAIL:
         raise Refused(_("Mail from Palier's own address is never processed."))
     return user
+
+
+def _new_requester(email: str, name: str) -> User:
+    """Create the sender's account; when a concurrent message from the same new sender created it
+    first (two mailgate pipes at once), use that one."""
+    try:
+        with transaction.atomic():
+            return people_services.create_user(email=email, full_name=name[:150])
+    except (IntegrityError, Conflict):
+        user = User.objects.select_related("organisation").filter(email__iexact=email).first()
+        if user is None:
+            raise
+        return user
 
 
 def _thread(parsed: ParsedMessage) -> Ticket | None:

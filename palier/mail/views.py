@@ -1,15 +1,25 @@
-"""Admin pages of the mail intake: the quarantine (with a Retry button) and mailbox health."""
+"""Admin pages of the mail intake (admins only, 404 for everyone else): mailboxes with their
+health, create / edit / activate / deactivate, "test connection", and the quarantine (Retry).
+
+Views parse a form, call one mail service and render; a refused form keeps what the admin typed
+(never the password) and shows the service's message next to the field (status 400)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from palier.lib.web import AuthedRequest, admin_required
-from palier.mail import selectors, services
+from palier.lib.errors import DomainError
+from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.mail import imap, mailboxes, selectors, services
+from palier.mail.forms import MailboxForm
 from palier.mail.models import InboundMessage
 
 
@@ -31,3 +41,67 @@ def retry(request: AuthedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The message was processed."))
     return redirect("mail:quarantine")
+
+
+def _save(request: AuthedRequest, form: MailboxForm, write: Callable[..., Any], **extra: Any) -> Any:
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return write(**form.to_service(), **extra, by=request.user)
+    except (ValidationError, DomainError) as exc:
+        apply_errors(form, exc)
+        return None
+
+
+def _page(request: AuthedRequest, template: str, form: MailboxForm, **context: Any) -> HttpResponse:
+    return render(request, template, {"form": form, **context}, status=400 if form.is_bound else 200)
+
+
+@admin_required
+def mailbox_list(request: AuthedRequest) -> HttpResponse:
+    form = MailboxForm(request.POST or None)
+    if created := _save(request, form, mailboxes.create_mailbox):
+        messages.success(request, _("“%(name)s” is created.") % {"name": created})
+        return redirect("mail:mailbox-edit", created.pk)
+    return _page(request, "mail/admin/mailboxes.html", form, mailboxes=selectors.mailbox_page(request.GET.get("page")))
+
+
+@admin_required
+def mailbox_edit(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = selectors.get_mailbox(mailbox_id)
+    form = MailboxForm(request.POST or None, initial=MailboxForm.initial_for(mailbox))
+    if _save(request, form, mailboxes.update_mailbox, mailbox=mailbox):
+        messages.success(request, _("“%(name)s” is saved.") % {"name": mailbox})
+        return redirect("mail:mailbox-edit", mailbox.pk)
+    if form.is_bound:  # the health and title show what is saved, not what was refused
+        mailbox = selectors.get_mailbox(mailbox_id)
+    return _page(request, "mail/admin/mailbox_edit.html", form, mailbox=mailbox)
+
+
+@admin_required
+@require_POST
+def mailbox_active(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
+    mailbox = selectors.get_mailbox(mailbox_id)
+    active = request.POST.get("active") == "1"
+    mailboxes.set_active(mailbox=mailbox, active=active, by=request.user)
+    if active:
+        messages.success(request, _("“%(name)s” is active again.") % {"name": mailbox})
+    else:
+        messages.success(request, _("“%(name)s” is deactivated: it is no longer read.") % {"name": mailbox})
+    return redirect("mail:mailbox-edit", mailbox.pk)
+
+
+@admin_required
+@require_POST
+def mailbox_test(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
+    """Try to sign in with the saved settings and say what happened (the health is not changed)."""
+    mailbox = selectors.get_mailbox(mailbox_id)
+    if not mailbox.uses_imap:
+        messages.error(request, _("This mailbox has no IMAP host: it only receives through palier mailgate."))
+    elif error := imap.check_connection(mailbox):
+        messages.error(request, _("Connection failed: %(error)s") % {"error": error})
+    else:
+        messages.success(
+            request, _("Connection works: signed in and opened %(folder)s.") % {"folder": mailbox.folder or "INBOX"}
+        )
+    return redirect("mail:mailbox-edit", mailbox.pk)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from palier.people import services as people
 from palier.people.models import User
-from palier.tickets.models import Ticket
+from palier.tickets.models import Ticket, TimeEntry
+from palier.tickets.services.intake import open_ticket_from_call
 
 pytestmark = pytest.mark.django_db
 URL = "agent:call-new"
@@ -42,12 +44,37 @@ def test_log_a_call_opens_a_phone_ticket_for_the_caller(client: Client, agent: U
         "description": "Alice appelle : l'écran reste noir.",
         "impact": "medium",
         "urgency": "high",
+        "minutes": "12",
     }
     response = client.post(reverse(URL), data)
     ticket = Ticket.objects.get()
-    assert response.url == reverse("agent:ticket-detail", args=[ticket.pk])
+    assert response["Location"] == reverse("agent:ticket-detail", args=[ticket.pk])
     assert (ticket.requester, ticket.created_by, ticket.channel) == (requester, agent, "phone")
     assert ticket.priority == 2
+    entry = TimeEntry.objects.get()
+    assert (entry.ticket, entry.user, entry.minutes, entry.source) == (ticket, agent, 12, "call")
+    event = ticket.events.get(kind="call")
+    assert (event.actor, event.data, event.is_internal) == (agent, {"minutes": 12}, True)
+
+
+@pytest.mark.parametrize("minutes", ["", "0", "601", "abc"])
+def test_call_duration_is_required_and_bounded(client: Client, agent: User, requester: User, minutes: str) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(agent)
+    data = {"caller": requester.pk, "kind": "incident", "subject": "x", "description": "y", "impact": "low",
+            "urgency": "low", "minutes": minutes}  # fmt: skip
+    response = client.post(reverse(URL), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors["minutes"]
+    assert errors in (["How long was the call? Between 1 and 600 minutes."], ["Enter a whole number."])
+    assert not Ticket.objects.exists() and not TimeEntry.objects.exists()
+
+
+def test_call_service_refuses_a_bad_duration_and_opens_nothing(agent: User, requester: User) -> None:
+    with pytest.raises(ValidationError) as refused:
+        open_ticket_from_call(caller=requester, by=agent, minutes=601, subject="x", description="y")
+    assert refused.value.message_dict == {"minutes": ["Between 1 and 600 minutes."]}
+    assert not Ticket.objects.exists()
 
 
 def test_log_a_call_needs_a_caller(client: Client, agent: User) -> None:

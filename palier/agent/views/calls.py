@@ -1,6 +1,7 @@
 """Log a call: an agent opens a ticket on behalf of a caller found by name or email.
 
-The ticket's requester is the caller, its channel is "phone" and the agent is ``created_by``.
+The ticket's requester is the caller, its channel is "phone" and the agent is ``created_by``; the
+call's duration becomes time spent (a ``TimeEntry`` of source "call") with a "call" history event.
 Without JavaScript, "Find" re-displays the form (GET) with the matching people to choose from;
 with htmx the matches appear as the agent types.
 """
@@ -17,8 +18,9 @@ from palier.agent.workspace_forms import CallForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
 from palier.people.models import User
-from palier.tickets import selectors, services
+from palier.tickets import selectors
 from palier.tickets.models import Ticket
+from palier.tickets.services.intake import open_ticket_from_call
 
 NEW = "agent/calls/new.html"
 CALLERS_SHOWN = 10
@@ -63,11 +65,11 @@ def call_new(request: AuthedRequest) -> HttpResponse:
 
 def _open(request: AuthedRequest, form: CallForm, caller: User) -> Ticket:
     data = form.cleaned_data
-    return services.open_ticket_with_files(
-        requester=caller,
+    return open_ticket_from_call(
+        caller=caller,
         by=request.user,
+        minutes=data["minutes"],
         uploads=data["attachments"],
-        channel=Ticket.Channel.PHONE,
         kind=data["kind"],
         category=selectors.find_category(data["category"]),
         subject=data["subject"],

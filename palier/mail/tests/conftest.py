@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -24,3 +24,13 @@ def email_bytes() -> Callable[..., bytes]:
         return "\r\n".join(lines).encode("utf-8")
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _fresh_desk_addresses() -> Iterator[None]:
+    """Each test sees the mailboxes it creates (the intake caches desk addresses for 30 s)."""
+    from palier.mail import services
+
+    services.clear_desk_addresses()
+    yield
+    services.clear_desk_addresses()

@@ -30,6 +30,26 @@ def open_ticket_with_files(
     return ticket
 
 
+CALL_MINUTES_MAX = 600
+
+
+@transaction.atomic
+def open_ticket_from_call(
+    *, caller: User, by: User, minutes: int, uploads: Sequence[IO[bytes]] = (), **fields: Any
+) -> Ticket:
+    """A logged phone call: the caller's ticket (channel phone), the call's duration as time spent
+    (``TimeEntry`` source "call") and a "call" history event, all or nothing."""
+    from palier.tickets.history import record
+    from palier.tickets.models import TicketEvent, TimeEntry
+
+    if not 1 <= minutes <= CALL_MINUTES_MAX:
+        raise ValidationError({"minutes": _("Between 1 and %(max)s minutes.") % {"max": CALL_MINUTES_MAX}})
+    ticket = open_ticket_with_files(requester=caller, by=by, uploads=uploads, channel=Ticket.Channel.PHONE, **fields)
+    TimeEntry.objects.create(ticket=ticket, user=by, minutes=minutes, source=TimeEntry.Source.CALL)
+    record(ticket, TicketEvent.Kind.CALL, by=by, internal=True, minutes=minutes)
+    return ticket
+
+
 # --- idempotent creation (REST API) -------------------------------------------------------------
 
 

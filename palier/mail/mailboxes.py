@@ -1,0 +1,166 @@
+"""Mailbox administration (writes): create, update, deactivate. Admins only.
+
+Every value is checked here, per field (``ValidationError({field: message})``), so the admin page
+and any other caller refuse the same things and nothing is saved on a refusal. The password is
+write-only: a blank password on update keeps the stored one; it is stored Fernet-encrypted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import NotFound
+from palier.mail import services
+from palier.mail.models import Mailbox
+from palier.people.models import User
+from palier.tickets.models import Ticket
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MIN_INTERVAL, MAX_INTERVAL = 10, 86400
+EDITABLE = (
+    "name", "address", "is_active", "imap_host", "imap_port", "imap_tls", "imap_user", "password_env", "folder",
+    "poll_interval_seconds", "target_group", "target_category", "target_kind", "allowed_sender_domains",
+    "create_unknown_senders", "cc_become_watchers", "require_address_in_to", "oauth_provider", "oauth_tenant",
+    "oauth_client_id", "oauth_secret_env",
+)  # fmt: skip
+P = Mailbox.OAuthProvider
+
+
+def _require_admin(by: User | None) -> None:
+    if by is None or not by.is_active or not by.is_admin:
+        raise NotFound(_("Mailbox not found."))
+
+
+def create_mailbox(*, by: User | None, password: str = "", **fields: Any) -> Mailbox:
+    _require_admin(by)
+    mailbox = Mailbox()
+    _assign(mailbox, fields, password)
+    with transaction.atomic():
+        _check_unique(mailbox)
+        mailbox.save()
+    services.clear_desk_addresses()
+    return mailbox
+
+
+def update_mailbox(*, mailbox: Mailbox, by: User | None, password: str = "", **fields: Any) -> Mailbox:
+    """Change the settings; a blank ``password`` keeps the stored one. Health is left as it is."""
+    _require_admin(by)
+    _assign(mailbox, fields, password)
+    with transaction.atomic():
+        _check_unique(mailbox)
+        mailbox.save(update_fields=[*EDITABLE, "password_encrypted"])
+    services.clear_desk_addresses()
+    return mailbox
+
+
+def set_active(*, mailbox: Mailbox, active: bool, by: User | None) -> Mailbox:
+    _require_admin(by)
+    with transaction.atomic():
+        Mailbox.objects.filter(pk=mailbox.pk).update(is_active=active)
+    mailbox.refresh_from_db()
+    return mailbox
+
+
+def _assign(mailbox: Mailbox, fields: dict[str, Any], password: str) -> None:
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"unknown mailbox fields: {sorted(unknown)}")
+    cleaned = {**{name: getattr(mailbox, name) for name in EDITABLE}, **fields}
+    errors = validate(cleaned, has_password=bool(password or mailbox.password_encrypted))
+    if errors:
+        raise ValidationError(errors)
+    for name in EDITABLE:
+        setattr(mailbox, name, cleaned[name])
+    mailbox.allowed_sender_domains = "\n".join(_domains(cleaned["allowed_sender_domains"]))
+    if password:
+        mailbox.set_password(password)
+
+
+def _check_unique(mailbox: Mailbox) -> None:
+    others = Mailbox.objects.exclude(pk=mailbox.pk)
+    errors = {}
+    if others.filter(name__iexact=mailbox.name).exists():
+        errors["name"] = _("A mailbox with this name already exists.")
+    if others.filter(address__iexact=mailbox.address).exists():
+        errors["address"] = _("Another mailbox already reads this address.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _domains(text: str) -> list[str]:
+    return [d.strip().lower().lstrip("@") for d in re.split(r"[\s,;]+", text or "") if d.strip()]
+
+
+def validate(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
+    """Per-field messages for what cannot be saved (empty when everything is fine)."""
+    errors: dict[str, str] = {}
+    data["name"] = str(data.get("name") or "").strip()
+    data["address"] = str(data.get("address") or "").strip().lower()
+    data["imap_host"] = str(data.get("imap_host") or "").strip()
+    data["folder"] = str(data.get("folder") or "").strip()
+    if not data["name"]:
+        errors["name"] = _("Give the mailbox a name.")
+    try:
+        validate_email(data["address"])
+    except ValidationError:
+        errors["address"] = _("Enter a valid email address.")
+    if data["target_kind"] not in Ticket.Kind.values:
+        errors["target_kind"] = _("Choose a ticket type.")
+    if not (MIN_INTERVAL <= int(data["poll_interval_seconds"] or 0) <= MAX_INTERVAL):
+        errors["poll_interval_seconds"] = _("Between %(low)s and %(high)s seconds.") % {
+            "low": MIN_INTERVAL, "high": MAX_INTERVAL,
+        }  # fmt: skip
+    bad = [d for d in _domains(data["allowed_sender_domains"]) if not DOMAIN.match(d)]
+    if bad:
+        errors["allowed_sender_domains"] = _("Not a domain name: %(domains)s.") % {"domains": ", ".join(bad[:5])}
+    for name in ("password_env", "oauth_secret_env"):
+        data[name] = str(data.get(name) or "").strip()
+        if data[name] and not ENV_NAME.match(data[name]):
+            errors[name] = _("An environment variable name: letters, digits and _, not starting with a digit.")
+    if data["imap_host"]:
+        errors.update(_imap_errors(data, has_password=has_password))
+    return errors
+
+
+def _imap_errors(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    port = int(data["imap_port"] or 0)
+    if not 1 <= port <= 65535:
+        errors["imap_port"] = _("A port between 1 and 65535.")
+    elif data["imap_tls"] and port == 143:
+        errors["imap_tls"] = _("Port 143 is plain IMAP: use port 993 with TLS, or turn TLS off.")
+    if not data["folder"]:
+        errors["folder"] = _("Name the folder to read (usually INBOX).")
+    provider = data["oauth_provider"]
+    if provider not in P.values:
+        errors["oauth_provider"] = _("Choose a provider.")
+    elif provider:
+        errors.update(_oauth_errors(data))
+    elif not has_password and not data["password_env"]:
+        errors["password"] = _("Enter the password, or the environment variable that holds it.")
+    return errors
+
+
+def _oauth_errors(data: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if data["oauth_provider"] == P.MICROSOFT:
+        data["oauth_tenant"] = str(data["oauth_tenant"] or "").strip()
+        data["oauth_client_id"] = str(data["oauth_client_id"] or "").strip()
+        if not data["oauth_tenant"]:
+            errors["oauth_tenant"] = _("Microsoft 365 needs the tenant (its id or domain).")
+        if not data["oauth_client_id"]:
+            errors["oauth_client_id"] = _("Microsoft 365 needs the application (client) id.")
+    if not data["oauth_secret_env"]:
+        errors["oauth_secret_env"] = (
+            _("The environment variable that holds the client secret.")
+            if data["oauth_provider"] == P.MICROSOFT
+            else _("The environment variable that holds the path of the service account's JSON key.")
+        )
+    return errors

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from palier.agent import workspace_forms as wf
 from palier.people.models import User
-from palier.tickets import selectors, services
+from palier.tickets import display, selectors, services
 from palier.tickets.models import Ticket
 
 Saver = Callable[[Any, Ticket, User], str]
@@ -68,6 +68,7 @@ class Panel:
     matrix: list[dict[str, Any]]
     watchers: list[User] = field(default_factory=list)
     can_edit: bool = True
+    time_spent: str = ""  # "1 h 05 min", empty when nothing was logged
 
 
 def build(user: User, ticket: Ticket, choices: wf.Choices, *, bound: dict[str, forms.Form]) -> Panel:
@@ -80,7 +81,13 @@ def build(user: User, ticket: Ticket, choices: wf.Choices, *, bound: dict[str, f
         matrix=selectors.priority_matrix(),
         watchers=list(ticket.watchers.all()),
         can_edit=ticket.is_open,
+        time_spent=_time_spent(ticket),
     )
+
+
+def _time_spent(ticket: Ticket) -> str:
+    minutes = selectors.time_spent_minutes(ticket)
+    return display.duration(minutes) if minutes else ""
 
 
 def bind(name: str, data: Any, ticket: Ticket, choices: wf.Choices) -> forms.Form:

@@ -113,12 +113,7 @@ def _describe(exc: Exception) -> str:
 
 def _robot() -> User:
     """The system account that signs internal notes and links made by the mail intake."""
-    user = User.objects.filter(email=ROBOT_EMAIL).first()
-    if user is None:
-        user = people_services.create_user(email=ROBOT_EMAIL, full_name="Palier (email)", role=User.Role.ADMIN)
-        User.objects.filter(pk=user.pk).update(is_staff=False)
-        user.refresh_from_db()
-    return user
+    return people_services.system_account(email=ROBOT_EMAIL, full_name="Palier (email)")
 
 
 def _apply(inbound: InboundMessage) -> None:

@@ -22,6 +22,7 @@ class Notification(models.Model):
         REPLY = "reply", _("A new public reply")
         STATUS = "status", _("A ticket's status changed")
         MENTION = "mention", _("You were mentioned")
+        MAILBOX_FAILING = "mailbox_failing", _("A mailbox cannot be read")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(

@@ -50,6 +50,16 @@ STATUS_EXPLANATIONS: dict[str, Promise] = {
 }
 
 
+def duration(minutes: int) -> str:
+    """ "45 min", "2 h", "1 h 05 min"."""
+    hours, rest = divmod(max(minutes, 0), 60)
+    if not hours:
+        return _("%(minutes)d min") % {"minutes": rest}
+    if not rest:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": rest}
+
+
 def status_explanation(status: str) -> str:
     return str(STATUS_EXPLANATIONS.get(status, ""))
 

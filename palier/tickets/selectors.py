@@ -558,3 +558,12 @@ def get_category_for_admin(category_id: int) -> Category:
 
 def top_level_categories() -> QuerySet[Category]:
     return Category.objects.filter(parent__isnull=True).order_by("position", "slug")
+
+
+def time_spent_minutes(ticket: Ticket) -> int:
+    """Minutes logged on the ticket (calls and work entries)."""
+    from django.db.models import Sum
+
+    from palier.tickets.models import TimeEntry
+
+    return int(TimeEntry.objects.filter(ticket=ticket).aggregate(total=Sum("minutes"))["total"] or 0)

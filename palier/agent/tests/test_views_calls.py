@@ -55,6 +55,9 @@ def test_log_a_call_opens_a_phone_ticket_for_the_caller(client: Client, agent: U
     assert (entry.ticket, entry.user, entry.minutes, entry.source) == (ticket, agent, 12, "call")
     event = ticket.events.get(kind="call")
     assert (event.actor, event.data, event.is_internal) == (agent, {"minutes": 12}, True)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<dd id="time-spent">12 min</dd>' in page
+    assert "logged a phone call of 12 min" in page
 
 
 @pytest.mark.parametrize("minutes", ["", "0", "601", "abc"])

@@ -116,3 +116,9 @@ def test_catalog_automation_survey_and_call_events_say_what_happened(
 ) -> None:
     with translation.override("en"):
         assert display.event_sentence(TicketEvent(kind=kind, data=data)) == english
+
+
+@pytest.mark.parametrize(("minutes", "text"), [(45, "45 min"), (120, "2 h"), (65, "1 h 05 min")])
+def test_durations_read_in_hours_and_minutes(minutes: int, text: str) -> None:
+    with translation.override("en"):
+        assert display.duration(minutes) == text

@@ -43,7 +43,7 @@ def get_mailbox(mailbox_id: int) -> Mailbox:
 
 def email_quotes(*, ticket: Ticket, user: User) -> dict[Any, str]:
     """For "show quoted text": the full text of each message that came by email on this ticket and
-    has more than its reply, keyed ``(comment.created_at, comment.body)`` (``"description"`` for
+    has more than its reply, keyed by comment id (``"description"`` for
     the opening message). Agents who see the ticket get all of them; a requester only their own
     public comments and the description of their own ticket. The caller already checked that the
     reader may see the ticket."""
@@ -54,12 +54,11 @@ def email_quotes(*, ticket: Ticket, user: User) -> dict[Any, str]:
             own |= Q(comment__isnull=True)
         rows = rows.filter(own)
     quotes: dict[Any, str] = {}
-    values = rows.values_list("full_text", "reply_text", "comment_id", "comment__created_at", "comment__body")
-    for full_text, reply_text, comment_id, created_at, body in values:
+    for full_text, reply_text, comment_id in rows.values_list("full_text", "reply_text", "comment_id"):
         if not full_text.strip() or full_text.strip() == (reply_text or "").strip():
             continue  # nothing was quoted
         if comment_id is None:
             quotes.setdefault("description", full_text)
         else:
-            quotes[(created_at, body)] = full_text
+            quotes[comment_id] = full_text
     return quotes

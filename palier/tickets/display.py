@@ -256,6 +256,7 @@ class TimelineItem:
     who: str
     text: str  # the message body, or the event sentence
     attachments: list[Attachment] = field(default_factory=list)
+    comment_id: int | None = None  # for replies and notes
 
     @property
     def is_note(self) -> bool:
@@ -275,6 +276,7 @@ def timeline_items(entries: list[TimelineEntry], *, internal: bool = False) -> l
                     who=comment.author.display_name,
                     text=comment.body,
                     attachments=list(comment.attachments.all()),
+                    comment_id=comment.pk,
                 )
             )
         elif entry.event is not None:

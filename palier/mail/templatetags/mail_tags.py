@@ -3,7 +3,6 @@ comments and the description that came by email, for the "show quoted text" togg
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django import template
@@ -15,7 +14,7 @@ register = template.Library()
 
 @register.simple_tag
 def email_quotes(ticket: Any, user: Any) -> dict[Any, str]:
-    """``{(created_at, body): full_text}`` for the ticket's emailed comments this reader may expand,
+    """``{comment_id: full_text}`` for the ticket's emailed comments this reader may expand,
     plus ``"description"`` for the message that opened it (one query)."""
     if ticket is None or user is None or not getattr(user, "is_authenticated", False):
         return {}
@@ -28,12 +27,10 @@ def email_quotes(ticket: Any, user: Any) -> dict[Any, str]:
 
 @register.filter
 def quoted_text(quotes: dict[Any, str] | str | None, item: Any) -> str:
-    """The full text behind a timeline item (``item.at``, ``item.text``), or '' when it has none."""
+    """The full text behind a timeline item (its ``comment_id``), or '' when it has none."""
     if not isinstance(quotes, dict):
         return ""
     if item == "description":
         return quotes.get("description", "")
-    at, text = getattr(item, "at", None), getattr(item, "text", None)
-    if not isinstance(at, datetime) or not isinstance(text, str):
-        return ""
-    return quotes.get((at, text), "")
+    comment_id = getattr(item, "comment_id", None)
+    return quotes.get(comment_id, "") if comment_id is not None else ""

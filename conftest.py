@@ -75,6 +75,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 importlib.import_module("palier.tickets.migrations.0003_seed_categories_and_matrix").seed(apps, None)
                 importlib.import_module("palier.sla.seed").seed(apps, None)
                 importlib.import_module("palier.catalog.seed").seed(apps, None)
+                importlib.import_module("palier.kb.migrations.0003_seed_categories").seed(apps, None)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
 from palier.automation.models import AutomationState, Rule
 from palier.integrations.models import ChatApp
+from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Ticket
@@ -274,14 +275,6 @@ def delete_rule(rule: Rule, *, by: User | None) -> None:
 def move_rule(rule: Rule, *, by: User | None, up: bool) -> Rule:
     """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
     _require_admin(by)
-    ordered = list(Rule.objects.select_for_update().order_by("position", "id"))
-    index = next(i for i, other in enumerate(ordered) if other.pk == rule.pk)
-    target = index - 1 if up else index + 1
-    if 0 <= target < len(ordered):
-        ordered[index], ordered[target] = ordered[target], ordered[index]
-    for position, other in enumerate(ordered):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position"])
+    moved = ordering.move(Rule.objects.all(), rule.pk, up=up)
     _bump()
-    return next(other for other in ordered if other.pk == rule.pk)
+    return moved

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
 from palier.people.models import Department, Organisation, SupportGroup, User
 from palier.routing import selectors
@@ -307,14 +308,6 @@ def delete_rule(rule: RoutingRule, *, by: User | None) -> None:
 def move_rule(rule: RoutingRule, *, by: User | None, up: bool) -> RoutingRule:
     """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
     _require_admin(by)
-    ordered = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
-    index = next(i for i, other in enumerate(ordered) if other.pk == rule.pk)
-    target = index - 1 if up else index + 1
-    if 0 <= target < len(ordered):
-        ordered[index], ordered[target] = ordered[target], ordered[index]
-    for position, other in enumerate(ordered):
-        if other.position != position:
-            other.position = position
-            other.save(update_fields=["position"])
+    moved = ordering.move(RoutingRule.objects.all(), rule.pk, up=up)
     _bump()
-    return next(other for other in ordered if other.pk == rule.pk)
+    return moved

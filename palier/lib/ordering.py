@@ -1,0 +1,24 @@
+"""Ordered lists that admins rearrange (routing rules, automation rules): move one row up or down."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db import models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def move(queryset: models.QuerySet[M], pk: int, *, up: bool, field: str = "position") -> M:
+    """Swap row ``pk`` with the one above (``up``) or below it and renumber ``field`` 0..n, with the
+    rows locked. Call inside a transaction. Returns the moved row."""
+    ordered = list(queryset.select_for_update().order_by(field, "id"))
+    index = next(i for i, other in enumerate(ordered) if other.pk == pk)
+    target = index - 1 if up else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, other in enumerate(ordered):
+        if getattr(other, field) != position:
+            setattr(other, field, position)
+            other.save(update_fields=[field])
+    return ordered[target if 0 <= target < len(ordered) else index]

@@ -77,9 +77,11 @@ def _open(mailbox: Mailbox) -> BaseMailBox:
     return client
 
 
-def _fetch(mailbox: Mailbox, limit: int) -> int:
+def _fetch(mailbox: Mailbox, limit: int, *, fan_out: bool = False) -> int:
     """Batches of ``BATCH`` messages: fetch them, store each (committed), flag the batch seen,
-    then process each. A crash anywhere loses nothing and doubles nothing (see the module doc)."""
+    then process each (``fan_out``: queue each for the worker pool, which processes them in
+    parallel; replies still wait for their parents). A crash anywhere loses nothing and doubles
+    nothing (see the module doc)."""
     fetched = 0
     with _open(mailbox) as client:
         uids = list(client.uids(AND(seen=False)))[:limit]
@@ -91,8 +93,20 @@ def _fetch(mailbox: Mailbox, limit: int) -> int:
             client.flag(uids[start : start + BATCH], MailMessageFlags.SEEN, True)
             fetched += len(stored)
             for pk in stored:
-                services.process(pk)  # a no-op when an earlier run processed it
+                if not (fan_out and _queue(pk)):
+                    services.process(pk)  # a no-op when an earlier run processed it
     return fetched
+
+
+def _queue(inbound_id: int) -> bool:
+    """Queue one stored message for processing; False when the queue is unreachable."""
+    from palier.mail.tasks import process_message_task
+
+    try:
+        process_message_task.enqueue(inbound_id)
+    except Exception:  # the queue is down: process here rather than wait for the safety net
+        return False
+    return True
 
 
 def _bodies(client: BaseMailBox, uids: list[str]) -> list[bytes]:
@@ -111,12 +125,15 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def fetch_mailbox(mailbox: Mailbox, *, limit: int = FETCH_LIMIT) -> FetchResult:
-    """Fetch the unseen messages of one mailbox; never raises (the error goes to its health)."""
+def fetch_mailbox(mailbox: Mailbox, *, limit: int = FETCH_LIMIT, fan_out: bool = False) -> FetchResult:
+    """Fetch the unseen messages of one mailbox; never raises (the error goes to its health).
+    ``fan_out``: the worker pool processes what was fetched (the periodic poll); otherwise this
+    call processes it (``palier mailfetch``)."""
     health.record_attempt(mailbox_id=mailbox.pk)
     try:
-        _process_leftovers(mailbox)
-        fetched = _fetch(mailbox, limit)
+        if not fan_out:  # queued messages are the workers'; process_pending catches lost ones
+            _process_leftovers(mailbox)
+        fetched = _fetch(mailbox, limit, fan_out=fan_out)
     except Exception as exc:  # authentication, token, TLS, network, quota...: recorded, retried later
         error = _describe(exc)[:2000]
         health.record_failure(mailbox_id=mailbox.pk, error=error)
@@ -152,7 +169,7 @@ def poll_due_mailboxes() -> int:
     for mailbox in Mailbox.objects.filter(is_active=True).exclude(imap_host=""):
         next_poll = mailbox.next_poll_at
         if next_poll is None or next_poll <= now:
-            total += fetch_mailbox(mailbox).fetched
+            total += fetch_mailbox(mailbox, fan_out=True).fetched
     return total
 
 

@@ -713,20 +713,35 @@ def _bodies(message: Message, out: ParsedMessage) -> None:
         out.defects.append("body truncated")
 
 
-def raw_message_id(raw: bytes) -> str:
-    """The Message-ID of raw bytes, cheaply (headers only); "" when absent or unreadable."""
+def _raw_head(raw: bytes) -> Message:
+    """The header block of raw bytes as a message (no body is parsed)."""
     head = raw[:65536]
     end = head.find(b"\r\n\r\n")
     if end < 0:
         end = head.find(b"\n\n")
     if end >= 0:
         head = head[: end + 2]
+    return email.message_from_bytes(head)
+
+
+def raw_message_id(raw: bytes) -> str:
+    """The Message-ID of raw bytes, cheaply (headers only); "" when absent or unreadable."""
     try:
-        message = email.message_from_bytes(head)
-        ids = parse_message_ids(raw_header(message, "Message-ID"))
+        ids = parse_message_ids(raw_header(_raw_head(raw), "Message-ID"))
     except Exception:
         return ""
     return ids[0][:500] if ids else ""
+
+
+def raw_references(raw: bytes) -> list[str]:
+    """The Message-IDs a message answers (In-Reply-To, then References), cheaply; [] when none."""
+    try:
+        message = _raw_head(raw)
+        ids = parse_message_ids(raw_header(message, "In-Reply-To"))
+        ids += parse_message_ids(raw_header(message, "References"))
+    except Exception:
+        return []
+    return list(dict.fromkeys(i[:500] for i in ids))[:50]
 
 
 def sha256_hex(raw: bytes) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import Conflict, DomainError, NotFound
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
-from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, sha256_hex
+from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, raw_references, sha256_hex
 from palier.mail.replies import split_reply
 from palier.people import services as people_services
 from palier.people.models import User
@@ -26,6 +26,7 @@ from palier.tickets.models import Ticket, TicketLink
 
 ROBOT_EMAIL = "mail-robot@palier.invalid"
 MAX_RAW_BYTES = 50 * 1024 * 1024
+MAX_PARENT_CHAIN = 5  # how many unprocessed ancestors a reply may pull in before itself
 _TAG = re.compile(r"\[(INC|REQ)-(\d{1,12})\]", re.IGNORECASE)
 S = InboundMessage.State
 PROCESSED_FIELDS = [
@@ -66,7 +67,7 @@ def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> Inboun
 # --- process ---------------------------------------------------------------------------------------
 
 
-def process(inbound_id: int) -> InboundMessage:
+def process(inbound_id: int, *, _chain: frozenset[int] = frozenset()) -> InboundMessage:
     """Parse and apply one stored message; any error quarantines it (with the error text)."""
     try:
         with transaction.atomic():
@@ -75,6 +76,7 @@ def process(inbound_id: int) -> InboundMessage:
             )
             if inbound.state in (S.PROCESSED, S.IGNORED):
                 return inbound
+            _parents_first(inbound, _chain | {inbound_id})
             inbound.attempts += 1
             _apply(inbound)
             inbound.processed_at = timezone.now()
@@ -89,6 +91,25 @@ def process(inbound_id: int) -> InboundMessage:
     )
     inbound.refresh_from_db()
     return inbound
+
+
+def _parents_first(inbound: InboundMessage, chain: frozenset[int]) -> None:
+    """Process the stored, not yet processed messages this one answers before it, so a reply
+    joins its parent's ticket even when several workers process a mailbox at once (a worker
+    busy with the parent holds its row: this waits for it, then finds it processed)."""
+    if inbound.state != S.RECEIVED or len(chain) > MAX_PARENT_CHAIN:
+        return
+    references = raw_references(bytes(inbound.raw))
+    if not references:
+        return
+    parents = (
+        InboundMessage.objects.filter(message_id__in=references, state=S.RECEIVED)
+        .exclude(pk__in=chain)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for parent_id in list(parents):
+        process(parent_id, _chain=chain)
 
 
 def retry(inbound_id: int, *, by: User | None = None) -> InboundMessage:

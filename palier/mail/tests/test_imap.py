@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from imap_tools import AND, MailBoxUnencrypted
 
-from palier.mail import imap
+from palier.mail import imap, services
 from palier.mail.models import InboundMessage, Mailbox
 from palier.mail.tests import dovecot as dovecot_server
 from palier.people.models import User
@@ -67,6 +68,26 @@ def test_polling_fetches_unseen_mail_once(requester: User, box: Mailbox, dovecot
     assert box.last_success_at is not None and box.consecutive_failures == 0
     with MailBoxUnencrypted("127.0.0.1", port=dovecot).login("desk", PASSWORD) as client:
         assert list(client.uids(AND(seen=False))) == []
+
+
+def test_the_periodic_poll_queues_processing_for_the_worker_pool(
+    requester: User, box: Mailbox, dovecot: int, settings: Any
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from palier.system.testing import DATABASE_TASKS
+
+    settings.TASKS = DATABASE_TASKS
+    _deliver(dovecot, _mail(1), _mail(2), _mail(3, "Re:", "In-Reply-To: <imap-1@acme.test>\r\n"))
+    assert imap.poll_due_mailboxes() == 3
+    stored = list(InboundMessage.objects.order_by("pk"))
+    assert {m.state for m in stored} == {"received"}  # stored and flagged seen, not processed here
+    queued = DBTaskResult.objects.filter(task_path="palier.mail.tasks.process_message_task")
+    assert sorted(r.args_kwargs["args"][0] for r in queued) == [m.pk for m in stored]
+    for message in reversed(stored):  # two workers: the reply may well come first
+        services.process(message.pk)
+    assert Ticket.objects.filter(channel="email").count() == 2
+    assert Comment.objects.filter(ticket__subject="Printer 1").count() == 1
 
 
 def test_crash_before_marking_seen_gives_no_duplicate(

@@ -82,6 +82,25 @@ def test_messages_without_message_id_are_deduplicated_by_content(requester: User
     assert Ticket.objects.count() == 2
 
 
+def test_a_reply_processed_before_its_parent_still_joins_the_parents_ticket(
+    requester: User, email_bytes: Build
+) -> None:
+    # two workers took the queued messages in the wrong order: the reply comes first
+    parent = services.receive(email_bytes(message_id="p1@acme.test"))
+    middle = services.receive(email_bytes(message_id="p2@acme.test", headers="In-Reply-To: <p1@acme.test>", body="Up"))
+    reply = services.receive(
+        email_bytes(message_id="p3@acme.test", headers="References: <p1@acme.test> <p2@acme.test>", body="Again")
+    )
+    processed = services.process(reply.pk)
+    parent.refresh_from_db()
+    middle.refresh_from_db()
+    assert parent.state == middle.state == processed.state == S.PROCESSED
+    assert parent.ticket is not None and middle.ticket == processed.ticket == parent.ticket
+    assert Ticket.objects.count() == 1
+    assert list(Comment.objects.order_by("pk").values_list("body", flat=True)) == ["Up", "Again"]
+    assert services.process(parent.pk).state == S.PROCESSED and Ticket.objects.count() == 1
+
+
 def test_reply_threads_by_in_reply_to_references_and_subject_tag(requester: User, email_bytes: Build) -> None:
     ticket = deliver(email_bytes()).ticket
     assert ticket is not None

@@ -316,6 +316,62 @@ def bench_imap(n: int) -> dict[str, Any]:
     return out
 
 
+def bench_imap_workers(n: int, workers: int) -> dict[str, Any]:
+    """What production does: the poll stores, flags and queues each message; ``workers`` real
+    ``palier worker`` processes take them from the database queue in parallel."""
+    from imap_tools import MailBoxUnencrypted
+
+    from palier.mail import imap
+    from palier.mail.models import InboundMessage, Mailbox
+    from palier.mail.tests import dovecot
+    from palier.tickets import stream
+    from palier.tickets.models import StreamSignal
+
+    gen = Generator("imapw", 4, None)  # replies by headers: parallel workers number tickets in any order
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}  # the database queue
+    with dovecot.start() as port:
+        with MailBoxUnencrypted("127.0.0.1", port=port).login(dovecot.USER, dovecot.PASSWORD) as client:
+            for i in range(n):
+                client.append(gen.message(i), "INBOX", flag_set=())
+        mailbox = Mailbox.objects.get(name="desk")
+        mailbox.imap_host, mailbox.imap_port, mailbox.imap_tls, mailbox.imap_user = "127.0.0.1", port, False, "desk"
+        mailbox.set_password(dovecot.PASSWORD)
+        mailbox.save()
+        # measure the intake alone: deliver the event stream of the earlier scenarios here, hold it
+        # (a pump "already queued"), empty the queue; what the stream then costs is timed below
+        from django_tasks_db.models import DBTaskResult
+
+        stream.pump_all(rounds=10_000)
+        StreamSignal.objects.update_or_create(pk=1, defaults={"pending": True})
+        DBTaskResult.objects.all().delete()
+        command = [sys.executable, "-m", "palier.cli", "worker", "--interval", "0.1"]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        pool = [subprocess.Popen(command, env=env, **quiet) for _ in range(workers)]
+        try:
+            time.sleep(3)  # the workers start (Django set-up) before the clock runs
+            before = _counts()
+            started = time.perf_counter()
+            while (result := imap.fetch_mailbox(mailbox, fan_out=True)).fetched:
+                pass
+            if result.error:
+                raise SystemExit(f"IMAP fetch failed: {result.error}")
+            waiting = InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED)
+            while waiting.exists():
+                time.sleep(0.1)
+            seconds = time.perf_counter() - started
+        finally:
+            for process in pool:
+                process.terminate()
+            for process in pool:
+                process.wait(timeout=30)
+    out = _result(f"IMAP poll + {workers} workers", n, seconds, before, _counts())
+    started = time.perf_counter()
+    events = stream.pump_all(rounds=10_000)
+    out["stream_ms_per_message"] = round(1000 * (time.perf_counter() - started) / n, 2)
+    out["stream_events"] = events
+    return out
+
+
 def _result(name: str, n: int, seconds: float, before: dict[str, int], after: dict[str, int]) -> dict[str, Any]:
     delta = {key: after[key] - before[key] for key in after}
     return {
@@ -360,6 +416,8 @@ def run(args: argparse.Namespace) -> int:
             results.append(bench_mailgate_processes(args.subprocess_sample, dict(os.environ)))
         if args.imap_messages:
             results.append(bench_imap(args.imap_messages))
+            if args.workers > 1:
+                results.append(bench_imap_workers(args.imap_messages, args.workers))
         return report(results, args)
 
 
@@ -376,6 +434,11 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> int:
                 f"  of which raw stored (receive): {r['stored_per_second']} msg/s; "
                 f"processing (process): {r['processed_ms_per_message']} ms/msg"
             )
+        if "stream_ms_per_message" in r:
+            print(
+                f"  then the event stream (acknowledgements, rules, surveys): {r['stream_events']} events, "
+                f"{r['stream_ms_per_message']} ms per message, in one process"
+            )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-mail_ingest.json"
     payload = {"database": "postgresql", "load_average": load, "cores": os.cpu_count(), "target_per_second": TARGET,
@@ -391,7 +454,12 @@ def main() -> int:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--messages", type=int, default=10_000, help="messages through mailgate in process")
     parser.add_argument("--imap-messages", type=int, default=10_000, help="messages through IMAP (0: skip)")
-    parser.add_argument("--workers", type=int, default=2, help="also run mailgate in N parallel processes (1: skip)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also run mailgate in N parallel processes, and IMAP with N workers (1: skip)",
+    )
     parser.add_argument("--subprocess-sample", type=int, default=30, help="real mailgate processes (0: skip)")
     parser.add_argument("--profile", type=int, default=0, help="profile N in-process mailgate messages and stop")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")

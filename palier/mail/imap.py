@@ -79,8 +79,8 @@ def _open(mailbox: Mailbox) -> BaseMailBox:
 
 def _fetch(mailbox: Mailbox, limit: int, *, fan_out: bool = False) -> int:
     """Batches of ``BATCH`` messages: fetch them, store each (committed), flag the batch seen,
-    then process each (``fan_out``: queue each for the worker pool, which processes them in
-    parallel; replies still wait for their parents). A crash anywhere loses nothing and doubles
+    then process each (``fan_out``: queue the batch for the worker pool, which processes batches
+    in parallel; replies still wait for their parents). A crash anywhere loses nothing and doubles
     nothing (see the module doc)."""
     fetched = 0
     with _open(mailbox) as client:
@@ -92,18 +92,19 @@ def _fetch(mailbox: Mailbox, limit: int, *, fan_out: bool = False) -> int:
             ]
             client.flag(uids[start : start + BATCH], MailMessageFlags.SEEN, True)
             fetched += len(stored)
+            if fan_out and _queue(stored):
+                continue
             for pk in stored:
-                if not (fan_out and _queue(pk)):
-                    services.process(pk)  # a no-op when an earlier run processed it
+                services.process(pk)  # a no-op when an earlier run processed it
     return fetched
 
 
-def _queue(inbound_id: int) -> bool:
-    """Queue one stored message for processing; False when the queue is unreachable."""
-    from palier.mail.tasks import process_message_task
+def _queue(inbound_ids: list[int]) -> bool:
+    """Queue one batch of stored messages for a worker; False when the queue is unreachable."""
+    from palier.mail.tasks import process_messages_task
 
     try:
-        process_message_task.enqueue(inbound_id)
+        process_messages_task.enqueue(inbound_ids)
     except Exception:  # the queue is down: process here rather than wait for the safety net
         return False
     return True

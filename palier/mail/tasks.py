@@ -22,3 +22,9 @@ def process_pending_task() -> int:
 @task()
 def process_message_task(inbound_id: int) -> str:
     return str(services.process(inbound_id).state)
+
+
+@task()
+def process_messages_task(inbound_ids: list[int]) -> int:
+    """Process a batch of fetched messages in arrival order; returns how many ended processed."""
+    return sum(services.process(pk).state == "processed" for pk in inbound_ids)

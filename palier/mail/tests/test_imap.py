@@ -82,8 +82,8 @@ def test_the_periodic_poll_queues_processing_for_the_worker_pool(
     assert imap.poll_due_mailboxes() == 3
     stored = list(InboundMessage.objects.order_by("pk"))
     assert {m.state for m in stored} == {"received"}  # stored and flagged seen, not processed here
-    queued = DBTaskResult.objects.filter(task_path="palier.mail.tasks.process_message_task")
-    assert sorted(r.args_kwargs["args"][0] for r in queued) == [m.pk for m in stored]
+    queued = DBTaskResult.objects.filter(task_path="palier.mail.tasks.process_messages_task")
+    assert [r.args_kwargs["args"][0] for r in queued] == [[m.pk for m in stored]]  # one batch
     for message in reversed(stored):  # two workers: the reply may well come first
         services.process(message.pk)
     assert Ticket.objects.filter(channel="email").count() == 2

@@ -176,7 +176,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PALIER_MAX_BODY_KB", 1024, minimum=16) * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Email ----------------------------------------------------------------------------------------------
-EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Without configuration, mail is written as files into the data folder (one .log file per run of the
+# sending process) instead of being printed: a demo's notifications would flood the terminal.
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = envstr("EMAIL_FILE_PATH", str(DATA_DIR / "sent-mail"))
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
@@ -209,5 +212,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # one line per task run is noise in `palier up`; failures are still logged
+        "django_tasks": {"level": envstr("PALIER_TASK_LOG_LEVEL", "WARNING")},
+    },
 }

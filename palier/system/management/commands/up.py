@@ -61,6 +61,8 @@ class Command(BaseCommand):
         if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():
             lines.append(f"Demo logins (password: {DEMO_PASSWORD}):")
             lines += [f"  {role:<10} {email}" for role, email in DEMO_LOGINS.items()]
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            lines += ["", f"Outgoing mail is written to {settings.EMAIL_FILE_PATH} (set EMAIL_BACKEND to send it)."]
         lines += ["", "Press Ctrl+C to stop."]
         self.stdout.write("\n".join(lines))
 

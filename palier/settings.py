@@ -207,6 +207,10 @@ PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
 
+# one line per task run is noise in `palier up` and `palier worker`; failures are still logged
+PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()
+if PALIER_TASK_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"PALIER_TASK_LOG_LEVEL={PALIER_TASK_LOG_LEVEL!r} is not a log level")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -214,7 +218,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        # one line per task run is noise in `palier up`; failures are still logged
-        "django_tasks": {"level": envstr("PALIER_TASK_LOG_LEVEL", "WARNING")},
+        "django_tasks": {"level": PALIER_TASK_LOG_LEVEL},
     },
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 
 class Command(BaseCommand):
@@ -38,4 +40,14 @@ class Command(BaseCommand):
                 verbosity=verbosity,
             )
         else:
-            call_command("db_worker", batch=options["batch"], interval=options["interval"], verbosity=verbosity)
+            call_command(_DbWorker(), batch=options["batch"], interval=options["interval"], verbosity=verbosity)
+
+
+class _DbWorker(DbWorkerCommand):
+    """django-tasks-db's worker, logging task runs at ``PALIER_TASK_LOG_LEVEL`` (it would log two
+    lines per task at the default verbosity); ``-v 2`` still shows everything."""
+
+    def configure_logging(self, verbosity: int) -> None:
+        super().configure_logging(verbosity)
+        if verbosity < 2:
+            logging.getLogger("django_tasks").setLevel(settings.PALIER_TASK_LOG_LEVEL)

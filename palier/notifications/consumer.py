@@ -9,12 +9,14 @@ Who hears about what (never the event's author, except the requester's acknowled
 - ``commented`` (public reply): by an agent, the requester and the watchers, with the text; by the
   requester, the assignee.
 - ``status`` to pending requester, resolved or closed: the requester.
-- ``changed`` assignee: the new assignee. ``escalated``: the members of the new group.
+- ``changed`` assignee: the new assignee. ``escalated``: the members of the new group (routing's
+  in-app row for the group's manager has the same key, so a manager who is a member gets one row).
 - ``@alice@acme.test`` or ``@alice`` in a reply or an internal note: the mentioned user, who must
   see the ticket; for internal notes, agents only.
 
 Internal events only ever reach agents. Keys are ``event:<id>:<purpose>``, so an event delivered
-twice sends nothing twice.
+twice sends nothing twice. Approval requests are not read from the stream: the catalog's approval
+service tells each approver when their stage opens.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from django.utils import timezone, translation
 
 from palier.notifications import email
 from palier.notifications.models import NotificationPreference, OutgoingEmail
-from palier.notifications.services import notify
+from palier.notifications.services import channels_for, event_key, notify
 from palier.people.models import SupportGroup, User
 from palier.tickets.models import Comment, Ticket, TicketEvent
 
@@ -172,15 +174,11 @@ def _audience(event: TicketEvent, ticket: Ticket, users: list[User]) -> list[Use
 
 
 def _send(event: TicketEvent, ticket: Ticket, message: Message, users: list[User]) -> int:
-    key = f"event:{event.pk}:{message.purpose}"
-    off = set(
-        NotificationPreference.objects.filter(user__in=users, event=message.purpose, enabled=False).values_list(
-            "user_id", "channel"
-        )
-    )
-    in_app = [u for u in users if (u.pk, "in_app") not in off and u.pk != event.actor_id]
+    key = event_key(event.pk, message.purpose)
+    in_app, by_mail = channels_for(users, event=message.purpose)
+    in_app = [u for u in in_app if u.pk != event.actor_id]
+    # same key as routing's in-app row for the group's manager: a manager who is also a member gets one
     notify(in_app, kind=message.purpose, ticket=ticket, key=key, reference=ticket.reference, subject=ticket.subject)
-    by_mail = [u for u in users if (u.pk, "email") not in off]
     if message.purpose == P.CREATED:
         by_mail = [u for u in by_mail if _ack_allowed(u.email)]
     context = {**message.context, "actor": event.actor.display_name if event.actor else "", "event": event}

@@ -1,11 +1,12 @@
 """In-app notifications: what the desk tells one person (escalations, SLA warnings and breaches,
-assignments). The email channel will deliver the same records once it exists."""
+assignments, approval requests), the email outbox, and each user's notification preferences."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -23,6 +24,7 @@ class Notification(models.Model):
         STATUS = "status", _("A ticket's status changed")
         MENTION = "mention", _("You were mentioned")
         MAILBOX_FAILING = "mailbox_failing", _("A mailbox cannot be read")
+        APPROVAL = "approval", _("Approval requested")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(
@@ -43,6 +45,15 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["recipient", "key"], condition=~models.Q(key=""), name="notification_once")
         ]
+
+    @property
+    def item_name(self) -> str:
+        """The catalog item an approval request is about, in the active language (the other one
+        when missing)."""
+        fr, en = str(self.data.get("item_fr") or ""), str(self.data.get("item_en") or "")
+        if (get_language() or "fr").startswith("en"):
+            return en or fr
+        return fr or en
 
 
 class OutgoingEmail(models.Model):
@@ -103,6 +114,7 @@ class NotificationPreference(models.Model):
         ASSIGNED = "assigned", _("A ticket was assigned to me")
         ESCALATED = "escalated", _("A ticket was escalated to my group")
         MENTION = "mention", _("I was mentioned")
+        APPROVAL = "approval", _("My approval is requested")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")

@@ -1,5 +1,6 @@
 """Create notifications, mark them read, and save each user's notification preferences.
-``notify`` is called by routing, escalation, the SLA engine and the event stream consumer."""
+``notify`` is called by routing, escalation, the SLA engine, the catalog's approvals and the event
+stream consumer."""
 
 from __future__ import annotations
 
@@ -31,6 +32,36 @@ def notify(recipients: Iterable[User | None], *, kind: str, ticket: Any = None, 
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
     return len(rows)
+
+
+def event_key(event_id: int, purpose: str) -> str:
+    """The key of what one ticket event tells people for one purpose, on both channels. Every app
+    notifying about that event uses it, so a person concerned twice (a group manager who is also a
+    member of the group) gets one row: the unique (recipient, key) constraint drops the second."""
+    return f"event:{event_id}:{purpose}"
+
+
+def channels_for(users: Iterable[User], *, event: str) -> tuple[list[User], list[User]]:
+    """Split ``users`` by their preferences for ``event``: (in the application, by email). No
+    preference row means on; one query whatever the number of users."""
+    users = list(users)
+    off = set(
+        NotificationPreference.objects.filter(user__in=users, event=event, enabled=False).values_list(
+            "user_id", "channel"
+        )
+    )
+    in_app = [u for u in users if (u.pk, NotificationPreference.Channel.IN_APP) not in off]
+    by_mail = [u for u in users if (u.pk, NotificationPreference.Channel.EMAIL) not in off]
+    return in_app, by_mail
+
+
+def mark_read_by_key(keys: Iterable[str]) -> int:
+    """Mark read, for everybody, the unread notifications stored under ``keys``: what they asked
+    for is done or no longer needed (an approval decided by someone else)."""
+    wanted = [key for key in keys if key]
+    if not wanted:
+        return 0
+    return Notification.objects.filter(key__in=wanted, read_at__isnull=True).update(read_at=timezone.now())
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:

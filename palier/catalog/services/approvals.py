@@ -1,6 +1,6 @@
 """Approvals: stages open one after the other; each asks its approvers (by email, with signed
-links, and on the "My approvals" page); a rejection closes the request, the last approval starts
-its fulfilment. Every decision records an "approval" event on the request."""
+links, in the application, and on the "My approvals" page); a rejection closes the request, the
+last approval starts its fulfilment. Every decision records an "approval" event on the request."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from palier.catalog import links, permissions
 from palier.catalog.models import Approval, ApprovalStage, ApprovalStep, Submission
 from palier.lib.errors import Conflict, PermissionDenied
+from palier.notifications import services as notifications
+from palier.notifications.models import Notification, NotificationPreference
 from palier.people.models import User
 from palier.tickets import history, search
 from palier.tickets import services as tickets
@@ -55,9 +57,8 @@ def open_next_step(submission: Submission) -> None:
             continue
         step.state = ApprovalStep.State.OPEN
         step.save(update_fields=["state"])
-        for person in people:
-            approval = Approval.objects.create(step=step, approver=person)
-            _ask(approval, ticket, submission)
+        approvals = [Approval.objects.create(step=step, approver=person) for person in people]
+        ask_approvers(approvals, submission=submission)
         names = [p.display_name for p in people]  # the requester sees them in the request's approval steps
         history.record(ticket, E.APPROVAL, by=None, internal=True, stage=step.order, decision="asked", approvers=names)
         return
@@ -66,7 +67,37 @@ def open_next_step(submission: Submission) -> None:
     fulfilment.start_fulfilment(submission)
 
 
-def _ask(approval: Approval, ticket: Ticket, submission: Submission) -> None:
+def ask_approvers(approvals: list[Approval], *, submission: Submission) -> None:
+    """Tell each approver their approval is requested: an email with signed links and an in-app
+    notification pointing to "My approvals", each as their preferences allow. Both are stored
+    under the key ``catalog-approval-<id>``, so calling this again (a retried job) adds nothing."""
+    ticket = submission.ticket
+    in_app, by_mail = notifications.channels_for(
+        [a.approver for a in approvals], event=NotificationPreference.Event.APPROVAL
+    )
+    in_app_ids, mail_ids = {u.pk for u in in_app}, {u.pk for u in by_mail}
+    item = submission.item
+    for approval in approvals:
+        key = _key(approval.pk)
+        if approval.approver_id in in_app_ids:
+            notifications.notify(
+                [approval.approver],
+                kind=Notification.Kind.APPROVAL,
+                ticket=ticket,
+                key=key,
+                reference=ticket.reference,
+                item_fr=item.name_fr,
+                item_en=item.name_en,
+            )
+        if approval.approver_id in mail_ids:
+            _email(approval, ticket, submission)
+
+
+def _key(approval_id: int) -> str:
+    return f"catalog-approval-{approval_id}"
+
+
+def _email(approval: Approval, ticket: Ticket, submission: Submission) -> None:
     from palier.notifications.email import base_url, queue_templated
 
     def link(decision: str) -> str:
@@ -89,7 +120,7 @@ def _ask(approval: Approval, ticket: Ticket, submission: Submission) -> None:
         template="catalog/email/approval_request",
         context=context,
         ticket=ticket,
-        key=f"catalog-approval-{approval.pk}",
+        key=_key(approval.pk),
     )
 
 
@@ -115,6 +146,7 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
         raise PermissionDenied(_("You are not asked to approve this request."))
     locked.decision, locked.comment, locked.via, locked.decided_at = decision, comment, via, timezone.now()
     locked.save(update_fields=["decision", "comment", "via", "decided_at"])
+    notifications.mark_read_by_key([_key(locked.pk)])  # the approver's "approval requested" row
     step, ticket = locked.step, submission.ticket
     history.record(
         ticket,
@@ -135,9 +167,14 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
 
 
 def _close_step(step: ApprovalStep, state: str) -> None:
+    """Close the stage; the approvals still pending are no longer needed (their in-app requests
+    are marked read)."""
     step.state = state
     step.save(update_fields=["state"])
-    step.approvals.filter(decision=D.PENDING).update(decision=D.NOT_NEEDED)
+    pending = list(step.approvals.filter(decision=D.PENDING).values_list("pk", flat=True))
+    if pending:
+        Approval.objects.filter(pk__in=pending).update(decision=D.NOT_NEEDED)
+        notifications.mark_read_by_key(_key(pk) for pk in pending)
 
 
 def _reject(submission: Submission, step: ApprovalStep, approval: Approval) -> None:

@@ -80,7 +80,8 @@ def test_requesters_see_only_events_that_concern_them(client: Client, requester:
 
 def test_saving_preferences(client: Client, requester: User) -> None:
     client.force_login(requester)
-    every = {f"{e}:{c}": "on" for e in ("created", "reply", "status", "mention") for c in ("email", "in_app")}
+    events = ("created", "reply", "status", "mention", "approval")
+    every = {f"{e}:{c}": "on" for e in events for c in ("email", "in_app")}
     del every["reply:email"]
     response = client.post(reverse("notifications:preferences"), every, **EN)
     assert response.status_code == 302

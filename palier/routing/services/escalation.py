@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.notifications.models import Notification
-from palier.notifications.services import notify
+from palier.notifications.services import event_key, notify
 from palier.people.models import SupportGroup, User
 from palier.routing import selectors
 from palier.routing.models import CategoryLevelDefault
@@ -213,11 +213,14 @@ def _move(
 
 
 def _notify_managers(ticket: Ticket, group: SupportGroup, event: TicketEvent) -> None:
-    """The new group's manager; from the second escalation on, one more step up the chain each time."""
+    """The new group's manager; from the second escalation on, one more step up the chain each time.
+
+    The key is the one the notifications consumer uses when it tells the group's members about this
+    event: a manager who is also a member (or a chain manager who is one) gets a single row."""
     manager = group.manager
     if manager is None:
         return
-    key = f"escalated:{ticket.pk}:{event.pk}"
+    key = event_key(event.pk, Notification.Kind.ESCALATED)
     notify([manager], kind=Notification.Kind.ESCALATED, ticket=ticket, key=key, group=group.name)
     steps = TicketEvent.objects.filter(ticket=ticket, kind=E.ESCALATED).count() - 1
     chain: list[User] = []

@@ -37,6 +37,8 @@ def _media(settings: object, tmp_path: Path) -> None:
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
+    # a writer thread has its own connection: it cannot see a test's uncommitted data
+    settings.PALIER_CREATE_BATCH = 0  # type: ignore[attr-defined]
 
 
 def _is_transactional(request: pytest.FixtureRequest) -> bool:

@@ -198,6 +198,9 @@ PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = envbool("PALIER_MAIL_TRUST_ORGANISATION_
 # When true, every agent sees every ticket; otherwise agents see their groups' tickets.
 PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)
+# Group commit of API ticket creations (tickets/services/batching.py): up to N concurrent creations
+# of one web process share a transaction. PostgreSQL only (SQLite serialises writers anyway).
+PALIER_CREATE_BATCH = envint("PALIER_CREATE_BATCH", 32, minimum=0)
 # Satisfaction surveys: sent when a ticket is resolved; links valid N days; answers changeable N days
 PALIER_SURVEYS_ENABLED = envbool("PALIER_SURVEYS_ENABLED", True)
 PALIER_SURVEY_LINK_DAYS = envint("PALIER_SURVEY_LINK_DAYS", 14, minimum=1)

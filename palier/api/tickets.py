@@ -40,6 +40,7 @@ from palier.api.schemas.tickets import (
 from palier.people.models import User
 from palier.tickets import downloads, selectors, services
 from palier.tickets.models import Ticket
+from palier.tickets.services.batching import open_ticket_batched
 
 router = Router()
 attachments_router = Router()
@@ -163,7 +164,7 @@ def create_ticket(
             key=idempotency_key, fingerprint=fingerprint, by=user, **fields
         )
     else:
-        ticket = services.open_ticket(by=user, **fields)
+        ticket = open_ticket_batched(services.prepare_ticket(by=user, **fields))
     # a ticket just created is rendered from memory (the caller supplied all of it); a replayed
     # one is read again as the caller may see it now
     if created:

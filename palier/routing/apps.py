@@ -8,7 +8,7 @@ class RoutingConfig(AppConfig):
     verbose_name = _("Routing and escalation")
 
     def ready(self) -> None:
-        from palier.routing.services.placement import place_new_ticket
+        from palier.routing.services.placement import place_new_tickets
         from palier.tickets import hooks
 
-        hooks.register(before=place_new_ticket)
+        hooks.register(before_many=place_new_tickets)

@@ -7,6 +7,10 @@ inside the service's transaction, with the ticket row locked:
 - ``before_open(ticket, draft)``: the ticket is built but not saved yet. Routing fills ``group``,
   ``category``, ``priority`` and ``draft.tags``; assignment fills ``assignee``.
 - ``after_open(ticket)``: the ticket and its ``created`` event are saved.
+- ``before_open_many(pairs)`` / ``after_open_many(tickets)``: the same for several tickets
+  opened in one transaction (``pairs`` is a list of ``(ticket, draft)``). An app registers either
+  form; an app that registers only the single form is called once per ticket. A batch form lets
+  an app read what it needs once for the whole batch (``open_tickets`` under load).
 - ``after_change(ticket, old)``: fields changed; ``old`` maps each changed field name to its
   previous value (``status``, ``priority``, ``group``, ``assignee``, ``category``,
   ``first_response_at``…). Called by every service that saves a changed ticket. Keys starting
@@ -41,29 +45,52 @@ class Draft:
 BeforeOpen = Callable[["Ticket", Draft], None]
 AfterOpen = Callable[["Ticket"], None]
 AfterChange = Callable[["Ticket", dict[str, Any]], None]
+BeforeOpenMany = Callable[[list[tuple["Ticket", Draft]]], None]
+AfterOpenMany = Callable[[list["Ticket"]], None]
 
-before_open: list[BeforeOpen] = []
-after_open: list[AfterOpen] = []
+# each registry keeps the registration order; an entry is ("one", hook) or ("many", hook)
+before_open: list[tuple[str, Any]] = []
+after_open: list[tuple[str, Any]] = []
 after_change: list[AfterChange] = []
 
 
 def register(
-    *, before: BeforeOpen | None = None, opened: AfterOpen | None = None, changed: AfterChange | None = None
+    *,
+    before: BeforeOpen | None = None,
+    opened: AfterOpen | None = None,
+    changed: AfterChange | None = None,
+    before_many: BeforeOpenMany | None = None,
+    opened_many: AfterOpenMany | None = None,
 ) -> None:
     """Register hooks once (``ready()`` may run twice in tests)."""
-    for hook, registry in ((before, before_open), (opened, after_open), (changed, after_change)):
-        if hook is not None and hook not in registry:
-            registry.append(hook)  # type: ignore[arg-type]
+    for form, hook, registry in (
+        ("one", before, before_open),
+        ("many", before_many, before_open),
+        ("one", opened, after_open),
+        ("many", opened_many, after_open),
+    ):
+        if hook is not None and (form, hook) not in registry:
+            registry.append((form, hook))
+    if changed is not None and changed not in after_change:
+        after_change.append(changed)
 
 
-def run_before_open(ticket: Ticket, draft: Draft) -> None:
-    for hook in before_open:
-        hook(ticket, draft)
+def run_before_open(pairs: list[tuple[Ticket, Draft]]) -> None:
+    for form, hook in before_open:
+        if form == "many":
+            hook(pairs)
+        else:
+            for ticket, draft in pairs:
+                hook(ticket, draft)
 
 
-def run_after_open(ticket: Ticket) -> None:
-    for hook in after_open:
-        hook(ticket)
+def run_after_open(tickets: list[Ticket]) -> None:
+    for form, hook in after_open:
+        if form == "many":
+            hook(tickets)
+        else:
+            for ticket in tickets:
+                hook(ticket)
 
 
 def run_after_change(ticket: Ticket, old: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
-from palier.tickets.models import SearchEntry
+from palier.tickets.models import SearchEntry, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 8
@@ -85,6 +85,13 @@ def index_ticket_text(*, ticket_id: int, subject: str, description: str, new: bo
     text = normalise(f"{subject}\n{description}")
     if new or not SearchEntry.objects.filter(ticket_id=ticket_id, comment__isnull=True).update(text=text):
         SearchEntry.objects.create(ticket_id=ticket_id, text=text)
+
+
+def index_new_tickets(tickets: list[Ticket]) -> None:
+    """The search entries of tickets created in this transaction (they have none yet)."""
+    SearchEntry.objects.bulk_create(
+        [SearchEntry(ticket_id=t.pk, text=normalise(f"{t.subject}\n{t.description}")) for t in tickets]
+    )
 
 
 def index_comment(*, ticket_id: int, comment_id: int, body: str, is_internal: bool) -> None:

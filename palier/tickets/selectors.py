@@ -21,6 +21,7 @@ from palier.tickets.models import (
     Category,
     Comment,
     SavedFilter,
+    Tag,
     Ticket,
     TicketEvent,
     TicketLink,
@@ -240,8 +241,11 @@ def new_ticket_related(ticket: Ticket) -> Ticket:
     links and no watchers yet, so only its tags (routing may add some) are read."""
     from django.db.models import prefetch_related_objects
 
-    prefetch_related_objects([ticket], "tags")
-    cache: dict[str, object] = getattr(ticket, "_prefetched_objects_cache")  # noqa: B009 - set by the prefetch
+    if getattr(ticket, "_opened_without_tags", False):  # set by open_tickets: nothing to read
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}  # type: ignore[attr-defined]
+    else:
+        prefetch_related_objects([ticket], "tags")
+    cache: dict[str, object] = getattr(ticket, "_prefetched_objects_cache")  # noqa: B009 - set above
     cache["watchers"] = User.objects.none()
     setattr(ticket, _LINKS_ATTR, [])
     return ticket

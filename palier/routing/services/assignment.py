@@ -174,13 +174,14 @@ def _lock_row(table: str, pk: int) -> None:
             cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR NO KEY UPDATE", [pk])  # noqa: S608
 
 
-def _still_under_cap(candidate: Candidate) -> bool:
-    """Lock a capped agent and count again (they may take tickets in another group meanwhile)."""
+def _still_under_cap(candidate: Candidate, taken: int = 0) -> bool:
+    """Lock a capped agent and count again (they may take tickets in another group meanwhile);
+    ``taken``: tickets given to them earlier in this batch, not saved yet."""
     cap = candidate.user.max_open_tickets
     if cap is None:
         return True
     _lock_row("people_user", candidate.user_id)
-    return Ticket.objects.filter(assignee_id=candidate.user_id, status__in=OPEN).count() < cap
+    return Ticket.objects.filter(assignee_id=candidate.user_id, status__in=OPEN).count() + taken < cap
 
 
 def pick_assignee(group: SupportGroup, *, ticket: Ticket, exclude: User | None = None) -> User | None:
@@ -189,36 +190,78 @@ def pick_assignee(group: SupportGroup, *, ticket: Ticket, exclude: User | None =
     Call inside a transaction: the group row stays locked until it commits, so concurrent picks
     in the same group wait for this one and see its result.
     """
-    if group.assignment_strategy == Strategy.MANUAL:
-        return None
+    return pick_assignees(group, [ticket], exclude=exclude)[0]
+
+
+def pick_assignees(group: SupportGroup, tickets: list[Ticket], *, exclude: User | None = None) -> list[User | None]:
+    """``pick_assignee`` for several tickets of one group, in order, with one lock and one read of
+    the candidates: each pick counts the ones before it (turns, loads, caps)."""
+    if group.assignment_strategy == Strategy.MANUAL or not tickets:
+        return [None] * len(tickets)
     _lock_row("people_supportgroup", group.pk)
     now = timezone.now()  # read after the lock, so turns are stamped in the order they are taken
     candidates = _candidates(group, now, exclude)
     stamps = [c.last_assigned_at for c in candidates if c.last_assigned_at is not None]
     # turns must grow even if clocks differ between web nodes
     stamp = max(now, max(stamps) + timedelta(microseconds=1)) if stamps else now
-    for candidate in _ordered(group, candidates, ticket):
-        if not _still_under_cap(candidate):
-            continue
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE people_membership SET last_assigned_at = %s WHERE id = %s",
-                [connection.ops.adapt_datetimefield_value(stamp), candidate.membership_id],
-            )
-        return candidate.user
-    return None
+    taken: dict[int, int] = {}
+    chosen: list[User | None] = []
+    for ticket in tickets:
+        picked = next(
+            (c for c in _ordered(group, candidates, ticket) if _still_under_cap(c, taken.get(c.user_id, 0))),
+            None,
+        )
+        if picked is not None:
+            picked.last_assigned_at = stamp
+            picked.open_count += 1
+            picked.load += WEIGHTS.get(ticket.priority, 1)
+            taken[picked.user_id] = taken.get(picked.user_id, 0) + 1
+            stamp += timedelta(microseconds=1)
+        chosen.append(picked.user if picked is not None else None)
+    _stamp_turns([c for c in candidates if c.user_id in taken])
+    return chosen
+
+
+def _stamp_turns(picked: list[Candidate]) -> None:
+    """Write the new turns of the agents picked (one statement)."""
+    if not picked:
+        return
+    cases = " ".join("WHEN %s THEN %s" for _ in picked)
+    params: list[Any] = []
+    for c in picked:
+        params += [c.membership_id, connection.ops.adapt_datetimefield_value(c.last_assigned_at)]
+    params += [c.membership_id for c in picked]
+    marks = ", ".join(["%s"] * len(picked))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE people_membership SET last_assigned_at = CASE id {cases} END WHERE id IN ({marks})",  # noqa: S608
+            params,
+        )
 
 
 def assign_on_open(ticket: Ticket) -> str | None:
     """The ``before_open`` part: fill ``ticket.assignee`` from its group; returns a note or None."""
-    group = ticket.group
-    if group is None or group.assignment_strategy == Strategy.MANUAL:
-        return None
-    user = pick_assignee(group, ticket=ticket)
-    if user is None:
-        return f"no available agent ({group.assignment_strategy})"
-    ticket.assignee = user
-    return f"assigned by {group.assignment_strategy}"
+    return assign_on_open_many([ticket])[0]
+
+
+def assign_on_open_many(tickets: list[Ticket]) -> list[str | None]:
+    """Fill the assignee of new tickets from their groups (one pick per group); a note per ticket."""
+    notes: list[str | None] = [None] * len(tickets)
+    by_group: dict[int, list[int]] = {}
+    for index, ticket in enumerate(tickets):
+        group = ticket.group
+        if group is not None and group.assignment_strategy != Strategy.MANUAL:
+            by_group.setdefault(group.pk, []).append(index)
+    for _pk, indexes in sorted(by_group.items()):  # locks in one order: two batches never deadlock
+        group = tickets[indexes[0]].group
+        assert group is not None
+        for index, user in zip(indexes, pick_assignees(group, [tickets[i] for i in indexes]), strict=True):
+            if user is None:
+                notes[index] = f"no available agent ({group.assignment_strategy})"
+            else:
+                tickets[index].assignee = user
+                notes[index] = f"assigned by {group.assignment_strategy}"
+    return notes
 
 
 @transaction.atomic

@@ -15,27 +15,34 @@ log = logging.getLogger(__name__)
 
 def place_new_ticket(ticket: Ticket, draft: Draft) -> None:
     """Route the unsaved ticket unless the caller chose its group, then assign it unless the
-    caller chose its assignee.
+    caller chose its assignee."""
+    place_new_tickets([(ticket, draft)])
+
+
+def place_new_tickets(pairs: list[tuple[Ticket, Draft]]) -> None:
+    """``place_new_ticket`` for the tickets of one ``open_tickets`` batch, in order.
 
     Data it cannot use (a rule whose group was deleted, invalid working hours) is skipped by the
-    code below. Any other failure that is not the database's is logged and the ticket keeps what
-    it had, so ``open_ticket`` puts it in the triage group: a creation never fails because of
+    code below. Any other failure that is not the database's is logged and the tickets keep what
+    they had, so ``open_tickets`` puts them in the triage group: a creation never fails because of
     routing. No savepoint: it would cost two round trips on every creation, and a database error
     leaves a PostgreSQL transaction unusable anyway.
     """
-    group, assignee, category_id, priority = ticket.group, ticket.assignee, ticket.category_id, ticket.priority
-    tags = list(draft.tags)
+    kept = [(t.group, t.assignee, t.category_id, t.priority, list(d.tags), list(d.notes)) for t, d in pairs]
     try:
-        if not draft.group_chosen:
-            rules.route_new_ticket(ticket, draft)
-        if not draft.assignee_chosen and ticket.assignee_id is None:
-            note = assignment.assign_on_open(ticket)
+        rules.route_new_tickets([(t, d) for t, d in pairs if not d.group_chosen])
+        waiting = [(t, d) for t, d in pairs if not d.assignee_chosen and t.assignee_id is None]
+        notes = assignment.assign_on_open_many([t for t, _d in waiting])
+        for (_ticket, draft), note in zip(waiting, notes, strict=True):
             if note:
                 draft.notes.append(note)
     except DatabaseError:
         raise
     except Exception:
-        log.exception("routing failed for a new ticket; it goes to the triage group")
-        ticket.group, ticket.assignee, ticket.category_id, ticket.priority = group, assignee, category_id, priority
-        draft.tags[:] = tags
-        draft.notes.append("routing failed: triage group")
+        log.exception("routing failed for new tickets; they go to the triage group")
+        for (ticket, draft), (group, assignee, category_id, priority, tags, notes_before) in zip(
+            pairs, kept, strict=True
+        ):
+            ticket.group, ticket.assignee, ticket.category_id, ticket.priority = group, assignee, category_id, priority
+            draft.tags[:] = tags
+            draft.notes[:] = [*notes_before, "routing failed: triage group"]

@@ -89,9 +89,12 @@ def facts_for(ticket: Ticket, *, rules: tuple[CompiledRule, ...], mailbox: str =
     )
 
 
-def find_placement(ticket: Ticket) -> tuple[CompiledRule, SupportGroup] | None:
+def find_placement(
+    ticket: Ticket, *, rules: tuple[CompiledRule, ...] | None = None
+) -> tuple[CompiledRule, SupportGroup] | None:
     """The first active rule matching ``ticket`` whose group still exists, with that group."""
-    rules = active_rules()
+    if rules is None:
+        rules = active_rules()
     if not rules:
         return None
     facts = facts_for(ticket, rules=rules)
@@ -110,19 +113,29 @@ def find_placement(ticket: Ticket) -> tuple[CompiledRule, SupportGroup] | None:
 
 def route_new_ticket(ticket: Ticket, draft: Draft) -> None:
     """Place an unsaved ticket: the first matching rule, else the triage group."""
-    placement = find_placement(ticket)
-    if placement is None:
-        ticket.group = SupportGroup.objects.filter(is_triage=True).first()
-        draft.notes.append("no routing rule matched: triage group")
-        return
-    rule, group = placement
-    ticket.group = group
-    if rule.set_category_id and ticket.category_id is None:
-        ticket.category_id = rule.set_category_id
-    if rule.set_priority:
-        ticket.priority = rule.set_priority
-    draft.tags.extend(rule.tags)
-    draft.notes.append(f"routing rule: {rule.name}")
+    route_new_tickets([(ticket, draft)])
+
+
+def route_new_tickets(pairs: list[tuple[Ticket, Draft]]) -> None:
+    """``route_new_ticket`` for several tickets, reading the rules and the triage group once."""
+    rules = active_rules()
+    triage: list[SupportGroup | None] = []
+    for ticket, draft in pairs:
+        placement = find_placement(ticket, rules=rules)
+        if placement is None:
+            if not triage:
+                triage.append(SupportGroup.objects.filter(is_triage=True).first())
+            ticket.group = triage[0]
+            draft.notes.append("no routing rule matched: triage group")
+            continue
+        rule, group = placement
+        ticket.group = group
+        if rule.set_category_id and ticket.category_id is None:
+            ticket.category_id = rule.set_category_id
+        if rule.set_priority:
+            ticket.priority = rule.set_priority
+        draft.tags.extend(rule.tags)
+        draft.notes.append(f"routing rule: {rule.name}")
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from django.utils import timezone
 from palier.people.models import SupportGroup, User
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
-from palier.sla.services.policies import policy_for
+from palier.sla.services.policies import active_policies, policy_for
 from palier.tickets.models import Ticket
 
 logger = logging.getLogger("palier.sla")
@@ -95,7 +95,50 @@ class State:
 
 
 def ticket_opened(ticket: Ticket) -> None:
-    _guarded(ticket, {}, ticket.created_at, new=True)
+    tickets_opened([ticket])
+
+
+def tickets_opened(tickets: list[Ticket]) -> None:
+    """Start the clocks of tickets created in this transaction, one write per table for all of
+    them. If that fails, each ticket is tried on its own, so a problem lands on its ticket."""
+    try:
+        with transaction.atomic():
+            _open_many(tickets)
+    except Exception:
+        if len(tickets) == 1:
+            logger.exception("SLA engine failed on ticket %s", tickets[0].pk)
+            _record_problem(tickets[0], "failed to start clocks")
+            return
+        logger.exception("SLA engine failed on a batch of new tickets; trying them one by one")
+        for ticket in tickets:
+            _guarded(ticket, {}, ticket.created_at, new=True)
+
+
+def _open_many(tickets: list[Ticket]) -> None:
+    policies = active_policies()
+    fallback: Calendar | bool | None = False  # the default calendar, read once if a ticket needs it
+    batches: list[c.Batch] = []
+    for ticket in tickets:
+        batch = c.Batch(ticket=ticket, now=ticket.created_at)
+        state = State(batch, load=False, fallback=fallback)
+        _open(state, policies)
+        fallback = state._fallback
+        ticket.sla_due_at = sla_due(batch.new)
+        batches.append(batch)
+    new = [row for batch in batches for row in batch.new]
+    if new:
+        Clock.objects.bulk_create(new)
+    events = [event for batch in batches for event in batch.events]
+    for event in events:
+        if event.clock is not None:
+            event.clock_id = event.clock.pk
+    if events:
+        SlaEvent.objects.bulk_create(events)
+    due = [ticket for ticket in tickets if ticket.sla_due_at is not None]
+    if len(due) == 1:
+        Ticket.objects.filter(pk=due[0].pk).update(sla_due_at=due[0].sla_due_at)
+    elif due:
+        Ticket.objects.bulk_update(due, ["sla_due_at"])
 
 
 def ticket_changed(ticket: Ticket, old: dict[str, Any]) -> None:
@@ -108,13 +151,17 @@ def _guarded(ticket: Ticket, old: dict[str, Any], now: datetime, *, new: bool = 
             react(ticket, old, now=now, new=new)
     except Exception as exc:  # a ticket change must never fail because of the SLA engine
         logger.exception("SLA engine failed on ticket %s", ticket.pk)
-        try:
-            with transaction.atomic():
-                SlaEvent.objects.create(
-                    ticket_id=ticket.pk, kind=EV.PROBLEM, data={"problem": "engine", "detail": str(exc)[:500]}
-                )
-        except Exception:  # pragma: no cover - the database itself is failing
-            logger.exception("could not record the SLA problem of ticket %s", ticket.pk)
+        _record_problem(ticket, str(exc))
+
+
+def _record_problem(ticket: Ticket, detail: str) -> None:
+    try:
+        with transaction.atomic():
+            SlaEvent.objects.create(
+                ticket_id=ticket.pk, kind=EV.PROBLEM, data={"problem": "engine", "detail": detail[:500]}
+            )
+    except Exception:  # pragma: no cover - the database itself is failing
+        logger.exception("could not record the SLA problem of ticket %s", ticket.pk)
 
 
 def react(ticket: Ticket, old: dict[str, Any], *, now: datetime, new: bool = False) -> None:
@@ -141,11 +188,11 @@ def react(ticket: Ticket, old: dict[str, Any], *, now: datetime, new: bool = Fal
     save(batch, state.clocks.values())
 
 
-def _open(state: State) -> None:
+def _open(state: State, policies: list[SlaPolicy] | None = None) -> None:
     ticket = state.batch.ticket
     if state.clocks or not ticket.is_open:
         return
-    policy = policy_for(ticket)
+    policy = policy_for(ticket, policies)
     state.policy = policy
     if policy is not None:
         if ticket.first_response_at is None:

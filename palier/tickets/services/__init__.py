@@ -27,8 +27,11 @@ from palier.tickets.services.intake import (
 )
 from palier.tickets.services.lifecycle import (
     UPDATABLE,
+    NewTicket,
     close_resolved_tickets,
     open_ticket,
+    open_tickets,
+    prepare_ticket,
     transition_ticket,
     update_ticket,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "MAX_SUBJECT",
     "MAX_TAGS",
     "UPDATABLE",
+    "NewTicket",
     "add_attachment",
     "add_watcher",
     "close_resolved_tickets",
@@ -61,6 +65,8 @@ __all__ = [
     "open_ticket",
     "open_ticket_idempotent",
     "open_ticket_with_files",
+    "open_tickets",
+    "prepare_ticket",
     "priority_for",
     "remove_watcher",
     "save_filter",

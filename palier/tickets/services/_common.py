@@ -36,25 +36,42 @@ def priority_for(impact: str, urgency: str) -> int:
     return int(rule) if rule is not None else DEFAULT_MATRIX[(impact, urgency)]
 
 
+def priority_matrix() -> dict[tuple[str, str], int]:
+    """The whole impact × urgency matrix in one query (the ITIL default where a cell is missing)."""
+    matrix = dict(DEFAULT_MATRIX)
+    for impact, urgency, priority in PriorityRule.objects.values_list("impact", "urgency", "priority"):
+        matrix[(impact, urgency)] = int(priority)
+    return matrix
+
+
 def next_number(kind: str) -> int:
-    """A number unique per kind, also under concurrent creation.
+    """A number unique per kind, also under concurrent creation."""
+    return next_numbers(kind, 1)[0]
+
+
+def next_numbers(kind: str, count: int) -> list[int]:
+    """``count`` numbers unique per kind, ascending, also under concurrent creation.
 
     PostgreSQL uses one sequence per kind (no lock held until commit; a rolled-back creation
     leaves a gap). SQLite serialises writers, so a counter row is enough there.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [f"tickets_number_{kind}_seq"])
-            return int(cursor.fetchone()[0])
-    sql = "UPDATE tickets_ticketcounter SET last = last + 1 WHERE kind = %s RETURNING last"
+            if count == 1:
+                cursor.execute("SELECT nextval(%s)", [f"tickets_number_{kind}_seq"])
+            else:
+                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [f"tickets_number_{kind}_seq", count])
+            return sorted(int(row[0]) for row in cursor.fetchall())
+    sql = "UPDATE tickets_ticketcounter SET last = last + %s WHERE kind = %s RETURNING last"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [kind])
+        cursor.execute(sql, [count, kind])
         row = cursor.fetchone()
         if row is None:  # first ticket of this kind
             TicketCounter.objects.get_or_create(kind=kind, defaults={"last": 0})
-            cursor.execute(sql, [kind])
+            cursor.execute(sql, [count, kind])
             row = cursor.fetchone()
-    return int(row[0])
+    last = int(row[0])
+    return list(range(last - count + 1, last + 1))
 
 
 def _clean_text(value: str, *, field: str, maximum: int, required: bool) -> str:

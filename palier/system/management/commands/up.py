@@ -23,6 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("PALIER_BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+        parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
         parser.add_argument("--demo-tickets", type=int, default=500, help="Tickets to seed on first start.")
         parser.add_argument("--no-demo", action="store_true", help="Do not seed demo data.")
 
@@ -45,6 +46,8 @@ class Command(BaseCommand):
                 options["bind"],
                 "--workers",
                 str(options["web_workers"]),
+                "--threads",
+                str(options["web_threads"]),
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",

@@ -4,9 +4,12 @@ use, and its error is shown on the row."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +20,7 @@ from palier.integrations.models import ChatApp
 from palier.lib.web import StyledForm
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Level, Ticket
+from palier.tickets.selectors import people_matching
 
 Choices = list[tuple[Any, Any]]
 
@@ -194,12 +198,25 @@ class RowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         return {**super().get_form_kwargs(index), "options": self.options}
 
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.setdefault("class", "form-check-input")
+
     @property
     def empty_form(self) -> forms.Form:
+        return self.blank_form(None)
+
+    def blank_form(self, index: int | None) -> forms.Form:
+        """An empty row at ``index`` ("Add a condition" appends it without saving the rule)."""
         form: forms.Form = self.form(
-            auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"), empty_permitted=True, options=self.options
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__" if index is None else index),
+            empty_permitted=True,
+            use_required_attribute=False,
+            options=self.options,
         )
-        self.add_fields(form, None)
+        self.add_fields(form, index)
         return form
 
 
@@ -256,6 +273,50 @@ def collect(conditions: Any, actions: Any) -> tuple[dict[str, list[dict[str, Any
 
 # --- recurring tickets -------------------------------------------------------------------------------------
 
+REQUESTERS_SHOWN = 20
+
+
+def requesters() -> QuerySet[User]:
+    """Who may be a recurring ticket's requester: active people, not Palier's own accounts."""
+    return User.objects.filter(is_active=True).exclude(email__endswith=".invalid")
+
+
+def requesters_matching(q: str) -> tuple[list[User], bool]:
+    """The first people whose name or email holds every word of ``q`` (the agents' people search,
+    ``tickets.selectors.people_matching``), Palier's own accounts left out; and whether there are more."""
+    found = people_matching(q, limit=REQUESTERS_SHOWN + 6, active_only=True)
+    people = [person for person in found if not person.email.endswith(".invalid")]
+    return people[:REQUESTERS_SHOWN], len(people) > REQUESTERS_SHOWN
+
+
+class PersonPicker(forms.Widget):
+    """One person out of thousands, without listing them: a search box that asks ``search_url``
+    (htmx, as one types) for the matching people, shown as radio buttons named like the field, and
+    the current choice as a checked radio button. The field's queryset still checks the id posted."""
+
+    template_name = "automation/widgets/person_picker.html"
+
+    def __init__(self, *, search_url: Any, people: Callable[[], QuerySet[User]], attrs: Any = None) -> None:
+        super().__init__(attrs)
+        self.search_url = search_url
+        self.people = people
+        self.person: User | None = None  # the current choice, when the form already has it
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False  # the search box may stay empty; the choice is checked on the server
+
+    def chosen(self, value: Any) -> User | None:
+        raw = str(value or "")
+        if self.person is not None and str(self.person.pk) == raw:
+            return self.person
+        return self.people().filter(pk=raw).first() if raw.isdigit() else None
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        person = self.chosen(value)
+        context["widget"].update(search_url=str(self.search_url), people=[person] if person else [])
+        return context
+
 
 class RecurringForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=120)
@@ -271,7 +332,10 @@ class RecurringForm(StyledForm):
     kind = forms.ChoiceField(label=_("Type"), choices=Ticket.Kind.choices, initial=Ticket.Kind.REQUEST)
     requester = forms.ModelChoiceField(
         label=_("Requester"),
-        queryset=User.objects.filter(is_active=True).exclude(email__endswith=".invalid").order_by("full_name", "email"),
+        queryset=requesters(),
+        widget=PersonPicker(search_url=reverse_lazy("automation:recurring-requesters"), people=requesters),
+        help_text=_("Type part of a name or an email address, then choose the person."),
+        error_messages={"invalid_choice": _("Choose an active person from the search results.")},
     )
     group = forms.ModelChoiceField(
         label=_("Group"),
@@ -284,6 +348,13 @@ class RecurringForm(StyledForm):
     )
     impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices, initial=Level.LOW)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices, initial=Level.LOW)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        picker = self.fields["requester"].widget
+        assert isinstance(picker, PersonPicker)
+        current = self.initial.get("requester")
+        picker.person = current if isinstance(current, User) else None  # editing: no query to show it
 
 
 def recurring_initial(row: RecurringTicket) -> dict[str, Any]:

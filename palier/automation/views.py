@@ -1,5 +1,7 @@
 """Automation pages (administrators only), mounted at /agent/automation/: the rule list, a rule's
-form (rows of conditions and actions, no JSON), its dry run and run log, and recurring tickets."""
+form (rows of conditions and actions, no JSON, one more row at a time with htmx), its dry run and
+run log, and recurring tickets (their requester found by name or email: that search answers any
+agent, like the caller search of "Log a call")."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,7 +18,7 @@ from palier.automation import forms as f
 from palier.automation import selectors, services
 from palier.automation.models import Rule
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
 
 # --- rules ------------------------------------------------------------------------------------------------
 
@@ -30,8 +32,12 @@ def rules(request: AuthedRequest) -> HttpResponse:
     return render(request, "automation/rules.html", {"rows": rows})
 
 
+def _options() -> dict[str, f.Choices]:
+    return {**f._references(), **f._fixed()}
+
+
 def _rule_forms(request: AuthedRequest, rule: Rule | None) -> tuple[Any, Any, Any]:
-    options = {**f._references(), **f._fixed()}
+    options = _options()
     data = request.POST if request.method == "POST" else None
     initial = {name: getattr(rule, name) for name in ("name", "is_active", "trigger", "wait_status", "wait_hours",
                                                       "wait_business")} if rule else None  # fmt: skip
@@ -84,6 +90,28 @@ def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
         messages.success(request, _("The rule “%(name)s” is saved.") % {"name": saved.name})
         return redirect("automation:rule-edit", saved.pk)
     return _rule_page(request, rule, forms)
+
+
+# "Add a condition" / "Add an action": formset prefix, formset
+ROW_KINDS: dict[str, tuple[str, Any]] = {"condition": ("c", f.ConditionFormSet), "action": ("a", f.ActionFormSet)}
+
+
+@admin_required
+def rule_row(request: AuthedRequest, kind: str) -> HttpResponse:
+    """One empty row for the rule form (htmx), numbered after the rows already on the page (the
+    formset's TOTAL_FORMS, sent with the request); the response also raises that count."""
+    if kind not in ROW_KINDS:
+        raise Http404("row")
+    prefix, formset_class = ROW_KINDS[kind]
+    total = request.GET.get(f"{prefix}-TOTAL_FORMS", "")
+    if not total.isdigit():
+        return HttpResponseBadRequest()
+    index = int(total)
+    context = {"kind": kind, "prefix": prefix, "max": formset_class.max_num}
+    if index >= formset_class.max_num:
+        return render(request, "automation/rule_edit.html#row-limit", context)
+    row = formset_class(prefix=prefix, options=_options()).blank_form(index)
+    return render(request, "automation/rule_edit.html#row-added", {**context, "row": row, "total": index + 1})
 
 
 @admin_required
@@ -163,6 +191,22 @@ def recurring_edit(request: AuthedRequest, row_id: int) -> HttpResponse:
         return redirect("automation:recurring")
     context = {"form": form, "row": row, "schedule_text": selectors.schedule_text(row.schedule)}
     return render(request, "automation/recurring_edit.html", context, status=400 if form.is_bound else 200)
+
+
+@agent_required
+def recurring_requesters(request: AuthedRequest) -> HttpResponse:
+    """The people matching what was typed in a recurring ticket's requester box (htmx)."""
+    q = request.GET.get("requester_q", "")[:200]
+    people, more = f.requesters_matching(q)
+    context = {
+        "people": people,
+        "more": more,
+        "q": q,
+        "found": True,
+        "name": "requester",
+        "id_prefix": "id_requester_found",
+    }
+    return render(request, "automation/widgets/person_choices.html", context)
 
 
 @admin_required

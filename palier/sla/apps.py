@@ -13,7 +13,9 @@ class SlaConfig(AppConfig):
         from palier.sla.tasks import sla_sweep_task
         from palier.tickets import hooks
 
-        hooks.register(opened_many=engine.tickets_opened, changed=engine.ticket_changed)
+        hooks.register(
+            before_many=engine.tickets_placed, opened_many=engine.tickets_opened, changed=engine.ticket_changed
+        )
         schedule.register("sla-sweep", seconds=30, enqueue=sla_sweep_task.enqueue)
         self._watch_policies()
 

@@ -95,50 +95,61 @@ class State:
 
 
 def ticket_opened(ticket: Ticket) -> None:
-    tickets_opened([ticket])
+    """Start the clocks of a ticket inserted in this transaction (outside ``open_tickets``)."""
+    _guarded(ticket, {}, ticket.created_at, new=True)
+
+
+# ``open_tickets`` calls the two hooks below: the clocks of its tickets are worked out before the
+# rows are inserted, so each row is inserted with its ``sla_due_at``, then written after.
+_PLANNED = "_sla_planned"
+
+
+def tickets_placed(pairs: list[tuple[Ticket, Any]]) -> None:
+    """``before_open`` hook: work out the clocks of tickets about to be inserted (reads only).
+    A failure leaves them unplanned; ``tickets_opened`` then starts their clocks one by one."""
+    try:
+        policies = active_policies()
+        fallback: Calendar | bool | None = False  # the default calendar, read once if a ticket needs it
+        for ticket, _draft in pairs:
+            batch = c.Batch(ticket=ticket, now=ticket.created_at)
+            state = State(batch, load=False, fallback=fallback)
+            _open(state, policies)
+            fallback = state._fallback
+            ticket.sla_due_at = sla_due(batch.new)
+            setattr(ticket, _PLANNED, batch)
+    except Exception:
+        logger.exception("SLA engine could not plan the clocks of new tickets")
+        for ticket, _draft in pairs:
+            ticket.sla_due_at = None
+            setattr(ticket, _PLANNED, None)
 
 
 def tickets_opened(tickets: list[Ticket]) -> None:
-    """Start the clocks of tickets created in this transaction, one write per table for all of
-    them. If that fails, each ticket is tried on its own, so a problem lands on its ticket."""
-    try:
-        with transaction.atomic():
-            _open_many(tickets)
-    except Exception:
-        if len(tickets) == 1:
-            logger.exception("SLA engine failed on ticket %s", tickets[0].pk)
-            _record_problem(tickets[0], "failed to start clocks")
-            return
-        logger.exception("SLA engine failed on a batch of new tickets; trying them one by one")
-        for ticket in tickets:
-            _guarded(ticket, {}, ticket.created_at, new=True)
-
-
-def _open_many(tickets: list[Ticket]) -> None:
-    policies = active_policies()
-    fallback: Calendar | bool | None = False  # the default calendar, read once if a ticket needs it
-    batches: list[c.Batch] = []
+    """``after_open`` hook: write the clocks planned by ``tickets_placed``, one statement per table
+    for the whole batch. No savepoint: a database error here would leave the transaction unusable
+    anyway, and the clocks are computed already (a computing error was caught before)."""
+    planned: list[c.Batch] = []
     for ticket in tickets:
-        batch = c.Batch(ticket=ticket, now=ticket.created_at)
-        state = State(batch, load=False, fallback=fallback)
-        _open(state, policies)
-        fallback = state._fallback
-        ticket.sla_due_at = sla_due(batch.new)
-        batches.append(batch)
-    new = [row for batch in batches for row in batch.new]
+        batch = getattr(ticket, _PLANNED, None)
+        if batch is None:
+            _guarded(ticket, {}, ticket.created_at, new=True)
+        else:
+            planned.append(batch)
+        setattr(ticket, _PLANNED, None)
+    new = [row for batch in planned for row in batch.new]
+    for batch in planned:
+        for row in batch.new:
+            row.ticket_id = batch.ticket.pk
     if new:
         Clock.objects.bulk_create(new)
-    events = [event for batch in batches for event in batch.events]
-    for event in events:
-        if event.clock is not None:
-            event.clock_id = event.clock.pk
+    events = [event for batch in planned for event in batch.events]
+    for batch in planned:
+        for event in batch.events:
+            event.ticket_id = batch.ticket.pk
+            if event.clock is not None:
+                event.clock_id = event.clock.pk
     if events:
         SlaEvent.objects.bulk_create(events)
-    due = [ticket for ticket in tickets if ticket.sla_due_at is not None]
-    if len(due) == 1:
-        Ticket.objects.filter(pk=due[0].pk).update(sla_due_at=due[0].sla_due_at)
-    elif due:
-        Ticket.objects.bulk_update(due, ["sla_due_at"])
 
 
 def ticket_changed(ticket: Ticket, old: dict[str, Any]) -> None:

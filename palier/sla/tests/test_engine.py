@@ -234,3 +234,20 @@ def test_hooks_are_idempotent(frozen: Frozen, requester: User) -> None:
     ticket = open_ticket(requester)
     engine.react(ticket, {}, now=frozen())
     assert Clock.objects.filter(ticket=ticket).count() == 2
+
+
+def test_a_planning_failure_still_opens_the_ticket_and_starts_its_clocks_one_by_one(
+    frozen: Frozen, requester: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If working out the clocks of a batch fails, the tickets are still opened and their clocks
+    started afterwards by the one-ticket path."""
+
+    def broken() -> list[object]:
+        raise RuntimeError("policy cache exploded")
+
+    monkeypatch.setattr(engine, "active_policies", broken)
+    ticket = open_ticket(requester, impact="medium", urgency="medium")
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+    assert clock_of(ticket, K.RESPONSE).due_at == paris(2026, 4, 1, 13, 0)
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at == paris(2026, 4, 1, 13, 0)

@@ -10,6 +10,7 @@ See bench/README.md. Only talks to 127.0.0.1; every loop is bounded by a duratio
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -27,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
@@ -56,6 +57,7 @@ class Result:
     target: str = ""
     met: bool | None = None
     load_before: float = 0.0  # 1-minute load average when the scenario started (other work skews results)
+    cpu_ms_per_request: dict[str, float] = field(default_factory=dict)  # CPU time by process group
 
 
 @dataclass
@@ -85,11 +87,57 @@ def machine() -> dict[str, object]:
         mem_kb = 0
     return {
         "cores": os.cpu_count(),
+        "cpu_reference_s": cpu_reference(),
         "cpu": cpu,
         "memory_gb": round(mem_kb / 1024 / 1024, 1),
         "python": platform.python_version(),
         "system": platform.platform(),
     }
+
+
+def cpu_reference() -> float:
+    """Seconds of CPU for a fixed pure-Python loop (best of 3): virtual machines of the same
+    name differ by 2x or more from day to day, so results are only comparable alongside this."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return round(best, 3)
+
+
+def cpu_seconds() -> dict[str, tuple[str, float]]:
+    """CPU seconds used so far by each process, with its group: the server (gunicorn), the
+    database (postgres) or this client."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, tuple[str, float]] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if b"gunicorn" in cmd:
+            found[pid] = ("server", used)
+        elif stat[stat.index("(") + 1 :].startswith("postgres"):
+            found[pid] = ("database", used)
+        elif int(pid) == os.getpid():
+            found[pid] = ("client", used)
+    return found
+
+
+def cpu_used(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds per group between two readings (processes that ended meanwhile are not counted)."""
+    groups = {"server": 0.0, "database": 0.0, "client": 0.0}
+    for pid, (group, used) in after.items():
+        groups[group] += used - before.get(pid, (group, 0.0))[1]
+    return groups
 
 
 def free_port() -> int:
@@ -198,7 +246,48 @@ def wait_ready(base: str, headers: dict[str, str], timeout: float = 90) -> None:
 
 # --- measurement -------------------------------------------------------------------------------------------
 
-Request = Callable[[httpx.Client, int], httpx.Response]
+_dumps = json.dumps  # ``LeanClient.post`` takes ``json=`` like httpx
+
+
+class Answer:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.content = status, body
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class LeanClient:
+    """One keep-alive HTTP/1.1 connection (the standard library's ``http.client``): the client
+    shares the two cores with the server, and ``httpx`` spent 2–3 ms of CPU per request, a fifth
+    of what a creation costs the server."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        parts = urlsplit(base)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+        self.headers = headers
+
+    def _send(self, method: str, path: str, body: bytes | None, extra: dict[str, str]) -> Answer:
+        self.conn.request(method, path, body=body, headers={**self.headers, **extra})
+        response = self.conn.getresponse()
+        return Answer(response.status, response.read())
+
+    def get(self, path: str, params: dict[str, object] | None = None) -> Answer:
+        return self._send("GET", f"{path}?{urlencode(params)}" if params else path, None, {})
+
+    def post(self, path: str, json: object) -> Answer:
+        return self._send("POST", path, _dumps(json).encode(), {"Content-Type": "application/json"})
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+Request = Callable[[LeanClient, int], Answer]
 
 
 def measure(
@@ -219,7 +308,8 @@ def measure(
     deadline = time.monotonic() + seconds
 
     def worker() -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        client = LeanClient(base, headers)
+        try:
             while time.monotonic() < deadline:
                 with lock:
                     i = next(counter, None)
@@ -229,12 +319,16 @@ def measure(
                 try:
                     response = request(client, i)
                     ok, why = response.is_success, f"{response.status_code} {response.text[:200]}"
-                except httpx.HTTPError as exc:
+                except (OSError, http.client.HTTPException) as exc:
                     ok, why = False, repr(exc)
+                    client.close()  # reconnects on the next request
                 elapsed = (time.perf_counter() - t0) * 1000
                 with lock:
                     (latencies.append(elapsed) if ok else errors.append(why))
+        finally:
+            client.close()
 
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for t in threads:
@@ -242,9 +336,14 @@ def measure(
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    cpu_after = cpu_seconds()
     if errors:
         sys.stderr.write(f"{name}: {len(errors)} errors, first: {errors[0]}\n")
-    return summarise(name, latencies, len(errors), wall, concurrency)
+    result = summarise(name, latencies, len(errors), wall, concurrency)
+    if latencies:
+        used = cpu_used(cpu_before, cpu_after)
+        result.cpu_ms_per_request = {group: round(used[group] / len(latencies) * 1000, 2) for group in used}
+    return result
 
 
 def summarise(name: str, latencies: list[float], errors: int, wall: float, concurrency: int) -> Result:
@@ -277,16 +376,16 @@ def scenarios(data: dict[str, object]) -> dict[str, Request]:
     if not ids:
         raise SystemExit("no ticket in the triage group: did the demo run?")
 
-    def listing(c: httpx.Client, i: int) -> httpx.Response:
+    def listing(c: LeanClient, i: int) -> Answer:
         return c.get("/api/v1/tickets", params={"group": group, "status": "new", "sort": "priority", "limit": 25})
 
-    def detail(c: httpx.Client, i: int) -> httpx.Response:
+    def detail(c: LeanClient, i: int) -> Answer:
         return c.get(f"/api/v1/tickets/{ids[i % len(ids)]}")
 
-    def search(c: httpx.Client, i: int) -> httpx.Response:
+    def search(c: LeanClient, i: int) -> Answer:
         return c.get("/api/v1/tickets", params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]})
 
-    def create(c: httpx.Client, i: int) -> httpx.Response:
+    def create(c: LeanClient, i: int) -> Answer:
         body = {
             "subject": f"{SUBJECTS[i % len(SUBJECTS)]} #{i}",
             "description": "Benchmark ticket.",
@@ -317,16 +416,16 @@ def page_scenarios(data: dict[str, object]) -> dict[str, Request]:
     """The agent workspace as a browser asks for it (HTML, session cookie)."""
     ids = list(data["ids"])  # type: ignore[call-overload]
 
-    def queue(c: httpx.Client, i: int) -> httpx.Response:
+    def queue(c: LeanClient, i: int) -> Answer:
         return c.get("/agent/")
 
-    def queue_mine(c: httpx.Client, i: int) -> httpx.Response:
+    def queue_mine(c: LeanClient, i: int) -> Answer:
         return c.get("/agent/", params={"assignee": "me"})
 
-    def ticket_page(c: httpx.Client, i: int) -> httpx.Response:
+    def ticket_page(c: LeanClient, i: int) -> Answer:
         return c.get(f"/agent/tickets/{ids[i % len(ids)]}/")
 
-    def page_search(c: httpx.Client, i: int) -> httpx.Response:
+    def page_search(c: LeanClient, i: int) -> Answer:
         return c.get("/agent/search/", params={"q": SEARCH_WORDS[i % len(SEARCH_WORDS)]})
 
     return {"queue": queue, "queue-me": queue_mine, "ticket": ticket_page, "find": page_search}
@@ -335,14 +434,20 @@ def page_scenarios(data: dict[str, object]) -> dict[str, Request]:
 def table(run: Run) -> str:
     head = (
         f"{'scenario':<8} {'conc':>4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'req/s':>8}  target"
+        f"{'req/s':>8}  {'CPU ms/request (server db client)':>34}  target"
     )
-    lines = [f"{run.tickets:,} tickets on {run.database}; seeded in {run.seed_seconds or 0:.1f} s", head]
+    lines = [
+        f"{run.tickets:,} tickets on {run.database}; seeded in {run.seed_seconds or 0:.1f} s; {run.server}; "
+        f"CPU reference loop {run.machine.get('cpu_reference_s')} s",
+        head,
+    ]
     for r in run.results:
         verdict = "" if r.met is None else ("ok" if r.met else "MISSED")
+        cpu = r.cpu_ms_per_request
+        cost = f"{cpu.get('server', 0):.1f} {cpu.get('database', 0):.1f} {cpu.get('client', 0):.1f}" if cpu else "-"
         lines.append(
             f"{r.name:<8} {r.concurrency:>4} {r.requests:>8} {r.errors:>6} {r.p50_ms:>8.1f} "
-            f"{r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f}  {r.target} {verdict}"
+            f"{r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f}  {cost:>34}  {r.target} {verdict}"
         )
     return "\n".join(lines)
 
@@ -364,7 +469,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=2, help="client threads for reads (default 2)")
     p.add_argument("--create-concurrency", type=int, default=8, help="client threads for creation (default 8)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    p.add_argument("--threads", type=int, default=1, help="threads per worker; above 1 gunicorn uses gthread")
+    p.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (default 4, as `palier up`); 1: sync workers"
+    )
+    p.add_argument(
+        "--only", default="", help="comma-separated scenarios to run (list,detail,search,create); default all"
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--pages", action="store_true", help="also measure the agent workspace pages (signed in)")
     return p.parse_args(argv)
@@ -390,7 +500,10 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     with server(env, free_port(), args.workers, args.threads) as base:
         wait_ready(base, headers)
+        wanted = {name.strip() for name in args.only.split(",") if name.strip()}
         for name, request in scenarios(data).items():
+            if wanted and name not in wanted:
+                continue
             conc = args.create_concurrency if name == "create" else args.concurrency
             measure(name, base, headers, request, concurrency=conc, seconds=2, max_requests=50)  # warm-up
             load = os.getloadavg()[0]

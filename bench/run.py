@@ -470,7 +470,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--create-concurrency", type=int, default=8, help="client threads for creation (default 8)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     p.add_argument(
-        "--threads", type=int, default=4, help="threads per worker (default 4, as `palier up`); 1: sync workers"
+        "--threads", type=int, default=1, help="threads per worker (default 1: sync workers; `palier up` uses 4)"
     )
     p.add_argument(
         "--only", default="", help="comma-separated scenarios to run (list,detail,search,create); default all"

@@ -108,3 +108,20 @@ def test_running_the_command_again_adds_tickets_only():
     text = out.getvalue()
     assert "added tickets only" in text
     assert DEMO_LOGINS["agent"] in text and DEMO_PASSWORD in text
+
+
+def test_the_first_sweep_after_the_demo_alerts_nobody_about_old_breaches():
+    """The demo's open tickets are weeks old: their breaches are recorded as history, and the first
+    SLA sweep has nothing to fire, so nobody gets hundreds of notifications on the first start."""
+    from django.utils import timezone
+
+    from palier.notifications.models import Notification
+    from palier.sla.models import Clock, SlaEvent
+    from palier.sla.services.sweep import sweep
+
+    call_command("demo", tickets=300, seed=3, stdout=StringIO())
+    assert SlaEvent.objects.filter(kind=SlaEvent.Kind.BREACH).exists()  # old breaches are kept as history
+    assert not Clock.objects.filter(next_event_at__lte=timezone.now()).exists()
+    before = Notification.objects.count()
+    assert sweep()["selected"] == 0
+    assert Notification.objects.count() == before

@@ -35,11 +35,13 @@ class Command(BaseCommand):
         from palier.people.models import User
         from palier.routing import demo as routing_demo
         from palier.sla.services import start_clocks_for_open_tickets
+        from palier.sla.services.sweep import settle_without_actions
 
         admin = User.objects.filter(email=DEMO_LOGINS["admin"]).first()
         if result.people_created and admin is not None:
             routing_demo.configure(admin)
         clocks = start_clocks_for_open_tickets(batch=batch)
+        settle_without_actions(batch=batch)  # old tickets' past breaches are history, not alerts
         if not result.people_created:
             self.stdout.write("Demo people already present: added tickets only.")
         self.stdout.write(

@@ -115,12 +115,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": envint("SQLITE_BUSY_TIMEOUT", 20, minimum=1),
     }
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool("PALIER_PG_PREPARE", True):
     # Server-side parameters let psycopg prepare the statements a connection runs often: PostgreSQL
     # then plans them once instead of at every request (planning the ticket detail query, seven
     # joined tables, cost more than running it).
-    if envbool("PALIER_PG_PREPARE", True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background work (Django tasks API) -------------------------------------------------------

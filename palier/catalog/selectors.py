@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 
@@ -14,6 +14,7 @@ from palier.catalog import permissions
 from palier.catalog.models import (
     Approval,
     ApprovalStage,
+    ApprovalStep,
     CatalogCategory,
     CatalogItem,
     FulfilmentTask,
@@ -21,6 +22,7 @@ from palier.catalog.models import (
     Submission,
 )
 from palier.people.models import User
+from palier.tickets import permissions as ticket_permissions
 from palier.tickets.models import Ticket
 
 SUGGEST_LIMIT = 3
@@ -162,3 +164,59 @@ def admin_item(item_id: int) -> CatalogItem:
 
 def admin_categories() -> list[CatalogCategory]:
     return list(CatalogCategory.objects.order_by("order", "id"))
+
+
+# --- REST API reads ---------------------------------------------------------------------------------
+
+
+def item_detail_for(user: User, item_id: int) -> CatalogItem:
+    """An item ``user`` may request, with its fields in order and its number of approval stages
+    (404 when invisible or inactive)."""
+    item = (
+        items_visible_to(user)
+        .select_related("category")
+        .annotate(stage_count=Count("stages", distinct=True))
+        .prefetch_related(Prefetch("fields", queryset=ItemField.objects.order_by("order", "id")))
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        raise Http404("catalog item")
+    return item
+
+
+def submissions_visible_to(user: User) -> QuerySet[Submission]:
+    """Catalog requests whose ticket ``user`` may see (what approvers are asked is
+    ``approvals_waiting_for``)."""
+    tickets = Ticket.objects.filter(ticket_permissions.visible(user)).values("pk")
+    return Submission.objects.filter(ticket_id__in=tickets).select_related("ticket__requester", "item")
+
+
+def _with_workflow(submission: Submission) -> Submission:
+    prefetch_related_objects(
+        [submission],
+        Prefetch(
+            "steps",
+            queryset=ApprovalStep.objects.select_related("group")
+            .prefetch_related(
+                Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("id"))
+            )
+            .order_by("order", "id"),
+        ),
+        Prefetch("tasks", queryset=FulfilmentTask.objects.select_related("ticket", "group").order_by("order", "id")),
+    )
+    return submission
+
+
+def get_submission_for(user: User, ticket_id: int) -> Submission:
+    """The catalog request of ticket ``ticket_id`` with its approval steps (and approvals) and
+    tasks, for someone who may read it (``permissions.can_read_submission``); otherwise 404."""
+    submission = Submission.objects.select_related("ticket__requester", "item").filter(ticket_id=ticket_id).first()
+    if submission is None or not permissions.can_read_submission(user, submission.ticket):
+        raise Http404("catalog request")
+    return _with_workflow(submission)
+
+
+def submission_detail(ticket_id: int) -> Submission:
+    """A request just submitted, for its submitter's answer (the caller checked who asks)."""
+    return _with_workflow(Submission.objects.select_related("ticket__requester", "item").get(ticket_id=ticket_id))

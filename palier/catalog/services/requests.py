@@ -42,10 +42,14 @@ def submit_request(
     requester: User,
     answers: list[dict[str, Any]],
     uploads: Mapping[str, IO[bytes] | None] | None = None,
+    channel: str = Ticket.Channel.WEB,
+    by: User | None = None,
 ) -> Ticket:
     """Open a service request for ``item`` with the requester's cleaned answers (from
     ``RequestForm.answers()``), attach the uploaded files, then start its approvals (the request
-    waits in "pending approval") or, without approval stages, its fulfilment."""
+    waits in "pending approval") or, without approval stages, its fulfilment. ``channel`` says
+    where it came from (the portal, the API); ``by`` is the agent who asked on the requester's
+    behalf, shown as the request's creator (the requester by default)."""
     from palier.catalog.services import approvals, fulfilment
 
     if not CatalogItem.objects.filter(permissions.visible_items(requester), pk=item.pk).exists():
@@ -55,11 +59,11 @@ def submit_request(
     ticket = tickets.open_ticket(
         requester=requester,
         by=None,  # the catalog places the request itself (target group), which requesters may not
-        on_behalf_of=requester,
+        on_behalf_of=by or requester,
         subject=subject[:250],
         description=describe(item, answers),
         kind=Ticket.Kind.REQUEST,
-        channel=Ticket.Channel.WEB,
+        channel=channel,
         category=item.ticket_category if item.ticket_category and item.ticket_category.is_active else None,
         impact=item.impact,
         urgency=item.urgency,

@@ -1,0 +1,209 @@
+"""Schemas of the service catalog API (``palier/api/catalog.py``): items with their form fields,
+requests with their answers, approval steps and tasks, and approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from palier.api.schemas.common import Input
+
+FieldKind = Literal[
+    "short_text", "long_text", "number", "date", "choice", "multiple", "person", "attachment", "checkbox"
+]
+Visibility = Literal["everyone", "organisations", "groups"]
+FulfilmentName = Literal["sequential", "parallel"]
+RequestState = Literal["approval", "fulfilment", "done", "rejected", "withdrawn"]
+StepState = Literal["waiting", "open", "approved", "rejected", "skipped"]
+StageKind = Literal["manager", "people", "group"]
+StageRule = Literal["any", "all"]
+DecisionName = Literal["pending", "approved", "rejected", "not_needed"]
+
+
+# --- catalog ----------------------------------------------------------------------------------------
+
+
+class CatalogCategoryOut(Schema):
+    id: int
+    name: str = Field(description="In your language.")
+    name_fr: str
+    name_en: str
+    order: int
+
+
+class CatalogCategoryRef(Schema):
+    id: int
+    name: str
+
+
+class ItemSummary(Schema):
+    id: int
+    slug: str
+    name: str = Field(description="In your language.")
+    description: str = Field(description="In your language.")
+    icon: str
+    category: CatalogCategoryRef | None
+
+
+class ItemPage(Schema):
+    items: list[ItemSummary]
+    next_cursor: str | None
+
+
+class ChoiceOut(Schema):
+    value: str = Field(description="What to send as the answer.")
+    label: str = Field(description="In your language.")
+    label_fr: str
+    label_en: str
+
+
+class FieldOut(Schema):
+    key: str = Field(description="The name of the answer in the request's ``answers`` object.")
+    kind: FieldKind
+    required: bool = Field(description="A required checkbox must be ticked (true).")
+    label: str = Field(description="In your language.")
+    label_fr: str
+    label_en: str
+    help: str = Field(description="In your language.")
+    help_fr: str
+    help_en: str
+    choices: list[ChoiceOut] = Field(description="Single and multiple choice only.")
+    min_value: float | None = Field(description="Numbers only.")
+    max_value: float | None = Field(description="Numbers only.")
+    max_length: int | None = Field(description="Texts only.")
+    api_input: str = Field(
+        description="The JSON value to send: a string, a number (or a decimal string), a date "
+        "string YYYY-MM-DD, a list of choice values, the person's email address, true/false. "
+        "``unsupported``: attachments cannot be sent through the API."
+    )
+
+
+class ItemDetail(ItemSummary):
+    name_fr: str
+    name_en: str
+    description_fr: str
+    description_en: str
+    visibility: Visibility
+    fulfilment: FulfilmentName
+    needs_approval: bool
+    fields: list[FieldOut]
+
+
+# --- requests ---------------------------------------------------------------------------------------
+
+
+class RequestCreate(Input):
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Field key → value (see the item's fields); null or absent: no answer.",
+    )
+    requester: int | None = Field(None, description="Agents: the person asking (default: you).")
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+
+
+class TicketRef(Schema):
+    id: int
+    reference: str
+    subject: str
+    status: str
+    requester: PersonRef
+    created_at: datetime
+
+
+class ItemRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class AnswerOut(Schema):
+    key: str
+    kind: FieldKind
+    label: str = Field(description="In your language.")
+    value: Any = Field(description="As stored: text, decimal string, ISO date, list, {id, email}, boolean…")
+    text: str = Field(description="Readable, in the submitter's language.")
+
+
+class ApprovalDecisionOut(Schema):
+    approver: PersonRef
+    decision: DecisionName
+    comment: str
+    decided_at: datetime | None
+
+
+class StepOut(Schema):
+    order: int
+    kind: StageKind
+    rule: StageRule
+    state: StepState
+    group: PersonRef | None = Field(description="Group stages: the group (id and name).")
+    approvals: list[ApprovalDecisionOut]
+
+
+class TaskTicketRef(Schema):
+    id: int
+    reference: str
+    status: str
+
+
+class TaskOut(Schema):
+    order: int
+    subject: str = Field(description="In your language.")
+    group: PersonRef | None = Field(description="The group doing it (id and name).")
+    ticket: TaskTicketRef | None = Field(description="The child request, once the task is opened.")
+
+
+class RequestSummary(Schema):
+    ticket: TicketRef
+    item: ItemRef
+    state: RequestState
+    created_at: datetime
+
+
+class RequestPage(Schema):
+    items: list[RequestSummary]
+    next_cursor: str | None
+
+
+class RequestDetail(RequestSummary):
+    fulfilment: FulfilmentName
+    answers: list[AnswerOut]
+    approval_steps: list[StepOut]
+    tasks: list[TaskOut]
+
+
+# --- approvals --------------------------------------------------------------------------------------
+
+
+class ApprovalRequestRef(Schema):
+    ticket: TicketRef
+    item: ItemRef
+    state: RequestState
+    answers: list[AnswerOut]
+
+
+class ApprovalOut(Schema):
+    id: int
+    decision: DecisionName
+    comment: str
+    stage: int = Field(description="The order of the approval stage.")
+    asked_at: datetime
+    decided_at: datetime | None
+    request: ApprovalRequestRef
+
+
+class ApprovalPage(Schema):
+    items: list[ApprovalOut]
+    next_cursor: str | None
+
+
+class DecisionIn(Input):
+    decision: Literal["approve", "reject"]
+    comment: str = Field("", max_length=2000, description="Required to reject: the requester reads it.")

@@ -248,7 +248,7 @@ def compile_row(row: Mapping[str, Any]) -> Test:
 class Matcher:
     all: tuple[Test, ...]
     any: tuple[Test, ...]
-    needs: frozenset[str]  # "texts", "comment", "tags", "categories"
+    needs: frozenset[str]  # "texts", "comment", "tags", "categories", "survey"
 
     def __call__(self, facts: Facts) -> bool:
         if not all(test(facts) for test in self.all):
@@ -269,6 +269,8 @@ def compile_conditions(conditions: Mapping[str, Any]) -> Matcher:
             needs.add("tags")
         if name == "category":
             needs.add("categories")
+        if name == "survey_score":
+            needs.add("survey")
     return Matcher(
         all=tuple(compile_row(row) for row in rows["all"]),
         any=tuple(compile_row(row) for row in rows["any"]),

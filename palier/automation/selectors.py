@@ -7,20 +7,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.automation import conditions as condition_specs
 from palier.automation.models import RecurringTicket, Rule, RuleRun
-from palier.automation.services import recurring
-from palier.automation.services.engine import Occurrence, evaluate
+from palier.automation.services import engine, recurring
 from palier.automation.services.rules import compile_rule
-from palier.tickets.models import Ticket
+from palier.tickets.models import Comment, Ticket
 
 PAGE = 25
 DRY_RUN_CHUNK = 2000
+DRY_RUN_SURVEY_DAYS = 30
+T = Rule.Trigger
 
 
 def rules_for_admin() -> QuerySet[Rule]:
@@ -40,37 +41,85 @@ def rule_runs(rule: Rule, *, page: Any) -> Page[RuleRun]:
 
 
 @dataclass(frozen=True)
+class DryRunRow:
+    ticket: Ticket
+    comment: str  # the reply the comment conditions read (comment triggers), else ""
+    score: int | None  # the answer the score conditions read (survey trigger)
+
+
+@dataclass(frozen=True)
 class DryRun:
     count: int
-    page: Page[int]  # of ticket ids
-    tickets: list[Ticket]
+    skipped: int  # tickets left out: the reply or answer the conditions read does not exist
+    page: Page[tuple[int, int | None, int | None]]  # of (ticket id, comment id, score)
+    rows: list[DryRunRow]
+    source: str  # the trigger whose stored event the conditions read ("" when the ticket is enough)
+    recent_days: int
+
+
+def _dry_run_candidates(rule: Rule, now: datetime) -> QuerySet[Ticket]:
+    if rule.trigger == Rule.Trigger.TIMER and rule.wait_status and rule.wait_hours:
+        since = "resolved_at" if rule.wait_status == Ticket.Status.RESOLVED else "updated_at"
+        return Ticket.objects.filter(
+            status=rule.wait_status, **{f"{since}__lte": now - timedelta(hours=rule.wait_hours)}
+        )
+    if rule.trigger == Rule.Trigger.SURVEY:  # answers come once a ticket is resolved
+        finished = (Ticket.Status.RESOLVED, Ticket.Status.CLOSED)
+        recent = Q(status__in=finished, resolved_at__gte=now - timedelta(days=DRY_RUN_SURVEY_DAYS))
+        return Ticket.objects.filter(Q(status__in=Ticket.OPEN_STATUSES) | recent)
+    return Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
+
+
+def _dry_run_source(rule: Rule, matcher: condition_specs.Matcher) -> str:
+    """The trigger whose stored event the conditions need: a reply for comment conditions on the
+    reply triggers, an answer for score conditions on the survey trigger; "" otherwise (the engine
+    then sees no comment and no score either)."""
+    needs: dict[str, str] = {T.REQUESTER_COMMENT: "comment", T.AGENT_COMMENT: "comment", T.SURVEY: "survey"}
+    need = needs.get(rule.trigger)
+    return rule.trigger if need in matcher.needs else ""
 
 
 def dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> DryRun:
-    """The open tickets the rule's conditions match now (whether the rule is on or not). Comment
-    text and survey score conditions see an empty comment and no score; time-based rules also
-    need the ticket to have been in their status long enough (in plain hours here)."""
+    """The tickets the rule's conditions match now (whether the rule is on or not), evaluated by the
+    engine's own code: open tickets (for the survey trigger, also those resolved in the last
+    ``DRY_RUN_SURVEY_DAYS`` days). Comment conditions on the reply triggers read each ticket's latest
+    reply of that kind, score conditions its latest survey answer, as the event would carry them; a
+    ticket without one is skipped. Time-based rules also need the ticket to have been in their status
+    long enough (in plain hours here). A constant number of queries per 2,000 tickets."""
     now = now or timezone.now()
     compiled = compile_rule(rule)
-    queryset = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-    if rule.trigger == Rule.Trigger.TIMER and rule.wait_status and rule.wait_hours:
-        since = "resolved_at" if rule.wait_status == Ticket.Status.RESOLVED else "updated_at"
-        queryset = Ticket.objects.filter(
-            status=rule.wait_status, **{f"{since}__lte": now - timedelta(hours=rule.wait_hours)}
+    source = _dry_run_source(rule, compiled.matcher)
+    queryset = _dry_run_candidates(rule, now)
+    matched: list[tuple[int, int | None, int | None]] = []
+    skipped = last = 0
+    while chunk := list(queryset.filter(pk__gt=last).order_by("pk")[:DRY_RUN_CHUNK]):
+        stored = engine.latest_occurrences(chunk, source) if source else {}
+        found = [stored.get(t.pk) or engine.Occurrence(ticket=t, trigger=rule.trigger) for t in chunk]
+        if source:
+            found = [o for o in found if o.event is not None]
+            skipped += len(chunk) - len(found)
+        matched.extend(
+            (o.ticket.pk, o.comment_id, o.survey_score) for o, _r in engine.evaluate(found, [compiled], now=now)
         )
-    matched: list[int] = []
-    last = 0
-    while True:
-        chunk = list(queryset.filter(pk__gt=last).order_by("pk")[:DRY_RUN_CHUNK])
-        if not chunk:
+        if len(chunk) < DRY_RUN_CHUNK:
             break
-        found = [Occurrence(ticket=t, trigger=rule.trigger) for t in chunk]
-        matched.extend(o.ticket.pk for o, _r in evaluate(found, [compiled], now=now))
         last = chunk[-1].pk
     numbers = Paginator(matched, PAGE).get_page(page)
-    by_id = Ticket.objects.in_bulk(list(numbers.object_list))
-    tickets = [by_id[pk] for pk in numbers.object_list if pk in by_id]
-    return DryRun(count=len(matched), page=numbers, tickets=tickets)
+    return DryRun(
+        count=len(matched), skipped=skipped, page=numbers, rows=_dry_run_rows(list(numbers.object_list)),
+        source=source, recent_days=DRY_RUN_SURVEY_DAYS,
+    )  # fmt: skip
+
+
+def _dry_run_rows(rows: list[tuple[int, int | None, int | None]]) -> list[DryRunRow]:
+    by_id = Ticket.objects.in_bulk([pk for pk, _c, _s in rows])
+    comment_ids = [comment for _t, comment, _s in rows if comment]
+    bodies = dict(Comment.objects.filter(pk__in=comment_ids).values_list("pk", "body")) if comment_ids else {}
+    return [
+        DryRunRow(ticket=by_id[pk], comment=bodies.get(comment or 0, ""), score=score)
+        for pk, comment, score in rows
+        if pk in by_id
+    ]
 
 
 @dataclass(frozen=True)

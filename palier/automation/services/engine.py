@@ -129,6 +129,28 @@ def occurrences(events: Sequence[TicketEvent], wanted: set[str]) -> list[Occurre
     return found
 
 
+# the ticket event kind that carries each trigger whose occurrence holds more than the ticket
+STORED_KINDS: dict[str, str] = {T.REQUESTER_COMMENT: E.COMMENTED, T.AGENT_COMMENT: E.COMMENTED, T.SURVEY: E.SURVEY}
+
+
+def latest_occurrences(tickets: Sequence[Ticket], trigger: str) -> dict[int, Occurrence]:
+    """For the dry run: per ticket, the occurrence its latest stored event of ``trigger`` made (the
+    requester's or an agent's latest public reply, the latest survey answer), built by the same code
+    as the stream's, so its comment and score are those the engine saw. One query; tickets without
+    such an event are left out, as are triggers whose occurrence is the ticket alone."""
+    kind = STORED_KINDS.get(trigger)
+    by_id = {ticket.pk: ticket for ticket in tickets}
+    if kind is None or not by_id:
+        return {}
+    latest: dict[int, TicketEvent] = {}
+    stored = TicketEvent.objects.filter(ticket_id__in=list(by_id), kind=kind).select_related("actor")
+    for event in stored.order_by("created_at", "id"):
+        event.ticket = by_id[event.ticket_id]
+        if _trigger(event) == trigger:
+            latest[event.ticket_id] = event
+    return {o.ticket.pk: o for o in occurrences(list(latest.values()), {trigger})}
+
+
 def _trace(found: list[Occurrence]) -> None:
     """Link the automation's own events to the run that produced them (one query)."""
     made = [o for o in found if o.robot_made and o.event is not None]

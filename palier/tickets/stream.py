@@ -23,6 +23,7 @@ transaction rolled back and the id will never appear).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -165,16 +166,36 @@ def skip_to_end() -> None:
 
 
 def pump_all(*, batch: int = BATCH, rounds: int = 100) -> int:
-    """Drain every consumer (the pump job and the periodic safety net). Returns events handled."""
+    """Drain every consumer (tests, commands). Returns events handled."""
+    return pump_for(None, batch=batch, rounds=rounds)[0]
+
+
+def pump_for(seconds: float | None, *, batch: int = BATCH, rounds: int = 100) -> tuple[int, bool]:
+    """Deliver events to every consumer for about ``seconds`` each (None: until drained). Returns
+    the events handled and whether some consumer stopped with events left: the pump job then
+    queues its successor rather than holding a worker for the whole burst, so mail intake and
+    other jobs queued meanwhile get their turn."""
     StreamSignal.objects.update_or_create(pk=1, defaults={"pending": False})
-    total = 0
+    total, more = 0, False
     for name in consumers():
+        deadline = None if seconds is None else time.monotonic() + seconds
         for _ in range(rounds):
             handled = pump(name, batch=batch)
             total += handled
             if handled < batch:
                 break
-    return total
+            if deadline is not None and time.monotonic() > deadline:
+                more = True
+                break
+    return total, more
+
+
+def pump_again() -> None:
+    """Queue another pump job now (the previous one stopped with events left)."""
+    StreamSignal.objects.filter(pk=1).update(pending=True, updated_at=timezone.now())
+    from palier.tickets.tasks import pump_stream_task
+
+    pump_stream_task.enqueue()
 
 
 def lag(name: str) -> int:

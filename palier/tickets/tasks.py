@@ -16,9 +16,15 @@ def close_resolved_tickets_task() -> int:
     return total
 
 
+PUMP_SECONDS = 2.0  # per consumer and job; a longer burst continues in the next job
+
+
 @task()
 def pump_stream_task() -> int:
     """Deliver newly committed ticket events to their consumers (notifications, automation)."""
     from palier.tickets import stream
 
-    return stream.pump_all()
+    handled, more = stream.pump_for(PUMP_SECONDS)
+    if more:
+        stream.pump_again()
+    return handled

@@ -111,3 +111,44 @@ def test_demo_history_is_not_delivered(seen, db):
     run_demo(tickets=5, seed=3)
     assert stream.pump_all() == 0
     assert seen == []
+
+
+def test_a_burst_is_delivered_in_slices_each_job_queuing_the_next(seen, requester, monkeypatch):
+    """A pump job stops after its time slice and queues its successor, so a burst of events
+    never holds a worker for the whole burst; the next jobs deliver the rest, in order."""
+    from palier.tickets import tasks
+
+    for i in range(7):
+        make_ticket(requester, subject=f"Burst {i}")
+    expected = list(TicketEvent.objects.order_by("pk").values_list("pk", flat=True))
+    queued: list[str] = []
+    monkeypatch.setattr(stream, "BATCH", 2)
+    monkeypatch.setattr(tasks, "PUMP_SECONDS", 0.0)  # every slice ends after one batch
+    monkeypatch.setattr(stream, "pump_again", lambda: queued.append("pump"))
+
+    def one_job() -> int:
+        handled, more = stream.pump_for(tasks.PUMP_SECONDS, batch=2)
+        if more:
+            stream.pump_again()
+        return handled
+
+    assert one_job() == 2 and queued == ["pump"]  # a slice, then the successor is queued
+    while queued:
+        queued.pop()
+        one_job()
+    assert seen == expected
+    assert stream.pump_all() == 0
+
+
+def test_the_pump_job_queues_another_when_events_are_left(seen, requester, monkeypatch):
+    from palier.tickets import tasks
+
+    for i in range(3):
+        make_ticket(requester, subject=f"Left {i}")
+    monkeypatch.setattr(tasks, "PUMP_SECONDS", 0.0)
+    again: list[bool] = []
+    monkeypatch.setattr(stream, "pump_again", lambda: again.append(True))
+    original = stream.pump_for
+    monkeypatch.setattr(stream, "pump_for", lambda seconds: original(seconds, batch=1))
+    assert tasks.pump_stream_task.call() == 1
+    assert again == [True]

@@ -41,6 +41,23 @@ def _media(settings: object, tmp_path: Path) -> None:
     settings.PALIER_CREATE_BATCH = 0  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_at_the_end(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """PostgreSQL refuses to drop a test database someone is still connected to: a worker
+    subprocess a test stopped, or a thread's connection, can outlive its test by a moment. Before
+    pytest-django drops this process's test database, end the other sessions still on it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 def _is_transactional(request: pytest.FixtureRequest) -> bool:
     marker = request.node.get_closest_marker("django_db")
     if marker is not None and marker.kwargs.get("transaction"):

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -43,7 +42,8 @@ from palier.catalog.models import Approval, CatalogItem, ItemField, Submission, 
 from palier.catalog.permissions import nameable_people
 from palier.lib.errors import NotFound, PermissionDenied
 from palier.people.models import User
-from palier.tickets.models import IdempotencyKey, Ticket
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Ticket
 
 router = Router()
 
@@ -331,17 +331,6 @@ def _fingerprint(item_id: int, payload: RequestCreate) -> str:
     return hashlib.sha256(json.dumps(sent, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _replay(user: User, key: str, fingerprint: str) -> Ticket | None:
-    previous = IdempotencyKey.objects.filter(user=user, key=key).select_related("ticket").first()
-    if previous is None:
-        return None
-    if previous.fingerprint != fingerprint:
-        raise ValidationError(
-            {"Idempotency-Key": _("This key was already used with a different request; use a new key.")}
-        )
-    return previous.ticket
-
-
 def _requester(user: User, payload: RequestCreate) -> User:
     if payload.requester is None or payload.requester == user.pk:
         return user
@@ -368,7 +357,7 @@ def submit_request(
     item = selectors.get_item_for(user, item_id)
     requester = _requester(user, payload)
     fingerprint = _fingerprint(item.pk, payload) if idempotency_key else ""
-    previous = _replay(user, idempotency_key, fingerprint) if idempotency_key else None
+    previous = ticket_services.replay(user, idempotency_key, fingerprint) if idempotency_key else None
     if previous is None:
         answers = clean_answers(user, item, payload.answers)
         ticket, created = _submit_once(user, item, requester, answers, key=idempotency_key, fingerprint=fingerprint)
@@ -383,27 +372,22 @@ def submit_request(
 def _submit_once(
     user: User, item: CatalogItem, requester: User, answers: list[dict[str, Any]], *, key: str | None, fingerprint: str
 ) -> tuple[Ticket, bool]:
-    """``submit_request``, remembering the ticket under the caller's Idempotency-Key (the ticket
-    API's ``IdempotencyKey`` rows). Two concurrent retries race on the key's unique constraint:
-    the loser's request is rolled back and it answers the winner's."""
+    """``submit_request`` as ``user`` asked it, at most once per Idempotency-Key."""
+
+    def submit() -> Ticket:
+        return services.submit_request(
+            item=item, requester=requester, answers=answers, channel=Ticket.Channel.API, by=user
+        )
+
     try:
-        with transaction.atomic():
-            ticket = services.submit_request(
-                item=item, requester=requester, answers=answers, channel=Ticket.Channel.API, by=user
-            )
-            if key:
-                IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, ticket=ticket)
+        if key:
+            return ticket_services.create_once(key=key, fingerprint=fingerprint, by=user, create=submit)
+        return submit(), True
     except NotFound as exc:
         if requester.pk == user.pk:
             raise
         # the person named may not see this item (another organisation, not in its groups)
         raise ValidationError({"requester": _("This person may not request this item.")}) from exc
-    except IntegrityError:
-        previous = _replay(user, key, fingerprint) if key else None
-        if previous is None:
-            raise
-        return previous, False
-    return ticket, True
 
 
 # --- requests ---------------------------------------------------------------------------------------

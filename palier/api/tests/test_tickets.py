@@ -106,9 +106,9 @@ def test_a_concurrent_retry_loses_the_race_and_gets_the_winners_ticket(requester
     winner, _created = services.open_ticket_idempotent(
         key="race", fingerprint="f", by=requester, requester=requester, subject="A"
     )
-    real_replay = services.intake._replay
+    real_replay = services.intake.replay
     calls = iter([None])
-    monkeypatch.setattr(services.intake, "_replay", lambda *a: next(calls, None) or real_replay(*a))
+    monkeypatch.setattr(services.intake, "replay", lambda *a: next(calls, None) or real_replay(*a))
     ticket, created = services.open_ticket_idempotent(
         key="race", fingerprint="f", by=requester, requester=requester, subject="A"
     )

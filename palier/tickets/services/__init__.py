@@ -22,8 +22,10 @@ from palier.tickets.services.conversation import (
     unlink_tickets,
 )
 from palier.tickets.services.intake import (
+    create_once,
     open_ticket_idempotent,
     open_ticket_with_files,
+    replay,
 )
 from palier.tickets.services.lifecycle import (
     UPDATABLE,
@@ -59,6 +61,7 @@ __all__ = [
     "close_resolved_tickets",
     "comment_on_ticket",
     "create_category",
+    "create_once",
     "delete_filter",
     "link_tickets",
     "next_number",
@@ -69,6 +72,7 @@ __all__ = [
     "prepare_ticket",
     "priority_for",
     "remove_watcher",
+    "replay",
     "save_filter",
     "see_ticket",
     "set_category_active",

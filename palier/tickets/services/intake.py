@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -53,7 +53,9 @@ def open_ticket_from_call(
 # --- idempotent creation (REST API) -------------------------------------------------------------
 
 
-def _replay(by: User, key: str, fingerprint: str) -> Ticket | None:
+def replay(by: User, key: str, fingerprint: str) -> Ticket | None:
+    """The ticket created earlier under ``by``'s Idempotency-Key, or None; the same key sent with
+    another request is refused."""
     from palier.tickets.models import IdempotencyKey
 
     previous = IdempotencyKey.objects.filter(user=by, key=key).select_related("ticket").first()
@@ -67,24 +69,30 @@ def _replay(by: User, key: str, fingerprint: str) -> Ticket | None:
 
 
 @transaction.atomic
-def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: Any) -> tuple[Ticket, bool]:
-    """``open_ticket`` at most once per (user, key): a retry with the same request gets the first
-    ticket back (``created`` is False); the same key with another request is refused.
+def create_once(*, key: str, fingerprint: str, by: User, create: Callable[[], Ticket]) -> tuple[Ticket, bool]:
+    """Run ``create`` at most once per (user, key): a retry with the same request gets the first
+    ticket back (``created`` is False); the same key with another request is refused. Used by
+    every API endpoint that opens a ticket (tickets, catalog requests).
 
     Two concurrent retries race on the key's unique constraint; the loser's ticket is rolled back.
     """
     from palier.tickets.models import IdempotencyKey
 
-    previous = _replay(by, key, fingerprint)
+    previous = replay(by, key, fingerprint)
     if previous is not None:
         return previous, False
     try:
         with transaction.atomic():
-            ticket = open_ticket(by=by, **fields)
+            ticket = create()
             IdempotencyKey.objects.create(user=by, key=key, fingerprint=fingerprint, ticket=ticket)
     except IntegrityError:
-        previous = _replay(by, key, fingerprint)
+        previous = replay(by, key, fingerprint)
         if previous is None:
             raise
         return previous, False
     return ticket, True
+
+
+def open_ticket_idempotent(*, key: str, fingerprint: str, by: User, **fields: Any) -> tuple[Ticket, bool]:
+    """``open_ticket`` at most once per (user, key) (see ``create_once``)."""
+    return create_once(key=key, fingerprint=fingerprint, by=by, create=lambda: open_ticket(by=by, **fields))

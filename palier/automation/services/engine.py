@@ -60,6 +60,7 @@ class Occurrence:
     sla_event_id: int | None = None
     comment_id: int | None = None
     survey_score: int | None = None
+    survey_comment: str = ""  # what the requester wrote with their score
     robot_made: bool = False
     depth: int = 0  # how many rule runs led to it (0: a person or the desk itself)
     produced_by: int | None = None  # the rule whose run produced it
@@ -121,6 +122,7 @@ def occurrences(events: Sequence[TicketEvent], wanted: set[str]) -> list[Occurre
             event=event,
             comment_id=data.get("comment") if trigger in (T.REQUESTER_COMMENT, T.AGENT_COMMENT) else None,
             survey_score=_score(data) if trigger == T.SURVEY else None,
+            survey_comment=str(data.get("comment") or "") if trigger == T.SURVEY else "",
             robot_made=_is_robot(event),
         )
         if trigger == T.UPDATED:
@@ -211,7 +213,8 @@ class FactBook:
             now=self.now,
             lineage=self.lineage(ticket.category_id) if self.parents else frozenset(),
             tags=frozenset(self.tags.get(ticket.pk, ())),
-            comment=self.comments.get(occurrence.comment_id or 0, ""),
+            # a survey's comment is the requester's words with their score
+            comment=occurrence.survey_comment or self.comments.get(occurrence.comment_id or 0, ""),
             survey_score=occurrence.survey_score,
             texts="texts" in self.needs,
         )

@@ -177,3 +177,26 @@ def test_a_failing_action_is_logged_and_the_stream_goes_on(
     assert failed.outcome == "failed" and "assignee" in failed.detail.lower()
     assert ticket.status == "new"
     assert stream.lag("automation") == 0
+
+
+def test_survey_rules_read_the_words_written_with_the_score(
+    requester: User, make_rule: Callable[..., Rule], pump: Callable[[], int]
+) -> None:
+    """ "Low score and the requester mentions a delay": the comment condition reads the text the
+    requester wrote with their score, accents ignored."""
+    make_rule(
+        "Slow and unhappy",
+        trigger="survey",
+        conditions=[
+            {"field": "survey_score", "op": "lte", "value": 2},
+            {"field": "comment", "op": "contains", "value": "delai"},
+        ],
+        actions=[{"type": "note", "text": "Délai à revoir"}],
+    )
+    slow, rude, silent = make_ticket(requester), make_ticket(requester), make_ticket(requester)
+    history.record(slow, "survey", by=requester, score=1, comment="Délai beaucoup trop long")
+    history.record(rude, "survey", by=requester, score=1, comment="Agent désagréable")
+    history.record(silent, "survey", by=requester, score=2, comment="")
+    pump()
+    assert _notes(slow) == ["Délai à revoir"]
+    assert _notes(rude) == [] and _notes(silent) == []

@@ -465,7 +465,11 @@ def system_account(*, email: str, full_name: str) -> User:
     if user is None:
         user = User(email=email, full_name=full_name, role=User.Role.ADMIN, language="fr", is_system=True)
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # created at the same moment by another process: use that one
+            return User.objects.get(email=email)
     elif not user.is_system:
         User.objects.filter(pk=user.pk).update(is_system=True)
         user.is_system = True

@@ -58,7 +58,9 @@ def events_recorded() -> None:
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(entry[1] is _nudge for entry in connection.run_on_commit):
         return  # this transaction already asked for a pump
-    transaction.on_commit(_nudge)
+    # robust: the change is committed whatever happens here (the 10 s safety net pumps anyway);
+    # a failing nudge must not make its caller believe the change failed
+    transaction.on_commit(_nudge, robust=True)
 
 
 def _nudge() -> None:

@@ -152,3 +152,17 @@ def test_the_pump_job_queues_another_when_events_are_left(seen, requester, monke
     monkeypatch.setattr(stream, "pump_for", lambda seconds: original(seconds, batch=1))
     assert tasks.pump_stream_task.call() == 1
     assert again == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_nudge_after_commit_does_not_fail_the_change(seen, requester, monkeypatch):
+    """The change is committed before the nudge runs: if the nudge fails (database or queue down),
+    the caller must still learn that its change succeeded (the periodic pump delivers later)."""
+
+    def broken() -> None:
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(stream, "_nudge", broken)
+    ticket = make_ticket(requester, subject="Committed anyway")
+    assert TicketEvent.objects.filter(ticket=ticket).exists()
+    assert stream.pump_all() >= 1  # the safety net delivers it

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -90,12 +91,15 @@ def start(*, passdb: str = "", mechanisms: str = "plain login") -> Iterator[int]
     port = free_port()
     config = root / "dovecot.conf"
     config.write_text(_config(root, port, passdb, mechanisms))
-    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         _wait(process, port, root)
         yield port
     finally:
-        process.terminate()
+        # a test server: no need to wait for Dovecot's graceful shutdown (several seconds)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
 

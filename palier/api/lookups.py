@@ -8,10 +8,11 @@ Ticket reads go through ``palier.tickets.selectors``; these could move to a
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from palier.people import selectors as people_selectors
 from palier.people.models import ApiToken, Department, Organisation, SupportGroup, User
 from palier.tickets.models import Category
 
@@ -56,9 +57,7 @@ def department_by_id(pk: int, *, field: str = "department") -> Department:
 
 
 def users_matching(q: str, *, role: str | None = None) -> QuerySet[User]:
-    qs = User.objects.filter(is_system=False).select_related("organisation")
-    for word in q.split()[:5]:
-        qs = qs.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+    qs = people_selectors.matching(User.objects.filter(is_system=False).select_related("organisation"), q)
     if role:
         qs = qs.filter(role=role)
     return qs

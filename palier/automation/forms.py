@@ -19,8 +19,8 @@ from palier.automation.models import RecurringTicket, Rule
 from palier.integrations.models import ChatApp
 from palier.lib.web import StyledForm
 from palier.people.models import Organisation, SupportGroup, User
+from palier.people.selectors import people_matching
 from palier.tickets.models import Category, Level, Ticket
-from palier.tickets.selectors import people_matching
 
 Choices = list[tuple[Any, Any]]
 
@@ -283,7 +283,7 @@ def requesters() -> QuerySet[User]:
 
 def requesters_matching(q: str) -> tuple[list[User], bool]:
     """The first people whose name or email holds every word of ``q`` (the agents' people search,
-    ``tickets.selectors.people_matching``), Palier's own accounts left out; and whether there are more."""
+    ``people.selectors.people_matching``), Palier's own accounts left out; and whether there are more."""
     found = people_matching(q, limit=REQUESTERS_SHOWN + 6, active_only=True)
     people = [person for person in found if not person.email.endswith(".invalid")]
     return people[:REQUESTERS_SHOWN], len(people) > REQUESTERS_SHOWN

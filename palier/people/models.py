@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -10,6 +11,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from palier.people import text
 
 
 class Organisation(models.Model):
@@ -64,6 +67,26 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username or "")
+
+    # bulk writes skip save(): keep ``search_text`` current on these paths too
+    # (``QuerySet.update(full_name=…)`` / ``update(email=…)`` would not: use save() for those)
+
+    def bulk_create(self, objs: Iterable[User], *args: Any, **kwargs: Any) -> list[User]:
+        rows = list(objs)
+        for row in rows:
+            row.search_text = text.search_text(row.full_name, row.email)
+        return super().bulk_create(rows, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[User], fields: Iterable[str], batch_size: int | None = None) -> int:
+        rows, names = list(objs), list(fields)
+        if SEARCHED_FIELDS & set(names) and "search_text" not in names:
+            for row in rows:
+                row.search_text = text.search_text(row.full_name, row.email)
+            names.append("search_text")
+        return super().bulk_update(rows, names, batch_size=batch_size)
+
+
+SEARCHED_FIELDS = frozenset({"full_name", "email"})
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -120,6 +143,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     work_time_zone = models.CharField(_("working time zone"), max_length=64, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # normalised name and email (``people.text``) that people search matches; kept by save() and
+    # by the manager's bulk_create/bulk_update. No index: ``%word%`` cannot use a B-tree.
+    search_text = models.TextField(default="", blank=True, editable=False)
 
     objects = UserManager()
 
@@ -138,6 +164,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = text.search_text(self.full_name, self.email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCHED_FIELDS & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from palier.people import text
 from palier.people.models import ApiToken, Organisation, SupportGroup, User
+
+MAX_WORDS = 5
+
+
+def matching(qs: QuerySet[User], q: str) -> QuerySet[User]:
+    """``qs`` narrowed to people whose name or email contains every word of ``q``, ignoring case
+    and accents. ``%word%`` reads every row (no B-tree index helps; pg_trgm would), so callers
+    keep the result bounded; the cost is one scan of the users table per search."""
+    for word in text.normalise(q).split()[:MAX_WORDS]:
+        qs = qs.filter(search_text__contains=word)
+    return qs
+
+
+def people_matching(q: str, *, limit: int = 10, active_only: bool = False) -> list[User]:
+    """People whose name or email contains every word of ``q``, whatever the case and accents
+    ("lea" finds "Léa"); the first ``limit`` by name, with their organisation (one query)."""
+    if not text.normalise(q).split():
+        return []
+    qs = User.objects.select_related("organisation")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return list(matching(qs, q).order_by("full_name", "email", "id")[:limit])
 
 
 def users_for_admin(*, q: str = "", limit: int = 100) -> list[User]:
     """Users for the administration list, newest first, optionally matching ``q`` (name or email)."""
     qs = User.objects.filter(is_system=False).select_related("organisation").order_by("-date_joined", "-id")
-    q = q.strip()
-    if q:
-        qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
-    return list(qs[:limit])
+    return list(matching(qs, q)[:limit])
 
 
 def organisations_for_admin() -> list[Organisation]:
@@ -56,9 +76,7 @@ def user_page_for_admin(
 ) -> tuple[list[User], int | None]:
     """Users newest first, filtered; keyset-paginated on the id. Returns (users, next ``before``)."""
     qs = User.objects.filter(is_system=False).select_related("organisation", "department").order_by("-id")
-    q = q.strip()
-    if q:
-        qs = qs.filter(Q(email__icontains=q) | Q(full_name__icontains=q))
+    qs = matching(qs, q)
     if role:
         qs = qs.filter(role=role)
     if active is not None:

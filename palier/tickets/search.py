@@ -8,23 +8,18 @@ match the start of a word of the ticket's subject, description or comments.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
+from palier.people.text import normalise as normalise  # one normalisation for tickets and people
 from palier.tickets.models import SearchEntry, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 8
 FEW_MATCHES = 2000  # below this many matching entries, filter tickets by an explicit id list
-
-
-def normalise(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def terms(query: str) -> list[str]:

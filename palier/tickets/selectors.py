@@ -471,22 +471,6 @@ def requester_open_tickets(user: User, ticket: Ticket, *, limit: int = 5) -> lis
     )
 
 
-def people_matching(q: str, *, limit: int = 10, active_only: bool = False) -> list[User]:
-    """People whose name or email contains every word of ``q`` (agents look people up).
-
-    Belongs in ``people.selectors``; it lives here until that module is free to change.
-    """
-    words = q.split()[:5]
-    if not words:
-        return []
-    qs = User.objects.select_related("organisation")
-    for word in words:
-        qs = qs.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
-    if active_only:
-        qs = qs.filter(is_active=True)
-    return list(qs.order_by("full_name", "email", "id")[:limit])
-
-
 def get_caller(user_id: int) -> User | None:
     """An active person an agent may open a ticket for (log a call)."""
     return User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from palier.agent.workspace_forms import CallForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.people import selectors as people_selectors
 from palier.people.models import User
 from palier.tickets import selectors
 from palier.tickets.models import Ticket
@@ -57,7 +58,7 @@ def call_new(request: AuthedRequest) -> HttpResponse:
     context = {
         "form": form,
         "caller": caller,
-        "callers": selectors.people_matching(q, limit=CALLERS_SHOWN, active_only=True),
+        "callers": people_selectors.people_matching(q, limit=CALLERS_SHOWN, active_only=True),
         "q": q,
     }
     return render(request, NEW, context, status=400 if bound else 200)
@@ -83,5 +84,5 @@ def _open(request: AuthedRequest, form: CallForm, caller: User) -> Ticket:
 def caller_search(request: AuthedRequest) -> HttpResponse:
     """The people matching what the agent typed (htmx, as they type)."""
     q = request.GET.get("caller_q", "")[:200]
-    callers = selectors.people_matching(q, limit=CALLERS_SHOWN, active_only=True)
+    callers = people_selectors.people_matching(q, limit=CALLERS_SHOWN, active_only=True)
     return render(request, f"{NEW}#callers", {"callers": callers, "caller": None, "q": q})

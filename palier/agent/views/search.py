@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from palier.agent.workspace_forms import SearchForm
 from palier.lib.web import AuthedRequest, agent_required
+from palier.people import selectors as people_selectors
 from palier.tickets import selectors
 
 REFERENCE = re.compile(r"^\s*[A-Za-z]{3}-\d+\s*$")
@@ -30,6 +31,6 @@ def search(request: AuthedRequest) -> HttpResponse:
     if q:
         filters = selectors.TicketFilters(q=q)
         page = selectors.ticket_page(request.user, filters=filters, sort="-updated", limit=TICKETS_SHOWN)
-        people = list(selectors.people_matching(q, limit=PEOPLE_SHOWN))
+        people = list(people_selectors.people_matching(q, limit=PEOPLE_SHOWN))
     context = {"form": form, "q": q, "page": page, "people": people, "is_reference": bool(REFERENCE.match(q))}
     return render(request, "agent/search/results.html", context)

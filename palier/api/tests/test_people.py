@@ -41,6 +41,13 @@ def test_agents_search_users(client_for, agent, requester, requester_b):
     assert {u["role"] for u in client.get(f"{API}/users?role=agent").json()["items"]} == {"agent"}
 
 
+def test_user_search_ignores_accents_and_case(client_for, agent):
+    helene = people.create_user(email="h.roux@acme.test", full_name="Hélène Roux")
+    client = client_for(agent)
+    for q in ("helene", "HÉLÈNE", "roux helene"):
+        assert [u["id"] for u in client.get(f"{API}/users", {"q": q}).json()["items"]] == [helene.pk], q
+
+
 def test_user_list_is_paginated(client_for, agent):
     for i in range(7):
         people.create_user(email=f"user{i}@x.test", full_name=f"User {i}")

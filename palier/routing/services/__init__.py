@@ -18,7 +18,7 @@ from palier.routing.services.escalation import (
     set_category_level_default,
     set_vendor_reference,
 )
-from palier.routing.services.placement import place_new_ticket
+from palier.routing.services.placement import place_new_tickets
 from palier.routing.services.rules import (
     create_rule,
     delete_rule,
@@ -38,7 +38,7 @@ __all__ = [
     "escalate",
     "move_rule",
     "pick_assignee",
-    "place_new_ticket",
+    "place_new_tickets",
     "remove_absence",
     "requeue_open_tickets",
     "reroute",

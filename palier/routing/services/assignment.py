@@ -239,11 +239,6 @@ def _stamp_turns(picked: list[Candidate]) -> None:
         )
 
 
-def assign_on_open(ticket: Ticket) -> str | None:
-    """The ``before_open`` part: fill ``ticket.assignee`` from its group; returns a note or None."""
-    return assign_on_open_many([ticket])[0]
-
-
 def assign_on_open_many(tickets: list[Ticket]) -> list[str | None]:
     """Fill the assignee of new tickets from their groups (one pick per group); a note per ticket."""
     notes: list[str | None] = [None] * len(tickets)

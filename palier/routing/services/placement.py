@@ -13,14 +13,9 @@ from palier.tickets.models import Ticket
 log = logging.getLogger(__name__)
 
 
-def place_new_ticket(ticket: Ticket, draft: Draft) -> None:
-    """Route the unsaved ticket unless the caller chose its group, then assign it unless the
-    caller chose its assignee."""
-    place_new_tickets([(ticket, draft)])
-
-
 def place_new_tickets(pairs: list[tuple[Ticket, Draft]]) -> None:
-    """``place_new_ticket`` for the tickets of one ``open_tickets`` batch, in order.
+    """The ``before_open`` hook: route each unsaved ticket of an ``open_tickets`` batch unless the
+    caller chose its group, then assign it unless the caller chose its assignee, in order.
 
     Data it cannot use (a rule whose group was deleted, invalid working hours) is skipped by the
     code below. Any other failure that is not the database's is logged and the tickets keep what

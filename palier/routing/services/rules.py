@@ -111,13 +111,9 @@ def find_placement(
     return None
 
 
-def route_new_ticket(ticket: Ticket, draft: Draft) -> None:
-    """Place an unsaved ticket: the first matching rule, else the triage group."""
-    route_new_tickets([(ticket, draft)])
-
-
 def route_new_tickets(pairs: list[tuple[Ticket, Draft]]) -> None:
-    """``route_new_ticket`` for several tickets, reading the rules and the triage group once."""
+    """Place unsaved tickets: each by the first matching rule, else in the triage group (the rules
+    and the triage group are read once for all)."""
     rules = active_rules()
     triage: list[SupportGroup | None] = []
     for ticket, draft in pairs:

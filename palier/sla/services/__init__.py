@@ -15,7 +15,7 @@ from palier.sla.services.calendars import (
     update_calendar,
     validate_calendar,
 )
-from palier.sla.services.engine import react, ticket_changed, ticket_opened
+from palier.sla.services.engine import react, ticket_changed, tickets_opened, tickets_placed
 from palier.sla.services.policies import create_policy, policy_for, update_policy, validate_actions, validate_policy
 from palier.sla.services.sweep import raise_priority, sweep, sweep_all
 
@@ -29,7 +29,8 @@ __all__ = [
     "sweep",
     "sweep_all",
     "ticket_changed",
-    "ticket_opened",
+    "tickets_opened",
+    "tickets_placed",
     "upcoming_holidays",
     "update_calendar",
     "update_policy",

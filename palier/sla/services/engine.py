@@ -94,11 +94,6 @@ class State:
 # --- hooks ------------------------------------------------------------------------------------------
 
 
-def ticket_opened(ticket: Ticket) -> None:
-    """Start the clocks of a ticket inserted in this transaction (outside ``open_tickets``)."""
-    _guarded(ticket, {}, ticket.created_at, new=True)
-
-
 # ``open_tickets`` calls the two hooks below: the clocks of its tickets are worked out before the
 # rows are inserted, so each row is inserted with its ``sla_due_at``, then written after.
 _PLANNED = "_sla_planned"

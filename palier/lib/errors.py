@@ -41,3 +41,10 @@ class IllegalTransition(DomainError):
 class StaleVersion(DomainError):
     status = 412
     title = "Precondition failed"
+
+
+class Unavailable(DomainError):
+    """Palier could not finish in time (for example a creation waiting on a stuck database)."""
+
+    status = 503
+    title = "Service unavailable"

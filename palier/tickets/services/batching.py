@@ -23,18 +23,28 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.utils.translation import gettext as _
 
+from palier.lib.errors import Unavailable
 from palier.tickets.models import Ticket
 from palier.tickets.services.lifecycle import NewTicket, open_tickets
 
 log = logging.getLogger(__name__)
 
-WAIT_SECONDS = 60
+WAIT_SECONDS = 60.0
 IDLE_SECONDS = 30  # a writer with nothing to do for this long ends; the next creation starts one
 
 
-class WriterUnavailable(RuntimeError):
+class WriterUnavailable(Unavailable):
     """The writer did not answer in time; the ticket may or may not have been created."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The ticket could not be confirmed in time; it may have been created. Look for it before "
+                "sending it again, or send creations with an Idempotency-Key header so a retry is safe."
+            )
+        )
 
 
 @dataclass
@@ -65,7 +75,7 @@ class _Writer:
                 self._thread.start()
             self._ready.notify()
         if not waiting.done.wait(WAIT_SECONDS):
-            raise WriterUnavailable("the ticket writer did not answer in time")
+            raise WriterUnavailable
         if waiting.error is not None:
             raise waiting.error
         assert waiting.ticket is not None
@@ -106,7 +116,7 @@ class _Writer:
                 finally:
                     for waiting in batch:
                         if not waiting.done.is_set():
-                            waiting.error = waiting.error or WriterUnavailable("the ticket writer failed")
+                            waiting.error = waiting.error or WriterUnavailable()
                             waiting.done.set()
         finally:
             connection.close()  # an idle writer holds no database connection

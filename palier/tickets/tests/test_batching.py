@@ -143,3 +143,29 @@ def test_the_api_answers_201_through_the_writer(writer, client, requester):
     assert body["subject"] == "Through the writer" and body["tags"] == []
     assert Ticket.objects.get(pk=body["id"]).requester_id == requester.pk
     assert batching._writer._thread is not None  # it went through the writer thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_creation_the_writer_cannot_confirm_in_time_answers_503(
+    writer, round_robin_triage, client, requester, monkeypatch
+):
+    """Behind a stuck database the API does not hang: it answers 503 with what to do, and the
+    ticket it could not confirm is still written once the database frees up."""
+    from palier.people.services import create_api_token
+
+    monkeypatch.setattr(batching, "WAIT_SECONDS", 0.5)
+    secret = create_api_token(requester, scope="write").secret
+    holder = _Holder(round_robin_triage.pk)
+    try:
+        response = client.post(
+            "/api/v1/tickets",
+            {"subject": "Stuck database"},
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {secret}", "Accept-Language": "en"},
+        )
+    finally:
+        holder.release()
+    assert response.status_code == 503, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert "Idempotency-Key" in response.json()["detail"]
+    _until(lambda: Ticket.objects.filter(subject="Stuck database").exists())

@@ -106,7 +106,7 @@ def test_a_consumer_added_later_starts_at_the_end(seen, requester, monkeypatch):
 
 
 def test_demo_history_is_not_delivered(seen, db):
-    from palier.tickets.demo import run_demo
+    from palier.demo.tickets import run_demo
 
     run_demo(tickets=5, seed=3)
     assert stream.pump_all() == 0

@@ -1,4 +1,4 @@
-"""``palier demo --tickets N [--seed S]``: load the demo data set (see ``palier.tickets.demo``)."""
+"""``palier demo --tickets N [--seed S]``: load the demo data set (see ``palier.demo.tickets``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD, run_demo
+from palier.demo.tickets import DEMO_LOGINS, DEMO_PASSWORD, run_demo
 
 
 class Command(BaseCommand):
@@ -32,8 +32,8 @@ class Command(BaseCommand):
 
         result = run_demo(tickets=tickets, seed=options["seed"], batch=batch, progress=progress)
         # the other domains' demo setup: routing and escalation once, SLA clocks for the open tickets
+        from palier.demo import routing as routing_demo
         from palier.people.models import User
-        from palier.routing import demo as routing_demo
         from palier.sla.services import start_clocks_for_open_tickets
         from palier.sla.services.sweep import settle_without_actions
 

@@ -58,7 +58,7 @@ class Command(BaseCommand):
         self._supervise([web, worker, scheduler])
 
     def _banner(self, bind: str) -> None:
-        from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD
+        from palier.demo.tickets import DEMO_LOGINS, DEMO_PASSWORD
 
         lines = [f"Palier is running at http://{bind}/", "Worker and scheduler of periodic jobs are running.", ""]
         if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():

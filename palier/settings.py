@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "palier.portal",
     "palier.api",
     "palier.system",
+    "palier.demo",  # demo data: depends on every app above, none depends on it
 ]
 
 MIDDLEWARE = [

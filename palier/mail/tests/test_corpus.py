@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from palier.mail.corpus import corpus_path, run
+from testsupport.mail_corpus import corpus_path, run
 
 
 def test_every_corpus_message_is_processed_and_95_percent_of_expectations_are_met() -> None:

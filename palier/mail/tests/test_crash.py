@@ -15,8 +15,8 @@ from imap_tools import AND, MailBoxUnencrypted
 
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.tests import dovecot as dovecot_server
-from palier.system.testing import run_palier, shared_database
 from palier.tickets.models import Comment, Ticket
+from testsupport.processes import run_palier, shared_database
 
 TOTAL = 200
 KILL_AFTER = 70  # messages stored when the process is killed

@@ -75,7 +75,7 @@ def test_the_periodic_poll_queues_processing_for_the_worker_pool(
 ) -> None:
     from django_tasks_db.models import DBTaskResult
 
-    from palier.system.testing import DATABASE_TASKS
+    from testsupport.processes import DATABASE_TASKS
 
     settings.TASKS = DATABASE_TASKS
     _deliver(dovecot, _mail(1), _mail(2), _mail(3, "Re:", "In-Reply-To: <imap-1@acme.test>\r\n"))

@@ -4,20 +4,16 @@ ignores case and accents, needs every word, and stays one query however many peo
 from __future__ import annotations
 
 import importlib
-import random
 from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
-from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 
 from palier.people import services as people
-from palier.people import text
 from palier.people.models import Organisation, User
 from palier.people.selectors import people_matching, user_page_for_admin
-from palier.tickets import demo_people
 
 pytestmark = pytest.mark.django_db
 
@@ -83,27 +79,6 @@ def test_people_created_in_bulk_are_findable(org: Organisation) -> None:
     rows[0].full_name = "Zoë Ångström"
     User.objects.bulk_update(rows[:1], ["full_name"])
     assert _emails("zoe angstrom") == ["p0@acme.test"]
-
-
-def test_demo_people_are_findable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo_people, "REQUESTERS", 6)
-    logins = {
-        "admin": "admin@demo.test",
-        "manager": "manager@demo.test",
-        "agent": "agent@demo.test",
-        "requester": "claire@demo.test",
-    }
-    demo_people.create_people(random.Random(7), password=make_password("demo"), logins=logins)
-    assert _emails("lea agent") == ["agent@demo.test"]  # "Léa Agent", created by bulk_create
-    assert _emails("claire dubois") == ["claire@demo.test"]
-    accented = [
-        u
-        for u in User.objects.filter(email__endswith="demo.palier.test")
-        if text.normalise(u.full_name) != u.full_name.lower()
-    ]
-    assert accented
-    for person in accented[:3]:
-        assert person.email in _emails(text.normalise(person.full_name))
 
 
 def test_the_search_is_one_query_however_many_match(org: Organisation, django_assert_num_queries: Any) -> None:

@@ -14,9 +14,9 @@ from palier.notifications.models import Notification
 from palier.people.models import User
 from palier.sla.models import Clock, SlaEvent
 from palier.sla.tasks import sla_sweep_task
-from palier.system.testing import DATABASE_TASKS, run_workers, shared_database
 from palier.tickets import services as tickets
 from palier.tickets.models import Ticket
+from testsupport.processes import DATABASE_TASKS, run_workers, shared_database
 
 SWEEPS = 9
 TICKETS = 12

@@ -15,12 +15,12 @@ from django_tasks_db.models import DBTaskResult
 
 from palier.lib import schedule
 from palier.system import scheduler
-from palier.system.testing import DATABASE_TASKS, RQ_TASKS, redis_database, run_palier, run_workers, shared_database
 from palier.system.tests.tasks import record_run_task
 from palier.tickets import services
 from palier.tickets.models import Ticket
 from palier.tickets.tasks import close_resolved_tickets_task
 from palier.tickets.tests.builders import make_ticket
+from testsupport.processes import DATABASE_TASKS, RQ_TASKS, redis_database, run_palier, run_workers, shared_database
 
 RECORD = schedule.Job("record", 60, record_run_task.enqueue)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from palier.system.testing import (
+from palier.system.tests.tasks import record_run_task, runs_by_key
+from testsupport.processes import (
     DATABASE_TASKS,
     RQ_TASKS,
     palier_env,
@@ -16,7 +17,6 @@ from palier.system.testing import (
     run_workers,
     shared_database,
 )
-from palier.system.tests.tasks import record_run_task, runs_by_key
 
 TASKS = 30
 

@@ -105,14 +105,6 @@ def test_a_consumer_added_later_starts_at_the_end(seen, requester, monkeypatch):
     assert late == list(newer.events.values_list("pk", flat=True))
 
 
-def test_demo_history_is_not_delivered(seen, db):
-    from palier.tickets.demo import run_demo
-
-    run_demo(tickets=5, seed=3)
-    assert stream.pump_all() == 0
-    assert seen == []
-
-
 def test_a_burst_is_delivered_in_slices_each_job_queuing_the_next(seen, requester, monkeypatch):
     """A pump job stops after its time slice and queues its successor, so a burst of events
     never holds a worker for the whole burst; the next jobs deliver the rest, in order."""

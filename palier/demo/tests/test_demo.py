@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Max
 
+from palier.demo.tickets import DEMO_LOGINS, DEMO_PASSWORD, run_demo
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets import services
-from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD, run_demo
 from palier.tickets.models import Comment, SearchEntry, Ticket, TicketEvent
 from palier.tickets.selectors import TicketFilters, ticket_page
 

@@ -1,7 +1,7 @@
 """Run the shared email corpus (``../shared/corpus/email``) through the parsing pipeline.
 
 ``evaluate(entry)`` turns one INDEX.json entry into checks (expectation name, met?, detail); the
-corpus test and ``python -m palier.mail.corpus_report`` both use it. How each expectation is
+corpus test and ``python -m testsupport.mail_corpus_report`` both use it. How each expectation is
 compared (loosely where the corpus README says so) is documented in docs/email.md.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from palier.mail.parsing import ParsedMessage, html_to_text, parse_message
 from palier.mail.replies import split_reply_parts
 
-DEFAULT_PATH = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "email"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "email"
 
 
 def corpus_path() -> Path:

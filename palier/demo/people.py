@@ -7,8 +7,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from palier.demo import text as txt
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
-from palier.tickets import demo_text as txt
 from palier.tickets.search import normalise
 
 REQUESTERS = 2_000

@@ -1,5 +1,5 @@
 """Words for the demo data set: names, organisations, support groups and ticket conversations in
-French and English. Pure data, no ORM; ``palier.tickets.demo`` draws from it."""
+French and English. Pure data, no ORM; ``palier.demo.tickets`` draws from it."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""``python -m palier.mail.corpus_report [--misses]``: the corpus pass rate per source and expectation."""
+"""``python -m testsupport.mail_corpus_report [--misses]``: the corpus pass rate per source and expectation."""
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
 
-from palier.mail.corpus import corpus_path, run
+from testsupport.mail_corpus import corpus_path, run
 
 
 def main(argv: list[str]) -> int:

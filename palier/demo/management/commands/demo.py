@@ -1,4 +1,4 @@
-"""``palier demo --tickets N [--seed S]``: load the demo data set (see ``palier.tickets.demo``)."""
+"""``palier demo --tickets N [--seed S]``: load the demo data set (see ``palier.demo.tickets``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from palier.tickets.demo import DEMO_LOGINS, DEMO_PASSWORD, run_demo
+from palier.demo.tickets import DEMO_LOGINS, DEMO_PASSWORD, run_demo
 
 
 class Command(BaseCommand):
@@ -19,8 +19,14 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=500, help="how many tickets to add (default 500)")
         parser.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible data set")
         parser.add_argument("--batch", type=int, default=2_000, help="tickets per transaction (default 2000)")
+        parser.add_argument(
+            "--logins", action="store_true", help="only print the demo logins, if the demo people exist"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["logins"]:
+            self._logins()
+            return
         tickets, batch = options["tickets"], options["batch"]
         if tickets < 0 or batch < 1:
             raise CommandError("--tickets must be 0 or more and --batch 1 or more.")
@@ -32,8 +38,8 @@ class Command(BaseCommand):
 
         result = run_demo(tickets=tickets, seed=options["seed"], batch=batch, progress=progress)
         # the other domains' demo setup: routing and escalation once, SLA clocks for the open tickets
+        from palier.demo import routing as routing_demo
         from palier.people.models import User
-        from palier.routing import demo as routing_demo
         from palier.sla.services import start_clocks_for_open_tickets
         from palier.sla.services.sweep import settle_without_actions
 
@@ -52,5 +58,14 @@ class Command(BaseCommand):
         )
         if verbose:  # `palier up` runs the demo quietly and prints the logins in its own banner
             self.stdout.write(f"Logins (password “{DEMO_PASSWORD}”):")
+            for role, email in DEMO_LOGINS.items():
+                self.stdout.write(f"  {role:<10} {email}")
+
+    def _logins(self) -> None:
+        """The lines ``palier up`` shows in its banner (it calls this command by name)."""
+        from palier.people.models import User
+
+        if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():
+            self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
             for role, email in DEMO_LOGINS.items():
                 self.stdout.write(f"  {role:<10} {email}")

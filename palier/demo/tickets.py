@@ -21,10 +21,10 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from palier.demo import text as txt
+from palier.demo.people import create_people, load_cast
 from palier.people.models import User
-from palier.tickets import demo_text as txt
 from palier.tickets import stream
-from palier.tickets.demo_people import create_people, load_cast
 from palier.tickets.models import Category, Comment, PriorityRule, SearchEntry, Ticket, TicketCounter, TicketEvent
 from palier.tickets.rules import DEFAULT_MATRIX
 from palier.tickets.search import normalise

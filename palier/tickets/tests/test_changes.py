@@ -1,5 +1,6 @@
 """The changes other apps make to a ticket (``services/changes.py``): priority overrides, moves to
-a group, escalation steps, routing again, the vendor's reference."""
+a group, escalation steps, routing again, the vendor's reference, the SLA's due time; and the
+catalog's reply and task link (``services/conversation.py``)."""
 
 from __future__ import annotations
 
@@ -220,3 +221,35 @@ def test_lock_ticket_checks_the_version(requester: User) -> None:
     assert services.lock_ticket(ticket, expected_version=ticket.version).pk == ticket.pk
     with pytest.raises(StaleVersion):
         services.lock_ticket(ticket, expected_version=ticket.version + 1)
+
+
+# --- SLA due time, catalog ------------------------------------------------------------------------------
+
+
+def test_the_sla_due_time_is_stored_without_history(requester: User) -> None:
+    from datetime import timedelta
+
+    ticket = make_ticket(requester)
+    before = _events(ticket)
+    due = ticket.created_at + timedelta(hours=3)
+    services.set_sla_due(ticket, due=due)
+    other = make_ticket(requester)
+    other.sla_due_at = None
+    services.set_sla_dues([other])
+    assert Ticket.objects.get(pk=ticket.pk).sla_due_at == due
+    assert Ticket.objects.get(pk=other.pk).sla_due_at is None
+    assert Ticket.objects.get(pk=ticket.pk).version == ticket.version
+    assert _events(ticket) == before
+
+
+def test_a_reply_recorded_for_an_approver_and_a_task_link(requester: User, outsider: User) -> None:
+    parent = make_ticket(requester, kind="request")
+    child = make_ticket(requester, kind="request")
+    comment = services.record_reply(parent, author=outsider, body="Rejected: no budget")
+    assert (comment.is_internal, comment.author, comment.body) == (False, outsider, "Rejected: no budget")
+    assert _events(parent)[-1] == (E.COMMENTED, {"comment": comment.pk})
+    link = services.link_task(parent, child=child)
+    assert (link.source, link.target, link.kind) == (parent, child, "parent")
+    linked = [data for kind, data in _events(child) if kind == E.LINKED]
+    assert linked == [{"link": "parent", "other": parent.reference, "direction": "in"}]
+    assert not [kind for kind, _data in _events(parent) if kind == E.LINKED]  # the catalog tells the parent

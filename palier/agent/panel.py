@@ -118,9 +118,13 @@ def _save_status(form: Any, ticket: Ticket, by: User) -> str:
 
 def _save_fields(name: str, form: Any, ticket: Ticket, by: User) -> str:
     data = form.cleaned_data
+    if name == "group":  # the group's strategy does not pick anyone: the agent chose the queue
+        group = form.changes(by)["group"]
+        services.move_to_group(ticket, group=group, by=by, auto_assign=False, expected_version=data["version"])
+        return _("Saved.")
     if name == "priority":
         changes: dict[str, Any] = {"impact": data["impact"], "urgency": data["urgency"]}
-    elif name in ("group", "assignee"):
+    elif name == "assignee":
         changes = form.changes(by)
     elif name == "category":
         changes = {"category": selectors.find_category(int(data["category"]) if data["category"] else None)}

@@ -15,6 +15,8 @@ inside the service's transaction, with the ticket row locked:
   previous value (``status``, ``priority``, ``group``, ``assignee``, ``category``,
   ``first_response_at``…). Called by every service that saves a changed ticket. Keys starting
   with ``_`` are facts rather than fields: ``_reply_by`` (the author of a public reply).
+- ``assign(ticket, by=...)``: give an unassigned open ticket to a member of its group (routing's
+  strategies) and return it; run by ``move_to_group(..., auto_assign=True)``.
 
 A hook that raises aborts the whole change, so hooks must not fail on data they cannot handle
 (a rule pointing at a deleted group, a broken calendar): they log, record and carry on.
@@ -47,11 +49,13 @@ AfterOpen = Callable[["Ticket"], None]
 AfterChange = Callable[["Ticket", dict[str, Any]], None]
 BeforeOpenMany = Callable[[list[tuple["Ticket", Draft]]], None]
 AfterOpenMany = Callable[[list["Ticket"]], None]
+Assign = Callable[..., "Ticket"]  # (ticket, *, by) -> ticket
 
 # each registry keeps the registration order; an entry is ("one", hook) or ("many", hook)
 before_open: list[tuple[str, Any]] = []
 after_open: list[tuple[str, Any]] = []
 after_change: list[AfterChange] = []
+assigners: list[Assign] = []
 
 
 def register(
@@ -61,6 +65,7 @@ def register(
     changed: AfterChange | None = None,
     before_many: BeforeOpenMany | None = None,
     opened_many: AfterOpenMany | None = None,
+    assign: Assign | None = None,
 ) -> None:
     """Register hooks once (``ready()`` may run twice in tests)."""
     for form, hook, registry in (
@@ -73,6 +78,8 @@ def register(
             registry.append((form, hook))
     if changed is not None and changed not in after_change:
         after_change.append(changed)
+    if assign is not None and assign not in assigners:
+        assigners.append(assign)
 
 
 def run_before_open(pairs: list[tuple[Ticket, Draft]]) -> None:
@@ -98,3 +105,9 @@ def run_after_change(ticket: Ticket, old: dict[str, Any]) -> None:
         return
     for hook in after_change:
         hook(ticket, old)
+
+
+def run_assign(ticket: Ticket, *, by: User | None) -> Ticket:
+    for hook in assigners:
+        ticket = hook(ticket, by=by)
+    return ticket

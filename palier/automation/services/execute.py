@@ -17,11 +17,9 @@ from palier.integrations import outbound
 from palier.integrations.models import ChatApp
 from palier.notifications import email
 from palier.people.models import SupportGroup, User
-from palier.routing.services import assignment, escalation
-from palier.tickets import history, hooks
+from palier.routing.services import escalation
 from palier.tickets import services as ticket_services
-from palier.tickets.models import Category, Ticket, TicketEvent
-from palier.tickets.services._common import _lock, _touch
+from palier.tickets.models import Category, Ticket
 
 S = Ticket.Status
 
@@ -106,13 +104,7 @@ def _set_priority(run: Run, action: dict[str, Any]) -> str:
     priority = int(action["value"])
     if run.ticket.priority == priority:
         return ""
-    ticket = _lock(run.ticket, None)
-    old = ticket.priority
-    ticket.priority = priority
-    history.record(ticket, TicketEvent.Kind.CHANGED, by=run.robot, field="priority", old=old, new=priority)
-    _touch(ticket, ["priority"])
-    hooks.run_after_change(ticket, {"priority": old})
-    run.ticket = ticket
+    run.ticket = ticket_services.override_priority(run.ticket, priority=priority, by=run.robot)
     return f"priority={priority}"
 
 
@@ -120,8 +112,9 @@ def _set_group(run: Run, action: dict[str, Any]) -> str:
     group = _get(SupportGroup, int(action["value"]))
     if run.ticket.group_id == group.pk:
         return ""
-    _update(run, {"group": group})
-    run.ticket = assignment.assign_in_group(Ticket.objects.get(pk=run.ticket.pk), by=run.robot)
+    run.ticket = ticket_services.move_to_group(
+        run.ticket, group=group, by=run.robot, auto_assign=True, assign_as=run.robot
+    )
     return f"group={group.name}"
 
 

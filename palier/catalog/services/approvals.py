@@ -16,9 +16,9 @@ from palier.lib.errors import Conflict, PermissionDenied
 from palier.notifications import services as notifications
 from palier.notifications.models import Notification, NotificationPreference
 from palier.people.models import User
-from palier.tickets import history, search
+from palier.tickets import history
 from palier.tickets import services as tickets
-from palier.tickets.models import Comment, Ticket, TicketEvent
+from palier.tickets.models import Ticket, TicketEvent
 
 D = Approval.Decision
 E = TicketEvent.Kind
@@ -187,16 +187,9 @@ def _reject(submission: Submission, step: ApprovalStep, approval: Approval) -> N
         "name": approval.approver.display_name,
         "reason": approval.comment,
     }
-    _public_comment(ticket, author=approval.approver, body=body)
+    # a public reply from the approver; approvers usually cannot see the ticket, the decision was authorised
+    tickets.record_reply(ticket, author=approval.approver, body=body)
     tickets.transition_ticket(ticket, to=Ticket.Status.CLOSED, by=None, note=approval.comment)
-
-
-def _public_comment(ticket: Ticket, *, author: User, body: str) -> None:
-    """The rejection reason as a public reply from the approver. Approvers usually cannot see
-    the ticket (``comment_on_ticket`` would refuse them); the decision itself was authorised."""
-    comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=False)
-    history.record(ticket, E.COMMENTED, by=author, comment=comment.pk)
-    search.index_comment(ticket_id=ticket.pk, comment_id=comment.pk, body=body, is_internal=False)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from typing import Any
 from palier.catalog.models import CatalogItem, FulfilmentTask, Submission
 from palier.tickets import history
 from palier.tickets import services as tickets
-from palier.tickets.models import Ticket, TicketEvent, TicketLink
+from palier.tickets.models import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 E = TicketEvent.Kind
@@ -46,8 +46,7 @@ def _open_task(submission: Submission, task: FulfilmentTask) -> Ticket:
     )
     task.ticket = child
     task.save(update_fields=["ticket"])
-    TicketLink.objects.get_or_create(source=parent, target=child, kind=TicketLink.Kind.PARENT)
-    history.record(child, E.LINKED, by=None, internal=True, link="parent", other=parent.reference, direction="in")
+    tickets.link_task(parent, child=child)
     history.record(parent, E.TASK, by=None, internal=True, action="opened", task=child.reference, subject=task.subject)
     return child
 

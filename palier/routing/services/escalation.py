@@ -1,9 +1,9 @@
 """Functional and hierarchical escalation, vendors, and the default group per category and level.
 
 ``escalate`` is also the SLA engine's breach action (``by=None``). Moving the ticket goes through
-``update_ticket`` (history, version, hooks); the ESCALATED / DEESCALATED event carries the groups,
-levels and reason; the new group's manager is notified, and each further escalation of the same
-ticket climbs one more step up the managers' chain (``User.manager``).
+the ticket service ``change_level`` (history, version, hooks); its ESCALATED / DEESCALATED event
+carries the groups, levels and reason; the new group's manager is notified, and each further
+escalation of the same ticket climbs one more step up the managers' chain (``User.manager``).
 
 Vendor groups: the VENDOR event holds what the email to ``vendor_contacts`` will say. The email
 channel will send it from ``_send_to_vendor`` (the one hook point) once it exists.
@@ -25,10 +25,10 @@ from palier.people.models import SupportGroup, User
 from palier.routing import selectors
 from palier.routing.models import CategoryLevelDefault
 from palier.routing.services import assignment
-from palier.tickets import history, hooks, permissions
+from palier.tickets import history, permissions
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Ticket, TicketEvent
-from palier.tickets.services._common import MAX_BODY, _lock, _touch
+from palier.tickets.services import MAX_BODY
 
 E = TicketEvent.Kind
 SYSTEM_REASON = "automatic escalation"
@@ -182,29 +182,16 @@ def _move(
 ) -> Ticket:
     _check_actor(ticket, by)
     reason = _clean_reason(reason, by)
-    ticket = _lock(ticket, expected)
+    ticket = ticket_services.lock_ticket(ticket, expected_version=expected)
     if not ticket.is_open:
         raise IllegalTransition(_("A resolved, closed or cancelled ticket cannot change level; reopen it first."))
-    old = ticket.group
     target = resolve_target(ticket, up=up, to_group=to_group, to_level=to_level)
     if by is not None:  # before the move: the author may no longer see the ticket afterwards
         ticket_services.comment_on_ticket(ticket, by=by, body=reason, internal=True)
-    ticket = ticket_services.update_ticket(
-        ticket, by=by, expected_version=None, changes={"group": target.group, "assignee": None}
+    ticket, event = ticket_services.change_level(
+        ticket, group=target.group, by=by, reason=reason, fallback=target.fallback
     )
-    old_level = old.level if old is not None else 1
-    kind = E.DEESCALATED if target.group.level < old_level else E.ESCALATED
-    data: dict[str, Any] = {
-        "from_group": old.name if old is not None else None,
-        "to_group": target.group.name,
-        "from_level": old_level,
-        "to_level": target.group.level,
-        "reason": reason,
-    }
-    if target.fallback:
-        data["fallback"] = target.fallback
-    event = history.record(ticket, kind, by=by, internal=True, **data)
-    if kind == E.ESCALATED:
+    if event.kind == E.ESCALATED:
         _notify_managers(ticket, target.group, event)
     if target.group.is_vendor:
         _send_to_vendor(ticket, target.group, by=by)
@@ -271,18 +258,7 @@ def set_vendor_reference(
     """Store the vendor's own number for the ticket (agents only), with a history event."""
     if by is not None and (not by.is_agent or not permissions.can(by, "update", ticket)):
         raise PermissionDenied(_("You cannot change this ticket."))
-    reference = (reference or "").replace("\x00", "").strip()
-    if len(reference) > 100:
-        raise ValidationError({"reference": _("At most %(n)d characters.") % {"n": 100}})
-    ticket = _lock(ticket, expected_version)
-    old = ticket.vendor_reference
-    if old == reference:
-        return ticket
-    ticket.vendor_reference = reference
-    history.record(ticket, E.CHANGED, by=by, internal=True, field="vendor_reference", old=old, new=reference)
-    _touch(ticket, ["vendor_reference"])
-    hooks.run_after_change(ticket, {"vendor_reference": old})
-    return ticket
+    return ticket_services.set_vendor_reference(ticket, by=by, reference=reference, expected_version=expected_version)
 
 
 # --- defaults per category and level (admins) ---------------------------------------------------------------

@@ -21,12 +21,11 @@ from palier.routing import selectors
 from palier.routing.matching import CompiledRule, Facts, compile_rule, first_match, parse_words, split_tags
 from palier.routing.models import RoutingRule, RoutingState
 from palier.routing.services import assignment
-from palier.tickets import history, hooks, permissions
+from palier.tickets import permissions
 from palier.tickets import services as ticket_services
 from palier.tickets.hooks import Draft
-from palier.tickets.models import Category, Ticket, TicketEvent
+from palier.tickets.models import Category, Ticket
 from palier.tickets.search import normalise
-from palier.tickets.services._common import _lock, _touch
 
 log = logging.getLogger(__name__)
 
@@ -144,13 +143,10 @@ def reroute(ticket: Ticket, *, by: User | None, expected_version: int | None = N
     """
     if by is not None and not permissions.can(by, "update", ticket):
         raise PermissionDenied(_("You cannot change this ticket."))
-    ticket = _lock(ticket, expected_version)
-    old_group = ticket.group
+    ticket = ticket_services.lock_ticket(ticket, expected_version=expected_version)
     placement = find_placement(ticket)
     if placement is None:
-        history.record(ticket, TicketEvent.Kind.ROUTED, by=by, internal=True, rule=None, group=_name(old_group))
-        _touch(ticket, [])
-        return ticket
+        return ticket_services.route_ticket(ticket, by=by, rule=None)
     rule, group = placement
     changes: dict[str, Any] = {}
     if group.pk != ticket.group_id:
@@ -161,38 +157,12 @@ def reroute(ticket: Ticket, *, by: User | None, expected_version: int | None = N
         current = set(ticket.tags.values_list("name", flat=True))
         if not set(rule.tags) <= current:
             changes["tags"] = sorted(current | set(rule.tags))
-    history.record(
-        ticket,
-        TicketEvent.Kind.ROUTED,
-        by=by,
-        internal=True,
-        rule=rule.name,
-        old_group=_name(old_group),
-        group=group.name,
+    ticket = ticket_services.route_ticket(
+        ticket, by=by, rule=rule.name, group=group, changes=changes, priority=rule.set_priority
     )
-    if changes:
-        ticket = ticket_services.update_ticket(ticket, by=by, expected_version=None, changes=changes)
-    else:
-        _touch(ticket, [])
-    if rule.set_priority and rule.set_priority != ticket.priority:
-        ticket = _set_priority(ticket, rule.set_priority, by=by)
     if "group" in changes:
         ticket = assignment.assign_in_group(ticket, by=None)  # the desk assigns, not the author
     return ticket
-
-
-def _set_priority(ticket: Ticket, priority: int, *, by: User | None) -> Ticket:
-    ticket = _lock(ticket, None)
-    old = ticket.priority
-    ticket.priority = priority
-    history.record(ticket, TicketEvent.Kind.CHANGED, by=by, field="priority", old=old, new=priority)
-    _touch(ticket, ["priority"])
-    hooks.run_after_change(ticket, {"priority": old})
-    return ticket
-
-
-def _name(group: SupportGroup | None) -> str | None:
-    return group.name if group is not None else None
 
 
 # --- the admin's list ----------------------------------------------------------------------------------

@@ -17,13 +17,12 @@ from palier.sla.services.calendars import (
 )
 from palier.sla.services.engine import react, ticket_changed, tickets_opened, tickets_placed
 from palier.sla.services.policies import create_policy, policy_for, update_policy, validate_actions, validate_policy
-from palier.sla.services.sweep import raise_priority, sweep, sweep_all
+from palier.sla.services.sweep import sweep, sweep_all
 
 __all__ = [
     "create_calendar",
     "create_policy",
     "policy_for",
-    "raise_priority",
     "react",
     "start_clocks_for_open_tickets",
     "sweep",

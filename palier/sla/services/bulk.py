@@ -12,6 +12,7 @@ from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
 from palier.sla.services.engine import State, _enter_group, default_calendar, sla_due
 from palier.sla.services.policies import active_policies, matches
+from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Ticket
 
 K = Clock.Kind
@@ -89,4 +90,4 @@ def _start_many(
         if event.clock is not None:
             event.clock_id = event.clock.pk
     SlaEvent.objects.bulk_create(events, batch_size=1000)
-    Ticket.objects.bulk_update(dues, ["sla_due_at"], batch_size=1000)
+    ticket_services.set_sla_dues(dues)

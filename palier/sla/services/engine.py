@@ -18,6 +18,7 @@ from palier.people.models import SupportGroup, User
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
 from palier.sla.services.policies import active_policies, policy_for
+from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 
 logger = logging.getLogger("palier.sla")
@@ -343,8 +344,7 @@ def save(batch: c.Batch, current: Any) -> None:
         SlaEvent.objects.bulk_create(batch.events)
     due = sla_due(list(current))
     if due != batch.ticket.sla_due_at:
-        Ticket.objects.filter(pk=batch.ticket.pk).update(sla_due_at=due)
-        batch.ticket.sla_due_at = due
+        ticket_services.set_sla_due(batch.ticket, due=due)
 
 
 def sla_due(rows: list[Clock]) -> datetime | None:

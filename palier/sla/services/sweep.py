@@ -30,8 +30,8 @@ from palier.notifications.models import Notification
 from palier.people.models import Membership, SupportGroup, User
 from palier.sla.models import Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
-from palier.tickets import history, hooks
-from palier.tickets.models import Ticket, TicketEvent
+from palier.tickets import services as ticket_services
+from palier.tickets.models import Ticket
 
 logger = logging.getLogger("palier.sla")
 
@@ -338,7 +338,7 @@ def _follow_up(followups: list[tuple[int, str, dict[str, Any], str]], now: datet
         try:
             with transaction.atomic():
                 if action["action"] == A.RAISE_PRIORITY:
-                    raise_priority(ticket_id, reason=f"sla-{kind}")
+                    ticket_services.raise_priority(ticket_id, by=None, reason=f"sla-{kind}")
                 else:
                     _escalate(ticket_id, action, kind=kind, clock_kind=clock_kind)
             done += 1
@@ -359,24 +359,6 @@ def _problem(ticket_id: int, action: dict[str, Any], exc: Exception, now: dateti
         created_at=now,
         data={"problem": "action", "action": action, "detail": detail[:500]},
     )
-
-
-def raise_priority(ticket_id: int, *, reason: str) -> bool:
-    """Priority minus one (floor P1) on an open ticket, with history and a version bump."""
-    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-    if ticket is None or not ticket.is_open or ticket.priority <= 1:
-        return False
-    old = ticket.priority
-    ticket.priority, ticket.updated_at = old - 1, timezone.now()
-    Ticket.objects.filter(pk=ticket.pk).update(
-        priority=ticket.priority, updated_at=ticket.updated_at, version=F("version") + 1
-    )
-    ticket.version += 1
-    history.record(
-        ticket, TicketEvent.Kind.CHANGED, by=None, field="priority", old=old, new=ticket.priority, reason=reason
-    )
-    hooks.run_after_change(ticket, {"priority": old})
-    return True
 
 
 def _escalate(ticket_id: int, action: dict[str, Any], *, kind: str, clock_kind: str) -> None:

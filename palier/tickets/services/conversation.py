@@ -85,6 +85,18 @@ def comment_on_ticket(
     return comment
 
 
+@transaction.atomic
+def record_reply(ticket: Ticket, *, author: User, body: str) -> Comment:
+    """A public reply in ``author``'s name, written by a process that authorised it itself (an
+    approver's rejection reason: approvers usually cannot see the ticket, so ``comment_on_ticket``
+    would refuse them). The ticket is not locked or touched: the process changes it next (the
+    rejection closes the request), which bumps the version and runs the hooks."""
+    comment = Comment.objects.create(ticket=ticket, author=author, body=body, is_internal=False)
+    history.record(ticket, E.COMMENTED, by=author, comment=comment.pk)
+    search.index_comment(ticket_id=ticket.pk, comment_id=comment.pk, body=body, is_internal=False)
+    return comment
+
+
 def _read_upload(upload: IO[bytes]) -> tuple[str, bytes, int, str]:
     name = files.sanitise_filename(getattr(upload, "name", "") or "")
     head = upload.read(8192)
@@ -209,6 +221,15 @@ def link_tickets(
                 direction="out" if ticket is source else "in",
             )
             _touch(locked, [])
+    return link
+
+
+@transaction.atomic
+def link_task(parent: Ticket, *, child: Ticket) -> TicketLink:
+    """Make ``child`` (a fulfilment task opened for ``parent``) a child of ``parent``, recorded on
+    the child (the caller records what the parent's history says about its task)."""
+    link, _created = TicketLink.objects.get_or_create(source=parent, target=child, kind=TicketLink.Kind.PARENT)
+    history.record(child, E.LINKED, by=None, internal=True, link="parent", other=parent.reference, direction="in")
     return link
 
 

@@ -13,8 +13,8 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django.urls import reverse
 
+from palier.lib import text
 from palier.people import services as people
-from palier.people import text
 from palier.people.models import Organisation, User
 from palier.people.selectors import people_matching, user_page_for_admin
 from palier.tickets import demo_people

@@ -216,6 +216,14 @@ PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
 
+# Where an app needs a function of an app above it in the dependency order (docs/architecture.md),
+# the function is named here by dotted path and resolved when first needed, so imports only point
+# down. Not deployment settings: palier/lib/tests/test_architecture.py keeps the order.
+# What a requester may expect of a new ticket, in plain words (for the acknowledgement email):
+PALIER_REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
+# Who hears that a mailbox keeps failing (called with the Mailbox, in the failing poll's transaction):
+PALIER_MAILBOX_FAILING = ["palier.notifications.alerts.mailbox_failing"]
+
 # one line per task run is noise in `palier up` and `palier worker`; failures are still logged
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()
 if PALIER_TASK_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

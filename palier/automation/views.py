@@ -18,7 +18,8 @@ from palier.automation import forms as f
 from palier.automation import selectors, services
 from palier.automation.models import Rule
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
+from palier.lib.web import admin_required, agent_required, apply_errors
+from palier.people.http import AuthedRequest
 
 # --- rules ------------------------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
@@ -17,19 +17,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import DomainError
-
-if TYPE_CHECKING:
-    from django_htmx.middleware import HtmxDetails
-
-    from palier.people.models import User
-
-
-class AuthedRequest(HttpRequest):
-    """What a view behind ``login_required`` receives (for type checkers only)."""
-
-    user: User
-    htmx: HtmxDetails
-
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 

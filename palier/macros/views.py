@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
 from palier.macros import permissions, selectors, services
 from palier.macros.forms import MacroForm
 from palier.macros.models import Macro
+from palier.people.http import AuthedRequest
 from palier.tickets import selectors as ticket_selectors
 
 

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.lib.web import admin_required, apply_errors
 from palier.mail import imap, mailboxes, selectors, services
 from palier.mail.forms import MailboxForm
 from palier.mail.models import InboundMessage
+from palier.people.http import AuthedRequest
 
 
 @admin_required

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from palier.notifications import email
 from palier.notifications.models import NotificationPreference, OutgoingEmail
@@ -103,13 +104,18 @@ def plan(event: TicketEvent, ticket: Ticket) -> list[Message]:
 def _on_created(ticket: Ticket) -> list[Message]:
     requester = ticket.requester
     with translation.override(requester.language or settings.LANGUAGE_CODE):
-        from palier.sla.selectors import requester_expectation
-
-        expectation = requester_expectation(ticket)
+        expectation = _expectation(ticket)
     messages = [Message(P.CREATED, [requester], {"expectation": expectation})]
     if ticket.assignee is not None:
         messages.append(Message(P.ASSIGNED, [ticket.assignee]))
     return messages
+
+
+def _expectation(ticket: Ticket) -> list[str]:
+    """What the requester may expect, in the active language: the SLA's answer, reached through
+    ``settings.PALIER_REQUESTER_EXPECTATION`` because the SLA sits above notifications."""
+    answer: list[str] = import_string(settings.PALIER_REQUESTER_EXPECTATION)(ticket)
+    return answer
 
 
 def _on_comment(event: TicketEvent, ticket: Ticket) -> list[Message]:

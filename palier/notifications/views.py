@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, signed_in
+from palier.lib.web import admin_required, signed_in
 from palier.notifications import selectors, services
 from palier.notifications.models import NotificationPreference
+from palier.people.http import AuthedRequest
 
 
 @signed_in

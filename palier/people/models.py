@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from palier.people import text
+from palier.lib import text
 
 
 class Organisation(models.Model):
@@ -143,7 +143,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     work_time_zone = models.CharField(_("working time zone"), max_length=64, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
-    # normalised name and email (``people.text``) that people search matches; kept by save() and
+    # normalised name and email (``lib.text``) that people search matches; kept by save() and
     # by the manager's bulk_create/bulk_update. No index: ``%word%`` cannot use a B-tree.
     search_text = models.TextField(default="", blank=True, editable=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from palier.people import text
+from palier.lib import text
 from palier.people.models import ApiToken, Organisation, SupportGroup, User
 
 MAX_WORDS = 5

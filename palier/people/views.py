@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, apply_errors, signed_in
+from palier.lib.web import apply_errors, signed_in
 from palier.people import selectors, services
 from palier.people.forms import LanguageForm, TokenForm
+from palier.people.http import AuthedRequest
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
 from palier.lib.uploads import add_upload_errors, limit_uploads
-from palier.lib.web import AuthedRequest, apply_errors, signed_in
+from palier.lib.web import apply_errors, signed_in
+from palier.people.http import AuthedRequest
 from palier.people.models import User
 from palier.portal.forms import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
 from palier.sla import selectors as sla_selectors

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
+from palier.lib.web import admin_required, agent_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.people.models import User
 from palier.routing import forms as f
 from palier.routing import selectors, services

@@ -1,6 +1,6 @@
 """Service levels: business calendars, SLA policies, the per-ticket clocks and their timeline.
 
-The engine itself lives in ``services/``; ``clock.py`` holds the pure business-time arithmetic.
+The engine itself lives in ``services/``; ``palier/lib/businesstime.py`` holds the pure business-time arithmetic.
 """
 
 from __future__ import annotations

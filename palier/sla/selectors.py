@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from palier.sla import clock
+from palier.lib import businesstime as clock
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import calendars
 from palier.sla.services.clocks import arithmetic, consumed_at

@@ -17,7 +17,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
+from palier.lib.web import admin_required, agent_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.sla import selectors, services
 from palier.sla.forms import CalendarForm, PolicyForm
 from palier.tickets import selectors as ticket_selectors

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
+from palier.lib.web import admin_required, agent_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.people.models import Organisation
 from palier.surveys import selectors, services, tokens
 from palier.surveys.forms import AnswerForm, FilterForm

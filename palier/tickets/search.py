@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
 
-from palier.people.text import normalise as normalise  # one normalisation for tickets and people
+from palier.lib.text import normalise as normalise  # one normalisation for tickets and people
 from palier.tickets.models import SearchEntry, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)

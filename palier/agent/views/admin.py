@@ -21,8 +21,9 @@ from django.views.decorators.http import require_POST
 
 from palier.agent import admin_forms as f
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.lib.web import admin_required, apply_errors
 from palier.people import selectors, services
+from palier.people.http import AuthedRequest
 from palier.people.models import Organisation
 from palier.tickets import selectors as ticket_selectors
 from palier.tickets import services as ticket_services

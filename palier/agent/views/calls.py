@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 
 from palier.agent.workspace_forms import CallForm
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
 from palier.people import selectors as people_selectors
+from palier.people.http import AuthedRequest
 from palier.people.models import User
 from palier.tickets import selectors
 from palier.tickets.models import Ticket

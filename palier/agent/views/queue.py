@@ -25,7 +25,8 @@ from django.views.decorators.http import require_POST
 from palier.agent import contexts
 from palier.agent.workspace_forms import BulkForm, FilterForm, SavedFilterForm, SinceForm
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.tickets import bulk, selectors, services
 
 LIST = "agent/tickets/list.html"

@@ -9,8 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from palier.agent.workspace_forms import SearchForm
-from palier.lib.web import AuthedRequest, agent_required
+from palier.lib.web import agent_required
 from palier.people import selectors as people_selectors
+from palier.people.http import AuthedRequest
 from palier.tickets import selectors
 
 REFERENCE = re.compile(r"^\s*[A-Za-z]{3}-\d+\s*$")

@@ -23,8 +23,9 @@ from django.views.decorators.http import require_POST
 from palier.agent import contexts, panel
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
 from palier.macros import services as macro_services
+from palier.people.http import AuthedRequest
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, selectors, services
 from palier.tickets.models import Ticket

@@ -22,7 +22,7 @@ from django.utils import timezone
 from palier.automation.models import Rule, TimerFiring
 from palier.automation.services.engine import Limiter, Occurrence, apply_rule, evaluate
 from palier.automation.services.rules import CompiledRule, active_rules, robot
-from palier.sla import clock
+from palier.lib import businesstime as clock
 from palier.sla.models import Clock
 from palier.sla.services import calendars
 from palier.tickets.models import Ticket

@@ -18,7 +18,8 @@ from palier.catalog import selectors, services
 from palier.catalog.forms import CategoryForm, FieldForm, ItemForm, StageForm, TaskForm
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.lib.web import admin_required, apply_errors
+from palier.people.http import AuthedRequest
 
 PER_PAGE = 50
 PARTS: dict[str, tuple[type[Any], type[forms.ModelForm], Any]] = {  # type: ignore[type-arg]

@@ -19,7 +19,8 @@ from palier.catalog.models import Approval, ItemField
 from palier.catalog.permissions import nameable_people
 from palier.lib.errors import DomainError
 from palier.lib.uploads import limit_uploads, upload_errors
-from palier.lib.web import AuthedRequest, apply_errors, signed_in
+from palier.lib.web import apply_errors, signed_in
+from palier.people.http import AuthedRequest
 
 PER_PAGE = 24
 APPROVALS_PER_PAGE = 20

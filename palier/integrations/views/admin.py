@@ -16,7 +16,8 @@ from palier.integrations import forms as f
 from palier.integrations import selectors
 from palier.integrations.services import alerts, chat
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.lib.web import admin_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.tickets import selectors as ticket_selectors
 
 _ENDPOINTS = {"slack": ["integrations:slack-events", "integrations:slack-command"], "teams": ["integrations:teams"]}

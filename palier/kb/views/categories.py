@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from palier.kb import selectors, services
 from palier.kb.forms import CategoryForm
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
+from palier.people.http import AuthedRequest
 
 PER_PAGE = 50
 

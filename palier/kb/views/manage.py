@@ -19,7 +19,8 @@ from palier.kb.models import Article, ArticleFile, ArticleVersion
 from palier.kb.views.reader import reader_language
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors, limit_uploads
-from palier.lib.web import AuthedRequest, agent_required, apply_errors
+from palier.lib.web import agent_required, apply_errors
+from palier.people.http import AuthedRequest
 from palier.tickets import selectors as tickets
 from palier.tickets.models import Ticket
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 from palier.kb import search, selectors, services
 from palier.kb.forms import SearchForm
 from palier.kb.models import ArticleFile, KbCategory
-from palier.lib.web import AuthedRequest, signed_in
+from palier.lib.web import signed_in
+from palier.people.http import AuthedRequest
 
 SEARCH_LIMIT = 20
 SUGGEST_MIN_CHARS = 3

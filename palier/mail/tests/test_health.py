@@ -44,7 +44,7 @@ def test_third_failure_alerts_every_admin_once_per_streak(
         assert not Notification.objects.exists()
         _fail(broken, 3)  # the 3rd, 4th and 5th failures: one alert
     send_pending()
-    alerts = Notification.objects.filter(kind=health.ALERT_KIND)
+    alerts = Notification.objects.filter(kind=Notification.Kind.MAILBOX_FAILING)
     assert sorted(alerts.values_list("recipient__email", flat=True)) == ["bob@desk.test", "root@desk.test"]
     assert alerts.first().data["failures"] == 3  # type: ignore[union-attr]
     assert sorted(m.to[0] for m in mail.outbox) == ["bob@desk.test", "root@desk.test"]

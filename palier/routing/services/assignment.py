@@ -22,13 +22,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from palier.lib.businesstime import END_OF_DAY, Calendar, CalendarError, is_business_time
 from palier.lib.errors import PermissionDenied
 from palier.notifications.models import Notification
 from palier.notifications.services import notify
 from palier.people.models import Membership, SupportGroup, User
 from palier.routing import selectors
 from palier.routing.models import Absence, Skill
-from palier.sla.clock import END_OF_DAY, Calendar, CalendarError, is_business_time
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 

@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import businesstime as clock
 from palier.lib.errors import PermissionDenied
 from palier.people.models import User
-from palier.sla import clock
 from palier.sla.models import Calendar, CalendarHoliday
 
 WEEKDAYS = range(7)

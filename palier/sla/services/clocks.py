@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from palier.lib import businesstime as clock
 from palier.people.models import SupportGroup
-from palier.sla import clock
 from palier.sla.models import DEFAULT_PAUSE_STATUSES, Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import calendars
 from palier.tickets.models import Ticket

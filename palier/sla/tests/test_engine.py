@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from palier.lib import businesstime as clock
 from palier.people import services as people
 from palier.people.models import SupportGroup, User
-from palier.sla import clock
 from palier.sla.models import Calendar, Clock, SlaEvent
 from palier.sla.services import calendars, engine
 from palier.sla.tests.conftest import Frozen, clock_of, open_ticket, paris

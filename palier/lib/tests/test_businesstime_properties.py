@@ -1,4 +1,4 @@
-"""Properties of palier.sla.clock over random calendars, plus a minute-by-minute oracle."""
+"""Properties of palier.lib.businesstime over random calendars, plus a minute-by-minute oracle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from palier.sla.clock import (
+from palier.lib.businesstime import (
     END_OF_DAY,
     Calendar,
     add_business_minutes,

@@ -1,4 +1,4 @@
-"""Hand-computed cases for palier.sla.clock, and the refusals of bad input."""
+"""Hand-computed cases for palier.lib.businesstime, and the refusals of bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from palier.sla.clock import (
+from palier.lib.businesstime import (
     END_OF_DAY,
     Calendar,
     CalendarError,
@@ -219,7 +219,7 @@ def test_next_business_instant_and_is_business_time() -> None:
 def test_million_minutes_skip_plain_days(monkeypatch: pytest.MonkeyPatch) -> None:
     """Seven years of business time are not walked day by day: only holidays, DST days and the
     two ends are computed instant by instant (the speed itself is for the benchmarks)."""
-    import palier.sla.clock as clock_module
+    import palier.lib.businesstime as clock_module
 
     calls = 0
     real = clock_module._segments

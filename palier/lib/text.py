@@ -1,7 +1,7 @@
-"""People search text, without the database: lower case, accents removed.
+"""Search text, without the database: lower case, accents removed.
 
-The same normalisation as ticket search (``tickets.search.normalise``), so "lea" finds "Léa" and
-"HÉLÈNE" finds "helene@…". It lives here because ``people`` sits upstream of ``tickets``.
+One normalisation for people search and ticket search (``tickets.search.normalise`` is this one),
+so "lea" finds "Léa" and "HÉLÈNE" finds "helene@…".
 """
 
 from __future__ import annotations

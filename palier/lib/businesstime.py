@@ -7,7 +7,7 @@ zone, minus holiday dates. The functions answer the questions the SLA engine ask
 - :func:`business_minutes_between`: how many business minutes lie between two instants?
 - :func:`next_business_instant` and :func:`is_business_time`.
 
-The rules, each pinned down by ``tests/test_clock.py``:
+The rules, each pinned down by ``tests/test_businesstime.py``:
 
 **Instants.** Functions take aware datetimes in any zone (naive ones raise :class:`CalendarError`)
 and return aware datetimes in **UTC**; use ``cal.zone`` to show them in local time. Durations are

@@ -11,7 +11,6 @@ from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import reverse
 
-from palier.lib import text
 from palier.people import services as people
 from palier.people.models import Organisation, User
 from palier.people.selectors import people_matching, user_page_for_admin

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_tasks",
     "django_tasks_db",
+    "palier.core",
     "palier.people",
     "palier.tickets",
     "palier.kb",

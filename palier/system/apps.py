@@ -10,7 +10,8 @@ class SystemConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
-        from palier.lib import schedule
-        from palier.system.tasks import housekeeping_task
+        # the one place that registers what palier/events.py lists: the ticket hooks, the stream
+        # consumers and the periodic jobs (every app's models are loaded before any ready() runs)
+        from palier import events
 
-        schedule.register("housekeeping", seconds=6 * 3600, enqueue=housekeeping_task.enqueue)
+        events.wire()

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_tasks",
     "django_tasks_db",
+    "palier.core",
     "palier.people",
     "palier.tickets",
     "palier.kb",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "palier.api",
     "palier.system",
     "palier.demo",  # demo data: depends on every app above, none depends on it
+    "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]
 
 MIDDLEWARE = [
@@ -169,7 +171,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# palier/static is found as the "palier" app's static folder (palier/apps.py)
 MEDIA_ROOT = Path(envstr("PALIER_MEDIA_DIR", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -215,14 +217,6 @@ PALIER_SURVEY_CHANGE_DAYS = envint("PALIER_SURVEY_CHANGE_DAYS", 7, minimum=0)
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
-
-# Where an app needs a function of an app above it in the dependency order (docs/architecture.md),
-# the function is named here by dotted path and resolved when first needed, so imports only point
-# down. Not deployment settings: palier/lib/tests/test_architecture.py keeps the order.
-# What a requester may expect of a new ticket, in plain words (for the acknowledgement email):
-PALIER_REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
-# Who hears that a mailbox keeps failing (called with the Mailbox, in the failing poll's transaction):
-PALIER_MAILBOX_FAILING = ["palier.notifications.alerts.mailbox_failing"]
 
 # one line per task run is noise in `palier up` and `palier worker`; failures are still logged
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()

@@ -122,14 +122,6 @@ class TimerFiring(models.Model):
         constraints = [models.UniqueConstraint(fields=["rule", "ticket", "period_start"], name="automation_timer_once")]
 
 
-class AutomationState(models.Model):
-    """One row: the cache token of the active rules (changed on every rule write, so each process
-    reloads) and how far the SLA warnings and breaches have been read."""
-
-    token = models.CharField(max_length=32, default="")
-    sla_position = models.BigIntegerField(default=0)
-
-
 class RecurringTicket(models.Model):
     """A ticket opened on a schedule (a cron expression), e.g. "check the backups every Monday"."""
 

@@ -6,9 +6,3 @@ class CatalogConfig(AppConfig):
     name = "palier.catalog"
     label = "catalog"
     verbose_name = _("Service catalog")
-
-    def ready(self) -> None:
-        from palier.catalog.services.fulfilment import on_ticket_change
-        from palier.tickets import hooks
-
-        hooks.register(changed=on_ticket_change)

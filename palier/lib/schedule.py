@@ -1,6 +1,6 @@
-"""The registry of periodic jobs. Apps register their jobs in ``AppConfig.ready()``::
+"""The registry of periodic jobs. The jobs are listed in ``palier/events.py`` (``PERIODIC_JOBS``),
+whose ``wire()`` registers each one::
 
-    from palier.lib import schedule
     schedule.register("sla-sweep", seconds=30, enqueue=sla_sweep_task.enqueue)
 
 The scheduler (``palier scheduler``, also started by ``palier up``) enqueues each job on its

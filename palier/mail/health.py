@@ -1,9 +1,9 @@
 """Mailbox health: what each poll records, and the alert when a mailbox keeps failing.
 
 A failure increments ``consecutive_failures`` (the first one of a streak sets ``failing_since``);
-from the ``ALERT_AFTER``-th failure in a row every function named in
-``settings.PALIER_MAILBOX_FAILING`` is called with the mailbox, in the same transaction: today
-``notifications.alerts.mailbox_failing``, which tells every active admin once per streak (keyed on
+from the ``ALERT_AFTER``-th failure in a row every listener in ``failing_listeners`` (filled from
+``MAILBOX_FAILING`` in ``palier/events.py``) is called with the mailbox, in the same transaction:
+today ``notifications.alerts.mailbox_failing``, which tells every active admin once per streak (keyed on
 ``streak_key``, so a retried job or the next failing poll adds nothing). A success clears the
 streak; a later streak alerts again.
 """
@@ -11,12 +11,11 @@ streak; a later streak alerts again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from palier.mail.models import Mailbox
 
@@ -61,7 +60,11 @@ def streak_key(mailbox: Mailbox) -> str:
     return f"mailbox:{mailbox.pk}:streak:{started}"
 
 
+# called with the Mailbox in the failing poll's transaction; filled by palier.events.wire()
+failing_listeners: list[Callable[[Mailbox], None]] = []
+
+
 def _alert(mailbox: Mailbox) -> None:
-    """Tell whoever listens (``settings.PALIER_MAILBOX_FAILING``: the admins, by notifications)."""
-    for path in settings.PALIER_MAILBOX_FAILING:
-        import_string(path)(mailbox)
+    """Tell whoever listens (``palier/events.py`` ``MAILBOX_FAILING``: the admins, by notifications)."""
+    for listener in failing_listeners:
+        listener(mailbox)

@@ -1,7 +1,7 @@
 """Alerts to admins about the desk's own health.
 
 ``mailbox_failing`` is called by mail's health check (``mail/health.py``, through
-``settings.PALIER_MAILBOX_FAILING``) once a mailbox has failed ``ALERT_AFTER`` polls in a row:
+``MAILBOX_FAILING`` in ``palier/events.py``) once a mailbox has failed ``ALERT_AFTER`` polls in a row:
 every active admin gets one in-app notification and one email per failure streak (both keyed on
 the streak's start, so a retried job or the next failing poll adds nothing).
 """

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,7 +32,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.module_loading import import_string
 
 from palier.notifications import email
 from palier.notifications.models import NotificationPreference, OutgoingEmail
@@ -111,11 +111,14 @@ def _on_created(ticket: Ticket) -> list[Message]:
     return messages
 
 
+# What a requester may expect of a new ticket, in plain words: the SLA's answer, which sits above
+# notifications; set by palier.events.wire() from REQUESTER_EXPECTATION.
+expectation_provider: list[Callable[[Ticket], list[str]]] = []
+
+
 def _expectation(ticket: Ticket) -> list[str]:
-    """What the requester may expect, in the active language: the SLA's answer, reached through
-    ``settings.PALIER_REQUESTER_EXPECTATION`` because the SLA sits above notifications."""
-    answer: list[str] = import_string(settings.PALIER_REQUESTER_EXPECTATION)(ticket)
-    return answer
+    """What the requester may expect, in the active language (nothing when no provider is wired)."""
+    return expectation_provider[0](ticket) if expectation_provider else []
 
 
 def _on_comment(event: TicketEvent, ticket: Ticket) -> list[Message]:

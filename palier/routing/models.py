@@ -87,14 +87,6 @@ class RoutingRule(models.Model):
         return self.name
 
 
-class RoutingState(models.Model):
-    """One row whose ``token`` changes (a random value) on every rule change, so each process
-    reloads its cached rules. Random rather than a counter: a rolled-back change cannot make an
-    old cache look current again."""
-
-    token = models.CharField(max_length=32, default="")
-
-
 class CategoryLevelDefault(models.Model):
     """The group that receives escalations to ``level`` for tickets of ``category`` (and subcategories)."""
 

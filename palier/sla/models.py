@@ -213,10 +213,3 @@ class SlaEvent(models.Model):
                 name="sla_fire_once",
             )
         ]
-
-
-class PolicyVersion(models.Model):
-    """One row whose token changes whenever a policy or calendar changes: every process reloads its
-    cached active policies at its next ticket (see ``services.policies.active_policies``)."""
-
-    token = models.CharField(max_length=32, default="")

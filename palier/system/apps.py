@@ -8,9 +8,3 @@ class SystemConfig(AppConfig):
     name = "palier.system"
     label = "system"
     verbose_name = _("System")
-
-    def ready(self) -> None:
-        from palier.lib import schedule
-        from palier.system.tasks import housekeeping_task
-
-        schedule.register("housekeeping", seconds=6 * 3600, enqueue=housekeeping_task.enqueue)

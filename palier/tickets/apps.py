@@ -9,12 +9,7 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from palier.lib import schedule
-        from palier.tickets.tasks import close_resolved_tickets_task, pump_stream_task
-
-        schedule.register("close-resolved-tickets", seconds=900, enqueue=close_resolved_tickets_task.enqueue)
-        # safety net: commits queue a pump themselves; this catches up after a queue outage or a gap
-        schedule.register("event-stream", seconds=10, enqueue=pump_stream_task.enqueue)
+        # not a domain reaction: the stream consumers of palier/events.py get their cursors
         post_migrate.connect(_ensure_cursors, sender=self)
 
 

@@ -1,15 +1,15 @@
 """Extension points of the ticket services, so other domains react to ticket changes without the
 ticket code knowing them (routing and assignment, SLA clocks, later automation rules).
 
-Apps register their functions in ``AppConfig.ready()``; they run in ``INSTALLED_APPS`` order,
-inside the service's transaction, with the ticket row locked:
+The hooks are listed in ``palier/events.py`` (registered by its ``wire()``); they run in the
+order listed there, inside the service's transaction, with the ticket row locked:
 
 - ``before_open(ticket, draft)``: the ticket is built but not saved yet. Routing fills ``group``,
   ``category``, ``priority`` and ``draft.tags``; assignment fills ``assignee``.
 - ``after_open(ticket)``: the ticket and its ``created`` event are saved.
 - ``before_open_many(pairs)`` / ``after_open_many(tickets)``: the same for several tickets
-  opened in one transaction (``pairs`` is a list of ``(ticket, draft)``). An app registers either
-  form; an app that registers only the single form is called once per ticket. A batch form lets
+  opened in one transaction (``pairs`` is a list of ``(ticket, draft)``). ``register`` takes either
+  form (the map uses the batch form); a single-form hook is called once per ticket. A batch form lets
   an app read what it needs once for the whole batch (``open_tickets`` under load).
 - ``after_change(ticket, old)``: fields changed; ``old`` maps each changed field name to its
   previous value (``status``, ``priority``, ``group``, ``assignee``, ``category``,
@@ -67,7 +67,8 @@ def register(
     opened_many: AfterOpenMany | None = None,
     assign: Assign | None = None,
 ) -> None:
-    """Register hooks once (``ready()`` may run twice in tests)."""
+    """Register hooks once, after those already registered (``palier.events.wire()``; a test may
+    add a temporary hook and remove it from the registry list afterwards)."""
     for form, hook, registry in (
         ("one", before, before_open),
         ("many", before_many, before_open),

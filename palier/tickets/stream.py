@@ -2,9 +2,9 @@
 automation rules…), at least once and never lost.
 
 Every ticket change is a ``TicketEvent`` row (``palier.tickets.history.record``), written in the
-change's transaction. Consumers subscribe in ``AppConfig.ready()``::
+change's transaction. Consumers are listed in ``palier/events.py`` (``STREAM_CONSUMERS``), whose
+``wire()`` subscribes each one::
 
-    from palier.tickets import stream
     stream.subscribe("notifications", handle_events)
 
 ``handle_events(events)`` receives a batch of committed events in id order (``ticket`` and

@@ -30,14 +30,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.automation import conditions as cond
-from palier.automation.models import AutomationState, Rule, RuleRun
+from palier.automation.models import Rule, RuleRun
 from palier.automation.services import execute
 from palier.automation.services.rules import ROBOT_EMAIL, CompiledRule, active_rules, disable_rule, robot
 from palier.lib.errors import DomainError
 from palier.people.models import User
 from palier.sla.models import SlaEvent
 from palier.tickets import history
-from palier.tickets.models import Category, Comment, Ticket, TicketEvent
+from palier.tickets.models import Category, Comment, StreamCursor, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ MAX_DEPTH = 5
 MAX_PER_MINUTE = 10
 SLA_BATCH = 500
 SLA_GAP_SECONDS = 10
+SLA_CURSOR = "automation-sla"  # how far the SLA warnings and breaches were read
 T = Rule.Trigger
 E = TicketEvent.Kind
 O = RuleRun.Outcome  # noqa: E741
@@ -269,13 +270,13 @@ def handle_events(events: list[TicketEvent], *, now: datetime | None = None) -> 
 
 def process_sla_events(*, now: datetime | None = None, batch: int = SLA_BATCH) -> int:
     """Run the "SLA warning" and "SLA breach" rules on the warnings and breaches fired since the
-    last call (a cursor in ``AutomationState``). Idempotent: a run is unique per rule and SLA event."""
+    last call (the ``SLA_CURSOR`` row of ``StreamCursor``). Idempotent: a run is unique per rule and SLA event."""
     now = now or timezone.now()
-    AutomationState.objects.get_or_create(pk=1)
+    StreamCursor.objects.get_or_create(name=SLA_CURSOR)
     with transaction.atomic():
-        state = AutomationState.objects.select_for_update().get(pk=1)
+        state = StreamCursor.objects.select_for_update().get(name=SLA_CURSOR)
         rows = list(
-            SlaEvent.objects.filter(pk__gt=state.sla_position, created_at__lte=now - timedelta(seconds=SLA_GAP_SECONDS))
+            SlaEvent.objects.filter(pk__gt=state.position, created_at__lte=now - timedelta(seconds=SLA_GAP_SECONDS))
             .filter(kind__in=[SlaEvent.Kind.WARNING, SlaEvent.Kind.BREACH])
             .select_related("ticket")
             .order_by("pk")[:batch]
@@ -295,8 +296,8 @@ def process_sla_events(*, now: datetime | None = None, batch: int = SLA_BATCH) -
                 RuleRun.objects.filter(sla_event_id__in=[row.pk for row in rows]).values_list("rule_id", "sla_event_id")
             )
             runs = apply_all([(o, r) for o, r in matched if (r.id, o.sla_event_id) not in done], now=now)
-        state.sla_position = rows[-1].pk
-        state.save(update_fields=["sla_position"])
+        state.position = rows[-1].pk
+        state.save(update_fields=["position"])
     return runs
 
 

@@ -4,20 +4,19 @@ automation user that carries every change a rule makes."""
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
-from palier.automation.models import AutomationState, Rule
+from palier.automation.models import Rule
+from palier.core.cache import VersionedCache
 from palier.integrations.models import ChatApp
 from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
@@ -57,21 +56,16 @@ class CompiledRule:
     secret: str
 
 
-@dataclass(frozen=True)
-class _Cache:
-    token: str | None
-    rules: tuple[CompiledRule, ...]
+def _load() -> tuple[CompiledRule, ...]:
+    return tuple(_compiled(Rule.objects.filter(is_active=True).order_by("position", "id")))
 
 
-_cache = _Cache(token=None, rules=())
-_reload = threading.Lock()
+RULES = VersionedCache("automation.rules", load=_load)
 
 
 def _bump() -> None:
     """Every process reloads its rules at its next batch (called inside the changing transaction)."""
-    token = uuid.uuid4().hex
-    if not AutomationState.objects.filter(pk=1).update(token=token):
-        AutomationState.objects.create(pk=1, token=token)
+    RULES.bump()
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
@@ -90,18 +84,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
 
 def active_rules() -> tuple[CompiledRule, ...]:
     """The active rules in order; one small query when nothing changed since the last call."""
-    global _cache
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT token FROM automation_automationstate WHERE id = 1")
-        row = cursor.fetchone()
-    token = row[0] if row else ""
-    cache = _cache
-    if cache.token == token:
-        return cache.rules
-    with _reload:
-        rules = tuple(_compiled(Rule.objects.filter(is_active=True).order_by("position", "id")))
-        _cache = _Cache(token=token, rules=rules)
-    return rules
+    return RULES.get()
 
 
 def _compiled(rows: Any) -> list[CompiledRule]:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import logging
-import threading
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.core.cache import VersionedCache
 from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
 from palier.people.models import Department, Organisation, SupportGroup, User
 from palier.routing import selectors
 from palier.routing.matching import CompiledRule, Facts, compile_rule, first_match, parse_words, split_tags
-from palier.routing.models import RoutingRule, RoutingState
+from palier.routing.models import RoutingRule
 from palier.routing.services import assignment
 from palier.tickets import permissions
 from palier.tickets import services as ticket_services
@@ -36,38 +34,22 @@ MAX_TAGS = 20
 # --- the per-process cache ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cache:
-    token: str | None
-    rules: tuple[CompiledRule, ...]
+def _load() -> tuple[CompiledRule, ...]:
+    rows = RoutingRule.objects.filter(is_active=True, group__isnull=False).order_by("position", "id")
+    return tuple(compile_rule(rule) for rule in rows)
 
 
-_cache = _Cache(token=None, rules=())
-_reload = threading.Lock()
+RULES = VersionedCache("routing.rules", load=_load)
 
 
 def _bump() -> None:
     """Every process reloads its rules at its next ticket (called inside the changing transaction)."""
-    token = uuid.uuid4().hex
-    if not RoutingState.objects.filter(pk=1).update(token=token):
-        RoutingState.objects.create(pk=1, token=token)
+    RULES.bump()
 
 
 def active_rules() -> tuple[CompiledRule, ...]:
     """The active rules that have a group, in order; one small query when nothing changed."""
-    global _cache
-    with connection.cursor() as cursor:  # plain SQL: this runs on every creation
-        cursor.execute("SELECT token FROM routing_routingstate WHERE id = 1")
-        row = cursor.fetchone()
-    token = row[0] if row else ""
-    cache = _cache
-    if cache.token == token:
-        return cache.rules
-    with _reload:
-        rows = RoutingRule.objects.filter(is_active=True, group__isnull=False).order_by("position", "id")
-        rules = tuple(compile_rule(rule) for rule in rows)
-        _cache = _Cache(token=token, rules=rules)
-    return rules
+    return RULES.get()
 
 
 # --- matching a ticket ------------------------------------------------------------------------------

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.core.cache import VersionedCache
 from palier.lib.errors import PermissionDenied
 from palier.people.models import Organisation, SupportGroup, User
-from palier.sla.models import Calendar, PolicyVersion, SlaPolicy
+from palier.sla.models import Calendar, SlaPolicy
 from palier.tickets.models import Category, Ticket
 
 A = SlaPolicy.Action
@@ -23,43 +22,33 @@ PAUSABLE = [s for s in Ticket.OPEN_STATUSES if s not in (Ticket.Status.NEW, Tick
 # --- matching -------------------------------------------------------------------------------------
 
 
-_cache: tuple[str | None, list[SlaPolicy]] = (None, [])
-_reload = threading.Lock()
+def _load() -> list[SlaPolicy]:
+    return list(
+        SlaPolicy.objects.filter(is_active=True)
+        .select_related("calendar")
+        .prefetch_related("categories", "organisations")
+        .order_by("position", "id")
+    )
+
+
+POLICIES = VersionedCache("sla.policies", load=_load)
 
 
 def bump_policies() -> None:
-    """Make every process reload its active policies (call inside the changing transaction)."""
-    token = uuid.uuid4().hex
-    if not PolicyVersion.objects.filter(pk=1).update(token=token):
-        PolicyVersion.objects.create(pk=1, token=token)
+    """Make every process reload its active policies. Every service that writes a policy, a
+    calendar or its holidays calls it inside its transaction; so must any other write (a shell)."""
+    POLICIES.bump()
 
 
 def forget_policies() -> None:
     """Drop this process's cache (tests start each case with it)."""
-    global _cache
-    _cache = (None, [])
+    POLICIES.forget()
 
 
 def active_policies() -> list[SlaPolicy]:
     """Active policies in order, with calendars, categories and organisations; cached per process
     and read again only when the version token changed (one small query per ticket otherwise)."""
-    global _cache
-    with connection.cursor() as cursor:  # plain SQL: this runs on every creation
-        cursor.execute("SELECT token FROM sla_policyversion WHERE id = 1")
-        row = cursor.fetchone()
-    token = row[0] if row else ""
-    cached_token, policies = _cache
-    if cached_token == token:
-        return policies
-    with _reload:
-        policies = list(
-            SlaPolicy.objects.filter(is_active=True)
-            .select_related("calendar")
-            .prefetch_related("categories", "organisations")
-            .order_by("position", "id")
-        )
-        _cache = (token, policies)
-    return policies
+    return POLICIES.get()
 
 
 def _category_chain(category_id: int | None) -> set[int]:

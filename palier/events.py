@@ -1,0 +1,109 @@
+"""What runs when a ticket changes, and what runs on a clock: the one wiring map of Palier.
+
+Read it top to bottom. Each entry is a dotted path (a string), so this module imports no app and
+any app may be named here; ``wire()`` resolves the paths once every app is loaded
+(``PalierConfig.ready()`` in ``palier/apps.py``) and registers them with the three mechanisms that run them:
+
+1. **In the ticket services' transaction** (``palier/tickets/hooks.py``), with the ticket rows
+   locked, in the order listed. A hook that raises aborts the whole change. Every hook here takes
+   the batch form: ``before_open(pairs)`` where ``pairs`` is a list of ``(ticket, draft)`` (the
+   tickets are built, not saved), ``after_open(tickets)`` (saved with their ``created`` event),
+   ``assign(ticket, by=)`` (give a ticket just moved to a group to one of its members),
+   ``after_change(ticket, old)`` (``old`` maps each changed field to its previous value).
+2. **After commit**, consumers of the ticket event stream (``palier/tickets/stream.py``): each
+   name has its own cursor and receives every committed ``TicketEvent`` once, in id order, in a
+   background job. Handlers are idempotent per event.
+3. **Periodic jobs** (``palier/lib/schedule.py``): ``palier scheduler`` enqueues each task on its
+   interval (seconds); workers run it. Every job is idempotent.
+
+Nothing else reacts to a domain change: no Django signal, no ``save()`` override. The one signal
+receiver left is no domain reaction: ``TicketsConfig`` connects a ``post_migrate`` handler that
+gives each stream consumer below its cursor at the end of the stream (``stream.ensure_cursors``),
+so a consumer added to an existing desk does not replay its history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# --- 1. in the ticket services' transaction, in run order -------------------------------------------
+
+BEFORE_OPEN: tuple[str, ...] = (
+    "palier.routing.services.placement.place_new_tickets",  # group, category, priority, tags, assignee
+    "palier.sla.services.engine.tickets_placed",  # plan the SLA clocks of the placed tickets (reads only)
+)
+AFTER_OPEN: tuple[str, ...] = (
+    "palier.sla.services.engine.tickets_opened",  # write the planned SLA clocks
+)
+ASSIGN: tuple[str, ...] = (
+    # move_to_group(..., auto_assign=True) on an unassigned open ticket: routing's strategies
+    "palier.routing.services.assignment.assign_in_group",
+)
+AFTER_CHANGE: tuple[str, ...] = (
+    "palier.sla.services.engine.ticket_changed",  # pause, resume, stop or re-target the clocks
+    "palier.catalog.services.fulfilment.on_ticket_change",  # a finished task moves its catalog request on
+)
+
+# --- 2. after commit: consumers of the ticket event stream (name -> handler(events)) ----------------
+
+STREAM_CONSUMERS: dict[str, str] = {
+    "notifications": "palier.notifications.consumer.handle_events",  # in-app and email notifications
+    "automation": "palier.automation.services.engine.consume",  # the admins' automation rules
+    "surveys": "palier.surveys.consumer.handle_events",  # the satisfaction survey email on resolution
+}
+
+# --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
+
+PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
+    ("close-resolved-tickets", 900, "palier.tickets.tasks.close_resolved_tickets_task"),
+    # safety net: commits queue a pump themselves; this catches up after a queue outage or a gap
+    ("event-stream", 10, "palier.tickets.tasks.pump_stream_task"),
+    ("email-send-pending", 30, "palier.notifications.tasks.send_pending_emails_task"),
+    ("sla-sweep", 30, "palier.sla.tasks.sla_sweep_task"),
+    ("mail-poll", 15, "palier.mail.tasks.poll_mailboxes_task"),
+    ("mail-process-pending", 300, "palier.mail.tasks.process_pending_task"),
+    ("automation", 60, "palier.automation.tasks.automation_tick_task"),
+    ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
+)
+
+
+# --- 4. providers: a lower app asks a higher one, without importing it -----------------------------
+
+# what a requester may expect of a new ticket, in plain words (the acknowledgement email)
+REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
+# who hears that a mailbox keeps failing (called with the Mailbox, in the failing poll's transaction)
+MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
+
+
+# --- the loader ---------------------------------------------------------------------------------------
+
+
+def resolve(path: str) -> Any:
+    """The object a dotted path names (imported on first use)."""
+    from django.utils.module_loading import import_string
+
+    return import_string(path)
+
+
+def wire() -> None:
+    """Register every entry above with the hooks, the stream and the scheduler (once all apps are
+    loaded; registering again changes nothing)."""
+    from palier.lib import schedule
+    from palier.mail import health
+    from palier.notifications import consumer
+    from palier.tickets import hooks, stream
+
+    for path in BEFORE_OPEN:
+        hooks.register(before_many=resolve(path))
+    for path in AFTER_OPEN:
+        hooks.register(opened_many=resolve(path))
+    for path in ASSIGN:
+        hooks.register(assign=resolve(path))
+    for path in AFTER_CHANGE:
+        hooks.register(changed=resolve(path))
+    for name, path in STREAM_CONSUMERS.items():
+        stream.subscribe(name, resolve(path))
+    for name, seconds, path in PERIODIC_JOBS:
+        schedule.register(name, seconds=seconds, enqueue=resolve(path).enqueue)
+    consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
+    health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]

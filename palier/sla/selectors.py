@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +23,7 @@ from palier.sla.services import calendars
 from palier.sla.services.clocks import arithmetic, consumed_at
 from palier.tickets import display
 from palier.tickets.display import short, when
-from palier.tickets.models import Ticket
+from palier.tickets.models import Ticket, TicketEvent
 
 K = Clock.Kind
 EV = SlaEvent.Kind
@@ -146,24 +149,53 @@ class TimelineEntry:
     is_alert: bool
 
 
+def _timeline_rows(ticket: Ticket) -> QuerySet[Any]:
+    """One query: the clocks' ``SlaEvent`` rows and the warnings and breaches (ticket events, whose
+    data names their clock), each with its clock's kind and time zone, oldest first."""
+    clock = Clock.objects.filter(pk=OuterRef("clock_ref"))
+    fired = (
+        TicketEvent.objects.filter(ticket_id=ticket.pk, kind__in=TicketEvent.SLA_KINDS)
+        .alias(clock_ref=Cast(KeyTextTransform("clock", "data"), BigIntegerField()))
+        .annotate(
+            clock_kind=Subquery(clock.values("kind")[:1]),
+            zone=Subquery(clock.values("calendar__time_zone")[:1]),
+            source=Value(1),
+            row_id=F("id"),
+        )
+        .values_list("created_at", "kind", "data", "clock_kind", "zone", "source", "row_id")
+        .order_by()
+    )
+    kept = (
+        SlaEvent.objects.filter(ticket_id=ticket.pk)
+        .annotate(clock_kind=F("clock__kind"), zone=F("clock__calendar__time_zone"), source=Value(0), row_id=F("id"))
+        .values_list("created_at", "kind", "data", "clock_kind", "zone", "source", "row_id")
+        .order_by()
+    )
+    # at the same instant, the clock's own changes come before its alerts, as they were written first
+    return kept.union(fired, all=True).order_by("created_at", "source", "row_id")
+
+
 def timeline(ticket: Ticket) -> list[TimelineEntry]:
     """The ticket's SLA timeline in sentences, oldest first, in the calendar's zone."""
-    events = SlaEvent.objects.filter(ticket_id=ticket.pk).select_related("clock__calendar").order_by("created_at", "id")
     entries = []
-    for event in events:
-        row = event.clock
-        zone = row.calendar.time_zone if row is not None and row.calendar is not None else None
+    for at, kind, data, clock_kind, zone, source, _id in _timeline_rows(ticket):
+        kind = display.SLA_EVENT_KINDS[kind][0] if source else kind
         entries.append(
             TimelineEntry(
-                at=event.created_at,
-                kind=event.kind,
-                kind_label=str(EV(event.kind).label),
-                clock=str(K(row.kind).label) if row is not None else _("SLA"),
-                text=display.sla_sentence(event.kind, event.data, zone=zone, at=event.created_at),
-                is_alert=event.kind in display.SLA_ALERTS,
+                at=at,
+                kind=kind,
+                kind_label=_kind_label(kind),
+                clock=str(K(clock_kind).label) if clock_kind else _("SLA"),
+                text=display.sla_sentence(kind, data, zone=zone, at=at),
+                is_alert=kind in display.SLA_ALERTS,
             )
         )
     return entries
+
+
+def _kind_label(kind: str) -> str:
+    fired = {timeline_kind: label for timeline_kind, label in display.SLA_EVENT_KINDS.values()}
+    return str(fired[kind]) if kind in fired else str(EV(kind).label)
 
 
 # --- the requester's expectation ---------------------------------------------------------------------------

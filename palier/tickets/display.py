@@ -221,6 +221,8 @@ def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
     ``internal``: the reader is an agent, who also sees how routing placed the ticket."""
     data = event.data or {}
     kind = event.kind
+    if kind in SLA_EVENT_KINDS:
+        return sla_sentence(SLA_EVENT_KINDS[kind][0], data, zone=None, at=event.created_at)
     if kind == E.CHANGED:
         return _changed(data)
     if kind == E.STATUS:
@@ -290,7 +292,14 @@ def timeline_items(entries: list[TimelineEntry], *, internal: bool = False) -> l
 
 
 # --- the SLA timeline -----------------------------------------------------------------------------
+#
+# The SLA engine writes its timeline with these kinds; warnings and breaches are ticket events
+# (their SLA timeline kind and label below), the other kinds are rows of ``sla.SlaEvent``.
 
+SLA_EVENT_KINDS: dict[str, tuple[str, Promise]] = {
+    E.SLA_WARNING: ("warning", gettext_lazy("warning")),
+    E.SLA_BREACH: ("breach", gettext_lazy("breach")),
+}
 SLA_ALERTS = frozenset({"warning", "breach", "missed", "problem"})
 
 

@@ -41,7 +41,6 @@ logger = logging.getLogger("palier.sla")
 EV = SlaEvent.Kind
 A = SlaPolicy.Action
 WARNING, BREACH = "warning", "breach"  # what fires, as named in event keys and notification keys
-FIRING = (WARNING, BREACH)
 # the ticket event each firing appends
 EVENT_KINDS: dict[str, str] = {WARNING: TicketEvent.Kind.SLA_WARNING, BREACH: TicketEvent.Kind.SLA_BREACH}
 # what internal clocks (group and vendor targets) do, as they have no policy of their own

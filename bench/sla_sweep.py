@@ -139,7 +139,8 @@ def ensure_clocks(due_every: int) -> tuple[int, int]:
             )
             print(f"inserted clocks in {time.time() - started:.1f} s", file=sys.stderr)
         else:  # re-arm the due clocks: their warnings and breaches fire again, into empty tables
-            cursor.execute("TRUNCATE sla_slaevent, notifications_notification")
+            cursor.execute("TRUNCATE notifications_notification")
+            cursor.execute("DELETE FROM tickets_ticketevent WHERE kind IN ('sla_warning', 'sla_breach')")
             cursor.execute(
                 """UPDATE sla_clock SET warned_at = NULL, breached_at = NULL, generation = generation + 1,
                        due_at = now() - interval '1 minute', warn_at = now() - interval '2 hours',

@@ -69,8 +69,8 @@ class Rule(models.Model):
 
 
 class RuleRun(models.Model):
-    """One rule meeting one ticket: what happened. ``event`` (a ticket event) or ``sla_event`` is
-    unique per rule, so a re-delivered event never runs a rule twice. ``first_event_id`` ..
+    """One rule meeting one ticket: what happened. ``event`` (the ticket event, SLA warnings and
+    breaches included) is unique per rule, so a re-delivered event never runs a rule twice. ``first_event_id`` ..
     ``last_event_id`` are the ticket events the run produced (loop protection reads them)."""
 
     class Outcome(models.TextChoices):
@@ -82,7 +82,6 @@ class RuleRun(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="runs")
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey("tickets.TicketEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    sla_event_id = models.BigIntegerField(null=True, blank=True)
     trigger = models.CharField(max_length=20, choices=Rule.Trigger.choices)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     detail = models.CharField(max_length=500, blank=True)
@@ -100,11 +99,6 @@ class RuleRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "event"], condition=models.Q(event__isnull=False), name="automation_run_once"
-            ),
-            models.UniqueConstraint(
-                fields=["rule", "sla_event_id"],
-                condition=models.Q(sla_event_id__isnull=False),
-                name="automation_run_sla_once",
             ),
         ]
 

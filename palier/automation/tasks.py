@@ -26,10 +26,10 @@ def deliver_webhook_task(url: str, body: str, signature: str, delivery: str, att
 
 @task()
 def automation_tick_task() -> dict[str, Any]:
-    """Every minute: broken rules off, SLA warnings and breaches, time-based rules, due recurring tickets."""
+    """Every minute: broken rules off, time-based rules, due recurring tickets (SLA warnings and
+    breaches are ticket events: the stream consumer runs their rules)."""
     return {
         "turned_off": services.check_references(),
-        "sla": services.process_sla_events(),
         "timers": services.run_timers(),
         "recurring": services.run_due_recurring(),
     }

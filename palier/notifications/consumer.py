@@ -62,6 +62,8 @@ class Message:
 def handle_events(events: list[TicketEvent]) -> None:
     """The stream handler: each event in its own savepoint, so one bad event does not stop the rest."""
     for event in events:
+        if event.kind in TicketEvent.SLA_KINDS:  # the SLA sweep notifies of these itself, in bulk
+            continue
         try:
             with transaction.atomic():
                 deliver(event)

@@ -180,7 +180,14 @@ class Clock(models.Model):
 
 
 class SlaEvent(models.Model):
-    """The SLA timeline of a ticket (append-only): why each due time is what it is."""
+    """The SLA timeline of a ticket (append-only): why each due time is what it is.
+
+    Warnings and breaches are not here: the sweep appends them to the ticket's history as
+    ``TicketEvent`` rows (kinds ``sla_warning`` and ``sla_breach``), so the event stream's consumers
+    read them; ``selectors.timeline`` merges both. What stays here is the engine's own bookkeeping
+    of each clock (started, paused, resumed, re-targeted, met, missed, stopped, problems), written
+    inside every ticket change for each of its clocks and read only by the SLA timeline.
+    """
 
     class Kind(models.TextChoices):
         STARTED = "started", _("started")
@@ -188,8 +195,6 @@ class SlaEvent(models.Model):
         RESUMED = "resumed", _("resumed")
         TARGET_CHANGED = "target_changed", _("target changed")
         POLICY_CHANGED = "policy_changed", _("policy changed")
-        WARNING = "warning", _("warning")
-        BREACH = "breach", _("breach")
         MET = "met", _("met")
         MISSED = "missed", _("missed")
         STOPPED = "stopped", _("stopped")
@@ -205,11 +210,3 @@ class SlaEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="sla_event_ticket")]
-        constraints = [
-            # a warning and a breach fire once per clock and target generation, whatever the workers do
-            models.UniqueConstraint(
-                fields=["clock", "kind", "generation"],
-                condition=models.Q(kind__in=["warning", "breach"]),
-                name="sla_fire_once",
-            )
-        ]

@@ -1,16 +1,19 @@
 """Reads of the SLA engine for the pages: a ticket's clocks, its SLA timeline in sentences, what a
-requester may expect, and the admin lists. Callers check that the user may see the ticket."""
+requester may expect, and the admin lists. Callers check that the user may see the ticket.
+
+The sentences themselves are written in ``palier.tickets.display``, with the ticket history's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -18,7 +21,9 @@ from palier.lib import businesstime as clock
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import calendars
 from palier.sla.services.clocks import arithmetic, consumed_at
-from palier.tickets.models import Ticket
+from palier.tickets import display
+from palier.tickets.display import short, when
+from palier.tickets.models import Ticket, TicketEvent
 
 K = Clock.Kind
 EV = SlaEvent.Kind
@@ -41,30 +46,6 @@ def duration(minutes: float, *, business: bool = True, day_minutes: float = 0) -
     if total >= 60:
         return _("%(h)d h %(m)02d min") % {"h": total // 60, "m": total % 60}
     return ngettext("%(n)d minute", "%(n)d minutes", total) % {"n": total}
-
-
-def short(minutes: float) -> str:
-    """Compact business time for the countdown and timeline: "45 min", "4 h 30"."""
-    total = round(abs(minutes))
-    if total < 60:
-        return _("%(m)d min") % {"m": total}
-    if total % 60 == 0:
-        return _("%(h)d h") % {"h": total // 60}
-    return _("%(h)d h %(m)02d") % {"h": total // 60, "m": total % 60}
-
-
-def when(value: datetime | str | None, zone: str | None, *, now: datetime | None = None) -> str:
-    """An instant in the calendar's zone, with Django's localized formats ("Tuesday 12:30")."""
-    if value is None:
-        return "—"
-    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
-    tz = ZoneInfo(zone) if zone else timezone.get_current_timezone()
-    local = instant.astimezone(tz)
-    reference = (now or timezone.now()).astimezone(tz)
-    clock_time = formats.time_format(local.time(), "TIME_FORMAT")
-    if 0 <= (local.date() - reference.date()).days < 6:
-        return f"{formats.date_format(local, 'l')} {clock_time}"
-    return f"{formats.date_format(local, 'l')} {formats.date_format(local, 'DATE_FORMAT')} {clock_time}"
 
 
 def _day_minutes(cal: clock.Calendar) -> float:
@@ -168,108 +149,53 @@ class TimelineEntry:
     is_alert: bool
 
 
-def _status_label(value: str) -> str:
-    try:
-        return str(Ticket.Status(value).label)
-    except ValueError:
-        return value
-
-
-def _closed_days(data: dict[str, Any]) -> str:
-    parts = []
-    for day in data.get("closed", []):
-        label = formats.date_format(date.fromisoformat(day["date"]), "D j M")
-        parts.append(f"{label} ({day['name']})" if day.get("why") == "holiday" else label)
-    return ", ".join(parts)
-
-
-def _text(event: SlaEvent, zone: str | None) -> str:  # noqa: C901  (one sentence per event kind)
-    d, kind = event.data, event.kind
-    if kind == EV.STARTED:
-        text = _("Started: %(target)s, due %(due)s (calendar %(calendar)s).") % {
-            "target": short(d.get("target", 0)),
-            "due": when(d.get("due"), zone, now=event.created_at),
-            "calendar": d.get("calendar", "—"),
-        }
-        if d.get("paused"):
-            text += " " + _("Paused at once: the ticket is %(status)s.") % {"status": _status_label(d["paused"])}
-        if closed := _closed_days(d):
-            text += " " + _("Closed days not counted: %(days)s.") % {"days": closed}
-        return text
-    if kind == EV.PAUSED:
-        return _("Paused while %(status)s; %(left)s left.") % {
-            "status": _status_label(d.get("status", "")),
-            "left": short(d.get("left", 0)),
-        }
-    if kind == EV.RESUMED:
-        if d.get("reason") == "reopened":
-            return _("Resumed: the ticket was reopened; %(used)s already used, due %(due)s.") % {
-                "used": short(d.get("consumed", 0)),
-                "due": when(d.get("new_due"), zone, now=event.created_at),
-            }
-        return _("Resumed after %(waited)s %(status)s (not counted); due moved from %(old)s to %(new)s.") % {
-            "waited": short(d.get("waited", 0)),
-            "status": _status_label(d.get("status", "")),
-            "old": when(d.get("old_due"), zone, now=event.created_at),
-            "new": when(d.get("new_due"), zone, now=event.created_at),
-        }
-    if kind in (EV.TARGET_CHANGED, EV.POLICY_CHANGED):
-        return _(
-            "Policy %(old_policy)s → %(new_policy)s, target %(old_target)s → %(new_target)s; due %(old_due)s → %(new_due)s (%(used)s already used)."
-        ) % {
-            "old_policy": d.get("old_policy") or "—",
-            "new_policy": d.get("new_policy") or "—",
-            "old_target": short(d.get("old_target", 0)),
-            "new_target": short(d.get("new_target", 0)),
-            "old_due": when(d.get("old_due"), zone, now=event.created_at),
-            "new_due": when(d.get("new_due"), zone, now=event.created_at) if d.get("new_due") else _("paused"),
-            "used": short(d.get("consumed", 0)),
-        }
-    if kind == EV.WARNING:
-        return _("Warning: %(percent)s%% of the %(target)s target used; %(left)s left before %(due)s.") % {
-            "percent": d.get("percent", 75),
-            "target": short(d.get("target", 0)),
-            "left": short(d.get("left", 0)),
-            "due": when(d.get("due"), zone, now=event.created_at),
-        }
-    if kind == EV.BREACH:
-        excluded = ", ".join(
-            _("%(time)s in %(status)s") % {"time": short(m), "status": _status_label(s)}
-            for s, m in (d.get("excluded") or {}).items()
+def _timeline_rows(ticket: Ticket) -> QuerySet[Any]:
+    """One query: the clocks' ``SlaEvent`` rows and the warnings and breaches (ticket events, whose
+    data names their clock), each with its clock's kind and time zone, oldest first."""
+    clock = Clock.objects.filter(pk=OuterRef("clock_ref"))
+    fired = (
+        TicketEvent.objects.filter(ticket_id=ticket.pk, kind__in=TicketEvent.SLA_KINDS)
+        .alias(clock_ref=Cast(KeyTextTransform("clock", "data"), BigIntegerField()))
+        .annotate(
+            clock_kind=Subquery(clock.values("kind")[:1]),
+            zone=Subquery(clock.values("calendar__time_zone")[:1]),
+            source=Value(1),
+            row_id=F("id"),
         )
-        text = _("Breached: target %(target)s of business time; 0 min left at %(due)s.") % {
-            "target": short(d.get("target", 0)),
-            "due": when(d.get("due"), zone, now=event.created_at),
-        }
-        if excluded:
-            text += " " + _("Excluded because the clock was paused: %(excluded)s.") % {"excluded": excluded}
-        return text
-    if kind in (EV.MET, EV.MISSED):
-        text = _("Met: %(used)s used of %(target)s.") if kind == EV.MET else _("Missed: %(used)s used of %(target)s.")
-        return text % {"used": short(d.get("consumed", 0)), "target": short(d.get("target", 0))}
-    if kind == EV.STOPPED:
-        return _("Stopped (%(reason)s); no outcome is recorded.") % {"reason": d.get("reason", "")}
-    return _("Problem: %(detail)s. The engine carried on.") % {"detail": d.get("detail") or d.get("problem", "")}
+        .values_list("created_at", "kind", "data", "clock_kind", "zone", "source", "row_id")
+        .order_by()
+    )
+    kept = (
+        SlaEvent.objects.filter(ticket_id=ticket.pk)
+        .annotate(clock_kind=F("clock__kind"), zone=F("clock__calendar__time_zone"), source=Value(0), row_id=F("id"))
+        .values_list("created_at", "kind", "data", "clock_kind", "zone", "source", "row_id")
+        .order_by()
+    )
+    # at the same instant, the clock's own changes come before its alerts, as they were written first
+    return kept.union(fired, all=True).order_by("created_at", "source", "row_id")
 
 
 def timeline(ticket: Ticket) -> list[TimelineEntry]:
     """The ticket's SLA timeline in sentences, oldest first, in the calendar's zone."""
-    events = SlaEvent.objects.filter(ticket_id=ticket.pk).select_related("clock__calendar").order_by("created_at", "id")
     entries = []
-    for event in events:
-        row = event.clock
-        zone = row.calendar.time_zone if row is not None and row.calendar is not None else None
+    for at, kind, data, clock_kind, zone, source, _id in _timeline_rows(ticket):
+        kind = display.SLA_EVENT_KINDS[kind][0] if source else kind
         entries.append(
             TimelineEntry(
-                at=event.created_at,
-                kind=event.kind,
-                kind_label=str(EV(event.kind).label),
-                clock=str(K(row.kind).label) if row is not None else _("SLA"),
-                text=_text(event, zone),
-                is_alert=event.kind in (EV.WARNING, EV.BREACH, EV.MISSED, EV.PROBLEM),
+                at=at,
+                kind=kind,
+                kind_label=_kind_label(kind),
+                clock=str(K(clock_kind).label) if clock_kind else _("SLA"),
+                text=display.sla_sentence(kind, data, zone=zone, at=at),
+                is_alert=kind in display.SLA_ALERTS,
             )
         )
     return entries
+
+
+def _kind_label(kind: str) -> str:
+    fired = {timeline_kind: label for timeline_kind, label in display.SLA_EVENT_KINDS.values()}
+    return str(fired[kind]) if kind in fired else str(EV(kind).label)
 
 
 # --- the requester's expectation ---------------------------------------------------------------------------
@@ -293,7 +219,7 @@ def requester_expectation(ticket: Ticket, *, now: datetime | None = None) -> lis
                 _("We usually answer within %(within)s; the clock is paused while your request is %(status)s.")
                 % {
                     "within": within,
-                    "status": _status_label(row.paused_status).lower(),
+                    "status": display.status_label(row.paused_status).lower(),
                 }
             )
             continue

@@ -1,15 +1,18 @@
 """Readable, translated text for ticket history and statuses, shared by the pages (no ORM).
 
 Events store raw values (status codes, names, ``{"en", "fr"}`` category names); this module
-turns one ``TicketEvent`` into a sentence such as "Léa changed the status from New to Resolved".
+turns one ``TicketEvent`` into a sentence such as "Léa changed the status from New to Resolved",
+and one entry of the SLA timeline into a sentence such as "Paused while Pending vendor; 2 h left."
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -218,6 +221,8 @@ def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
     ``internal``: the reader is an agent, who also sees how routing placed the ticket."""
     data = event.data or {}
     kind = event.kind
+    if kind in SLA_EVENT_KINDS:
+        return sla_sentence(SLA_EVENT_KINDS[kind][0], data, zone=None, at=event.created_at)
     if kind == E.CHANGED:
         return _changed(data)
     if kind == E.STATUS:
@@ -284,6 +289,144 @@ def timeline_items(entries: list[TimelineEntry], *, internal: bool = False) -> l
             sentence = event_sentence(event, internal=internal)
             items.append(TimelineItem("event", event.created_at, actor_name(event), sentence))
     return items
+
+
+# --- the SLA timeline -----------------------------------------------------------------------------
+#
+# The SLA engine writes its timeline with these kinds; warnings and breaches are ticket events
+# (their SLA timeline kind and label below), the other kinds are rows of ``sla.SlaEvent``.
+
+SLA_EVENT_KINDS: dict[str, tuple[str, Promise]] = {
+    E.SLA_WARNING: ("warning", gettext_lazy("warning")),
+    E.SLA_BREACH: ("breach", gettext_lazy("breach")),
+}
+SLA_ALERTS = frozenset({"warning", "breach", "missed", "problem"})
+
+
+def short(minutes: float) -> str:
+    """Compact business time for the countdown and timeline: "45 min", "4 h 30"."""
+    total = round(abs(minutes))
+    if total < 60:
+        return _("%(m)d min") % {"m": total}
+    if total % 60 == 0:
+        return _("%(h)d h") % {"h": total // 60}
+    return _("%(h)d h %(m)02d") % {"h": total // 60, "m": total % 60}
+
+
+def when(value: datetime | str | None, zone: str | None, *, now: datetime | None = None) -> str:
+    """An instant in the calendar's zone, with Django's localized formats ("Tuesday 12:30")."""
+    if value is None:
+        return "—"
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    tz = ZoneInfo(zone) if zone else timezone.get_current_timezone()
+    local = instant.astimezone(tz)
+    reference = (now or timezone.now()).astimezone(tz)
+    clock_time = formats.time_format(local.time(), "TIME_FORMAT")
+    if 0 <= (local.date() - reference.date()).days < 6:
+        return f"{formats.date_format(local, 'l')} {clock_time}"
+    return f"{formats.date_format(local, 'l')} {formats.date_format(local, 'DATE_FORMAT')} {clock_time}"
+
+
+def status_label(value: str) -> str:
+    try:
+        return str(Ticket.Status(value).label)
+    except ValueError:
+        return value
+
+
+def _closed_days(data: dict[str, Any]) -> str:
+    parts = []
+    for day in data.get("closed", []):
+        label = formats.date_format(date.fromisoformat(day["date"]), "D j M")
+        parts.append(f"{label} ({day['name']})" if day.get("why") == "holiday" else label)
+    return ", ".join(parts)
+
+
+def _sla_started(d: dict[str, Any], zone: str | None, at: datetime) -> str:
+    text = _("Started: %(target)s, due %(due)s (calendar %(calendar)s).") % {
+        "target": short(d.get("target", 0)),
+        "due": when(d.get("due"), zone, now=at),
+        "calendar": d.get("calendar", "—"),
+    }
+    if d.get("paused"):
+        text += " " + _("Paused at once: the ticket is %(status)s.") % {"status": status_label(d["paused"])}
+    if closed := _closed_days(d):
+        text += " " + _("Closed days not counted: %(days)s.") % {"days": closed}
+    return text
+
+
+def _sla_resumed(d: dict[str, Any], zone: str | None, at: datetime) -> str:
+    if d.get("reason") == "reopened":
+        return _("Resumed: the ticket was reopened; %(used)s already used, due %(due)s.") % {
+            "used": short(d.get("consumed", 0)),
+            "due": when(d.get("new_due"), zone, now=at),
+        }
+    return _("Resumed after %(waited)s %(status)s (not counted); due moved from %(old)s to %(new)s.") % {
+        "waited": short(d.get("waited", 0)),
+        "status": status_label(d.get("status", "")),
+        "old": when(d.get("old_due"), zone, now=at),
+        "new": when(d.get("new_due"), zone, now=at),
+    }
+
+
+def _sla_changed(d: dict[str, Any], zone: str | None, at: datetime) -> str:
+    return _(
+        "Policy %(old_policy)s → %(new_policy)s, target %(old_target)s → %(new_target)s; due %(old_due)s → %(new_due)s (%(used)s already used)."
+    ) % {
+        "old_policy": d.get("old_policy") or "—",
+        "new_policy": d.get("new_policy") or "—",
+        "old_target": short(d.get("old_target", 0)),
+        "new_target": short(d.get("new_target", 0)),
+        "old_due": when(d.get("old_due"), zone, now=at),
+        "new_due": when(d.get("new_due"), zone, now=at) if d.get("new_due") else _("paused"),
+        "used": short(d.get("consumed", 0)),
+    }
+
+
+def _sla_breach(d: dict[str, Any], zone: str | None, at: datetime) -> str:
+    excluded = ", ".join(
+        _("%(time)s in %(status)s") % {"time": short(m), "status": status_label(s)}
+        for s, m in (d.get("excluded") or {}).items()
+    )
+    text = _("Breached: target %(target)s of business time; 0 min left at %(due)s.") % {
+        "target": short(d.get("target", 0)),
+        "due": when(d.get("due"), zone, now=at),
+    }
+    if excluded:
+        text += " " + _("Excluded because the clock was paused: %(excluded)s.") % {"excluded": excluded}
+    return text
+
+
+def sla_sentence(kind: str, data: dict[str, Any], *, zone: str | None, at: datetime) -> str:
+    """One entry of the SLA timeline in words, instants in the calendar's ``zone``; ``kind`` is the
+    timeline's ("started", "paused", "warning"…) and ``at`` when it happened."""
+    d = data or {}
+    if kind == "started":
+        return _sla_started(d, zone, at)
+    if kind == "paused":
+        return _("Paused while %(status)s; %(left)s left.") % {
+            "status": status_label(d.get("status", "")),
+            "left": short(d.get("left", 0)),
+        }
+    if kind == "resumed":
+        return _sla_resumed(d, zone, at)
+    if kind in ("target_changed", "policy_changed"):
+        return _sla_changed(d, zone, at)
+    if kind == "warning":
+        return _("Warning: %(percent)s%% of the %(target)s target used; %(left)s left before %(due)s.") % {
+            "percent": d.get("percent", 75),
+            "target": short(d.get("target", 0)),
+            "left": short(d.get("left", 0)),
+            "due": when(d.get("due"), zone, now=at),
+        }
+    if kind == "breach":
+        return _sla_breach(d, zone, at)
+    if kind in ("met", "missed"):
+        text = _("Met: %(used)s used of %(target)s.") if kind == "met" else _("Missed: %(used)s used of %(target)s.")
+        return text % {"used": short(d.get("consumed", 0)), "target": short(d.get("target", 0))}
+    if kind == "stopped":
+        return _("Stopped (%(reason)s); no outcome is recorded.") % {"reason": d.get("reason", "")}
+    return _("Problem: %(detail)s. The engine carried on.") % {"detail": d.get("detail") or d.get("problem", "")}
 
 
 # --- the requester's view of a status (portal) --------------------------------------------------

@@ -234,7 +234,12 @@ class TicketLink(models.Model):
 
 
 class TicketEvent(models.Model):
-    """One immutable fact about a ticket: who did what, when, old -> new. Never updated."""
+    """One immutable fact about a ticket: who did what, when, old -> new. Never updated.
+
+    ``key`` is set only on events that must happen once whatever the workers do (an SLA warning or
+    breach is ``sla:<clock>:<warning|breach>:<generation>``): a unique index makes a second insert a
+    no-op, so the writer acts only on the rows it inserted.
+    """
 
     class Kind(models.TextChoices):
         CREATED = "created", _("created the ticket")
@@ -258,6 +263,11 @@ class TicketEvent(models.Model):
         CALL = "call", _("logged a phone call")
         MAILED = "mailed", _("sent an email")
         TIME = "time", _("logged time")
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA breach")
+
+    # written by the SLA sweep, internal; the SLA timeline shows them, the ticket timeline does not
+    SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACH)
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -267,12 +277,16 @@ class TicketEvent(models.Model):
     is_internal = models.BooleanField(default=False)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
+    key = models.CharField(max_length=100, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["ticket", "created_at", "id"], name="event_ticket"),
             models.Index(fields=["created_at", "id"], name="event_stream"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=models.Q(key__isnull=False), name="event_once"),
         ]
 
 

@@ -266,7 +266,7 @@ def ticket_timeline(user: User, ticket: Ticket) -> list[TimelineEntry]:
     events = (
         TicketEvent.objects.filter(ticket=ticket)
         .select_related("actor")
-        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED])
+        .exclude(kind__in=[TicketEvent.Kind.COMMENTED, TicketEvent.Kind.NOTED, *TicketEvent.SLA_KINDS])
     )
     attachments = Attachment.objects.filter(ticket=ticket)
     if not internal_ok:
@@ -288,7 +288,9 @@ def comments_visible(user: User, ticket: Ticket) -> QuerySet[Comment]:
 
 
 def events_visible(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
-    qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    """The ticket's history as the API lists it (the SLA's warnings and breaches have their own
+    timeline: ``sla.selectors.timeline``)."""
+    qs = TicketEvent.objects.filter(ticket=ticket).exclude(kind__in=TicketEvent.SLA_KINDS).select_related("actor")
     if not permissions.can(user, "view_internal", ticket, seen=True):
         qs = qs.filter(is_internal=False)
     return qs
@@ -496,6 +498,7 @@ def changed_by_since(ticket: Ticket, user: User, *, since: datetime) -> list[str
     rows = (
         TicketEvent.objects.filter(ticket=ticket, created_at__gt=since)
         .exclude(actor_id=user.pk)
+        .exclude(kind__in=TicketEvent.SLA_KINDS)
         .select_related("actor")
         .order_by("created_at", "id")
     )

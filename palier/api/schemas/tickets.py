@@ -236,6 +236,9 @@ class SlaClockOut(Schema):
 
 
 class SlaEventOut(Schema):
+    """One entry of the SLA timeline: a clock's change (started, paused, re-targeted, met…) or a
+    warning or breach (``kind`` "warning" / "breach", internal events of the ticket's history)."""
+
     at: datetime
     kind: str
     clock: str

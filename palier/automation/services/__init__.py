@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from palier.automation.services.engine import handle_events, process_sla_events
+from palier.automation.services.engine import handle_events
 from palier.automation.services.recurring import (
     create_recurring,
     describe_schedule,
@@ -43,7 +43,6 @@ __all__ = [
     "disable_rule",
     "handle_events",
     "move_rule",
-    "process_sla_events",
     "robot",
     "run_due_recurring",
     "run_timers",

@@ -1,5 +1,5 @@
-"""Running rules on ticket events (the ``automation`` consumer of the ticket event stream) and on
-SLA warnings and breaches (read from the SLA timeline by the periodic job).
+"""Running rules on ticket events (the ``automation`` consumer of the ticket event stream), SLA
+warnings and breaches included (ticket events the SLA sweep appends).
 
 A batch costs a constant number of queries whatever the number of rules and events: the active
 rules come from the per-process cache, the tickets arrive with the events, and the extra facts
@@ -35,17 +35,13 @@ from palier.automation.services import execute
 from palier.automation.services.rules import ROBOT_EMAIL, CompiledRule, active_rules, disable_rule, robot
 from palier.lib.errors import DomainError
 from palier.people.models import User
-from palier.sla.models import SlaEvent
 from palier.tickets import history
-from palier.tickets.models import Category, Comment, StreamCursor, Ticket, TicketEvent
+from palier.tickets.models import Category, Comment, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 5
 MAX_PER_MINUTE = 10
-SLA_BATCH = 500
-SLA_GAP_SECONDS = 10
-SLA_CURSOR = "automation-sla"  # how far the SLA warnings and breaches were read
 T = Rule.Trigger
 E = TicketEvent.Kind
 O = RuleRun.Outcome  # noqa: E741
@@ -58,7 +54,6 @@ class Occurrence:
     ticket: Ticket
     trigger: str
     event: TicketEvent | None = None
-    sla_event_id: int | None = None
     comment_id: int | None = None
     survey_score: int | None = None
     survey_comment: str = ""  # what the requester wrote with their score
@@ -69,6 +64,8 @@ class Occurrence:
 
 # --- from events to occurrences --------------------------------------------------------------------------
 
+SLA_TRIGGERS: dict[str, str] = {E.SLA_WARNING: T.SLA_WARNING, E.SLA_BREACH: T.SLA_BREACH}
+
 
 def _trigger(event: TicketEvent) -> str | None:
     kind = event.kind
@@ -78,6 +75,9 @@ def _trigger(event: TicketEvent) -> str | None:
         return T.UPDATED
     if kind == E.SURVEY:
         return T.SURVEY
+    if kind in SLA_TRIGGERS:
+        # "handled": a warning or breach the rules already saw before it became a ticket event
+        return None if (event.data or {}).get("handled") else SLA_TRIGGERS[kind]
     if kind == E.COMMENTED and event.actor_id is not None:
         if event.actor_id == event.ticket.requester_id:
             return T.REQUESTER_COMMENT
@@ -268,39 +268,6 @@ def handle_events(events: list[TicketEvent], *, now: datetime | None = None) -> 
     return apply_all(todo, now=now)
 
 
-def process_sla_events(*, now: datetime | None = None, batch: int = SLA_BATCH) -> int:
-    """Run the "SLA warning" and "SLA breach" rules on the warnings and breaches fired since the
-    last call (the ``SLA_CURSOR`` row of ``StreamCursor``). Idempotent: a run is unique per rule and SLA event."""
-    now = now or timezone.now()
-    StreamCursor.objects.get_or_create(name=SLA_CURSOR)
-    with transaction.atomic():
-        state = StreamCursor.objects.select_for_update().get(name=SLA_CURSOR)
-        rows = list(
-            SlaEvent.objects.filter(pk__gt=state.position, created_at__lte=now - timedelta(seconds=SLA_GAP_SECONDS))
-            .filter(kind__in=[SlaEvent.Kind.WARNING, SlaEvent.Kind.BREACH])
-            .select_related("ticket")
-            .order_by("pk")[:batch]
-        )
-        if not rows:
-            return 0
-        rules = [r for r in active_rules() if r.trigger in (T.SLA_WARNING, T.SLA_BREACH)]
-        runs = 0
-        if rules:
-            found = [
-                Occurrence(ticket=row.ticket, trigger=T.SLA_WARNING if row.kind == "warning" else T.SLA_BREACH,
-                           sla_event_id=row.pk)
-                for row in rows
-            ]  # fmt: skip
-            matched = evaluate(found, rules, now=now)
-            done = set(
-                RuleRun.objects.filter(sla_event_id__in=[row.pk for row in rows]).values_list("rule_id", "sla_event_id")
-            )
-            runs = apply_all([(o, r) for o, r in matched if (r.id, o.sla_event_id) not in done], now=now)
-        state.position = rows[-1].pk
-        state.save(update_fields=["position"])
-    return runs
-
-
 # --- running matched rules ------------------------------------------------------------------------------
 
 
@@ -353,7 +320,6 @@ def _log(rule: CompiledRule, occurrence: Occurrence, outcome: str, detail: str, 
                 rule_id=rule.id,
                 ticket_id=occurrence.ticket.pk,
                 event=occurrence.event,
-                sla_event_id=occurrence.sla_event_id,
                 trigger=occurrence.trigger,
                 outcome=outcome,
                 detail=detail[:500],
@@ -368,8 +334,6 @@ def _log(rule: CompiledRule, occurrence: Occurrence, outcome: str, detail: str, 
 def run_key(rule: CompiledRule, occurrence: Occurrence, *, period: str = "") -> str:
     if occurrence.event is not None:
         return f"rule:{rule.id}:e{occurrence.event.pk}"
-    if occurrence.sla_event_id is not None:
-        return f"rule:{rule.id}:s{occurrence.sla_event_id}"
     return f"rule:{rule.id}:t{occurrence.ticket.pk}:{period}"
 
 

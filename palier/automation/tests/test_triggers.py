@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-
-from django.utils import timezone
 
 from palier.automation import services
 from palier.automation.models import Rule, RuleRun
 from palier.people.models import SupportGroup, User
-from palier.sla.models import SlaEvent
 from palier.tickets import history, stream
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Comment, StreamCursor, Ticket, TicketEvent
@@ -125,19 +121,30 @@ def test_sla_warning_and_breach_rules(
     make_rule("Breach", trigger="sla_breach", actions=[{"type": "set_group", "value": l2.pk}])
     ticket = make_ticket(requester)
     pump()
-    now = timezone.now()
-    SlaEvent.objects.create(ticket=ticket, kind="warning", generation=1, created_at=now)
-    assert services.process_sla_events(now=now) == 0  # too fresh: an earlier id may still commit
-    later = now + timedelta(seconds=30)
-    assert services.process_sla_events(now=later) == 1
+    history.record(ticket, TicketEvent.Kind.SLA_WARNING, by=None, internal=True, clock=1, generation=1)
+    pump()
+    assert RuleRun.objects.filter(trigger="sla_warning").count() == 1
     ticket.refresh_from_db()
     assert list(ticket.tags.values_list("name", flat=True)) == ["sla-warning"]
     assert ticket.group_id != l2.pk
-    SlaEvent.objects.create(ticket=ticket, kind="breach", generation=1, created_at=now)
-    assert services.process_sla_events(now=later) == 1
-    assert services.process_sla_events(now=later) == 0  # read once
+    history.record(ticket, TicketEvent.Kind.SLA_BREACH, by=None, internal=True, clock=1, generation=1)
+    pump()
+    StreamCursor.objects.filter(name="automation").update(position=0)  # as after a crash
+    pump()
+    assert RuleRun.objects.filter(trigger="sla_breach").count() == 1  # read once
     ticket.refresh_from_db()
     assert ticket.group_id == l2.pk
+
+
+def test_sla_warnings_handled_before_they_were_ticket_events_run_no_rule(
+    requester: User, make_rule: Callable[..., Rule], pump: Callable[[], int]
+) -> None:
+    make_rule("Warn", trigger="sla_warning", actions=[{"type": "add_tags", "value": "sla-warning"}])
+    ticket = make_ticket(requester)
+    history.record(ticket, TicketEvent.Kind.SLA_WARNING, by=None, internal=True, clock=1, generation=1, handled=True)
+    pump()
+    assert not RuleRun.objects.exists()
+    assert not ticket.tags.exists()
 
 
 def test_a_redelivered_event_never_runs_a_rule_twice(

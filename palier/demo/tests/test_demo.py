@@ -116,11 +116,11 @@ def test_the_first_sweep_after_the_demo_alerts_nobody_about_old_breaches():
     from django.utils import timezone
 
     from palier.notifications.models import Notification
-    from palier.sla.models import Clock, SlaEvent
+    from palier.sla.models import Clock
     from palier.sla.services.sweep import sweep
 
     call_command("demo", tickets=300, seed=3, stdout=StringIO())
-    assert SlaEvent.objects.filter(kind=SlaEvent.Kind.BREACH).exists()  # old breaches are kept as history
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.SLA_BREACH).exists()  # old breaches are kept as history
     assert not Clock.objects.filter(next_event_at__lte=timezone.now()).exists()
     before = Notification.objects.count()
     assert sweep()["selected"] == 0

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.hashers import make_password
 
 from palier.demo import people as demo_people
-from palier.people import text
+from palier.lib import text
 from palier.people.models import User
 from palier.people.selectors import people_matching
 

@@ -240,3 +240,19 @@ def test_vendor_escalation_emails_the_vendor_contacts(ticket: Ticket, agent: Use
     from palier.mail.models import MessageRecord
 
     assert MessageRecord.objects.filter(ticket=ticket, direction="out").count() >= 2
+
+
+def test_sla_warnings_and_breaches_cost_the_consumer_nothing(ticket: Ticket, django_assert_num_queries: object) -> None:
+    """The sweep notified of them already; a burst of them must not cost a query each."""
+    from palier.notifications.consumer import handle_events
+    from palier.tickets import history
+    from palier.tickets.models import TicketEvent
+
+    pump()
+    fired = [
+        history.record(ticket, kind, by=None, internal=True, clock=1, generation=1)
+        for kind in (TicketEvent.Kind.SLA_WARNING, TicketEvent.Kind.SLA_BREACH)
+    ]
+    with django_assert_num_queries(0):  # type: ignore[operator]
+        handle_events(fired)
+    assert deliver() == []

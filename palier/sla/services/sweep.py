@@ -2,10 +2,13 @@
 
 Driven by stored instants, never by timers: a clock whose ``next_event_at`` has passed is claimed
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several workers share the work), its warning and
-breach rows are inserted under the unique constraint ``(clock, kind, generation)``, and its
-``next_event_at`` moves on (to the due time after a warning, NULL after a breach). A restart, a
-second worker or a clock jump can therefore neither fire twice nor skip: a jump forward fires
-what has passed (warning and breach together), a jump back finds nothing due.
+breach are appended to the ticket's history as internal ``TicketEvent`` rows (kinds
+``sla_warning`` and ``sla_breach``, read by the event stream's consumers) whose unique ``key``
+``sla:<clock>:<warning|breach>:<generation>`` is the claim: an insert that meets an existing key
+is a no-op, and the sweep acts only on the rows it inserted. Then the clock's ``next_event_at``
+moves on (to the due time after a warning, NULL after a breach). A restart, a second worker or a
+clock jump can therefore neither fire twice nor skip: a jump forward fires what has passed
+(warning and breach together), a jump back finds nothing due.
 
 One batch costs a constant number of queries, whatever its size (escalation and priority
 actions excepted: those go through the ticket rules, ticket by ticket).
@@ -31,15 +34,18 @@ from palier.people.models import Membership, SupportGroup, User
 from palier.sla.models import Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
 from palier.tickets import services as ticket_services
-from palier.tickets.models import Ticket
+from palier.tickets import stream
+from palier.tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger("palier.sla")
 
 EV = SlaEvent.Kind
 A = SlaPolicy.Action
-FIRING = (EV.WARNING, EV.BREACH)
+WARNING, BREACH = "warning", "breach"  # what fires, as named in event keys and notification keys
+# the ticket event each firing appends
+EVENT_KINDS: dict[str, str] = {WARNING: TicketEvent.Kind.SLA_WARNING, BREACH: TicketEvent.Kind.SLA_BREACH}
 # what internal clocks (group and vendor targets) do, as they have no policy of their own
-INTERNAL_ACTIONS: dict[str, list[dict[str, Any]]] = {EV.WARNING: [], EV.BREACH: [{"action": A.NOTIFY_MANAGER}]}
+INTERNAL_ACTIONS: dict[str, list[dict[str, Any]]] = {WARNING: [], BREACH: [{"action": A.NOTIFY_MANAGER}]}
 
 
 def sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
@@ -55,8 +61,8 @@ def sweep(*, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         actions = _follow_up(followups, now)
     return {
         "selected": len(rows),
-        "warnings": sum(1 for _clock, kind in fired if kind == EV.WARNING),
-        "breaches": sum(1 for _clock, kind in fired if kind == EV.BREACH),
+        "warnings": sum(1 for _clock, kind in fired if kind == WARNING),
+        "breaches": sum(1 for _clock, kind in fired if kind == BREACH),
         "notifications": notified,
         "actions": actions,
     }
@@ -111,60 +117,71 @@ def _claim(now: datetime, batch: int) -> list[Clock]:
     )
 
 
+def fire_key(clock_id: int, kind: str, generation: int) -> str:
+    """The unique key of the ticket event of one warning or breach of one clock generation."""
+    return f"sla:{clock_id}:{kind}:{generation}"
+
+
 def _fire(rows: list[Clock], now: datetime) -> list[tuple[Clock, str]]:
-    """Insert the warning and breach rows that have become due; return the ones this call created."""
+    """Append the warning and breach events that have become due; return the ones this call created."""
     wanted: list[tuple[Clock, str]] = []
     for row in rows:
         if row.warned_at is None and row.warn_at is not None and row.warn_at <= now:
-            wanted.append((row, EV.WARNING))
+            wanted.append((row, WARNING))
         if row.breached_at is None and row.due_at is not None and row.due_at <= now:
-            wanted.append((row, EV.BREACH))
+            wanted.append((row, BREACH))
     if not wanted:
         return []
-    if connection.vendor == "postgresql":
-        return _fire_sql(wanted, now)
-    existing = set(
-        SlaEvent.objects.filter(clock_id__in=[r.pk for r in rows], kind__in=FIRING).values_list(
-            "clock_id", "kind", "generation"
-        )
-    )
-    fresh = [(row, kind) for row, kind in wanted if (row.pk, kind, row.generation) not in existing]
-    SlaEvent.objects.bulk_create(
+    fresh = _fire_sql(wanted, now) if connection.vendor == "postgresql" else _fire_orm(wanted, now)
+    if fresh:
+        stream.events_recorded()
+    return fresh
+
+
+def _fire_orm(wanted: list[tuple[Clock, str]], now: datetime) -> list[tuple[Clock, str]]:
+    keys = {fire_key(row.pk, kind, row.generation): (row, kind) for row, kind in wanted}
+    existing = set(TicketEvent.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+    fresh = [pair for key, pair in keys.items() if key not in existing]
+    TicketEvent.objects.bulk_create(
         [
-            SlaEvent(
+            TicketEvent(
                 ticket_id=row.ticket_id,
-                clock_id=row.pk,
-                kind=kind,
-                generation=row.generation,
+                kind=EVENT_KINDS[kind],
+                is_internal=True,
                 data=_fire_data(row, kind, now),
                 created_at=now,
+                key=fire_key(row.pk, kind, row.generation),
             )
             for row, kind in fresh
         ],
-        ignore_conflicts=True,  # the constraint is the last word if anything raced us
+        ignore_conflicts=True,  # the unique key is the last word if anything raced us
     )
     return fresh
 
 
 # The same rows as _fire_data, built by PostgreSQL from the clock rows: only integer and short
 # text arrays cross the wire, and RETURNING says exactly which rows this call inserted.
-_FIRE_SQL = """
-INSERT INTO sla_slaevent (ticket_id, clock_id, kind, generation, data, created_at)
-SELECT c.ticket_id, c.id, w.kind, c.generation,
-       CASE WHEN w.kind = 'warning' THEN
-            jsonb_build_object('target', c.target_minutes, 'due', c.due_at, 'at', %(now)s::timestamptz,
-                               'percent', c.warn_percent,
+_FIRE_SQL = f"""
+INSERT INTO tickets_ticketevent (ticket_id, kind, actor_id, is_internal, data, created_at, key)
+SELECT c.ticket_id, CASE WHEN w.kind = 'warning' THEN '{TicketEvent.Kind.SLA_WARNING.value}'
+                         ELSE '{TicketEvent.Kind.SLA_BREACH.value}' END,
+       NULL, TRUE,
+       jsonb_build_object('clock', c.id, 'generation', c.generation, 'target', c.target_minutes,
+                          'due', c.due_at, 'at', %(now)s::timestamptz)
+       || CASE WHEN w.kind = 'warning' THEN
+            jsonb_build_object('percent', c.warn_percent,
                                'left', round(c.target_minutes * (100 - c.warn_percent) / 100.0, 1))
-       ELSE jsonb_build_object('target', c.target_minutes, 'due', c.due_at, 'at', %(now)s::timestamptz, 'left', 0)
-            || CASE WHEN c.paused_minutes = '{}'::jsonb THEN '{}'::jsonb
+          ELSE jsonb_build_object('left', 0)
+            || CASE WHEN c.paused_minutes = '{{}}'::jsonb THEN '{{}}'::jsonb
                     ELSE jsonb_build_object('excluded', c.paused_minutes) END
-       END,
-       %(now)s::timestamptz
+          END,
+       %(now)s::timestamptz,
+       'sla:' || c.id || ':' || w.kind || ':' || c.generation
 FROM unnest(%(clocks)s::bigint[], %(kinds)s::text[]) AS w(clock_id, kind)
 JOIN sla_clock c ON c.id = w.clock_id
 ON CONFLICT DO NOTHING
-RETURNING clock_id, kind
-"""
+RETURNING key
+"""  # noqa: S608  (constants of our own models, no user input)
 
 
 def _fire_sql(wanted: list[tuple[Clock, str]], now: datetime) -> list[tuple[Clock, str]]:
@@ -175,13 +192,19 @@ def _fire_sql(wanted: list[tuple[Clock, str]], now: datetime) -> list[tuple[Cloc
     }
     with connection.cursor() as cursor:
         cursor.execute(_FIRE_SQL, params)
-        inserted = {(clock_id, kind) for clock_id, kind in cursor.fetchall()}
-    return [(row, kind) for row, kind in wanted if (row.pk, kind) in inserted]
+        inserted = {key for (key,) in cursor.fetchall()}
+    return [(row, kind) for row, kind in wanted if fire_key(row.pk, kind, row.generation) in inserted]
 
 
 def _fire_data(row: Clock, kind: str, now: datetime) -> dict[str, Any]:
-    data: dict[str, Any] = {"target": row.target_minutes, "due": c.iso(row.due_at), "at": now.isoformat()}
-    if kind == EV.WARNING:
+    data: dict[str, Any] = {
+        "clock": row.pk,
+        "generation": row.generation,
+        "target": row.target_minutes,
+        "due": c.iso(row.due_at),
+        "at": now.isoformat(),
+    }
+    if kind == WARNING:
         data["percent"] = row.warn_percent
         data["left"] = round(row.target_minutes * (100 - row.warn_percent) / 100, 1)
     else:
@@ -262,7 +285,7 @@ def _act(
         policy = policies.get(row.policy_id) if row.policy_id else None
         group_id: int | None
         if row.kind in Clock.CUSTOMER_KINDS:
-            actions = (policy.warning_actions if kind == EV.WARNING else policy.breach_actions) if policy else []
+            actions = (policy.warning_actions if kind == WARNING else policy.breach_actions) if policy else []
             group_id = ticket_group_id
         else:
             actions, group_id = INTERNAL_ACTIONS[kind], row.group_id
@@ -299,7 +322,7 @@ def _notify(notes: list[tuple[int, Clock, str]], now: datetime) -> int:
             Notification(
                 recipient_id=user_id,
                 ticket_id=row.ticket_id,
-                kind=Notification.Kind.SLA_WARNING if kind == EV.WARNING else Notification.Kind.SLA_BREACH,
+                kind=Notification.Kind.SLA_WARNING if kind == WARNING else Notification.Kind.SLA_BREACH,
                 key=f"sla:{row.pk}:{kind}:{row.generation}",
                 data=_notification_data(tickets[row.ticket_id], row),
                 created_at=now,
@@ -379,7 +402,7 @@ def _escalate(ticket_id: int, action: dict[str, Any], *, kind: str, clock_kind: 
     label = Clock.Kind(clock_kind).label
     reason = (
         _("SLA warning: the %(target)s target is close.")
-        if kind == EV.WARNING
+        if kind == WARNING
         else _("SLA breach: the %(target)s target was missed.")
     ) % {"target": str(label).lower()}
     escalate(ticket, by=None, reason=reason, to_group=group, to_level=action.get("level"))

@@ -20,9 +20,15 @@ K = Clock.Kind
 EV = SlaEvent.Kind
 
 
+FIRED = {TicketEvent.Kind.SLA_WARNING: "warning", TicketEvent.Kind.SLA_BREACH: "breach"}
+
+
 def _fired(ticket: Ticket) -> list[str]:
     return sorted(
-        SlaEvent.objects.filter(ticket=ticket, kind__in=(EV.WARNING, EV.BREACH)).values_list("kind", flat=True)
+        FIRED[kind]
+        for kind in TicketEvent.objects.filter(ticket=ticket, kind__in=TicketEvent.SLA_KINDS).values_list(
+            "kind", flat=True
+        )
     )
 
 
@@ -185,5 +191,5 @@ def test_three_workers_fire_each_breach_once(requester: User, agent: User) -> No
     for thread in threads:
         thread.join()
     assert sum(r.get("breaches", 0) for r in results) == 60
-    assert SlaEvent.objects.filter(kind=EV.BREACH).count() == 60
-    assert SlaEvent.objects.filter(kind=EV.WARNING).count() == 60
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.SLA_BREACH).count() == 60
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.SLA_WARNING).count() == 60

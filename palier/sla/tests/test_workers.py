@@ -12,10 +12,10 @@ from django_tasks_db.models import DBTaskResult
 
 from palier.notifications.models import Notification
 from palier.people.models import User
-from palier.sla.models import Clock, SlaEvent
+from palier.sla.models import Clock
 from palier.sla.tasks import sla_sweep_task
 from palier.tickets import services as tickets
-from palier.tickets.models import Ticket
+from palier.tickets.models import Ticket, TicketEvent
 from testsupport.processes import DATABASE_TASKS, run_workers, shared_database
 
 SWEEPS = 9
@@ -50,10 +50,10 @@ def test_each_breach_fires_once_with_three_workers_sweeping(
         with run_workers(3, env=env, until=all_done, timeout=90) as workers:
             pass
         assert sweeps.successful().count() == SWEEPS, workers.output()
-        breaches = SlaEvent.objects.filter(kind=SlaEvent.Kind.BREACH)
+        breaches = TicketEvent.objects.filter(kind=TicketEvent.Kind.SLA_BREACH)
         assert breaches.count() == running
-        assert breaches.values("clock_id").distinct().count() == running
-        assert SlaEvent.objects.filter(kind=SlaEvent.Kind.WARNING).count() == running
+        assert breaches.values("data__clock").distinct().count() == running
+        assert TicketEvent.objects.filter(kind=TicketEvent.Kind.SLA_WARNING).count() == running
         assert not Clock.objects.filter(stopped_at__isnull=True, breached_at__isnull=True).exists()
         # one breach notification per (recipient, clock): the group's manager heard of each once
         sent = Notification.objects.filter(recipient=manager, kind=Notification.Kind.SLA_BREACH)

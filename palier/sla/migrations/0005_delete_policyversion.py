@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0001_cache_version'),
-        ('sla', '0003_policy_version'),
+        ('sla', '0004_fired_in_ticket_history'),
     ]
 
     operations = [

@@ -31,9 +31,9 @@ from palier.kb.models import (
     KbCategory,
     Language,
 )
+from palier.lib import files
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
-from palier.tickets import files
 from palier.tickets.models import Ticket
 
 S = Article.Status

@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import files
 from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied
 from palier.people.models import User
-from palier.tickets import files, history, hooks, permissions, search
+from palier.tickets import history, hooks, permissions, search
 from palier.tickets.models import (
     Attachment,
     Comment,

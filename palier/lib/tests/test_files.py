@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from palier.tickets.files import RejectedFile, sanitise_filename, sniff
+from palier.lib.files import RejectedFile, sanitise_filename, sniff
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 PDF = b"%PDF-1.7\n" + b"x" * 32

@@ -235,7 +235,7 @@ def _new_requester(email: str, name: str) -> User:
     first (two mailgate pipes at once), use that one."""
     try:
         with transaction.atomic():
-            return people_services.create_user(email=email, full_name=name[:150])
+            return people_services.create_user(email=email, full_name=name[:150], by=None)  # Palier itself
     except (IntegrityError, Conflict):
         user = User.objects.select_related("organisation").filter(email__iexact=email).first()
         if user is None:

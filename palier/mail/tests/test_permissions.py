@@ -10,6 +10,7 @@ from palier.mail import permissions
     ("action", "message"),
     [
         ("manage_mailboxes", "Only administrators can manage mailboxes."),
+        ("retry_messages", "Only administrators can process a quarantined message again."),
     ],
 )
 def test_administrators_alone_may(action, message, admin_user, manager):

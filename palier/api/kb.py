@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.params.functions import Header
 
-from palier.api import lookups
+from palier.api import etag, lookups
 from palier.api.auth import current_user
 from palier.api.errors import Problem
 from palier.api.pagination import keyset_page
@@ -175,7 +175,7 @@ def _item(article: Article, translation: ArticleTranslation, excerpt_html: str) 
 
 def _detail(user: User, article: Article, response: HttpResponse) -> dict[str, Any]:
     """The detail body of an article read with ``get_article_visible_to`` (prefetched)."""
-    response["ETag"] = article.etag
+    etag.set_etag(response, article)
     return {
         "id": article.pk,
         "status": article.status,
@@ -196,23 +196,15 @@ def _reread(user: User, article: Article, response: HttpResponse) -> dict[str, A
     return _detail(user, selectors.get_article_visible_to(user, article.pk), response)
 
 
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
-
-
 def _expected_version(article: Article, if_match: str | None, version: int | None, *, required: bool) -> int | None:
-    """The version the client saw, from ``If-Match`` (the ETag) or the body's ``version``."""
-    if if_match is not None:
-        match = _ETAG.match(if_match.strip())
-        if match is None or int(match.group(1)) != article.pk:
-            raise Problem(412, _("If-Match does not match this article; send the ETag you received."))
-        return int(match.group(2))
-    if version is None and required:
-        raise Problem(
-            428,
-            _("Send the version you saw, in an If-Match header (the ETag) or a “version” field."),
-            errors={"version": [_("This field is required.")]},
-        )
-    return version
+    """The version of ``article`` the client saw (``If-Match`` or the body's ``version``)."""
+    return etag.expected_version(
+        article,
+        if_match,
+        version,
+        required=required,
+        mismatch=_("If-Match does not match this article; send the ETag you received."),
+    )
 
 
 def _category(pk: int | None) -> KbCategory | None:

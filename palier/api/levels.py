@@ -11,7 +11,7 @@ from ninja.params.functions import Header
 from palier.api.auth import current_user
 from palier.api.lookups import group_by_id
 from palier.api.schemas.tickets import EscalationIn, TicketDetail, TicketSlaOut, VendorReferenceIn
-from palier.api.tickets import _detail, _expected_version, _render
+from palier.api.tickets import expected_ticket_version, render_ticket, reread_ticket
 from palier.lib.errors import PermissionDenied
 from palier.routing import services as routing
 from palier.sla import selectors as sla
@@ -26,7 +26,7 @@ def _move(request: HttpRequest, ticket_id: int, payload: EscalationIn, if_match:
     ticket = selectors.get_ticket_for(user, ticket_id)
     if not user.is_agent:
         raise PermissionDenied(_("Only agents can escalate tickets."))
-    expected = _expected_version(ticket, if_match, payload.version, required=False)
+    expected = expected_ticket_version(ticket, if_match, payload.version, required=False)
     group = None if payload.group is None else group_by_id(payload.group)
     move = routing.escalate if up else routing.deescalate
     return move(
@@ -45,7 +45,7 @@ def escalate(
     """Move the ticket up: to the chosen group or level, else the group's escalation group, else the
     next level's default group for its category. The reason is required."""
     # rendered from memory: the caller may no longer see the ticket once it left their groups
-    return _render(_move(request, ticket_id, payload, if_match, up=True), response)
+    return render_ticket(_move(request, ticket_id, payload, if_match, up=True), response)
 
 
 @router.post("/{int:ticket_id}/deescalate", response=TicketDetail)
@@ -57,7 +57,7 @@ def deescalate(
     if_match: str | None = Header(None, alias="If-Match"),
 ) -> Ticket:
     """Move the ticket down a level (or to the chosen group or level). The reason is required."""
-    return _render(_move(request, ticket_id, payload, if_match, up=False), response)
+    return render_ticket(_move(request, ticket_id, payload, if_match, up=False), response)
 
 
 @router.post("/{int:ticket_id}/reroute", response=TicketDetail)
@@ -65,7 +65,7 @@ def reroute(request: HttpRequest, ticket_id: int, response: HttpResponse) -> Tic
     """Run the routing rules again (after a recategorisation); no match leaves the ticket where it is."""
     user = current_user(request)
     ticket = routing.reroute(selectors.get_ticket_for(user, ticket_id), by=user)
-    return _detail(user, ticket, response)
+    return reread_ticket(user, ticket, response)
 
 
 @router.put("/{int:ticket_id}/vendor-reference", response=TicketDetail)
@@ -79,11 +79,11 @@ def vendor_reference(
     """Record the external vendor's own reference number for this ticket."""
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
-    expected = _expected_version(ticket, if_match, payload.version, required=False)
+    expected = expected_ticket_version(ticket, if_match, payload.version, required=False)
     ticket = routing.set_vendor_reference(
         ticket, by=user, reference=payload.vendor_reference, expected_version=expected
     )
-    return _detail(user, ticket, response)
+    return reread_ticket(user, ticket, response)
 
 
 @router.get("/{int:ticket_id}/sla", response=TicketSlaOut)

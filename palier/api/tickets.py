@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.params.functions import Header
 
-from palier.api import lookups
+from palier.api import etag, lookups
 from palier.api.auth import current_user
 from palier.api.errors import Problem
 from palier.api.pagination import keyset_page
@@ -51,34 +50,26 @@ STATUSES = frozenset(Ticket.Status.values)
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _render(ticket: Ticket, response: HttpResponse) -> Ticket:
+def render_ticket(ticket: Ticket, response: HttpResponse) -> Ticket:
     """Prefetch what the detail body shows (constant queries) and set the ETag header."""
-    response["ETag"] = ticket.etag
+    etag.set_etag(response, ticket)
     return selectors.ticket_detail_related(ticket)
 
 
-def _detail(user: User, ticket: Ticket, response: HttpResponse) -> Ticket:
+def reread_ticket(user: User, ticket: Ticket, response: HttpResponse) -> Ticket:
     """After a write: re-read the ticket as the caller sees it, then render it."""
-    return _render(selectors.get_ticket_for(user, ticket.pk), response)
+    return render_ticket(selectors.get_ticket_for(user, ticket.pk), response)
 
 
-_ETAG = re.compile(r'^(?:W/)?"(\d+)-(\d+)"$')
-
-
-def _expected_version(ticket: Ticket, if_match: str | None, version: int | None, *, required: bool) -> int | None:
-    """The version the client saw, from ``If-Match`` (the ETag) or the body's ``version``."""
-    if if_match is not None:
-        match = _ETAG.match(if_match.strip())
-        if match is None or int(match.group(1)) != ticket.pk:
-            raise Problem(412, _("If-Match does not match this ticket; send the ETag you received."))
-        return int(match.group(2))
-    if version is None and required:
-        raise Problem(
-            428,
-            _("Send the version you saw, in an If-Match header (the ETag) or a “version” field."),
-            errors={"version": [_("This field is required.")]},
-        )
-    return version
+def expected_ticket_version(ticket: Ticket, if_match: str | None, version: int | None, *, required: bool) -> int | None:
+    """The version of ``ticket`` the client saw (``If-Match`` or the body's ``version``)."""
+    return etag.expected_version(
+        ticket,
+        if_match,
+        version,
+        required=required,
+        mismatch=_("If-Match does not match this ticket; send the ETag you received."),
+    )
 
 
 def _split(values: list[str]) -> list[str]:
@@ -168,10 +159,10 @@ def create_ticket(
     # a ticket just created is rendered from memory (the caller supplied all of it); a replayed
     # one is read again as the caller may see it now
     if created:
-        response["ETag"] = ticket.etag
+        etag.set_etag(response, ticket)
         body = selectors.new_ticket_related(ticket)
     else:
-        body = _detail(user, ticket, response)
+        body = reread_ticket(user, ticket, response)
     response["Location"] = reverse("api:ticket_detail", args=[ticket.pk])
     return Status(201 if created else 200, body)
 
@@ -202,7 +193,7 @@ def get_ticket_by_reference(request: HttpRequest, reference: str, response: Http
     ticket = selectors.get_ticket_by_reference(user, reference)
     if ticket is None:
         raise Problem(404, _("There is no ticket %(ref)s, or you are not allowed to see it.") % {"ref": reference})
-    return _detail(user, ticket, response)
+    return reread_ticket(user, ticket, response)
 
 
 @router.get("/{int:ticket_id}", response=TicketDetail, url_name="ticket_detail")
@@ -212,7 +203,7 @@ def get_ticket(request: HttpRequest, ticket_id: int, response: HttpResponse) -> 
     ticket = selectors.get_ticket_for(current_user(request), ticket_id)
     if request.headers.get("If-None-Match") == ticket.etag:
         return HttpResponse(status=304, headers={"ETag": ticket.etag})
-    return _render(ticket, response)
+    return render_ticket(ticket, response)
 
 
 @router.patch("/{int:ticket_id}", response=TicketDetail)
@@ -226,7 +217,7 @@ def update_ticket(
     """Change fields (agents). Send the version you saw (If-Match or ``version``): a stale one answers 412."""
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
-    expected = _expected_version(ticket, if_match, payload.version, required=True)
+    expected = expected_ticket_version(ticket, if_match, payload.version, required=True)
     changes = payload.model_dump(exclude_unset=True, exclude={"version"})
     for name, getter in (
         ("group", lookups.group_by_id),
@@ -236,7 +227,7 @@ def update_ticket(
         if changes.get(name) is not None:
             changes[name] = getter(changes[name], field=name)
     ticket = services.update_ticket(ticket, by=user, expected_version=expected, changes=changes)
-    return _detail(user, ticket, response)
+    return reread_ticket(user, ticket, response)
 
 
 @router.post("/{int:ticket_id}/transitions", response=TicketDetail)
@@ -250,11 +241,11 @@ def transition_ticket(
     """Move the ticket to another status; an illegal move answers 409."""
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
-    expected = _expected_version(ticket, if_match, payload.version, required=False)
+    expected = expected_ticket_version(ticket, if_match, payload.version, required=False)
     ticket = services.transition_ticket(
         ticket, to=payload.status, by=user, expected_version=expected, note=payload.note
     )
-    return _detail(user, ticket, response)
+    return reread_ticket(user, ticket, response)
 
 
 # --- conversation ---------------------------------------------------------------------------------

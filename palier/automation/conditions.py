@@ -3,6 +3,9 @@
 A condition row is ``{"field": "priority", "op": "lte", "value": 2}``. A rule's conditions are
 ``{"all": [...], "any": [...]}``: every "all" row must hold, and at least one "any" row when there
 are any. Text is compared accent- and case-insensitively (``imprim`` finds "Imprimante").
+
+The operators, row validation, compilation and evaluation are ``palier.lib.matching``'s; this module
+holds automation's vocabulary: the fields, their values, and how each is read from a ticket.
 """
 
 from __future__ import annotations
@@ -12,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from palier.lib import matching
 from palier.tickets.models import Ticket
 from palier.tickets.search import normalise
 
@@ -39,23 +42,9 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "survey_score": (gettext_lazy("Survey score"), ("lte", "gte", "is"), "score"),
 }
 
-OPERATORS: dict[str, Any] = {
-    "is": gettext_lazy("is"),
-    "is_not": gettext_lazy("is not"),
-    "lte": gettext_lazy("at most"),
-    "gte": gettext_lazy("at least"),
-    "under": gettext_lazy("is or is under"),
-    "not_under": gettext_lazy("is not and is not under"),
-    "set": gettext_lazy("is set"),
-    "unset": gettext_lazy("is empty"),
-    "has": gettext_lazy("includes"),
-    "lacks": gettext_lazy("does not include"),
-    "contains": gettext_lazy("contains"),
-    "not_contains": gettext_lazy("does not contain"),
-}
-
+OPERATORS = matching.OPERATORS
 REFERENCE_KINDS = {"category", "group", "user", "organisation"}
-NO_VALUE = {"set", "unset"}
+NO_VALUE = matching.NO_VALUE
 
 
 @dataclass(frozen=True)
@@ -113,166 +102,88 @@ def facts_for(
 # --- validation -----------------------------------------------------------------------------------------
 
 
-def _clean_value(kind: str, op: str, value: Any) -> Any:
-    if op in NO_VALUE:
-        return None
+def _choices(kind: str) -> list[str]:
+    return {"status": Ticket.Status.values, "kind": Ticket.Kind.values, "channel": Ticket.Channel.values}[kind]
+
+
+def _clean_value(kind: str, value: Any) -> Any:
     if kind in ("status", "kind", "channel"):
-        choices = {"status": Ticket.Status.values, "kind": Ticket.Kind.values, "channel": Ticket.Channel.values}[kind]
-        if value not in choices:
-            raise ValueError(_("Choose a value from the list."))
-        return value
-    if kind in REFERENCE_KINDS or kind in ("priority", "number", "score"):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(_("Enter a whole number.")) from None
-        if kind == "priority" and not 1 <= number <= 4:
-            raise ValueError(_("The priority must be between 1 and 4."))
-        if kind == "score" and not 1 <= number <= 5:
-            raise ValueError(_("A survey score is between 1 and 5."))
-        if number < 0:
-            raise ValueError(_("Enter a positive number."))
-        return number
-    text = str(value or "").strip()
-    if not text:
-        raise ValueError(_("Enter the text to look for."))
-    if len(text) > 200:
-        raise ValueError(_("At most %(n)d characters.") % {"n": 200})
-    return text
+        return matching.clean_choice(value, _choices(kind))
+    if kind == "priority":
+        return matching.clean_number(value, within=(1, 4, _("The priority must be between 1 and 4.")))
+    if kind == "score":
+        return matching.clean_number(value, within=(1, 5, _("A survey score is between 1 and 5.")))
+    if kind in REFERENCE_KINDS or kind == "number":
+        return matching.clean_number(value)
+    return matching.clean_text(value)
 
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A validated condition row, or ``ValueError`` with a sentence for the form."""
-    name = row.get("field")
-    if name not in FIELDS:
-        raise ValueError(_("Choose a field."))
-    _label, operators, kind = FIELDS[str(name)]
-    op = row.get("op")
-    if op not in operators:
-        raise ValueError(_("This comparison does not apply to this field."))
-    return {"field": name, "op": op, "value": _clean_value(kind, str(op), row.get("value"))}
+    return matching.clean_row(row, fields=FIELDS, clean_value=_clean_value)
 
 
 def clean_conditions(conditions: Any) -> dict[str, list[dict[str, Any]]]:
-    if not isinstance(conditions, Mapping):
-        conditions = {}
-    cleaned: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
-    for part in ("all", "any"):
-        for index, row in enumerate(conditions.get(part) or []):
-            try:
-                cleaned[part].append(clean_row(row if isinstance(row, Mapping) else {}))
-            except ValueError as exc:
-                message = _("Condition %(n)d: %(error)s") % {"n": index + 1, "error": exc}
-                raise ValidationError({"conditions": message}) from None
-    return cleaned
+    return matching.clean_conditions(conditions, clean_row=clean_row)
 
 
 def references(conditions: Mapping[str, Any]) -> list[tuple[str, int]]:
     """(reference kind, id) of every group, user, category and organisation the conditions name."""
-    found: list[tuple[str, int]] = []
-    for part in ("all", "any"):
-        for row in conditions.get(part) or []:
-            kind = FIELDS.get(row.get("field"), ("", (), ""))[2]
-            if kind in REFERENCE_KINDS and row.get("value") is not None:
-                found.append((kind, int(row["value"])))
-    return found
+    return matching.references(conditions, fields=FIELDS, kinds=REFERENCE_KINDS)
 
 
 # --- compiled tests -------------------------------------------------------------------------------------
 
-Test = Callable[[Facts], bool]
+Test = matching.Test[Facts]
+Matcher = matching.Matcher[Facts]
+TEXTS = ("subject", "description", "comment", "text")
 
 
 def _hours(since: datetime, now: datetime) -> float:
     return (now - since).total_seconds() / 3600
 
 
-def _scalar(name: str, facts: Facts) -> Any:
-    getters: dict[str, Callable[[Facts], Any]] = {
-        "status": lambda f: f.status,
-        "priority": lambda f: f.priority,
-        "kind": lambda f: f.kind,
-        "group": lambda f: f.group_id,
-        "assignee": lambda f: f.assignee_id,
-        "channel": lambda f: f.channel,
-        "organisation": lambda f: f.organisation_id,
-        "survey_score": lambda f: f.survey_score,
-        "hours_open": lambda f: _hours(f.created_at, f.now),
-        "hours_idle": lambda f: _hours(f.updated_at, f.now),
-        "category": lambda f: f.category_ids or None,
-    }
-    return getters[name](facts)
-
-
-def _text_of(name: str, facts: Facts) -> str:
-    if name == "text":
-        return f"{facts.subject}\n{facts.description}\n{facts.comment}"
-    return str(getattr(facts, name))
-
-
-def _compare(op: str, actual: Any, value: Any) -> bool:
-    if op == "set":
-        return actual is not None
-    if op == "unset":
-        return actual is None
-    if op == "is":
-        return bool(actual == value)
-    if op == "is_not":
-        return bool(actual != value)
-    if actual is None:
-        return False
-    if op == "lte":
-        return bool(actual <= value)
-    if op == "gte":
-        return bool(actual >= value)
-    return False
+# how each field is read from the facts
+_READERS: dict[str, Callable[[Facts], Any]] = {
+    "status": lambda f: f.status,
+    "priority": lambda f: f.priority,
+    "kind": lambda f: f.kind,
+    "group": lambda f: f.group_id,
+    "assignee": lambda f: f.assignee_id,
+    "channel": lambda f: f.channel,
+    "organisation": lambda f: f.organisation_id,
+    "survey_score": lambda f: f.survey_score,
+    "hours_open": lambda f: _hours(f.created_at, f.now),
+    "hours_idle": lambda f: _hours(f.updated_at, f.now),
+    "category": lambda f: f.category_ids or None,
+    "tags": lambda f: f.tags,
+    "subject": lambda f: f.subject,
+    "description": lambda f: f.description,
+    "comment": lambda f: f.comment,
+    "text": lambda f: f"{f.subject}\n{f.description}\n{f.comment}",
+}
 
 
 def compile_row(row: Mapping[str, Any]) -> Test:
     name, op, value = row["field"], row["op"], row.get("value")
-    if name in ("subject", "description", "comment", "text"):
-        needle = normalise(str(value))
-        negate = op == "not_contains"
-        return lambda f: (needle in _text_of(name, f)) != negate
-    if name == "tags":
-        tag = str(value).strip().lower()
-        return (lambda f: tag in f.tags) if op == "has" else (lambda f: tag not in f.tags)
-    if op in ("under", "not_under"):
-        category = int(value) if value is not None else 0
-        negate = op == "not_under"
-        return lambda f: (category in f.category_ids) != negate
-    return lambda f: _compare(op, _scalar(name, f), value)
+    if name in TEXTS:
+        value = normalise(str(value))
+    return matching.condition(op, value, _READERS[name])
 
 
-@dataclass(frozen=True)
-class Matcher:
-    all: tuple[Test, ...]
-    any: tuple[Test, ...]
-    needs: frozenset[str]  # "texts", "comment", "tags", "categories", "survey"
-
-    def __call__(self, facts: Facts) -> bool:
-        if not all(test(facts) for test in self.all):
-            return False
-        return not self.any or any(test(facts) for test in self.any)
+# what the engine must load into the facts for a row on each field
+_NEEDS: dict[str, frozenset[str]] = {
+    "subject": frozenset({"texts"}),
+    "description": frozenset({"texts"}),
+    "text": frozenset({"texts", "comment"}),
+    "comment": frozenset({"comment"}),
+    "tags": frozenset({"tags"}),
+    "category": frozenset({"categories"}),
+    "survey_score": frozenset({"survey"}),
+}
 
 
 def compile_conditions(conditions: Mapping[str, Any]) -> Matcher:
-    rows = {part: list(conditions.get(part) or []) for part in ("all", "any")}
-    needs: set[str] = set()
-    for row in rows["all"] + rows["any"]:
-        name = row.get("field")
-        if name in ("subject", "description", "text"):
-            needs.add("texts")
-        if name in ("comment", "text"):
-            needs.add("comment")
-        if name == "tags":
-            needs.add("tags")
-        if name == "category":
-            needs.add("categories")
-        if name == "survey_score":
-            needs.add("survey")
-    return Matcher(
-        all=tuple(compile_row(row) for row in rows["all"]),
-        any=tuple(compile_row(row) for row in rows["any"]),
-        needs=frozenset(needs),
-    )
+    rows = [*(conditions.get("all") or []), *(conditions.get("any") or [])]
+    needs = frozenset().union(*(_NEEDS.get(row.get("field"), frozenset()) for row in rows))
+    return matching.compile_conditions(conditions, compile_row=compile_row, needs=needs)

@@ -12,8 +12,10 @@ the one rule source of the catalog.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from palier.catalog.models import Approval, CatalogItem
+from palier.people import permissions as people_permissions
 from palier.people.models import Membership, User
 from palier.tickets import permissions as ticket_permissions
 from palier.tickets.models import Ticket
@@ -45,7 +47,12 @@ def visible_items(user: User) -> Q:
 
 
 def can_manage(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_admin)
+    """Items, categories, form fields, approval stages and tasks are managed by administrators."""
+    return people_permissions.is_admin(user)
+
+
+def require_manage(by: User) -> None:
+    people_permissions.require_admin(by, message=_("Only administrators can change the service catalog."))
 
 
 def nameable_people(user: User) -> QuerySet[User]:

@@ -3,13 +3,11 @@ votes, deflections and links to tickets. Views, tasks and commands call these fu
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -31,9 +29,9 @@ from palier.kb.models import (
     KbCategory,
     Language,
 )
+from palier.lib import files
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
-from palier.tickets import files
 from palier.tickets.models import Ticket
 
 S = Article.Status
@@ -238,37 +236,12 @@ def restore_version(article: Article, *, version_id: int, by: User) -> ArticleTr
     return translation
 
 
-def _read_upload(upload: IO[bytes]) -> tuple[str, str, int, str]:
-    """Name, sniffed type, size and SHA-256 of an upload, or a ValidationError on ``file``."""
-    name = files.sanitise_filename(getattr(upload, "name", "") or "")
-    head = upload.read(8192)
-    digest, size, limit = hashlib.sha256(head), len(head), int(settings.PALIER_MAX_ATTACHMENT_BYTES)
-    while chunk := upload.read(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            raise ValidationError(
-                {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
-            )
-        digest.update(chunk)
-    if size == 0:
-        raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
-    try:
-        content_type = files.sniff(name, head)
-    except files.RejectedFile as exc:
-        if str(exc) == "disguised":
-            message = _("The file “%(name)s” does not contain what its name says.")
-        else:
-            message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
-        raise ValidationError({"file": message % {"name": name}}) from exc
-    upload.seek(0)
-    return name, content_type, size, digest.hexdigest()
-
-
 @transaction.atomic
 def add_article_file(article: Article, *, by: User, upload: IO[bytes]) -> ArticleFile:
     """Store an image or attachment of an article (size-limited, type sniffed, name sanitised)."""
     _require_manager(by)
-    name, content_type, size, sha = _read_upload(upload)
+    checked = files.read_upload(upload)
+    name, content_type, size, sha = checked.name, checked.content_type, checked.size, checked.sha256
     stored_name = uuid.uuid4().hex
     item = ArticleFile(article=article, filename=name, content_type=content_type, size=size, sha256=sha, uploaded_by=by)
     item.file.save(stored_name, File(upload, name=stored_name), save=False)

@@ -15,8 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from palier.lib.errors import NotFound
-from palier.mail import services
+from palier.mail import permissions, services
 from palier.mail.models import Mailbox
 from palier.people.models import User
 from palier.tickets.models import Ticket
@@ -33,13 +32,8 @@ EDITABLE = (
 P = Mailbox.OAuthProvider
 
 
-def _require_admin(by: User | None) -> None:
-    if by is None or not by.is_active or not by.is_admin:
-        raise NotFound(_("Mailbox not found."))
-
-
 def create_mailbox(*, by: User | None, password: str = "", **fields: Any) -> Mailbox:
-    _require_admin(by)
+    permissions.require(by, "manage_mailboxes")
     mailbox = Mailbox()
     _assign(mailbox, fields, password)
     with transaction.atomic():
@@ -51,7 +45,7 @@ def create_mailbox(*, by: User | None, password: str = "", **fields: Any) -> Mai
 
 def update_mailbox(*, mailbox: Mailbox, by: User | None, password: str = "", **fields: Any) -> Mailbox:
     """Change the settings; a blank ``password`` keeps the stored one. Health is left as it is."""
-    _require_admin(by)
+    permissions.require(by, "manage_mailboxes")
     _assign(mailbox, fields, password)
     with transaction.atomic():
         _check_unique(mailbox)
@@ -61,7 +55,7 @@ def update_mailbox(*, mailbox: Mailbox, by: User | None, password: str = "", **f
 
 
 def set_active(*, mailbox: Mailbox, active: bool, by: User | None) -> Mailbox:
-    _require_admin(by)
+    permissions.require(by, "manage_mailboxes")
     with transaction.atomic():
         Mailbox.objects.filter(pk=mailbox.pk).update(is_active=active)
     mailbox.refresh_from_db()

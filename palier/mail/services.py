@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import Conflict, DomainError, NotFound
+from palier.mail import permissions as mail_permissions
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, raw_references, sha256_hex
 from palier.mail.replies import split_reply
@@ -114,8 +115,7 @@ def _parents_first(inbound: InboundMessage, chain: frozenset[int]) -> None:
 
 def retry(inbound_id: int, *, by: User | None = None) -> InboundMessage:
     """Process a quarantined message again (after an admin fixed the cause)."""
-    if by is not None and not by.is_admin:
-        raise NotFound(_("Message not found."))
+    mail_permissions.require(by, "retry_messages")
     inbound = InboundMessage.objects.filter(pk=inbound_id).first()
     if inbound is None:
         raise NotFound(_("Message not found."))
@@ -235,7 +235,7 @@ def _new_requester(email: str, name: str) -> User:
     first (two mailgate pipes at once), use that one."""
     try:
         with transaction.atomic():
-            return people_services.create_user(email=email, full_name=name[:150])
+            return people_services.create_user(email=email, full_name=name[:150], by=None)  # Palier itself
     except (IntegrityError, Conflict):
         user = User.objects.select_related("organisation").filter(email__iexact=email).first()
         if user is None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from palier.lib.errors import PermissionDenied
+from palier.notifications import permissions
 from palier.notifications.models import Notification, NotificationPreference, OutgoingEmail
 from palier.people.models import User
 
@@ -94,8 +94,7 @@ def set_preferences(user: User, *, enabled: Iterable[tuple[str, str]]) -> list[N
 @transaction.atomic
 def retry_email(*, outgoing_id: int, by: User) -> OutgoingEmail:
     """Queue a failed email again with a fresh set of attempts (administrators, from the outbox)."""
-    if not by.is_admin:
-        raise PermissionDenied(_("Only administrators can send an email again."))
+    permissions.require(by, "retry_email")
     row = OutgoingEmail.objects.select_for_update().filter(pk=outgoing_id).first()
     if row is None:
         raise ValidationError({"id": _("This email no longer exists.")})

@@ -18,14 +18,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import Conflict, PermissionDenied
+from palier.people import permissions
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
 
 TOKEN_PREFIX = "plr_"
-
-
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage people and groups."))
 
 
 @transaction.atomic
@@ -42,7 +38,7 @@ def create_user(
     by: User | None = None,
 ) -> User:
     """Create a user. ``by`` is None for system callers (CLI, demo, intake)."""
-    _require_admin(by)
+    permissions.require(by)
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -84,7 +80,8 @@ def create_user(
 def update_user(user: User, *, by: User | None, **fields: object) -> User:
     """Change profile fields. A user may change their own name, language and phone."""
     self_fields = {"full_name", "language", "phone"}
-    if by is not None and not by.is_admin and (by.pk != user.pk or set(fields) - self_fields):
+    action: permissions.Action = "manage" if set(fields) - self_fields else "edit_profile"
+    if by is not None and not permissions.can(by, action, user):
         raise PermissionDenied(_("You may only change your own name, language and phone."))
     if "language" in fields and fields["language"] not in ("", *User.Language.values):
         raise ValidationError({"language": _("Unknown language.")})
@@ -102,7 +99,7 @@ def update_user(user: User, *, by: User | None, **fields: object) -> User:
 def create_organisation(
     *, name: str, email_domain: str = "", share_tickets: bool = False, by: User | None = None
 ) -> Organisation:
-    _require_admin(by)
+    permissions.require(by)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("This field is required.")})
@@ -115,7 +112,7 @@ def create_organisation(
 
 @transaction.atomic
 def create_department(*, organisation: Organisation, name: str, by: User | None = None) -> Department:
-    _require_admin(by)
+    permissions.require(by)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("This field is required.")})
@@ -152,7 +149,7 @@ def create_group(
     manager: User | None = None,
     by: User | None = None,
 ) -> SupportGroup:
-    _require_admin(by)
+    permissions.require(by)
     name = _clean_group_fields(name=name, level=level, is_vendor=is_vendor, exclude_pk=None)
     if is_triage and SupportGroup.objects.filter(is_triage=True).exists():
         raise Conflict(_("There is already a triage group."), field="is_triage")
@@ -165,7 +162,7 @@ def create_group(
 
 @transaction.atomic
 def add_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> Membership:
-    _require_admin(by)
+    permissions.require(by)
     if not user.is_agent:
         raise ValidationError({"user": _("Only agents, managers and administrators can join a group.")})
     membership, _created = Membership.objects.get_or_create(group=group, user=user)
@@ -174,7 +171,7 @@ def add_group_member(group: SupportGroup, *, user: User, by: User | None = None)
 
 @transaction.atomic
 def remove_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> None:
-    _require_admin(by)
+    permissions.require(by)
     Membership.objects.filter(group=group, user=user).delete()
 
 
@@ -193,7 +190,7 @@ def create_api_token(
     user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None
 ) -> IssuedToken:
     """Issue a personal token. The plain secret is returned once; only its hash is kept."""
-    if by is not None and by.pk != user.pk and not by.is_admin:
+    if by is not None and not permissions.can(by, "manage_tokens", user):
         raise PermissionDenied(_("You may only create tokens for yourself."))
     if scope not in ApiToken.Scope.values:
         raise ValidationError({"scope": _("The scope must be read or write.")})
@@ -208,7 +205,7 @@ def create_api_token(
 
 @transaction.atomic
 def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
-    if by is not None and by.pk != token.user_id and not by.is_admin:
+    if by is not None and not permissions.can(by, "manage_tokens", token):
         raise PermissionDenied(_("You may only revoke your own tokens."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -266,7 +263,7 @@ def authenticate_token(secret: str) -> ApiToken | None:
 @transaction.atomic
 def set_group_members(group: SupportGroup, *, members: Sequence[User], by: User | None = None) -> SupportGroup:
     """Make ``members`` the exact member list of ``group``."""
-    _require_admin(by)
+    permissions.require(by)
     wanted = {user.pk: user for user in members}
     current = set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
     for user_id in current - set(wanted):
@@ -306,7 +303,7 @@ def update_user_account(
     phone: str = "",
 ) -> User:
     """An administrator edits a user's name, role, organisation, department, language and phone."""
-    _require_admin(by)
+    permissions.require(by)
     _check_department(organisation, department)
     if by is not None and by.pk == user.pk and role != User.Role.ADMIN and not user.is_superuser:
         raise ValidationError({"role": _("You cannot remove your own administrator role.")})
@@ -325,7 +322,7 @@ def update_user_account(
 @transaction.atomic
 def set_user_active(user: User, *, active: bool, by: User | None) -> User:
     """Deactivate (the user can no longer sign in or use tokens; history stays) or reactivate."""
-    _require_admin(by)
+    permissions.require(by)
     if not active and by is not None and by.pk == user.pk:
         raise PermissionDenied(_("You cannot deactivate your own account."))
     if user.is_active != active:
@@ -338,7 +335,7 @@ def set_user_active(user: User, *, active: bool, by: User | None) -> User:
 def update_organisation(
     organisation: Organisation, *, by: User | None, name: str, email_domain: str = "", share_tickets: bool = False
 ) -> Organisation:
-    _require_admin(by)
+    permissions.require(by)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("This field is required.")})
@@ -367,7 +364,7 @@ def update_group(
     """Edit a support group's name, level, vendor flag, contact, manager and exact member list,
     and (when given) its routing fields: ``ROUTING_FIELDS`` (assignment strategy, escalation
     group, internal target, vendor company, contacts, contract reference and targets)."""
-    _require_admin(by)
+    permissions.require(by)
     name = _clean_group_fields(name=name, level=level, is_vendor=is_vendor, exclude_pk=group.pk)
     if manager is not None and not manager.is_agent:
         raise ValidationError({"manager": _("The manager must be an agent, manager or administrator.")})

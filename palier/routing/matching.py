@@ -3,15 +3,19 @@
 Rules are compiled once per process (``services.rules``) into :class:`CompiledRule`; matching a
 ticket is then plain Python. Words match at the start of a word, accents and case ignored, so
 ``imprim`` matches "Imprimante" and ``ecran`` matches "écrans".
+
+The tests and their evaluation are ``palier.lib.matching``'s: a rule's filled-in columns become
+conditions that must all hold. This module holds routing's vocabulary: the facts and the columns.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from palier.lib import matching
 from palier.tickets.search import normalise
 
 if TYPE_CHECKING:
@@ -30,10 +34,7 @@ def parse_words(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def words_pattern(words: Sequence[str]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + ")")
+words_pattern = matching.words_pattern
 
 
 @dataclass(frozen=True)
@@ -66,24 +67,14 @@ class CompiledRule:
     set_category_id: int | None
     set_priority: int | None
     tags: tuple[str, ...]
+    matcher: matching.Matcher[Facts]
 
     @property
     def needs_categories(self) -> bool:
         return self.category_id is not None
 
     def matches(self, facts: Facts) -> bool:
-        checks = (
-            not self.kind or self.kind == facts.kind,
-            not self.channel or self.channel == facts.channel,
-            self.organisation_id is None or self.organisation_id == facts.organisation_id,
-            self.department_id is None or self.department_id == facts.department_id,
-            self.priority is None or self.priority == facts.priority,
-            not self.mailbox or self.mailbox == facts.mailbox.lower(),
-            self.category_id is None or self.category_id in facts.category_ids,
-        )
-        if not all(checks):
-            return False
-        return self.pattern is None or self.pattern.search(facts.text) is not None
+        return self.matcher(facts)
 
 
 def first_match(rules: Iterable[CompiledRule], facts: Facts) -> CompiledRule | None:
@@ -94,21 +85,47 @@ def split_tags(text: str) -> tuple[str, ...]:
     return tuple(sorted({t.strip().lower()[:50] for t in re.split(r"[,\s]+", text or "") if t.strip()}))
 
 
+# a rule's column -> (the operator, how the fact is read); an empty column matches every ticket
+_COLUMNS: dict[str, tuple[str, Callable[[Facts], Any]]] = {
+    "kind": ("is", lambda f: f.kind),
+    "channel": ("is", lambda f: f.channel),
+    "organisation_id": ("is", lambda f: f.organisation_id),
+    "department_id": ("is", lambda f: f.department_id),
+    "priority": ("is", lambda f: f.priority),
+    "mailbox": ("is", lambda f: f.mailbox.lower()),
+    "category_id": ("under", lambda f: f.category_ids),
+    "pattern": ("words", lambda f: f.text),
+}
+
+
+def _matcher(columns: dict[str, Any]) -> matching.Matcher[Facts]:
+    tests = [
+        matching.condition(op, columns[name], read)
+        for name, (op, read) in _COLUMNS.items()
+        if columns[name] is not None and columns[name] != ""
+    ]
+    return matching.Matcher(all=tuple(tests))
+
+
 def compile_rule(rule: RoutingRule) -> CompiledRule:
     """A rule row as a matcher (reads only its columns, so no query)."""
+    columns: dict[str, Any] = {
+        "kind": rule.kind,
+        "channel": rule.channel,
+        "organisation_id": rule.organisation_id,
+        "department_id": rule.department_id,
+        "priority": rule.priority,
+        "mailbox": rule.mailbox.strip().lower(),
+        "category_id": rule.category_id,
+        "pattern": words_pattern(parse_words(rule.words)),
+    }
     return CompiledRule(
         id=rule.pk,
         name=rule.name,
-        kind=rule.kind,
-        category_id=rule.category_id,
-        channel=rule.channel,
-        organisation_id=rule.organisation_id,
-        department_id=rule.department_id,
-        priority=rule.priority,
-        pattern=words_pattern(parse_words(rule.words)),
-        mailbox=rule.mailbox.strip().lower(),
         group_id=rule.group_id or 0,
         set_category_id=rule.set_category_id,
         set_priority=rule.set_priority,
         tags=split_tags(rule.add_tags),
+        matcher=_matcher(columns),
+        **columns,
     )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied
 from palier.people.models import Organisation, User
-from palier.surveys import tokens
+from palier.surveys import permissions, tokens
 from palier.surveys.models import SurveyOptOut, SurveyResponse
 from palier.tickets import history
 from palier.tickets.models import Ticket, TicketEvent
@@ -44,8 +44,7 @@ def surveys_wanted(ticket: Ticket) -> bool:
 @transaction.atomic
 def set_survey_opt_out(*, organisation: Organisation, opted_out: bool, by: User) -> None:
     """Stop (or resume) asking the requesters of ``organisation`` for a rating. Admins only."""
-    if not by.is_admin:
-        raise PermissionDenied(_("Only administrators change who is asked for a rating."))
+    permissions.require(by, "manage_opt_outs")
     if opted_out:
         SurveyOptOut.objects.get_or_create(organisation=organisation)
     else:

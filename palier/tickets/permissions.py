@@ -11,7 +11,9 @@ from typing import Literal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
+from palier.people import permissions as people_permissions
 from palier.people.models import Membership, User
 from palier.tickets.models import Ticket
 
@@ -57,3 +59,12 @@ def can(user: User, action: Action, ticket: Ticket, *, seen: bool | None = None)
     if action == "transition":
         return ticket.requester_id == user.pk
     return action == "watch"
+
+
+def require_admin_for(by: User | None, what: Literal["priority_matrix", "categories"]) -> None:
+    """Reference data (the priority matrix, categories) is changed by administrators only."""
+    messages = {
+        "priority_matrix": _("Only administrators can edit the priority matrix."),
+        "categories": _("Only administrators can manage categories."),
+    }
+    people_permissions.require_admin(by, message=messages[what])

@@ -24,8 +24,9 @@ from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from palier.automation import permissions
 from palier.automation.models import RecurringTicket
-from palier.lib.errors import DomainError, PermissionDenied
+from palier.lib.errors import DomainError
 from palier.people.models import User
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Level, Ticket
@@ -106,17 +107,12 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage recurring tickets."))
-
-
 # --- writes ---------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def create_recurring(*, by: User | None, now: datetime | None = None, **fields: Any) -> RecurringTicket:
-    _require_admin(by)
+    permissions.require(by, "manage_recurring")
     cleaned = _clean({name: fields.get(name) for name in FIELDS if name in fields} | _defaults(fields))
     now = now or timezone.now()
     row = RecurringTicket(created_by=by, created_at=now, updated_at=now, **cleaned)
@@ -140,7 +136,7 @@ def update_recurring(
     row: RecurringTicket, *, by: User | None, now: datetime | None = None, **fields: Any
 ) -> RecurringTicket:
     """Change the template or the schedule; a new schedule starts from now."""
-    _require_admin(by)
+    permissions.require(by, "manage_recurring")
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})

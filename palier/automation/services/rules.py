@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 
 from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
+from palier.automation import permissions
 from palier.automation.models import Rule
 from palier.core.cache import VersionedCache
 from palier.integrations.models import ChatApp
 from palier.lib import ordering
-from palier.lib.errors import PermissionDenied
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Ticket
 
@@ -163,11 +163,6 @@ def clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage automation rules."))
-
-
 def _unknown(fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
@@ -180,7 +175,7 @@ def _unknown(fields: dict[str, Any]) -> None:
 @transaction.atomic
 def create_rule(*, by: User | None, **fields: Any) -> Rule:
     """Add a rule at the end of the list (active unless ``is_active=False``)."""
-    _require_admin(by)
+    permissions.require(by, "manage_rules")
     _unknown(fields)
     cleaned = clean_rule(fields)
     last = Rule.objects.aggregate(last=Max("position"))["last"]
@@ -192,7 +187,7 @@ def create_rule(*, by: User | None, **fields: Any) -> Rule:
 @transaction.atomic
 def update_rule(rule: Rule, *, by: User | None, **fields: Any) -> Rule:
     """Change the fields given; a rule saved with valid references loses its disabled reason."""
-    _require_admin(by)
+    permissions.require(by, "manage_rules")
     _unknown(fields)
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
     current = {name: getattr(rule, name) for name in RULE_FIELDS}
@@ -209,7 +204,7 @@ def update_rule(rule: Rule, *, by: User | None, **fields: Any) -> Rule:
 
 @transaction.atomic
 def set_rule_active(rule: Rule, *, by: User | None, active: bool) -> Rule:
-    _require_admin(by)
+    permissions.require(by, "manage_rules")
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
     if active:
         problem = reference_problem(rule.conditions or {}, list(rule.actions or []))
@@ -249,7 +244,7 @@ def check_references() -> int:
 
 @transaction.atomic
 def delete_rule(rule: Rule, *, by: User | None) -> None:
-    _require_admin(by)
+    permissions.require(by, "manage_rules")
     Rule.objects.filter(pk=rule.pk).delete()
     _bump()
 
@@ -257,7 +252,7 @@ def delete_rule(rule: Rule, *, by: User | None) -> None:
 @transaction.atomic
 def move_rule(rule: Rule, *, by: User | None, up: bool) -> Rule:
     """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
-    _require_admin(by)
+    permissions.require(by, "manage_rules")
     moved = ordering.move(Rule.objects.all(), rule.pk, up=up)
     _bump()
     return moved

@@ -6,32 +6,25 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 from django.db.models import Max
-from django.utils.translation import gettext as _
 
 from palier.catalog import permissions
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
-from palier.lib.errors import PermissionDenied
 from palier.people.models import User
 
 Ordered = TypeVar("Ordered", ItemField, ApprovalStage, TaskTemplate)
 
 
-def _require_admin(by: User) -> None:
-    if not permissions.can_manage(by):
-        raise PermissionDenied(_("Only administrators can change the service catalog."))
-
-
 @transaction.atomic
 def save_item(*, form: Any, by: User) -> CatalogItem:
     """Create or update an item from a valid ``ItemForm``."""
-    _require_admin(by)
+    permissions.require_manage(by)
     item: CatalogItem = form.save()
     return item
 
 
 @transaction.atomic
 def save_category(*, form: Any, by: User) -> CatalogCategory:
-    _require_admin(by)
+    permissions.require_manage(by)
     category: CatalogCategory = form.save()
     return category
 
@@ -43,7 +36,7 @@ def _next_order(queryset: models.QuerySet[Any]) -> int:
 @transaction.atomic
 def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
     """Create or update a field from a valid ``FieldForm`` (choices parsed by the form)."""
-    _require_admin(by)
+    permissions.require_manage(by)
     field: ItemField = form.save(commit=False)
     field.item = item
     field.choices = (
@@ -57,7 +50,7 @@ def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
 
 @transaction.atomic
 def save_stage(*, item: CatalogItem, form: Any, by: User) -> ApprovalStage:
-    _require_admin(by)
+    permissions.require_manage(by)
     stage: ApprovalStage = form.save(commit=False)
     stage.item = item
     if stage.kind != ApprovalStage.Kind.GROUP:
@@ -71,7 +64,7 @@ def save_stage(*, item: CatalogItem, form: Any, by: User) -> ApprovalStage:
 
 @transaction.atomic
 def save_task(*, item: CatalogItem, form: Any, by: User) -> TaskTemplate:
-    _require_admin(by)
+    permissions.require_manage(by)
     task: TaskTemplate = form.save(commit=False)
     task.item = item
     if task.pk is None:
@@ -83,14 +76,14 @@ def save_task(*, item: CatalogItem, form: Any, by: User) -> TaskTemplate:
 @transaction.atomic
 def remove_part(*, part: ItemField | ApprovalStage | TaskTemplate, by: User) -> None:
     """Remove a field, a stage or a task template (requests already made keep their copy)."""
-    _require_admin(by)
+    permissions.require_manage(by)
     part.delete()
 
 
 @transaction.atomic
 def move_part(*, part: Ordered, up: bool, by: User) -> None:
     """Swap a field, stage or task template with its neighbour (renumbering 1..n first)."""
-    _require_admin(by)
+    permissions.require_manage(by)
     siblings = list(type(part).objects.select_for_update().filter(item_id=part.item_id).order_by("order", "id"))
     index = next(i for i, s in enumerate(siblings) if s.pk == part.pk)
     other = index - 1 if up else index + 1

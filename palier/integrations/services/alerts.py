@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.integrations import alert_payloads as payloads
+from palier.integrations import permissions
 from palier.integrations.models import AlertDelivery, AlertIncident, AlertSource, default_severity_map
 from palier.integrations.services.chat import announce_ticket
-from palier.lib.errors import Conflict, PermissionDenied
+from palier.lib.errors import Conflict
 from palier.people.models import SupportGroup, User
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Level, Ticket
@@ -46,11 +47,6 @@ def hash_token(secret: str) -> str:
 
 
 # --- sources -----------------------------------------------------------------------------------------
-
-
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage integrations."))
 
 
 def _clean_severity_map(raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -89,7 +85,7 @@ def create_alert_source(
     by: User | None,
 ) -> IssuedSource:
     """Register a monitoring system. The token is returned once; only its SHA-256 is kept."""
-    _require_admin(by)
+    permissions.require(by, "manage")
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("This field is required.")})
@@ -123,7 +119,7 @@ def create_alert_source(
 @transaction.atomic
 def revoke_alert_source(source: AlertSource, *, by: User | None) -> AlertSource:
     """Refuse the source's token from now on; its incidents and deliveries stay."""
-    _require_admin(by)
+    permissions.require(by, "manage")
     if source.revoked_at is None:
         source.revoked_at = timezone.now()
         source.save(update_fields=["revoked_at"])

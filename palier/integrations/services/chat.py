@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from palier.integrations import outbound
+from palier.integrations import outbound, permissions
 from palier.integrations.models import ChatApp, ChatEvent, ChatIdentity
-from palier.lib.errors import Conflict, PermissionDenied
+from palier.lib.errors import Conflict
 from palier.people.models import SupportGroup, User
 from palier.tickets import display
 from palier.tickets import selectors as ticket_selectors
@@ -67,15 +67,10 @@ def identify(kind: str, *, external_id: str, email: str = "") -> User | None:
     return None
 
 
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage integrations."))
-
-
 @transaction.atomic
 def link_identity(*, kind: str, external_id: str, user: User, by: User | None) -> ChatIdentity:
     """Link a Slack user id or a Teams Azure AD object id to an account (admins)."""
-    _require_admin(by)
+    permissions.require(by, "manage")
     external_id = external_id.strip()
     if kind not in ChatApp.Kind.values:
         raise ValidationError({"kind": _("Choose Slack or Microsoft Teams.")})
@@ -90,7 +85,7 @@ def link_identity(*, kind: str, external_id: str, user: User, by: User | None) -
 
 @transaction.atomic
 def unlink_identity(identity: ChatIdentity, *, by: User | None) -> None:
-    _require_admin(by)
+    permissions.require(by, "manage")
     identity.delete()
 
 
@@ -109,7 +104,7 @@ def create_chat_app(
     by: User | None,
 ) -> ChatApp:
     """Register a Slack app or a Teams outgoing webhook; its secret is read from the environment."""
-    _require_admin(by)
+    permissions.require(by, "manage")
     errors: dict[str, str] = {}
     if kind not in ChatApp.Kind.values:
         errors["kind"] = _("Choose Slack or Microsoft Teams.")
@@ -132,7 +127,7 @@ def create_chat_app(
 
 @transaction.atomic
 def set_chat_app_active(app: ChatApp, *, active: bool, by: User | None) -> ChatApp:
-    _require_admin(by)
+    permissions.require(by, "manage")
     if app.is_active != active:
         app.is_active = active
         app.save(update_fields=["is_active"])

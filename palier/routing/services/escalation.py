@@ -22,6 +22,7 @@ from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.notifications.models import Notification
 from palier.notifications.services import event_key, notify
 from palier.people.models import SupportGroup, User
+from palier.routing import permissions as routing_permissions
 from palier.routing import selectors
 from palier.routing.models import CategoryLevelDefault
 from palier.routing.services import assignment
@@ -264,17 +265,12 @@ def set_vendor_reference(
 # --- defaults per category and level (admins) ---------------------------------------------------------------
 
 
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can change escalation defaults."))
-
-
 @transaction.atomic
 def set_category_level_default(
     *, by: User | None, category: Category, level: int, group: SupportGroup
 ) -> CategoryLevelDefault:
     """Make ``group`` the default escalation group of ``level`` for ``category`` and its subcategories."""
-    _require_admin(by)
+    routing_permissions.require(by, "manage_escalation")
     if level not in SupportGroup.Level.values:
         raise ValidationError({"level": _("The level must be between 1 and 5.")})
     if not SupportGroup.objects.filter(pk=group.pk).exists():
@@ -291,5 +287,5 @@ def set_category_level_default(
 
 @transaction.atomic
 def delete_category_level_default(default: CategoryLevelDefault, *, by: User | None) -> None:
-    _require_admin(by)
+    routing_permissions.require(by, "manage_escalation")
     CategoryLevelDefault.objects.filter(pk=default.pk).delete()

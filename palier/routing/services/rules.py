@@ -15,6 +15,7 @@ from palier.core.cache import VersionedCache
 from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
 from palier.people.models import Department, Organisation, SupportGroup, User
+from palier.routing import permissions as routing_permissions
 from palier.routing import selectors
 from palier.routing.matching import CompiledRule, Facts, compile_rule, first_match, parse_words, split_tags
 from palier.routing.models import RoutingRule
@@ -150,11 +151,6 @@ def reroute(ticket: Ticket, *, by: User | None, expected_version: int | None = N
 # --- the admin's list ----------------------------------------------------------------------------------
 
 
-def _require_admin(by: User | None) -> None:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage routing rules."))
-
-
 def _check_choice(value: str, choices: list[str], field: str) -> None:
     if value and value not in choices:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
@@ -216,7 +212,7 @@ RULE_FIELDS = (
 @transaction.atomic
 def create_rule(*, by: User | None, name: str, group: SupportGroup | None, **fields: Any) -> RoutingRule:
     """Add a rule at the end of the list. Conditions left empty match anything."""
-    _require_admin(by)
+    routing_permissions.require(by, "manage_rules")
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
@@ -230,7 +226,7 @@ def create_rule(*, by: User | None, name: str, group: SupportGroup | None, **fie
 @transaction.atomic
 def update_rule(rule: RoutingRule, *, by: User | None, **fields: Any) -> RoutingRule:
     """Change a rule's name, conditions, actions or active flag (only the fields given)."""
-    _require_admin(by)
+    routing_permissions.require(by, "manage_rules")
     unknown = set(fields) - set(RULE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in sorted(unknown)})
@@ -247,7 +243,7 @@ def update_rule(rule: RoutingRule, *, by: User | None, **fields: Any) -> Routing
 
 @transaction.atomic
 def set_rule_active(rule: RoutingRule, *, by: User | None, active: bool) -> RoutingRule:
-    _require_admin(by)
+    routing_permissions.require(by, "manage_rules")
     rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
     if active and rule.group_id is None:
         raise ValidationError({"group": _("This rule's group was deleted: choose another group before turning it on.")})
@@ -260,7 +256,7 @@ def set_rule_active(rule: RoutingRule, *, by: User | None, active: bool) -> Rout
 
 @transaction.atomic
 def delete_rule(rule: RoutingRule, *, by: User | None) -> None:
-    _require_admin(by)
+    routing_permissions.require(by, "manage_rules")
     RoutingRule.objects.filter(pk=rule.pk).delete()
     _bump()
 
@@ -268,7 +264,7 @@ def delete_rule(rule: RoutingRule, *, by: User | None) -> None:
 @transaction.atomic
 def move_rule(rule: RoutingRule, *, by: User | None, up: bool) -> RoutingRule:
     """Swap the rule with the one above (``up``) or below it; positions are renumbered 0..n."""
-    _require_admin(by)
+    routing_permissions.require(by, "manage_rules")
     moved = ordering.move(RoutingRule.objects.all(), rule.pk, up=up)
     _bump()
     return moved

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib import businesstime as clock
-from palier.lib.errors import PermissionDenied
 from palier.people.models import User
+from palier.sla import permissions
 from palier.sla.models import Calendar, CalendarHoliday
 
 WEEKDAYS = range(7)
@@ -202,7 +202,7 @@ def create_calendar(
     is_default: bool = False,
     by: User | None,
 ) -> Calendar:
-    _require_admin(by)
+    permissions.require(by, "manage_calendars")
     cleaned = validate_calendar(
         name=name,
         time_zone=time_zone,
@@ -237,7 +237,7 @@ def update_calendar(
     by: User | None,
 ) -> Calendar:
     """Change a calendar. Running clocks keep their due times until their next pause or change."""
-    _require_admin(by)
+    permissions.require(by, "manage_calendars")
     cleaned = validate_calendar(
         name=name,
         time_zone=time_zone,
@@ -334,9 +334,3 @@ def _bump() -> None:
     from palier.sla.services.policies import bump_policies  # policies import this module
 
     bump_policies()
-
-
-def _require_admin(by: User | None) -> None:
-    """``by`` None is the system (seed, commands); people must be administrators."""
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can change business calendars."))

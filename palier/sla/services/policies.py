@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from palier.core.cache import VersionedCache
-from palier.lib.errors import PermissionDenied
 from palier.people.models import Organisation, SupportGroup, User
+from palier.sla import permissions
 from palier.sla.models import Calendar, SlaPolicy
 from palier.tickets.models import Category, Ticket
 
@@ -220,7 +220,7 @@ def create_policy(
     ``fields``: name, calendar, first_response_minutes, resolution_minutes, next_response_minutes,
     warn_percent, priorities, kinds, pause_statuses, warning_actions, breach_actions (see
     ``validate_policy``)."""
-    _require_admin(by)
+    permissions.require(by, "manage_policies")
     cleaned = validate_policy(**fields)
     if position is None:
         last = SlaPolicy.objects.order_by("-position").values_list("position", flat=True).first()
@@ -242,15 +242,9 @@ def update_policy(
 ) -> SlaPolicy:
     """Change a policy (same ``fields`` as ``create_policy``). Tickets already measured keep their
     targets until their policy is re-picked."""
-    _require_admin(by)
+    permissions.require(by, "manage_policies")
     cleaned = validate_policy(**fields)
     if position is not None:
         policy.position = position
     policy.is_active = is_active
     return _save_policy(policy, cleaned, categories=categories, organisations=organisations)
-
-
-def _require_admin(by: User | None) -> None:
-    """``by`` None is the system (seed, commands); people must be administrators."""
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can change SLA policies."))

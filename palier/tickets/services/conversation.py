@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import files
 from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied
 from palier.people.models import User
-from palier.tickets import files, history, hooks, permissions, search
+from palier.tickets import history, hooks, permissions, search
 from palier.tickets.models import (
     Attachment,
     Comment,
@@ -97,42 +96,14 @@ def record_reply(ticket: Ticket, *, author: User, body: str) -> Comment:
     return comment
 
 
-def _read_upload(upload: IO[bytes]) -> tuple[str, bytes, int, str]:
-    name = files.sanitise_filename(getattr(upload, "name", "") or "")
-    head = upload.read(8192)
-    digest = hashlib.sha256(head)
-    size = len(head)
-    limit = settings.PALIER_MAX_ATTACHMENT_BYTES
-    while chunk := upload.read(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            break
-        digest.update(chunk)
-    if size == 0:
-        raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
-    if size > limit:
-        raise ValidationError(
-            {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
-        )
-    return name, head, size, digest.hexdigest()
-
-
 @transaction.atomic
 def add_attachment(ticket: Ticket, *, by: User, upload: IO[bytes], comment: Comment | None = None) -> Attachment:
     """Store an uploaded file: size-limited, type sniffed from its bytes, name sanitised."""
     internal = comment.is_internal if comment is not None else False
     if not permissions.can(by, "attach", ticket):
         raise PermissionDenied(_("You cannot attach files to this ticket."))
-    name, head, size, sha = _read_upload(upload)
-    try:
-        content_type = files.sniff(name, head)
-    except files.RejectedFile as exc:
-        if str(exc) == "disguised":
-            message = _("The file “%(name)s” does not contain what its name says.")
-        else:
-            message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
-        raise ValidationError({"file": message % {"name": name}}) from exc
-    upload.seek(0)
+    checked = files.read_upload(upload)
+    name, content_type, size, sha = checked.name, checked.content_type, checked.size, checked.sha256
     stored_name = uuid.uuid4().hex
     stored = File(upload, name=stored_name)
     attachment = Attachment(

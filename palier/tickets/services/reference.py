@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from palier.lib.errors import PermissionDenied
 from palier.people.models import User
+from palier.tickets import permissions
 from palier.tickets.models import (
     Category,
     Level,
@@ -23,8 +23,7 @@ from palier.tickets.services._common import (
 
 @transaction.atomic
 def set_priority_cell(*, impact: str, urgency: str, priority: int, by: User | None) -> PriorityRule:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can edit the priority matrix."))
+    permissions.require_admin_for(by, "priority_matrix")
     _check_choice(impact, Level.values, "impact")
     _check_choice(urgency, Level.values, "urgency")
     if priority not in (1, 2, 3, 4):
@@ -39,8 +38,7 @@ def set_priority_cell(*, impact: str, urgency: str, priority: int, by: User | No
 def create_category(
     *, slug: str, name_en: str, name_fr: str, parent: Category | None = None, by: User | None
 ) -> Category:
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage categories."))
+    permissions.require_admin_for(by, "categories")
     name_en = _clean_text(name_en, field="name_en", maximum=120, required=True)
     name_fr = _clean_text(name_fr, field="name_fr", maximum=120, required=True)
     slug = _clean_text(slug, field="slug", maximum=80, required=True).lower()
@@ -67,8 +65,7 @@ def update_category(
     category: Category, *, by: User | None, name_en: str, name_fr: str, parent: Category | None, position: int = 0
 ) -> Category:
     """Rename a category in both languages, move it, or change its place in the list."""
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage categories."))
+    permissions.require_admin_for(by, "categories")
     name_en = _clean_text(name_en, field="name_en", maximum=120, required=True)
     name_fr = _clean_text(name_fr, field="name_fr", maximum=120, required=True)
     _check_category_parent(category, parent)
@@ -82,8 +79,7 @@ def update_category(
 @transaction.atomic
 def set_category_active(category: Category, *, active: bool, by: User | None) -> Category:
     """Deactivated categories are no longer offered; tickets keep theirs. Sub-categories follow."""
-    if by is not None and not by.is_admin:
-        raise PermissionDenied(_("Only administrators can manage categories."))
+    permissions.require_admin_for(by, "categories")
     if active and category.parent is not None and not category.parent.is_active:
         raise ValidationError({"is_active": _("Activate the parent category first.")})
     Category.objects.filter(pk=category.pk).update(is_active=active)

@@ -1,13 +1,20 @@
-"""Pure attachment checks: file-name sanitising and content sniffing. No ORM."""
+"""Pure upload checks: file-name sanitising, content sniffing, and the one reading of an upload
+(size limit, digest) with its user-facing messages. No ORM; tickets and the knowledge base use it."""
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import mimetypes
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import IO
 
 import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 MAX_NAME = 150
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -122,3 +129,45 @@ def sniff(name: str, head: bytes) -> str:
             return "application/octet-stream"
         return guessed
     return "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a checked upload is: its sanitised name, sniffed type, size and SHA-256."""
+
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def _measure(upload: IO[bytes], name: str, head: bytes) -> tuple[int, str]:
+    digest, size, limit = hashlib.sha256(head), len(head), int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+    while size <= limit and (chunk := upload.read(1 << 20)):
+        size += len(chunk)
+        digest.update(chunk)
+    if size == 0:
+        raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
+    if size > limit:  # also when the first bytes alone pass the limit
+        raise ValidationError(
+            {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
+        )
+    return size, digest.hexdigest()
+
+
+def read_upload(upload: IO[bytes]) -> Upload:
+    """Check an upload (size limit, blocked or disguised type) and rewind it for storage, or raise
+    ``ValidationError`` on ``file`` with the sentence to show."""
+    name = sanitise_filename(getattr(upload, "name", "") or "")
+    head = upload.read(8192)
+    size, sha256 = _measure(upload, name, head)
+    try:
+        content_type = sniff(name, head)
+    except RejectedFile as exc:
+        if str(exc) == "disguised":
+            message = _("The file “%(name)s” does not contain what its name says.")
+        else:
+            message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
+        raise ValidationError({"file": message % {"name": name}}) from exc
+    upload.seek(0)
+    return Upload(name=name, content_type=content_type, size=size, sha256=sha256)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+
+from palier.integrations import permissions
+from palier.lib.errors import PermissionDenied
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("manage", "Only administrators can manage integrations."),
+    ],
+)
+def test_administrators_alone_may(action, message, admin_user, manager):
+    assert permissions.can(admin_user, action)
+    assert not permissions.can(manager, action)
+    permissions.require(admin_user, action)
+    permissions.require(None, action)  # Palier itself
+    with pytest.raises(PermissionDenied, match=message):
+        permissions.require(manager, action)

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from palier.lib.errors import PermissionDenied
+from palier.surveys import permissions
+
+
+@pytest.mark.parametrize(
+    ("action", "message"), [("manage_opt_outs", "Only administrators change who is asked for a rating.")]
+)
+def test_administrators_alone_may(action, message, admin_user, manager):
+    assert permissions.can(admin_user, action)
+    assert not permissions.can(manager, action)
+    permissions.require(admin_user, action)
+    with pytest.raises(PermissionDenied, match=message):
+        permissions.require(manager, action)

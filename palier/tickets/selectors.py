@@ -544,6 +544,11 @@ def get_category_for_admin(category_id: int) -> Category:
     return category
 
 
+def all_categories() -> QuerySet[Category]:
+    """Every category, active or not, in tree position order (a flat list)."""
+    return Category.objects.order_by("position", "slug", "id")
+
+
 def top_level_categories() -> QuerySet[Category]:
     return Category.objects.filter(parent__isnull=True).order_by("position", "slug")
 

@@ -38,7 +38,16 @@ def users_for_admin(*, q: str = "", limit: int = 100) -> list[User]:
 
 
 def organisations_for_admin() -> list[Organisation]:
-    return list(Organisation.objects.order_by("name"))
+    return list(organisations_by_name())
+
+
+def organisations_by_name() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("name")
+
+
+def departments_with_organisation() -> QuerySet[Department]:
+    """Every department with its organisation, by organisation then name."""
+    return Department.objects.select_related("organisation").order_by("organisation__name", "name")
 
 
 def groups_for_admin() -> list[SupportGroup]:

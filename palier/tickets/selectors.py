@@ -287,6 +287,11 @@ def comments_visible(user: User, ticket: Ticket) -> QuerySet[Comment]:
     return qs
 
 
+def get_comment_for(user: User, ticket: Ticket, comment_id: int) -> Comment:
+    """One comment of ``comments_visible`` (raises ``Comment.DoesNotExist`` when it is not)."""
+    return comments_visible(user, ticket).get(pk=comment_id)
+
+
 def events_visible(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     qs = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not permissions.can(user, "view_internal", ticket, seen=True):
@@ -542,6 +547,10 @@ def get_category_for_admin(category_id: int) -> Category:
     if category is None:
         raise Http404("category")
     return category
+
+
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True)
 
 
 def all_categories() -> QuerySet[Category]:

@@ -236,6 +236,16 @@ def ticket_detail_related(ticket: Ticket) -> Ticket:
 _LINKS_ATTR = "_palier_links"
 
 
+def tag_names(ticket: Ticket) -> list[str]:
+    """The ticket's tag names (no query once ``ticket_detail_related`` read them)."""
+    return [tag.name for tag in ticket.tags.all()]
+
+
+def watchers_of(ticket: Ticket) -> list[User]:
+    """The people watching the ticket (no query once ``ticket_detail_related`` read them)."""
+    return list(ticket.watchers.all())
+
+
 def new_ticket_related(ticket: Ticket) -> Ticket:
     """``ticket_detail_related`` for a ticket created in this request without watchers: it has no
     links and no watchers yet, so only its tags (routing may add some) are read."""

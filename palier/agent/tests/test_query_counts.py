@@ -94,3 +94,17 @@ def test_ticket_page_templates_read_nothing(
     with django_assert_num_queries(0):
         html = render_to_string(response.templates[0].name, context)
     assert "Approver 1" in html and "what was said before" in html
+
+
+def test_queue_templates_read_nothing(
+    client: Client, agent: User, requester: User, django_assert_num_queries: Any
+) -> None:
+    for i in range(3):
+        fill_ticket(make_ticket(requester, subject=f"Row {i}"), agent=agent, requester=requester, n=1)
+    services.save_filter(user=agent, name="Mine", query="assignee=me")
+    client.force_login(agent)
+    response = client.get(reverse("agent:ticket-list"))
+    context = response.context[0].flatten()  # the page template's own context
+    with django_assert_num_queries(0):
+        html = render_to_string(response.templates[0].name, context)
+    assert "Row 2" in html and "Mine" in html

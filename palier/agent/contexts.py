@@ -48,8 +48,8 @@ def workspace_choices() -> Choices:
 def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
     """What other apps show on the ticket page around the timeline and the panel, for the
     template tags to format: the catalog request (its answers, approvals and tasks), the groups
-    the ticket may be escalated to and the requester's rating (three queries; five for a catalog
-    request)."""
+    the ticket may be escalated to and the requester's rating (three queries; up to seven for a
+    catalog request)."""
     return {
         "catalog_request": catalog_selectors.request_for_ticket(user, ticket),
         "escalation_groups": routing_selectors.escalation_groups(),

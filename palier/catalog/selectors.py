@@ -93,7 +93,8 @@ def submission_for(user: User, ticket: Ticket) -> Submission | None:
 
 def request_for_ticket(user: User, ticket: Ticket) -> Submission | None:
     """``submission_for`` with its approval steps (their approvals and approvers) and fulfilment
-    tasks prefetched, for the ticket pages: one query for other tickets, five for a catalog request."""
+    tasks prefetched, for the ticket pages: one query for other tickets, up to five for a catalog
+    request."""
     submission = submission_for(user, ticket)
     return _with_workflow(submission) if submission is not None else None
 

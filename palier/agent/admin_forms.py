@@ -25,14 +25,14 @@ class DepartmentChoiceField(forms.ModelChoiceField[Department]):
 
 def _organisation_field() -> forms.ModelChoiceField[Organisation]:
     return forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.order_by("name"), required=False
+        label=_("Organisation"), queryset=people_selectors.organisations_by_name(), required=False
     )
 
 
 def _department_field() -> DepartmentChoiceField:
     return DepartmentChoiceField(
         label=_("Department"),
-        queryset=Department.objects.select_related("organisation").order_by("organisation__name", "name"),
+        queryset=people_selectors.departments_with_organisation(),
         required=False,
         help_text=_("It must belong to the organisation chosen above."),
     )

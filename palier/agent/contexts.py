@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from palier.agent.workspace_forms import SORTABLE, Choices, FilterForm
+from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
 from palier.people.models import User
+from palier.routing import selectors as routing_selectors
+from palier.surveys import selectors as survey_selectors
 from palier.tickets import selectors
+from palier.tickets.models import Ticket
 
 COUNT_CAP = 100
 # slug, label, query string, counted in the navigation
@@ -38,6 +43,18 @@ def workspace_choices() -> Choices:
         agents=list(people_selectors.active_agents()),
         categories=selectors.category_choices(),
     )
+
+
+def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
+    """What other apps show on the ticket page around the timeline and the panel, for the
+    template tags to format: the catalog request (its answers, approvals and tasks), the groups
+    the ticket may be escalated to and the requester's rating (three queries; up to seven for a
+    catalog request)."""
+    return {
+        "catalog_request": catalog_selectors.request_for_ticket(user, ticket),
+        "escalation_groups": routing_selectors.escalation_groups(),
+        "survey_response": survey_selectors.response_for_ticket(ticket),
+    }
 
 
 def view_query(params: QueryDict) -> str:

@@ -22,20 +22,22 @@ from palier.tickets.models import Ticket
 Saver = Callable[[Any, Ticket, User], str]
 
 
-def _initial(ticket: Ticket) -> dict[str, dict[str, Any]]:
-    return {
+def _initial(name: str, ticket: Ticket) -> dict[str, Any]:
+    if name == "tags":
+        return {"tags": ", ".join(selectors.tag_names(ticket))}
+    initial: dict[str, dict[str, Any]] = {
         "priority": {"impact": ticket.impact, "urgency": ticket.urgency},
         "group": {"group": ticket.group_id},
         "assignee": {"assignee": ticket.assignee_id},
         "category": {"category": ticket.category_id},
         "kind": {"kind": ticket.kind},
-        "tags": {"tags": ", ".join(t.name for t in ticket.tags.all())},
     }
+    return initial.get(name, {})
 
 
 def _make(name: str, data: Any, ticket: Ticket, choices: wf.Choices) -> forms.Form:
     form: forms.Form
-    initial = {"version": ticket.version, **_initial(ticket).get(name, {})}
+    initial = {"version": ticket.version, **_initial(name, ticket)}
     kwargs: dict[str, Any] = {"data": data, "initial": initial, "auto_id": f"edit-{name}-%s"}
     if name == "status":
         return wf.StatusForm(ticket=ticket, **kwargs)
@@ -67,6 +69,7 @@ class Panel:
     links: list[selectors.LinkView]
     matrix: list[dict[str, Any]]
     watchers: list[User] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
     can_edit: bool = True
     time_spent: str = ""  # "1 h 05 min", empty when nothing was logged
 
@@ -79,7 +82,8 @@ def build(user: User, ticket: Ticket, choices: wf.Choices, *, bound: dict[str, f
         open_field=next(iter(bound), ""),
         links=selectors.links_visible(user, ticket),
         matrix=selectors.priority_matrix(),
-        watchers=list(ticket.watchers.all()),
+        watchers=selectors.watchers_of(ticket),
+        tags=selectors.tag_names(ticket),
         can_edit=ticket.is_open,
         time_spent=_time_spent(ticket),
     )
@@ -144,7 +148,7 @@ def _save_watch(form: Any, ticket: Ticket, by: User) -> str:
 
 
 def _save_unwatch(form: Any, ticket: Ticket, by: User) -> str:
-    person = next((w for w in ticket.watchers.all() if w.pk == form.cleaned_data["user"]), None)
+    person = next((w for w in selectors.watchers_of(ticket) if w.pk == form.cleaned_data["user"]), None)
     if person is None:
         raise ValidationError(_("This person is not watching the ticket."))
     services.remove_watcher(ticket, user=person, by=by, expected_version=form.cleaned_data["version"])

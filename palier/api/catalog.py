@@ -398,13 +398,7 @@ def list_requests(request: HttpRequest, query: Query[RequestListQuery]) -> dict[
     """Catalog requests you may see (requesters: theirs and those shared with them; agents: the
     tickets they may see), oldest first; ``mine`` keeps the ones you asked for yourself."""
     user = current_user(request)
-    submissions = selectors.submissions_visible_to(user)
-    if query.state is not None:
-        submissions = submissions.filter(state=query.state)
-    if query.item is not None:
-        submissions = submissions.filter(item_id=query.item)
-    if query.mine:
-        submissions = submissions.filter(ticket__requester_id=user.pk)
+    submissions = selectors.submissions_visible_to(user, state=query.state, item_id=query.item, mine=query.mine)
     rows, cursor = keyset_page(submissions, order=("id",), cursor=query.cursor, limit=query.limit)
     return {"items": [_summary(s) for s in rows], "next_cursor": cursor}
 

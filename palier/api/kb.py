@@ -267,13 +267,9 @@ def _search_page(user: User, query: ArticleListQuery) -> dict[str, Any]:
 
 
 def _list_page(user: User, query: ArticleListQuery) -> dict[str, Any]:
-    articles = selectors.articles_visible_to(user).select_related("category").prefetch_related("translations")
-    if query.category is not None:
-        articles = articles.filter(category_id=query.category)
-    if query.language is not None:
-        articles = articles.filter(translations__language=query.language)
-    if query.status is not None:
-        articles = articles.filter(status=query.status)
+    articles = selectors.article_list_for(
+        user, category_id=query.category, language=query.language, status=query.status
+    )
     rows, cursor = keyset_page(articles, order=("id",), cursor=query.cursor, limit=query.limit)
     language = query.language or _language()
     items = []

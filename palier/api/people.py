@@ -29,7 +29,7 @@ from palier.api.schemas.people import (
     UserOut,
     UserPage,
 )
-from palier.people import services
+from palier.people import selectors, services
 from palier.people.models import User
 
 router = Router()
@@ -56,7 +56,7 @@ def _require_agent(user: User) -> None:
 @router.get("/users/me", response=UserDetail)
 def me(request: HttpRequest) -> User:
     """Your own profile, with your support groups."""
-    return lookups.user_for_agent(current_user(request), current_user(request).pk)
+    return selectors.get_profile_for(current_user(request), current_user(request).pk)
 
 
 @router.patch("/users/me", response=UserDetail)
@@ -64,7 +64,7 @@ def update_me(request: HttpRequest, payload: MePatch) -> User:
     """Change your name, language or phone."""
     user = current_user(request)
     services.update_user(user, by=user, **payload.model_dump(exclude_unset=True))
-    return lookups.user_for_agent(user, user.pk)
+    return selectors.get_profile_for(user, user.pk)
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def update_me(request: HttpRequest, payload: MePatch) -> User:
 def list_users(request: HttpRequest, query: Query[UserQuery]) -> dict[str, Any]:
     """Search people by name or email (agents)."""
     _require_agent(current_user(request))
-    qs = lookups.users_matching(query.q, role=query.role)
+    qs = selectors.users_matching(query.q, role=query.role)
     items, cursor = keyset_page(qs, order=("full_name", "email", "id"), cursor=query.cursor, limit=query.limit)
     return {"items": items, "next_cursor": cursor}
 
@@ -93,7 +93,7 @@ def create_user(request: HttpRequest, payload: UserCreate) -> Status[Any]:
 @router.get("/users/{int:user_id}", response=UserDetail)
 def get_user(request: HttpRequest, user_id: int) -> User:
     """A user's profile (agents; others only their own)."""
-    return lookups.user_for_agent(current_user(request), user_id)
+    return selectors.get_profile_for(current_user(request), user_id)
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def get_user(request: HttpRequest, user_id: int) -> User:
 @router.get("/tokens", response=list[TokenOut])
 def list_tokens(request: HttpRequest) -> list[Any]:
     """Your personal API tokens (never their secrets)."""
-    return list(lookups.tokens_of(current_user(request)))
+    return selectors.tokens_for(current_user(request))
 
 
 @router.post("/tokens", response={201: TokenCreated})
@@ -118,7 +118,7 @@ def create_token(request: HttpRequest, payload: TokenCreate) -> Status[Any]:
 def revoke_token(request: HttpRequest, token_id: int) -> Status[Any]:
     """Revoke one of your tokens; it stops working at once."""
     user = current_user(request)
-    services.revoke_api_token(lookups.token_of(user, token_id), by=user)
+    services.revoke_api_token(selectors.get_token_for(user, token_id), by=user)
     return Status(204, None)
 
 
@@ -128,7 +128,7 @@ def revoke_token(request: HttpRequest, token_id: int) -> Status[Any]:
 @router.get("/organisations", response=OrganisationPage)
 def list_organisations(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """All organisations for agents; your own for requesters."""
-    qs = lookups.organisations_visible_to(current_user(request))
+    qs = selectors.organisations_visible_to(current_user(request))
     items, cursor = keyset_page(qs, order=("name", "id"), cursor=page.cursor, limit=page.limit)
     return {"items": items, "next_cursor": cursor}
 
@@ -146,7 +146,9 @@ def create_organisation(request: HttpRequest, payload: OrganisationCreate) -> St
 def list_groups(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """Support groups by level (agents)."""
     _require_agent(current_user(request))
-    items, cursor = keyset_page(lookups.groups(), order=("level", "name", "id"), cursor=page.cursor, limit=page.limit)
+    items, cursor = keyset_page(
+        selectors.groups_with_manager(), order=("level", "name", "id"), cursor=page.cursor, limit=page.limit
+    )
     return {"items": items, "next_cursor": cursor}
 
 
@@ -162,7 +164,7 @@ def create_group(request: HttpRequest, payload: GroupCreate) -> Status[Any]:
 @router.post("/groups/{int:group_id}/members", response={204: None})
 def add_member(request: HttpRequest, group_id: int, payload: MemberIn) -> Status[Any]:
     """Add an agent to a group (administrators)."""
-    group = lookups.group_for(group_id)
+    group = selectors.get_group(group_id)
     services.add_group_member(group, user=lookups.user_by_id(payload.user), by=current_user(request))
     return Status(204, None)
 
@@ -170,6 +172,6 @@ def add_member(request: HttpRequest, group_id: int, payload: MemberIn) -> Status
 @router.delete("/groups/{int:group_id}/members/{int:user_id}", response={204: None})
 def remove_member(request: HttpRequest, group_id: int, user_id: int) -> Status[Any]:
     """Remove an agent from a group (administrators)."""
-    group = lookups.group_for(group_id)
+    group = selectors.get_group(group_id)
     services.remove_group_member(group, user=lookups.user_by_id(user_id), by=current_user(request))
     return Status(204, None)

@@ -270,7 +270,7 @@ def add_comment(request: HttpRequest, ticket_id: int, payload: CommentIn) -> Sta
     comment = services.comment_on_ticket(
         ticket, by=user, body=payload.body, internal=payload.internal, channel=Ticket.Channel.API
     )
-    return Status(201, selectors.comments_visible(user, ticket).get(pk=comment.pk))
+    return Status(201, selectors.get_comment_for(user, ticket, comment.pk))
 
 
 @router.get("/{int:ticket_id}/history", response=EventPage)

@@ -80,6 +80,21 @@ def articles_visible_to(user: User) -> QuerySet[Article]:
     return articles_readable_by(user)
 
 
+def article_list_for(
+    user: User, *, category_id: int | None = None, language: str | None = None, status: str | None = None
+) -> QuerySet[Article]:
+    """``articles_visible_to`` with their category and translations, of ``category_id``, with a
+    translation in ``language`` and in ``status`` when given; unordered: the caller pages them."""
+    articles = articles_visible_to(user).select_related("category").prefetch_related("translations")
+    if category_id is not None:
+        articles = articles.filter(category_id=category_id)
+    if language is not None:
+        articles = articles.filter(translations__language=language)
+    if status is not None:
+        articles = articles.filter(status=status)
+    return articles
+
+
 def get_article_visible_to(user: User, article_id: int) -> Article:
     """One article of ``articles_visible_to`` with its category, translations and organisations
     prefetched, or 404."""

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from palier.lib import text
-from palier.people.models import ApiToken, Organisation, SupportGroup, User
+from palier.people.models import ApiToken, Department, Organisation, SupportGroup, User
 
 MAX_WORDS = 5
 
@@ -38,7 +38,16 @@ def users_for_admin(*, q: str = "", limit: int = 100) -> list[User]:
 
 
 def organisations_for_admin() -> list[Organisation]:
-    return list(Organisation.objects.order_by("name"))
+    return list(organisations_by_name())
+
+
+def organisations_by_name() -> QuerySet[Organisation]:
+    return Organisation.objects.order_by("name")
+
+
+def departments_with_organisation() -> QuerySet[Department]:
+    """Every department with its organisation, by organisation then name."""
+    return Department.objects.select_related("organisation").order_by("organisation__name", "name")
 
 
 def groups_for_admin() -> list[SupportGroup]:
@@ -66,6 +75,68 @@ def get_token_for(user: User, token_id: int) -> ApiToken:
     if token is None:
         raise Http404("token")
     return token
+
+
+# --- single rows by id (a form or an API body names them; None when absent) ----------------------
+
+
+def find_active_user(user_id: int) -> User | None:
+    """An active person, with their organisation."""
+    return User.objects.filter(pk=user_id, is_active=True).select_related("organisation").first()
+
+
+def find_group(group_id: int) -> SupportGroup | None:
+    return SupportGroup.objects.filter(pk=group_id).first()
+
+
+def find_organisation(organisation_id: int) -> Organisation | None:
+    return Organisation.objects.filter(pk=organisation_id).first()
+
+
+def find_department(department_id: int) -> Department | None:
+    return Department.objects.filter(pk=department_id).first()
+
+
+# --- directory (the REST API's people endpoints) ---------------------------------------------------
+
+
+def users_matching(q: str, *, role: str | None = None) -> QuerySet[User]:
+    """People (not Palier's own accounts) matching ``q``, of ``role`` when given, with their
+    organisation; unordered: the caller pages them."""
+    qs = matching(User.objects.filter(is_system=False).select_related("organisation"), q)
+    return qs.filter(role=role) if role else qs
+
+
+def get_profile_for(viewer: User, user_id: int) -> User:
+    """A user's profile with their organisation and support groups: agents see everyone, other
+    people only themselves (anyone else is 404)."""
+    if not viewer.is_agent and viewer.pk != user_id:
+        raise Http404("user")
+    user = User.objects.select_related("organisation").prefetch_related("support_groups").filter(pk=user_id).first()
+    if user is None:
+        raise Http404("user")
+    return user
+
+
+def organisations_visible_to(viewer: User) -> QuerySet[Organisation]:
+    """Every organisation for agents; a requester's own (none without one)."""
+    if viewer.is_agent:
+        return Organisation.objects.all()
+    if viewer.organisation_id is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=viewer.organisation_id)
+
+
+def groups_with_manager() -> QuerySet[SupportGroup]:
+    """Every support group with its manager, unordered: the caller pages them."""
+    return SupportGroup.objects.select_related("manager")
+
+
+def get_group(group_id: int) -> SupportGroup:
+    group = find_group(group_id)
+    if group is None:
+        raise Http404("group")
+    return group
 
 
 # --- administration pages -------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from palier.lib.uploads import MAX_FILES, file_input_attrs
 from palier.lib.web import MultipleFileField, StyledForm
 from palier.people.models import User
-from palier.tickets.models import Category, Level, Ticket
+from palier.tickets import selectors
+from palier.tickets.models import Level, Ticket
 from palier.tickets.selectors import TicketFilters
 
 S = Ticket.Status
@@ -36,9 +37,7 @@ class TicketForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("What is it about?"), choices=KIND_CHOICES, widget=forms.RadioSelect, initial=Ticket.Kind.INCIDENT
     )
-    category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False
-    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=selectors.active_categories(), required=False)
     subject = forms.CharField(
         label=_("Subject"), max_length=250, help_text=_("One line, e.g. “The printer on the 2nd floor jams”.")
     )

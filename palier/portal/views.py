@@ -18,13 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from palier.catalog import selectors as catalog_selectors
 from palier.lib.errors import DomainError
 from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import apply_errors, signed_in
+from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.people.models import User
 from palier.portal.forms import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
 from palier.sla import selectors as sla_selectors
+from palier.surveys import selectors as survey_selectors
 from palier.tickets import display, downloads, permissions, selectors, services
 from palier.tickets.models import Ticket
 from palier.tickets.rules import allowed_targets
@@ -137,6 +140,9 @@ def _detail(
         "reply_form": reply_form or ReplyForm(),
         "error": error,
         "sla_expectation": sla_selectors.requester_expectation(ticket),
+        "catalog_request": catalog_selectors.request_for_ticket(request.user, ticket),
+        "email_quotes": mail_selectors.email_quotes(ticket=ticket, user=request.user),
+        "survey": survey_selectors.portal_survey(request.user, ticket),
     }
     return render(request, "portal/tickets/detail.html", context, status=status)
 

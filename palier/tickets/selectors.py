@@ -236,6 +236,16 @@ def ticket_detail_related(ticket: Ticket) -> Ticket:
 _LINKS_ATTR = "_palier_links"
 
 
+def tag_names(ticket: Ticket) -> list[str]:
+    """The ticket's tag names (no query once ``ticket_detail_related`` read them)."""
+    return [tag.name for tag in ticket.tags.all()]
+
+
+def watchers_of(ticket: Ticket) -> list[User]:
+    """The people watching the ticket (no query once ``ticket_detail_related`` read them)."""
+    return list(ticket.watchers.all())
+
+
 def new_ticket_related(ticket: Ticket) -> Ticket:
     """``ticket_detail_related`` for a ticket created in this request without watchers: it has no
     links and no watchers yet, so only its tags (routing may add some) are read."""
@@ -285,6 +295,11 @@ def comments_visible(user: User, ticket: Ticket) -> QuerySet[Comment]:
     if not permissions.can(user, "view_internal", ticket, seen=True):
         qs = qs.filter(is_internal=False)
     return qs
+
+
+def get_comment_for(user: User, ticket: Ticket, comment_id: int) -> Comment:
+    """One comment of ``comments_visible`` (raises ``Comment.DoesNotExist`` when it is not)."""
+    return comments_visible(user, ticket).get(pk=comment_id)
 
 
 def events_visible(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
@@ -545,6 +560,15 @@ def get_category_for_admin(category_id: int) -> Category:
     if category is None:
         raise Http404("category")
     return category
+
+
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True)
+
+
+def all_categories() -> QuerySet[Category]:
+    """Every category, active or not, in tree position order (a flat list)."""
+    return Category.objects.order_by("position", "slug", "id")
 
 
 def top_level_categories() -> QuerySet[Category]:

@@ -25,6 +25,7 @@ from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.web import agent_required, apply_errors
 from palier.macros import services as macro_services
+from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, selectors, services
@@ -33,11 +34,13 @@ from palier.tickets.models import Ticket
 DETAIL = "agent/tickets/detail.html"
 
 
-def _context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    """Everything the ticket page shows, fetched with a fixed number of queries."""
+def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **extra: Any) -> dict[str, Any]:
+    """Everything the ticket page shows, fetched with a fixed number of queries (the templates read
+    nothing). ``whole=False``: only what the ``panel_update`` partial shows."""
     ticket = selectors.ticket_detail_related(ticket)
     now = timezone.now()
     bound = extra.pop("bound", {})
+    page = contexts.ticket_page_extras(request.user, ticket) if whole else {}
     return {
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),
@@ -50,6 +53,8 @@ def _context(request: AuthedRequest, ticket: Ticket, **extra: Any) -> dict[str, 
         "can_take": ticket.is_open and ticket.assignee_id != request.user.pk,
         "sla": sla_selectors.ticket_sla(ticket, now=now),
         "sla_timeline": sla_selectors.timeline(ticket),
+        "email_quotes": mail_selectors.email_quotes(ticket=ticket, user=request.user),
+        **page,
         **extra,
     }
 
@@ -136,7 +141,7 @@ def ticket_edit(request: AuthedRequest, ticket_id: int, field: str) -> HttpRespo
     fresh = selectors.get_ticket_for(request.user, ticket_id)
     panel.refresh_version(form, fresh.version)
     if request.htmx:
-        context = _context(request, fresh, bound={field: form}, stamp_oob=False)
+        context = _context(request, fresh, whole=False, bound={field: form}, stamp_oob=False)
         return render(request, f"{DETAIL}#panel_update", context)
     return _render(request, fresh, bound={field: form}, status=409)
 
@@ -144,7 +149,7 @@ def ticket_edit(request: AuthedRequest, ticket_id: int, field: str) -> HttpRespo
 def _edited(request: AuthedRequest, ticket_id: int, message: str) -> HttpResponse:
     ticket = selectors.get_ticket_for(request.user, ticket_id)
     if request.htmx:
-        context = _context(request, ticket, panel_message=message, stamp_oob=True)
+        context = _context(request, ticket, whole=False, panel_message=message, stamp_oob=True)
         return render(request, f"{DETAIL}#panel_update", context)
     messages.success(request, message)
     return redirect("agent:ticket-detail", ticket_id=ticket_id)

@@ -152,11 +152,11 @@ class TicketDetail(TicketOut):
 
     @staticmethod
     def resolve_tags(obj: Ticket) -> list[str]:
-        return [tag.name for tag in obj.tags.all()]
+        return selectors.tag_names(obj)
 
     @staticmethod
     def resolve_watchers(obj: Ticket) -> list[Any]:
-        return list(obj.watchers.all())
+        return selectors.watchers_of(obj)
 
     @staticmethod
     def resolve_links(obj: Ticket, context: dict[str, Any]) -> list[Any]:

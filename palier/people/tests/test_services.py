@@ -1,6 +1,6 @@
 def test_system_accounts_cannot_sign_in_and_stay_out_of_people_lists(client, admin_user, agent):
-    from palier.api.lookups import users_matching
     from palier.people import selectors
+    from palier.people.selectors import users_matching
     from palier.people.services import system_account
 
     robot = system_account(email="mail-robot@palier.invalid", full_name="Palier (email)")

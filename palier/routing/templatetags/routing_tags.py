@@ -1,8 +1,9 @@
 """Ticket-page and header pieces of the routing app, usable from any agent template:
 
-``{% load routing_tags %}`` then ``{% escalate_form ticket %}``, ``{% reroute_button ticket %}``,
-``{% vendor_reference_form ticket %}`` and ``{% availability_toggle %}``. Each renders its
-``routing/*.html`` partial; only ``escalate_form`` reads the database (the group list, once).
+``{% load routing_tags %}`` then ``{% escalate_form ticket escalation_groups %}``,
+``{% reroute_button ticket %}``, ``{% vendor_reference_form ticket %}`` and
+``{% availability_toggle %}``. Each renders its ``routing/*.html`` partial and reads nothing: the
+view passes the groups a ticket may be sent to (``routing.selectors.escalation_groups``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from django import template
 
+from palier.people.models import SupportGroup
 from palier.routing import forms as f
-from palier.routing import selectors
 from palier.tickets.models import Ticket
 
 register = template.Library()
@@ -23,8 +24,8 @@ def _base(context: template.Context, ticket: Ticket | None = None) -> dict[str, 
 
 
 @register.inclusion_tag("routing/escalate_form.html", takes_context=True)
-def escalate_form(context: template.Context, ticket: Ticket) -> dict[str, Any]:
-    form = f.EscalateForm(initial={"version": ticket.version}, groups=selectors.escalation_groups())
+def escalate_form(context: template.Context, ticket: Ticket, groups: list[SupportGroup]) -> dict[str, Any]:
+    form = f.EscalateForm(initial={"version": ticket.version}, groups=groups)
     return {**_base(context, ticket), "escalate_form": form}
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from palier.people import services as people
 from palier.routing import services
 from palier.routing.models import CategoryLevelDefault, RoutingRule
+from palier.routing.selectors import escalation_groups
 from palier.tickets.models import Category, Ticket, TicketEvent
 from palier.tickets.tests.builders import make_ticket
 
@@ -103,9 +104,9 @@ def test_ticket_page_pieces_render(requester, agent, l2):
     request = RequestFactory().get("/")
     request.user = agent
     html = Template(
-        "{% load routing_tags %}{% escalate_form ticket %}{% reroute_button ticket %}"
+        "{% load routing_tags %}{% escalate_form ticket groups %}{% reroute_button ticket %}"
         "{% vendor_reference_form ticket %}{% availability_toggle %}"
-    ).render(Context({"ticket": ticket, "request": request, "csrf_token": "tok"}))
+    ).render(Context({"ticket": ticket, "groups": escalation_groups(), "request": request, "csrf_token": "tok"}))
     assert reverse("routing:ticket-escalate", args=[ticket.pk]) in html
     assert l2.name in html and reverse("routing:ticket-reroute", args=[ticket.pk]) in html
     assert 'id="availability-toggle"' in html

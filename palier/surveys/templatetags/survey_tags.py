@@ -1,6 +1,7 @@
-"""Survey pieces of the ticket pages: ``{% load survey_tags %}`` then ``{% portal_survey ticket %}``
-(the requester's "How did we do?" box) and ``{% agent_survey_score ticket %}`` (the score in the
-agent's side column). Each reads one row."""
+"""Survey pieces of the ticket pages: ``{% load survey_tags %}`` then ``{% portal_survey survey %}``
+(the requester's "How did we do?" box; ``survey`` from ``surveys.selectors.portal_survey``) and
+``{% agent_survey_score response %}`` (the score in the agent's side column; ``response`` from
+``surveys.selectors.response_for_ticket``). The views read them; the tags read nothing."""
 
 from __future__ import annotations
 
@@ -8,21 +9,18 @@ from typing import Any
 
 from django import template
 
-from palier.surveys import selectors, services
-from palier.tickets.models import Ticket
+from palier.surveys import services
+from palier.surveys.models import SurveyResponse
+from palier.surveys.selectors import PortalSurvey
 
 register = template.Library()
 
 
-@register.inclusion_tag("surveys/portal_box.html", takes_context=True)
-def portal_survey(context: template.Context, ticket: Ticket) -> dict[str, Any]:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    survey = selectors.portal_survey(user, ticket) if user is not None and user.is_authenticated else None
-    return {"survey": survey, "ticket": ticket}
+@register.inclusion_tag("surveys/portal_box.html")
+def portal_survey(survey: PortalSurvey | None) -> dict[str, Any]:
+    return {"survey": survey}
 
 
 @register.inclusion_tag("surveys/agent_score.html")
-def agent_survey_score(ticket: Ticket) -> dict[str, Any]:
-    response = selectors.response_for_ticket(ticket)
+def agent_survey_score(response: SurveyResponse | None) -> dict[str, Any]:
     return {"response": response, "scores": services.SCORES}

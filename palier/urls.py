@@ -1,13 +1,25 @@
-from django.contrib import admin
-from django.urls import include, path
+"""The root URLconf. Every page lives in an interface package, ``palier/agent/`` (agents, managers,
+admins) or ``palier/portal/`` (requesters and signed links); machine endpoints stay with the domain
+that receives them (``palier/integrations/urls.py``: chat and alert webhooks). A domain's URL paths
+and namespace do not depend on which interface serves them: ``_pages`` joins the lists of both."""
 
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from palier.agent.urlconfs import routing as agent_routing
 from palier.people.views import home
+
+
+def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list[URLPattern | URLResolver], str, str]:
+    """The pages of one domain under its URL namespace (``routing:rules``), from one or both interfaces."""
+    return include(([pattern for patterns in lists for pattern in patterns], namespace))
+
 
 urlpatterns = [
     path("", home, name="home"),
     path("", include("palier.portal.urls")),
     path("kb/", include("palier.kb.urls")),
-    path("agent/routing/", include("palier.routing.urls")),
+    path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
     path("agent/sla/", include("palier.sla.urls")),
     path("hooks/", include("palier.integrations.urls")),
     path("agent/mail/", include("palier.mail.urls")),

@@ -22,24 +22,24 @@ def _base(context: template.Context, ticket: Ticket | None = None) -> dict[str, 
     return {"ticket": ticket, "request": context.get("request"), "csrf_token": context.get("csrf_token")}
 
 
-@register.inclusion_tag("routing/escalate_form.html", takes_context=True)
+@register.inclusion_tag("agent/routing/escalate_form.html", takes_context=True)
 def escalate_form(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     form = f.EscalateForm(initial={"version": ticket.version}, groups=selectors.escalation_groups())
     return {**_base(context, ticket), "escalate_form": form}
 
 
-@register.inclusion_tag("routing/reroute_button.html", takes_context=True)
+@register.inclusion_tag("agent/routing/reroute_button.html", takes_context=True)
 def reroute_button(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     return _base(context, ticket)
 
 
-@register.inclusion_tag("routing/vendor_reference_form.html", takes_context=True)
+@register.inclusion_tag("agent/routing/vendor_reference_form.html", takes_context=True)
 def vendor_reference_form(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     form = f.VendorReferenceForm(initial={"reference": ticket.vendor_reference, "version": ticket.version})
     return {**_base(context, ticket), "vendor_form": form}
 
 
-@register.inclusion_tag("routing/availability_toggle.html", takes_context=True)
+@register.inclusion_tag("agent/routing/availability_toggle.html", takes_context=True)
 def availability_toggle(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     return {**_base(context), "agent": getattr(request, "user", None)}

@@ -1,10 +1,9 @@
-"""Pages of the routing app, mounted at /agent/routing/."""
+"""Routing pages (ticket actions, team, rules, defaults), mounted at /agent/routing/ as ``routing:``."""
 
 from django.urls import path
 
-from palier.routing import views
+from palier.agent.views import routing as views
 
-app_name = "routing"
 urlpatterns = [
     path("tickets/<int:ticket_id>/escalate/", views.ticket_escalate, name="ticket-escalate"),
     path("tickets/<int:ticket_id>/reroute/", views.ticket_reroute, name="ticket-reroute"),

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from palier.agent.forms import routing as f
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
 from palier.people.models import User
-from palier.routing import forms as f
+from palier.routing import forms as action_forms
 from palier.routing import selectors, services
 from palier.tickets import selectors as ticket_selectors
 
@@ -38,7 +39,7 @@ def _refused(request: AuthedRequest, template: str, context: dict[str, Any]) -> 
     """The form again with its errors: the partial for htmx (200, so it swaps), else a small page."""
     if request.htmx:
         return render(request, template, context)
-    return render(request, "routing/ticket_action.html", {**context, "partial": template}, status=400)
+    return render(request, "agent/routing/ticket_action.html", {**context, "partial": template}, status=400)
 
 
 def _run(form: forms.Form, write: Any, **kwargs: Any) -> Any:
@@ -56,10 +57,10 @@ def _run(form: forms.Form, write: Any, **kwargs: Any) -> Any:
 @require_POST
 def ticket_escalate(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_selectors.get_ticket_for(request.user, ticket_id, action="update")
-    form = f.EscalateForm(request.POST, groups=selectors.escalation_groups())
+    form = action_forms.EscalateForm(request.POST, groups=selectors.escalation_groups())
     if form.is_valid():
         data = form.cleaned_data
-        write = services.deescalate if data["target"] == f.AUTO_DOWN else services.escalate
+        write = services.deescalate if data["target"] == action_forms.AUTO_DOWN else services.escalate
         done = _run(
             form,
             write,
@@ -72,7 +73,7 @@ def ticket_escalate(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         if done is not None:
             text = _("%(ref)s is now with %(group)s.") % {"ref": done.reference, "group": done.group}
             return _back_to_ticket(request, ticket_id, text)
-    return _refused(request, "routing/escalate_form.html", {"ticket": ticket, "escalate_form": form})
+    return _refused(request, "agent/routing/escalate_form.html", {"ticket": ticket, "escalate_form": form})
 
 
 @agent_required
@@ -97,7 +98,7 @@ def ticket_reroute(request: AuthedRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_vendor_reference(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_selectors.get_ticket_for(request.user, ticket_id, action="update")
-    form = f.VendorReferenceForm(request.POST)
+    form = action_forms.VendorReferenceForm(request.POST)
     if form.is_valid():
         done = _run(
             form,
@@ -109,7 +110,7 @@ def ticket_vendor_reference(request: AuthedRequest, ticket_id: int) -> HttpRespo
         )
         if done is not None:
             return _back_to_ticket(request, ticket_id, _("The vendor's reference is saved."))
-    return _refused(request, "routing/vendor_reference_form.html", {"ticket": ticket, "vendor_form": form})
+    return _refused(request, "agent/routing/vendor_reference_form.html", {"ticket": ticket, "vendor_form": form})
 
 
 # --- availability and the team page -------------------------------------------------------------------
@@ -129,7 +130,7 @@ def my_availability(request: AuthedRequest) -> HttpResponse:
     form.is_valid()
     agent = services.set_availability(request.user, bool(form.cleaned_data.get("available")), by=request.user)
     if request.htmx:
-        return render(request, "routing/availability_toggle.html", {"agent": agent, "request": request})
+        return render(request, "agent/routing/availability_toggle.html", {"agent": agent, "request": request})
     messages.success(
         request, _("You are available for new tickets.") if agent.is_available else _("You will get no new tickets.")
     )
@@ -146,7 +147,7 @@ def team(request: AuthedRequest) -> HttpResponse:
     _manager_only(request.user)
     return render(
         request,
-        "routing/team.html",
+        "agent/routing/team.html",
         {"members": selectors.team_for(request.user), "absence_form": f.AbsenceForm()},
     )
 
@@ -173,7 +174,7 @@ def team_absence_add(request: AuthedRequest, agent_id: int) -> HttpResponse:
         messages.success(request, _("The absence of %(name)s is saved.") % {"name": agent.display_name})
         return redirect("routing:team")
     context = {"members": selectors.team_for(request.user), "absence_form": f.AbsenceForm(), "bad_form": form}
-    return render(request, "routing/team.html", {**context, "bad_agent": agent}, status=400)
+    return render(request, "agent/routing/team.html", {**context, "bad_agent": agent}, status=400)
 
 
 @agent_required
@@ -223,7 +224,7 @@ def rules(request: AuthedRequest) -> HttpResponse:
     if created := _admin_save(request, form, services.create_rule):
         messages.success(request, _("The rule “%(name)s” is created.") % {"name": created.name})
         return redirect("routing:rules")
-    return _admin_page(request, "routing/rules.html", form, rules=selectors.rules_for_admin())
+    return _admin_page(request, "agent/routing/rules.html", form, rules=selectors.rules_for_admin())
 
 
 @admin_required
@@ -234,7 +235,7 @@ def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     if _admin_save(request, form, services.update_rule, rule=rule):
         messages.success(request, _("The rule “%(name)s” is saved.") % {"name": rule.name})
         return redirect("routing:rules")
-    return _admin_page(request, "routing/rule_edit.html", form, rule=rule, trial=selectors.dry_run(rule))
+    return _admin_page(request, "agent/routing/rule_edit.html", form, rule=rule, trial=selectors.dry_run(rule))
 
 
 @admin_required
@@ -272,7 +273,7 @@ def defaults(request: AuthedRequest) -> HttpResponse:
     if _admin_save(request, form, services.set_category_level_default):
         messages.success(request, _("The default group is saved."))
         return redirect("routing:defaults")
-    return _admin_page(request, "routing/defaults.html", form, defaults=selectors.category_defaults_for_admin())
+    return _admin_page(request, "agent/routing/defaults.html", form, defaults=selectors.category_defaults_for_admin())
 
 
 @admin_required

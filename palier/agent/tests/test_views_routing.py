@@ -10,10 +10,12 @@ from django.urls import reverse
 from palier.people import services as people
 from palier.routing import services
 from palier.routing.models import CategoryLevelDefault, RoutingRule
+from palier.routing.tests import conftest as routing_fixtures
 from palier.tickets.models import Category, Ticket, TicketEvent
 from palier.tickets.tests.builders import make_ticket
 
 pytestmark = pytest.mark.django_db
+make_group = routing_fixtures.make_group
 
 
 def client_for(user) -> Client:

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import routing as agent_routing
+from palier.agent.urlconfs import sla as agent_sla
 from palier.people.views import home
 
 
@@ -20,7 +21,7 @@ urlpatterns = [
     path("", include("palier.portal.urls")),
     path("kb/", include("palier.kb.urls")),
     path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
-    path("agent/sla/", include("palier.sla.urls")),
+    path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", include("palier.integrations.urls")),
     path("agent/mail/", include("palier.mail.urls")),
     path("catalog/", include("palier.catalog.urls")),

@@ -16,10 +16,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from palier.agent.forms.sla import CalendarForm, PolicyForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
 from palier.sla import selectors, services
-from palier.sla.forms import CalendarForm, PolicyForm
 from palier.tickets import selectors as ticket_selectors
 
 
@@ -43,7 +43,7 @@ def calendars(request: AuthedRequest) -> HttpResponse:
     if created := _save(request, form, services.create_calendar):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("sla:calendar-edit", created.pk)
-    return _page(request, "sla/admin/calendars.html", form, calendars=selectors.calendars_for_admin())
+    return _page(request, "agent/sla/calendars.html", form, calendars=selectors.calendars_for_admin())
 
 
 @admin_required
@@ -56,7 +56,7 @@ def calendar_edit(request: AuthedRequest, calendar_id: int) -> HttpResponse:
     if form.is_bound:  # the refused values stay in the form; the preview shows what is saved
         calendar = selectors.get_calendar_for_admin(calendar_id)
     return _page(
-        request, "sla/admin/calendar_edit.html", form, calendar=calendar, holidays=selectors.upcoming_holidays(calendar)
+        request, "agent/sla/calendar_edit.html", form, calendar=calendar, holidays=selectors.upcoming_holidays(calendar)
     )
 
 
@@ -66,7 +66,7 @@ def policies(request: AuthedRequest) -> HttpResponse:
     if created := _save(request, form, services.create_policy):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("sla:policy-edit", created.pk)
-    return _page(request, "sla/admin/policies.html", form, policies=selectors.policies_for_admin())
+    return _page(request, "agent/sla/policies.html", form, policies=selectors.policies_for_admin())
 
 
 @admin_required
@@ -76,11 +76,11 @@ def policy_edit(request: AuthedRequest, policy_id: int) -> HttpResponse:
     if _save(request, form, services.update_policy, policy=policy):
         messages.success(request, _("“%(name)s” is saved.") % {"name": policy})
         return redirect("sla:policy-edit", policy.pk)
-    return _page(request, "sla/admin/policy_edit.html", form, policy=policy)
+    return _page(request, "agent/sla/policy_edit.html", form, policy=policy)
 
 
 @agent_required
 def ticket_panel(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     """The SLA panel alone, refreshed by htmx every minute on the agent's ticket page."""
     ticket = ticket_selectors.get_ticket_for(request.user, ticket_id)
-    return render(request, "sla/ticket_panel.html", {"sla": selectors.ticket_sla(ticket)})
+    return render(request, "agent/sla/ticket_panel.html", {"sla": selectors.ticket_sla(ticket)})

@@ -1,10 +1,10 @@
-"""Pages of the sla app: calendar and policy administration, the ticket's SLA panel (htmx)."""
+"""SLA pages: calendar and policy administration, the ticket's SLA panel (htmx), mounted at
+/agent/sla/ as ``sla:``."""
 
 from django.urls import URLPattern, path
 
-from palier.sla import views
+from palier.agent.views import sla as views
 
-app_name = "sla"
 urlpatterns: list[URLPattern] = [
     path("calendars/", views.calendars, name="calendars"),
     path("calendars/<int:calendar_id>/", views.calendar_edit, name="calendar-edit"),

@@ -6,6 +6,7 @@ and namespace do not depend on which interface serves them: ``_pages`` joins the
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.people.views import home
@@ -23,7 +24,7 @@ urlpatterns = [
     path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", include("palier.integrations.urls")),
-    path("agent/mail/", include("palier.mail.urls")),
+    path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
     path("catalog/", include("palier.catalog.urls")),
     path("agent/automation/", include("palier.automation.urls")),
     path("agent/macros/", include("palier.macros.urls")),

@@ -16,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.agent.forms.mail import MailboxForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, admin_required, apply_errors
 from palier.mail import imap, mailboxes, selectors, services
-from palier.mail.forms import MailboxForm
 from palier.mail.models import InboundMessage
 
 
@@ -27,7 +27,7 @@ from palier.mail.models import InboundMessage
 def quarantine(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
-        "mail/quarantine.html",
+        "agent/mail/quarantine.html",
         {"items": list(selectors.quarantine()), "mailboxes": list(selectors.mailboxes())},
     )
 
@@ -63,7 +63,7 @@ def mailbox_list(request: AuthedRequest) -> HttpResponse:
     if created := _save(request, form, mailboxes.create_mailbox):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("mail:mailbox-edit", created.pk)
-    return _page(request, "mail/admin/mailboxes.html", form, mailboxes=selectors.mailbox_page(request.GET.get("page")))
+    return _page(request, "agent/mail/mailboxes.html", form, mailboxes=selectors.mailbox_page(request.GET.get("page")))
 
 
 @admin_required
@@ -75,7 +75,7 @@ def mailbox_edit(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
         return redirect("mail:mailbox-edit", mailbox.pk)
     if form.is_bound:  # the health and title show what is saved, not what was refused
         mailbox = selectors.get_mailbox(mailbox_id)
-    return _page(request, "mail/admin/mailbox_edit.html", form, mailbox=mailbox)
+    return _page(request, "agent/mail/mailbox_edit.html", form, mailbox=mailbox)
 
 
 @admin_required

@@ -10,10 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from palier.mail.models import Mailbox
+from palier.mail.tests import conftest as mail_fixtures
 from palier.mail.tests.dovecot import free_port
 from palier.people.models import User
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+_fresh_desk_addresses = mail_fixtures._fresh_desk_addresses
 
 
 def _form(**overrides: Any) -> dict[str, Any]:

@@ -1,8 +1,8 @@
+"""Mail intake administration (mailboxes, quarantine), mounted at /agent/mail/ as ``mail:``."""
+
 from django.urls import path
 
-from palier.mail import views
-
-app_name = "mail"
+from palier.agent.views import mail as views
 
 urlpatterns = [
     path("", views.mailbox_list, name="mailboxes"),

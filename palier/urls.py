@@ -6,6 +6,7 @@ and namespace do not depend on which interface serves them: ``_pages`` joins the
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
@@ -26,7 +27,7 @@ urlpatterns = [
     path("hooks/", include("palier.integrations.urls")),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
     path("catalog/", include("palier.catalog.urls")),
-    path("agent/automation/", include("palier.automation.urls")),
+    path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", include("palier.macros.urls")),
     path("surveys/", include("palier.surveys.urls")),
     path("notifications/", include("palier.notifications.urls")),

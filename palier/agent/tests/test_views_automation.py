@@ -10,11 +10,16 @@ from django.test import Client
 from django.urls import reverse
 
 from palier.automation.models import RecurringTicket, Rule, RuleRun
+from palier.automation.tests import conftest as automation_fixtures
 from palier.people.models import SupportGroup, User
 from palier.tickets.models import Ticket
 from palier.tickets.tests.builders import make_ticket
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+no_seeded_rules = automation_fixtures.no_seeded_rules
+make_rule = automation_fixtures.make_rule
+pump = automation_fixtures.pump
 
 
 def _formset(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

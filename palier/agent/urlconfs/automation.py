@@ -1,10 +1,9 @@
-"""Pages of the automation app, mounted at /agent/automation/."""
+"""Automation pages (rules, dry runs, recurring tickets), mounted at /agent/automation/ as ``automation:``."""
 
 from django.urls import path
 
-from palier.automation import views
+from palier.agent.views import automation as views
 
-app_name = "automation"
 urlpatterns = [
     path("rules/", views.rules, name="rules"),
     path("rules/new/", views.rule_new, name="rule-new"),

@@ -294,7 +294,7 @@ class PersonPicker(forms.Widget):
     (htmx, as one types) for the matching people, shown as radio buttons named like the field, and
     the current choice as a checked radio button. The field's queryset still checks the id posted."""
 
-    template_name = "automation/widgets/person_picker.html"
+    template_name = "agent/automation/widgets/person_picker.html"
 
     def __init__(self, *, search_url: Any, people: Callable[[], QuerySet[User]], attrs: Any = None) -> None:
         super().__init__(attrs)

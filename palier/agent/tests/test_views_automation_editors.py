@@ -13,9 +13,11 @@ from django.urls import reverse
 from palier.automation import services
 from palier.automation.models import RecurringTicket, Rule
 from palier.automation.services.rules import robot
+from palier.automation.tests import conftest as automation_fixtures
 from palier.people.models import Organisation, User
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+no_seeded_rules = automation_fixtures.no_seeded_rules
 SEARCH = reverse("automation:recurring-requesters")
 
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from palier.automation import forms as f
+from palier.agent.forms import automation as f
 from palier.automation import selectors, services
 from palier.automation.models import Rule
 from palier.lib.errors import DomainError
@@ -29,7 +29,7 @@ def rules(request: AuthedRequest) -> HttpResponse:
         selectors.RuleRow(rule=rule, trigger=selectors.trigger_text(rule), summary=selectors.describe(rule))
         for rule in selectors.rules_for_admin()
     ]
-    return render(request, "automation/rules.html", {"rows": rows})
+    return render(request, "agent/automation/rules.html", {"rows": rows})
 
 
 def _options() -> dict[str, f.Choices]:
@@ -70,7 +70,7 @@ def _save_rule(request: AuthedRequest, rule: Rule | None, forms: tuple[Any, Any,
 def _rule_page(request: AuthedRequest, rule: Rule | None, forms: tuple[Any, Any, Any]) -> HttpResponse:
     form, conditions, actions = forms
     context = {"rule": rule, "form": form, "conditions": conditions, "actions": actions}
-    return render(request, "automation/rule_edit.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/automation/rule_edit.html", context, status=400 if form.is_bound else 200)
 
 
 @admin_required
@@ -109,9 +109,9 @@ def rule_row(request: AuthedRequest, kind: str) -> HttpResponse:
     index = int(total)
     context = {"kind": kind, "prefix": prefix, "max": formset_class.max_num}
     if index >= formset_class.max_num:
-        return render(request, "automation/rule_edit.html#row-limit", context)
+        return render(request, "agent/automation/rule_edit.html#row-limit", context)
     row = formset_class(prefix=prefix, options=_options()).blank_form(index)
-    return render(request, "automation/rule_edit.html#row-added", {**context, "row": row, "total": index + 1})
+    return render(request, "agent/automation/rule_edit.html#row-added", {**context, "row": row, "total": index + 1})
 
 
 @admin_required
@@ -147,14 +147,14 @@ def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
 def rule_dry_run(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_rule_for_admin(rule_id)
     result = selectors.dry_run(rule, page=request.GET.get("page"))
-    return render(request, "automation/rule_dry_run.html", {"rule": rule, "result": result})
+    return render(request, "agent/automation/rule_dry_run.html", {"rule": rule, "result": result})
 
 
 @admin_required
 def rule_runs(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_rule_for_admin(rule_id)
     runs = selectors.rule_runs(rule, page=request.GET.get("page"))
-    return render(request, "automation/rule_runs.html", {"rule": rule, "runs": runs})
+    return render(request, "agent/automation/rule_runs.html", {"rule": rule, "runs": runs})
 
 
 # --- recurring tickets --------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ def recurring(request: AuthedRequest) -> HttpResponse:
     page = selectors.recurring_for_admin(page=request.GET.get("page"))
     rows = [(row, selectors.schedule_text(row.schedule)) for row in page]
     context = {"form": form, "page": page, "rows": rows}
-    return render(request, "automation/recurring.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/automation/recurring.html", context, status=400 if form.is_bound else 200)
 
 
 @admin_required
@@ -190,7 +190,7 @@ def recurring_edit(request: AuthedRequest, row_id: int) -> HttpResponse:
         messages.success(request, _("The recurring ticket “%(name)s” is saved.") % {"name": row.name})
         return redirect("automation:recurring")
     context = {"form": form, "row": row, "schedule_text": selectors.schedule_text(row.schedule)}
-    return render(request, "automation/recurring_edit.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/automation/recurring_edit.html", context, status=400 if form.is_bound else 200)
 
 
 @agent_required
@@ -206,7 +206,7 @@ def recurring_requesters(request: AuthedRequest) -> HttpResponse:
         "name": "requester",
         "id_prefix": "id_requester_found",
     }
-    return render(request, "automation/widgets/person_choices.html", context)
+    return render(request, "agent/automation/widgets/person_choices.html", context)
 
 
 @admin_required

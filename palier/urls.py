@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import automation as agent_automation
+from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
@@ -28,7 +29,7 @@ urlpatterns = [
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
     path("catalog/", include("palier.catalog.urls")),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
-    path("agent/macros/", include("palier.macros.urls")),
+    path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("surveys/", include("palier.surveys.urls")),
     path("notifications/", include("palier.notifications.urls")),
     path("agent/", include("palier.agent.urls")),

@@ -1,10 +1,9 @@
-"""Pages of the macros app, mounted at /agent/macros/."""
+"""Macro pages (list, edit, the ticket page's picker), mounted at /agent/macros/ as ``macros:``."""
 
 from django.urls import path
 
-from palier.macros import views
+from palier.agent.views import macros as views
 
-app_name = "macros"
 urlpatterns = [
     path("", views.macro_list, name="list"),
     path("<int:macro_id>/", views.macro_edit, name="edit"),

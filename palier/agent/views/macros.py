@@ -14,10 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.agent.forms.macros import MacroForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
 from palier.macros import permissions, selectors, services
-from palier.macros.forms import MacroForm
 from palier.macros.models import Macro
 from palier.tickets import selectors as ticket_selectors
 
@@ -52,7 +52,7 @@ def macro_list(request: AuthedRequest) -> HttpResponse:
     macros = selectors.macros_managed_by(request.user, query=query)
     page = Paginator(macros, settings.PALIER_PAGE_SIZE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {"page": page, "form": form, "q": query, "frame": _frame(request)}
-    return render(request, "macros/list.html", context, status=400 if form.errors else 200)
+    return render(request, "agent/macros/list.html", context, status=400 if form.errors else 200)
 
 
 @agent_required
@@ -67,7 +67,7 @@ def macro_edit(request: AuthedRequest, macro_id: int) -> HttpResponse:
     else:
         form = MacroForm(initial=MacroForm.initial_for(macro), can_share=can_share)
     context = {"macro": macro, "form": form, "frame": _frame(request)}
-    return render(request, "macros/edit.html", context, status=400 if form.errors else 200)
+    return render(request, "agent/macros/edit.html", context, status=400 if form.errors else 200)
 
 
 @agent_required
@@ -85,4 +85,4 @@ def macro_picker(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = ticket_selectors.get_ticket_for(request.user, ticket_id)
     query = request.GET.get("macro_q", "")
     entries = selectors.picker_entries(request.user, ticket=ticket, query=query)
-    return render(request, "macros/picker_results.html", {"entries": entries, "query": query})
+    return render(request, "agent/macros/picker_results.html", {"entries": entries, "query": query})

@@ -7,10 +7,12 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import automation as agent_automation
+from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
+from palier.integrations import urls as integrations_hooks
 from palier.people.views import home
 
 
@@ -25,7 +27,7 @@ urlpatterns = [
     path("kb/", include("palier.kb.urls")),
     path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
-    path("hooks/", include("palier.integrations.urls")),
+    path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
     path("catalog/", include("palier.catalog.urls")),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),

@@ -8,7 +8,11 @@ import pytest
 from django.test import Client
 
 from palier.integrations.models import AlertSource, ChatApp, ChatIdentity
+from palier.integrations.tests import conftest as integrations_fixtures
 from palier.people.models import User
+
+service_account = integrations_fixtures.service_account
+make_source = integrations_fixtures.make_source
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from palier.integrations import forms as f
+from palier.agent.forms import integrations as f
 from palier.integrations import selectors
 from palier.integrations.services import alerts, chat
 from palier.lib.errors import DomainError
@@ -46,7 +46,7 @@ def alert_sources(request: AuthedRequest) -> HttpResponse:
         "alert_url": request.build_absolute_uri(reverse("integrations:alerts")),
     }
     status = 400 if form.errors else 200
-    return render(request, "integrations/admin/alerts.html", {"form": form, **context}, status=status)
+    return render(request, "agent/integrations/alerts.html", {"form": form, **context}, status=status)
 
 
 @admin_required
@@ -77,7 +77,7 @@ def chat_apps(request: AuthedRequest) -> HttpResponse:
         }
         for app in selectors.chat_apps_for_admin()
     ]
-    return _page(request, "integrations/admin/chat.html", form, apps=rows)
+    return _page(request, "agent/integrations/chat.html", form, apps=rows)
 
 
 @admin_required
@@ -108,7 +108,7 @@ def identities(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The chat account is linked to %(name)s.") % {"name": user.display_name})
                 return redirect("integrations:admin-identities")
-    return _page(request, "integrations/admin/identities.html", form, identities=selectors.identities_for_admin())
+    return _page(request, "agent/integrations/identities.html", form, identities=selectors.identities_for_admin())
 
 
 @admin_required

@@ -22,7 +22,7 @@ from palier.lib.errors import DomainError
 from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import AuthedRequest, apply_errors, signed_in
 from palier.people.models import User
-from palier.portal.forms import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
+from palier.portal.forms.tickets import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, downloads, permissions, selectors, services
 from palier.tickets.models import Ticket

@@ -8,12 +8,14 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import integrations as agent_integrations
+from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.integrations import urls as integrations_hooks
 from palier.people.views import home
+from palier.portal.urlconfs import kb as portal_kb
 
 
 def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list[URLPattern | URLResolver], str, str]:
@@ -24,7 +26,7 @@ def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list
 urlpatterns = [
     path("", home, name="home"),
     path("", include("palier.portal.urls")),
-    path("kb/", include("palier.kb.urls")),
+    path("kb/", _pages("kb", portal_kb.urlpatterns, agent_kb.urlpatterns)),
     path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),

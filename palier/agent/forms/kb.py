@@ -1,4 +1,5 @@
-"""Knowledge-base forms: the article editor (both languages side by side), uploads, search."""
+"""Knowledge-base management forms: the article editor (both languages side by side), uploads,
+categories."""
 
 from __future__ import annotations
 
@@ -76,11 +77,6 @@ class FileForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"].widget.attrs.update(file_input_attrs())
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200)
-    category = forms.SlugField(required=False)
 
 
 class CategoryForm(StyledForm):

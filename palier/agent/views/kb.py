@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from palier.agent.forms.kb import STATUS_FILTERS, ArticleForm, FileForm
 from palier.kb import selectors, services
-from palier.kb.forms import STATUS_FILTERS, ArticleForm, FileForm
 from palier.kb.models import Article, ArticleFile, ArticleVersion
-from palier.kb.views.reader import reader_language
+from palier.kb.search import reader_language
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors, limit_uploads
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
@@ -44,7 +44,7 @@ def article_list(request: AuthedRequest) -> HttpResponse:
         "status": status,
         "filters": STATUS_FILTERS,
     }
-    return render(request, "kb/manage/list.html", context)
+    return render(request, "agent/kb/list.html", context)
 
 
 def _ticket_from(request: AuthedRequest, raw: Any) -> Ticket | None:
@@ -86,7 +86,7 @@ def article_new(request: AuthedRequest) -> HttpResponse:
             messages.success(request, _("The article is saved as a draft."))
             return redirect("kb:manage-edit", article_id=item.pk)
     context = {"form": form, "ticket": ticket, "article": None}
-    return render(request, "kb/manage/edit.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/kb/edit.html", context, status=400 if form.is_bound else 200)
 
 
 @agent_required
@@ -126,7 +126,7 @@ def _edit_page(
         "file_form": file_form or FileForm(),
         "links": selectors.ticket_links(item),
     }
-    return render(request, "kb/manage/edit.html", context, status=status)
+    return render(request, "agent/kb/edit.html", context, status=status)
 
 
 @agent_required
@@ -154,7 +154,7 @@ def article_versions(request: AuthedRequest, article_id: int) -> HttpResponse:
     if old is not None and new is not None and old.language == new.language:
         diff = selectors.diff_html(old, new)
     context = {"article": item, "versions": all_versions, "diff": diff, "old": old, "new": new}
-    return render(request, "kb/manage/versions.html", context)
+    return render(request, "agent/kb/versions.html", context)
 
 
 def _int(raw: str | None) -> int:
@@ -248,4 +248,4 @@ def ticket_panel(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         "requester_can_read": selectors.readable_ids(ticket.requester, [h.article.pk for h in suggestions]),
         "can_write": ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED),
     }
-    return render(request, "kb/includes/ticket_panel.html", context)
+    return render(request, "agent/kb/ticket_panel.html", context)

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.agent.forms.kb import CategoryForm
 from palier.kb import selectors, services
-from palier.kb.forms import CategoryForm
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, agent_required, apply_errors
 
@@ -33,7 +33,7 @@ def category_list(request: AuthedRequest) -> HttpResponse:
             return redirect("kb:categories")
     page = Paginator(categories, PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "form": form}
-    return render(request, "kb/manage/categories.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/kb/categories.html", context, status=400 if form.is_bound else 200)
 
 
 @agent_required
@@ -50,7 +50,7 @@ def category_edit(request: AuthedRequest, category_id: int) -> HttpResponse:
             messages.success(request, _("The category is saved."))
             return redirect("kb:categories")
     context = {"category": category, "form": form}
-    return render(request, "kb/manage/category_edit.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/kb/category_edit.html", context, status=400 if form.is_bound else 200)
 
 
 @agent_required

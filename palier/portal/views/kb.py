@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from palier.kb import search, selectors, services
-from palier.kb.forms import SearchForm
 from palier.kb.models import ArticleFile, KbCategory
+from palier.kb.search import reader_language
 from palier.lib.web import AuthedRequest, signed_in
+from palier.portal.forms.kb import SearchForm
 
 SEARCH_LIMIT = 20
 SUGGEST_MIN_CHARS = 3
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-
-
-def reader_language() -> str:
-    return "en" if (get_language() or "fr").startswith("en") else "fr"
 
 
 @signed_in
@@ -39,7 +35,7 @@ def home(request: AuthedRequest) -> HttpResponse:
         "hits": search.search_articles(request.user, q, language, SEARCH_LIMIT) if q else [],
         "cards": [] if q else selectors.home_cards(request.user, language=language, category=category),
     }
-    return render(request, "kb/home.html", context)
+    return render(request, "portal/kb/home.html", context)
 
 
 @signed_in
@@ -53,7 +49,7 @@ def article(request: AuthedRequest, article_id: int) -> HttpResponse:
         "votes": selectors.vote_summary(item, request.user),
         "can_manage": request.user.is_agent,
     }
-    return render(request, "kb/article.html", context)
+    return render(request, "portal/kb/article.html", context)
 
 
 @signed_in
@@ -64,7 +60,7 @@ def vote(request: AuthedRequest, article_id: int) -> HttpResponse:
     if not request.htmx:
         return redirect("kb:article", article_id=item.pk)
     context = {"article": item, "votes": selectors.vote_summary(item, request.user)}
-    return render(request, "kb/article.html#vote", context)
+    return render(request, "portal/kb/article.html#vote", context)
 
 
 @signed_in
@@ -103,7 +99,9 @@ def suggest(request: AuthedRequest) -> HttpResponse:
     from palier.catalog.selectors import suggest_items  # the catalog fills the panel's first slot
 
     items = suggest_items(request.user, query) if len(query) >= SUGGEST_MIN_CHARS else []
-    return render(request, "kb/includes/suggestions.html", {"hits": hits, "catalog_items": items, "query": query})
+    return render(
+        request, "portal/kb/includes/suggestions.html", {"hits": hits, "catalog_items": items, "query": query}
+    )
 
 
 @signed_in
@@ -114,5 +112,5 @@ def deflect(request: AuthedRequest, article_id: int) -> HttpResponse:
     services.record_deflection(user=request.user, article=item, query=_typed_question(request))
     context = {"translation": search.display_translation(item, reader_language()), "article": item}
     if request.htmx:
-        return render(request, "kb/includes/deflected.html", context)
-    return render(request, "kb/deflected.html", context)
+        return render(request, "portal/kb/includes/deflected.html", context)
+    return render(request, "portal/kb/deflected.html", context)

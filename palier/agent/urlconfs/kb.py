@@ -1,15 +1,12 @@
+"""Knowledge-base management pages (articles, versions, files, categories, the ticket page's panel),
+mounted at /kb/manage/ as ``kb:`` next to the reader of ``palier/portal/urlconfs/kb.py``."""
+
 from django.urls import path
 
-from palier.kb.views import categories, manage, reader
+from palier.agent.views import kb as manage
+from palier.agent.views import kb_categories as categories
 
-app_name = "kb"
 urlpatterns = [
-    path("", reader.home, name="home"),
-    path("articles/<int:article_id>/", reader.article, name="article"),
-    path("articles/<int:article_id>/vote/", reader.vote, name="vote"),
-    path("articles/<int:article_id>/solved/", reader.deflect, name="deflect"),
-    path("files/<int:file_id>/", reader.file, name="file"),
-    path("suggest/", reader.suggest, name="suggest"),
     path("manage/", manage.article_list, name="manage"),
     path("manage/new/", manage.article_new, name="manage-new"),
     path("manage/<int:article_id>/", manage.article_edit, name="manage-edit"),

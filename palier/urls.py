@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import automation as agent_automation
+from palier.agent.urlconfs import catalog as agent_catalog
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -15,6 +16,7 @@ from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.integrations import urls as integrations_hooks
 from palier.people.views import home
+from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
 
 
@@ -31,7 +33,7 @@ urlpatterns = [
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
-    path("catalog/", include("palier.catalog.urls")),
+    path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("surveys/", include("palier.surveys.urls")),

@@ -33,7 +33,7 @@ def _steps(submission: Any) -> list[dict[str, Any]]:
     ]
 
 
-@register.inclusion_tag("catalog/includes/answers.html", takes_context=True)
+@register.inclusion_tag("includes/catalog_answers.html", takes_context=True)
 def catalog_answers(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)

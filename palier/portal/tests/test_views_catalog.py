@@ -1,5 +1,5 @@
-"""Catalog pages: browsing, the item form, the answers on the ticket pages, "My approvals", the
-signed email links, the deflection panel and the admin pages."""
+"""Catalog pages of the portal: browsing, the item form, the answers on the ticket pages, "My
+approvals", the signed email links and the deflection panel (the admin pages: agent/tests)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from palier.catalog import links
-from palier.catalog.models import Approval, CatalogItem, ItemField, Submission
+from palier.catalog.models import Approval, CatalogItem, Submission
 from palier.catalog.seed import seed
 from palier.catalog.tests.builders import make_item, submit
 from palier.notifications.models import OutgoingEmail
@@ -201,42 +201,6 @@ def test_the_deflection_panel_suggests_matching_catalog_items(client: Client, re
     item = make_item(name="Docking station")
     html = signed_in(client, requester).get(reverse("kb:suggest"), {"subject": "my docking is broken"}, **EN)
     assert reverse("catalog:item", args=[item.pk]) in html.content.decode()
-
-
-# --- admin ----------------------------------------------------------------------------------------
-
-
-def test_admin_pages_are_for_admins_only(client: Client, agent: User) -> None:
-    assert signed_in(client, agent).get(reverse("catalog:admin-items")).status_code == 404
-
-
-def test_admin_builds_an_item_with_fields_stages_and_tasks(client: Client, admin_user: User, boss: User) -> None:
-    c = signed_in(client, admin_user)
-    data = {
-        "slug": "monitor", "name_fr": "Écran", "name_en": "Monitor", "visibility": "everyone", "impact": "low",
-        "urgency": "low", "fulfilment": "parallel", "order": "1", "is_active": "on",
-    }  # fmt: skip
-    response = c.post(reverse("catalog:admin-items"), data)
-    item = CatalogItem.objects.get(slug="monitor")
-    url = reverse("catalog:admin-item", args=[item.pk])
-    assert response.status_code == 302 and response["Location"] == url
-    bad = c.post(url, {"part": "field", "field-key": "size", "field-kind": "choice", "field-label_fr": "Taille",
-                       "field-label_en": "Size"}, **EN)  # fmt: skip
-    assert bad.status_code == 400 and "Give at least one choice." in bad.content.decode()
-    for key in ("size", "model"):
-        c.post(url, {"part": "field", "field-key": key, "field-kind": "choice", "field-label_fr": key,
-                     "field-label_en": key, "field-choices_text": "24 | 24 pouces | 24 inches\n27"})  # fmt: skip
-    c.post(url, {"part": "stage", "stage-kind": "people", "stage-rule": "any", "stage-people_emails": "boss@acme.test"})
-    c.post(url, {"part": "task", "task-subject_fr": "Livrer", "task-subject_en": "Deliver"})
-    size, model = item.fields.order_by("order")
-    assert size.choices[0] == {"value": "24", "fr": "24 pouces", "en": "24 inches"}
-    assert list(item.stages.get().people.all()) == [boss]
-    assert item.task_templates.get().subject_en == "Deliver"
-    c.post(reverse("catalog:admin-part-move", args=[item.pk, "field", model.pk, "up"]))
-    assert list(item.fields.order_by("order").values_list("key", flat=True)) == ["model", "size"]
-    c.post(reverse("catalog:admin-part-remove", args=[item.pk, "field", size.pk]))
-    assert list(ItemField.objects.filter(item=item).values_list("key", flat=True)) == ["model"]
-    assert c.get(url).status_code == 200
 
 
 def test_my_approvals_query_count_does_not_grow(

@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.agent.forms.catalog import CategoryForm, FieldForm, ItemForm, StageForm, TaskForm
 from palier.catalog import selectors, services
-from palier.catalog.forms import CategoryForm, FieldForm, ItemForm, StageForm, TaskForm
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, admin_required, apply_errors
@@ -46,7 +46,7 @@ def items(request: AuthedRequest) -> HttpResponse:
         return redirect("catalog:admin-item", item_id=item.pk)
     page = Paginator(selectors.admin_items(), PER_PAGE).get_page(request.GET.get("page"))
     status = 400 if form.is_bound else 200
-    return render(request, "catalog/admin/items.html", {"page": page, "form": form}, status=status)
+    return render(request, "agent/catalog/items.html", {"page": page, "form": form}, status=status)
 
 
 def _part_forms(item: CatalogItem, data: Any = None, which: str = "") -> dict[str, forms.BaseForm]:
@@ -75,7 +75,7 @@ def item_edit(request: AuthedRequest, item_id: int) -> HttpResponse:
         **{f"{name}_form": f for name, f in part_forms.items()},
         **_part_rows(item),
     }
-    return render(request, "catalog/admin/item.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "agent/catalog/item.html", context, status=400 if request.method == "POST" else 200)
 
 
 def _part_rows(item: CatalogItem) -> dict[str, list[tuple[Any, str, str]]]:
@@ -108,7 +108,7 @@ def part_edit(request: AuthedRequest, item_id: int, kind: str, part_id: int) -> 
         messages.success(request, _("Saved."))
         return redirect("catalog:admin-item", item_id=item_id)
     status = 400 if form.is_bound else 200
-    return render(request, "catalog/admin/part_edit.html", {"item": part.item, "form": form}, status=status)
+    return render(request, "agent/catalog/part_edit.html", {"item": part.item, "form": form}, status=status)
 
 
 @admin_required
@@ -136,4 +136,4 @@ def categories(request: AuthedRequest, category_id: int | None = None) -> HttpRe
         messages.success(request, _("Saved."))
         return redirect("catalog:admin-categories")
     context = {"categories": selectors.admin_categories(), "form": form, "editing": instance}
-    return render(request, "catalog/admin/categories.html", context, status=400 if form.is_bound else 200)
+    return render(request, "agent/catalog/categories.html", context, status=400 if form.is_bound else 200)

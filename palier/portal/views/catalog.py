@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.catalog import links, selectors, services
-from palier.catalog.forms import DecisionForm, RequestForm, SearchForm
+from palier.catalog.forms import RequestForm
 from palier.catalog.models import Approval, ItemField
 from palier.catalog.permissions import nameable_people
 from palier.lib.errors import DomainError
 from palier.lib.uploads import limit_uploads, upload_errors
 from palier.lib.web import AuthedRequest, apply_errors, signed_in
+from palier.portal.forms.catalog import DecisionForm, SearchForm
 
 PER_PAGE = 24
 APPROVALS_PER_PAGE = 20
@@ -39,7 +40,7 @@ def catalog_home(request: AuthedRequest) -> HttpResponse:
         "categories": selectors.categories_for(request.user),
         "page": page,
     }
-    return render(request, "catalog/home.html", context)
+    return render(request, "portal/catalog/home.html", context)
 
 
 @signed_in
@@ -62,7 +63,7 @@ def item_page(request: AuthedRequest, item_id: int) -> HttpResponse:
             messages.success(request, _("Your request %(ref)s is registered.") % {"ref": ticket.reference})
             return redirect("portal:ticket-detail", ticket_id=ticket.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "catalog/item.html", {"item": item, "form": form}, status=status)
+    return render(request, "portal/catalog/item.html", {"item": item, "form": form}, status=status)
 
 
 def _upload_errors(request: HttpRequest, form: RequestForm, specs: list[ItemField]) -> None:
@@ -78,7 +79,7 @@ def my_approvals(request: AuthedRequest) -> HttpResponse:
         request.GET.get("page")
     )
     context = {"page": page, "decided": selectors.approvals_decided_by(request.user), "form": DecisionForm()}
-    return render(request, "catalog/approvals.html", context)
+    return render(request, "portal/catalog/approvals.html", context)
 
 
 @signed_in
@@ -96,7 +97,7 @@ def decide(request: AuthedRequest, approval_id: int) -> HttpResponse:
             messages.success(request, _decided_message(decision, approval))
             return redirect("catalog:approvals")
     context = {"approval": approval, "form": form, "action_url": request.path}
-    return render(request, "catalog/decide.html", context, status=400)
+    return render(request, "portal/catalog/decide.html", context, status=400)
 
 
 def _decided_message(decision: str, approval: Approval) -> str:
@@ -107,7 +108,7 @@ def _decided_message(decision: str, approval: Approval) -> str:
 
 
 def _link_problem(request: HttpRequest, title: str, text: str, status: int) -> HttpResponse:
-    return render(request, "catalog/link_problem.html", {"title": title, "text": text}, status=status)
+    return render(request, "portal/catalog/link_problem.html", {"title": title, "text": text}, status=status)
 
 
 def approval_link(request: HttpRequest, token: str) -> HttpResponse:
@@ -140,14 +141,14 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
-            return render(request, "catalog/link_done.html", {"approval": approval, "decision": claim.decision})
+            return render(request, "portal/catalog/link_done.html", {"approval": approval, "decision": claim.decision})
     context: dict[str, Any] = {
         "approval": approval,
         "form": form,
         "decision": claim.decision,
         "action_url": request.path,
     }
-    return render(request, "catalog/decide.html", context, status=400 if form.is_bound else 200)
+    return render(request, "portal/catalog/decide.html", context, status=400 if form.is_bound else 200)
 
 
 def _already_decided(request: HttpRequest, approval: Approval) -> HttpResponse:

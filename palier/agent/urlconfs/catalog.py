@@ -1,15 +1,11 @@
+"""Catalog administration (items, their fields, stages and tasks, categories), mounted at
+/catalog/admin/ as ``catalog:``."""
+
 from django.urls import path
 
-from palier.catalog.views import admin, portal
-
-app_name = "catalog"
+from palier.agent.views import catalog as admin
 
 urlpatterns = [
-    path("", portal.catalog_home, name="home"),
-    path("items/<int:item_id>/", portal.item_page, name="item"),
-    path("approvals/", portal.my_approvals, name="approvals"),
-    path("approvals/<int:approval_id>/decide/", portal.decide, name="decide"),
-    path("approve/<str:token>/", portal.approval_link, name="link"),
     path("admin/", admin.items, name="admin-items"),
     path("admin/categories/", admin.categories, name="admin-categories"),
     path("admin/categories/<int:category_id>/", admin.categories, name="admin-category"),

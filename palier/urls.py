@@ -14,10 +14,12 @@ from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
+from palier.agent.urlconfs import surveys as agent_surveys
 from palier.integrations import urls as integrations_hooks
 from palier.people.views import home
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
+from palier.portal.urlconfs import surveys as portal_surveys
 
 
 def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list[URLPattern | URLResolver], str, str]:
@@ -36,7 +38,7 @@ urlpatterns = [
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
-    path("surveys/", include("palier.surveys.urls")),
+    path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", include("palier.notifications.urls")),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),

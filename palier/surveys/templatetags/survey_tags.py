@@ -14,7 +14,7 @@ from palier.tickets.models import Ticket
 register = template.Library()
 
 
-@register.inclusion_tag("surveys/portal_box.html", takes_context=True)
+@register.inclusion_tag("portal/surveys/box.html", takes_context=True)
 def portal_survey(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
@@ -22,7 +22,7 @@ def portal_survey(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     return {"survey": survey, "ticket": ticket}
 
 
-@register.inclusion_tag("surveys/agent_score.html")
+@register.inclusion_tag("agent/surveys/score.html")
 def agent_survey_score(ticket: Ticket) -> dict[str, Any]:
     response = selectors.response_for_ticket(ticket)
     return {"response": response, "scores": services.SCORES}

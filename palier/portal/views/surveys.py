@@ -1,30 +1,25 @@
-"""Survey pages, mounted at /surveys/: the signed answer page (opened from the email or the
-portal; GET only shows the form, so mail scanners following links change nothing) and the agents'
-list of answers with the average score."""
+"""Survey answer pages, mounted at /surveys/answer/: the signed answer page (opened from the email
+or the portal; GET only shows the form, so mail scanners following links change nothing) and its
+thanks page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
-from palier.people.models import Organisation
+from palier.lib.web import apply_errors
+from palier.portal.forms.surveys import AnswerForm
 from palier.surveys import selectors, services, tokens
-from palier.surveys.forms import AnswerForm, FilterForm
 from palier.tickets.models import Ticket
 
 
 def _refused(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(request, "surveys/invalid.html", {"message": message}, status=status)
+    return render(request, "portal/surveys/invalid.html", {"message": message}, status=status)
 
 
 def _ticket_for(request: HttpRequest, token: str) -> Ticket | HttpResponse:
@@ -78,7 +73,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("surveys:thanks", token=token)
     context = {"ticket": ticket, "form": form, "response": response, "locked": locked}
     status = 400 if form.is_bound else (409 if locked and request.method == "POST" else 200)
-    return render(request, "surveys/answer.html", context, status=status)
+    return render(request, "portal/surveys/answer.html", context, status=status)
 
 
 def thanks(request: HttpRequest, token: str) -> HttpResponse:
@@ -86,38 +81,4 @@ def thanks(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(found, HttpResponse):
         return found
     context = {"ticket": found, "response": selectors.response_for_ticket(found), "token": token}
-    return render(request, "surveys/thanks.html", context)
-
-
-@agent_required
-def responses(request: AuthedRequest) -> HttpResponse:
-    """Recent answers with their average, by group and period."""
-    filters = FilterForm(request.GET or None)
-    since, group = filters.since(), filters.chosen_group()
-    answers = selectors.responses_visible_to(request.user, since=since, group=group)
-    page = Paginator(answers, settings.PALIER_PAGE_SIZE).get_page(request.GET.get("page"))
-    summary = selectors.satisfaction_summary(since=since, until=None, group=group, user=request.user)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "summary": summary, "extra": "&" + query.urlencode() if query else ""}
-    return render(request, "surveys/responses.html", context)
-
-
-@admin_required
-def survey_settings(request: AuthedRequest) -> HttpResponse:
-    """Whether surveys are sent at all (a setting), and which organisations opted out."""
-    organisations = selectors.organisations_with_opt_out()
-    page = Paginator(organisations, settings.PALIER_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "enabled": services.surveys_enabled()}
-    return render(request, "surveys/settings.html", context)
-
-
-@admin_required
-@require_POST
-def organisation_opt_out(request: AuthedRequest, organisation_id: int) -> HttpResponse:
-    organisation = get_object_or_404(Organisation, pk=organisation_id)
-    opted_out = request.POST.get("opted_out") == "1"
-    services.set_survey_opt_out(organisation=organisation, opted_out=opted_out, by=request.user)
-    text = _("%(name)s: no more surveys.") if opted_out else _("%(name)s: surveys are sent again.")
-    messages.success(request, text % {"name": organisation.name})
-    return redirect("surveys:settings")
+    return render(request, "portal/surveys/thanks.html", context)

@@ -12,6 +12,7 @@ from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
+from palier.agent.urlconfs import notifications as agent_notifications
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import surveys as agent_surveys
@@ -19,6 +20,7 @@ from palier.integrations import urls as integrations_hooks
 from palier.people.views import home
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
+from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import surveys as portal_surveys
 
 
@@ -39,7 +41,7 @@ urlpatterns = [
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
-    path("notifications/", include("palier.notifications.urls")),
+    path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include("palier.people.urls")),

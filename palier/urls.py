@@ -17,11 +17,12 @@ from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.integrations import urls as integrations_hooks
-from palier.people.views import home
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
 from palier.portal.urlconfs import notifications as portal_notifications
+from palier.portal.urlconfs import people as portal_people
 from palier.portal.urlconfs import surveys as portal_surveys
+from palier.portal.views.people import home
 
 
 def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list[URLPattern | URLResolver], str, str]:
@@ -44,7 +45,7 @@ urlpatterns = [
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
-    path("accounts/", include("palier.people.urls")),
+    path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

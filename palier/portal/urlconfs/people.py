@@ -1,15 +1,17 @@
+"""Sign-in, sign-out and the profile (language, personal API tokens), mounted at /accounts/."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from palier.people import views
-from palier.people.forms import EmailAuthenticationForm
+from palier.portal.forms.people import EmailAuthenticationForm
+from palier.portal.views import people as views
 
 # Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
 urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="people/login.html",
+            template_name="portal/people/login.html",
             authentication_form=EmailAuthenticationForm,
             redirect_authenticated_user=True,
         ),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, apply_errors, signed_in
 from palier.people import selectors, services
-from palier.people.forms import LanguageForm, TokenForm
+from palier.portal.forms.people import LanguageForm, TokenForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,7 +34,7 @@ def _profile(
         "tokens": selectors.tokens_for(request.user),
         "new_secret": secret,
     }
-    return render(request, "people/profile.html", context, status=status)
+    return render(request, "portal/people/profile.html", context, status=status)
 
 
 @signed_in

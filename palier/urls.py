@@ -3,6 +3,8 @@ admins) or ``palier/portal/`` (requesters and signed links); machine endpoints s
 that receives them (``palier/integrations/urls.py``: chat and alert webhooks). A domain's URL paths
 and namespace do not depend on which interface serves them: ``_pages`` joins the lists of both."""
 
+from collections.abc import Sequence
+
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -25,7 +27,9 @@ from palier.portal.urlconfs import surveys as portal_surveys
 from palier.portal.views.people import home
 
 
-def _pages(namespace: str, *lists: list[URLPattern | URLResolver]) -> tuple[list[URLPattern | URLResolver], str, str]:
+def _pages(
+    namespace: str, *lists: Sequence[URLPattern | URLResolver]
+) -> tuple[Sequence[URLPattern | URLResolver], str | None, str | None]:
     """The pages of one domain under its URL namespace (``routing:rules``), from one or both interfaces."""
     return include(([pattern for patterns in lists for pattern in patterns], namespace))
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent.forms import automation as f
+from palier.agent.views._admin import form_page, save_form
 from palier.automation import selectors, services
 from palier.automation.models import Rule
 from palier.lib.errors import DomainError
@@ -160,37 +161,26 @@ def rule_runs(request: AuthedRequest, rule_id: int) -> HttpResponse:
 # --- recurring tickets --------------------------------------------------------------------------------------
 
 
-def _recurring_save(request: AuthedRequest, form: f.RecurringForm, write: Any, **extra: Any) -> Any:
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        return write(by=request.user, **form.cleaned_data, **extra)
-    except (ValidationError, DomainError) as exc:
-        apply_errors(form, exc)
-        return None
-
-
 @admin_required
 def recurring(request: AuthedRequest) -> HttpResponse:
     form = f.RecurringForm(request.POST or None)
-    if created := _recurring_save(request, form, services.create_recurring):
+    if created := save_form(request, form, services.create_recurring):
         messages.success(request, _("The recurring ticket “%(name)s” is created.") % {"name": created.name})
         return redirect("automation:recurring")
     page = selectors.recurring_for_admin(page=request.GET.get("page"))
     rows = [(row, selectors.schedule_text(row.schedule)) for row in page]
-    context = {"form": form, "page": page, "rows": rows}
-    return render(request, "agent/automation/recurring.html", context, status=400 if form.is_bound else 200)
+    return form_page(request, "agent/automation/recurring.html", form, page=page, rows=rows)
 
 
 @admin_required
 def recurring_edit(request: AuthedRequest, row_id: int) -> HttpResponse:
     row = selectors.get_recurring_for_admin(row_id)
     form = f.RecurringForm(request.POST or None, initial=f.recurring_initial(row))
-    if _recurring_save(request, form, services.update_recurring, row=row):
+    if save_form(request, form, services.update_recurring, row=row):
         messages.success(request, _("The recurring ticket “%(name)s” is saved.") % {"name": row.name})
         return redirect("automation:recurring")
-    context = {"form": form, "row": row, "schedule_text": selectors.schedule_text(row.schedule)}
-    return render(request, "agent/automation/recurring_edit.html", context, status=400 if form.is_bound else 200)
+    schedule_text = selectors.schedule_text(row.schedule)
+    return form_page(request, "agent/automation/recurring_edit.html", form, row=row, schedule_text=schedule_text)
 
 
 @agent_required

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -13,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent.forms import integrations as f
+from palier.agent.views._admin import form_page, save_form
 from palier.integrations import selectors
 from palier.integrations.services import alerts, chat
 from palier.lib.errors import DomainError
@@ -20,11 +19,6 @@ from palier.lib.web import AuthedRequest, admin_required, apply_errors
 from palier.tickets import selectors as ticket_selectors
 
 _ENDPOINTS = {"slack": ["integrations:slack-events", "integrations:slack-command"], "teams": ["integrations:teams"]}
-
-
-def _page(request: AuthedRequest, template: str, form: Any, **context: Any) -> HttpResponse:
-    status = 400 if form.is_bound else 200
-    return render(request, template, {"form": form, **context}, status=status)
 
 
 @admin_required
@@ -61,14 +55,9 @@ def alert_source_revoke(request: AuthedRequest, source_id: int) -> HttpResponse:
 @admin_required
 def chat_apps(request: AuthedRequest) -> HttpResponse:
     form = f.ChatAppForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            app = chat.create_chat_app(**form.cleaned_data, by=request.user)
-        except (ValidationError, DomainError) as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s is registered.") % {"name": app.name})
-            return redirect("integrations:admin-chat")
+    if app := save_form(request, form, chat.create_chat_app):
+        messages.success(request, _("%(name)s is registered.") % {"name": app.name})
+        return redirect("integrations:admin-chat")
     rows = [
         {
             "app": app,
@@ -77,7 +66,7 @@ def chat_apps(request: AuthedRequest) -> HttpResponse:
         }
         for app in selectors.chat_apps_for_admin()
     ]
-    return _page(request, "agent/integrations/chat.html", form, apps=rows)
+    return form_page(request, "agent/integrations/chat.html", form, apps=rows)
 
 
 @admin_required
@@ -108,7 +97,7 @@ def identities(request: AuthedRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The chat account is linked to %(name)s.") % {"name": user.display_name})
                 return redirect("integrations:admin-identities")
-    return _page(request, "agent/integrations/identities.html", form, identities=selectors.identities_for_admin())
+    return form_page(request, "agent/integrations/identities.html", form, identities=selectors.identities_for_admin())
 
 
 @admin_required

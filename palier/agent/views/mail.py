@@ -6,19 +6,15 @@ Views parse a form, call one mail service and render; a refused form keeps what 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent.forms.mail import MailboxForm
-from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, apply_errors
+from palier.agent.views._admin import form_page, save_form
+from palier.lib.web import AuthedRequest, admin_required
 from palier.mail import imap, mailboxes, selectors, services
 from palier.mail.models import InboundMessage
 
@@ -43,39 +39,27 @@ def retry(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("mail:quarantine")
 
 
-def _save(request: AuthedRequest, form: MailboxForm, write: Callable[..., Any], **extra: Any) -> Any:
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        return write(**form.to_service(), **extra, by=request.user)
-    except (ValidationError, DomainError) as exc:
-        apply_errors(form, exc)
-        return None
-
-
-def _page(request: AuthedRequest, template: str, form: MailboxForm, **context: Any) -> HttpResponse:
-    return render(request, template, {"form": form, **context}, status=400 if form.is_bound else 200)
-
-
 @admin_required
 def mailbox_list(request: AuthedRequest) -> HttpResponse:
     form = MailboxForm(request.POST or None)
-    if created := _save(request, form, mailboxes.create_mailbox):
+    if created := save_form(request, form, mailboxes.create_mailbox):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("mail:mailbox-edit", created.pk)
-    return _page(request, "agent/mail/mailboxes.html", form, mailboxes=selectors.mailbox_page(request.GET.get("page")))
+    return form_page(
+        request, "agent/mail/mailboxes.html", form, mailboxes=selectors.mailbox_page(request.GET.get("page"))
+    )
 
 
 @admin_required
 def mailbox_edit(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
     mailbox = selectors.get_mailbox(mailbox_id)
     form = MailboxForm(request.POST or None, initial=MailboxForm.initial_for(mailbox))
-    if _save(request, form, mailboxes.update_mailbox, mailbox=mailbox):
+    if save_form(request, form, mailboxes.update_mailbox, mailbox=mailbox):
         messages.success(request, _("“%(name)s” is saved.") % {"name": mailbox})
         return redirect("mail:mailbox-edit", mailbox.pk)
     if form.is_bound:  # the health and title show what is saved, not what was refused
         mailbox = selectors.get_mailbox(mailbox_id)
-    return _page(request, "agent/mail/mailbox_edit.html", form, mailbox=mailbox)
+    return form_page(request, "agent/mail/mailbox_edit.html", form, mailbox=mailbox)
 
 
 @admin_required

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from palier.agent.forms import routing as f
+from palier.agent.views._admin import form_page, save_form
 from palier.lib.errors import DomainError
 from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
 from palier.people.models import User
@@ -208,23 +209,13 @@ def team_requeue(request: AuthedRequest, agent_id: int) -> HttpResponse:
 # --- administration: rules and escalation defaults ------------------------------------------------------
 
 
-def _admin_save(request: AuthedRequest, form: forms.Form, write: Any, **extra: Any) -> Any:
-    if request.method != "POST" or not form.is_valid():
-        return None
-    return _run(form, write, **form.cleaned_data, **extra, by=request.user)
-
-
-def _admin_page(request: AuthedRequest, template: str, form: forms.Form, **context: Any) -> HttpResponse:
-    return render(request, template, {"form": form, **context}, status=400 if form.is_bound else 200)
-
-
 @admin_required
 def rules(request: AuthedRequest) -> HttpResponse:
     form = f.RuleForm(request.POST or None)
-    if created := _admin_save(request, form, services.create_rule):
+    if created := save_form(request, form, services.create_rule):
         messages.success(request, _("The rule “%(name)s” is created.") % {"name": created.name})
         return redirect("routing:rules")
-    return _admin_page(request, "agent/routing/rules.html", form, rules=selectors.rules_for_admin())
+    return form_page(request, "agent/routing/rules.html", form, rules=selectors.rules_for_admin())
 
 
 @admin_required
@@ -232,10 +223,10 @@ def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_rule_for_admin(rule_id)
     initial = {name: getattr(rule, name) for name in services.rules.RULE_FIELDS}
     form = f.RuleForm(request.POST or None, initial=initial)
-    if _admin_save(request, form, services.update_rule, rule=rule):
+    if save_form(request, form, services.update_rule, rule=rule):
         messages.success(request, _("The rule “%(name)s” is saved.") % {"name": rule.name})
         return redirect("routing:rules")
-    return _admin_page(request, "agent/routing/rule_edit.html", form, rule=rule, trial=selectors.dry_run(rule))
+    return form_page(request, "agent/routing/rule_edit.html", form, rule=rule, trial=selectors.dry_run(rule))
 
 
 @admin_required
@@ -270,10 +261,10 @@ def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
 @admin_required
 def defaults(request: AuthedRequest) -> HttpResponse:
     form = f.CategoryDefaultForm(request.POST or None)
-    if _admin_save(request, form, services.set_category_level_default):
+    if save_form(request, form, services.set_category_level_default):
         messages.success(request, _("The default group is saved."))
         return redirect("routing:defaults")
-    return _admin_page(request, "agent/routing/defaults.html", form, defaults=selectors.category_defaults_for_admin())
+    return form_page(request, "agent/routing/defaults.html", form, defaults=selectors.category_defaults_for_admin())
 
 
 @admin_required

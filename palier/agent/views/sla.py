@@ -7,55 +7,37 @@ and shows the service's message next to the field (status 400), and nothing chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from palier.agent.forms.sla import CalendarForm, PolicyForm
-from palier.lib.errors import DomainError
-from palier.lib.web import AuthedRequest, admin_required, agent_required, apply_errors
+from palier.agent.views._admin import form_page, save_form
+from palier.lib.web import AuthedRequest, admin_required, agent_required
 from palier.sla import selectors, services
 from palier.tickets import selectors as ticket_selectors
-
-
-def _save(request: AuthedRequest, form: CalendarForm | PolicyForm, write: Callable[..., Any], **extra: Any) -> Any:
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        return write(**form.to_service(), **extra, by=request.user)
-    except (ValidationError, DomainError) as exc:
-        apply_errors(form, exc)
-        return None
-
-
-def _page(request: AuthedRequest, template: str, form: Any, **context: Any) -> HttpResponse:
-    return render(request, template, {"form": form, **context}, status=400 if form.is_bound else 200)
 
 
 @admin_required
 def calendars(request: AuthedRequest) -> HttpResponse:
     form = CalendarForm(request.POST or None)
-    if created := _save(request, form, services.create_calendar):
+    if created := save_form(request, form, services.create_calendar):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("sla:calendar-edit", created.pk)
-    return _page(request, "agent/sla/calendars.html", form, calendars=selectors.calendars_for_admin())
+    return form_page(request, "agent/sla/calendars.html", form, calendars=selectors.calendars_for_admin())
 
 
 @admin_required
 def calendar_edit(request: AuthedRequest, calendar_id: int) -> HttpResponse:
     calendar = selectors.get_calendar_for_admin(calendar_id)
     form = CalendarForm(request.POST or None, initial=CalendarForm.initial_for(calendar))
-    if _save(request, form, services.update_calendar, calendar=calendar):
+    if save_form(request, form, services.update_calendar, calendar=calendar):
         messages.success(request, _("“%(name)s” is saved.") % {"name": calendar})
         return redirect("sla:calendar-edit", calendar.pk)
     if form.is_bound:  # the refused values stay in the form; the preview shows what is saved
         calendar = selectors.get_calendar_for_admin(calendar_id)
-    return _page(
+    return form_page(
         request, "agent/sla/calendar_edit.html", form, calendar=calendar, holidays=selectors.upcoming_holidays(calendar)
     )
 
@@ -63,20 +45,20 @@ def calendar_edit(request: AuthedRequest, calendar_id: int) -> HttpResponse:
 @admin_required
 def policies(request: AuthedRequest) -> HttpResponse:
     form = PolicyForm(request.POST or None)
-    if created := _save(request, form, services.create_policy):
+    if created := save_form(request, form, services.create_policy):
         messages.success(request, _("“%(name)s” is created.") % {"name": created})
         return redirect("sla:policy-edit", created.pk)
-    return _page(request, "agent/sla/policies.html", form, policies=selectors.policies_for_admin())
+    return form_page(request, "agent/sla/policies.html", form, policies=selectors.policies_for_admin())
 
 
 @admin_required
 def policy_edit(request: AuthedRequest, policy_id: int) -> HttpResponse:
     policy = selectors.get_policy_for_admin(policy_id)
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_for(policy))
-    if _save(request, form, services.update_policy, policy=policy):
+    if save_form(request, form, services.update_policy, policy=policy):
         messages.success(request, _("“%(name)s” is saved.") % {"name": policy})
         return redirect("sla:policy-edit", policy.pk)
-    return _page(request, "agent/sla/policy_edit.html", form, policy=policy)
+    return form_page(request, "agent/sla/policy_edit.html", form, policy=policy)
 
 
 @agent_required

@@ -184,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
         from django.test import RequestFactory
 
         from palier.kb.search import search_articles
-        from palier.kb.views.reader import suggest
+        from palier.portal.views.kb import suggest
         from palier.people.models import User
 
         call_command("migrate", verbosity=0)

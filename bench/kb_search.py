@@ -184,8 +184,8 @@ def run(args: argparse.Namespace) -> int:
         from django.test import RequestFactory
 
         from palier.kb.search import search_articles
-        from palier.kb.views.reader import suggest
         from palier.people.models import User
+        from palier.portal.views.kb import suggest
 
         call_command("migrate", verbosity=0)
         if User.objects.filter(email="agent@bench.test").exists():  # a database kept by an earlier run

@@ -1,24 +1,55 @@
-from django.contrib import admin
-from django.urls import include, path
+"""The root URLconf. Every page lives in an interface package, ``palier/agent/`` (agents, managers,
+admins) or ``palier/portal/`` (requesters and signed links); machine endpoints stay with the domain
+that receives them (``palier/integrations/urls.py``: chat and alert webhooks). A domain's URL paths
+and namespace do not depend on which interface serves them: ``_pages`` joins the lists of both."""
 
-from palier.people.views import home
+from collections.abc import Sequence
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from palier.agent.urlconfs import automation as agent_automation
+from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import integrations as agent_integrations
+from palier.agent.urlconfs import kb as agent_kb
+from palier.agent.urlconfs import macros as agent_macros
+from palier.agent.urlconfs import mail as agent_mail
+from palier.agent.urlconfs import notifications as agent_notifications
+from palier.agent.urlconfs import routing as agent_routing
+from palier.agent.urlconfs import sla as agent_sla
+from palier.agent.urlconfs import surveys as agent_surveys
+from palier.integrations import urls as integrations_hooks
+from palier.portal.urlconfs import catalog as portal_catalog
+from palier.portal.urlconfs import kb as portal_kb
+from palier.portal.urlconfs import notifications as portal_notifications
+from palier.portal.urlconfs import people as portal_people
+from palier.portal.urlconfs import surveys as portal_surveys
+from palier.portal.views.people import home
+
+
+def _pages(
+    namespace: str, *lists: Sequence[URLPattern | URLResolver]
+) -> tuple[Sequence[URLPattern | URLResolver], str | None, str | None]:
+    """The pages of one domain under its URL namespace (``routing:rules``), from one or both interfaces."""
+    return include(([pattern for patterns in lists for pattern in patterns], namespace))
+
 
 urlpatterns = [
     path("", home, name="home"),
     path("", include("palier.portal.urls")),
-    path("kb/", include("palier.kb.urls")),
-    path("agent/routing/", include("palier.routing.urls")),
-    path("agent/sla/", include("palier.sla.urls")),
-    path("hooks/", include("palier.integrations.urls")),
-    path("agent/mail/", include("palier.mail.urls")),
-    path("catalog/", include("palier.catalog.urls")),
-    path("agent/automation/", include("palier.automation.urls")),
-    path("agent/macros/", include("palier.macros.urls")),
-    path("surveys/", include("palier.surveys.urls")),
-    path("notifications/", include("palier.notifications.urls")),
+    path("kb/", _pages("kb", portal_kb.urlpatterns, agent_kb.urlpatterns)),
+    path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
+    path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
+    path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
+    path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
+    path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
+    path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
+    path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
+    path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
+    path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
-    path("accounts/", include("palier.people.urls")),
+    path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

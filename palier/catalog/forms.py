@@ -1,10 +1,9 @@
-"""Forms: the request form built from an item's fields, the approval decision form, and the admin
-forms for items, fields, approval stages and task templates."""
+"""The request form built from an item's fields, used by the portal's item page and the API.
+The pages' other forms are in ``palier/portal/forms/catalog.py`` and ``palier/agent/forms/catalog.py``."""
 
 from __future__ import annotations
 
 import datetime
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 
-from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
-from palier.lib.web import StyledForm, StyledFormMixin
-from palier.people.models import Organisation, SupportGroup, User
+from palier.catalog.models import ItemField
+from palier.lib.web import StyledFormMixin
+from palier.people.models import User
 
 K = ItemField.Kind
 MAX_SHORT = 200
@@ -117,145 +115,3 @@ def _render(spec: ItemField, value: Any) -> tuple[Any, str]:
     if spec.kind == K.ATTACHMENT:
         return {"name": value.name}, value.name
     return str(value), str(value)
-
-
-class DecisionForm(StyledForm):
-    comment = forms.CharField(
-        label=_l("Comment"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_l("Required to reject: the requester reads it."),
-    )
-
-
-class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100)
-    category = forms.IntegerField(required=False, min_value=1)
-
-
-# --- admin -------------------------------------------------------------------------------------------
-
-
-class ItemForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    class Meta:
-        model = CatalogItem
-        fields = [
-            "slug", "name_fr", "name_en", "description_fr", "description_en", "category", "icon", "is_active",
-            "visibility", "organisations", "groups", "target_group", "ticket_category", "impact", "urgency",
-            "fulfilment", "order",
-        ]  # fmt: skip
-        widgets = {
-            "description_fr": forms.Textarea(attrs={"rows": 3}),
-            "description_en": forms.Textarea(attrs={"rows": 3}),
-        }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = CatalogCategory.objects.all()  # type: ignore[attr-defined]
-        self.fields["organisations"].queryset = Organisation.objects.order_by("name")  # type: ignore[attr-defined]
-        self.fields["groups"].queryset = SupportGroup.objects.all()  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        visibility = data.get("visibility")
-        if visibility == CatalogItem.Visibility.ORGANISATIONS and not data.get("organisations"):
-            self.add_error("organisations", _("Choose at least one organisation."))
-        if visibility == CatalogItem.Visibility.GROUPS and not data.get("groups"):
-            self.add_error("groups", _("Choose at least one group."))
-        return data
-
-
-class CategoryForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    class Meta:
-        model = CatalogCategory
-        fields = ["name_fr", "name_en", "order"]
-
-
-class FieldForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    choices_text = forms.CharField(
-        label=_l("Choices"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_l("Single and multiple choice: one per line, “value | French | English”."),
-    )
-
-    class Meta:
-        model = ItemField
-        fields = [
-            "key", "kind", "label_fr", "label_en", "help_fr", "help_en", "required", "min_value", "max_value",
-        ]  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and self.instance.choices:
-            lines = [f"{c.get('value', '')} | {c.get('fr', '')} | {c.get('en', '')}" for c in self.instance.choices]
-            self.initial["choices_text"] = "\n".join(lines)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        choices = parse_choices(data.get("choices_text", ""))
-        if data.get("kind") in (K.CHOICE, K.MULTIPLE) and not choices:
-            self.add_error("choices_text", _("Give at least one choice."))
-        low, high = data.get("min_value"), data.get("max_value")
-        if low is not None and high is not None and low > high:
-            self.add_error("max_value", _("The maximum is below the minimum."))
-        data["choices"] = choices
-        return data
-
-
-def parse_choices(text: str) -> list[dict[str, str]]:
-    result = []
-    for line in (text or "").splitlines():
-        parts = [p.strip() for p in line.split("|")]
-        if not parts or not parts[0]:
-            continue
-        value = parts[0]
-        fr = parts[1] if len(parts) > 1 and parts[1] else value
-        en = parts[2] if len(parts) > 2 and parts[2] else fr
-        result.append({"value": value, "fr": fr, "en": en})
-    return result
-
-
-class StageForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    people_emails = forms.CharField(
-        label=_l("People (email addresses)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_l("Named people: one address per line."),
-    )
-
-    class Meta:
-        model = ApprovalStage
-        fields = ["kind", "group", "rule"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["people_emails"] = "\n".join(self.instance.people.values_list("email", flat=True))
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        emails = [e.strip().lower() for e in (data.get("people_emails") or "").replace(",", "\n").splitlines()]
-        emails = [e for e in emails if e]
-        found = list(User.objects.filter(email__in=emails, is_active=True))
-        missing = sorted(set(emails) - {u.email.lower() for u in found})
-        if missing:
-            self.add_error("people_emails", _("Unknown people: %(emails)s.") % {"emails": ", ".join(missing)})
-        kind = data.get("kind")
-        if kind == ApprovalStage.Kind.PEOPLE and not emails:
-            self.add_error("people_emails", _("Name at least one person."))
-        if kind == ApprovalStage.Kind.GROUP and not data.get("group"):
-            self.add_error("group", _("Choose the group."))
-        data["people"] = found
-        return data
-
-
-class TaskForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
-    class Meta:
-        model = TaskTemplate
-        fields = ["subject_fr", "subject_en", "group"]
-
-
-def choices_json(choices: list[dict[str, str]]) -> str:
-    return json.dumps(choices, ensure_ascii=False)

@@ -31,6 +31,7 @@ from django.db.models import BooleanField, FloatField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from palier.kb import permissions
 from palier.kb.models import Article, ArticleTranslation, Language
@@ -191,6 +192,11 @@ class SearchHit:
     translation: ArticleTranslation  # in the reader's language when the article has it
     title_html: SafeString
     excerpt_html: SafeString
+
+
+def reader_language() -> str:
+    """Which of the two article languages the current reader reads."""
+    return "en" if (get_language() or "fr").startswith("en") else "fr"
 
 
 def pick_translation(translations: list[ArticleTranslation], language: str) -> ArticleTranslation | None:

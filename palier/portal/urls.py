@@ -1,6 +1,6 @@
 from django.urls import path
 
-from palier.portal import views
+from palier.portal.views import tickets as views
 
 app_name = "portal"
 urlpatterns = [

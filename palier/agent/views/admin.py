@@ -7,7 +7,6 @@ what the admin typed and shows the errors next to the fields (status 400).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent import admin_forms as f
+from palier.agent.views._admin import form_page, save_form
 from palier.lib.errors import DomainError
 from palier.lib.web import admin_required, apply_errors
 from palier.people import selectors, services
@@ -32,28 +32,9 @@ from palier.tickets.models import Level
 USER_PAGE = 50
 
 
-def _save(request: AuthedRequest, form: forms.Form, write: Callable[..., Any], **extra: Any) -> Any:
-    """Run ``write(**cleaned_data, **extra, by=admin)`` for a valid posted form.
-
-    Returns what the service returned, or None (errors are then on the form, nothing changed).
-    """
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        return write(**form.cleaned_data, **extra, by=request.user)
-    except (ValidationError, DomainError) as exc:
-        apply_errors(form, exc)
-        return None
-
-
 def _done(request: AuthedRequest, text: str, obj: Any, to: str, *args: Any) -> HttpResponse:
     messages.success(request, text % {"name": obj})
     return redirect(to, *args)
-
-
-def _page(request: AuthedRequest, template: str, form: forms.Form, **context: Any) -> HttpResponse:
-    status = 400 if form.is_bound else 200
-    return render(request, template, {"form": form, **context}, status=status)
 
 
 @admin_required
@@ -67,7 +48,7 @@ def index(request: AuthedRequest) -> HttpResponse:
 @admin_required
 def users(request: AuthedRequest) -> HttpResponse:
     form = f.UserCreateForm(request.POST or None)
-    if created := _save(request, form, services.create_user):
+    if created := save_form(request, form, services.create_user):
         return _done(request, _("“%(name)s” is created."), created, "agent:admin-user-edit", created.pk)
     search = f.UserFilterForm(request.GET)
     query = search.query()
@@ -75,7 +56,7 @@ def users(request: AuthedRequest) -> HttpResponse:
     params = request.GET.copy()
     params["before"] = str(next_before or "")
     context = {"users": rows, "search": search, "next_query": params.urlencode() if next_before else ""}
-    return _page(request, "agent/admin/users.html", form, **context, first_page=query["before"] is None)
+    return form_page(request, "agent/admin/users.html", form, **context, first_page=query["before"] is None)
 
 
 @admin_required
@@ -90,9 +71,9 @@ def user_edit(request: AuthedRequest, user_id: int) -> HttpResponse:
         "phone": person.phone,
     }
     form = f.UserEditForm(request.POST or None, initial=initial)
-    if _save(request, form, services.update_user_account, user=person):
+    if save_form(request, form, services.update_user_account, user=person):
         return _done(request, _("“%(name)s” is saved."), person, "agent:admin-user-edit", person.pk)
-    return _page(request, "agent/admin/user_edit.html", form, person=person)
+    return form_page(request, "agent/admin/user_edit.html", form, person=person)
 
 
 @admin_required
@@ -116,10 +97,10 @@ def user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
 @admin_required
 def organisations(request: AuthedRequest) -> HttpResponse:
     form = f.OrganisationForm(request.POST or None)
-    if created := _save(request, form, services.create_organisation):
+    if created := save_form(request, form, services.create_organisation):
         return _done(request, _("“%(name)s” is created."), created, "agent:admin-organisation-edit", created.pk)
     context = {"organisations": selectors.organisations_with_departments()}
-    return _page(request, "agent/admin/organisations.html", form, **context)
+    return form_page(request, "agent/admin/organisations.html", form, **context)
 
 
 def _organisation_page(
@@ -142,7 +123,7 @@ def _organisation_initial(organisation: Organisation) -> dict[str, Any]:
 def organisation_edit(request: AuthedRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.get_organisation_for_admin(organisation_id)
     form = f.OrganisationForm(request.POST or None, initial=_organisation_initial(organisation))
-    if _save(request, form, services.update_organisation, organisation=organisation):
+    if save_form(request, form, services.update_organisation, organisation=organisation):
         return _done(request, _("“%(name)s” is saved."), organisation, "agent:admin-organisation-edit", organisation.pk)
     return _organisation_page(request, organisation, form, f.DepartmentForm())
 
@@ -152,7 +133,7 @@ def organisation_edit(request: AuthedRequest, organisation_id: int) -> HttpRespo
 def department_create(request: AuthedRequest, organisation_id: int) -> HttpResponse:
     organisation = selectors.get_organisation_for_admin(organisation_id)
     form = f.DepartmentForm(request.POST)
-    if created := _save(request, form, services.create_department, organisation=organisation):
+    if created := save_form(request, form, services.create_department, organisation=organisation):
         return _done(request, _("“%(name)s” is created."), created, "agent:admin-organisation-edit", organisation.pk)
     edit_form = f.OrganisationForm(initial=_organisation_initial(organisation))
     return _organisation_page(request, organisation, edit_form, form)
@@ -164,9 +145,9 @@ def department_create(request: AuthedRequest, organisation_id: int) -> HttpRespo
 @admin_required
 def groups(request: AuthedRequest) -> HttpResponse:
     form = f.GroupCreateForm(request.POST or None)
-    if created := _save(request, form, services.create_group_with_members):
+    if created := save_form(request, form, services.create_group_with_members):
         return _done(request, _("“%(name)s” is created."), created, "agent:admin-groups")
-    return _page(request, "agent/admin/groups.html", form, groups=selectors.groups_with_members())
+    return form_page(request, "agent/admin/groups.html", form, groups=selectors.groups_with_members())
 
 
 @admin_required
@@ -183,9 +164,9 @@ def group_edit(request: AuthedRequest, group_id: int) -> HttpResponse:
         "escalation_group": group.escalation_group_id,
     }
     form = f.GroupEditForm(request.POST or None, initial=initial)
-    if _save(request, form, services.update_group, group=group):
+    if save_form(request, form, services.update_group, group=group):
         return _done(request, _("“%(name)s” is saved."), group, "agent:admin-groups")
-    return _page(request, "agent/admin/group_edit.html", form, group=group)
+    return form_page(request, "agent/admin/group_edit.html", form, group=group)
 
 
 # --- categories --------------------------------------------------------------------------------------
@@ -195,9 +176,9 @@ def group_edit(request: AuthedRequest, group_id: int) -> HttpResponse:
 def categories(request: AuthedRequest) -> HttpResponse:
     parent = request.GET.get("parent", "")
     form = f.CategoryForm(request.POST or None, initial={"parent": parent if parent.isdigit() else None})
-    if created := _save(request, form, ticket_services.create_category):
+    if created := save_form(request, form, ticket_services.create_category):
         return _done(request, _("“%(name)s” is created."), created, "agent:admin-categories")
-    return _page(request, "agent/admin/categories.html", form, tree=ticket_selectors.category_tree())
+    return form_page(request, "agent/admin/categories.html", form, tree=ticket_selectors.category_tree())
 
 
 @admin_required
@@ -210,9 +191,9 @@ def category_edit(request: AuthedRequest, category_id: int) -> HttpResponse:
         "position": category.position,
     }
     form = f.CategoryEditForm(request.POST or None, initial=initial)
-    if _save(request, form, ticket_services.update_category, category=category):
+    if save_form(request, form, ticket_services.update_category, category=category):
         return _done(request, _("“%(name)s” is saved."), category, "agent:admin-categories")
-    return _page(request, "agent/admin/category_edit.html", form, category=category)
+    return form_page(request, "agent/admin/category_edit.html", form, category=category)
 
 
 @admin_required
@@ -248,4 +229,6 @@ def priorities(request: AuthedRequest) -> HttpResponse:
     grid = [
         (labels[impact], [form[f.cell_name(impact, urgency)] for urgency in Level.values]) for impact in Level.values
     ]
-    return _page(request, "agent/admin/priorities.html", form, grid=grid, urgencies=[labels[u] for u in Level.values])
+    return form_page(
+        request, "agent/admin/priorities.html", form, grid=grid, urgencies=[labels[u] for u in Level.values]
+    )

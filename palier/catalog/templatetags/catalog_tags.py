@@ -29,7 +29,7 @@ def _steps(submission: Submission) -> list[dict[str, Any]]:
     ]
 
 
-@register.inclusion_tag("catalog/includes/answers.html", takes_context=True)
+@register.inclusion_tag("includes/catalog_answers.html", takes_context=True)
 def catalog_answers(context: template.Context, submission: Submission | None) -> dict[str, Any]:
     if submission is None:
         return {"submission": None}

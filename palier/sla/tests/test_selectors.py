@@ -94,10 +94,10 @@ def test_the_includes_render_from_the_selectors(frozen: Frozen, requester: User,
     ticket = open_ticket(requester, impact="medium", urgency="medium")
     ticket.refresh_from_db()
     with translation.override("en"):
-        panel = render_to_string("sla/ticket_panel.html", {"sla": selectors.ticket_sla(ticket)})
-        line = render_to_string("sla/timeline.html", {"sla_timeline": selectors.timeline(ticket)})
+        panel = render_to_string("agent/sla/ticket_panel.html", {"sla": selectors.ticket_sla(ticket)})
+        line = render_to_string("agent/sla/timeline.html", {"sla_timeline": selectors.timeline(ticket)})
         portal = render_to_string(
-            "sla/portal_expectation.html", {"sla_expectation": selectors.requester_expectation(ticket)}
+            "portal/sla/expectation.html", {"sla_expectation": selectors.requester_expectation(ticket)}
         )
     assert "4 h of business time left" in panel and "on track" in panel
     assert "Started: 4 h" in line

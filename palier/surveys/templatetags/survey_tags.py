@@ -16,11 +16,11 @@ from palier.surveys.selectors import PortalSurvey
 register = template.Library()
 
 
-@register.inclusion_tag("surveys/portal_box.html")
+@register.inclusion_tag("portal/surveys/box.html")
 def portal_survey(survey: PortalSurvey | None) -> dict[str, Any]:
     return {"survey": survey}
 
 
-@register.inclusion_tag("surveys/agent_score.html")
+@register.inclusion_tag("agent/surveys/score.html")
 def agent_survey_score(response: SurveyResponse | None) -> dict[str, Any]:
     return {"response": response, "scores": services.SCORES}

@@ -1,0 +1,361 @@
+"""Forms of the automation pages: a rule as rows of field / comparison / value and rows of action /
+target / text, so nobody writes JSON. Each row is checked with the same validation the services
+use, and its error is shown on the row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from palier.automation import actions as action_specs
+from palier.automation import conditions as condition_specs
+from palier.automation.models import RecurringTicket, Rule
+from palier.integrations.models import ChatApp
+from palier.lib.web import StyledForm
+from palier.people.models import Organisation, SupportGroup, User
+from palier.people.selectors import people_matching
+from palier.tickets.models import Category, Level, Ticket
+
+Choices = list[tuple[Any, Any]]
+
+
+def _references() -> dict[str, Choices]:
+    """Groups, agents, categories, organisations and chat apps as "kind:id" options (4 queries)."""
+    return {
+        "group": [(f"group:{g.pk}", g.name) for g in SupportGroup.objects.order_by("name")],
+        "user": [
+            (f"user:{u.pk}", u.display_name)
+            for u in User.objects.filter(is_active=True, role__in=[User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN])
+            .exclude(email__endswith=".invalid")
+            .order_by("full_name", "email")
+        ],
+        "category": [
+            (f"category:{c.pk}", f"— {c.name}" if c.parent_id else c.name)
+            for c in Category.objects.filter(is_active=True).order_by("slug")
+        ],
+        "organisation": [(f"organisation:{o.pk}", o.name) for o in Organisation.objects.order_by("name")],
+        "chat": [
+            (f"chat:{a.pk}", f"{a.name} ({a.get_kind_display()})")
+            for a in ChatApp.objects.filter(is_active=True).exclude(notify_url="").order_by("name")
+        ],
+    }
+
+
+def _fixed() -> dict[str, Choices]:
+    return {
+        "status": [(f"status:{v}", label) for v, label in Ticket.Status.choices],
+        "priority": [(f"priority:{p}", f"P{p}") for p in range(1, 5)],
+        "kind": [(f"kind:{v}", label) for v, label in Ticket.Kind.choices],
+        "channel": [(f"channel:{v}", label) for v, label in Ticket.Channel.choices],
+        "to": [(f"to:{v}", label) for v, label in action_specs.RECIPIENTS.items()],
+    }
+
+
+GROUP_LABELS = {
+    "status": _("Statuses"), "priority": _("Priorities"), "kind": _("Types"), "channel": _("Channels"),
+    "group": _("Groups"), "user": _("Agents"), "category": _("Categories"), "organisation": _("Organisations"),
+    "chat": _("Chat channels"), "to": _("Recipients"),
+}  # fmt: skip
+
+
+def value_choices(options: dict[str, Choices], kinds: tuple[str, ...]) -> Choices:
+    return [("", "—")] + [(GROUP_LABELS[k], options[k]) for k in kinds if options.get(k)]
+
+
+def _choices(form: forms.Form, name: str, choices: Choices) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def split(value: str) -> tuple[str, str]:
+    kind, _sep, rest = (value or "").partition(":")
+    return kind, rest
+
+
+# --- the rule -----------------------------------------------------------------------------------------
+
+
+class RuleForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    trigger = forms.ChoiceField(label=_("When"), choices=Rule.Trigger.choices)
+    wait_status = forms.ChoiceField(
+        label=_("Status the ticket stays in (time-based rules)"),
+        choices=[("", "—"), *Ticket.Status.choices],
+        required=False,
+    )
+    wait_hours = forms.IntegerField(
+        label=_("For how many hours"), min_value=1, required=False, help_text=_("72 = three days; 168 = a week.")
+    )
+    wait_business = forms.BooleanField(
+        label=_("Count business hours of the ticket's SLA calendar"), required=False, initial=True
+    )
+
+
+CONDITION_VALUE_KINDS = ("status", "priority", "kind", "channel", "group", "user", "category", "organisation")
+
+
+class ConditionForm(StyledForm):
+    part = forms.ChoiceField(
+        label=_("Must"), choices=[("all", _("always hold")), ("any", _("hold, or another “or” row"))], initial="all"
+    )
+    field = forms.ChoiceField(label=_("Field"), required=False)
+    op = forms.ChoiceField(label=_("Comparison"), choices=list(condition_specs.OPERATORS.items()), required=False)
+    choice = forms.ChoiceField(label=_("Value"), required=False)
+    text = forms.CharField(label=_("or text / number"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "field", [("", "—"), *((k, v[0]) for k, v in condition_specs.FIELDS.items())])
+        _choices(self, "choice", value_choices(options, CONDITION_VALUE_KINDS))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("field"):
+            return data
+        kind = condition_specs.FIELDS[data["field"]][2]
+        value: Any = data.get("text")
+        if kind in CONDITION_VALUE_KINDS and data.get("op") not in condition_specs.NO_VALUE:
+            chosen_kind, value = split(data.get("choice", ""))
+            if chosen_kind != kind:
+                self.add_error("choice", _("Choose a value of this field."))
+                return data
+        try:
+            data["row"] = condition_specs.clean_row({"field": data["field"], "op": data.get("op"), "value": value})
+        except ValueError as exc:
+            self.add_error("text" if kind in ("text", "number", "score") else "op", str(exc))
+        return data
+
+
+ACTION_TARGET_KINDS = ("status", "priority", "group", "user", "category", "chat", "to")
+TARGET_KIND = {
+    "set_status": "status", "set_priority": "priority", "set_group": "group", "set_assignee": "user",
+    "set_category": "category", "chat": "chat", "email": "to",
+}  # fmt: skip
+
+
+class ActionForm(StyledForm):
+    type = forms.ChoiceField(label=_("Action"), required=False)
+    target = forms.ChoiceField(label=_("Value or recipient"), required=False)
+    template = forms.ChoiceField(label=_("Email template"), required=False)
+    value = forms.CharField(label=_("Tags, webhook URL or email subject"), required=False, max_length=500)
+    address = forms.EmailField(label=_("Fixed address"), required=False)
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=format_lazy("{} {}", _("Placeholders:"), action_specs.placeholder_list()),
+    )
+
+    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self, "type", [("", "—"), *action_specs.ACTIONS.items()])
+        _choices(self, "target", value_choices(options, ACTION_TARGET_KINDS))
+        _choices(self, "template", [("", _("none: write the subject and text")), *action_specs.TEMPLATES.items()])
+
+    def _action(self, data: dict[str, Any]) -> dict[str, Any]:
+        kind = data["type"]
+        action: dict[str, Any] = {"type": kind, "text": data.get("text", "")}
+        wanted = TARGET_KIND.get(kind)
+        if wanted:
+            chosen_kind, chosen = split(data.get("target", ""))
+            if chosen_kind != wanted:
+                raise forms.ValidationError({"target": _("Choose a value for this action.")})
+            action["to" if kind == "email" else "value"] = chosen
+        if kind in ("add_tags", "remove_tags"):
+            action["value"] = data.get("value", "")
+        if kind == "webhook":
+            action["url"] = data.get("value", "")
+        if kind == "email":
+            action.update(address=data.get("address", ""), template=data.get("template", ""), subject=data.get("value"))
+        return action
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("type"):
+            return data
+        try:
+            data["action"] = action_specs.clean_action(self._action(data))
+        except forms.ValidationError as exc:
+            self.add_error(None, exc)
+        except ValueError as exc:
+            self.add_error("value" if data["type"] in ("add_tags", "remove_tags", "webhook") else "text", str(exc))
+        return data
+
+
+class RowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+        self.options = options
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "options": self.options}
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs.setdefault("class", "form-check-input")
+
+    @property
+    def empty_form(self) -> forms.Form:
+        return self.blank_form(None)
+
+    def blank_form(self, index: int | None) -> forms.Form:
+        """An empty row at ``index`` ("Add a condition" appends it without saving the rule)."""
+        form: forms.Form = self.form(
+            auto_id=self.auto_id,
+            prefix=self.add_prefix("__prefix__" if index is None else index),
+            empty_permitted=True,
+            use_required_attribute=False,
+            options=self.options,
+        )
+        self.add_fields(form, index)
+        return form
+
+
+ConditionFormSet = forms.formset_factory(ConditionForm, formset=RowFormSet, extra=2, max_num=30, can_delete=True)
+ActionFormSet = forms.formset_factory(ActionForm, formset=RowFormSet, extra=1, max_num=20, can_delete=True)
+
+
+def condition_initial(conditions: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for part in ("all", "any"):
+        for row in conditions.get(part) or []:
+            kind = condition_specs.FIELDS.get(row.get("field"), ("", (), ""))[2]
+            value = row.get("value")
+            initial = {"part": part, "field": row.get("field"), "op": row.get("op")}
+            if kind in CONDITION_VALUE_KINDS and value is not None:
+                initial["choice"] = f"{kind}:{value}"
+            elif value is not None:
+                initial["text"] = str(value)
+            rows.append(initial)
+    return rows
+
+
+def action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for action in actions:
+        kind = action.get("type", "")
+        initial = {"type": kind, "text": action.get("text", ""), "template": action.get("template", "")}
+        wanted = TARGET_KIND.get(kind)
+        if wanted:
+            initial["target"] = f"{wanted}:{action.get('to') if kind == 'email' else action.get('value')}"
+        initial["value"] = (
+            action.get("url")
+            or action.get("subject")
+            or (action.get("value", "") if kind in ("add_tags", "remove_tags") else "")
+        )
+        initial["address"] = action.get("address", "")
+        rows.append(initial)
+    return rows
+
+
+def collect(conditions: Any, actions: Any) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The rule's conditions and actions from valid formsets (empty and deleted rows left out)."""
+    rows: dict[str, list[dict[str, Any]]] = {"all": [], "any": []}
+    for form in conditions.forms:
+        if form.cleaned_data.get("row") and not form.cleaned_data.get("DELETE"):
+            rows[form.cleaned_data.get("part") or "all"].append(form.cleaned_data["row"])
+    chosen = [
+        form.cleaned_data["action"]
+        for form in actions.forms
+        if form.cleaned_data.get("action") and not form.cleaned_data.get("DELETE")
+    ]
+    return rows, chosen
+
+
+# --- recurring tickets -------------------------------------------------------------------------------------
+
+REQUESTERS_SHOWN = 20
+
+
+def requesters() -> QuerySet[User]:
+    """Who may be a recurring ticket's requester: active people, not Palier's own accounts."""
+    return User.objects.filter(is_active=True).exclude(email__endswith=".invalid")
+
+
+def requesters_matching(q: str) -> tuple[list[User], bool]:
+    """The first people whose name or email holds every word of ``q`` (the agents' people search,
+    ``people.selectors.people_matching``), Palier's own accounts left out; and whether there are more."""
+    found = people_matching(q, limit=REQUESTERS_SHOWN + 6, active_only=True)
+    people = [person for person in found if not person.email.endswith(".invalid")]
+    return people[:REQUESTERS_SHOWN], len(people) > REQUESTERS_SHOWN
+
+
+class PersonPicker(forms.Widget):
+    """One person out of thousands, without listing them: a search box that asks ``search_url``
+    (htmx, as one types) for the matching people, shown as radio buttons named like the field, and
+    the current choice as a checked radio button. The field's queryset still checks the id posted."""
+
+    template_name = "agent/automation/widgets/person_picker.html"
+
+    def __init__(self, *, search_url: Any, people: Callable[[], QuerySet[User]], attrs: Any = None) -> None:
+        super().__init__(attrs)
+        self.search_url = search_url
+        self.people = people
+        self.person: User | None = None  # the current choice, when the form already has it
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False  # the search box may stay empty; the choice is checked on the server
+
+    def chosen(self, value: Any) -> User | None:
+        raw = str(value or "")
+        if self.person is not None and str(self.person.pk) == raw:
+            return self.person
+        return self.people().filter(pk=raw).first() if raw.isdigit() else None
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        person = self.chosen(value)
+        context["widget"].update(search_url=str(self.search_url), people=[person] if person else [])
+        return context
+
+
+class RecurringForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    schedule = forms.CharField(
+        label=_("Schedule (cron)"),
+        max_length=100,
+        help_text=_("minute hour day month weekday — “0 8 * * 1”: Mondays at 08:00; “30 7 1 * *”: the 1st at 07:30."),
+    )
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Paris")
+    subject = forms.CharField(label=_("Subject"), max_length=250)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    kind = forms.ChoiceField(label=_("Type"), choices=Ticket.Kind.choices, initial=Ticket.Kind.REQUEST)
+    requester = forms.ModelChoiceField(
+        label=_("Requester"),
+        queryset=requesters(),
+        widget=PersonPicker(search_url=reverse_lazy("automation:recurring-requesters"), people=requesters),
+        help_text=_("Type part of a name or an email address, then choose the person."),
+        error_messages={"invalid_choice": _("Choose an active person from the search results.")},
+    )
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=SupportGroup.objects.order_by("name"),
+        required=False,
+        empty_label=_("By the routing rules"),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.filter(is_active=True).order_by("slug"), required=False
+    )
+    impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices, initial=Level.LOW)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices, initial=Level.LOW)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        picker = self.fields["requester"].widget
+        assert isinstance(picker, PersonPicker)
+        current = self.initial.get("requester")
+        picker.person = current if isinstance(current, User) else None  # editing: no query to show it
+
+
+def recurring_initial(row: RecurringTicket) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in RecurringForm.base_fields}

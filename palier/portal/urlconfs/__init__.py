@@ -1,0 +1,2 @@
+"""URL patterns of the portal pages of each domain, one module per domain. ``palier/urls.py`` mounts
+each list under the domain's path and URL namespace (``/kb/`` as ``kb:``)."""

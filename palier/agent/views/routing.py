@@ -21,12 +21,12 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from palier.agent.forms import routing as f
+from palier.agent.forms import routing_actions as action_forms
 from palier.agent.views._admin import form_page, save_form
 from palier.lib.errors import DomainError
 from palier.lib.web import admin_required, agent_required, apply_errors
 from palier.people.http import AuthedRequest
 from palier.people.models import User
-from palier.routing import forms as action_forms
 from palier.routing import selectors, services
 from palier.tickets import selectors as ticket_selectors
 

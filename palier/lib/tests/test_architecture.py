@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("automation", "system"),
 )
 # may import any app; only the root modules (ROOT) import them
-INTERFACES = frozenset({"agent", "portal", "api", "demo"})
+INTERFACES = frozenset({"agent", "portal", "api", "templatetags", "demo"})  # templatetags: shared by agent and portal
 ROOT = "palier"  # the package's own modules: urls.py, settings.py, cli.py, wsgi.py
 
 # Imports exempt from every check, as (importing module, imported name): keep it empty; an entry

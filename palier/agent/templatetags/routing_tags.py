@@ -12,8 +12,8 @@ from typing import Any
 
 from django import template
 
+from palier.agent.forms import routing_actions as f
 from palier.people.models import SupportGroup
-from palier.routing import forms as f
 from palier.tickets.models import Ticket
 
 register = template.Library()

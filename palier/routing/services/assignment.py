@@ -23,11 +23,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from palier.lib.businesstime import END_OF_DAY, Calendar, CalendarError, is_business_time
-from palier.lib.errors import PermissionDenied
 from palier.notifications.models import Notification
 from palier.notifications.services import notify
-from palier.people.models import Membership, SupportGroup, User
-from palier.routing import selectors
+from palier.people.models import SupportGroup, User
+from palier.routing import permissions, selectors
 from palier.routing.models import Absence, Skill
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
@@ -273,24 +272,10 @@ def assign_in_group(ticket: Ticket, *, by: User | None, exclude: User | None = N
 # --- availability ------------------------------------------------------------------------------------
 
 
-def _may_manage(by: User | None, agent: User) -> bool:
-    """Admins manage everyone; managers the members of the groups they manage; agents themselves."""
-    if by is None or by.is_admin or by.pk == agent.pk:
-        return True
-    if by.role != User.Role.MANAGER:
-        return False
-    return Membership.objects.filter(user=agent, group__manager=by).exists()
-
-
-def _require_manager_of(by: User | None, agent: User) -> None:
-    if not _may_manage(by, agent):
-        raise PermissionDenied(_("Only the agent, their group's manager or an administrator can do this."))
-
-
 @transaction.atomic
 def set_availability(agent: User, available: bool, by: User | None) -> User:
     """Turn automatic assignment to ``agent`` on or off (their open tickets stay theirs)."""
-    _require_manager_of(by, agent)
+    permissions.require_for_agent(by, "manage_availability", agent)
     if not agent.is_agent:
         raise ValidationError({"agent": _("Only agents take tickets.")})
     if agent.is_available != available:
@@ -323,7 +308,7 @@ def set_working_hours(
     agent: User, *, by: User | None, hours: object, time_zone: str = "", max_open_tickets: int | None = None
 ) -> User:
     """Set the agent's weekly hours (``[]``: always), their time zone and open-ticket cap."""
-    _require_manager_of(by, agent)
+    permissions.require_for_agent(by, "manage_availability", agent)
     if max_open_tickets is not None and max_open_tickets < 1:
         raise ValidationError({"max_open_tickets": _("Enter at least 1, or leave empty for no limit.")})
     agent.working_hours = clean_working_hours(hours, time_zone)
@@ -335,7 +320,7 @@ def set_working_hours(
 
 @transaction.atomic
 def add_absence(agent: User, *, by: User | None, start: datetime, end: datetime, reason: str = "") -> Absence:
-    _require_manager_of(by, agent)
+    permissions.require_for_agent(by, "manage_availability", agent)
     if end <= start:
         raise ValidationError({"end": _("The end must come after the start.")})
     return Absence.objects.create(agent=agent, start=start, end=end, reason=reason.strip()[:200])
@@ -343,14 +328,14 @@ def add_absence(agent: User, *, by: User | None, start: datetime, end: datetime,
 
 @transaction.atomic
 def remove_absence(absence: Absence, *, by: User | None) -> None:
-    _require_manager_of(by, absence.agent)
+    permissions.require_for_agent(by, "manage_availability", absence.agent)
     Absence.objects.filter(pk=absence.pk).delete()
 
 
 @transaction.atomic
 def set_skills(agent: User, *, by: User | None, categories: list[int]) -> None:
     """Make ``categories`` (ids) the agent's exact skill list."""
-    _require_manager_of(by, agent)
+    permissions.require_for_agent(by, "manage_availability", agent)
     wanted = set(categories)
     Skill.objects.filter(agent=agent).exclude(category_id__in=wanted).delete()
     have = set(Skill.objects.filter(agent=agent).values_list("category_id", flat=True))
@@ -364,8 +349,7 @@ def requeue_open_tickets(agent: User, *, by: User | None) -> int:
     group's strategy again, in its own transaction, so one failure does not undo the others.
     The agent is notified once. Returns how many tickets were requeued.
     """
-    if by is not None and not (by.is_admin or (by.role == User.Role.MANAGER and _may_manage(by, agent))):
-        raise PermissionDenied(_("Only their group's manager or an administrator can requeue an agent's tickets."))
+    permissions.require_for_agent(by, "requeue", agent)
     ids = list(Ticket.objects.filter(assignee=agent, status__in=OPEN).values_list("pk", flat=True))
     done = 0
     for ticket_id in ids:

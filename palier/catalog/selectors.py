@@ -167,7 +167,12 @@ def admin_item(item_id: int) -> CatalogItem:
 
 
 def admin_categories() -> list[CatalogCategory]:
-    return list(CatalogCategory.objects.order_by("order", "id"))
+    return list(all_categories())
+
+
+def all_categories() -> QuerySet[CatalogCategory]:
+    """Every catalog category, in the catalog's order."""
+    return CatalogCategory.objects.order_by("order", "id")
 
 
 # --- REST API reads ---------------------------------------------------------------------------------

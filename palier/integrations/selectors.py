@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import Http404
 
 from palier.integrations.models import AlertDelivery, AlertSource, ChatApp, ChatIdentity
@@ -19,6 +20,11 @@ def get_chat_app(*, kind: str, slug: str) -> ChatApp:
 def chat_secret(app: ChatApp) -> str:
     """The app's secret from its environment variable (or ``NAME_FILE``); "" when unset."""
     return envstr(app.secret_env, "").strip()
+
+
+def notifying_chat_apps() -> QuerySet[ChatApp]:
+    """The active apps that have a channel to notify, by name."""
+    return ChatApp.objects.filter(is_active=True).exclude(notify_url="").order_by("name")
 
 
 def alert_sources_for_admin() -> list[AlertSource]:

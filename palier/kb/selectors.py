@@ -69,7 +69,12 @@ def get_article_for(user: User, article_id: int) -> Article:
 
 
 def categories() -> list[KbCategory]:
-    return list(KbCategory.objects.all())
+    return list(all_categories())
+
+
+def all_categories() -> QuerySet[KbCategory]:
+    """Every category, in position order (the model's ordering)."""
+    return KbCategory.objects.all()
 
 
 def articles_visible_to(user: User) -> QuerySet[Article]:
@@ -168,6 +173,15 @@ def get_file_for(user: User, file_id: int) -> ArticleFile:
 
 
 # --- agents ----------------------------------------------------------------------------------
+
+
+def get_file_for_manager(user: User, *, file_id: int) -> ArticleFile:
+    """Any article's file, for those who manage the articles, or 404."""
+    _require_manager(user)
+    item = ArticleFile.objects.filter(pk=file_id).first()
+    if item is None:
+        raise Http404("file")
+    return item
 
 
 def _require_manager(user: User) -> None:

@@ -59,6 +59,31 @@ def support_groups() -> QuerySet[SupportGroup]:
     return SupportGroup.objects.order_by("level", "name")
 
 
+def groups_by_name() -> QuerySet[SupportGroup]:
+    """Every support group by name, whatever its level (choice lists)."""
+    return SupportGroup.objects.order_by("name")
+
+
+def staff(*, with_system: bool = True) -> QuerySet[User]:
+    """Active agents, managers and administrators by name; ``with_system=False`` leaves out
+    Palier's own accounts (their addresses end in ``.invalid``)."""
+    roles = [User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN]
+    people = User.objects.filter(is_active=True, role__in=roles)
+    if not with_system:
+        people = people.exclude(email__endswith=".invalid")
+    return people.order_by("full_name", "email")
+
+
+def active_people() -> QuerySet[User]:
+    """Active people of every role, Palier's own accounts (``.invalid`` addresses) left out."""
+    return User.objects.filter(is_active=True).exclude(email__endswith=".invalid")
+
+
+def active_people_with_emails(*, emails: list[str]) -> list[User]:
+    """The active people whose address is one of ``emails`` (exactly as written)."""
+    return list(User.objects.filter(email__in=emails, is_active=True))
+
+
 def active_agents() -> QuerySet[User]:
     """Active agents, managers and administrators (people who can be assigned tickets)."""
     roles = [User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN]

@@ -245,6 +245,10 @@ def requester_expectation(ticket: Ticket, *, now: datetime | None = None) -> lis
 # --- admin lists ---------------------------------------------------------------------------------------
 
 
+def calendars_by_name() -> QuerySet[Calendar]:
+    return Calendar.objects.order_by("name")
+
+
 def calendars_for_admin() -> QuerySet[Calendar]:
     return Calendar.objects.prefetch_related("custom_holidays").order_by("name")
 

@@ -63,6 +63,12 @@ def responses_visible_to(
     )
 
 
+def ticket_to_rate(*, ticket_id: int, requester_id: int) -> Ticket | None:
+    """The ticket a survey link is about, with its requester, when it still has the requester the
+    link was sent to; else None."""
+    return Ticket.objects.select_related("requester").filter(pk=ticket_id, requester_id=requester_id).first()
+
+
 def response_for_ticket(ticket: Ticket) -> SurveyResponse | None:
     return SurveyResponse.objects.filter(ticket_id=ticket.pk).first()
 

@@ -1,4 +1,5 @@
-"""Reads for tickets, always scoped by ``permissions.visible``."""
+"""Reads for tickets, always scoped by ``permissions.visible``. The category reads, open to everyone
+signed in, live in ``tickets.categories`` and are re-exported here for the interface packages."""
 
 from __future__ import annotations
 
@@ -16,9 +17,18 @@ from django.utils.dateparse import parse_datetime
 
 from palier.people.models import User
 from palier.tickets import permissions, search
+from palier.tickets.categories import CategoryNode as CategoryNode
+from palier.tickets.categories import active_categories as active_categories
+from palier.tickets.categories import active_categories_by_slug as active_categories_by_slug
+from palier.tickets.categories import all_categories as all_categories
+from palier.tickets.categories import categories_by_id as categories_by_id
+from palier.tickets.categories import category_choices as category_choices
+from palier.tickets.categories import category_tree as category_tree
+from palier.tickets.categories import find_category as find_category
+from palier.tickets.categories import get_category_for_admin as get_category_for_admin
+from palier.tickets.categories import top_level_categories as top_level_categories
 from palier.tickets.models import (
     Attachment,
-    Category,
     Comment,
     SavedFilter,
     Tag,
@@ -363,19 +373,6 @@ def ticket_files(user: User, ticket: Ticket) -> list[Attachment]:
     return list(attachments_visible(user, ticket).filter(comment__isnull=True))
 
 
-def category_choices() -> list[tuple[int, str]]:
-    """Active categories as (id, label) in tree order, children labelled "Parent › Child"."""
-    rows = list(Category.objects.filter(is_active=True).order_by("position", "slug"))
-    by_parent: dict[int | None, list[Category]] = {}
-    for row in rows:
-        by_parent.setdefault(row.parent_id, []).append(row)
-    out: list[tuple[int, str]] = []
-    for root in by_parent.get(None, []):
-        out.append((root.pk, root.name))
-        out += [(child.pk, f"{root.name} › {child.name}") for child in by_parent.get(root.pk, [])]
-    return out
-
-
 # --- added for the REST API -------------------------------------------------------------------
 
 
@@ -528,51 +525,6 @@ def changed_by_since(ticket: Ticket, user: User, *, since: datetime) -> list[str
 def person_by_email(email: str) -> User | None:
     """The active person with this email address (adding a watcher)."""
     return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-
-
-def find_category(category_id: int | None) -> Category | None:
-    if category_id is None:
-        return None
-    return Category.objects.filter(pk=category_id).first()
-
-
-# --- administration pages -----------------------------------------------------------------------
-
-
-@dataclass
-class CategoryNode:
-    category: Category
-    children: list[Category]
-
-
-def category_tree() -> list[CategoryNode]:
-    """Every category, active or not, as top-level nodes with their children (one query)."""
-    rows = list(Category.objects.select_related("parent").order_by("position", "slug"))
-    children: dict[int, list[Category]] = {}
-    for row in rows:
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append(row)
-    return [CategoryNode(row, children.get(row.pk, [])) for row in rows if row.parent_id is None]
-
-
-def get_category_for_admin(category_id: int) -> Category:
-    category = Category.objects.select_related("parent").filter(pk=category_id).first()
-    if category is None:
-        raise Http404("category")
-    return category
-
-
-def active_categories() -> QuerySet[Category]:
-    return Category.objects.filter(is_active=True)
-
-
-def all_categories() -> QuerySet[Category]:
-    """Every category, active or not, in tree position order (a flat list)."""
-    return Category.objects.order_by("position", "slug", "id")
-
-
-def top_level_categories() -> QuerySet[Category]:
-    return Category.objects.filter(parent__isnull=True).order_by("position", "slug")
 
 
 def time_spent_minutes(ticket: Ticket) -> int:

@@ -16,11 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
 from palier.automation.models import RecurringTicket, Rule
-from palier.integrations.models import ChatApp
+from palier.integrations import selectors as integration_selectors
 from palier.lib.web import StyledForm
-from palier.people.models import Organisation, SupportGroup, User
+from palier.people import selectors as people_selectors
+from palier.people.models import User
 from palier.people.selectors import people_matching
-from palier.tickets.models import Category, Level, Ticket
+from palier.tickets import selectors as ticket_selectors
+from palier.tickets.models import Level, Ticket
 
 Choices = list[tuple[Any, Any]]
 
@@ -28,21 +30,15 @@ Choices = list[tuple[Any, Any]]
 def _references() -> dict[str, Choices]:
     """Groups, agents, categories, organisations and chat apps as "kind:id" options (4 queries)."""
     return {
-        "group": [(f"group:{g.pk}", g.name) for g in SupportGroup.objects.order_by("name")],
-        "user": [
-            (f"user:{u.pk}", u.display_name)
-            for u in User.objects.filter(is_active=True, role__in=[User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN])
-            .exclude(email__endswith=".invalid")
-            .order_by("full_name", "email")
-        ],
+        "group": [(f"group:{g.pk}", g.name) for g in people_selectors.groups_by_name()],
+        "user": [(f"user:{u.pk}", u.display_name) for u in people_selectors.staff(with_system=False)],
         "category": [
             (f"category:{c.pk}", f"— {c.name}" if c.parent_id else c.name)
-            for c in Category.objects.filter(is_active=True).order_by("slug")
+            for c in ticket_selectors.active_categories_by_slug()
         ],
-        "organisation": [(f"organisation:{o.pk}", o.name) for o in Organisation.objects.order_by("name")],
+        "organisation": [(f"organisation:{o.pk}", o.name) for o in people_selectors.organisations_by_name()],
         "chat": [
-            (f"chat:{a.pk}", f"{a.name} ({a.get_kind_display()})")
-            for a in ChatApp.objects.filter(is_active=True).exclude(notify_url="").order_by("name")
+            (f"chat:{a.pk}", f"{a.name} ({a.get_kind_display()})") for a in integration_selectors.notifying_chat_apps()
         ],
     }
 
@@ -278,7 +274,7 @@ REQUESTERS_SHOWN = 20
 
 def requesters() -> QuerySet[User]:
     """Who may be a recurring ticket's requester: active people, not Palier's own accounts."""
-    return User.objects.filter(is_active=True).exclude(email__endswith=".invalid")
+    return people_selectors.active_people()
 
 
 def requesters_matching(q: str) -> tuple[list[User], bool]:
@@ -339,12 +335,12 @@ class RecurringForm(StyledForm):
     )
     group = forms.ModelChoiceField(
         label=_("Group"),
-        queryset=SupportGroup.objects.order_by("name"),
+        queryset=people_selectors.groups_by_name(),
         required=False,
         empty_label=_("By the routing rules"),
     )
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True).order_by("slug"), required=False
+        label=_("Category"), queryset=ticket_selectors.active_categories_by_slug(), required=False
     )
     impact = forms.ChoiceField(label=_("Impact"), choices=Level.choices, initial=Level.LOW)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Level.choices, initial=Level.LOW)

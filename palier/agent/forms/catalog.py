@@ -9,9 +9,10 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from palier.catalog import selectors as catalog_selectors
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.lib.web import StyledFormMixin
-from palier.people.models import Organisation, SupportGroup, User
+from palier.people import selectors as people_selectors
 
 K = ItemField.Kind
 
@@ -31,9 +32,9 @@ class ItemForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = CatalogCategory.objects.all()  # type: ignore[attr-defined]
-        self.fields["organisations"].queryset = Organisation.objects.order_by("name")  # type: ignore[attr-defined]
-        self.fields["groups"].queryset = SupportGroup.objects.all()  # type: ignore[attr-defined]
+        self.fields["category"].queryset = catalog_selectors.all_categories()  # type: ignore[attr-defined]
+        self.fields["organisations"].queryset = people_selectors.organisations_by_name()  # type: ignore[attr-defined]
+        self.fields["groups"].queryset = people_selectors.support_groups()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -117,7 +118,7 @@ class StageForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         data = super().clean() or {}
         emails = [e.strip().lower() for e in (data.get("people_emails") or "").replace(",", "\n").splitlines()]
         emails = [e for e in emails if e]
-        found = list(User.objects.filter(email__in=emails, is_active=True))
+        found = people_selectors.active_people_with_emails(emails=emails)
         missing = sorted(set(emails) - {u.email.lower() for u in found})
         if missing:
             self.add_error("people_emails", _("Unknown people: %(emails)s.") % {"emails": ", ".join(missing)})

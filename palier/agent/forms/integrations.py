@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from palier.integrations.models import AlertSource, ChatApp
 from palier.lib.web import StyledForm
-from palier.people.models import SupportGroup, User
-from palier.tickets.models import Category
-
-
-def _agents() -> Any:
-    return User.objects.filter(is_active=True, role__in=[User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN])
+from palier.people import selectors as people_selectors
+from palier.tickets import selectors as ticket_selectors
 
 
 class AlertSourceForm(StyledForm):
@@ -22,12 +16,12 @@ class AlertSourceForm(StyledForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=AlertSource.Kind.choices)
     user = forms.ModelChoiceField(
         label=_("Service account"),
-        queryset=_agents(),
+        queryset=people_selectors.staff(),
         help_text=_("Requester of the incidents and author of their notes (an agent account)."),
     )
-    group = forms.ModelChoiceField(label=_("Group"), queryset=SupportGroup.objects.all(), required=False)
+    group = forms.ModelChoiceField(label=_("Group"), queryset=people_selectors.support_groups(), required=False)
     category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.filter(is_active=True), required=False
+        label=_("Category"), queryset=ticket_selectors.active_categories(), required=False
     )
     category_rules = forms.CharField(
         label=_("Label to category rules"),
@@ -66,7 +60,7 @@ class ChatAppForm(StyledForm):
     )
     group = forms.ModelChoiceField(
         label=_("Group"),
-        queryset=SupportGroup.objects.all(),
+        queryset=people_selectors.support_groups(),
         required=False,
         help_text=_("Tickets opened from this app go to this group; only its new tickets are announced."),
     )

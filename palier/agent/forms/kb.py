@@ -8,21 +8,22 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from palier.kb.models import Article, KbCategory, Language
+from palier.kb import selectors as kb_selectors
+from palier.kb.models import Article, Language
 from palier.kb.services import CategoryInput, TranslationInput
 from palier.lib.uploads import file_input_attrs
 from palier.lib.web import StyledForm
-from palier.people.models import Organisation
+from palier.people import selectors as people_selectors
 
 LANGUAGES = [Language.FR, Language.EN]
 
 
 class ArticleForm(StyledForm):
-    category = forms.ModelChoiceField(label=_("Category"), queryset=KbCategory.objects.all(), required=False)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=kb_selectors.all_categories(), required=False)
     visibility = forms.ChoiceField(label=_("Who can read it?"), choices=Article.Visibility.choices)
     organisations = forms.ModelMultipleChoiceField(
         label=_("Organisations"),
-        queryset=Organisation.objects.order_by("name"),
+        queryset=people_selectors.organisations_by_name(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only for articles restricted to some organisations."),

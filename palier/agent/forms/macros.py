@@ -11,7 +11,7 @@ from palier.lib.web import StyledForm
 from palier.macros import placeholders
 from palier.macros.models import Macro
 from palier.macros.services import TARGET_STATUSES, MacroFields
-from palier.people.models import SupportGroup, User
+from palier.people import selectors as people_selectors
 from palier.tickets.models import Level, Ticket
 
 UNCHANGED = [("", _("Unchanged"))]
@@ -27,17 +27,17 @@ class MacroForm(StyledForm):
     body_en = forms.CharField(label=_("Text in English"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
     visibility = forms.ChoiceField(label=_("Who can use it"), choices=Macro.Visibility.choices)
     group = forms.ModelChoiceField(
-        label=_("Shared with the group"), queryset=SupportGroup.objects.order_by("name"), required=False
+        label=_("Shared with the group"), queryset=people_selectors.groups_by_name(), required=False
     )
     set_status = forms.ChoiceField(label=_("Set the status"), required=False)
     set_impact = forms.ChoiceField(label=_("Set the impact"), choices=UNCHANGED + list(Level.choices), required=False)
     set_urgency = forms.ChoiceField(label=_("Set the urgency"), choices=UNCHANGED + list(Level.choices), required=False)
     set_group = forms.ModelChoiceField(
-        label=_("Move to the group"), queryset=SupportGroup.objects.order_by("name"), required=False
+        label=_("Move to the group"), queryset=people_selectors.groups_by_name(), required=False
     )
     set_assignee = forms.ModelChoiceField(
         label=_("Assign to"),
-        queryset=User.objects.filter(is_active=True, role__in=["agent", "manager", "admin"]).order_by("full_name"),
+        queryset=people_selectors.staff(),
         required=False,
     )
     add_tags = forms.CharField(

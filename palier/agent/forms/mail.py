@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from palier.lib.web import StyledForm
 from palier.mail.models import Mailbox
-from palier.people.models import SupportGroup
-from palier.tickets.models import Category, Ticket
+from palier.people import selectors as people_selectors
+from palier.tickets import selectors as ticket_selectors
+from palier.tickets.models import Ticket
 
 
 class MailboxForm(StyledForm):
@@ -47,9 +48,11 @@ class MailboxForm(StyledForm):
         help_text=_("Microsoft 365: holds the client secret. Google: holds the path of the service account JSON key."),
     )  # fmt: skip
     target_kind = forms.ChoiceField(label=_("Ticket type"), choices=Ticket.Kind.choices, initial=Ticket.Kind.INCIDENT)
-    target_group = forms.ModelChoiceField(label=_("Target group"), queryset=SupportGroup.objects.none(), required=False)
+    target_group = forms.ModelChoiceField(
+        label=_("Target group"), queryset=people_selectors.groups_by_name(), required=False
+    )
     target_category = forms.ModelChoiceField(
-        label=_("Target category"), queryset=Category.objects.none(), required=False
+        label=_("Target category"), queryset=ticket_selectors.categories_by_id(), required=False
     )
     allowed_sender_domains = forms.CharField(
         label=_("Allowed sender domains"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -62,15 +65,6 @@ class MailboxForm(StyledForm):
         label=_("Cc addresses of known users become watchers"), required=False, initial=True
     )
     require_address_in_to = forms.BooleanField(label=_("Accept only when the desk address is in To"), required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        group_field = self.fields["target_group"]
-        category_field = self.fields["target_category"]
-        assert isinstance(group_field, forms.ModelChoiceField)
-        assert isinstance(category_field, forms.ModelChoiceField)
-        group_field.queryset = SupportGroup.objects.order_by("name")
-        category_field.queryset = Category.objects.order_by("pk")
 
     @staticmethod
     def initial_for(mailbox: Mailbox) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from palier.lib.web import StyledForm
 from palier.people import selectors as people_selectors
-from palier.people.models import Department, Organisation, SupportGroup
+from palier.people.models import Department, SupportGroup
+from palier.tickets import selectors as ticket_selectors
 from palier.tickets.models import Category, Ticket
 
 PRIORITIES = [("", _("Any")), *((str(p), f"P{p}") for p in range(1, 5))]
@@ -30,7 +31,7 @@ class DepartmentField(forms.ModelChoiceField[Department]):
 def _categories(label: Any, empty: Any) -> CategoryField:
     return CategoryField(
         label=label,
-        queryset=Category.objects.filter(is_active=True).order_by("slug"),
+        queryset=ticket_selectors.active_categories_by_slug(),
         required=False,
         empty_label=empty,
     )
@@ -43,11 +44,11 @@ class RuleForm(StyledForm):
     category = _categories(_("Category (or one of its subcategories)"), _("Any"))
     channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("Any")), *Ticket.Channel.choices], required=False)
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.order_by("name"), required=False, empty_label=_("Any")
+        label=_("Organisation"), queryset=people_selectors.organisations_by_name(), required=False, empty_label=_("Any")
     )
     department = DepartmentField(
         label=_("Requester's department"),
-        queryset=Department.objects.select_related("organisation").order_by("organisation__name", "name"),
+        queryset=people_selectors.departments_with_organisation(),
         required=False,
         empty_label=_("Any"),
     )
@@ -77,7 +78,7 @@ class RuleForm(StyledForm):
 
 
 class CategoryDefaultForm(StyledForm):
-    category = CategoryField(label=_("Category"), queryset=Category.objects.filter(is_active=True).order_by("slug"))
+    category = CategoryField(label=_("Category"), queryset=ticket_selectors.active_categories_by_slug())
     level = forms.TypedChoiceField(label=_("Level"), choices=SupportGroup.Level.choices, coerce=int)
     group = forms.ModelChoiceField(label=_("Group"), queryset=people_selectors.support_groups())
 

@@ -8,11 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from palier.lib.web import StyledForm
-from palier.people.models import Organisation, SupportGroup
+from palier.people import selectors as people_selectors
+from palier.sla import selectors as sla_selectors
 from palier.sla.models import Calendar, SlaPolicy
 from palier.sla.services.calendars import weekday_name
 from palier.sla.services.policies import PAUSABLE
-from palier.tickets.models import Category, Ticket
+from palier.tickets import selectors as ticket_selectors
+from palier.tickets.models import Ticket
 
 A = SlaPolicy.Action
 NOTIFY_CHOICES = [
@@ -100,7 +102,7 @@ class CalendarForm(StyledForm):
 
 
 def _group_choices() -> list[tuple[str, Any]]:
-    return [("", _("No")), *[(str(g.pk), str(g)) for g in SupportGroup.objects.order_by("level", "name")]]
+    return [("", _("No")), *[(str(g.pk), str(g)) for g in people_selectors.support_groups()]]
 
 
 class PolicyForm(StyledForm):
@@ -121,18 +123,18 @@ class PolicyForm(StyledForm):
     )
     categories = forms.ModelMultipleChoiceField(
         label=_("Categories"),
-        queryset=Category.objects.order_by("position", "slug"),
+        queryset=ticket_selectors.all_categories(),
         required=False,
         help_text=_("A category also matches its sub-categories. None: any."),
     )
     organisations = forms.ModelMultipleChoiceField(
         label=_("Organisations"),
-        queryset=Organisation.objects.order_by("name"),
+        queryset=people_selectors.organisations_by_name(),
         required=False,
         help_text=_("None: any."),
     )
     calendar = forms.ModelChoiceField(
-        label=_("Business calendar"), queryset=Calendar.objects.order_by("name"), required=False
+        label=_("Business calendar"), queryset=sla_selectors.calendars_by_name(), required=False
     )
     first_response_minutes = forms.IntegerField(label=_("First response (business minutes)"), required=False)
     next_response_minutes = forms.IntegerField(label=_("Next response (business minutes, optional)"), required=False)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from palier.lib.web import StyledForm
+from palier.people import selectors as people_selectors
 from palier.people.models import SupportGroup
 
 PERIODS = [
@@ -22,7 +23,7 @@ PERIODS = [
 
 class FilterForm(StyledForm):
     group = forms.ModelChoiceField(
-        label=_("Group"), queryset=SupportGroup.objects.order_by("name"), required=False, empty_label=_("All groups")
+        label=_("Group"), queryset=people_selectors.groups_by_name(), required=False, empty_label=_("All groups")
     )
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False, initial="30")
 

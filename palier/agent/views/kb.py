@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from palier.agent.forms.kb import STATUS_FILTERS, ArticleForm, FileForm
 from palier.kb import selectors, services
-from palier.kb.models import Article, ArticleFile, ArticleVersion
+from palier.kb.models import Article, ArticleVersion
 from palier.kb.search import reader_language
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors, limit_uploads
@@ -202,9 +202,7 @@ def file_upload(request: AuthedRequest, article_id: int) -> HttpResponse:
 @agent_required
 @require_POST
 def file_delete(request: AuthedRequest, file_id: int) -> HttpResponse:
-    item = ArticleFile.objects.filter(pk=file_id).first()
-    if item is None:
-        raise Http404("file")
+    item = selectors.get_file_for_manager(request.user, file_id=file_id)
     services.remove_article_file(item, by=request.user)
     messages.success(request, _("The file is removed."))
     return redirect("kb:manage-edit", article_id=item.article_id)

@@ -33,8 +33,8 @@ def _ticket_for(request: HttpRequest, token: str) -> Ticket | HttpResponse:
         )  # fmt: skip
     except tokens.InvalidToken:
         return _refused(request, _("This survey link is not valid. Copy the whole address from the email."), status=400)
-    ticket = Ticket.objects.select_related("requester").filter(pk=claim.ticket_id).first()
-    if ticket is None or ticket.requester_id != claim.requester_id:
+    ticket = selectors.ticket_to_rate(ticket_id=claim.ticket_id, requester_id=claim.requester_id)
+    if ticket is None:
         return _refused(request, _("This survey link is not valid. Copy the whole address from the email."), status=400)
     if request.user.is_authenticated and request.user.pk != claim.requester_id:
         return _refused(request, _("This survey was sent to someone else."), status=403)

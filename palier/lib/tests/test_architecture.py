@@ -7,7 +7,9 @@ app -> app graph, which must follow ``LAYERS``: an app imports only apps of lowe
 graph has no cycle. Interface packages sit on top: they may import any app, and only the project's
 root modules (``palier/urls.py``, settings, the command line) import them. ``palier/lib`` imports
 no app at all. No app imports a private name (``_x``) or a private module (``palier.x._y``) of
-another app: it asks the owner for a public function instead.
+another app: it asks the owner for a public function instead. The interface packages that serve
+requests read the database only through the apps' selectors: no ``Model.objects`` outside their
+tests.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 # may import any app; only the root modules (ROOT) import them
 INTERFACES = frozenset({"agent", "portal", "api", "templatetags", "demo"})  # templatetags: shared by agent and portal
 ROOT = "palier"  # the package's own modules: urls.py, settings.py, cli.py, wsgi.py
+
+# The interface packages answering requests; ``demo`` only fills an empty database with sample data.
+SERVING = INTERFACES - {"demo"}
 
 # Imports exempt from every check, as (importing module, imported name): keep it empty; an entry
 # is a debt to pay before the next change of the same modules.
@@ -231,3 +236,38 @@ def test_lib_imports_no_app() -> None:
 def test_no_private_name_of_another_app() -> None:
     found = [str(imp) for imp in imports() if is_private(imp.name)]
     assert not found, _report("imports of another app's private names or modules", found)
+
+
+def _manager_uses(module: str, source: str) -> Iterator[str]:
+    """Every ``Something.objects`` of the source, in line order, as "module:line uses Something.objects"."""
+    nodes = [n for n in ast.walk(ast.parse(source, filename=module)) if isinstance(n, ast.Attribute)]
+    for node in sorted((n for n in nodes if n.attr == "objects"), key=lambda n: (n.lineno, n.col_offset)):
+        yield f"{module}:{node.lineno} uses {ast.unparse(node)}"
+
+
+def test_the_walk_sees_every_manager_use() -> None:
+    source = """
+from palier.people.models import User
+objects = []
+rows = User.objects.filter(is_active=True)
+first = self.model.objects.first()
+text = "User.objects"
+def later():
+    return getattr(User, "objects"), objects
+"""
+    assert list(_manager_uses("palier.agent.forms.x", source)) == [
+        "palier.agent.forms.x:4 uses User.objects",
+        "palier.agent.forms.x:5 uses self.model.objects",
+    ]
+
+
+def test_interfaces_read_through_selectors() -> None:
+    """Views, forms and API handlers ask the apps' selectors (``palier/<app>/selectors.py``) for
+    their rows and choice lists: no ORM manager in the interface packages outside their tests."""
+    found = [
+        use
+        for module, path in _modules()
+        if app_of(module) in SERVING
+        for use in _manager_uses(module, path.read_text(encoding="utf-8"))
+    ]
+    assert not found, _report("interface code reading the database without a selector", found)

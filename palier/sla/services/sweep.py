@@ -33,8 +33,8 @@ from palier.notifications.models import Notification
 from palier.people.models import Membership, SupportGroup, User
 from palier.sla.models import Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
+from palier.tickets import history
 from palier.tickets import services as ticket_services
-from palier.tickets import stream
 from palier.tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger("palier.sla")
@@ -130,69 +130,17 @@ def _fire(rows: list[Clock], now: datetime) -> list[tuple[Clock, str]]:
             wanted.append((row, WARNING))
         if row.breached_at is None and row.due_at is not None and row.due_at <= now:
             wanted.append((row, BREACH))
-    if not wanted:
-        return []
-    fresh = _fire_sql(wanted, now) if connection.vendor == "postgresql" else _fire_orm(wanted, now)
-    if fresh:
-        stream.events_recorded()
-    return fresh
-
-
-def _fire_orm(wanted: list[tuple[Clock, str]], now: datetime) -> list[tuple[Clock, str]]:
-    keys = {fire_key(row.pk, kind, row.generation): (row, kind) for row, kind in wanted}
-    existing = set(TicketEvent.objects.filter(key__in=list(keys)).values_list("key", flat=True))
-    fresh = [pair for key, pair in keys.items() if key not in existing]
-    TicketEvent.objects.bulk_create(
-        [
-            TicketEvent(
-                ticket_id=row.ticket_id,
-                kind=EVENT_KINDS[kind],
-                is_internal=True,
-                data=_fire_data(row, kind, now),
-                created_at=now,
-                key=fire_key(row.pk, kind, row.generation),
-            )
-            for row, kind in fresh
-        ],
-        ignore_conflicts=True,  # the unique key is the last word if anything raced us
-    )
-    return fresh
-
-
-# The same rows as _fire_data, built by PostgreSQL from the clock rows: only integer and short
-# text arrays cross the wire, and RETURNING says exactly which rows this call inserted.
-_FIRE_SQL = f"""
-INSERT INTO tickets_ticketevent (ticket_id, kind, actor_id, is_internal, data, created_at, key)
-SELECT c.ticket_id, CASE WHEN w.kind = 'warning' THEN '{TicketEvent.Kind.SLA_WARNING.value}'
-                         ELSE '{TicketEvent.Kind.SLA_BREACH.value}' END,
-       NULL, TRUE,
-       jsonb_build_object('clock', c.id, 'generation', c.generation, 'target', c.target_minutes,
-                          'due', c.due_at, 'at', %(now)s::timestamptz)
-       || CASE WHEN w.kind = 'warning' THEN
-            jsonb_build_object('percent', c.warn_percent,
-                               'left', round(c.target_minutes * (100 - c.warn_percent) / 100.0, 1))
-          ELSE jsonb_build_object('left', 0)
-            || CASE WHEN c.paused_minutes = '{{}}'::jsonb THEN '{{}}'::jsonb
-                    ELSE jsonb_build_object('excluded', c.paused_minutes) END
-          END,
-       %(now)s::timestamptz,
-       'sla:' || c.id || ':' || w.kind || ':' || c.generation
-FROM unnest(%(clocks)s::bigint[], %(kinds)s::text[]) AS w(clock_id, kind)
-JOIN sla_clock c ON c.id = w.clock_id
-ON CONFLICT DO NOTHING
-RETURNING key
-"""  # noqa: S608  (constants of our own models, no user input)
-
-
-def _fire_sql(wanted: list[tuple[Clock, str]], now: datetime) -> list[tuple[Clock, str]]:
-    params: dict[str, Any] = {
-        "now": now,
-        "clocks": [row.pk for row, _k in wanted],
-        "kinds": [kind for _r, kind in wanted],
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_FIRE_SQL, params)
-        inserted = {key for (key,) in cursor.fetchall()}
+    events = [
+        TicketEvent(
+            ticket_id=row.ticket_id,
+            kind=EVENT_KINDS[kind],
+            is_internal=True,
+            data=_fire_data(row, kind, now),
+            key=fire_key(row.pk, kind, row.generation),
+        )
+        for row, kind in wanted
+    ]
+    inserted = history.record_once(events, at=now)
     return [(row, kind) for row, kind in wanted if fire_key(row.pk, kind, row.generation) in inserted]
 
 

@@ -5,8 +5,9 @@ the ticket service ``change_level`` (history, version, hooks); its ESCALATED / D
 carries the groups, levels and reason; the new group's manager is notified, and each further
 escalation of the same ticket climbs one more step up the managers' chain (``User.manager``).
 
-Vendor groups: the VENDOR event holds what the email to ``vendor_contacts`` will say. The email
-channel will send it from ``_send_to_vendor`` (the one hook point) once it exists.
+Vendor groups: the VENDOR event holds what the email to ``vendor_contacts`` says; the same
+transaction queues that email through the outbox (``notifications.email.queue_vendor_email``,
+sent after commit, in the desk's language, with the ticket tag so the vendor's answer threads).
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "palier.portal",
     "palier.api",
     "palier.system",
+    "palier.reports",
     "palier.demo",  # demo data: depends on every app above, none depends on it
     "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]

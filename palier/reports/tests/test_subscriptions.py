@@ -393,3 +393,18 @@ def test_the_periodic_job_is_wired() -> None:
     from palier import events
 
     assert ("reports-subscriptions", 300, "palier.reports.tasks.run_report_subscriptions_task") in events.PERIODIC_JOBS
+
+
+def test_values_are_written_for_people() -> None:
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert subscriptions.format_value(125.4, "minutes") == "2 h 05"  # 125 minutes
+        assert subscriptions.format_value(45, "minutes") == "45 min"
+        assert subscriptions.format_value(1234.5, "money") == "1,234.50"
+        assert subscriptions.format_value(None, "percent") == "—"
+        table = subscriptions.as_table("k", [Kpi("breaches", 2, 4, better="down")])
+    assert table.columns == [("value", "Value"), ("previous", "Previous period")]
+    assert table.rows == [Row("breaches", "SLA breaches", [2, 4])]
+    with translation.override("fr"):
+        assert subscriptions.format_value(1234.5, "money") == "1\xa0234,50"  # French grouping: a no-break space

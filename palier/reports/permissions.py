@@ -31,3 +31,21 @@ def report_groups(user: User, *, personal: bool) -> list[int] | None:
     managed = set(SupportGroup.objects.filter(manager_id=user.pk).values_list("pk", flat=True))
     member = set(Membership.objects.filter(user_id=user.pk).values_list("group_id", flat=True))
     return sorted(managed | member)
+
+
+# --- scheduled summaries and exports ------------------------------------------------------------------
+
+SubscriptionAction = Literal["subscribe_summary", "subscribe_export"]
+
+
+def can_subscribe(user: User, action: SubscriptionAction) -> bool:
+    """Managers and administrators receive summaries of what they may see; only administrators
+    email report exports to other addresses."""
+    if action == "subscribe_export":
+        return people_permissions.is_admin(user)
+    return can(user, "view_team")
+
+
+def can_manage_subscription(user: User, owner_id: int) -> bool:
+    """A subscription is changed or removed by its owner, or by an administrator."""
+    return people_permissions.is_admin(user) or bool(user.is_active and user.pk == owner_id)

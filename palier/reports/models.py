@@ -1,0 +1,56 @@
+"""The reports app's tables. Figures are computed live from the domains' tables; what is stored
+here is what people asked for: scheduled summaries and exports."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# --- scheduled summaries and exports ------------------------------------------------------------------
+
+
+class ReportSubscription(models.Model):
+    """A report emailed on a schedule: a manager's weekly or monthly summary of their groups, or an
+    administrator's export of one report table to a list of addresses. ``next_run_at`` is the next
+    slot (07:00 in the owner's time zone, Monday or the 1st); the periodic job claims it with a
+    conditional UPDATE, so two workers never send the same slot twice."""
+
+    class Kind(models.TextChoices):
+        SUMMARY = "summary", _("Summary")
+        EXPORT = "export", _("Export")
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly, on Monday")
+        MONTHLY = "monthly", _("Monthly, on the 1st")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.SUMMARY)
+    frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices, default=Frequency.WEEKLY)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)  # the dashboards' query parameters
+    metric = models.CharField(_("report"), max_length=64, blank=True)  # exports: a key of subscriptions.EXPORTS
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices, blank=True)
+    recipients = models.JSONField(_("addresses"), default=list, blank=True)  # exports: lower-cased addresses
+    is_active = models.BooleanField(_("active"), default=True)
+    next_run_at = models.DateTimeField(_("next sending"), null=True, blank=True)
+    last_run_at = models.DateTimeField(_("last sending"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=300, blank=True)  # the last failure, shown on the page
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "pk"]
+        verbose_name = _("report subscription")
+        verbose_name_plural = _("report subscriptions")
+        indexes = [models.Index(fields=["is_active", "next_run_at"], name="reports_subscription_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.frequency} ({self.owner_id})"
+
+
+# --- end of scheduled summaries and exports -----------------------------------------------------------

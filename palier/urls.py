@@ -18,6 +18,7 @@ from palier.agent.urlconfs import notifications as agent_notifications
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import surveys as agent_surveys
+from palier.agent.urlconfs import timelog as agent_timelog
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
@@ -45,6 +46,7 @@ urlpatterns = [
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
+    path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),

@@ -17,6 +17,7 @@ from palier.people.models import SupportGroup, User
 from palier.tickets import services as ticket_services
 from palier.tickets.display import event_sentence
 from palier.tickets.models import Ticket, TicketEvent
+from palier.tickets.models import TimeEntry as CallTime
 from palier.tickets.tests.builders import make_ticket
 from palier.timelog import selectors, services
 from palier.timelog.models import CostRate, TimeEntry
@@ -203,9 +204,10 @@ def test_minutes_selectors(ticket: Ticket, agent: User, admin_user: User, reques
         agent.pk: 30,
         admin_user.pk: 20,
     }
+    CallTime.objects.create(ticket=ticket, user=agent, minutes=7, source="call")  # a phone call today
     scope = Ticket.objects.filter(pk=ticket.pk)
     week = selectors.minutes_by_agent(ticket_ids_or_scope=scope, since=day - timedelta(days=6), until=day)
-    assert week == {agent.pk: 40, admin_user.pk: 20}
+    assert week == {agent.pk: 47, admin_user.pk: 20}
     assert selectors.ticket_entries(requester, ticket) == []
     page = selectors.ticket_time(agent, ticket)
     assert page.total_minutes == 60 and page.can_log

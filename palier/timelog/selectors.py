@@ -139,6 +139,13 @@ def rate_book() -> RateBook:
     return book
 
 
+def rates_in_force(*, on: date) -> dict[str, CostRate]:
+    """The rate of every target ("level:2", "agent:17", "group:4") in force on ``on`` (one query)."""
+    book = rate_book()
+    found = {target: book.in_force(target, on) for target in book.rows}
+    return {target: rate for target, rate in found.items() if rate is not None}
+
+
 @dataclass(frozen=True)
 class Staffing:
     """Which level an agent's hours cost at: the highest level among their in-house groups (1 when

@@ -189,6 +189,8 @@ def test_rates_keep_their_history_and_the_latest_valid_one_is_in_force(admin_use
     assert book.hourly(agent_id=0, level=1, day=date(2026, 7, 1)) == Decimal("55")
     assert book.hourly(agent_id=agent.pk, level=1, day=date(2026, 2, 1)) == Decimal("40")
     assert book.hourly(agent_id=agent.pk, level=1, day=date(2026, 3, 1)) == Decimal("70")  # own rate wins
+    in_force = selectors.rates_in_force(on=date(2026, 2, 1))
+    assert {k: str(r.hourly_rate) for k, r in in_force.items()} == {"level:1": "40.00"}  # Léa's starts in March
     history = selectors.rate_history(today=date(2026, 8, 1))
     assert [h.label for h in history] == ["L1", agent.display_name]
     assert [str(r.hourly_rate) for r in history[0].rates] == ["55.00", "40.00"]

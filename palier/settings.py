@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "palier.sla",
     "palier.mail",
     "palier.catalog",
+    "palier.timelog",
     "palier.automation",
     "palier.macros",
     "palier.surveys",
@@ -214,6 +215,12 @@ PALIER_CREATE_BATCH = envint("PALIER_CREATE_BATCH", 32, minimum=0)
 PALIER_SURVEYS_ENABLED = envbool("PALIER_SURVEYS_ENABLED", True)
 PALIER_SURVEY_LINK_DAYS = envint("PALIER_SURVEY_LINK_DAYS", 14, minimum=1)
 PALIER_SURVEY_CHANGE_DAYS = envint("PALIER_SURVEY_CHANGE_DAYS", 7, minimum=0)
+# Time tracking and the cost of support: the desk's currency (ISO 4217 code) and the hours during
+# which an agent may still edit or delete a time entry they logged (administrators always may)
+PALIER_CURRENCY = envstr("PALIER_CURRENCY", "EUR").upper()
+if not (len(PALIER_CURRENCY) == 3 and PALIER_CURRENCY.isalpha() and PALIER_CURRENCY.isascii()):
+    raise ImproperlyConfigured(f"PALIER_CURRENCY={PALIER_CURRENCY!r} must be a three-letter currency code")
+PALIER_TIME_EDIT_HOURS = envint("PALIER_TIME_EDIT_HOURS", 24, minimum=0)
 # The address people reach Palier at, for links in emails (notifications, approvals, surveys).
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):

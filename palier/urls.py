@@ -19,6 +19,7 @@ from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
+from palier.agent.urlconfs import timelog as agent_timelog
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
@@ -47,6 +48,7 @@ urlpatterns = [
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("agent/reports/", _pages("reports", agent_subscriptions.urlpatterns)),
+    path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),

@@ -194,6 +194,15 @@ class ReplyForm(StyledForm):
     )
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=100_000)
     attachments = MultipleFileField(label=_("Attachments"))
+    # optional time spent, logged with the message (palier/timelog); the timer may fill it
+    minutes = forms.IntegerField(
+        label=_("Time spent (minutes)"),
+        min_value=1,
+        max_value=1440,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "data-timer-minutes": "1"}),
+    )
+    time_source = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-timer-source": "1"}))
     version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     since = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 

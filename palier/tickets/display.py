@@ -199,6 +199,22 @@ def _task(data: dict[str, Any]) -> str:
     return _("fulfilment task %(task)s (%(subject)s) is now “%(status)s”") % values
 
 
+def _time_entry(kind: str, data: dict[str, Any]) -> str:
+    """Time tracking (palier/timelog): logged, changed, removed; minutes as "1 h 05 min"."""
+    minutes = int(data.get("minutes") or 0)
+    day = str(data.get("work_date") or "")
+    if kind == E.TIME_LOGGED:
+        return _("logged %(time)s of work (%(day)s)") % {"time": duration(minutes), "day": day}
+    old = int(data.get("old_minutes") or 0)
+    if data.get("deleted"):
+        return _("removed %(time)s of logged work (%(day)s)") % {"time": duration(old), "day": day}
+    return _("changed logged work from %(old)s to %(new)s (%(day)s)") % {
+        "old": duration(old),
+        "new": duration(minutes),
+        "day": day,
+    }
+
+
 def _other(kind: str, data: dict[str, Any]) -> str | None:
     """The newer kinds (catalog, automation, surveys, calls) with their details."""
     if kind == E.APPROVAL:
@@ -213,6 +229,8 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _("logged a phone call of %(minutes)s min") % {"minutes": data["minutes"]}
     if kind == E.TIME and data.get("minutes"):
         return _("logged %(minutes)s min of work") % {"minutes": data["minutes"]}
+    if kind in (E.TIME_LOGGED, E.TIME_CHANGED):
+        return _time_entry(kind, data)
     return None
 
 

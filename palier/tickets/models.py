@@ -263,6 +263,8 @@ class TicketEvent(models.Model):
         CALL = "call", _("logged a phone call")
         MAILED = "mailed", _("sent an email")
         TIME = "time", _("logged time")
+        TIME_LOGGED = "time_logged", _("logged time")
+        TIME_CHANGED = "time_changed", _("changed logged time")
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACH = "sla_breach", _("SLA breach")
 

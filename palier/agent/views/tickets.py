@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent import contexts, panel
+from palier.agent.forms.timelog import TimeEntryForm, time_source
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.web import agent_required, apply_errors
@@ -29,7 +31,10 @@ from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, selectors, services
-from palier.tickets.models import Ticket
+from palier.tickets.models import Comment, Ticket
+from palier.timelog import selectors as timelog_selectors
+from palier.timelog import services as timelog_services
+from palier.timelog.models import TimeEntry
 
 DETAIL = "agent/tickets/detail.html"
 
@@ -41,6 +46,8 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
     now = timezone.now()
     bound = extra.pop("bound", {})
     page = contexts.ticket_page_extras(request.user, ticket) if whole else {}
+    if whole:
+        page |= {"time": timelog_selectors.ticket_time(request.user, ticket, now=now), "time_form": TimeEntryForm()}
     return {
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),
@@ -93,6 +100,31 @@ def _stale_reply(request: AuthedRequest, ticket_id: int, form: ReplyForm, since:
     return render(request, DETAIL, context, status=409)
 
 
+@transaction.atomic
+def _reply(request: AuthedRequest, ticket: Ticket, data: dict[str, Any], *, internal: bool) -> Comment:
+    """The reply (with its macro) and the time spent on it, in one transaction: if the time is
+    refused, the message is not sent either."""
+    comment = macro_services.reply_with_macro(
+        ticket,
+        macro=request.POST.get("macro"),
+        by=request.user,
+        body=data["body"],
+        internal=internal,
+        uploads=data["attachments"],
+        expected_version=data["version"],
+    )
+    if data.get("minutes"):
+        default = TimeEntry.Source.NOTE if internal else TimeEntry.Source.REPLY
+        timelog_services.log_time(
+            ticket,
+            by=request.user,
+            minutes=data["minutes"],
+            comment=comment,
+            source=time_source(data.get("time_source") or "", default=default),
+        )
+    return comment
+
+
 @agent_required
 @require_POST
 def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
@@ -102,15 +134,7 @@ def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         data = form.cleaned_data
         internal = data["visibility"] == ReplyForm.INTERNAL
         try:
-            macro_services.reply_with_macro(
-                ticket,
-                macro=request.POST.get("macro"),
-                by=request.user,
-                body=data["body"],
-                internal=internal,
-                uploads=data["attachments"],
-                expected_version=data["version"],
-            )
+            _reply(request, ticket, data, internal=internal)
         except StaleVersion:
             return _stale_reply(request, ticket_id, form, data["since"])
         except (ValidationError, DomainError) as exc:

@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("notifications",),  # in-app notifications and the outbox; sends through mail's mailboxes
     ("routing",),
     ("sla",),
-    ("catalog", "integrations"),
+    ("catalog", "integrations", "timelog"),
     ("kb", "macros", "surveys"),
     ("automation", "system", "reports"),  # reports: reads every domain, writes nothing of theirs
 )

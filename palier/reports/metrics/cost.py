@@ -1,0 +1,237 @@
+"""The cost of support (docs/reports-cost.md): labour from time logged × hourly rates, and what the
+L4/L5 vendors cost.
+
+* **Labour** = minutes ÷ 60 × the hourly rate in force on the work day: the author's own rate, else
+  the rate of their level (the highest level among their in-house groups; 1 without a group).
+  Time comes from time entries (by work day) and logged phone calls (by the call's local day).
+* **Vendor** = each escalation to a vendor group of level 4 or 5 in the period × that group's cost
+  per escalation in force on the escalation's day, plus the hours logged by the vendor's own staff
+  (members of a vendor group) × the vendor group's hourly rate (or their own).
+* A ticket counts in the scope whatever its creation date; what is dated is the work (work day)
+  and the escalation (its local day). ``cost_per_ticket`` divides the total by the tickets that
+  had a cost in the period. Breakdowns: the ticket's current category, organisation and group
+  (vendor escalations: the vendor group), the level of whoever worked (vendor escalations: the
+  vendor's level), the month of the work.
+
+Reads: the rates, the memberships, the grouped time entries, the grouped calls, the vendor groups
+and their escalations, plus the row labels: a fixed number of queries whatever the volume.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db.models import Sum
+from django.db.models.functions import TruncDate
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from palier.people.models import Organisation, SupportGroup
+from palier.reports.filters import Scope
+from palier.reports.periods import Period
+from palier.reports.types import Kpi, Row, Table
+from palier.tickets.models import Category, TicketEvent
+from palier.tickets.models import TimeEntry as CallTime
+from palier.timelog import selectors as timelog
+from palier.timelog.models import TimeEntry
+
+By = Literal["category", "organisation", "group", "level", "month"]
+BY: tuple[By, ...] = ("category", "organisation", "group", "level", "month")
+VENDOR_LEVELS = (4, 5)
+SIXTY = Decimal(60)
+# the ticket field each breakdown groups by (level and month come from the work itself)
+TICKET_FIELD = {
+    "category": "ticket__category_id",
+    "organisation": "ticket__organisation_id",
+    "group": "ticket__group_id",
+}
+
+
+@dataclass(frozen=True)
+class Cost:
+    """One slice of cost: where it goes (``key``), on which ticket, how much of what."""
+
+    key: str
+    ticket_id: int
+    minutes: int = 0
+    labour: Decimal = Decimal(0)
+    vendor: Decimal = Decimal(0)
+
+
+def _dimension(by: By | None) -> list[str]:
+    return [TICKET_FIELD[by]] if by in TICKET_FIELD else []
+
+
+def _work(scope: Scope, period: Period, by: By | None) -> Iterator[tuple[int | None, date, int, int, Any]]:
+    """(author, day, ticket, minutes, ticket dimension) of the period's time entries and calls."""
+    fields = _dimension(by)
+    entries = (
+        TimeEntry.objects.filter(ticket__in=scope.tickets, work_date__gte=period.first, work_date__lte=period.last)
+        .values("author_id", "work_date", "ticket_id", *fields)
+        .annotate(total=Sum("minutes"))
+        .order_by()
+    )
+    for row in entries:
+        yield (
+            row["author_id"],
+            row["work_date"],
+            row["ticket_id"],
+            int(row["total"]),
+            row.get(fields[0]) if fields else None,
+        )
+    calls = (
+        CallTime.objects.filter(ticket__in=scope.tickets, created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(day=TruncDate("created_at", tzinfo=period.zone))
+        .values("user_id", "day", "ticket_id", *fields)
+        .annotate(total=Sum("minutes"))
+        .order_by()
+    )
+    for row in calls:
+        yield row["user_id"], row["day"], row["ticket_id"], int(row["total"]), row.get(fields[0]) if fields else None
+
+
+def _labour(scope: Scope, period: Period, by: By | None, book: timelog.RateBook) -> Iterator[Cost]:
+    staff = timelog.staffing()
+    default = timelog.Staffing(level=1)
+    for author_id, day, ticket_id, minutes, dimension in _work(scope, period, by):
+        who = staff.get(author_id or 0, default)
+        hours = Decimal(minutes) / SIXTY
+        if who.vendor_group_id is not None:
+            rate = book.vendor(group_id=who.vendor_group_id, day=day, agent_id=author_id)
+            price = hours * (rate.hourly_rate if rate is not None else 0)
+            key = _key(by, dimension, level=who.vendor_level or VENDOR_LEVELS[0], day=day)
+            yield Cost(key=key, ticket_id=ticket_id, minutes=minutes, vendor=price)
+        else:
+            price = hours * book.hourly(agent_id=author_id or 0, level=who.level, day=day)
+            yield Cost(
+                key=_key(by, dimension, level=who.level, day=day), ticket_id=ticket_id, minutes=minutes, labour=price
+            )
+
+
+def _escalations(scope: Scope, period: Period, by: By | None, book: timelog.RateBook) -> Iterator[Cost]:
+    vendors = {
+        name: (pk, level)
+        for pk, name, level in SupportGroup.objects.filter(is_vendor=True, level__in=VENDOR_LEVELS).values_list(
+            "pk", "name", "level"
+        )
+    }
+    if not vendors:
+        return
+    fields = [f for f in _dimension(by) if f != "ticket__group_id"]
+    events = TicketEvent.objects.filter(
+        ticket__in=scope.tickets,
+        kind=TicketEvent.Kind.ESCALATED,
+        created_at__gte=period.start,
+        created_at__lt=period.end,
+        data__to_group__in=list(vendors),
+    ).values_list("ticket_id", "created_at", "data__to_group", *fields)
+    for ticket_id, at, group_name, *dimension in events:
+        group_id, level = vendors[group_name]
+        day = at.astimezone(period.zone).date()
+        rate = book.vendor(group_id=group_id, day=day)
+        value = group_id if by == "group" else (dimension[0] if dimension else None)
+        price = rate.per_escalation if rate is not None else Decimal(0)
+        yield Cost(key=_key(by, value, level=level, day=day), ticket_id=ticket_id, vendor=price)
+
+
+def _key(by: By | None, dimension: Any, *, level: int, day: date) -> str:
+    if by == "level":
+        return f"L{level}"
+    if by == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    if by is None:
+        return "total"
+    return "none" if dimension is None else str(dimension)
+
+
+def _costs(scope: Scope, period: Period, by: By | None) -> list[Cost]:
+    book = timelog.rate_book()
+    return [*_labour(scope, period, by, book), *_escalations(scope, period, by, book)]
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(Decimal("0.01")))
+
+
+def _totals(costs: list[Cost]) -> tuple[int, Decimal, int]:
+    """Minutes, money, and the number of tickets that cost something."""
+    total = sum((c.labour + c.vendor for c in costs), Decimal(0))
+    return sum(c.minutes for c in costs), total, len({c.ticket_id for c in costs})
+
+
+def cost_kpis(*, scope: Scope, period: Period) -> list[Kpi]:
+    """ "cost_total" and "cost_per_ticket" (money, in ``PALIER_CURRENCY``), "time_logged_minutes"."""
+    now = _totals(_costs(scope, period, None))
+    before = _totals(_costs(scope, period.previous(), None))
+
+    def per_ticket(figures: tuple[int, Decimal, int]) -> float | None:
+        return _money(figures[1] / figures[2]) if figures[2] else None
+
+    return [
+        Kpi("cost_total", _money(now[1]), _money(before[1]), unit="money", better="down"),
+        Kpi("cost_per_ticket", per_ticket(now), per_ticket(before), unit="money", better="down"),
+        Kpi("time_logged_minutes", float(now[0]), float(before[0]), unit="minutes", better="none"),
+    ]
+
+
+def _labels(by: By, keys: set[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if by == "category":
+        return {str(c.pk): c.name for c in Category.objects.filter(pk__in=ids)}
+    if by == "organisation":
+        return {str(pk): name for pk, name in Organisation.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if by == "group":
+        return {str(pk): name for pk, name in SupportGroup.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if by == "level":
+        return {k: _("Level %(level)s") % {"level": k[1:]} for k in keys}
+    return {k: date_format(date(int(k[:4]), int(k[5:7]), 1), "YEAR_MONTH_FORMAT") for k in keys}
+
+
+def cost_by(*, scope: Scope, period: Period, by: By) -> Table:
+    """The period's cost broken down ``by`` category, organisation, group, level or month: columns
+    "minutes", "labour", "vendor", "total"; rows by key ("none": no category/organisation/group),
+    the most expensive first (months in order)."""
+    if by not in BY:
+        raise ValueError(f"unknown breakdown {by!r}")
+    sums: dict[str, list[Any]] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+    for cost in _costs(scope, period, by):
+        figures = sums[cost.key]
+        figures[0] += cost.minutes
+        figures[1] += cost.labour
+        figures[2] += cost.vendor
+    labels = _labels(by, set(sums))
+    rows = [
+        Row(
+            key=key,
+            label=labels.get(key, _("None") if key == "none" else key),
+            cells=[round(float(m), 1), _money(labour), _money(vendor), _money(labour + vendor)],
+        )
+        for key, (m, labour, vendor) in sums.items()
+    ]
+    rows.sort(key=(lambda r: r.key) if by == "month" else (lambda r: (-float(r.cells[3] or 0), r.label)))
+    columns = [
+        ("minutes", _("Time logged (min)")),
+        ("labour", _("Labour")),
+        ("vendor", _("Vendors")),
+        ("total", _("Total")),
+    ]
+    return Table(key=f"cost_{by}", columns=columns, rows=rows)
+
+
+def _by(by: By) -> Callable[..., Table]:
+    def metric(*, scope: Scope, period: Period) -> Table:
+        return cost_by(scope=scope, period=period, by=by)
+
+    metric.__name__ = f"cost_by_{by}"
+    return metric
+
+
+METRICS: dict[str, Callable[..., object]] = {
+    "cost": cost_kpis,
+    **{f"cost-by-{by}": _by(by) for by in BY},
+}

@@ -33,6 +33,9 @@ COMMENTS_LIMIT = 20
 
 
 def _in_scope(scope: Scope) -> Q:
+    """The scope's tickets (no subquery when the scope is every ticket)."""
+    if not scope.tickets.query.where:
+        return Q()
     return Q(ticket_id__in=scope.tickets.order_by().values("pk"))
 
 

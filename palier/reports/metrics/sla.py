@@ -73,6 +73,9 @@ class Median(Aggregate):
 
 
 def _clocks(scope: Scope) -> QuerySet[Clock]:
+    """The clocks of the scope's tickets (no subquery when the scope is every ticket)."""
+    if not scope.tickets.query.where:
+        return Clock.objects.order_by()
     return Clock.objects.filter(ticket_id__in=scope.tickets.order_by().values("pk")).order_by()
 
 

@@ -149,3 +149,10 @@ def test_query_counts_do_not_grow_with_the_clocks(
         desk.move(ticket, paris(2026, 4, day, 16, 0), "resolved")
     check()
     assert kpis(admin_user, sla.sla_kpis)["breaches"] == (4, 0)  # three more first responses breached
+
+
+def test_a_manager_of_the_group_sees_the_same_figures(story: dict[str, Ticket], manager: User) -> None:
+    # every ticket of the story is in the triage group the manager runs (scope with a subquery)
+    table = sla.sla_compliance(scope=scope_for(manager, ReportFilters()), period=APRIL)
+    assert {row.key: row.cells for row in table.rows} == {"response": [4, 1, 1], "resolution": [4, 0, 2]}
+    assert kpis(manager, sla.sla_kpis)["breaches"] == (1, 0)

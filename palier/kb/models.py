@@ -170,6 +170,35 @@ class Deflection(models.Model):
         indexes = [models.Index(fields=["created_at"], name="kb_deflection_created")]
 
 
+class ArticleView(models.Model):
+    """One person read an article on one day (the desk's local day): what reports count as a view.
+
+    Reading it again the same day adds nothing (unique row), so reloads do not inflate the figure;
+    ``Article.view_count`` keeps counting every page load."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    viewed_at = models.DateTimeField(default=timezone.now)  # the first reading of that day
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "user", "day"], name="kb_view_once_a_day")]
+        indexes = [models.Index(fields=["viewed_at"], name="kb_view_viewed_at")]
+
+
+class FailedSearch(models.Model):
+    """A knowledge-base search that found nothing: once per person, normalised query and day."""
+
+    query = models.CharField(max_length=200)  # normalised: lower case, no accents, single spaces
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    searched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["query", "user", "day"], name="kb_failed_search_once")]
+        indexes = [models.Index(fields=["searched_at"], name="kb_failed_search_at")]
+
+
 class ArticleTicketLink(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="ticket_links")
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")

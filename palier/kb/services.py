@@ -24,12 +24,14 @@ from palier.kb.models import (
     ArticleTicketLink,
     ArticleTranslation,
     ArticleVersion,
+    ArticleView,
     Deflection,
+    FailedSearch,
     HelpfulVote,
     KbCategory,
     Language,
 )
-from palier.lib import files
+from palier.lib import files, text
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
 from palier.tickets.models import Ticket
@@ -42,6 +44,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.ARCHIVED: frozenset({S.DRAFT}),
 }
 MAX_QUERY = 2000
+MAX_SEARCH = 200  # characters of a failed search kept (FailedSearch.query)
 slug_re = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -261,9 +264,25 @@ def remove_article_file(item: ArticleFile, *, by: User) -> None:
     transaction.on_commit(lambda: item.file.storage.delete(stored))
 
 
-def record_view(*, article_id: int) -> None:
-    """Count one reading of the article (one UPDATE, no read)."""
+def record_view(*, article_id: int, user_id: int | None = None) -> None:
+    """Count one reading of the article (one UPDATE, no read) and, for a signed-in reader, the
+    reader's view of the day for reports (one INSERT that does nothing if it is there already)."""
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
+    if user_id is not None:
+        now = timezone.now()
+        row = ArticleView(article_id=article_id, user_id=user_id, day=timezone.localdate(now), viewed_at=now)
+        ArticleView.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def record_search(*, user: User, query: str, hits: int) -> None:
+    """Remember a search that found nothing (once per person, normalised query and day), so
+    managers see what readers look for and do not find. One INSERT, or nothing."""
+    normalised = " ".join(text.normalise(query).split())[:MAX_SEARCH]
+    if hits or not normalised or not user.is_authenticated:
+        return
+    now = timezone.now()
+    row = FailedSearch(query=normalised, user_id=user.pk, day=timezone.localdate(now), searched_at=now)
+    FailedSearch.objects.bulk_create([row], ignore_conflicts=True)
 
 
 def vote_helpful(article: Article, *, user: User, helpful: bool) -> HelpfulVote:

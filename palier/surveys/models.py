@@ -30,6 +30,22 @@ class SurveyResponse(models.Model):
         return f"{self.ticket_id}: {self.score}"
 
 
+class SurveyRequest(models.Model):
+    """A ticket's requester was asked for a rating: the first survey email queued for it.
+
+    The denominator of the response rate. Later requests for the same ticket (after a reopening)
+    add nothing: one row per ticket."""
+
+    ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="survey_request")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at"], name="survey_request_sent_at")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.sent_at.isoformat()}"
+
+
 class SurveyOptOut(models.Model):
     """An organisation whose requesters are never asked for a rating."""
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied
 from palier.people.models import Organisation, User
 from palier.surveys import permissions, tokens
-from palier.surveys.models import SurveyOptOut, SurveyResponse
+from palier.surveys.models import SurveyOptOut, SurveyRequest, SurveyResponse
 from palier.tickets import history
 from palier.tickets.models import Ticket, TicketEvent
 
@@ -72,7 +72,8 @@ def answer_url(ticket: Ticket, *, score: int | None = None, absolute: bool = Tru
 def request_survey(*, ticket: Ticket, key: str) -> int:
     """Email the requester of a just-resolved ticket the five one-click score links. Idempotent per
     ``key`` (the resolution event); nothing when surveys are off (or the organisation opted out),
-    the ticket was reopened since, or it already has an answer. Returns how many emails were queued (0 or 1)."""
+    the ticket was reopened since, or it already has an answer. The first request of a ticket is
+    recorded (``SurveyRequest``) for the response rate. Returns how many emails were queued (0 or 1)."""
     from palier.notifications import email
 
     if ticket.status not in FINISHED or not surveys_wanted(ticket):
@@ -80,13 +81,16 @@ def request_survey(*, ticket: Ticket, key: str) -> int:
     if SurveyResponse.objects.filter(ticket_id=ticket.pk).exists():
         return 0
     links = [(score, answer_url(ticket, score=score)) for score in SCORES]
-    return email.queue_templated(
+    queued = email.queue_templated(
         to=[ticket.requester],
         template="surveys/email/request",
         context={"links": links, "link_days": tokens.link_days()},
         ticket=ticket,
         key=key,
     )
+    if queued:  # the response rate's denominator: the first request of each ticket
+        SurveyRequest.objects.bulk_create([SurveyRequest(ticket_id=ticket.pk)], ignore_conflicts=True)
+    return queued
 
 
 def _clean(score: object, comment: str) -> tuple[int, str]:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from palier.kb import selectors, services
-from palier.kb.models import Article, ArticleVersion, Deflection, HelpfulVote
+from palier.kb.models import Article, ArticleVersion, ArticleView, Deflection, FailedSearch, HelpfulVote
 from palier.kb.services import TranslationInput
 from palier.kb.tests.builders import make_article
 from palier.lib.errors import IllegalTransition, PermissionDenied
@@ -172,3 +172,25 @@ def test_deflections_are_counted_per_period_and_article(agent: User, requester: 
     assert [n for _day, n in selectors.deflections_per_day(start=start, end=end)] == [3]
     assert Deflection.objects.filter(query="printer jam").count() == 3
     assert not Ticket.objects.exists()
+
+
+def test_a_view_counts_once_per_reader_and_day(agent: User, requester: User, requester_b: User) -> None:
+    article = make_article(agent, en=("x", "y"))
+    services.record_view(article_id=article.pk, user_id=requester.pk)
+    services.record_view(article_id=article.pk, user_id=requester.pk)  # a reload
+    services.record_view(article_id=article.pk, user_id=requester_b.pk)
+    services.record_view(article_id=article.pk)  # nobody signed in: only the page counter
+    article.refresh_from_db()
+    assert article.view_count == 4
+    assert sorted(ArticleView.objects.values_list("user_id", flat=True)) == sorted([requester.pk, requester_b.pk])
+
+
+def test_a_search_that_finds_nothing_is_remembered_once_a_day(requester: User, requester_b: User) -> None:
+    services.record_search(user=requester, query="  Imprimante   COULEUR ", hits=0)
+    services.record_search(user=requester, query="imprimante couleur", hits=0)  # again the same day
+    services.record_search(user=requester_b, query="Imprimante couleur", hits=0)
+    services.record_search(user=requester, query="printer", hits=2)  # found something
+    services.record_search(user=requester, query="   ", hits=0)
+    assert sorted(FailedSearch.objects.values_list("query", "user_id")) == sorted(
+        [("imprimante couleur", requester.pk), ("imprimante couleur", requester_b.pk)]
+    )

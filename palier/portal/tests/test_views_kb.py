@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from palier.kb import services
-from palier.kb.models import Article, Deflection, KbCategory
+from palier.kb.models import Article, ArticleView, Deflection, FailedSearch, KbCategory
 from palier.kb.tests.builders import make_article
 from palier.people.models import Organisation, User
 from palier.tickets.models import Ticket
@@ -187,3 +187,13 @@ def test_suggest_query_count(client: Client, agent: User, requester: User, djang
     with django_assert_max_num_queries(6):
         response = c.get(reverse("kb:suggest"), {"subject": "imprimante papier"})
     assert response.content.decode().count('class="mb-2 kb-suggestion"') == 5
+
+
+def test_the_reader_pages_record_views_and_failed_searches(client: Client, agent: User, requester: User) -> None:
+    article = make_article(agent, en=("Printer jam", "Open the tray."))
+    client.force_login(requester)
+    assert client.get(reverse("kb:article", args=[article.pk])).status_code == 200
+    assert client.get(reverse("kb:home"), {"q": "zzzyx"}).status_code == 200
+    assert client.get(reverse("kb:home"), {"q": "printer"}).status_code == 200
+    assert list(ArticleView.objects.values_list("article_id", "user_id")) == [(article.pk, requester.pk)]
+    assert list(FailedSearch.objects.values_list("query", flat=True)) == ["zzzyx"]

@@ -29,11 +29,14 @@ def home(request: AuthedRequest) -> HttpResponse:
     if slug := form.cleaned_data.get("category"):
         category = get_object_or_404(KbCategory, slug=slug)
     language = reader_language()
+    hits = search.search_articles(request.user, q, language, SEARCH_LIMIT) if q else []
+    if q:
+        services.record_search(user=request.user, query=q, hits=len(hits))
     context = {
         "q": q,
         "category": category,
         "categories": selectors.categories(),
-        "hits": search.search_articles(request.user, q, language, SEARCH_LIMIT) if q else [],
+        "hits": hits,
         "cards": [] if q else selectors.home_cards(request.user, language=language, category=category),
     }
     return render(request, "portal/kb/home.html", context)
@@ -43,7 +46,7 @@ def home(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def article(request: AuthedRequest, article_id: int) -> HttpResponse:
     item = selectors.get_article_for(request.user, article_id)
-    services.record_view(article_id=item.pk)
+    services.record_view(article_id=item.pk, user_id=request.user.pk)
     context = {
         "article": item,
         "translation": search.display_translation(item, reader_language()),

@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied
+from palier.notifications.models import OutgoingEmail
 from palier.people.models import SupportGroup, User
 from palier.surveys import selectors, services, tokens
-from palier.surveys.models import SurveyResponse
+from palier.surveys.models import SurveyRequest, SurveyResponse
 from palier.surveys.tests.helpers import resolved_ticket, score_links, survey_mails
 from palier.tickets import services as tickets
 from palier.tickets import stream
@@ -170,3 +171,25 @@ def test_an_organisation_that_opted_out_is_not_asked(requester: User, agent: Use
     services.set_survey_opt_out(organisation=requester.organisation, opted_out=False, by=admin_user)
     resolved_ticket(requester, agent)
     assert len(survey_mails()) == 1
+
+
+def test_request_survey_records_the_first_request_once(requester: User, agent: User) -> None:
+    ticket = resolved_ticket(requester, agent)
+    assert services.request_survey(ticket=ticket, key="survey:event:1") == 1
+    first = SurveyRequest.objects.get(ticket=ticket).sent_at
+    assert services.request_survey(ticket=ticket, key="survey:event:1") == 0  # the same event again
+    assert services.request_survey(ticket=ticket, key="survey:event:2") == 1  # resolved a second time
+    assert list(SurveyRequest.objects.filter(ticket=ticket).values_list("sent_at", flat=True)) == [first]
+
+
+def test_the_migration_backfills_requests_from_the_outbox(requester: User, agent: User) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    ticket = resolved_ticket(requester, agent)
+    survey_mails()  # the survey email is in the outbox
+    SurveyRequest.objects.all().delete()  # as before the table existed
+    sent = OutgoingEmail.objects.get(key__startswith="survey:").created_at
+    import_module("palier.surveys.migrations.0002_survey_request").backfill(apps, None)
+    assert list(SurveyRequest.objects.values_list("ticket_id", "sent_at")) == [(ticket.pk, sent)]

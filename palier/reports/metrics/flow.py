@@ -32,7 +32,6 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
-from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -236,12 +235,12 @@ def created_resolved(*, scope: Scope, period: Period) -> list[Series]:
     return series
 
 
-def _first_contact() -> Q:
-    """Never reopened, never escalated, at most FCR_MAX_REPLIES public replies from agents."""
+def _history_flags() -> dict[str, Any]:
+    """Per ticket, from its history: escalated ever, reopened ever, public replies by agents."""
+    escalated = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=E.ESCALATED)
     reopened = TicketEvent.objects.filter(
         ticket_id=OuterRef("pk"), kind=E.STATUS, data__old=RESOLVED, data__new__in=OPEN
     )
-    escalated = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=E.ESCALATED)
     replies = (
         Comment.objects.filter(ticket_id=OuterRef("pk"), is_internal=False, author__role__in=AGENT_ROLES)
         .order_by()
@@ -249,29 +248,32 @@ def _first_contact() -> Q:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    few_replies = LessThanOrEqual(Coalesce(Subquery(replies, output_field=IntegerField()), Value(0)), FCR_MAX_REPLIES)
-    return ~Q(Exists(reopened)) & ~Q(Exists(escalated)) & Q(few_replies)
+    return {
+        "was_escalated": Exists(escalated),
+        "was_reopened": Exists(reopened),
+        "public_replies": Coalesce(Subquery(replies, output_field=IntegerField()), Value(0)),
+    }
 
 
 def _flow_counts(scope: Scope, periods: dict[str, Period]) -> dict[str, int]:
     """Created, resolved, created-and-resolved, escalated and first-contact counts of each period,
-    in one query."""
-    escalated = Exists(TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=E.ESCALATED))
+    in one query: the history flags are read once per ticket of the window, then counted."""
     start = min(p.start for p in periods.values())
     end = max(p.end for p in periods.values())
+    # first contact: never reopened, never escalated, at most FCR_MAX_REPLIES public agent replies
+    first_contact = Q(was_escalated=False, was_reopened=False, public_replies__lte=FCR_MAX_REPLIES)
     figures: dict[str, Any] = {}
     for name, period in periods.items():
         created, resolved = _within("created_at", period), _resolved_in(period)
         figures[f"{name}_created"] = Count("pk", filter=created)
         figures[f"{name}_resolved"] = Count("pk", filter=resolved)
         figures[f"{name}_done"] = Count("pk", filter=created & Q(resolved_at__isnull=False))
-        figures[f"{name}_escalated"] = Count("pk", filter=created & Q(escalated))
-        figures[f"{name}_fcr"] = Count("pk", filter=resolved & _first_contact())
-    return (
-        _tickets(scope)
-        .filter(_between("created_at", start, end) | Q(status__in=ENDED_RESOLVED) & _between("resolved_at", start, end))
-        .aggregate(**figures)
-    )
+        figures[f"{name}_escalated"] = Count("pk", filter=created & Q(was_escalated=True))
+        figures[f"{name}_fcr"] = Count("pk", filter=resolved & first_contact)
+    window = _between("created_at", start, end) | Q(status__in=ENDED_RESOLVED) & _between("resolved_at", start, end)
+    # distinct (rows are unique anyway) keeps PostgreSQL from inlining the inner query, which
+    # would evaluate each history look-up once per count instead of once per ticket
+    return _tickets(scope).filter(window).annotate(**_history_flags()).distinct().aggregate(**figures)
 
 
 def _reopen_counts(scope: Scope, periods: dict[str, Period]) -> dict[str, int]:

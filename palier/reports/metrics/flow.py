@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import (
     Avg,
+    Case,
     CharField,
     Count,
     DurationField,
@@ -29,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
@@ -452,7 +454,8 @@ def agent_workload(*, scope: Scope, period: Period) -> Table:
         _tickets(scope)
         .filter(assignee__isnull=False)
         .filter(Q(status__in=OPEN) | resolved)
-        .annotate(assigned_at=Coalesce(_first_assignment(), F("created_at")))
+        # looked up only for the tickets resolved in the period (CASE skips the rest)
+        .annotate(assigned_at=Case(When(resolved, then=Coalesce(_first_assignment(), F("created_at")))))
         .values("assignee_id", "assignee__full_name", "assignee__email")
         .annotate(
             open=Count("pk", filter=Q(status__in=OPEN)),

@@ -90,6 +90,14 @@ def test_created_and_resolved_per_day_in_paris_and_in_montreal(everything: Scope
     assert montreal["resolved"] == [2, 1, 1, 1, 1, 0, 0]
 
 
+def test_long_periods_count_by_week(everything: Scope) -> None:
+    ten_weeks = Period(date(2026, 3, 2), date(2026, 5, 10), fx.PARIS)  # 70 days: weekly buckets
+    created = flow.created_resolved(scope=everything, period=ten_weeks)[0]
+    assert [p.day for p in created.points][-2:] == [date(2026, 4, 27), date(2026, 5, 4)]
+    # week of 27 April: t11 t10 t12 t6; week of 4 May: the 8 of the week; none before
+    assert [p.value for p in created.points] == [0] * 8 + [4, 8]
+
+
 def test_resolution_by_level_with_self_service(everything: Scope) -> None:
     paris = values(flow.resolution_by_level(scope=everything, period=WEEK))
     assert paris == {

@@ -36,11 +36,11 @@ STYLE = Style(
     opacity_hover="1",
     colors=COLOURS,
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=13,
-    value_font_size=12,
-    tooltip_font_size=12,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
+    value_font_size=14,
+    tooltip_font_size=14,
 )
 _CLEAN = (  # pygal always writes its settings in a script, and its name in comments
     (re.compile(r"<script\b[^>]*?(/>|>.*?</script>)", re.S), ""),
@@ -106,7 +106,7 @@ def _config(**extra: Any) -> dict[str, Any]:
         "js": [],
         "disable_xml_declaration": True,
         "style": STYLE,
-        "height": 320,
+        "height": 400,
         "width": 800,
         "legend_at_bottom": True,
         "print_values": False,
@@ -191,12 +191,13 @@ def bar_chart(
     """One bar per row of ``table`` (the value of ``column``, the first one by default);
     ``link(row)`` is a bar's ticket list."""
     index = _column(table, column)
-    chart = pygal.HorizontalBar(**_config(show_legend=False, height=max(160, 36 * len(table.rows) + 80)))
-    chart.x_labels = [row.label for row in table.rows]
+    chart = pygal.HorizontalBar(**_config(show_legend=False, height=max(200, 44 * len(table.rows) + 100)))
     values = [_numeric(row.cells[index]) if index < len(row.cells) else None for row in table.rows]
+    bars = list(zip(values, table.rows, strict=True))[::-1]  # pygal draws the first bar at the bottom
+    chart.x_labels = [row.label for _v, row in bars]
     chart.add(
         table.columns[index][1] if table.columns else title,
-        [_point(v, link(row), f"{row.label}: {_number(v)}") for v, row in zip(values, table.rows, strict=True)],
+        [_point(v, link(row), f"{row.label}: {_number(v)}") for v, row in bars],
     )
     ranked = sorted(
         ((v, row.label) for v, row in zip(values, table.rows, strict=True) if v is not None), key=lambda x: -x[0]

@@ -68,7 +68,7 @@ def scope_params(ctx: DrillContext) -> Params:
     if f.group is not None:
         params.append(("group", str(f.group)))
     elif ctx.group_ids is not None and not f.personal:
-        params += [("groups", str(pk)) for pk in ctx.group_ids] or [("groups", "0")]
+        params += [("groups", str(pk)) for pk in ctx.group_ids]
     if f.level is not None:
         params.append(("level", str(f.level)))
     optional = {"category": f.category, "organisation": f.organisation, "channel": f.channel, "kind": f.kind}
@@ -229,7 +229,7 @@ def queue_url(path: str, ctx: DrillContext, target: Target, *, by: str | None = 
         key = target.key or ""
         return reverse("agent:ticket-detail", args=[int(key)]) if key.isdigit() else None
     rule = _cost_by(by or "") if path == "cost.cost_by" else RULES.get(path)
-    if rule is None:
+    if rule is None or (ctx.group_ids == [] and not ctx.filters.personal):  # no group: no ticket
         return None
     params = rule(ctx, target)
     if params is None:

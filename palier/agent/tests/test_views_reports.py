@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -133,7 +134,18 @@ def test_bad_filters_say_why_per_field_and_compute_nothing(
     assert out_of_reach.context["form"].errors["group"] == [
         unknown.context["form"].errors["group"][0].replace("987654", str(l2.pk))
     ]
-    assert en.get(reverse(TEAM), {"period": "forever"}, HTTP_HX_REQUEST="true").status_code == 400
+    swapped = en.get(reverse(TEAM), {"period": "forever"}, HTTP_HX_REQUEST="true")
+    assert swapped.status_code == 400 and "<html" not in swapped.content.decode()
+    assert 'id="report-body"' in swapped.content.decode() and "forever" in swapped.content.decode()
+
+
+def test_the_period_is_in_the_viewer_time_zone(en: Client, fake: FakeMetrics, manager: User) -> None:
+    manager.work_time_zone = "America/Montreal"
+    manager.save(update_fields=["work_time_zone"])
+    en.force_login(manager)
+    board = en.get(reverse(TEAM), {"period": "custom", "since": "2026-03-01", "until": "2026-03-31"}).context["board"]
+    assert board.period.zone == ZoneInfo("America/Montreal") and board.period.days == 31
+    assert dashboards.viewer_zone(User(work_time_zone="Nowhere/Else")) == ZoneInfo(settings.TIME_ZONE)
 
 
 def test_a_failing_metric_shows_unavailable_not_an_error(
@@ -260,3 +272,5 @@ def test_drill_rules_for_levels_ages_and_tickets() -> None:
         "2026-05-28T12:00:00+02:00"
     ]
     assert drill.queue_url("knowledge.top_articles", ctx, drill.Target(key="1")) is None
+    nowhere = drill.DrillContext(filters=ReportFilters(), group_ids=[], period=period, now=now)
+    assert drill.queue_url("flow.backlog_kpis", nowhere, drill.Target(key="open")) is None  # a manager of no group

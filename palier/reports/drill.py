@@ -78,7 +78,7 @@ def scope_params(ctx: DrillContext) -> Params:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.isoformat()
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _range(ctx: DrillContext, bucket: date | None) -> tuple[datetime, datetime]:

@@ -184,6 +184,15 @@ def test_charts_are_inline_svg_without_any_outside_url(en: Client, fake: FakeMet
     assert "<details" in html and "Show the numbers as a table" in html
 
 
+def test_charts_and_cards_speak_the_viewer_language(client: Client, fake: FakeMetrics, manager: User) -> None:
+    client.force_login(manager)
+    params = {"period": "custom", "since": "2026-03-01", "until": "2026-03-10"}
+    french = client.get(reverse(TEAM), params, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    english = client.get(reverse(TEAM), params, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 mars" in french and "80,0 %" in french
+    assert "March 1" in english and "80.0 %" in english
+
+
 def test_the_page_reads_the_same_whatever_the_number_of_rows(
     client: Client, monkeypatch: pytest.MonkeyPatch, manager: User
 ) -> None:

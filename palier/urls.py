@@ -15,6 +15,7 @@ from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import notifications as agent_notifications
+from palier.agent.urlconfs import reports as agent_reports
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
@@ -47,7 +48,7 @@ urlpatterns = [
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
-    path("agent/reports/", _pages("reports", agent_subscriptions.urlpatterns)),
+    path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),

@@ -36,12 +36,14 @@ VIEWS: list[tuple[str, Promise, str, bool]] = [
 TRANSIENT = ("cursor", "since")  # parameters that do not define a view
 
 
-def workspace_choices() -> Choices:
-    """Groups, agents and categories for the workspace forms (three queries)."""
+def workspace_choices(*, organisations: bool = False) -> Choices:
+    """Groups, agents and categories for the workspace forms (three queries), and the
+    organisations for the queue's filters (a fourth)."""
     return Choices(
         groups=list(people_selectors.support_groups()),
         agents=list(people_selectors.active_agents()),
         categories=selectors.category_choices(),
+        organisations=[(o.pk, o.name) for o in people_selectors.organisations_by_name()] if organisations else None,
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ PENDING_STATUSES = [S.PENDING_REQUESTER, S.PENDING_VENDOR, S.PENDING_CHANGE]
 MINE = "mine"
 ME = "me"
 NOBODY = "none"
+MULTIPLE = ("priority", "groups", "level")  # the queue's filters that take several values
 
 # header sorts: column -> (ascending sort, descending sort); all are in selectors.SORTS
 SORTABLE = {
@@ -63,13 +65,32 @@ def _as_int(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _ints(values: list[str] | None) -> list[int]:
+    return sorted({int(v) for v in values or [] if v.isdigit()})
+
+
+def _groups(data: dict[str, Any], my_groups: list[int]) -> list[int] | None:
+    """Several groups: "my groups", or the ``groups`` chosen (a dashboard's drill-down)."""
+    if data.get("group") == MINE:
+        return my_groups
+    return _ints(data.get("groups")) or None
+
+
 class Choices:
     """The lists a workspace form chooses from, fetched once per request by the view."""
 
-    def __init__(self, *, groups: list[SupportGroup], agents: list[User], categories: list[tuple[int, str]]) -> None:
+    def __init__(
+        self,
+        *,
+        groups: list[SupportGroup],
+        agents: list[User],
+        categories: list[tuple[int, str]],
+        organisations: list[tuple[int, str]] | None = None,
+    ) -> None:
         self.groups = groups
         self.agents = agents
         self.categories = categories
+        self.organisations = organisations or []  # only the queue's filter form lists them
 
     def group(self, pk: int | None) -> SupportGroup | None:
         return next((g for g in self.groups if g.pk == pk), None)
@@ -83,11 +104,19 @@ class FilterForm(StyledForm):
 
     q = forms.CharField(label=_("Text"), max_length=200, required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    priority = forms.ChoiceField(label=_("Priority"), required=False)
+    priority = forms.MultipleChoiceField(label=_("Priority"), required=False)
     kind = forms.ChoiceField(label=_("Type"), required=False)
     group = forms.ChoiceField(label=_("Group"), required=False)
+    groups = forms.MultipleChoiceField(label=_("Groups (several)"), required=False)
+    level = forms.MultipleChoiceField(label=_("Level"), required=False)
     assignee = forms.ChoiceField(label=_("Assignee"), required=False)
     category = forms.ChoiceField(label=_("Category"), required=False)
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    created_after = forms.DateTimeField(label=_("Created from"), required=False)
+    created_before = forms.DateTimeField(label=_("Created before"), required=False)
+    resolved_after = forms.DateTimeField(label=_("Resolved from"), required=False)
+    resolved_before = forms.DateTimeField(label=_("Resolved before"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
     cursor = forms.CharField(max_length=500, required=False, widget=forms.HiddenInput)
 
@@ -96,12 +125,24 @@ class FilterForm(StyledForm):
         f = self.fields
         pending = (PENDING, _("Pending (any)"))
         _choices(f["status"], [(OPEN, _("All open")), (ALL, _("Any status")), pending, *S.choices])
-        _choices(f["priority"], [("", _("Any priority")), *((str(p), f"P{p}") for p in (1, 2, 3, 4))])
+        _choices(f["priority"], [(str(p), f"P{p}") for p in (1, 2, 3, 4, 5)])
         _choices(f["kind"], [("", _("Any type")), *Ticket.Kind.choices])
         _choices(f["group"], [("", _("All groups")), (MINE, _("My groups")), *group_choices(choices.groups)])
+        _choices(f["groups"], group_choices(choices.groups))
+        _choices(f["level"], [(str(v), label) for v, label in SupportGroup.Level.choices])
         people = agent_choices(choices.agents)
         _choices(f["assignee"], [("", _("Anyone")), (ME, _("Me")), (NOBODY, _("Unassigned")), *people])
         _choices(f["category"], [("", _("Any category")), *((str(pk), name) for pk, name in choices.categories)])
+        organisations = ((str(pk), name) for pk, name in choices.organisations)
+        _choices(f["organisation"], [("", _("Any organisation")), *organisations])
+        _choices(f["channel"], [("", _("Any channel")), *Ticket.Channel.choices])
+        for name in MULTIPLE:
+            f[name].widget.attrs["size"] = 3
+        if self.is_bound and isinstance(self.data, QueryDict):  # "priority=" (an old link) means any
+            data = self.data.copy()
+            for name in MULTIPLE:
+                data.setlist(name, [v for v in data.getlist(name) if v])
+            self.data = data
 
     def _data(self) -> dict[str, Any]:
         return self.cleaned_data if self.is_valid() else {}
@@ -110,19 +151,24 @@ class FilterForm(StyledForm):
         data = self._data()
         status = data.get("status", OPEN)
         assignee = data.get("assignee", "")
-        group = data.get("group", "")
         statuses = PENDING_STATUSES if status == PENDING else ([status] if status not in (OPEN, ALL) else [])
-        priority = _as_int(data.get("priority", ""))
         return TicketFilters(
             status=[str(s) for s in statuses],
             open_only=status == OPEN,
-            priority=[priority] if priority else [],
+            priority=_ints(data.get("priority")),
             kind=data.get("kind") or None,
-            group=_as_int(group),
-            groups=my_groups if group == MINE else None,
+            group=_as_int(data.get("group", "")),
+            groups=_groups(data, my_groups),
+            levels=_ints(data.get("level")),
             assignee=user.pk if assignee == ME else _as_int(assignee),
             unassigned=assignee == NOBODY,
             category=_as_int(data.get("category", "")),
+            organisation=_as_int(data.get("organisation", "")),
+            channel=data.get("channel") or None,
+            created_after=data.get("created_after"),
+            created_before=data.get("created_before"),
+            resolved_after=data.get("resolved_after"),
+            resolved_before=data.get("resolved_before"),
             q=data.get("q", ""),
         )
 

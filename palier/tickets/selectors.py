@@ -115,6 +115,10 @@ class TicketFilters:
     open_only: bool = False
     q: str = ""
     groups: list[int] | None = None  # several groups ("my groups"); None: any group, []: none
+    channel: str | None = None
+    levels: list[int] = field(default_factory=list)  # support levels of the ticket's group (1-5)
+    resolved_after: datetime | None = None
+    resolved_before: datetime | None = None
 
 
 def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QuerySet[Ticket]:
@@ -127,6 +131,9 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
         "organisation_id": f.organisation,
         "created_at__gte": f.created_after,
         "created_at__lt": f.created_before,
+        "channel": f.channel,
+        "resolved_at__gte": f.resolved_after,
+        "resolved_at__lt": f.resolved_before,
     }
     qs = qs.filter(**{k: v for k, v in exact.items() if v is not None})
     if f.status:
@@ -137,6 +144,8 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
         qs = qs.filter(priority__in=f.priority)
     if f.groups is not None:
         qs = qs.filter(group_id__in=f.groups)
+    if f.levels:
+        qs = qs.filter(group__level__in=f.levels)
     if f.unassigned:
         qs = qs.filter(assignee__isnull=True)
     if f.q.strip():

@@ -275,3 +275,38 @@ def test_last_update_is_a_relative_time_in_the_agents_language(
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     client.force_login(agent)
     assert text in client.get(reverse(LIST)).content.decode()
+
+
+def test_queue_filters_of_the_dashboards_drill_down(
+    en: Client,
+    admin_user: User,
+    agent_l2: User,
+    requester: User,
+    outsider: User,
+    l2: SupportGroup,
+    triage: SupportGroup,
+) -> None:
+    now = timezone.now()
+    make_ticket(requester, subject="By email", channel="email")
+    make_ticket(requester, subject="At L2", group=l2, by=agent_l2)
+    resolved = make_ticket(requester, subject="Resolved yesterday", impact="high", urgency="high")
+    old = make_ticket(outsider, subject="Old one")
+    # test builder: the dates are set by hand
+    Ticket.objects.filter(pk=resolved.pk).update(status="resolved", resolved_at=now - timedelta(days=1))
+    Ticket.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=40))
+    en.force_login(admin_user)
+    assert _items(en, channel="email") == ["By email"]
+    assert _items(en, level="2") == ["At L2"]
+    assert _items(en, level=["1", "2"], sort="created") == ["Old one", "By email", "At L2"]
+    assert _items(en, groups=[str(l2.pk)]) == ["At L2"]
+    assert "At L2" not in _items(en, groups=[str(triage.pk)])
+    since, until = (now - timedelta(days=2)).isoformat(), now.isoformat()
+    assert _items(en, status="all", resolved_after=since, resolved_before=until) == ["Resolved yesterday"]
+    assert _items(en, created_before=(now - timedelta(days=30)).isoformat()) == ["Old one"]
+    assert _items(en, created_after=(now - timedelta(days=30)).isoformat(), sort="created") == ["By email", "At L2"]
+    assert _items(en, organisation=str(old.organisation_id)) == ["Old one"]
+    assert _items(en, priority=["1", "2"], status="all") == ["Resolved yesterday"]
+    assert len(_items(en, priority="")) == 3  # an empty value (an old link) means any priority
+    form = en.get(reverse(LIST), {"channel": "email", "level": "2"}).context["form"]
+    html = str(form["channel"]) + str(form["level"])
+    assert 'value="email" selected' in html and 'value="2" selected' in html

@@ -123,8 +123,8 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client: Client, admin
     assert len(seven) == len(one)
 
 
-def test_the_navigation_links_the_page_for_managers_only(client: Client, manager: User, agent: User) -> None:
+def test_the_dashboard_links_the_page_for_managers_only(client: Client, manager: User, agent: User) -> None:
     client.force_login(manager)
-    assert URL in client.get(reverse("macros:list")).content.decode()
+    assert URL in client.get(reverse("reports:team")).content.decode()
     client.force_login(agent)
-    assert URL not in client.get(reverse("macros:list")).content.decode()
+    assert URL not in client.get(reverse("reports:personal")).content.decode()

@@ -56,7 +56,7 @@ def _page(request: AuthedRequest, form: FilterForm, filters: selectors.TicketFil
 
 @agent_required
 def ticket_list(request: AuthedRequest) -> HttpResponse:
-    choices = contexts.workspace_choices()
+    choices = contexts.workspace_choices(organisations=True)
     my_groups = selectors.agent_group_ids(request.user)
     form = FilterForm(request.GET, choices=choices)
     page = _page(request, form, form.to_filters(request.user, my_groups=my_groups))

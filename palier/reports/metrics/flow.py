@@ -44,6 +44,7 @@ from palier.reports.filters import Scope
 from palier.reports.periods import Period
 from palier.reports.types import Kpi, Point, Row, Series, Table
 from palier.tickets.models import Comment, Ticket, TicketEvent
+from palier.timelog import selectors as timelog_selectors
 
 # A category is "rising" (a candidate for problem management) when the period counts at least
 # RISING_MIN_COUNT tickets in it and at least RISING_FACTOR times the average of the
@@ -469,12 +470,29 @@ def agent_workload(*, scope: Scope, period: Period) -> Table:
             ("open_assigned", _("Open, assigned")),
             ("resolved", _("Resolved")),
             ("avg_handling_minutes", _("Average handling time (minutes)")),
+            ("time_logged_minutes", _("Time logged (minutes)")),
         ],
     )
-    found = [(_person(r["assignee__full_name"], r["assignee__email"]), r) for r in rows]
+    logged = timelog_selectors.minutes_by_agent(
+        ticket_ids_or_scope=scope.tickets, since=period.first, until=period.last
+    )
+    found: list[tuple[str, dict[str, Any]]] = [
+        (_person(r["assignee__full_name"], r["assignee__email"]), dict(r)) for r in rows
+    ]
+    # who logged time on the scope's tickets without having any assigned to them
+    others = set(logged) - {r["assignee_id"] for _label, r in found}
+    for person in User.objects.filter(pk__in=others).values("pk", "full_name", "email") if others else ():
+        empty = {"assignee_id": person["pk"], "open": 0, "resolved": 0, "handling": None}
+        found.append((_person(person["full_name"], person["email"]), empty))
     for label, row in sorted(found, key=lambda item: (-item[1]["resolved"], -item[1]["open"], item[0])):
         minutes = round1(row["handling"].total_seconds() / 60) if row["handling"] is not None else None
-        table.rows.append(Row(key=str(row["assignee_id"]), label=label, cells=[row["open"], row["resolved"], minutes]))
+        cells: list[float | int | str | None] = [
+            row["open"],
+            row["resolved"],
+            minutes,
+            logged.get(row["assignee_id"], 0),
+        ]
+        table.rows.append(Row(key=str(row["assignee_id"]), label=label, cells=cells))
     return table
 
 

@@ -17,6 +17,7 @@ from palier.reports.metrics import flow
 from palier.reports.periods import Period
 from palier.reports.tests import fixtures_flow as fx
 from palier.reports.types import Kpi, Series, Table
+from palier.timelog.models import TimeEntry
 
 WEEK = Period(date(2026, 5, 4), date(2026, 5, 10), fx.PARIS)
 WEEK_MONTREAL = Period(date(2026, 5, 4), date(2026, 5, 10), fx.MONTREAL)
@@ -143,7 +144,21 @@ def test_agent_workload(everything: Scope, agent: User, agent_l2: User) -> None:
     # 5 May 08:00, finally resolved 7 May 09:00) 2940, t6 (1 May 10:00 to 4 May 08:00) 4200 -> 8640 / 4
     # Marc: open t9; resolved t4, his since 5 May 15:00 (Léa had it before the escalation) -> 1440
     assert [row.key for row in table.rows] == [str(agent.pk), str(agent_l2.pk)]
-    assert cells(table) == {str(agent.pk): [1, 4, 2160.0], str(agent_l2.pk): [1, 1, 1440.0]}
+    # no time logged in this fixture: the last column is 0 (see the test below)
+    assert cells(table) == {str(agent.pk): [1, 4, 2160.0, 0], str(agent_l2.pk): [1, 1, 1440.0, 0]}
+
+
+def test_agent_workload_counts_the_time_logged_on_the_scope_in_the_period(
+    everything: Scope, world: fx.World, agent: User, admin_user: User
+) -> None:
+    t10 = world.tickets["t10"]
+    TimeEntry.objects.create(ticket=t10, author=agent, minutes=25, work_date=WEEK.first)
+    TimeEntry.objects.create(ticket=t10, author=agent, minutes=500, work_date=WEEK.first - timedelta(days=1))
+    # the admin logged 40 minutes on a ticket of the scope without having any assigned: a row of their own
+    TimeEntry.objects.create(ticket=t10, author=admin_user, minutes=40, work_date=WEEK.last)
+    table = flow.agent_workload(scope=everything, period=WEEK)
+    assert cells(table)[str(agent.pk)][3] == 25  # the 500 minutes were logged the day before the week
+    assert cells(table)[str(admin_user.pk)] == [0, 0, None, 40]
 
 
 def test_group_workload_credits_the_group_at_resolution(everything: Scope, world: fx.World) -> None:
@@ -198,7 +213,7 @@ QUERIES = {
     "resolution_by_level": 2,  # tickets, then the knowledge base's deflections
     "channel_mix": 1,
     "top_categories": 1,
-    "agent_workload": 1,
+    "agent_workload": 3,  # tickets, then time entries and phone calls (timelog.selectors.minutes_by_agent)
     "group_workload": 1,
 }
 

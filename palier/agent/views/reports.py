@@ -1,0 +1,46 @@
+"""The dashboards: the team's (managers: their groups; administrators: every group) and each
+agent's own ("My figures"). The filter form swaps the panels with htmx (``dashboard.html#body``);
+bad filters answer 400 with the message under each field and nothing computed."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from palier.agent.forms.reports import ReportFilterForm
+from palier.lib.web import agent_required, apply_errors
+from palier.people.http import AuthedRequest
+from palier.reports import dashboards, permissions
+
+PAGE = "agent/reports/dashboard.html"
+
+
+def _dashboard(request: AuthedRequest, *, personal: bool) -> HttpResponse:
+    if not permissions.can(request.user, "view_personal" if personal else "view_team"):
+        raise Http404("dashboard")
+    form = ReportFilterForm(request.GET, choices=dashboards.filter_choices(request.user, personal=personal))
+    board = None
+    try:
+        board = dashboards.build_dashboard(
+            viewer=request.user, params=request.GET, zone=dashboards.viewer_zone(request.user), personal=personal
+        )
+    except ValidationError as exc:
+        apply_errors(form, exc)
+    context = {"form": form, "board": board, "personal": personal}
+    status = 200 if board is not None else 400
+    if request.htmx:
+        return render(request, f"{PAGE}#body", context, status=status)
+    return render(request, PAGE, context, status=status)
+
+
+@agent_required
+def team(request: AuthedRequest) -> HttpResponse:
+    """The team dashboard: managers and administrators."""
+    return _dashboard(request, personal=False)
+
+
+@agent_required
+def personal(request: AuthedRequest) -> HttpResponse:
+    """ "My figures": every agent, the tickets assigned to them."""
+    return _dashboard(request, personal=True)

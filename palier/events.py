@@ -64,6 +64,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("mail-process-pending", 300, "palier.mail.tasks.process_pending_task"),
     ("automation", 60, "palier.automation.tasks.automation_tick_task"),
     ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
+    ("reports-exports-prune", 6 * 3600, "palier.reports.tasks.prune_exports_task"),  # files older than 7 days
 )
 
 

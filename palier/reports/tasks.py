@@ -1,0 +1,20 @@
+"""Background tasks of the reports app: ids in, idempotent, a service call and nothing else."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from palier.reports import services
+
+
+@task()
+def run_export_task(job_id: int) -> str:
+    """Write one background export's file (does nothing when the job already ran or is running)."""
+    job = services.run_export(job_id=job_id)
+    return job.state if job is not None else "gone"
+
+
+@task()
+def prune_exports_task() -> int:
+    """Remove export files and jobs older than a week (periodic)."""
+    return services.prune_exports()

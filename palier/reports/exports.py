@@ -37,6 +37,7 @@ CONTENT_TYPES = {
 }
 FORMATS = tuple(CONTENT_TYPES)
 DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS = frozenset(DANGEROUS_STARTS)
 BOM = "\ufeff"
 ROWS_PER_CHUNK = 500
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -48,14 +49,15 @@ def neutralise(value: str) -> str:
 
 
 def _csv_cell(value: Cell) -> str | int | float:
+    # the hot loop of every CSV export: the commonest type first
+    if isinstance(value, str):
+        return "'" + value if value[:1] in _DANGEROUS else value
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str):
-        return neutralise(value)
     return value
 
 
@@ -135,11 +137,9 @@ def ticket_headers() -> list[str]:
     ]
 
 
-def _label(choices: type[Any], value: str) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+def _labels(choices: type[Any]) -> dict[str, str]:
+    """Value -> label of a choices class, translated once per export (not once per row)."""
+    return {str(value): str(label) for value, label in choices.choices}
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
@@ -150,22 +150,23 @@ def ticket_cells(rows: Iterable[Sequence[Any]], *, zone: ZoneInfo) -> Iterator[l
     """Rows of ``reports.selectors.ROW_FIELDS`` as export cells: references, translated labels,
     names, and local times in ``zone`` (call under the viewer's language)."""
     french = (get_language() or "").startswith("fr")
+    kinds, statuses, channels = _labels(Ticket.Kind), _labels(Ticket.Status), _labels(Ticket.Channel)
     for r in rows:
         (_id, kind, number, subject, status, priority, cat_en, cat_fr, group, level) = r[:10]
         (assignee_name, assignee_email, requester_name, requester_email, organisation, channel) = r[10:16]
         created, responded, resolved, due = r[16:20]
         yield [
             f"{Ticket.PREFIXES.get(kind, 'TKT')}-{number}",
-            _label(Ticket.Kind, kind),
+            kinds.get(kind, kind),
             subject,
-            _label(Ticket.Status, status),
+            statuses.get(status, status),
             f"P{priority}",
             (cat_fr if french else cat_en) or None,
             f"{group} (L{level})" if group else None,
             (assignee_name or assignee_email) or None,
             requester_name or requester_email,
             organisation,
-            _label(Ticket.Channel, channel),
+            channels.get(channel, channel),
             _local(created, zone),
             _local(responded, zone),
             _local(resolved, zone),

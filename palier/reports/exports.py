@@ -40,6 +40,7 @@ DANGEROUS_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _DANGEROUS = frozenset(DANGEROUS_STARTS)
 BOM = "\ufeff"
 ROWS_PER_CHUNK = 500
+XLSX_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows, less the header
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 
 

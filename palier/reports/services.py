@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
 
-from palier.lib.errors import PermissionDenied
+from palier.lib.errors import DomainError, PermissionDenied
 from palier.people.models import User
 from palier.reports import exports, selectors
 from palier.reports.models import ExportJob
@@ -41,12 +41,23 @@ def queue_export(*, owner: User, filters: TicketFilters, fmt: str, total: int) -
         raise ValueError(fmt)
     if not (owner.is_active and owner.is_agent):
         raise PermissionDenied("export")
+    check_export_size(fmt=fmt, total=total)
     with transaction.atomic():
         job = ExportJob.objects.create(
             owner=owner, filters=selectors.filters_to_json(filters), format=fmt, rows_total=total
         )
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def check_export_size(*, fmt: str, total: int) -> None:
+    """A spreadsheet holds about a million rows: a longer XLSX export is refused (CSV has no limit)."""
+    if fmt == "xlsx" and total > exports.XLSX_MAX_ROWS:
+        raise DomainError(
+            translation.gettext("%(n)s tickets do not fit in a spreadsheet (at most %(max)s rows): export CSV.")
+            % {"n": total, "max": exports.XLSX_MAX_ROWS},
+            field="format",
+        )
 
 
 def _enqueue(job_id: int) -> None:

@@ -143,3 +143,19 @@ def test_exports_older_than_a_week_are_removed_with_their_files(agent: User, req
     assert list(ExportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not default_storage.exists(old.file)
     assert services  # the ticket services built the fixture
+
+
+def test_an_export_too_long_for_a_spreadsheet_is_refused(
+    en: Client, agent: User, requester: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from palier.reports import exports
+
+    settings.PALIER_EXPORT_INLINE_ROWS = 1
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 2)
+    for i in range(3):
+        make_ticket(requester, subject=f"Ticket {i}")
+    en.force_login(agent)
+    response = en.get(reverse("agent:ticket-export", args=["xlsx"]), {"status": "all"}, follow=True)
+    assert "do not fit in a spreadsheet" in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"{reverse('agent:ticket-list')}?status=all"
+    assert not ExportJob.objects.exists()

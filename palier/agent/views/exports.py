@@ -13,15 +13,18 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.agent import contexts
 from palier.agent.workspace_forms import FilterForm
+from palier.lib.errors import DomainError
 from palier.lib.web import agent_required
 from palier.people.http import AuthedRequest
 from palier.reports import exports, selectors, services
@@ -72,7 +75,11 @@ def ticket_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
     total = selectors.export_count(request.user, filters=filters, cap=limit + 1)
     if total > limit:
         total = selectors.export_count(request.user, filters=filters)
-        job = services.queue_export(owner=request.user, filters=filters, fmt=fmt, total=total)
+        try:
+            job = services.queue_export(owner=request.user, filters=filters, fmt=fmt, total=total)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(f"{reverse('agent:ticket-list')}?{contexts.view_query(request.GET)}")
         return redirect("agent:export-job", job_id=job.pk)
     return _stream_csv(request, filters) if fmt == "csv" else _send_xlsx(request, filters)
 

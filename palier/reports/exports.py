@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -149,30 +150,46 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 def ticket_cells(rows: Iterable[Sequence[Any]], *, zone: ZoneInfo) -> Iterator[list[Cell]]:
     """Rows of ``reports.selectors.ROW_FIELDS`` as export cells: references, translated labels,
-    names, and local times in ``zone`` (call under the viewer's language)."""
-    french = (get_language() or "").startswith("fr")
-    kinds, statuses, channels = _labels(Ticket.Kind), _labels(Ticket.Status), _labels(Ticket.Channel)
-    for r in rows:
-        (_id, kind, number, subject, status, priority, cat_en, cat_fr, group, level) = r[:10]
-        (assignee_name, assignee_email, requester_name, requester_email, organisation, channel) = r[10:16]
-        created, responded, resolved, due = r[16:20]
-        yield [
-            f"{Ticket.PREFIXES.get(kind, 'TKT')}-{number}",
-            kinds.get(kind, kind),
-            subject,
-            statuses.get(status, status),
-            f"P{priority}",
-            (cat_fr if french else cat_en) or None,
-            f"{group} (L{level})" if group else None,
-            (assignee_name or assignee_email) or None,
-            requester_name or requester_email,
-            organisation,
-            channels.get(channel, channel),
-            _local(created, zone),
-            _local(responded, zone),
-            _local(resolved, zone),
-            _local(due, zone),
-        ]
+    names, and local times in ``zone``. Labels are translated now, in the active language (the
+    viewer's), although a streamed response consumes the rows after the view has returned."""
+    labels = Labels(
+        french=(get_language() or "").startswith("fr"),
+        kinds=_labels(Ticket.Kind),
+        statuses=_labels(Ticket.Status),
+        channels=_labels(Ticket.Channel),
+    )
+    return (_ticket_cells(r, labels, zone) for r in rows)
+
+
+@dataclass(frozen=True)
+class Labels:
+    french: bool
+    kinds: dict[str, str]
+    statuses: dict[str, str]
+    channels: dict[str, str]
+
+
+def _ticket_cells(r: Sequence[Any], labels: Labels, zone: ZoneInfo) -> list[Cell]:
+    (_id, kind, number, subject, status, priority, cat_en, cat_fr, group, level) = r[:10]
+    (assignee_name, assignee_email, requester_name, requester_email, organisation, channel) = r[10:16]
+    created, responded, resolved, due = r[16:20]
+    return [
+        f"{Ticket.PREFIXES.get(kind, 'TKT')}-{number}",
+        labels.kinds.get(kind, kind),
+        subject,
+        labels.statuses.get(status, status),
+        f"P{priority}",
+        (cat_fr if labels.french else cat_en) or None,
+        f"{group} (L{level})" if group else None,
+        (assignee_name or assignee_email) or None,
+        requester_name or requester_email,
+        organisation,
+        labels.channels.get(channel, channel),
+        _local(created, zone),
+        _local(responded, zone),
+        _local(resolved, zone),
+        _local(due, zone),
+    ]
 
 
 # --- report tables -----------------------------------------------------------------------------------

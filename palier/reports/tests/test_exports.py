@@ -70,6 +70,10 @@ def test_ticket_cells_use_the_viewers_language_and_time_zone() -> None:
     assert headers[0] == "Numéro" and len(headers) == len(cells)
     with translation.override("en"):
         assert next(exports.ticket_cells([row], zone=PARIS))[3] == "In progress"
+        made_in_english = exports.ticket_cells([row], zone=PARIS)
+    # a streamed response reads its rows after the view returned: labels keep the viewer's language
+    with translation.override("fr"):
+        assert next(made_in_english)[3] == "In progress"
 
 
 def test_a_report_table_exports_as_csv_and_xlsx() -> None:

@@ -65,6 +65,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("automation", 60, "palier.automation.tasks.automation_tick_task"),
     ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
     ("reports-subscriptions", 300, "palier.reports.tasks.run_report_subscriptions_task"),
+    ("reports-exports-prune", 6 * 3600, "palier.reports.tasks.prune_exports_task"),  # files older than 7 days
 )
 
 

@@ -208,6 +208,8 @@ PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = envbool("PALIER_MAIL_TRUST_ORGANISATION_
 # When true, every agent sees every ticket; otherwise agents see their groups' tickets.
 PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)
+# Ticket exports above this many rows run as a background job (docs/reports-exports.md)
+PALIER_EXPORT_INLINE_ROWS = envint("PALIER_EXPORT_INLINE_ROWS", 50_000, minimum=0)
 # Group commit of API ticket creations (tickets/services/batching.py): up to N concurrent creations
 # of one web process share a transaction. PostgreSQL only (SQLite serialises writers anyway).
 PALIER_CREATE_BATCH = envint("PALIER_CREATE_BATCH", 32, minimum=0)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from palier.agent.views import calls, queue, search, tickets
+from palier.agent.views import calls, exports, queue, search, tickets
 
 urlpatterns = [
     path("", queue.ticket_list, name="ticket-list"),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("queue/take/<int:ticket_id>/", queue.queue_take, name="queue-take"),
     path("views/save/", queue.filter_save, name="filter-save"),
     path("views/<int:filter_id>/delete/", queue.filter_delete, name="filter-delete"),
+    path("export/<slug:fmt>/", exports.ticket_export, name="ticket-export"),
+    path("exports/<int:job_id>/", exports.export_job, name="export-job"),
+    path("exports/<int:job_id>/download/", exports.export_download, name="export-download"),
     path("search/", search.search, name="search"),
     path("calls/new/", calls.call_new, name="call-new"),
     path("calls/callers/", calls.caller_search, name="call-callers"),

@@ -1,4 +1,4 @@
-"""Background tasks of the reports app: ids in, idempotent, a service call each."""
+"""Background tasks of the reports app: ids in, idempotent, a service call and nothing else."""
 
 from __future__ import annotations
 
@@ -13,3 +13,19 @@ from palier.reports import services
 def run_report_subscriptions_task() -> int:
     """Every 5 minutes: send the summaries and exports whose slot has come (each slot once)."""
     return services.run_due_subscriptions()
+
+
+# --- background ticket exports ------------------------------------------------------------------------
+
+
+@task()
+def run_export_task(job_id: int) -> str:
+    """Write one background export's file (does nothing when the job already ran or is running)."""
+    job = services.run_export(job_id=job_id)
+    return job.state if job is not None else "gone"
+
+
+@task()
+def prune_exports_task() -> int:
+    """Remove export files and jobs older than a week (periodic)."""
+    return services.prune_exports()

@@ -153,6 +153,11 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
     return qs
 
 
+def tickets_matching(user: User, *, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see that match ``filters``, unordered (exports read them in chunks)."""
+    return _apply_filters(tickets_visible_to(user), filters, user)
+
+
 class BadCursor(ValueError):
     pass
 

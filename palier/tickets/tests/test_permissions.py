@@ -1,9 +1,14 @@
 """Visibility is decided in one place: for every user, the list shows exactly the tickets whose
-detail page they may open, and that set follows the written rules."""
+detail page they may open, the queue's CSV export holds exactly those tickets too (requesters get
+no export), and that set follows the written rules."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 from django.http import Http404
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -116,3 +121,18 @@ class VisibilityProperty(TestCase):
                 if _expected(user, t, groups_of, w["see_all"])
             }
             assert listed == openable == ruled, (user.role, listed, openable, ruled)
+            exported = self._exported(user)
+            if user.is_agent:
+                assert exported == {t.reference for t in tickets if t.pk in openable}, (user.role, exported)
+            else:
+                assert exported is None  # the export is an agent page: a requester gets a 404
+
+    def _exported(self, user: User) -> set[str] | None:
+        """The ticket numbers of the queue's CSV export (every status), or None when refused."""
+        self.client.force_login(user)
+        response = self.client.get(reverse("agent:ticket-export", args=["csv"]), {"status": "all"})
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+        return {row[0] for row in list(csv.reader(io.StringIO(text)))[1:]}

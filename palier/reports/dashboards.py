@@ -208,6 +208,7 @@ class Panel:
     chart: charts.Chart | None = None
     table: charts.TableView | None = None
     link: Callable[[drill.Target], str | None] | None = None  # how a figure drills down
+    export: str | None = None  # the metric's name in the reports API, for a table's CSV/XLSX download
 
 
 @dataclass
@@ -350,6 +351,9 @@ def _panel(spec: PanelSpec, *, scope: Any, period: Period, ctx: drill.DrillConte
         return drill.queue_url(spec.path, ctx, target, by=by)
 
     panel = Panel(key=key, title=str(spec.title), kind=spec.kind, path=spec.path, link=link)
+    if spec.kind in ("table", "bars"):  # the same table through /api/v1/reports/<name>?format=…
+        name = spec.path.partition(".")[2]
+        panel.export = f"cost-by-{by}" if name == "cost_by" else name
     try:
         function = metric(spec.path)
         if spec.path.startswith("knowledge."):

@@ -46,3 +46,20 @@ def test_every_personal_panel_computes(client: Client, desk: None, agent: User) 
 def test_every_panel_names_a_metric_that_exists() -> None:
     for spec in (*dashboards.TEAM_PANELS, *dashboards.PERSONAL_PANELS):
         assert callable(dashboards.metric(spec.path)), spec.path
+
+
+def test_every_table_downloads_as_csv_and_xlsx_with_the_pages_filters(
+    client: Client, desk: None, manager: User
+) -> None:
+    client.force_login(manager)
+    page = client.get(reverse("reports:team"), {"period": "30d"})
+    board = page.context["board"]
+    tables = [panel for panel in board.panels if panel.export]
+    assert {p.export for p in tables} >= {"backlog", "group_workload", "cost-by-level", "csat_distribution"}
+    html = page.content.decode()
+    for panel in tables:
+        for fmt, kind in (("csv", "text/csv"), ("xlsx", "spreadsheetml")):
+            url = f"{reverse('api:get_metric', args=[panel.export])}?{page.context['export_query']}&format={fmt}"
+            assert url.replace("&", "&amp;") in html
+            response = client.get(url)
+            assert response.status_code == 200 and kind in response["Content-Type"], (panel.export, fmt)

@@ -27,7 +27,12 @@ def _dashboard(request: AuthedRequest, *, personal: bool) -> HttpResponse:
         )
     except ValidationError as exc:
         apply_errors(form, exc)
-    context = {"form": form, "board": board, "personal": personal}
+    query = request.GET.copy()
+    query.pop("format", None)
+    query["tz"] = dashboards.viewer_zone(request.user).key
+    if personal:
+        query["personal"] = "true"
+    context = {"form": form, "board": board, "personal": personal, "export_query": query.urlencode()}
     status = 200 if board is not None else 400
     if request.htmx:
         return render(request, f"{PAGE}#body", context, status=status)

@@ -409,3 +409,37 @@ NOTES = {
         "Event log attached to the case.",
     ],
 }
+
+# Comments requesters leave with their satisfaction score, good (4-5) or not (1-3).
+SURVEY_COMMENTS = {
+    "good": {
+        "fr": [
+            "Très réactif, merci !",
+            "Problème réglé rapidement, rien à redire.",
+            "Technicien patient et clair dans ses explications.",
+            "Parfait, tout fonctionne de nouveau.",
+            "Merci pour le suivi, c'était efficace.",
+        ],
+        "en": [
+            "Very quick, thank you!",
+            "Fixed fast, nothing to add.",
+            "Patient and clear explanations.",
+            "Perfect, everything works again.",
+            "Thanks for the follow-up, it was efficient.",
+        ],
+    },
+    "bad": {
+        "fr": [
+            "Trop long avant d'avoir une première réponse.",
+            "Le problème est revenu le lendemain.",
+            "J'ai dû relancer plusieurs fois.",
+            "Solution de contournement seulement, pas de vraie correction.",
+        ],
+        "en": [
+            "It took too long to get a first answer.",
+            "The problem came back the next day.",
+            "I had to chase it several times.",
+            "Only a workaround, not a real fix.",
+        ],
+    },
+}

@@ -13,7 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from django.contrib.auth.hashers import make_password
@@ -23,11 +24,13 @@ from django.utils import timezone
 
 from palier.demo import text as txt
 from palier.demo.people import create_people, load_cast
-from palier.people.models import User
+from palier.people.models import SupportGroup, User
+from palier.surveys.models import SurveyRequest, SurveyResponse
 from palier.tickets import stream
 from palier.tickets.models import Category, Comment, PriorityRule, SearchEntry, Ticket, TicketCounter, TicketEvent
 from palier.tickets.rules import DEFAULT_MATRIX
 from palier.tickets.search import normalise
+from palier.timelog.models import CostRate, TimeEntry
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoResult", "run_demo"]
 
@@ -80,6 +83,18 @@ LINES: dict[str, list[tuple[str, str, float]]] = {
 KINDS: dict[str, int] = {"incident": 6, "request": 4}
 CHANNELS = {"web": 40, "email": 35, "phone": 10, "teams": 6, "slack": 3, "api": 2, "monitoring": 4}
 LEVELS = {"high": 2, "medium": 4, "low": 5}
+# cost of support: hourly rates per in-house level, and the vendor's price per hour and per escalation
+LEVEL_RATES = {1: Decimal(35), 2: Decimal(50), 3: Decimal(70)}
+VENDOR_RATE = (Decimal(95), Decimal(180))
+# time tracking: the share of worked tickets whose assignee logs time, the chance a reply or note
+# comes with an entry, and the minutes an entry takes (weights)
+TIME_SHARE = 0.7
+TIME_PER_LINE = 0.8
+MINUTES = {5: 10, 10: 18, 15: 20, 20: 12, 30: 15, 45: 9, 60: 8, 90: 5, 120: 3}
+# satisfaction: the share of resolved tickets whose requester is asked, of those who answer, the scores
+SURVEY_ASKED = 0.85
+SURVEY_ANSWERED = 0.4
+SCORES = {5: 46, 4: 30, 3: 11, 2: 7, 1: 6}
 
 
 @dataclass
@@ -104,6 +119,7 @@ class Catalogue:
     categories: list[tuple[int, str]]  # (leaf id, top-level slug)
     matrix: dict[tuple[str, str], int]
     names: dict[int, str]  # agent id -> full name, for the history
+    levels: dict[int, int] = field(default_factory=dict)  # group id -> support level
 
 
 def _pick(rng: random.Random, weights: dict[str, int]) -> str:
@@ -150,8 +166,24 @@ def _catalogue(rng: random.Random) -> tuple[Catalogue, bool]:
         categories=_categories(),
         matrix=_matrix(),
         names=cast.names,
+        levels=dict(SupportGroup.objects.values_list("id", "level")),
     )
     return catalogue, created
+
+
+def _rates(today: date) -> int:
+    """The demo's cost rates, once: per in-house level and for the vendor groups, in force since
+    before the oldest demo ticket. Returns how many were written."""
+    if CostRate.objects.exists():
+        return 0
+    since = today.replace(year=today.year - 3, day=1)
+    rates = [CostRate(level=level, hourly_rate=rate, valid_from=since) for level, rate in LEVEL_RATES.items()]
+    rates += [
+        CostRate(group_id=pk, hourly_rate=VENDOR_RATE[0], per_escalation=VENDOR_RATE[1], valid_from=since)
+        for pk in SupportGroup.objects.filter(is_vendor=True).values_list("pk", flat=True)
+    ]
+    CostRate.objects.bulk_create(rates)
+    return len(rates)
 
 
 # --- numbering -----------------------------------------------------------------------------------------
@@ -191,6 +223,16 @@ class Line:
     body: str
     internal: bool
     comment: Comment | None = None
+    minutes: int = 0  # time the author logged with this reply or note
+    entry: TimeEntry | None = None
+
+
+@dataclass
+class Survey:
+    asked_at: datetime
+    answered_at: datetime | None = None
+    score: int = 0
+    comment: str = ""
 
 
 @dataclass
@@ -198,6 +240,7 @@ class Draft:
     ticket: Ticket
     lines: list[Line]
     events: list[tuple[datetime, str, int | None, bool, dict[str, object]]]  # at, kind, actor, internal, data
+    survey: Survey | None = None
 
 
 def _timeline(rng: random.Random, status: str, now: datetime, steps: int) -> tuple[datetime, list[datetime]]:
@@ -284,6 +327,7 @@ def _draft(rng: random.Random, cat: Catalogue, kind: str, number: int, now: date
     draft = Draft(ticket=ticket, lines=[], events=[])
     _created_event(draft, cat)
     _play(rng, draft, script, times, lang=lang, group=group, cat=cat)
+    _survey(rng, draft, lang=lang, now=now)
     return draft
 
 
@@ -313,6 +357,7 @@ def _play(
     """Turn the script into comments, events and the ticket's timestamps."""
     t = draft.ticket
     agent = t.assignee_id
+    logs_time = agent is not None and rng.random() < TIME_SHARE
     old: str = S.NEW
     for (step, who, key), at in zip(script, times, strict=True):
         if step:
@@ -331,7 +376,10 @@ def _play(
             continue
         author = t.requester_id if who == "requester" else (agent or rng.choice(group[2] or [t.requester_id]))
         body = rng.choice(txt.NOTES[lang]) if who == "note" else rng.choice(txt.REPLIES[key][lang])
-        draft.lines.append(Line(at=at, author=author, body=body, internal=who == "note"))
+        line = Line(at=at, author=author, body=body, internal=who == "note")
+        if logs_time and who != "requester" and rng.random() < TIME_PER_LINE:
+            line.minutes = int(_pick(rng, {str(m): w for m, w in MINUTES.items()}))
+        draft.lines.append(line)
         if who == "agent" and t.first_response_at is None:
             t.first_response_at = at
 
@@ -349,8 +397,37 @@ def _assignment_events(
 ) -> None:
     if group[0] != cat.triage[0]:
         draft.events.append((at, E.CHANGED, agent, True, {"field": "group", "old": cat.triage[1], "new": group[1]}))
+        level = cat.levels.get(group[0], 1)
+        if level > 1:  # sent up from the service desk: an escalation, as routing records it
+            data: dict[str, object] = {
+                "from_group": cat.triage[1],
+                "to_group": group[1],
+                "from_level": 1,
+                "to_level": level,
+                "reason": "",
+            }
+            draft.events.append((at, E.ESCALATED, None, True, data))
     new = cat.names.get(agent or 0, "")
     draft.events.append((at, E.CHANGED, agent, True, {"field": "assignee", "old": None, "new": new}))
+
+
+def _survey(rng: random.Random, draft: Draft, *, lang: str, now: datetime) -> None:
+    """The satisfaction survey of a resolved ticket: asked on resolution, sometimes answered."""
+    t = draft.ticket
+    if t.resolved_at is None or rng.random() >= SURVEY_ASKED:
+        return
+    survey = Survey(asked_at=min(t.resolved_at + timedelta(seconds=rng.uniform(5, 120)), now))
+    draft.survey = survey
+    if rng.random() >= SURVEY_ANSWERED:
+        return
+    latest = min(survey.asked_at + timedelta(days=2), now)
+    survey.answered_at = survey.asked_at + (latest - survey.asked_at) * rng.random()
+    survey.score = int(_pick(rng, {str(s): w for s, w in SCORES.items()}))
+    if rng.random() < 0.45:
+        survey.comment = rng.choice(txt.SURVEY_COMMENTS["good" if survey.score >= 4 else "bad"][lang])
+    data: dict[str, object] = {"score": survey.score, "comment": survey.comment}
+    draft.events.append((survey.answered_at, E.SURVEY, t.requester_id, True, data))
+    t.updated_at = max(t.updated_at, survey.answered_at)
 
 
 # --- batches -----------------------------------------------------------------------------------------------
@@ -372,10 +449,54 @@ def _insert_batch(drafts: list[Draft]) -> tuple[int, int]:
             )
             comments.append(line.comment)
     Comment.objects.bulk_create(comments)
+    TimeEntry.objects.bulk_create(_time_entries(drafts))
     events = [ev for d in drafts for ev in _events_of(d)]
     TicketEvent.objects.bulk_create(events)
     SearchEntry.objects.bulk_create(_entries(drafts))
+    _surveys(drafts)
     return len(comments), len(events)
+
+
+def _time_entries(drafts: list[Draft]) -> list[TimeEntry]:
+    """The minutes logged with replies and notes, dated by the work day in the desk's time zone."""
+    entries = []
+    for d in drafts:
+        for line in d.lines:
+            if line.minutes:
+                line.entry = TimeEntry(
+                    ticket_id=d.ticket.pk,
+                    author_id=line.author,
+                    minutes=line.minutes,
+                    work_date=timezone.localtime(line.at).date(),
+                    comment=line.comment,
+                    source=TimeEntry.Source.NOTE if line.internal else TimeEntry.Source.REPLY,
+                    created_at=line.at,
+                    updated_at=line.at,
+                )
+                entries.append(line.entry)
+    return entries
+
+
+def _surveys(drafts: list[Draft]) -> None:
+    asked, answers = [], []
+    for d in drafts:
+        survey, t = d.survey, d.ticket
+        if survey is None:
+            continue
+        asked.append(SurveyRequest(ticket_id=t.pk, sent_at=survey.asked_at))
+        if survey.answered_at is not None:
+            answers.append(
+                SurveyResponse(
+                    ticket_id=t.pk,
+                    requester_id=t.requester_id,
+                    score=survey.score,
+                    comment=survey.comment,
+                    answered_at=survey.answered_at,
+                    updated_at=survey.answered_at,
+                )
+            )
+    SurveyRequest.objects.bulk_create(asked)
+    SurveyResponse.objects.bulk_create(answers)
 
 
 def _events_of(draft: Draft) -> list[TicketEvent]:
@@ -398,6 +519,18 @@ def _events_of(draft: Draft) -> list[TicketEvent]:
                 created_at=line.at,
             )
         )
+        if line.entry is not None:
+            data = {"entry": line.entry.pk, "minutes": line.minutes, "work_date": line.entry.work_date.isoformat()}
+            out.append(
+                TicketEvent(
+                    ticket_id=tid,
+                    kind=E.TIME_LOGGED,
+                    actor_id=line.author,
+                    is_internal=True,
+                    data=data,
+                    created_at=line.at,
+                )
+            )
     return out
 
 
@@ -423,6 +556,7 @@ def run_demo(
     started = timezone.now()
     rng = random.Random(seed)
     cat, created = _catalogue(rng)
+    _rates(timezone.localdate())
     numbers = {kind: _last_number(kind) for kind in KINDS}
     now = timezone.now()
     done = comments = events = 0

@@ -125,3 +125,31 @@ def test_the_first_sweep_after_the_demo_alerts_nobody_about_old_breaches():
     before = Notification.objects.count()
     assert sweep()["selected"] == 0
     assert Notification.objects.count() == before
+
+
+def test_the_demo_logs_time_at_cost_rates_and_answers_surveys(demo):
+    """The dashboards' cost and satisfaction panels have something to show: rates per level and for
+    the vendor, time logged by the assignees within the tickets' lifetimes, survey answers."""
+    from django.utils import timezone
+
+    from palier.surveys.models import SurveyRequest, SurveyResponse
+    from palier.timelog.models import CostRate, TimeEntry
+
+    assert set(CostRate.objects.exclude(level=None).values_list("level", flat=True)) == {1, 2, 3}
+    vendor = SupportGroup.objects.get(is_vendor=True)
+    assert CostRate.objects.get(group=vendor).per_escalation > 0
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.ESCALATED, data__to_group=vendor.name).exists()
+    entries = TimeEntry.objects.select_related("ticket")
+    assert 0.2 * 400 < entries.values("ticket").distinct().count() < 400
+    for entry in entries:
+        ticket = entry.ticket
+        assert entry.author_id == ticket.assignee_id
+        assert 1 <= entry.minutes <= 240
+        end = ticket.closed_at or timezone.now()
+        assert timezone.localtime(ticket.created_at).date() <= entry.work_date <= timezone.localtime(end).date()
+    assert TicketEvent.objects.filter(kind=TicketEvent.Kind.TIME_LOGGED).count() == entries.count()
+    answers = SurveyResponse.objects.select_related("ticket")
+    assert answers.exists()
+    assert all(a.ticket.resolved_at is not None and a.ticket.resolved_at <= a.answered_at for a in answers)
+    assert SurveyRequest.objects.count() > answers.count()
+    assert {a.score for a in answers} >= {4, 5}

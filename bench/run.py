@@ -38,6 +38,7 @@ PALIER = str(BIN / "palier")
 GUNICORN = str(BIN / "gunicorn")
 RESULTS = Path(__file__).resolve().parent / "results"
 AGENT = "agent@demo.palier.test"
+MANAGER = "manager@demo.palier.test"
 TARGETS = {"list": ("p95_ms", 50), "detail": ("p95_ms", 30), "search": ("p95_ms", 150), "create": ("rps", 300)}
 SEARCH_WORDS = ["imprimante", "vpn", "password", "messagerie", "serveur", "ecran", "licence", "wifi", "teams", "compte"]
 SUBJECTS = ["Imprimante en panne au 3e étage", "Cannot connect to the VPN", "Écran noir au démarrage"]
@@ -477,6 +478,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--pages", action="store_true", help="also measure the agent workspace pages (signed in)")
+    p.add_argument("--reports", action="store_true", help="also measure the dashboards (manager and agent)")
     return p.parse_args(argv)
 
 
@@ -489,6 +491,23 @@ def prepare(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
     run.seed_seconds = round(time.perf_counter() - t0, 1)
     analyze = "VACUUM ANALYZE" if env.get("DATABASE_URL") else "ANALYZE"
     palier(env, "shell", "-c", f"from django.db import connection; connection.cursor().execute('{analyze}')")
+
+
+def report_scenarios() -> dict[str, tuple[str, Request]]:
+    """The dashboards (HTML, session cookie): (who signs in, request). The team dashboard is the
+    manager's (their groups); "My figures" the agent's."""
+
+    def team(period: str) -> Request:
+        return lambda c, i: c.get("/agent/reports/", params={"period": period})
+
+    def mine(c: LeanClient, i: int) -> Answer:
+        return c.get("/agent/reports/me/", params={"period": "30d"})
+
+    return {
+        "dashboard-30d": (MANAGER, team("30d")),
+        "dashboard-year": (MANAGER, team("year")),
+        "my-figures": (AGENT, mine),
+    }
 
 
 def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
@@ -513,6 +532,15 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
             result.load_before = round(load, 2)
             run.results.append(result)
             sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+        if args.reports:
+            for name, (who, request) in report_scenarios().items():
+                cookie = {"Cookie": sign_in(base, who)}
+                measure(name, base, cookie, request, concurrency=1, seconds=2, max_requests=3)  # warm-up
+                result = measure(
+                    name, base, cookie, request, concurrency=1, seconds=args.seconds, max_requests=args.max_requests
+                )
+                run.results.append(result)
+                sys.stderr.write(f"  {name}: p50 {result.p50_ms} ms, p95 {result.p95_ms} ms\n")
         if args.pages:
             cookie = {"Cookie": sign_in(base, AGENT)}
             for name, request in page_scenarios(data).items():

@@ -371,6 +371,7 @@ def _play(
             old = step
             if step == S.RESOLVED:
                 t.resolved_at = at
+                t.resolved_level = cat.levels.get(group[0], 1)
             if step in (S.CLOSED, S.CANCELLED):
                 t.closed_at = at
             continue

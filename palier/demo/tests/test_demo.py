@@ -48,6 +48,8 @@ def test_demo_tickets_cover_every_status_and_kind_with_consistent_timestamps(dem
     assert not Ticket.objects.filter(status__in=working, assignee__isnull=True).exists()
     assert not Ticket.objects.filter(status=S.NEW, assignee__isnull=False).exists()
     assert not Ticket.objects.filter(status__in=[S.RESOLVED, S.CLOSED], resolved_at__isnull=True).exists()
+    assert not Ticket.objects.filter(status__in=[S.RESOLVED, S.CLOSED], resolved_level__isnull=True).exists()
+    assert set(Ticket.objects.exclude(resolved_level=None).values_list("resolved_level", flat=True)) == {1, 2, 3, 4}
     assert not Ticket.objects.filter(status__in=[S.CLOSED, S.CANCELLED], closed_at__isnull=True).exists()
     assert not Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, closed_at__isnull=False).exists()
     for ticket in Ticket.objects.exclude(first_response_at=None):

@@ -45,6 +45,8 @@ PAGES = [
     ("portal-phone", "requester", "/portal/", 390),
     ("agent-queue", "agent", "/agent/", 1440),
     ("agent-ticket", "agent", "first:/agent/?assignee=me", 1440),
+    ("reports-dashboard", "manager", "/agent/reports/", 1440),
+    ("reports-me", "agent", "/agent/reports/me/", 1440),
     ("admin-groups", "admin", "/agent/admin/groups/", 1280),
 ]
 

@@ -11,7 +11,7 @@ for a ``<details>`` view. Labels arrive translated; days are written in the acti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -117,6 +117,17 @@ def _config(**extra: Any) -> dict[str, Any]:
     }
 
 
+def _whole_ticks(values: Sequence[float | None]) -> list[int] | None:
+    """Axis marks 0, n, 2n… for counts (pygal would mark 0.1, 0.2… under a count of 1); None when
+    the values are not all whole numbers."""
+    numbers = [v for v in values if v is not None]
+    if not numbers or any(not float(v).is_integer() for v in numbers):
+        return None
+    top = max(1, int(max(numbers)))
+    step = max(1, -(-top // 8))
+    return list(range(0, top + step, step))
+
+
 def _point(value: float | int | None, url: str | None, label: str) -> dict[str, Any]:
     point: dict[str, Any] = {"value": value, "label": label}
     if url:
@@ -161,6 +172,10 @@ def series_chart(series: list[Series], *, title: str, weekly: bool, link: Link, 
     many = len(days) > 16
     chart = chart_type(**_config(x_label_rotation=30 if many else 0, show_minor_x_labels=not many, dots_size=3))
     chart.x_labels = labels
+    totals = [sum(p.value for s in series for p in s.points if p.day == day) for day in days] if stacked else []
+    ticks = _whole_ticks(totals if stacked else [p.value for s in series for p in s.points])
+    if ticks:
+        chart.y_labels = ticks
     if many:
         chart.x_labels_major_every = max(1, len(days) // 10)
     for s in series:
@@ -195,13 +210,14 @@ def bar_chart(
     values = [_numeric(row.cells[index]) if index < len(row.cells) else None for row in table.rows]
     bars = list(zip(values, table.rows, strict=True))[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [row.label for _v, row in bars]
+    ticks = _whole_ticks(values)
+    if ticks:
+        chart.y_labels = ticks
     chart.add(
         table.columns[index][1] if table.columns else title,
         [_point(v, link(row), f"{row.label}: {_number(v)}") for v, row in bars],
     )
-    ranked = sorted(
-        ((v, row.label) for v, row in zip(values, table.rows, strict=True) if v is not None), key=lambda x: -x[0]
-    )
+    ranked = sorted(((v, row.label) for v, row in zip(values, table.rows, strict=True) if v), key=lambda x: -x[0])
     if ranked:
         top = ", ".join(f"{label} ({_number(v)})" for v, label in ranked[:3])
         summary = _("%(title)s, highest first: %(top)s.") % {"title": title, "top": top}

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,7 +46,8 @@ DEFAULT_PERIOD = "30d"
 class PanelSpec(NamedTuple):
     """One panel of a dashboard: the metric, how it is shown, its title, and options: extra
     keyword arguments of the metric (``by`` of ``cost.cost_by``), the ``column`` a bar chart
-    draws, and ``units`` of table columns ("minutes", "money", "percent", "score")."""
+    draws, ``units`` of table columns ("minutes", "money", "percent", "score"), the ``rows`` a
+    table shows at most, and the ``keys`` of the KPIs shown (all by default)."""
 
     path: str
     kind: Kind
@@ -64,7 +65,7 @@ TEAM_PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("sla.sla_kpis", "kpis", gettext_lazy("Service levels")),
     PanelSpec("sla.sla_compliance", "table", gettext_lazy("SLA compliance")),
     PanelSpec("sla.time_kpis", "kpis", gettext_lazy("Time to respond and to resolve")),
-    PanelSpec("sla.sla_breaches", "table", gettext_lazy("Latest breaches")),
+    PanelSpec("sla.sla_breaches", "table", gettext_lazy("Latest breaches"), {"rows": 10}),
     PanelSpec("flow.resolution_by_level", "stacked", gettext_lazy("Resolution by level")),
     PanelSpec("satisfaction.csat_kpis", "kpis", gettext_lazy("Satisfaction")),
     PanelSpec("satisfaction.csat_distribution", "bars", gettext_lazy("Satisfaction scores"), {"column": "count"}),
@@ -95,12 +96,13 @@ PERSONAL_PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("flow.created_resolved", "line", gettext_lazy("Created and resolved over time")),
     PanelSpec("sla.sla_kpis", "kpis", gettext_lazy("Service levels")),
     PanelSpec("sla.time_kpis", "kpis", gettext_lazy("Time to respond and to resolve")),
-    PanelSpec("sla.sla_breaches", "table", gettext_lazy("Latest breaches")),
+    PanelSpec("sla.sla_breaches", "table", gettext_lazy("Latest breaches"), {"rows": 10}),
     PanelSpec("satisfaction.csat_kpis", "kpis", gettext_lazy("Satisfaction")),
     PanelSpec("satisfaction.csat_distribution", "bars", gettext_lazy("Satisfaction scores"), {"column": "count"}),
     PanelSpec("satisfaction.csat_comments", "table", gettext_lazy("Latest comments")),
     PanelSpec("flow.top_categories", "bars", gettext_lazy("Top categories"), {"column": "count"}),
-    PanelSpec("cost.cost_kpis", "kpis", gettext_lazy("Time logged")),
+    # an agent sees their time, not what it costs
+    PanelSpec("cost.cost_kpis", "kpis", gettext_lazy("Time logged"), {"keys": ("time_logged_minutes",)}),
 )
 
 KPI_LABELS: dict[str, Promise] = {
@@ -168,7 +170,7 @@ def format_value(value: float | int | str | None, unit: str = "count") -> str:
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value
+        return _moment(value)
     if unit == "minutes":
         return format_minutes(float(value))
     if unit == "money":
@@ -179,6 +181,18 @@ def format_value(value: float | int | str | None, unit: str = "count") -> str:
     if unit == "percent":
         return f"{number} %"
     return f"{number} / 5" if unit == "score" else number
+
+
+def _moment(text: str) -> str:
+    """An ISO date-time cell (``2026-05-04T09:30+02:00``) as a short local date and time; other
+    text as it is."""
+    if len(text) < 16 or text[4:5] != "-" or "T" not in text:
+        return text
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT", use_l10n=True)
 
 
 # --- view-models -----------------------------------------------------------------------------------
@@ -318,6 +332,9 @@ def _render(panel: Panel, spec: PanelSpec, period: Period) -> None:
     link = cast(Callable[[drill.Target], str | None], panel.link)
     units = spec.options.get("units", {})
     if spec.kind == "kpis":
+        if "keys" in spec.options:  # only these figures of the metric
+            kpis = [panel.result] if isinstance(panel.result, Kpi) else cast(list[Kpi], panel.result)
+            panel.result = [kpi for kpi in kpis if kpi.key in spec.options["keys"]]
         panel.cards = _kpi_cards(panel.result, link)
     elif spec.kind in ("line", "stacked"):
         series = cast(list[Series], panel.result)
@@ -330,6 +347,8 @@ def _render(panel: Panel, spec: PanelSpec, period: Period) -> None:
         )
     else:
         table = cast(Table, panel.result)
+        if "rows" in spec.options:  # the newest few; the download has them all
+            table = Table(key=table.key, columns=table.columns, rows=table.rows[: spec.options["rows"]])
         panel.table = table_view(table, link=link, units=units)
         if spec.kind == "bars":
             column = spec.options.get("column")
@@ -343,7 +362,7 @@ def _render(panel: Panel, spec: PanelSpec, period: Period) -> None:
 
 
 def _panel(spec: PanelSpec, *, scope: Any, period: Period, ctx: drill.DrillContext) -> Panel:
-    extra = {k: v for k, v in spec.options.items() if k not in ("column", "units")}
+    extra = {k: v for k, v in spec.options.items() if k not in ("column", "units", "rows", "keys")}
     key = "-".join([spec.path.replace(".", "-").replace("_", "-"), *map(str, extra.values())])
     by = extra.get("by")
 

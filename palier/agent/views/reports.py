@@ -19,15 +19,18 @@ PAGE = "agent/reports/dashboard.html"
 def _dashboard(request: AuthedRequest, *, personal: bool) -> HttpResponse:
     if not permissions.can(request.user, "view_personal" if personal else "view_team"):
         raise Http404("dashboard")
-    form = ReportFilterForm(request.GET, choices=dashboards.filter_choices(request.user, personal=personal))
+    params = request.GET.copy()
+    if not params.get("period"):  # a bound form ignores its initial value: show the period computed
+        params["period"] = dashboards.DEFAULT_PERIOD
+    form = ReportFilterForm(params, choices=dashboards.filter_choices(request.user, personal=personal))
     board = None
     try:
         board = dashboards.build_dashboard(
-            viewer=request.user, params=request.GET, zone=dashboards.viewer_zone(request.user), personal=personal
+            viewer=request.user, params=params, zone=dashboards.viewer_zone(request.user), personal=personal
         )
     except ValidationError as exc:
         apply_errors(form, exc)
-    query = request.GET.copy()
+    query = params.copy()
     query.pop("format", None)
     query["tz"] = dashboards.viewer_zone(request.user).key
     if personal:

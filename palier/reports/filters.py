@@ -45,6 +45,9 @@ class Scope:
     filters: ReportFilters
     tickets: QuerySet[Ticket]
     group_ids: list[int] | None  # the groups in scope; None: every group (administrators)
+    # reads several metrics of one page share (the cost family's time entries and escalations):
+    # a scope lives for one request, so they are never stale
+    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _int(raw: Any, field_name: str, errors: dict[str, str], *, low: int = 1, high: int = 2**63 - 1) -> int | None:

@@ -14,7 +14,8 @@ L4/L5 vendors cost.
   vendor's level), the month of the work.
 
 Reads: the rates, the memberships, the grouped time entries, the grouped calls, the vendor groups
-and their escalations, plus the row labels: a fixed number of queries whatever the volume.
+and their escalations, plus the row labels: a fixed number of queries whatever the volume, made
+once per scope and period and shared by the KPIs and every breakdown of a page (``Scope.memo``).
 """
 
 from __future__ import annotations
@@ -63,57 +64,65 @@ class Cost:
     vendor: Decimal = Decimal(0)
 
 
-def _dimension(by: By | None) -> list[str]:
-    return [TICKET_FIELD[by]] if by in TICKET_FIELD else []
+@dataclass(frozen=True)
+class Work:
+    """Minutes one person logged on one ticket and day (time entries and calls alike)."""
+
+    author_id: int | None
+    day: date
+    ticket_id: int
+    minutes: int
+    dimensions: dict[str, Any]  # the ticket's category, organisation and group ids
 
 
-def _work(scope: Scope, period: Period, by: By | None) -> Iterator[tuple[int | None, date, int, int, Any]]:
-    """(author, day, ticket, minutes, ticket dimension) of the period's time entries and calls."""
-    fields = _dimension(by)
+@dataclass(frozen=True)
+class Escalation:
+    ticket_id: int
+    day: date
+    group_id: int
+    level: int
+    dimensions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """What the period cost, before any breakdown: read once per scope and period, shared by the
+    KPIs and every breakdown of one page (``Scope.memo``)."""
+
+    work: list[Work]
+    escalations: list[Escalation]
+    book: timelog.RateBook
+    staff: dict[int, timelog.Staffing]
+
+
+DIMENSIONS = list(TICKET_FIELD.values())
+
+
+def _dims(row: dict[str, Any]) -> dict[str, Any]:
+    return {field: row[field] for field in DIMENSIONS}
+
+
+def _work(scope: Scope, period: Period) -> list[Work]:
+    """The period's time entries (by work day) and calls (by their local day), per person, ticket and day."""
     entries = (
         TimeEntry.objects.filter(ticket__in=scope.tickets, work_date__gte=period.first, work_date__lte=period.last)
-        .values("author_id", "work_date", "ticket_id", *fields)
+        .values("author_id", "work_date", "ticket_id", *DIMENSIONS)
         .annotate(total=Sum("minutes"))
         .order_by()
     )
-    for row in entries:
-        yield (
-            row["author_id"],
-            row["work_date"],
-            row["ticket_id"],
-            int(row["total"]),
-            row.get(fields[0]) if fields else None,
-        )
+    found = [Work(r["author_id"], r["work_date"], r["ticket_id"], int(r["total"]), _dims(r)) for r in entries]
     calls = (
         CallTime.objects.filter(ticket__in=scope.tickets, created_at__gte=period.start, created_at__lt=period.end)
         .annotate(day=TruncDate("created_at", tzinfo=period.zone))
-        .values("user_id", "day", "ticket_id", *fields)
+        .values("user_id", "day", "ticket_id", *DIMENSIONS)
         .annotate(total=Sum("minutes"))
         .order_by()
     )
-    for row in calls:
-        yield row["user_id"], row["day"], row["ticket_id"], int(row["total"]), row.get(fields[0]) if fields else None
+    found.extend(Work(r["user_id"], r["day"], r["ticket_id"], int(r["total"]), _dims(r)) for r in calls)
+    return found
 
 
-def _labour(scope: Scope, period: Period, by: By | None, book: timelog.RateBook) -> Iterator[Cost]:
-    staff = timelog.staffing()
-    default = timelog.Staffing(level=1)
-    for author_id, day, ticket_id, minutes, dimension in _work(scope, period, by):
-        who = staff.get(author_id or 0, default)
-        hours = Decimal(minutes) / SIXTY
-        if who.vendor_group_id is not None:
-            rate = book.vendor(group_id=who.vendor_group_id, day=day, agent_id=author_id)
-            price = hours * (rate.hourly_rate if rate is not None else 0)
-            key = _key(by, dimension, level=who.vendor_level or VENDOR_LEVELS[0], day=day)
-            yield Cost(key=key, ticket_id=ticket_id, minutes=minutes, vendor=price)
-        else:
-            price = hours * book.hourly(agent_id=author_id or 0, level=who.level, day=day)
-            yield Cost(
-                key=_key(by, dimension, level=who.level, day=day), ticket_id=ticket_id, minutes=minutes, labour=price
-            )
-
-
-def _escalations(scope: Scope, period: Period, by: By | None, book: timelog.RateBook) -> Iterator[Cost]:
+def _escalations(scope: Scope, period: Period) -> list[Escalation]:
     vendors = {
         name: (pk, level)
         for pk, name, level in SupportGroup.objects.filter(is_vendor=True, level__in=VENDOR_LEVELS).values_list(
@@ -121,22 +130,58 @@ def _escalations(scope: Scope, period: Period, by: By | None, book: timelog.Rate
         )
     }
     if not vendors:
-        return
-    fields = [f for f in _dimension(by) if f != "ticket__group_id"]
+        return []
     events = TicketEvent.objects.filter(
         ticket__in=scope.tickets,
         kind=TicketEvent.Kind.ESCALATED,
         created_at__gte=period.start,
         created_at__lt=period.end,
         data__to_group__in=list(vendors),
-    ).values_list("ticket_id", "created_at", "data__to_group", *fields)
-    for ticket_id, at, group_name, *dimension in events:
-        group_id, level = vendors[group_name]
-        day = at.astimezone(period.zone).date()
-        rate = book.vendor(group_id=group_id, day=day)
-        value = group_id if by == "group" else (dimension[0] if dimension else None)
+    ).values("ticket_id", "created_at", "data__to_group", *DIMENSIONS)
+    found = []
+    for row in events:
+        group_id, level = vendors[row["data__to_group"]]
+        day = row["created_at"].astimezone(period.zone).date()
+        found.append(Escalation(row["ticket_id"], day, group_id, level, _dims(row)))
+    return found
+
+
+def _ledger(scope: Scope, period: Period) -> Ledger:
+    key = ("cost", period.first, period.last, period.zone.key)
+    if key not in scope.memo:
+        scope.memo[key] = Ledger(
+            _work(scope, period), _escalations(scope, period), timelog.rate_book(), timelog.staffing()
+        )
+    ledger: Ledger = scope.memo[key]
+    return ledger
+
+
+def _labour(ledger: Ledger, by: By | None) -> Iterator[Cost]:
+    default = timelog.Staffing(level=1)
+    field = TICKET_FIELD.get(by or "")
+    for work in ledger.work:
+        who = ledger.staff.get(work.author_id or 0, default)
+        hours = Decimal(work.minutes) / SIXTY
+        dimension = work.dimensions[field] if field else None
+        if who.vendor_group_id is not None:
+            rate = ledger.book.vendor(group_id=who.vendor_group_id, day=work.day, agent_id=work.author_id)
+            price = hours * (rate.hourly_rate if rate is not None else 0)
+            key = _key(by, dimension, level=who.vendor_level or VENDOR_LEVELS[0], day=work.day)
+            yield Cost(key=key, ticket_id=work.ticket_id, minutes=work.minutes, vendor=price)
+        else:
+            price = hours * ledger.book.hourly(agent_id=work.author_id or 0, level=who.level, day=work.day)
+            key = _key(by, dimension, level=who.level, day=work.day)
+            yield Cost(key=key, ticket_id=work.ticket_id, minutes=work.minutes, labour=price)
+
+
+def _vendor(ledger: Ledger, by: By | None) -> Iterator[Cost]:
+    field = TICKET_FIELD.get(by or "")
+    for escalation in ledger.escalations:
+        rate = ledger.book.vendor(group_id=escalation.group_id, day=escalation.day)
+        value = escalation.group_id if by == "group" else (escalation.dimensions[field] if field else None)
         price = rate.per_escalation if rate is not None else Decimal(0)
-        yield Cost(key=_key(by, value, level=level, day=day), ticket_id=ticket_id, vendor=price)
+        key = _key(by, value, level=escalation.level, day=escalation.day)
+        yield Cost(key=key, ticket_id=escalation.ticket_id, vendor=price)
 
 
 def _key(by: By | None, dimension: Any, *, level: int, day: date) -> str:
@@ -150,8 +195,8 @@ def _key(by: By | None, dimension: Any, *, level: int, day: date) -> str:
 
 
 def _costs(scope: Scope, period: Period, by: By | None) -> list[Cost]:
-    book = timelog.rate_book()
-    return [*_labour(scope, period, by, book), *_escalations(scope, period, by, book)]
+    ledger = _ledger(scope, period)
+    return [*_labour(ledger, by), *_vendor(ledger, by)]
 
 
 def _money(value: Decimal) -> float:

@@ -154,3 +154,16 @@ def test_the_queries_do_not_grow_with_the_entries(
     scope = scope_for(admin_user, ReportFilters())
     with django_assert_max_num_queries(8):  # type: ignore[operator]
         cost.cost_by(scope=scope, period=MARCH, by="category")
+
+
+def test_a_page_reads_the_costs_once_for_all_its_cost_panels(
+    world: dict[str, object], admin_user: User, django_assert_max_num_queries: object
+) -> None:
+    scope = scope_for(admin_user, ReportFilters())  # one scope per page
+    expected = {by: cost.cost_by(scope=scope_for(admin_user, ReportFilters()), period=MARCH, by=by) for by in cost.BY}
+    cost.cost_kpis(scope=scope, period=MARCH)
+    # the KPIs read the period's ledger: the breakdowns only read their row labels (categories,
+    # organisations, groups), and give what each gives on a scope of its own
+    with django_assert_max_num_queries(3):  # type: ignore[operator]
+        shared = {by: cost.cost_by(scope=scope, period=MARCH, by=by) for by in cost.BY}
+    assert shared == expected

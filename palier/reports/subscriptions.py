@@ -16,8 +16,6 @@ a summary shows exactly what the dashboards and the API show for the same filter
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +35,7 @@ from django.utils.translation import gettext_lazy
 
 from palier.people import permissions as people_permissions
 from palier.people.models import User
+from palier.reports import exports
 from palier.reports.filters import ReportFilters, parse_filters, scope_for
 from palier.reports.models import ReportSubscription
 from palier.reports.periods import Period
@@ -289,53 +288,11 @@ def export_table(*, owner: User, key: str, filters: ReportFilters, period: Perio
     return as_table(key, result)
 
 
-UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> object:
-    """A cell as written: text that a spreadsheet would run as a formula is neutralised."""
-    if isinstance(value, str) and value.startswith(UNSAFE_START):
-        return "'" + value
-    return "" if value is None else value
-
-
-def table_rows(table: Table) -> list[list[object]]:
-    """The header and the rows of a table, ready for a writer."""
-    header: list[object] = ["", *(label for _key, label in table.columns)]
-    return [header, *([_cell(row.label), *(_cell(cell) for cell in row.cells)] for row in table.rows)]
-
-
-def write_csv(table: Table) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(table_rows(table))
-    return buffer.getvalue().encode("utf-8-sig")  # the BOM lets spreadsheets read the accents
-
-
-def write_xlsx(table: Table, *, title: str) -> bytes:
-    import xlsxwriter  # type: ignore[import-untyped]
-
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
-    sheet = workbook.add_worksheet(title[:31].translate(str.maketrans("[]:*?/\\", "       ")) or "report")
-    bold = workbook.add_format({"bold": True})
-    for index, values in enumerate(table_rows(table)):
-        sheet.write_row(index, 0, values, bold if index == 0 else None)
-    sheet.set_column(0, 0, 32)
-    workbook.close()
-    return buffer.getvalue()
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
 def export_file(table: Table, *, fmt: str, key: str, period: Period) -> tuple[str, bytes, str]:
     """(file name, content, content type) of the attachment."""
     name = f"palier-{key.replace('_', '-')}-{period.first.isoformat()}-{period.last.isoformat()}.{fmt}"
-    content = write_xlsx(table, title=str(EXPORTS[key].label)) if fmt == "xlsx" else write_csv(table)
-    return name, content, CONTENT_TYPES[fmt]
+    # the one table writer of the reports (exports.py): text cells that could run as formulas neutralised
+    return name, exports.export_table(table, fmt), exports.CONTENT_TYPES[fmt]
 
 
 # --- checks on what is stored ----------------------------------------------------------------------------

@@ -349,9 +349,10 @@ def test_the_export_is_attached_as_csv(fake: FakeMetrics, admin_user: User) -> N
     assert message.subject == "Palier report: Backlog by status and age, Nov. 30, 2026 – Dec. 6, 2026"
     assert message.extra_headers["Auto-Submitted"] == "auto-generated"
     name, content, content_type = _attachment(message)
-    assert (name, content_type) == ("palier-backlog-2026-11-30-2026-12-06.csv", "text/csv")
+    assert (name, content_type) == ("palier-backlog-2026-11-30-2026-12-06.csv", "text/csv; charset=utf-8")
     # the header, the rows; a label a spreadsheet would run as a formula is neutralised
-    assert content.decode("utf-8-sig").splitlines() == [",< 1 day,Total", "New,3,5", "'=HYPERLINK(1),1,"]
+    # the reports' one table writer: the first column is named, formulas are neutralised
+    assert content.decode("utf-8-sig").splitlines() == ["Name,< 1 day,Total", "New,3,5", "'=HYPERLINK(1),1,"]
     [(path, kwargs)] = fake.calls
     assert path == "flow.backlog" and kwargs["scope"].group_ids is None  # an administrator: every group
 

@@ -50,6 +50,7 @@ STREAM_CONSUMERS: dict[str, str] = {
     "notifications": "palier.notifications.consumer.handle_events",  # in-app and email notifications
     "automation": "palier.automation.services.engine.consume",  # the admins' automation rules
     "surveys": "palier.surveys.consumer.handle_events",  # the satisfaction survey email on resolution
+    "reports": "palier.reports.facts.consume",  # the per-ticket facts the dashboards read
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
@@ -66,6 +67,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
     ("reports-subscriptions", 300, "palier.reports.tasks.run_report_subscriptions_task"),
     ("reports-exports-prune", 6 * 3600, "palier.reports.tasks.prune_exports_task"),  # files older than 7 days
+    # an existing desk's tickets get their facts, a chunk per run (nothing to do once built)
+    ("reports-facts", 60, "palier.reports.tasks.backfill_facts_task"),
 )
 
 

@@ -215,6 +215,11 @@ PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)
 # Ticket exports above this many rows run as a background job (docs/reports-exports.md)
 PALIER_EXPORT_INLINE_ROWS = envint("PALIER_EXPORT_INLINE_ROWS", 50_000, minimum=0)
+# Dashboards: "facts" reads the per-ticket facts kept by the event stream (reports/facts.py) once
+# they are built, "live" recomputes from the ticket history on every page (slower, the reference)
+PALIER_REPORTS_SOURCE = envstr("PALIER_REPORTS_SOURCE", "facts").strip().lower()
+if PALIER_REPORTS_SOURCE not in ("facts", "live"):
+    raise ImproperlyConfigured("PALIER_REPORTS_SOURCE must be 'facts' or 'live'.")
 # Group commit of API ticket creations (tickets/services/batching.py): up to N concurrent creations
 # of one web process share a transaction. PostgreSQL only (SQLite serialises writers anyway).
 PALIER_CREATE_BATCH = envint("PALIER_CREATE_BATCH", 32, minimum=0)

@@ -1,6 +1,6 @@
-"""The reports app's tables. Figures are computed live from the domains' tables; what is stored
-here is what people asked for: scheduled summaries and exports, and the long ticket exports that
-run in the background."""
+"""The reports app's tables: what people asked for (scheduled summaries and exports, the long ticket
+exports that run in the background), and the per-ticket facts the dashboards read instead of the
+ticket history (``facts.py``: derived, rebuilt at will, never the source of truth)."""
 
 from __future__ import annotations
 
@@ -99,3 +99,44 @@ class ExportJob(models.Model):
         if self.state == self.State.DONE:
             return 100
         return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+
+# --- per-ticket facts (derived from the history; see facts.py) ---------------------------------------
+
+
+class TicketFacts(models.Model):
+    """What the flow figures need to know of one ticket's history, kept by the ``reports`` consumer
+    of the event stream: recomputed from the history whenever the ticket has a new event, with the
+    same definitions as the live figures (``metrics/flow.py``)."""
+
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.CASCADE, primary_key=True, related_name="report_facts"
+    )
+    was_escalated = models.BooleanField(default=False)
+    was_reopened = models.BooleanField(default=False)
+    public_replies = models.PositiveIntegerField(default=0)  # public replies by agents
+    assigned_at = models.DateTimeField(null=True, blank=True)  # first given to its current assignee
+    computed_at = models.DateTimeField(default=timezone.now)
+
+
+class Resolution(models.Model):
+    """One resolution of a ticket (a status event to "resolved") and whether the ticket was reopened
+    after it: the reopen rate counts these."""
+
+    event_id = models.BigIntegerField(primary_key=True)  # the TicketEvent
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    reopened_after = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="reports_resolution_at")]
+
+
+class FactsState(models.Model):
+    """One row: whether every ticket has its facts (``built``), and how far the backfill of a desk
+    that existed before the facts went (tickets with a smaller id are done)."""
+
+    built = models.BooleanField(default=False)
+    backfill_next_id = models.BigIntegerField(default=0)
+    backfill_until_id = models.BigIntegerField(default=0)  # the last ticket when the backfill began
+    updated_at = models.DateTimeField(default=timezone.now)

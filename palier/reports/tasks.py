@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from palier.reports import services
+from palier.reports import facts, services
 
 # --- scheduled summaries and exports ------------------------------------------------------------------
 
@@ -29,3 +29,12 @@ def run_export_task(job_id: int) -> str:
 def prune_exports_task() -> int:
     """Remove export files and jobs older than a week (periodic)."""
     return services.prune_exports()
+
+
+# --- per-ticket facts ---------------------------------------------------------------------------------
+
+
+@task()
+def backfill_facts_task() -> int:
+    """Every minute until done: give the next chunk of an existing desk's tickets their facts."""
+    return facts.backfill()

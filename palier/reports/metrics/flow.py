@@ -18,32 +18,28 @@ from typing import Any
 from django.db.models import (
     Avg,
     Case,
-    CharField,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from palier.kb import selectors as kb_selectors
 from palier.people.models import User
+from palier.reports import facts
 from palier.reports.filters import Scope
+from palier.reports.models import Resolution
 from palier.reports.periods import Period
 from palier.reports.types import Kpi, Point, Row, Series, Table
-from palier.tickets.models import Comment, Ticket, TicketEvent
+from palier.tickets.models import Ticket, TicketEvent
 from palier.timelog import selectors as timelog_selectors
 
 # A category is "rising" (a candidate for problem management) when the period counts at least
@@ -55,7 +51,7 @@ RISING_HISTORY = 4
 TOP_CATEGORIES = 50  # rows of the categories table, most tickets first
 
 # First contact: resolved with no reopening, no escalation and at most this many public replies
-# from agents.
+# from agents (the history flags: reports/facts.py).
 FCR_MAX_REPLIES = 1
 
 # Age of an open ticket (now - created_at), in days: [low, high); None: no upper bound.
@@ -238,23 +234,15 @@ def created_resolved(*, scope: Scope, period: Period) -> list[Series]:
     return series
 
 
-def _history_flags() -> dict[str, Any]:
-    """Per ticket, from its history: escalated ever, reopened ever, public replies by agents."""
-    escalated = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=E.ESCALATED)
-    reopened = TicketEvent.objects.filter(
-        ticket_id=OuterRef("pk"), kind=E.STATUS, data__old=RESOLVED, data__new__in=OPEN
-    )
-    replies = (
-        Comment.objects.filter(ticket_id=OuterRef("pk"), is_internal=False, author__role__in=AGENT_ROLES)
-        .order_by()
-        .values("ticket_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+def _history_flags(scope: Scope) -> dict[str, Any]:
+    """Per ticket: escalated ever, reopened ever, public replies by agents: from its stored facts
+    (a ticket the stream has not reached yet counts as none of these), or live from its history."""
+    if not facts.use_facts(scope):
+        return facts.history_flags()
     return {
-        "was_escalated": Exists(escalated),
-        "was_reopened": Exists(reopened),
-        "public_replies": Coalesce(Subquery(replies, output_field=IntegerField()), Value(0)),
+        "was_escalated": Coalesce(F("report_facts__was_escalated"), Value(False)),
+        "was_reopened": Coalesce(F("report_facts__was_reopened"), Value(False)),
+        "public_replies": Coalesce(F("report_facts__public_replies"), Value(0)),
     }
 
 
@@ -276,32 +264,27 @@ def _flow_counts(scope: Scope, periods: dict[str, Period]) -> dict[str, int]:
     window = _between("created_at", start, end) | Q(status__in=ENDED_RESOLVED) & _between("resolved_at", start, end)
     # distinct (rows are unique anyway) keeps PostgreSQL from inlining the inner query, which
     # would evaluate each history look-up once per count instead of once per ticket
-    return _tickets(scope).filter(window).annotate(**_history_flags()).distinct().aggregate(**figures)
+    flagged = _tickets(scope).filter(window).annotate(**_history_flags(scope))
+    if not facts.use_facts(scope):
+        flagged = flagged.distinct()
+    return flagged.aggregate(**figures)
 
 
 def _reopen_counts(scope: Scope, periods: dict[str, Period]) -> dict[str, int]:
     """Per period: tickets with a resolution (a status event to "resolved") in it, and those of
     them reopened after that resolution (a status event from "resolved" back to an open status)."""
-    reopened_later = TicketEvent.objects.filter(
-        ticket_id=OuterRef("ticket_id"),
-        kind=E.STATUS,
-        data__old=RESOLVED,
-        data__new__in=OPEN,
-        created_at__gt=OuterRef("created_at"),
-    )
     start = min(p.start for p in periods.values())
     end = max(p.end for p in periods.values())
     figures: dict[str, Any] = {}
     for name, period in periods.items():
-        inside = _within("created_at", period)
+        inside = _within("at", period)
         figures[f"{name}_resolutions"] = Count("ticket_id", distinct=True, filter=inside)
-        figures[f"{name}_reopened"] = Count("ticket_id", distinct=True, filter=inside & Q(Exists(reopened_later)))
-    return (
-        TicketEvent.objects.filter(ticket__in=_tickets(scope), kind=E.STATUS, data__new=RESOLVED)
-        .filter(_between("created_at", start, end))
-        .order_by()
-        .aggregate(**figures)
-    )
+        figures[f"{name}_reopened"] = Count("ticket_id", distinct=True, filter=inside & Q(reopened_after=True))
+    if facts.use_facts(scope):
+        marks = Resolution.objects.filter(ticket__in=_tickets(scope))
+    else:
+        marks = facts.resolutions().filter(ticket__in=_tickets(scope)).annotate(at=F("created_at"))
+    return marks.filter(_between("at", start, end)).order_by().aggregate(**figures)
 
 
 def flow_kpis(*, scope: Scope, period: Period) -> list[Kpi]:
@@ -428,21 +411,11 @@ def top_categories(*, scope: Scope, period: Period) -> Table:
 # --- workload --------------------------------------------------------------------------------------------
 
 
-def _first_assignment() -> Subquery:
-    """When the ticket's current assignee was first given it: the earliest ``created`` event
-    naming them as assignee or ``changed`` event setting them (events keep display names)."""
-    name = Coalesce(NullIf(OuterRef("assignee__full_name"), Value("")), OuterRef("assignee__email"))
-    events = (
-        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind__in=[E.CREATED, E.CHANGED])
-        .annotate(
-            set_to=Cast(KT("data__new"), output_field=CharField()),
-            opened_with=Cast(KT("data__assignee"), output_field=CharField()),
-        )
-        .filter(Q(kind=E.CHANGED, data__field="assignee", set_to=name) | Q(kind=E.CREATED, opened_with=name))
-        .order_by("created_at", "id")
-        .values("created_at")[:1]
-    )
-    return Subquery(events)
+def _first_assignment(scope: Scope) -> Any:
+    """When the ticket's current assignee was first given it (``facts.first_assignment``)."""
+    if facts.use_facts(scope):
+        return F("report_facts__assigned_at")
+    return facts.first_assignment()
 
 
 def agent_workload(*, scope: Scope, period: Period) -> Table:
@@ -456,7 +429,7 @@ def agent_workload(*, scope: Scope, period: Period) -> Table:
         .filter(assignee__isnull=False)
         .filter(Q(status__in=OPEN) | resolved)
         # looked up only for the tickets resolved in the period (CASE skips the rest)
-        .annotate(assigned_at=Case(When(resolved, then=Coalesce(_first_assignment(), F("created_at")))))
+        .annotate(assigned_at=Case(When(resolved, then=Coalesce(_first_assignment(scope), F("created_at")))))
         .values("assignee_id", "assignee__full_name", "assignee__email")
         .annotate(
             open=Count("pk", filter=Q(status__in=OPEN)),

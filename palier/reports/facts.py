@@ -1,0 +1,231 @@
+"""Per-ticket facts: what the flow figures need of each ticket's history, stored once per ticket so
+a dashboard reads one narrow row per ticket instead of the history (docs/reports.md, "Where the
+figures come from").
+
+The facts are derived data. Their definitions are the live figures' own (the same query
+expressions, written once below), so a fact row is by construction what the live query computes
+for its ticket at that moment. They are kept current by the ``reports`` consumer of the ticket
+event stream (``palier/events.py``): every batch of events recomputes, from the history, the facts
+of the tickets it touches, whole (idempotent: a batch delivered twice writes the same rows).
+
+A desk that existed before the facts is backfilled by the ``reports-facts`` periodic job (a chunk
+of tickets per run, oldest first) or at once by ``palier reportfacts --rebuild``; until the
+backfill is done, and whenever ``PALIER_REPORTS_SOURCE`` is ``live``, the figures are computed live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils import timezone
+
+from palier.people.models import User
+from palier.reports.filters import Scope
+from palier.reports.models import FactsState, Resolution, TicketFacts
+from palier.tickets.models import Comment, Ticket, TicketEvent
+
+E = TicketEvent.Kind
+RESOLVED = Ticket.Status.RESOLVED.value
+OPEN = [status.value for status in Ticket.OPEN_STATUSES]
+AGENT_ROLES = (User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN)
+BACKFILL_CHUNK = 2_000  # tickets per statement group of the backfill
+BACKFILL_PER_RUN = 50_000  # tickets per run of the periodic job
+
+# --- the definitions, shared with the live figures -------------------------------------------------
+
+
+def history_flags() -> dict[str, Any]:
+    """Per ticket (annotations on a Ticket query): escalated ever, reopened ever, public replies
+    by agents."""
+    escalated = TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind=E.ESCALATED)
+    reopened = TicketEvent.objects.filter(
+        ticket_id=OuterRef("pk"), kind=E.STATUS, data__old=RESOLVED, data__new__in=OPEN
+    )
+    replies = (
+        Comment.objects.filter(ticket_id=OuterRef("pk"), is_internal=False, author__role__in=AGENT_ROLES)
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return {
+        "was_escalated": Exists(escalated),
+        "was_reopened": Exists(reopened),
+        "public_replies": Coalesce(Subquery(replies, output_field=IntegerField()), Value(0)),
+    }
+
+
+def first_assignment() -> Subquery:
+    """When the ticket's current assignee was first given it: the earliest ``created`` event
+    naming them as assignee or ``changed`` event setting them (events keep display names)."""
+    name = Coalesce(NullIf(OuterRef("assignee__full_name"), Value("")), OuterRef("assignee__email"))
+    events = (
+        TicketEvent.objects.filter(ticket_id=OuterRef("pk"), kind__in=[E.CREATED, E.CHANGED])
+        .annotate(
+            set_to=Cast(KT("data__new"), output_field=CharField()),
+            opened_with=Cast(KT("data__assignee"), output_field=CharField()),
+        )
+        .filter(Q(kind=E.CHANGED, data__field="assignee", set_to=name) | Q(kind=E.CREATED, opened_with=name))
+        .order_by("created_at", "id")
+        .values("created_at")[:1]
+    )
+    return Subquery(events)
+
+
+def resolutions() -> Any:
+    """The resolution events (a status event to "resolved"), each with whether the ticket was
+    reopened after it (a status event from "resolved" back to an open status, later)."""
+    reopened_later = TicketEvent.objects.filter(
+        ticket_id=OuterRef("ticket_id"),
+        kind=E.STATUS,
+        data__old=RESOLVED,
+        data__new__in=OPEN,
+        created_at__gt=OuterRef("created_at"),
+    )
+    return (
+        TicketEvent.objects.filter(kind=E.STATUS, data__new=RESOLVED)
+        .annotate(reopened_after=Exists(reopened_later))
+        .order_by()
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def in_use() -> bool:
+    """Whether the figures read the facts (every ticket has them, and the operator did not ask for
+    live figures). One read by primary key."""
+    if getattr(settings, "PALIER_REPORTS_SOURCE", "facts") == "live":
+        return False
+    return FactsState.objects.filter(pk=1, built=True).exists()
+
+
+def use_facts(scope: Scope) -> bool:
+    """``in_use()``, asked once per page (the scope lives for one request)."""
+    if "reports.facts" not in scope.memo:
+        scope.memo["reports.facts"] = in_use()
+    return bool(scope.memo["reports.facts"])
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def recompute(ticket_ids: Iterable[int]) -> int:
+    """Recompute, whole, the facts and resolutions of these tickets from their history (tickets
+    that no longer exist are skipped). Returns the number of tickets written."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return 0
+    now = timezone.now()
+    rows = (
+        Ticket.objects.filter(pk__in=ids)
+        .annotate(**history_flags(), assigned_at=first_assignment())
+        .values_list("pk", "was_escalated", "was_reopened", "public_replies", "assigned_at")
+        .order_by()
+    )
+    facts = [
+        TicketFacts(
+            ticket_id=pk,
+            was_escalated=escalated,
+            was_reopened=reopened,
+            public_replies=replies,
+            assigned_at=assigned_at,
+            computed_at=now,
+        )
+        for pk, escalated, reopened, replies, assigned_at in rows
+    ]
+    found = [fact.ticket_id for fact in facts]
+    marks = [
+        Resolution(event_id=pk, ticket_id=ticket_id, at=at, reopened_after=reopened)
+        for pk, ticket_id, at, reopened in resolutions()
+        .filter(ticket_id__in=found)
+        .values_list("pk", "ticket_id", "created_at", "reopened_after")
+    ]
+    with transaction.atomic():
+        TicketFacts.objects.bulk_create(
+            facts,
+            update_conflicts=True,
+            unique_fields=["ticket"],
+            update_fields=["was_escalated", "was_reopened", "public_replies", "assigned_at", "computed_at"],
+        )
+        Resolution.objects.filter(ticket_id__in=found).delete()
+        Resolution.objects.bulk_create(marks)
+    return len(facts)
+
+
+def consume(events: list[TicketEvent]) -> None:
+    """The ``reports`` consumer of the event stream: recompute the facts of the touched tickets."""
+    for start in range(0, len(events), BACKFILL_CHUNK):
+        recompute(event.ticket_id for event in events[start : start + BACKFILL_CHUNK])
+
+
+def recompute_from(first_id: int) -> int:
+    """Recompute the facts of every ticket from ``first_id`` on, in chunks (after a bulk load that
+    skipped the stream, such as the demo). Returns the number of tickets written."""
+    done, next_id = 0, first_id
+    while True:
+        ids = list(Ticket.objects.filter(pk__gte=next_id).order_by("pk").values_list("pk", flat=True)[:BACKFILL_CHUNK])
+        if not ids:
+            return done
+        done += recompute(ids)
+        next_id = ids[-1] + 1
+
+
+def _state() -> FactsState:
+    state, _created = FactsState.objects.get_or_create(pk=1)
+    return state
+
+
+def backfill(*, limit: int = BACKFILL_PER_RUN) -> int:
+    """Give facts to up to ``limit`` tickets of a desk that existed before them, oldest first, and
+    mark the facts built when every ticket up to the last one at the start has them. A ticket the
+    stream consumer already did is done again, from the same history, to the same rows.
+    Returns the number of tickets done."""
+    state = _state()
+    if state.built:
+        return 0
+    if not state.backfill_until_id:
+        state.backfill_until_id = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    done = 0
+    while done < limit and state.backfill_next_id <= state.backfill_until_id:
+        ids = list(
+            Ticket.objects.filter(pk__gte=state.backfill_next_id, pk__lte=state.backfill_until_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BACKFILL_CHUNK]
+        )
+        if not ids:
+            state.backfill_next_id = state.backfill_until_id + 1
+            break
+        done += recompute(ids)
+        state.backfill_next_id = ids[-1] + 1
+        FactsState.objects.filter(pk=1).update(backfill_next_id=state.backfill_next_id, updated_at=timezone.now())
+    if state.backfill_next_id > state.backfill_until_id:
+        state.built = True
+    state.updated_at = timezone.now()
+    state.save()
+    return done
+
+
+def rebuild() -> int:
+    """Recompute every ticket's facts now (after a bulk load, or to repair), then mark them built.
+    Tickets opened meanwhile are done by the stream consumer."""
+    last = Ticket.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    FactsState.objects.update_or_create(
+        pk=1, defaults={"built": False, "backfill_next_id": 0, "backfill_until_id": last, "updated_at": timezone.now()}
+    )
+    return backfill(limit=2**62)

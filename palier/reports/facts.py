@@ -2,9 +2,10 @@
 a dashboard reads one narrow row per ticket instead of the history (docs/reports.md, "Where the
 figures come from").
 
-The facts are derived data. Their definitions are the live figures' own (the same query
-expressions, written once below), so a fact row is by construction what the live query computes
-for its ticket at that moment. They are kept current by the ``reports`` consumer of the ticket
+The facts are derived data. Their definitions are the live figures' own, written once below as
+query expressions (what ``PALIER_REPORTS_SOURCE=live`` computes) and evaluated in Python by
+``recompute`` from plain reads by ticket; ``tests/test_facts.py`` holds the two equal after random
+sequences of real changes. They are kept current by the ``reports`` consumer of the ticket
 event stream (``palier/events.py``): every batch of events recomputes, from the history, the facts
 of the tickets it touches, whole (idempotent: a batch delivered twice writes the same rows).
 
@@ -15,7 +16,9 @@ backfill is done, and whenever ``PALIER_REPORTS_SOURCE`` is ``live``, the figure
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +46,7 @@ E = TicketEvent.Kind
 RESOLVED = Ticket.Status.RESOLVED.value
 OPEN = [status.value for status in Ticket.OPEN_STATUSES]
 AGENT_ROLES = (User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN)
+HISTORY_KINDS = (E.CREATED, E.CHANGED, E.STATUS, E.ESCALATED)  # the events the facts read
 BACKFILL_CHUNK = 2_000  # tickets per statement group of the backfill
 BACKFILL_PER_RUN = 50_000  # tickets per run of the periodic job
 
@@ -125,37 +129,87 @@ def use_facts(scope: Scope) -> bool:
 # --- writing ------------------------------------------------------------------------------------------
 
 
+def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Resolution]]:
+    """The facts and resolutions of these tickets, from plain reads by ticket (the history's
+    ticket index): the definitions above, evaluated in Python so the database never has to plan
+    correlated look-ups over the whole history."""
+    tickets = {
+        pk: _display(full_name, email) if assignee_id else None
+        for pk, assignee_id, full_name, email in Ticket.objects.filter(pk__in=ids).values_list(
+            "pk", "assignee_id", "assignee__full_name", "assignee__email"
+        )
+    }
+    events: dict[int, list[tuple[str, dict[str, Any], datetime, int]]] = {pk: [] for pk in tickets}
+    for ticket_id, kind, data, at, pk in (
+        TicketEvent.objects.filter(ticket_id__in=list(tickets), kind__in=HISTORY_KINDS)
+        .order_by()
+        .values_list("ticket_id", "kind", "data", "created_at", "pk")
+    ):
+        events[ticket_id].append((kind, data if isinstance(data, dict) else {}, at, pk))
+    agents = set(User.objects.filter(role__in=AGENT_ROLES).values_list("pk", flat=True))
+    replies: dict[int, int] = dict.fromkeys(tickets, 0)
+    for ticket_id, author_id in Comment.objects.filter(ticket_id__in=list(tickets), is_internal=False).values_list(
+        "ticket_id", "author_id"
+    ):
+        if author_id in agents:
+            replies[ticket_id] += 1
+    facts: list[TicketFacts] = []
+    marks: list[Resolution] = []
+    for pk, assignee in tickets.items():
+        history = sorted(events[pk], key=lambda item: (item[2], item[3]))
+        reopenings = [at for kind, data, at, _id in history if kind == E.STATUS and _is_reopening(data)]
+        assigned_at = None
+        if assignee is not None:
+            assigned_at = next((at for kind, data, at, _id in history if _gives_to(kind, data, assignee)), None)
+        facts.append(
+            TicketFacts(
+                ticket_id=pk,
+                was_escalated=any(kind == E.ESCALATED for kind, _data, _at, _id in history),
+                was_reopened=bool(reopenings),
+                public_replies=replies[pk],
+                assigned_at=assigned_at,
+                computed_at=now,
+            )
+        )
+        marks.extend(
+            Resolution(event_id=event_id, ticket_id=pk, at=at, reopened_after=any(later > at for later in reopenings))
+            for kind, data, at, event_id in history
+            if kind == E.STATUS and data.get("new") == RESOLVED
+        )
+    return facts, marks
+
+
+def _display(full_name: str | None, email: str | None) -> str | None:
+    return full_name or email  # as the events name people: the full name, else the address
+
+
+def _is_reopening(data: dict[str, Any]) -> bool:
+    return data.get("old") == RESOLVED and data.get("new") in OPEN
+
+
+def _gives_to(kind: str, data: dict[str, Any], name: str) -> bool:
+    """A ``created`` event opened with ``name`` as assignee, or a ``changed`` event setting it."""
+    if kind == E.CREATED:
+        return _text(data.get("assignee")) == name
+    return kind == E.CHANGED and data.get("field") == "assignee" and _text(data.get("new")) == name
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as the database's ``->>`` gives it: strings as they are, null as None, the
+    rest as their JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
 def recompute(ticket_ids: Iterable[int]) -> int:
     """Recompute, whole, the facts and resolutions of these tickets from their history (tickets
     that no longer exist are skipped). Returns the number of tickets written."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
-    now = timezone.now()
-    rows = (
-        Ticket.objects.filter(pk__in=ids)
-        .annotate(**history_flags(), assigned_at=first_assignment())
-        .values_list("pk", "was_escalated", "was_reopened", "public_replies", "assigned_at")
-        .order_by()
-    )
-    facts = [
-        TicketFacts(
-            ticket_id=pk,
-            was_escalated=escalated,
-            was_reopened=reopened,
-            public_replies=replies,
-            assigned_at=assigned_at,
-            computed_at=now,
-        )
-        for pk, escalated, reopened, replies, assigned_at in rows
-    ]
+    facts, marks = _computed(ids, timezone.now())
     found = [fact.ticket_id for fact in facts]
-    marks = [
-        Resolution(event_id=pk, ticket_id=ticket_id, at=at, reopened_after=reopened)
-        for pk, ticket_id, at, reopened in resolutions()
-        .filter(ticket_id__in=found)
-        .values_list("pk", "ticket_id", "created_at", "reopened_after")
-    ]
     with transaction.atomic():
         TicketFacts.objects.bulk_create(
             facts,

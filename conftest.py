@@ -32,6 +32,14 @@ def _fresh_policy_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Nothing cached by another test (dashboards' figures, counters) is seen by this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching
@@ -39,6 +47,8 @@ def _media(settings: object, tmp_path: Path) -> None:
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}  # type: ignore[attr-defined]
     # a writer thread has its own connection: it cannot see a test's uncommitted data
     settings.PALIER_CREATE_BATCH = 0  # type: ignore[attr-defined]
+    # dashboards compute their figures on every request unless a test is about the cache
+    settings.PALIER_REPORTS_CACHE_SECONDS = 0  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session", autouse=True)

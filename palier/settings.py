@@ -220,6 +220,8 @@ PALIER_EXPORT_INLINE_ROWS = envint("PALIER_EXPORT_INLINE_ROWS", 50_000, minimum=
 PALIER_REPORTS_SOURCE = envstr("PALIER_REPORTS_SOURCE", "facts").strip().lower()
 if PALIER_REPORTS_SOURCE not in ("facts", "live"):
     raise ImproperlyConfigured("PALIER_REPORTS_SOURCE must be 'facts' or 'live'.")
+# The dashboards keep each viewer's figures this many seconds (0: computed on every request)
+PALIER_REPORTS_CACHE_SECONDS = envint("PALIER_REPORTS_CACHE_SECONDS", 60, minimum=0)
 # Group commit of API ticket creations (tickets/services/batching.py): up to N concurrent creations
 # of one web process share a transaction. PostgreSQL only (SQLite serialises writers anyway).
 PALIER_CREATE_BATCH = envint("PALIER_CREATE_BATCH", 32, minimum=0)

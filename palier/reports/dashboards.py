@@ -13,6 +13,7 @@ figure never takes the page down. No HTML here: the pages render these objects.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from typing import Any, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from palier.people import selectors as people_selectors
 from palier.people.models import User
@@ -223,6 +225,7 @@ class Panel:
     table: charts.TableView | None = None
     link: Callable[[drill.Target], str | None] | None = None  # how a figure drills down
     export: str | None = None  # the metric's name in the reports API, for a table's CSV/XLSX download
+    computed_at: datetime | None = None  # when the figures were computed (they may come from the cache)
 
 
 @dataclass
@@ -232,6 +235,12 @@ class Dashboard:
     period: Period
     filters: ReportFilters
     panels: list[Panel]
+
+    @property
+    def computed_at(self) -> datetime | None:
+        """When the oldest figure of the page was computed."""
+        moments = [panel.computed_at for panel in self.panels if panel.computed_at is not None]
+        return min(moments) if moments else None
 
     @property
     def period_label(self) -> str:
@@ -361,6 +370,40 @@ def _render(panel: Panel, spec: PanelSpec, period: Period) -> None:
             )
 
 
+def _cache_key(spec: PanelSpec, *, scope: Any, period: Period, extra: Mapping[str, Any]) -> str:
+    """Who asks (the viewer: what they may see is theirs), what, over which days, in which language."""
+    parts = (
+        scope.viewer.pk,
+        spec.path,
+        sorted(extra.items()),
+        repr(scope.filters),
+        period.first.isoformat(),
+        period.last.isoformat(),
+        str(period.zone),
+        get_language() or "",
+    )
+    return "reports:panel:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _figures(spec: PanelSpec, *, scope: Any, period: Period, extra: Mapping[str, Any]) -> tuple[object, datetime]:
+    """The metric's result and when it was computed: kept ``PALIER_REPORTS_CACHE_SECONDS`` per
+    viewer, panel, filters, period and language (a dashboard is read far more often than its
+    figures change, and reloading it, or coming back to a filter, should not compute it again)."""
+    seconds = settings.PALIER_REPORTS_CACHE_SECONDS
+    key = _cache_key(spec, scope=scope, period=period, extra=extra) if seconds else ""
+    if key and (hit := cache.get(key)) is not None:
+        return cast(tuple[object, datetime], hit)
+    function = metric(spec.path)
+    if spec.path.startswith("knowledge."):
+        result = function(viewer=scope.viewer, period=period, **extra)
+    else:
+        result = function(scope=scope, period=period, **extra)
+    computed = (result, timezone.now())
+    if key:
+        cache.set(key, computed, seconds)
+    return computed
+
+
 def _panel(spec: PanelSpec, *, scope: Any, period: Period, ctx: drill.DrillContext) -> Panel:
     extra = {k: v for k, v in spec.options.items() if k not in ("column", "units", "rows", "keys")}
     key = "-".join([spec.path.replace(".", "-").replace("_", "-"), *map(str, extra.values())])
@@ -374,11 +417,7 @@ def _panel(spec: PanelSpec, *, scope: Any, period: Period, ctx: drill.DrillConte
         name = spec.path.partition(".")[2]
         panel.export = f"cost-by-{by}" if name == "cost_by" else name
     try:
-        function = metric(spec.path)
-        if spec.path.startswith("knowledge."):
-            panel.result = function(viewer=scope.viewer, period=period, **extra)
-        else:
-            panel.result = function(scope=scope, period=period, **extra)
+        panel.result, panel.computed_at = _figures(spec, scope=scope, period=period, extra=extra)
         _render(panel, spec, period)
     except Exception:  # one failing figure must not take the dashboard down
         logger.exception("dashboard panel %s failed", spec.path)

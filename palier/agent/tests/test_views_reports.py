@@ -87,6 +87,27 @@ def en(client: Client) -> Client:
     return client
 
 
+def test_figures_are_kept_a_minute_per_viewer_and_say_when_they_were_computed(
+    en: Client, fake: FakeMetrics, settings: Any, manager: User, admin_user: User
+) -> None:
+    settings.PALIER_REPORTS_CACHE_SECONDS = 60
+    en.force_login(manager)
+    first = en.get(reverse(TEAM), {"period": "30d"})
+    computed = len(fake.calls)
+    assert computed > 10 and "figures as of" in first.content.decode()
+    again = en.get(reverse(TEAM), {"period": "30d"})
+    assert again.status_code == 200 and len(fake.calls) == computed  # nothing computed again
+    assert "Agent workload" in again.content.decode()
+    en.get(reverse(TEAM), {"period": "7d"})  # another period is other figures
+    assert len(fake.calls) == 2 * computed
+    en.force_login(admin_user)  # another viewer (other groups) never gets the manager's figures
+    en.get(reverse(TEAM), {"period": "30d"})
+    assert len(fake.calls) == 3 * computed
+    settings.PALIER_REPORTS_CACHE_SECONDS = 0
+    en.get(reverse(TEAM), {"period": "30d"})
+    assert len(fake.calls) == 4 * computed
+
+
 def test_who_sees_which_dashboard(
     en: Client, fake: FakeMetrics, requester: User, agent: User, manager: User, admin_user: User
 ) -> None:

@@ -13,8 +13,9 @@ L4/L5 vendors cost.
   (vendor escalations: the vendor group), the level of whoever worked (vendor escalations: the
   vendor's level), the month of the work.
 
-Reads: the rates, the memberships, the grouped time entries, the grouped calls, the vendor groups
-and their escalations, plus the row labels: a fixed number of queries whatever the volume, made
+Reads: the rates, the memberships, the time entries and calls summed per person, day and ticket
+dimensions (not per ticket: a period's work is thousands of rows, not one per ticket), the vendor
+groups and their escalations, the count of tickets that cost something, plus the row labels: a fixed number of queries whatever the volume, made
 once per scope and period and shared by the KPIs and every breakdown of a page (``Scope.memo``).
 """
 
@@ -27,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -55,10 +56,9 @@ TICKET_FIELD = {
 
 @dataclass(frozen=True)
 class Cost:
-    """One slice of cost: where it goes (``key``), on which ticket, how much of what."""
+    """One slice of cost: where it goes (``key``), how much of what."""
 
     key: str
-    ticket_id: int
     minutes: int = 0
     labour: Decimal = Decimal(0)
     vendor: Decimal = Decimal(0)
@@ -66,18 +66,17 @@ class Cost:
 
 @dataclass(frozen=True)
 class Work:
-    """Minutes one person logged on one ticket and day (time entries and calls alike)."""
+    """Minutes one person logged on one day on tickets of the same category, organisation and group
+    (time entries and calls alike)."""
 
     author_id: int | None
     day: date
-    ticket_id: int
     minutes: int
     dimensions: dict[str, Any]  # the ticket's category, organisation and group ids
 
 
 @dataclass(frozen=True)
 class Escalation:
-    ticket_id: int
     day: date
     group_id: int
     level: int
@@ -93,6 +92,7 @@ class Ledger:
     escalations: list[Escalation]
     book: timelog.RateBook
     staff: dict[int, timelog.Staffing]
+    tickets: int  # tickets with work or a vendor escalation in the period
 
 
 DIMENSIONS = list(TICKET_FIELD.values())
@@ -102,55 +102,80 @@ def _dims(row: dict[str, Any]) -> dict[str, Any]:
     return {field: row[field] for field in DIMENSIONS}
 
 
+def _entries(scope: Scope, period: Period) -> QuerySet[TimeEntry]:
+    return TimeEntry.objects.filter(ticket__in=scope.tickets, work_date__gte=period.first, work_date__lte=period.last)
+
+
+def _calls(scope: Scope, period: Period) -> QuerySet[CallTime]:
+    return CallTime.objects.filter(ticket__in=scope.tickets, created_at__gte=period.start, created_at__lt=period.end)
+
+
 def _work(scope: Scope, period: Period) -> list[Work]:
-    """The period's time entries (by work day) and calls (by their local day), per person, ticket and day."""
-    entries = (
-        TimeEntry.objects.filter(ticket__in=scope.tickets, work_date__gte=period.first, work_date__lte=period.last)
-        .values("author_id", "work_date", "ticket_id", *DIMENSIONS)
-        .annotate(total=Sum("minutes"))
-        .order_by()
-    )
-    found = [Work(r["author_id"], r["work_date"], r["ticket_id"], int(r["total"]), _dims(r)) for r in entries]
+    """The period's time entries (by work day) and calls (by their local day), summed per person,
+    day and the ticket's category, organisation and group (the price depends on no more)."""
+    entries = _entries(scope, period).values("author_id", "work_date", *DIMENSIONS).annotate(total=Sum("minutes"))
+    found = [Work(r["author_id"], r["work_date"], int(r["total"]), _dims(r)) for r in entries.order_by()]
     calls = (
-        CallTime.objects.filter(ticket__in=scope.tickets, created_at__gte=period.start, created_at__lt=period.end)
+        _calls(scope, period)
         .annotate(day=TruncDate("created_at", tzinfo=period.zone))
-        .values("user_id", "day", "ticket_id", *DIMENSIONS)
+        .values("user_id", "day", *DIMENSIONS)
         .annotate(total=Sum("minutes"))
         .order_by()
     )
-    found.extend(Work(r["user_id"], r["day"], r["ticket_id"], int(r["total"]), _dims(r)) for r in calls)
+    found.extend(Work(r["user_id"], r["day"], int(r["total"]), _dims(r)) for r in calls)
     return found
 
 
-def _escalations(scope: Scope, period: Period) -> list[Escalation]:
-    vendors = {
+def _vendors() -> dict[str, tuple[int, int]]:
+    """The L4/L5 vendor groups by name (escalation events name the group): (id, level)."""
+    return {
         name: (pk, level)
         for pk, name, level in SupportGroup.objects.filter(is_vendor=True, level__in=VENDOR_LEVELS).values_list(
             "pk", "name", "level"
         )
     }
-    if not vendors:
-        return []
-    events = TicketEvent.objects.filter(
+
+
+def _escalation_events(scope: Scope, period: Period, vendors: dict[str, tuple[int, int]]) -> QuerySet[TicketEvent]:
+    return TicketEvent.objects.filter(
         ticket__in=scope.tickets,
         kind=TicketEvent.Kind.ESCALATED,
         created_at__gte=period.start,
         created_at__lt=period.end,
         data__to_group__in=list(vendors),
-    ).values("ticket_id", "created_at", "data__to_group", *DIMENSIONS)
+    )
+
+
+def _escalations(scope: Scope, period: Period, vendors: dict[str, tuple[int, int]]) -> list[Escalation]:
+    if not vendors:
+        return []
     found = []
-    for row in events:
+    for row in _escalation_events(scope, period, vendors).values("created_at", "data__to_group", *DIMENSIONS):
         group_id, level = vendors[row["data__to_group"]]
         day = row["created_at"].astimezone(period.zone).date()
-        found.append(Escalation(row["ticket_id"], day, group_id, level, _dims(row)))
+        found.append(Escalation(day, group_id, level, _dims(row)))
     return found
+
+
+def _tickets_with_cost(scope: Scope, period: Period, vendors: dict[str, tuple[int, int]]) -> int:
+    """How many distinct tickets had work or a vendor escalation in the period (one query)."""
+    ids = _entries(scope, period).order_by().values("ticket_id")
+    ids = ids.union(_calls(scope, period).order_by().values("ticket_id"))
+    if vendors:
+        ids = ids.union(_escalation_events(scope, period, vendors).order_by().values("ticket_id"))
+    return ids.count()
 
 
 def _ledger(scope: Scope, period: Period) -> Ledger:
     key = ("cost", period.first, period.last, period.zone.key)
     if key not in scope.memo:
+        vendors = _vendors()
         scope.memo[key] = Ledger(
-            _work(scope, period), _escalations(scope, period), timelog.rate_book(), timelog.staffing()
+            _work(scope, period),
+            _escalations(scope, period, vendors),
+            timelog.rate_book(),
+            timelog.staffing(),
+            _tickets_with_cost(scope, period, vendors),
         )
     ledger: Ledger = scope.memo[key]
     return ledger
@@ -167,11 +192,11 @@ def _labour(ledger: Ledger, by: By | None) -> Iterator[Cost]:
             rate = ledger.book.vendor(group_id=who.vendor_group_id, day=work.day, agent_id=work.author_id)
             price = hours * (rate.hourly_rate if rate is not None else 0)
             key = _key(by, dimension, level=who.vendor_level or VENDOR_LEVELS[0], day=work.day)
-            yield Cost(key=key, ticket_id=work.ticket_id, minutes=work.minutes, vendor=price)
+            yield Cost(key=key, minutes=work.minutes, vendor=price)
         else:
             price = hours * ledger.book.hourly(agent_id=work.author_id or 0, level=who.level, day=work.day)
             key = _key(by, dimension, level=who.level, day=work.day)
-            yield Cost(key=key, ticket_id=work.ticket_id, minutes=work.minutes, labour=price)
+            yield Cost(key=key, minutes=work.minutes, labour=price)
 
 
 def _vendor(ledger: Ledger, by: By | None) -> Iterator[Cost]:
@@ -181,7 +206,7 @@ def _vendor(ledger: Ledger, by: By | None) -> Iterator[Cost]:
         value = escalation.group_id if by == "group" else (escalation.dimensions[field] if field else None)
         price = rate.per_escalation if rate is not None else Decimal(0)
         key = _key(by, value, level=escalation.level, day=escalation.day)
-        yield Cost(key=key, ticket_id=escalation.ticket_id, vendor=price)
+        yield Cost(key=key, vendor=price)
 
 
 def _key(by: By | None, dimension: Any, *, level: int, day: date) -> str:
@@ -199,20 +224,21 @@ def _costs(scope: Scope, period: Period, by: By | None) -> list[Cost]:
     return [*_labour(ledger, by), *_vendor(ledger, by)]
 
 
+def _totals(scope: Scope, period: Period) -> tuple[int, Decimal, int]:
+    """Minutes, money, and the number of tickets that cost something."""
+    costs = _costs(scope, period, None)
+    total = sum((c.labour + c.vendor for c in costs), Decimal(0))
+    return sum(c.minutes for c in costs), total, _ledger(scope, period).tickets
+
+
 def _money(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.01")))
 
 
-def _totals(costs: list[Cost]) -> tuple[int, Decimal, int]:
-    """Minutes, money, and the number of tickets that cost something."""
-    total = sum((c.labour + c.vendor for c in costs), Decimal(0))
-    return sum(c.minutes for c in costs), total, len({c.ticket_id for c in costs})
-
-
 def cost_kpis(*, scope: Scope, period: Period) -> list[Kpi]:
     """ "cost_total" and "cost_per_ticket" (money, in ``PALIER_CURRENCY``), "time_logged_minutes"."""
-    now = _totals(_costs(scope, period, None))
-    before = _totals(_costs(scope, period.previous(), None))
+    now = _totals(scope, period)
+    before = _totals(scope, period.previous())
 
     def per_ticket(figures: tuple[int, Decimal, int]) -> float | None:
         return _money(figures[1] / figures[2]) if figures[2] else None

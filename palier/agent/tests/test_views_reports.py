@@ -5,6 +5,7 @@ without any outside URL, and a page whose query count does not grow with the fig
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -304,3 +305,43 @@ def test_drill_rules_for_levels_ages_and_tickets() -> None:
     assert drill.queue_url("knowledge.top_articles", ctx, drill.Target(key="1")) is None
     nowhere = drill.DrillContext(filters=ReportFilters(), group_ids=[], period=period, now=now)
     assert drill.queue_url("flow.backlog_kpis", nowhere, drill.Target(key="open")) is None  # a manager of no group
+
+
+def test_the_dashboard_downloads_as_an_a4_pdf_with_the_same_filters(
+    en: Client, fake: FakeMetrics, manager: User
+) -> None:
+    from palier.reports import pdf
+
+    if not pdf.available():
+        pytest.fail("WeasyPrint cannot draw here: install libpango-1.0-0")
+    en.force_login(manager)
+    page = en.get(reverse(TEAM), {"period": "7d", "channel": "email"}).content.decode()
+    link = re.search(r'class="report-pdf" href="([^"]+)"', page)
+    assert link is not None and "channel=email" in link.group(1) and "format=pdf" in link.group(1)
+    fake.calls.clear()
+    answer = en.get(link.group(1).replace("&amp;", "&"))
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert answer["Content-Disposition"].startswith('attachment; filename="dashboard-')
+    body = answer.content
+    assert body.startswith(b"%PDF-")
+    objects = body + b"".join(
+        zlib.decompress(stream) for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
+    )
+    assert re.search(rb"/MediaBox \[\s*0 0 595\.\d+ 841\.\d+", objects)  # A4 portrait, in points
+    assert "flow.agent_workload" in fake.calls  # the team's panels, computed for the PDF
+
+
+def test_the_pdf_loads_only_palier_static_files() -> None:
+    from palier.reports import pdf
+
+    body, kind = pdf._static_file("http://palier.invalid/static/agent/reports-pdf.css")
+    assert kind == "text/css" and b"@page" in body
+    for url in (
+        "http://127.0.0.1:9/static/../../settings.py",
+        "http://palier.invalid/static/../palier/settings.py",
+        "file:///etc/passwd",
+        "http://example.org/logo.png",
+        "http://palier.invalid/media/secret.pdf",
+    ):
+        with pytest.raises(ValueError):
+            pdf._static_file(url)

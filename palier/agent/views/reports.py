@@ -1,17 +1,21 @@
 """The dashboards: the team's (managers: their groups; administrators: every group) and each
 agent's own ("My figures"). The filter form swaps the panels with htmx (``dashboard.html#body``);
-bad filters answer 400 with the message under each field and nothing computed."""
+bad filters answer 400 with the message under each field and nothing computed. ``format=pdf``
+answers the same dashboard as an A4 PDF."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from palier.agent.forms.reports import ReportFilterForm
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
-from palier.reports import dashboards, permissions
+from palier.reports import dashboards, pdf, permissions
 
 PAGE = "agent/reports/dashboard.html"
 
@@ -35,11 +39,35 @@ def _dashboard(request: AuthedRequest, *, personal: bool) -> HttpResponse:
     query["tz"] = dashboards.viewer_zone(request.user).key
     if personal:
         query["personal"] = "true"
-    context = {"form": form, "board": board, "personal": personal, "export_query": query.urlencode()}
+    pdf_query = params.copy()
+    pdf_query["format"] = "pdf"
+    context = {
+        "form": form,
+        "board": board,
+        "personal": personal,
+        "export_query": query.urlencode(),
+        "pdf_query": pdf_query.urlencode(),
+    }
     status = 200 if board is not None else 400
+    if board is not None and request.GET.get("format") == "pdf":
+        return _pdf(request, context, personal=personal)
     if request.htmx:
         return render(request, f"{PAGE}#body", context, status=status)
     return render(request, PAGE, context, status=status)
+
+
+def _pdf(request: AuthedRequest, context: dict[str, Any], *, personal: bool) -> HttpResponse:
+    """The same dashboard as an A4 PDF (503 with the reason when the server cannot draw PDFs)."""
+    html = render_to_string("agent/reports/pdf.html", context, request=request)
+    try:
+        document = pdf.render(html)
+    except pdf.PdfUnavailable as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    name = "my-figures" if personal else "dashboard"
+    board = context["board"]
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{board.period.first}-{board.period.last}.pdf"'
+    return response
 
 
 @agent_required

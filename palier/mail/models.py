@@ -30,6 +30,10 @@ class Mailbox(models.Model):
         MICROSOFT = "microsoft", _("Microsoft 365")
         GOOGLE = "google", _("Google Workspace")
 
+    class UnverifiedReply(models.TextChoices):
+        NEW_TICKET = "new_ticket", _("Open a new ticket marked “sender not verified”, linked to it")
+        QUARANTINE = "quarantine", _("Put the message in quarantine")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.EmailField(_("desk address"), unique=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -55,8 +59,27 @@ class Mailbox(models.Model):
         _("allowed sender domains"), blank=True, help_text=_("One per line; empty accepts every domain.")
     )
     create_unknown_senders = models.BooleanField(_("unknown senders become requesters"), default=True)
-    cc_become_watchers = models.BooleanField(_("Cc addresses of known users become watchers"), default=True)
+    cc_become_watchers = models.BooleanField(
+        _("Cc addresses of known users become watchers"), default=True,
+        help_text=_("Only for messages whose sender is verified."),
+    )  # fmt: skip
     require_address_in_to = models.BooleanField(_("accept only when the desk address is in To"), default=False)
+    # sender authentication (Authentication-Results, RFC 8601), see parsing/authresults.py
+    authserv_id = models.CharField(
+        _("trusted authserv-id"), max_length=255, blank=True,
+        help_text=_(
+            "The name your mail server writes first in its Authentication-Results headers "
+            "(for example mx.example.com). Headers with any other name are ignored."
+        ),
+    )  # fmt: skip
+    require_sender_authentication = models.BooleanField(
+        _("require sender authentication"), default=False,
+        help_text=_("Senders who do not pass DMARC (or SPF/DKIM aligned with From) cannot act on an existing ticket."),
+    )  # fmt: skip
+    unverified_reply = models.CharField(
+        _("an unverified sender writes about an existing ticket"), max_length=16,
+        choices=UnverifiedReply.choices, default=UnverifiedReply.NEW_TICKET,
+    )  # fmt: skip
     # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (secret in the environment
     # variable), Google service account (the environment variable holds the JSON key file's path)
     oauth_provider = models.CharField(_("OAuth2 provider"), max_length=16, blank=True, choices=OAuthProvider.choices)
@@ -125,6 +148,12 @@ class InboundMessage(models.Model):
         IGNORED = "ignored", _("Ignored (automatic mail)")
         QUARANTINED = "quarantined", _("Quarantined")
 
+    class SenderAuth(models.TextChoices):
+        PASS = "pass", _("Verified")
+        FAIL = "fail", _("Not verified (authentication failed)")
+        NONE = "none", _("Not verified (no result from the trusted server)")
+        UNCHECKED = "unchecked", _("Not checked (no trusted server configured)")
+
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     raw = models.BinaryField()
     size = models.PositiveIntegerField(default=0)
@@ -142,6 +171,8 @@ class InboundMessage(models.Model):
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
     )
     comment = models.ForeignKey("tickets.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sender_auth = models.CharField(max_length=16, choices=SenderAuth.choices, blank=True)
+    sender_auth_detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,6 +1,14 @@
 """Inbound email: store the raw bytes first (``receive``), then turn them into a ticket or a comment
 (``process``). A message that cannot be processed is quarantined with its error and can be retried;
 it is never dropped. Automatic mail (bounces, auto-replies, reports) never opens a ticket.
+
+Who a message speaks for: Palier's own addresses (``.invalid``) are refused before any account is
+looked up. The mailbox's trusted mail server says whether the From address is authenticated
+(``parsing/authresults.py``). An unverified sender (an explicit failure; no pass on a mailbox that
+requires one; always for agents and admins, who need a pass to act by mail) does not act on the
+ticket it answers: the message opens a new ticket tagged ``sender-not-verified``, linked to the
+claimed one, or waits in quarantine (mailbox setting). Cc addresses become watchers only when the
+sender is verified and the mailbox allows it.
 """
 
 from __future__ import annotations
@@ -17,7 +25,15 @@ from django.utils.translation import gettext as _
 from palier.lib.errors import Conflict, DomainError, NotFound
 from palier.mail import permissions as mail_permissions
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
-from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, raw_references, sha256_hex
+from palier.mail.parsing import (
+    ParsedMessage,
+    Verdict,
+    parse_message,
+    raw_message_id,
+    raw_references,
+    sha256_hex,
+    verdict,
+)
 from palier.mail.replies import split_reply
 from palier.people import services as people_services
 from palier.people.models import User
@@ -30,8 +46,11 @@ MAX_RAW_BYTES = 50 * 1024 * 1024
 MAX_PARENT_CHAIN = 5  # how many unprocessed ancestors a reply may pull in before itself
 _TAG = re.compile(r"\[(INC|REQ)-(\d{1,12})\]", re.IGNORECASE)
 S = InboundMessage.State
+S_AUTH = InboundMessage.SenderAuth
+UNVERIFIED_TAG = "sender-not-verified"
 PROCESSED_FIELDS = [
     "state", "error", "attempts", "sender", "subject", "full_text", "reply_text", "ticket", "comment", "processed_at",
+    "sender_auth", "sender_auth_detail",
 ]  # fmt: skip
 DESK_ADDRESSES_TTL = 30.0  # seconds a process trusts its list of desk addresses (loop protection)
 _desk_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
@@ -164,11 +183,24 @@ def _apply(inbound: InboundMessage) -> None:
         inbound.state = S.IGNORED
         inbound.error = _("The desk address is not in To (only in Cc); not accepted by this mailbox.")
         return
+    _refuse_reserved(parsed)  # before any account is looked up or created
+    auth = _authenticate(parsed, mailbox)
+    inbound.sender_auth, inbound.sender_auth_detail = auth.status, auth.detail[:500]
     sender = _sender(parsed, mailbox)
     body = reply.strip() or parsed.text.strip() or _("(no text)")
     ticket = _thread(parsed)
     uploads = [_upload(a.filename, a.content) for a in parsed.attachments]
-    if ticket is not None and _may_add(sender, ticket):
+    unverified = not auth.verified and (
+        auth.status == S_AUTH.FAIL or sender.is_agent or bool(mailbox and mailbox.require_sender_authentication)
+    )
+    if ticket is not None and _may_add(sender, ticket) and unverified:
+        if mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
+            raise Refused(
+                _("Sender %(email)s not verified (%(detail)s): not added to %(ticket)s.")
+                % {"email": sender.email, "detail": auth.detail, "ticket": ticket.reference}
+            )
+        inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket, unverified=auth)
+    elif ticket is not None and _may_add(sender, ticket):
         try:
             if sender.pk != ticket.requester_id and not permissions.can(sender, "comment", ticket):
                 ticket_services.add_watcher(ticket, user=sender, by=_robot())
@@ -180,8 +212,11 @@ def _apply(inbound: InboundMessage) -> None:
         except DomainError:  # closed ticket, or no longer allowed: a new ticket, linked
             inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
     else:
-        inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
-    _add_cc_watchers(parsed, inbound.ticket, mailbox)
+        inbound.ticket = _open(
+            parsed, sender, body, uploads, mailbox, related=ticket, unverified=auth if unverified else None
+        )
+    if auth.verified:
+        _add_cc_watchers(parsed, inbound.ticket, mailbox)
     if parsed.message_id and inbound.ticket is not None:
         MessageRecord.objects.bulk_create(
             [MessageRecord(message_id=parsed.message_id, ticket=inbound.ticket)], ignore_conflicts=True
@@ -211,6 +246,28 @@ def _upload(name: str, content: bytes) -> io.BytesIO:
     return upload
 
 
+def _refuse_reserved(parsed: ParsedMessage) -> None:
+    """Palier's own addresses (``automation@palier.invalid``, the mail robot, any ``.invalid``) are
+    never senders: such a message is forged."""
+    email = parsed.sender_email
+    if people_services.is_reserved_email(email):
+        raise Refused(_("Mail from Palier's own address %(email)s is never processed.") % {"email": email})
+
+
+def _authenticate(parsed: ParsedMessage, mailbox: Mailbox | None) -> Verdict:
+    """The trusted server's verdict on the From address (``unchecked`` without an authserv-id).
+    A message with more than one From address is never verified: which one was checked?"""
+    if mailbox is None or not mailbox.authserv_id.strip():
+        return Verdict(S_AUTH.UNCHECKED, _("no trusted authserv-id set for this mailbox"))
+    if parsed.from_count != 1 or "@" not in parsed.sender_email:
+        return Verdict(S_AUTH.FAIL, _("not exactly one From address"))
+    return verdict(
+        parsed.authentication_results,
+        authserv_id=mailbox.authserv_id,
+        from_domain=parsed.sender_email.rsplit("@", 1)[1],
+    )
+
+
 def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
     email = parsed.sender_email
     if not email or "@" not in email:
@@ -225,7 +282,7 @@ def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
         user = _new_requester(email, parsed.from_.name if parsed.from_ else "")
     if not user.is_active:
         raise Refused(_("The sender's account %(email)s is deactivated.") % {"email": email})
-    if user.email == ROBOT_EMAIL:
+    if user.is_system:
         raise Refused(_("Mail from Palier's own address is never processed."))
     return user
 
@@ -279,10 +336,16 @@ def _open(
     mailbox: Mailbox | None,
     *,
     related: Ticket | None,
+    unverified: Verdict | None = None,
 ) -> Ticket:
+    """A new ticket from the message; ``unverified``: the sender could not be verified, so the
+    ticket is tagged ``sender-not-verified`` and an internal note says why and which ticket the
+    message claimed to answer."""
     fields: dict[str, object] = {}
     if mailbox is not None:
         fields.update(group=mailbox.target_group, category=mailbox.target_category, kind=mailbox.target_kind)
+    if unverified is not None:
+        fields["tags"] = [UNVERIFIED_TAG]
     ticket = ticket_services.open_ticket_with_files(
         requester=sender,
         by=None,
@@ -294,11 +357,19 @@ def _open(
     )
     if related is not None:
         ticket_services.link_tickets(ticket, target=related, kind=TicketLink.Kind.RELATED, by=_robot())
+    if unverified is not None:
+        note = _("Sender not verified: this message claims to come from %(email)s, but %(detail)s.") % {
+            "email": sender.email, "detail": unverified.detail,
+        }  # fmt: skip
+        if related is not None:
+            note += " " + _("It answered %(ticket)s, which it was not added to.") % {"ticket": related.reference}
+        ticket_services.comment_on_ticket(ticket, by=_robot(), body=note, internal=True, channel=Ticket.Channel.EMAIL)
     return ticket
 
 
 def _add_cc_watchers(parsed: ParsedMessage, ticket: Ticket | None, mailbox: Mailbox | None) -> None:
-    if ticket is None or (mailbox is not None and not mailbox.cc_become_watchers):
+    """Known people in Cc watch the ticket; only called for a verified sender."""
+    if ticket is None or mailbox is None or not mailbox.cc_become_watchers:
         return
     addresses = {a.email for a in parsed.cc} - {parsed.sender_email, mailbox.address.lower() if mailbox else ""}
     if not addresses:

@@ -144,12 +144,16 @@ def test_stranger_replying_to_someone_elses_ticket_opens_a_new_linked_ticket(
 def test_watchers_agents_and_organisation_colleagues_may_reply(
     requester: User, requester_b: User, agent: User, triage: object, email_bytes: Build, settings: object
 ) -> None:
-    box = Mailbox.objects.create(name="it", address="desk@palier.test", target_group=triage)
-    ticket = deliver(email_bytes(headers=f"Cc: {requester_b.email}"), box).ticket
+    box = Mailbox.objects.create(name="it", address="desk@palier.test", target_group=triage, authserv_id="mx.test")
+    verified = "\nAuthentication-Results: mx.test; dmarc=pass header.from=acme.test"  # Cc only from verified senders
+    ticket = deliver(email_bytes(headers=f"Cc: {requester_b.email}{verified}"), box).ticket
     assert ticket is not None and list(ticket.watchers.all()) == [requester_b]
     watcher = deliver(email_bytes(sender=requester_b.email, message_id="w@x", subject=f"[{ticket.reference}]"), box)
     assert watcher.comment is not None and watcher.comment.author == requester_b
-    from_agent = deliver(email_bytes(sender=agent.email, message_id="a@x", subject=f"[{ticket.reference}]"), box)
+    agent_pass = "Authentication-Results: mx.test; dkim=pass header.d=desk.test"  # agents always need a pass
+    from_agent = deliver(
+        email_bytes(sender=agent.email, message_id="a@x", subject=f"[{ticket.reference}]", headers=agent_pass), box
+    )
     assert from_agent.comment is not None and from_agent.ticket == ticket
 
     colleague = User.objects.create_user(email="carol@acme.test", organisation=requester.organisation)

@@ -27,8 +27,9 @@ EDITABLE = (
     "name", "address", "is_active", "imap_host", "imap_port", "imap_tls", "imap_user", "password_env", "folder",
     "poll_interval_seconds", "target_group", "target_category", "target_kind", "allowed_sender_domains",
     "create_unknown_senders", "cc_become_watchers", "require_address_in_to", "oauth_provider", "oauth_tenant",
-    "oauth_client_id", "oauth_secret_env",
+    "oauth_client_id", "oauth_secret_env", "authserv_id", "require_sender_authentication", "unverified_reply",
 )  # fmt: skip
+AUTHSERV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,253}$")
 P = Mailbox.OAuthProvider
 
 
@@ -118,6 +119,13 @@ def validate(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
         data[name] = str(data.get(name) or "").strip()
         if data[name] and not ENV_NAME.match(data[name]):
             errors[name] = _("An environment variable name: letters, digits and _, not starting with a digit.")
+    data["authserv_id"] = str(data.get("authserv_id") or "").strip().lower()
+    if data["authserv_id"] and not AUTHSERV_ID.match(data["authserv_id"]):
+        errors["authserv_id"] = _("The authserv-id is one word, usually your mail server's name (mx.example.com).")
+    if data["require_sender_authentication"] and not data["authserv_id"]:
+        errors["authserv_id"] = _("Requiring sender authentication needs the authserv-id of your mail server.")
+    if data["unverified_reply"] not in Mailbox.UnverifiedReply.values:
+        errors["unverified_reply"] = _("Choose what happens to an unverified sender's reply.")
     if data["imap_host"]:
         errors.update(_imap_errors(data, has_password=has_password))
     return errors

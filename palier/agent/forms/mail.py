@@ -62,9 +62,26 @@ class MailboxForm(StyledForm):
         label=_("Unknown senders become requesters"), required=False, initial=True
     )
     cc_become_watchers = forms.BooleanField(
-        label=_("Cc addresses of known users become watchers"), required=False, initial=True
-    )
+        label=_("Cc addresses of known users become watchers"), required=False, initial=True,
+        help_text=_("Only when the sender is verified."),
+    )  # fmt: skip
     require_address_in_to = forms.BooleanField(label=_("Accept only when the desk address is in To"), required=False)
+    authserv_id = forms.CharField(
+        label=_("Trusted authserv-id"), max_length=255, required=False,
+        help_text=_(
+            "The name your mail server writes first in its Authentication-Results headers (for example "
+            "mx.example.com); the server must remove such headers that arrive with the message. Empty: senders "
+            "are not checked, and agents cannot act on tickets by mail."
+        ),
+    )  # fmt: skip
+    require_sender_authentication = forms.BooleanField(
+        label=_("Require sender authentication"), required=False,
+        help_text=_("Only senders who pass DMARC (or SPF/DKIM aligned with From) may add to an existing ticket."),
+    )  # fmt: skip
+    unverified_reply = forms.ChoiceField(
+        label=_("An unverified sender writes about an existing ticket"), choices=Mailbox.UnverifiedReply.choices,
+        initial=Mailbox.UnverifiedReply.NEW_TICKET,
+    )  # fmt: skip
 
     @staticmethod
     def initial_for(mailbox: Mailbox) -> dict[str, Any]:

@@ -28,6 +28,7 @@ EDITABLE = (
     "poll_interval_seconds", "target_group", "target_category", "target_kind", "allowed_sender_domains",
     "create_unknown_senders", "cc_become_watchers", "require_address_in_to", "oauth_provider", "oauth_tenant",
     "oauth_client_id", "oauth_secret_env", "authserv_id", "require_sender_authentication", "unverified_reply",
+    "acknowledge_trusted_only",
 )  # fmt: skip
 AUTHSERV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,253}$")
 P = Mailbox.OAuthProvider

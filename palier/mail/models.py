@@ -76,6 +76,10 @@ class Mailbox(models.Model):
         _("require sender authentication"), default=False,
         help_text=_("Senders who do not pass DMARC (or SPF/DKIM aligned with From) cannot act on an existing ticket."),
     )  # fmt: skip
+    acknowledge_trusted_only = models.BooleanField(
+        _("acknowledge only verified senders and allowed domains"), default=True,
+        help_text=_("Otherwise anybody who writes gets an acknowledgement, which spammers can use to relay mail."),
+    )  # fmt: skip
     unverified_reply = models.CharField(
         _("an unverified sender writes about an existing ticket"), max_length=16,
         choices=UnverifiedReply.choices, default=UnverifiedReply.NEW_TICKET,
@@ -173,11 +177,19 @@ class InboundMessage(models.Model):
     comment = models.ForeignKey("tickets.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sender_auth = models.CharField(max_length=16, choices=SenderAuth.choices, blank=True)
     sender_auth_detail = models.CharField(max_length=500, blank=True)
+    sender_domain = models.CharField(max_length=253, blank=True)  # for the per-domain rate limit
+    opened_ticket = models.BooleanField(default=False)  # this message opened ``ticket`` (rate limits)
+    acknowledge = models.BooleanField(default=True)  # may the ticket it opened be acknowledged by email
+    raw_purged_at = models.DateTimeField(null=True, blank=True)  # raw bytes blanked after the retention period
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["processed_at"], name="mail_inbound_processed_idx"),  # global limit, retention
+            models.Index(fields=["sender_domain", "processed_at"], name="mail_inbound_domain_idx"),
+        ]
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
 

@@ -78,6 +78,10 @@ class MailboxForm(StyledForm):
         label=_("Require sender authentication"), required=False,
         help_text=_("Only senders who pass DMARC (or SPF/DKIM aligned with From) may add to an existing ticket."),
     )  # fmt: skip
+    acknowledge_trusted_only = forms.BooleanField(
+        label=_("Acknowledge only verified senders and allowed domains"), required=False, initial=True,
+        help_text=_("Otherwise anybody who writes gets an acknowledgement, which spammers can use to relay mail."),
+    )  # fmt: skip
     unverified_reply = forms.ChoiceField(
         label=_("An unverified sender writes about an existing ticket"), choices=Mailbox.UnverifiedReply.choices,
         initial=Mailbox.UnverifiedReply.NEW_TICKET,

@@ -82,8 +82,9 @@ def test_bad_values_are_refused_per_field(
 
 def test_sender_authentication_settings_are_saved(admin_client: Client) -> None:
     data = _form(authserv_id="MX.Palier.test", require_sender_authentication="on", unverified_reply="quarantine")
-    assert admin_client.post(reverse("mail:mailboxes"), data).status_code == 302
+    assert admin_client.post(reverse("mail:mailboxes"), data).status_code == 302  # acknowledge_trusted_only off
     mailbox = Mailbox.objects.get()
+    assert not mailbox.acknowledge_trusted_only
     assert (mailbox.authserv_id, mailbox.require_sender_authentication, mailbox.unverified_reply) == (
         "mx.palier.test", True, "quarantine",
     )  # fmt: skip

@@ -44,7 +44,8 @@ def test_new_mail_from_a_known_requester_opens_an_email_ticket(requester: User, 
 def test_unknown_sender_becomes_a_requester_or_is_quarantined(db: None, email_bytes: Build) -> None:
     inbound = deliver(email_bytes(sender="Zoé Petit <zoe@elsewhere.test>"))
     user = User.objects.get(email="zoe@elsewhere.test")
-    assert (user.full_name, user.role, inbound.ticket.requester) == ("Zoé Petit", "requester", user)  # type: ignore[union-attr]
+    # the display name is the sender's own text: not taken as the name (it would be echoed in mails)
+    assert (user.full_name, user.role, inbound.ticket.requester) == ("", "requester", user)  # type: ignore[union-attr]
 
     strict = Mailbox.objects.create(name="strict", address="strict@palier.test", create_unknown_senders=False)
     refused = deliver(email_bytes(sender="nobody@elsewhere.test", message_id="m2@x"), strict)
@@ -283,4 +284,4 @@ def test_new_sender_created_concurrently_is_used(db: None) -> None:
     from palier.people import services as people
 
     winner = people.create_user(email="new@acme.test", full_name="New Person")  # the other message's
-    assert services._new_requester("NEW@acme.test", "New Person") == winner
+    assert services._new_requester("NEW@acme.test") == winner

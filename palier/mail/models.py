@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def _fernet() -> Fernet:
-    """A Fernet key derived from SECRET_KEY (rotating SECRET_KEY means re-entering mailbox passwords)."""
-    key = hashlib.sha256(b"palier.mail.password:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
+from palier.mail import secrets
 
 MAX_BACKOFF_SECONDS = 900  # a failing mailbox is still tried at least every 15 minutes
 
@@ -44,7 +35,7 @@ class Mailbox(models.Model):
     password_encrypted = models.TextField(blank=True, editable=False)
     password_env = models.CharField(
         _("password environment variable"), max_length=100, blank=True,
-        help_text=_("Read the password from this environment variable instead of storing it."),
+        help_text=_("Read the password from this environment variable (its name starts with PALIER_SECRET_)."),
     )  # fmt: skip
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     poll_interval_seconds = models.PositiveIntegerField(_("polling interval (seconds)"), default=60)
@@ -84,12 +75,14 @@ class Mailbox(models.Model):
         _("an unverified sender writes about an existing ticket"), max_length=16,
         choices=UnverifiedReply.choices, default=UnverifiedReply.NEW_TICKET,
     )  # fmt: skip
-    # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (secret in the environment
-    # variable), Google service account (the environment variable holds the JSON key file's path)
+    # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (the client secret), Google
+    # service account (its JSON key); stored encrypted, or in a PALIER_SECRET_ environment variable
+    # (for Google: the variable holds the key file's path)
     oauth_provider = models.CharField(_("OAuth2 provider"), max_length=16, blank=True, choices=OAuthProvider.choices)
     oauth_tenant = models.CharField(_("OAuth2 tenant"), max_length=200, blank=True)
     oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
     oauth_secret_env = models.CharField(_("OAuth2 secret environment variable"), max_length=100, blank=True)
+    oauth_secret_encrypted = models.TextField(blank=True, editable=False)  # client secret, or Google's JSON key
     # health
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -107,16 +100,23 @@ class Mailbox(models.Model):
         return self.name
 
     def set_password(self, password: str) -> None:
-        self.password_encrypted = _fernet().encrypt(password.encode()).decode() if password else ""
+        self.password_encrypted = secrets.encrypt(password)
 
     def get_password(self) -> str:
-        import os
-
+        """The IMAP password: from its ``PALIER_SECRET_…`` variable, else the stored one
+        (``secrets.SecretError`` when the variable is refused or the key changed)."""
         if self.password_env:
-            return os.environ.get(self.password_env, "")
-        if not self.password_encrypted:
-            return ""
-        return str(_fernet().decrypt(self.password_encrypted.encode()).decode())
+            return secrets.from_environment(self.password_env)
+        return secrets.decrypt(self.password_encrypted)
+
+    def set_oauth_secret(self, secret: str) -> None:
+        self.oauth_secret_encrypted = secrets.encrypt(secret)
+
+    def get_oauth_secret(self) -> str:
+        """The stored OAuth2 secret, else the one in its ``PALIER_SECRET_…`` variable."""
+        if self.oauth_secret_encrypted:
+            return secrets.decrypt(self.oauth_secret_encrypted)
+        return secrets.from_environment(self.oauth_secret_env)
 
     @property
     def uses_imap(self) -> bool:

@@ -65,7 +65,7 @@ def test_create_then_edit_keeps_the_password_when_left_blank(admin_client: Clien
         ({"address": "nope"}, "address", "Enter a valid email address."),
         ({"poll_interval_seconds": "1"}, "poll_interval_seconds", "Between 10 and 86400 seconds."),
         ({"oauth_provider": "microsoft"}, "oauth_tenant", "Microsoft 365 needs the tenant"),
-        ({"oauth_provider": "google"}, "oauth_secret_env", "path of the service account"),
+        ({"oauth_provider": "google"}, "oauth_secret_env", "path of its file"),
         ({"password_env": "1BAD-NAME"}, "password_env", "An environment variable name"),
         ({"require_sender_authentication": "on"}, "authserv_id", "needs the authserv-id"),
         ({"authserv_id": "mx.acme.test; dmarc=pass"}, "authserv_id", "The authserv-id is one word"),
@@ -94,7 +94,7 @@ def test_sender_authentication_settings_are_saved(admin_client: Client) -> None:
 
 def test_oauth_mailbox_needs_no_password(admin_client: Client) -> None:
     data = _form(password="", oauth_provider="microsoft", oauth_tenant="contoso.onmicrosoft.com",
-                 oauth_client_id="abc", oauth_secret_env="PALIER_M365_SECRET")  # fmt: skip
+                 oauth_client_id="abc", oauth_secret_env="PALIER_SECRET_M365")  # fmt: skip
     assert admin_client.post(reverse("mail:mailboxes"), data).status_code == 302
     assert Mailbox.objects.get().oauth_provider == "microsoft"
 

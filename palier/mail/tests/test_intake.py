@@ -264,8 +264,8 @@ def test_mailbox_password_is_stored_encrypted(db: None, monkeypatch: pytest.Monk
     box = Mailbox(name="m", address="m@palier.test")
     box.set_password("s3cret!")
     assert "s3cret" not in box.password_encrypted and box.get_password() == "s3cret!"
-    monkeypatch.setenv("MAILBOX_PW", "from-env")
-    box.password_env = "MAILBOX_PW"
+    monkeypatch.setenv("PALIER_SECRET_MAILBOX_PW", "from-env")
+    box.password_env = "PALIER_SECRET_MAILBOX_PW"
     assert box.get_password() == "from-env"
 
 

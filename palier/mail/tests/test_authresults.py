@@ -86,3 +86,18 @@ def test_the_parser_reads_the_headers_and_counts_from_addresses() -> None:
     parsed = parse_message(raw)
     assert len(parsed.authentication_results) == 2
     assert parsed.from_count == 2
+
+
+def test_a_gmail_style_header_is_read() -> None:
+    header = (
+        "mx.google.com;\r\n       dkim=pass header.i=@acme.test header.s=s1 header.b=Ab+1;\r\n"
+        "       spf=pass (google.com: domain of alice@acme.test designates 192.0.2.1 as permitted sender) "
+        "smtp.mailfrom=alice@acme.test;\r\n       dmarc=pass (p=NONE sp=NONE dis=NONE) header.from=acme.test"
+    )
+    assert verdict([header], authserv_id="mx.google.com", from_domain="acme.test").detail.startswith("dmarc=pass")
+
+
+def test_a_header_without_authserv_id_is_ignored() -> None:
+    office = "spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=acme.test; dmarc=pass action=none header.from=acme.test"
+    assert parse_authentication_results(office) is None
+    assert verdict([office], authserv_id="spf=pass", from_domain="acme.test").status == "none"

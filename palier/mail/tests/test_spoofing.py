@@ -13,6 +13,7 @@ from email.message import EmailMessage
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from palier.automation.services.rules import ROBOT_EMAIL as AUTOMATION_EMAIL
 from palier.mail import imap, services
@@ -100,6 +101,15 @@ def test_reserved_addresses_are_never_created_as_people(admin_user: User) -> Non
     assert "reserved" in str(refused.value)
     with pytest.raises(ValidationError):
         people_services.create_user(email="robot@palier.invalid", by=None)
+
+
+def test_the_api_refuses_reserved_addresses(admin_user: User, client: Client) -> None:
+    client.force_login(admin_user)
+    response = client.post(
+        "/api/v1/users", {"email": AUTOMATION_EMAIL, "role": "requester"}, content_type="application/json"
+    )
+    assert response.status_code in (400, 422) and "email" in response.json()["errors"]
+    assert not User.objects.filter(email=AUTOMATION_EMAIL).exists()
 
 
 def test_the_system_account_repairs_a_row_an_outsider_created_earlier(db: None) -> None:

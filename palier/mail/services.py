@@ -89,9 +89,10 @@ def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> Inboun
 # --- process ---------------------------------------------------------------------------------------
 
 
-def process(inbound_id: int, *, enforce_limits: bool = True, _chain: frozenset[int] = frozenset()) -> InboundMessage:
+def process(inbound_id: int, *, released: bool = False, _chain: frozenset[int] = frozenset()) -> InboundMessage:
     """Parse and apply one stored message; any error quarantines it (with the error text).
-    ``enforce_limits=False`` (an admin's Retry) opens a ticket even over the mail rate limits."""
+    ``released`` (an admin's Retry): opens a ticket even over the mail rate limits, and an
+    unverified reply opens its marked ticket instead of going back to the quarantine."""
     try:
         with transaction.atomic():
             inbound = (
@@ -101,7 +102,7 @@ def process(inbound_id: int, *, enforce_limits: bool = True, _chain: frozenset[i
                 return inbound
             _parents_first(inbound, _chain | {inbound_id})
             inbound.attempts += 1
-            _apply(inbound, enforce_limits=enforce_limits)
+            _apply(inbound, released=released)
             inbound.processed_at = timezone.now()
             inbound.error = inbound.error if inbound.state == S.IGNORED else ""
             inbound.save(update_fields=PROCESSED_FIELDS)
@@ -143,7 +144,7 @@ def retry(inbound_id: int, *, by: User | None = None) -> InboundMessage:
         raise NotFound(_("Message not found."))
     if inbound.state == S.QUARANTINED:
         InboundMessage.objects.filter(pk=inbound_id).update(state=S.RECEIVED)
-    return process(inbound_id, enforce_limits=False)
+    return process(inbound_id, released=True)
 
 
 def _describe(exc: Exception) -> str:
@@ -159,7 +160,7 @@ def _robot() -> User:
     return people_services.system_account(email=ROBOT_EMAIL, full_name="Palier (email)")
 
 
-def _apply(inbound: InboundMessage, *, enforce_limits: bool = True) -> None:
+def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
     parsed = parse_message(bytes(inbound.raw))
     inbound.sender = parsed.sender_email[:254]
     inbound.sender_domain = parsed.sender_email.rpartition("@")[2][:253]
@@ -185,9 +186,9 @@ def _apply(inbound: InboundMessage, *, enforce_limits: bool = True) -> None:
     unverified = not auth.verified and (
         auth.status == S_AUTH.FAIL or sender.is_agent or bool(mailbox and mailbox.require_sender_authentication)
     )
-    opening = _Opening(inbound, parsed, sender, body, uploads, enforce_limits=enforce_limits)
+    opening = _Opening(inbound, parsed, sender, body, uploads, enforce_limits=not released)
     if ticket is not None and _may_add(sender, ticket) and unverified:
-        if mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
+        if not released and mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
             raise Refused(
                 _("Sender %(email)s not verified (%(detail)s): not added to %(ticket)s.")
                 % {"email": sender.email, "detail": auth.detail, "ticket": ticket.reference}

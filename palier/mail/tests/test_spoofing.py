@@ -159,7 +159,9 @@ def test_a_forged_pass_below_the_servers_header_changes_nothing(ticket: Ticket, 
     assert inbound.ticket != ticket and not Comment.objects.filter(ticket=ticket).exists()
 
 
-def test_an_unauthenticated_reply_goes_to_quarantine_when_the_mailbox_says_so(ticket: Ticket, box: Mailbox) -> None:
+def test_an_unauthenticated_reply_goes_to_quarantine_when_the_mailbox_says_so(
+    ticket: Ticket, box: Mailbox, admin_user: User
+) -> None:
     box.require_sender_authentication = True
     box.unverified_reply = Mailbox.UnverifiedReply.QUARANTINE
     box.save()
@@ -171,6 +173,10 @@ def test_an_unauthenticated_reply_goes_to_quarantine_when_the_mailbox_says_so(ti
     )
     assert inbound.state == S.QUARANTINED and "not verified" in inbound.error
     assert bytes(inbound.raw) and Ticket.objects.count() == 1
+    assert not Comment.objects.filter(ticket=ticket).exists()
+    released = services.retry(inbound.pk, by=admin_user)  # the admin releases it: still not on the ticket
+    assert released.state == S.PROCESSED and released.ticket is not None and released.ticket != ticket
+    assert released.ticket.tags.filter(name="sender-not-verified").exists()
     assert not Comment.objects.filter(ticket=ticket).exists()
 
     verified = services.receive_and_process(

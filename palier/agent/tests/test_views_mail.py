@@ -90,6 +90,9 @@ def test_sender_authentication_settings_are_saved(admin_client: Client) -> None:
     )  # fmt: skip
     page = admin_client.get(reverse("mail:mailbox-edit", args=[mailbox.pk]), **EN).content.decode()
     assert "Trusted authserv-id" in page and 'value="mx.palier.test"' in page
+    Mailbox.objects.create(name="Old", address="old@palier.test")
+    listing = admin_client.get(reverse("mail:mailboxes"), **EN).content.decode()
+    assert "Required" in listing and "Off: senders can be forged" in listing
 
 
 def test_oauth_mailbox_needs_no_password(admin_client: Client) -> None:

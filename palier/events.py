@@ -63,6 +63,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("sla-sweep", 30, "palier.sla.tasks.sla_sweep_task"),
     ("mail-poll", 15, "palier.mail.tasks.poll_mailboxes_task"),
     ("mail-process-pending", 300, "palier.mail.tasks.process_pending_task"),
+    ("mail-raw-retention", 6 * 3600, "palier.mail.tasks.purge_raw_messages_task"),  # PALIER_MAIL_RAW_RETENTION_DAYS
     ("automation", 60, "palier.automation.tasks.automation_tick_task"),
     ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
     ("reports-subscriptions", 300, "palier.reports.tasks.run_report_subscriptions_task"),

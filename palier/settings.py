@@ -204,6 +204,17 @@ EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Palier <palier@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Mail intake hardening (docs/email.md, docs/security.md "Email") -------------------------------
+# Tickets opened by mail per hour, from one sender domain and in all; 0 turns a limit off. Over a
+# limit the message waits in the quarantine (an admin's Retry processes it anyway).
+PALIER_MAIL_TICKETS_PER_DOMAIN_PER_HOUR = envint("PALIER_MAIL_TICKETS_PER_DOMAIN_PER_HOUR", 100, minimum=0)
+PALIER_MAIL_TICKETS_PER_HOUR = envint("PALIER_MAIL_TICKETS_PER_HOUR", 1000, minimum=0)
+# Days the raw bytes of processed messages are kept (the ticket keeps the text); 0 keeps them forever.
+PALIER_MAIL_RAW_RETENTION_DAYS = envint("PALIER_MAIL_RAW_RETENTION_DAYS", 90, minimum=0)
+# Former secret keys, comma-separated, while rotating SECRET_KEY: stored mailbox secrets (and
+# Django's signatures) still open with them; `palier rotate-secrets` re-encrypts under the new key.
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", [])
+
 # --- Palier behaviour ------------------------------------------------------------------------------
 # Days during which a requester or agent may reopen a resolved ticket; after that the worker
 # closes it.

@@ -6,3 +6,6 @@ class MailConfig(AppConfig):
     name = "palier.mail"
     label = "mail"
     verbose_name = _("Email")
+
+    def ready(self) -> None:
+        from palier.mail import checks  # noqa: F401 (registers the deployment checks)

@@ -3,7 +3,8 @@ seen, so a crash between the two re-fetches it and the Message-ID dedupe keeps i
 message stored but not yet processed when the worker died is processed on the next poll (or by
 ``process_pending``), and ``services.process`` is idempotent (row lock, state check).
 
-Login: a password (stored encrypted or read from an environment variable), or OAuth2 (XOAUTH2)
+Login: a password (stored encrypted or read from a ``PALIER_SECRET_…`` environment variable,
+``secrets.py``), or OAuth2 (XOAUTH2)
 with a token from ``oauth.py`` (Microsoft 365, Google Workspace).
 
 Health (``health.py``): every poll updates ``last_attempt_at``; a success sets ``last_success_at``
@@ -22,7 +23,7 @@ from datetime import timedelta
 from django.utils import timezone
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessageFlags
 
-from palier.mail import health, oauth, services
+from palier.mail import health, oauth, secrets, services
 from palier.mail.models import InboundMessage, Mailbox
 
 ALERT_AFTER = health.ALERT_AFTER
@@ -121,6 +122,8 @@ def _bodies(client: BaseMailBox, uids: list[str]) -> list[bytes]:
 def _describe(exc: Exception) -> str:
     if isinstance(exc, oauth.OAuthError):
         return f"OAuth2: {exc}"
+    if isinstance(exc, secrets.SecretError):
+        return str(exc)
     if type(exc) is imaplib.IMAP4.error:  # its class is called "error": say which protocol
         return f"IMAP: {exc}"
     return f"{type(exc).__name__}: {exc}"

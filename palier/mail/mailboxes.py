@@ -1,8 +1,11 @@
 """Mailbox administration (writes): create, update, deactivate. Admins only.
 
 Every value is checked here, per field (``ValidationError({field: message})``), so the admin page
-and any other caller refuse the same things and nothing is saved on a refusal. The password is
-write-only: a blank password on update keeps the stored one; it is stored Fernet-encrypted.
+and any other caller refuse the same things and nothing is saved on a refusal. Secrets (the IMAP
+password, the OAuth2 secret) are write-only and stored encrypted (``secrets.py``): a blank one on
+update keeps the stored one, except when the server it is sent to changes, so the saved secret can
+never be pointed at another host. Environment variables are accepted only with the
+``PALIER_SECRET_`` prefix.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from palier.mail import permissions, services
+from palier.mail import permissions, secrets, services
 from palier.mail.models import Mailbox
 from palier.people.models import User
 from palier.tickets.models import Ticket
@@ -27,15 +30,17 @@ EDITABLE = (
     "name", "address", "is_active", "imap_host", "imap_port", "imap_tls", "imap_user", "password_env", "folder",
     "poll_interval_seconds", "target_group", "target_category", "target_kind", "allowed_sender_domains",
     "create_unknown_senders", "cc_become_watchers", "require_address_in_to", "oauth_provider", "oauth_tenant",
-    "oauth_client_id", "oauth_secret_env",
+    "oauth_client_id", "oauth_secret_env", "authserv_id", "require_sender_authentication", "unverified_reply",
+    "acknowledge_trusted_only",
 )  # fmt: skip
+AUTHSERV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,253}$")
 P = Mailbox.OAuthProvider
 
 
-def create_mailbox(*, by: User | None, password: str = "", **fields: Any) -> Mailbox:
+def create_mailbox(*, by: User | None, password: str = "", oauth_secret: str = "", **fields: Any) -> Mailbox:
     permissions.require(by, "manage_mailboxes")
     mailbox = Mailbox()
-    _assign(mailbox, fields, password)
+    _assign(mailbox, fields, password, oauth_secret)
     with transaction.atomic():
         _check_unique(mailbox)
         mailbox.save()
@@ -43,13 +48,17 @@ def create_mailbox(*, by: User | None, password: str = "", **fields: Any) -> Mai
     return mailbox
 
 
-def update_mailbox(*, mailbox: Mailbox, by: User | None, password: str = "", **fields: Any) -> Mailbox:
-    """Change the settings; a blank ``password`` keeps the stored one. Health is left as it is."""
+def update_mailbox(
+    *, mailbox: Mailbox, by: User | None, password: str = "", oauth_secret: str = "", **fields: Any
+) -> Mailbox:
+    """Change the settings; a blank ``password`` (``oauth_secret``) keeps the stored one, unless
+    the server it goes to changes: then it must be entered again. Health is left as it is."""
     permissions.require(by, "manage_mailboxes")
-    _assign(mailbox, fields, password)
+    _check_secret_destination(mailbox, fields, password=password, oauth_secret=oauth_secret)
+    _assign(mailbox, fields, password, oauth_secret)
     with transaction.atomic():
         _check_unique(mailbox)
-        mailbox.save(update_fields=[*EDITABLE, "password_encrypted"])
+        mailbox.save(update_fields=[*EDITABLE, "password_encrypted", "oauth_secret_encrypted"])
     services.clear_desk_addresses()
     return mailbox
 
@@ -62,12 +71,43 @@ def set_active(*, mailbox: Mailbox, active: bool, by: User | None) -> Mailbox:
     return mailbox
 
 
-def _assign(mailbox: Mailbox, fields: dict[str, Any], password: str) -> None:
+# where a stored secret is sent: changing any of these without entering the secret again would let
+# an administrator send the saved password to a server of their choosing ("Test connection")
+PASSWORD_DESTINATION = ("imap_host", "imap_port", "imap_tls", "imap_user")
+OAUTH_DESTINATION = ("oauth_provider", "oauth_tenant", "oauth_client_id", "imap_host", "imap_port", "imap_user")
+
+
+def _check_secret_destination(mailbox: Mailbox, fields: dict[str, Any], *, password: str, oauth_secret: str) -> None:
+    def changed(names: tuple[str, ...]) -> bool:
+        return any(name in fields and _same(fields[name]) != _same(getattr(mailbox, name)) for name in names)
+
+    errors: dict[str, str] = {}
+    if mailbox.password_encrypted and not password and changed(PASSWORD_DESTINATION):
+        errors["password"] = _(
+            "The server changed: enter the password again (it is only sent where it was entered for)."
+        )
+    if mailbox.oauth_secret_encrypted and not oauth_secret and changed(OAUTH_DESTINATION):
+        errors["oauth_secret"] = _(
+            "The provider or server changed: enter the OAuth2 secret again (it is only sent where it was entered for)."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _same(value: Any) -> str:
+    return str(value if value is not None else "").strip().lower()
+
+
+def _assign(mailbox: Mailbox, fields: dict[str, Any], password: str, oauth_secret: str = "") -> None:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise TypeError(f"unknown mailbox fields: {sorted(unknown)}")
     cleaned = {**{name: getattr(mailbox, name) for name in EDITABLE}, **fields}
-    errors = validate(cleaned, has_password=bool(password or mailbox.password_encrypted))
+    errors = validate(
+        cleaned,
+        has_password=bool(password or mailbox.password_encrypted),
+        has_oauth_secret=bool(oauth_secret or mailbox.oauth_secret_encrypted),
+    )
     if errors:
         raise ValidationError(errors)
     for name in EDITABLE:
@@ -75,6 +115,8 @@ def _assign(mailbox: Mailbox, fields: dict[str, Any], password: str) -> None:
     mailbox.allowed_sender_domains = "\n".join(_domains(cleaned["allowed_sender_domains"]))
     if password:
         mailbox.set_password(password)
+    if oauth_secret:
+        mailbox.set_oauth_secret(oauth_secret.strip())
 
 
 def _check_unique(mailbox: Mailbox) -> None:
@@ -92,7 +134,7 @@ def _domains(text: str) -> list[str]:
     return [d.strip().lower().lstrip("@") for d in re.split(r"[\s,;]+", text or "") if d.strip()]
 
 
-def validate(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
+def validate(data: dict[str, Any], *, has_password: bool, has_oauth_secret: bool = False) -> dict[str, str]:
     """Per-field messages for what cannot be saved (empty when everything is fine)."""
     errors: dict[str, str] = {}
     data["name"] = str(data.get("name") or "").strip()
@@ -114,16 +156,41 @@ def validate(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
     bad = [d for d in _domains(data["allowed_sender_domains"]) if not DOMAIN.match(d)]
     if bad:
         errors["allowed_sender_domains"] = _("Not a domain name: %(domains)s.") % {"domains": ", ".join(bad[:5])}
+    errors.update(_secret_env_errors(data))
+    errors.update(_authentication_errors(data))
+    if data["imap_host"]:
+        errors.update(_imap_errors(data, has_password=has_password, has_oauth_secret=has_oauth_secret))
+    return errors
+
+
+def _secret_env_errors(data: dict[str, Any]) -> dict[str, str]:
+    """Only ``PALIER_SECRET_…`` variables: nothing else of the server's environment is readable."""
+    errors: dict[str, str] = {}
     for name in ("password_env", "oauth_secret_env"):
         data[name] = str(data.get(name) or "").strip()
         if data[name] and not ENV_NAME.match(data[name]):
             errors[name] = _("An environment variable name: letters, digits and _, not starting with a digit.")
-    if data["imap_host"]:
-        errors.update(_imap_errors(data, has_password=has_password))
+        elif data[name] and not secrets.env_name_allowed(data[name]):
+            errors[name] = _(
+                "Only environment variables whose name starts with %(prefix)s can hold a mailbox secret "
+                "(the operator sets them for Palier); or leave this empty and enter the secret itself."
+            ) % {"prefix": secrets.ENV_PREFIX}
     return errors
 
 
-def _imap_errors(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
+def _authentication_errors(data: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    data["authserv_id"] = str(data.get("authserv_id") or "").strip().lower()
+    if data["authserv_id"] and not AUTHSERV_ID.match(data["authserv_id"]):
+        errors["authserv_id"] = _("The authserv-id is one word, usually your mail server's name (mx.example.com).")
+    if data["require_sender_authentication"] and not data["authserv_id"]:
+        errors["authserv_id"] = _("Requiring sender authentication needs the authserv-id of your mail server.")
+    if data["unverified_reply"] not in Mailbox.UnverifiedReply.values:
+        errors["unverified_reply"] = _("Choose what happens to an unverified sender's reply.")
+    return errors
+
+
+def _imap_errors(data: dict[str, Any], *, has_password: bool, has_oauth_secret: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     port = int(data["imap_port"] or 0)
     if not 1 <= port <= 65535:
@@ -136,13 +203,13 @@ def _imap_errors(data: dict[str, Any], *, has_password: bool) -> dict[str, str]:
     if provider not in P.values:
         errors["oauth_provider"] = _("Choose a provider.")
     elif provider:
-        errors.update(_oauth_errors(data))
+        errors.update(_oauth_errors(data, has_oauth_secret=has_oauth_secret))
     elif not has_password and not data["password_env"]:
         errors["password"] = _("Enter the password, or the environment variable that holds it.")
     return errors
 
 
-def _oauth_errors(data: dict[str, Any]) -> dict[str, str]:
+def _oauth_errors(data: dict[str, Any], *, has_oauth_secret: bool) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data["oauth_provider"] == P.MICROSOFT:
         data["oauth_tenant"] = str(data["oauth_tenant"] or "").strip()
@@ -151,10 +218,30 @@ def _oauth_errors(data: dict[str, Any]) -> dict[str, str]:
             errors["oauth_tenant"] = _("Microsoft 365 needs the tenant (its id or domain).")
         if not data["oauth_client_id"]:
             errors["oauth_client_id"] = _("Microsoft 365 needs the application (client) id.")
-    if not data["oauth_secret_env"]:
+    if not data["oauth_secret_env"] and not has_oauth_secret:
         errors["oauth_secret_env"] = (
-            _("The environment variable that holds the client secret.")
+            _("Enter the client secret, or the environment variable that holds it.")
             if data["oauth_provider"] == P.MICROSOFT
-            else _("The environment variable that holds the path of the service account's JSON key.")
+            else _("Enter the service account's JSON key, or the environment variable that holds the path of its file.")
         )
     return errors
+
+
+def rotate_secrets(*, by: User | None) -> tuple[int, list[str]]:
+    """Re-encrypt every stored mailbox secret under the current ``SECRET_KEY`` (after a key change,
+    with the old key in ``SECRET_KEY_FALLBACKS``). Returns how many mailboxes were rewritten and the
+    names of those whose secrets no known key opens (to be entered again)."""
+    permissions.require(by, "manage_mailboxes")
+    rotated, unreadable = 0, []
+    for mailbox in Mailbox.objects.exclude(password_encrypted="", oauth_secret_encrypted="").order_by("pk"):
+        try:
+            password, oauth_secret = (
+                secrets.rotate(mailbox.password_encrypted),
+                secrets.rotate(mailbox.oauth_secret_encrypted),
+            )
+        except secrets.SecretError:
+            unreadable.append(mailbox.name)
+            continue
+        Mailbox.objects.filter(pk=mailbox.pk).update(password_encrypted=password, oauth_secret_encrypted=oauth_secret)
+        rotated += 1
+    return rotated, unreadable

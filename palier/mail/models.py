@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-def _fernet() -> Fernet:
-    """A Fernet key derived from SECRET_KEY (rotating SECRET_KEY means re-entering mailbox passwords)."""
-    key = hashlib.sha256(b"palier.mail.password:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
+from palier.mail import secrets
 
 MAX_BACKOFF_SECONDS = 900  # a failing mailbox is still tried at least every 15 minutes
 
@@ -30,6 +21,10 @@ class Mailbox(models.Model):
         MICROSOFT = "microsoft", _("Microsoft 365")
         GOOGLE = "google", _("Google Workspace")
 
+    class UnverifiedReply(models.TextChoices):
+        NEW_TICKET = "new_ticket", _("Open a new ticket marked “sender not verified”, linked to it")
+        QUARANTINE = "quarantine", _("Put the message in quarantine")
+
     name = models.CharField(_("name"), max_length=100, unique=True)
     address = models.EmailField(_("desk address"), unique=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -40,7 +35,7 @@ class Mailbox(models.Model):
     password_encrypted = models.TextField(blank=True, editable=False)
     password_env = models.CharField(
         _("password environment variable"), max_length=100, blank=True,
-        help_text=_("Read the password from this environment variable instead of storing it."),
+        help_text=_("Read the password from this environment variable (its name starts with PALIER_SECRET_)."),
     )  # fmt: skip
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     poll_interval_seconds = models.PositiveIntegerField(_("polling interval (seconds)"), default=60)
@@ -55,14 +50,39 @@ class Mailbox(models.Model):
         _("allowed sender domains"), blank=True, help_text=_("One per line; empty accepts every domain.")
     )
     create_unknown_senders = models.BooleanField(_("unknown senders become requesters"), default=True)
-    cc_become_watchers = models.BooleanField(_("Cc addresses of known users become watchers"), default=True)
+    cc_become_watchers = models.BooleanField(
+        _("Cc addresses of known users become watchers"), default=True,
+        help_text=_("Only for messages whose sender is verified."),
+    )  # fmt: skip
     require_address_in_to = models.BooleanField(_("accept only when the desk address is in To"), default=False)
-    # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (secret in the environment
-    # variable), Google service account (the environment variable holds the JSON key file's path)
+    # sender authentication (Authentication-Results, RFC 8601), see parsing/authresults.py
+    authserv_id = models.CharField(
+        _("trusted authserv-id"), max_length=255, blank=True,
+        help_text=_(
+            "The name your mail server writes first in its Authentication-Results headers "
+            "(for example mx.example.com). Headers with any other name are ignored."
+        ),
+    )  # fmt: skip
+    require_sender_authentication = models.BooleanField(
+        _("require sender authentication"), default=False,
+        help_text=_("Senders who do not pass DMARC (or SPF/DKIM aligned with From) cannot act on an existing ticket."),
+    )  # fmt: skip
+    acknowledge_trusted_only = models.BooleanField(
+        _("acknowledge only verified senders and allowed domains"), default=True,
+        help_text=_("Otherwise anybody who writes gets an acknowledgement, which spammers can use to relay mail."),
+    )  # fmt: skip
+    unverified_reply = models.CharField(
+        _("an unverified sender writes about an existing ticket"), max_length=16,
+        choices=UnverifiedReply.choices, default=UnverifiedReply.NEW_TICKET,
+    )  # fmt: skip
+    # OAuth2 (XOAUTH2, see oauth.py): Microsoft 365 client credentials (the client secret), Google
+    # service account (its JSON key); stored encrypted, or in a PALIER_SECRET_ environment variable
+    # (for Google: the variable holds the key file's path)
     oauth_provider = models.CharField(_("OAuth2 provider"), max_length=16, blank=True, choices=OAuthProvider.choices)
     oauth_tenant = models.CharField(_("OAuth2 tenant"), max_length=200, blank=True)
     oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
     oauth_secret_env = models.CharField(_("OAuth2 secret environment variable"), max_length=100, blank=True)
+    oauth_secret_encrypted = models.TextField(blank=True, editable=False)  # client secret, or Google's JSON key
     # health
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -80,16 +100,23 @@ class Mailbox(models.Model):
         return self.name
 
     def set_password(self, password: str) -> None:
-        self.password_encrypted = _fernet().encrypt(password.encode()).decode() if password else ""
+        self.password_encrypted = secrets.encrypt(password)
 
     def get_password(self) -> str:
-        import os
-
+        """The IMAP password: from its ``PALIER_SECRET_…`` variable, else the stored one
+        (``secrets.SecretError`` when the variable is refused or the key changed)."""
         if self.password_env:
-            return os.environ.get(self.password_env, "")
-        if not self.password_encrypted:
-            return ""
-        return str(_fernet().decrypt(self.password_encrypted.encode()).decode())
+            return secrets.from_environment(self.password_env)
+        return secrets.decrypt(self.password_encrypted)
+
+    def set_oauth_secret(self, secret: str) -> None:
+        self.oauth_secret_encrypted = secrets.encrypt(secret)
+
+    def get_oauth_secret(self) -> str:
+        """The stored OAuth2 secret, else the one in its ``PALIER_SECRET_…`` variable."""
+        if self.oauth_secret_encrypted:
+            return secrets.decrypt(self.oauth_secret_encrypted)
+        return secrets.from_environment(self.oauth_secret_env)
 
     @property
     def uses_imap(self) -> bool:
@@ -125,6 +152,12 @@ class InboundMessage(models.Model):
         IGNORED = "ignored", _("Ignored (automatic mail)")
         QUARANTINED = "quarantined", _("Quarantined")
 
+    class SenderAuth(models.TextChoices):
+        PASS = "pass", _("Verified")
+        FAIL = "fail", _("Not verified (authentication failed)")
+        NONE = "none", _("Not verified (no result from the trusted server)")
+        UNCHECKED = "unchecked", _("Not checked (no trusted server configured)")
+
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
     raw = models.BinaryField()
     size = models.PositiveIntegerField(default=0)
@@ -142,11 +175,21 @@ class InboundMessage(models.Model):
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
     )
     comment = models.ForeignKey("tickets.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sender_auth = models.CharField(max_length=16, choices=SenderAuth.choices, blank=True)
+    sender_auth_detail = models.CharField(max_length=500, blank=True)
+    sender_domain = models.CharField(max_length=253, blank=True)  # for the per-domain rate limit
+    opened_ticket = models.BooleanField(default=False)  # this message opened ``ticket`` (rate limits)
+    acknowledge = models.BooleanField(default=True)  # may the ticket it opened be acknowledged by email
+    raw_purged_at = models.DateTimeField(null=True, blank=True)  # raw bytes blanked after the retention period
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["processed_at"], name="mail_inbound_processed_idx"),  # global limit, retention
+            models.Index(fields=["sender_domain", "processed_at"], name="mail_inbound_domain_idx"),
+        ]
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
 

@@ -2,10 +2,11 @@
 
 - Microsoft 365: the client-credentials flow of ``msal`` (an app registration with the
   ``IMAP.AccessAsApp`` permission and a mailbox permission granted to its service principal);
-  the client secret is read from the environment variable named on the mailbox.
+  the client secret is stored encrypted on the mailbox, or read from a ``PALIER_SECRET_…``
+  environment variable (``secrets.py``).
 - Google Workspace: a service account with domain-wide delegation (scope
-  ``https://mail.google.com/``), impersonating the mailbox user; the environment variable named
-  on the mailbox holds the path of its JSON key file.
+  ``https://mail.google.com/``), impersonating the mailbox user; its JSON key is stored encrypted
+  on the mailbox, or a ``PALIER_SECRET_…`` environment variable holds the key file's path.
 
 Tokens are cached per process until shortly before they expire. Every failure raises
 ``OAuthError`` with a message an admin can act on; the poller records it as the mailbox's error.
@@ -13,7 +14,7 @@ Tokens are cached per process until shortly before they expire. Every failure ra
 
 from __future__ import annotations
 
-import os
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from palier.mail import secrets
 from palier.mail.models import Mailbox
 
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
@@ -56,7 +58,10 @@ def clear_cache() -> None:
 
 
 def _key(mailbox: Mailbox, user: str) -> tuple[str, ...]:
-    return (mailbox.oauth_provider, mailbox.oauth_tenant, mailbox.oauth_client_id, mailbox.oauth_secret_env, user)
+    return (
+        mailbox.oauth_provider, mailbox.oauth_tenant, mailbox.oauth_client_id, mailbox.oauth_secret_env,
+        mailbox.oauth_secret_encrypted, user,
+    )  # fmt: skip
 
 
 def forget(mailbox: Mailbox, user: str) -> None:
@@ -84,11 +89,11 @@ def access_token(mailbox: Mailbox, user: str) -> str:
 
 
 def _secret(mailbox: Mailbox) -> str:
-    name = mailbox.oauth_secret_env
-    value = os.environ.get(name, "") if name else ""
-    if not value:
-        raise OAuthError(_("The environment variable %(name)s is not set or empty.") % {"name": name or "?"})
-    return value
+    """The stored secret, else the ``PALIER_SECRET_…`` variable's (any other name is refused)."""
+    try:
+        return mailbox.get_oauth_secret()
+    except secrets.SecretError as exc:
+        raise OAuthError(str(exc)) from exc
 
 
 def _microsoft(mailbox: Mailbox) -> tuple[str, float]:
@@ -120,15 +125,21 @@ def _google(mailbox: Mailbox, user: str) -> tuple[str, float]:
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account
 
-    path = _secret(mailbox)
+    secret = _secret(mailbox)
     try:
-        credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-            path, scopes=[GOOGLE_SCOPE], subject=user
-        )
+        if mailbox.oauth_secret_encrypted:  # the JSON key itself, stored encrypted
+            credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                json.loads(secret), scopes=[GOOGLE_SCOPE], subject=user
+            )
+        else:  # the variable holds the key file's path
+            credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
+                secret, scopes=[GOOGLE_SCOPE], subject=user
+            )
     except (OSError, ValueError, KeyError) as exc:
-        raise OAuthError(_("The Google service account key %(path)s cannot be read: %(error)s") % {
-            "path": path, "error": exc,
-        }) from exc  # fmt: skip
+        # the error names the problem, never the key's content
+        raise OAuthError(
+            _("The Google service account key cannot be read: %(error)s") % {"error": type(exc).__name__}
+        ) from exc
     try:
         credentials.refresh(Request())
     except Exception as exc:  # google.auth.exceptions.RefreshError, TransportError

@@ -41,6 +41,12 @@ def get_mailbox(mailbox_id: int) -> Mailbox:
     return mailbox
 
 
+def acknowledgement_allowed(ticket: Ticket) -> bool:
+    """May the opening of ``ticket`` be acknowledged by email? No when a message opened it from a
+    sender who is neither verified nor from the mailbox's allowed domains (``services._may_acknowledge``)."""
+    return not InboundMessage.objects.filter(ticket=ticket, opened_ticket=True, acknowledge=False).exists()
+
+
 def email_quotes(*, ticket: Ticket, user: User) -> dict[Any, str]:
     """For "show quoted text": the full text of each message that came by email on this ticket and
     has more than its reply, keyed by comment id (``"description"`` for

@@ -1,6 +1,14 @@
 """Inbound email: store the raw bytes first (``receive``), then turn them into a ticket or a comment
 (``process``). A message that cannot be processed is quarantined with its error and can be retried;
 it is never dropped. Automatic mail (bounces, auto-replies, reports) never opens a ticket.
+
+Who a message speaks for: Palier's own addresses (``.invalid``) are refused before any account is
+looked up. The mailbox's trusted mail server says whether the From address is authenticated
+(``parsing/authresults.py``). An unverified sender (an explicit failure; no pass on a mailbox that
+requires one; always for agents and admins, who need a pass to act by mail) does not act on the
+ticket it answers: the message opens a new ticket tagged ``sender-not-verified``, linked to the
+claimed one, or waits in quarantine (mailbox setting). Cc addresses become watchers only when the
+sender is verified and the mailbox allows it.
 """
 
 from __future__ import annotations
@@ -8,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +26,15 @@ from django.utils.translation import gettext as _
 from palier.lib.errors import Conflict, DomainError, NotFound
 from palier.mail import permissions as mail_permissions
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
-from palier.mail.parsing import ParsedMessage, parse_message, raw_message_id, raw_references, sha256_hex
+from palier.mail.parsing import (
+    ParsedMessage,
+    Verdict,
+    parse_message,
+    raw_message_id,
+    raw_references,
+    sha256_hex,
+    verdict,
+)
 from palier.mail.replies import split_reply
 from palier.people import services as people_services
 from palier.people.models import User
@@ -30,8 +47,12 @@ MAX_RAW_BYTES = 50 * 1024 * 1024
 MAX_PARENT_CHAIN = 5  # how many unprocessed ancestors a reply may pull in before itself
 _TAG = re.compile(r"\[(INC|REQ)-(\d{1,12})\]", re.IGNORECASE)
 S = InboundMessage.State
+S_AUTH = InboundMessage.SenderAuth
+UNVERIFIED_TAG = "sender-not-verified"
+RATE_WINDOW = timedelta(hours=1)
 PROCESSED_FIELDS = [
     "state", "error", "attempts", "sender", "subject", "full_text", "reply_text", "ticket", "comment", "processed_at",
+    "sender_auth", "sender_auth_detail", "sender_domain", "opened_ticket", "acknowledge",
 ]  # fmt: skip
 DESK_ADDRESSES_TTL = 30.0  # seconds a process trusts its list of desk addresses (loop protection)
 _desk_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
@@ -68,8 +89,10 @@ def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> Inboun
 # --- process ---------------------------------------------------------------------------------------
 
 
-def process(inbound_id: int, *, _chain: frozenset[int] = frozenset()) -> InboundMessage:
-    """Parse and apply one stored message; any error quarantines it (with the error text)."""
+def process(inbound_id: int, *, released: bool = False, _chain: frozenset[int] = frozenset()) -> InboundMessage:
+    """Parse and apply one stored message; any error quarantines it (with the error text).
+    ``released`` (an admin's Retry): opens a ticket even over the mail rate limits, and an
+    unverified reply opens its marked ticket instead of going back to the quarantine."""
     try:
         with transaction.atomic():
             inbound = (
@@ -79,7 +102,7 @@ def process(inbound_id: int, *, _chain: frozenset[int] = frozenset()) -> Inbound
                 return inbound
             _parents_first(inbound, _chain | {inbound_id})
             inbound.attempts += 1
-            _apply(inbound)
+            _apply(inbound, released=released)
             inbound.processed_at = timezone.now()
             inbound.error = inbound.error if inbound.state == S.IGNORED else ""
             inbound.save(update_fields=PROCESSED_FIELDS)
@@ -121,7 +144,7 @@ def retry(inbound_id: int, *, by: User | None = None) -> InboundMessage:
         raise NotFound(_("Message not found."))
     if inbound.state == S.QUARANTINED:
         InboundMessage.objects.filter(pk=inbound_id).update(state=S.RECEIVED)
-    return process(inbound_id)
+    return process(inbound_id, released=True)
 
 
 def _describe(exc: Exception) -> str:
@@ -137,9 +160,10 @@ def _robot() -> User:
     return people_services.system_account(email=ROBOT_EMAIL, full_name="Palier (email)")
 
 
-def _apply(inbound: InboundMessage) -> None:
+def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
     parsed = parse_message(bytes(inbound.raw))
     inbound.sender = parsed.sender_email[:254]
+    inbound.sender_domain = parsed.sender_email.rpartition("@")[2][:253]
     inbound.subject = parsed.subject[:1000]
     inbound.full_text = parsed.text
     reply, _quoted = split_reply(parsed.text)
@@ -147,28 +171,30 @@ def _apply(inbound: InboundMessage) -> None:
     if parsed.is_bounce:
         _record_bounce(inbound, parsed)
         return
-    if parsed.is_automatic:
-        inbound.state = S.IGNORED
-        inbound.error = _("Automatic mail (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
-        return
-    if parsed.sender_email.lower() in _desk_address_set():
-        inbound.state = S.IGNORED  # one desk writing to another (or to itself) would loop
-        inbound.error = _("Mail from a desk address: no ticket, no answer.")
-        return
     mailbox = inbound.mailbox
-    if (
-        mailbox is not None
-        and mailbox.require_address_in_to
-        and mailbox.address.lower() not in {a.email for a in parsed.to}
-    ):
-        inbound.state = S.IGNORED
-        inbound.error = _("The desk address is not in To (only in Cc); not accepted by this mailbox.")
+    ignored = _ignored(parsed, mailbox)
+    if ignored:
+        inbound.state, inbound.error = S.IGNORED, ignored
         return
+    _refuse_reserved(parsed)  # before any account is looked up or created
+    auth = _authenticate(parsed, mailbox)
+    inbound.sender_auth, inbound.sender_auth_detail = auth.status, auth.detail[:500]
     sender = _sender(parsed, mailbox)
     body = reply.strip() or parsed.text.strip() or _("(no text)")
     ticket = _thread(parsed)
     uploads = [_upload(a.filename, a.content) for a in parsed.attachments]
-    if ticket is not None and _may_add(sender, ticket):
+    unverified = not auth.verified and (
+        auth.status == S_AUTH.FAIL or sender.is_agent or bool(mailbox and mailbox.require_sender_authentication)
+    )
+    opening = _Opening(inbound, parsed, sender, body, uploads, enforce_limits=not released)
+    if ticket is not None and _may_add(sender, ticket) and unverified:
+        if not released and mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
+            raise Refused(
+                _("Sender %(email)s not verified (%(detail)s): not added to %(ticket)s.")
+                % {"email": sender.email, "detail": auth.detail, "ticket": ticket.reference}
+            )
+        opening.open(related=ticket, unverified=auth)
+    elif ticket is not None and _may_add(sender, ticket):
         try:
             if sender.pk != ticket.requester_id and not permissions.can(sender, "comment", ticket):
                 ticket_services.add_watcher(ticket, user=sender, by=_robot())
@@ -178,15 +204,33 @@ def _apply(inbound: InboundMessage) -> None:
             )
             inbound.ticket, inbound.comment = ticket, comment
         except DomainError:  # closed ticket, or no longer allowed: a new ticket, linked
-            inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
+            opening.open(related=ticket)
     else:
-        inbound.ticket = _open(parsed, sender, body, uploads, mailbox, related=ticket)
-    _add_cc_watchers(parsed, inbound.ticket, mailbox)
+        opening.open(related=ticket, unverified=auth if unverified else None)
+    if inbound.opened_ticket:
+        inbound.acknowledge = _may_acknowledge(sender, auth, mailbox)
+    if auth.verified:
+        _add_cc_watchers(parsed, inbound.ticket, mailbox)
     if parsed.message_id and inbound.ticket is not None:
         MessageRecord.objects.bulk_create(
             [MessageRecord(message_id=parsed.message_id, ticket=inbound.ticket)], ignore_conflicts=True
         )
     inbound.state = S.PROCESSED
+
+
+def _ignored(parsed: ParsedMessage, mailbox: Mailbox | None) -> str:
+    """Why the message is ignored (no ticket, no answer), or ""."""
+    if parsed.is_automatic:
+        return _("Automatic mail (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
+    if parsed.sender_email.lower() in _desk_address_set():  # one desk writing to another (or itself) would loop
+        return _("Mail from a desk address: no ticket, no answer.")
+    if (
+        mailbox is not None
+        and mailbox.require_address_in_to
+        and mailbox.address.lower() not in {a.email for a in parsed.to}
+    ):
+        return _("The desk address is not in To (only in Cc); not accepted by this mailbox.")
+    return ""
 
 
 def _desk_address_set() -> frozenset[str]:
@@ -211,6 +255,28 @@ def _upload(name: str, content: bytes) -> io.BytesIO:
     return upload
 
 
+def _refuse_reserved(parsed: ParsedMessage) -> None:
+    """Palier's own addresses (``automation@palier.invalid``, the mail robot, any ``.invalid``) are
+    never senders: such a message is forged."""
+    email = parsed.sender_email
+    if people_services.is_reserved_email(email):
+        raise Refused(_("Mail from Palier's own address %(email)s is never processed.") % {"email": email})
+
+
+def _authenticate(parsed: ParsedMessage, mailbox: Mailbox | None) -> Verdict:
+    """The trusted server's verdict on the From address (``unchecked`` without an authserv-id).
+    A message with more than one From address is never verified: which one was checked?"""
+    if mailbox is None or not mailbox.authserv_id.strip():
+        return Verdict(S_AUTH.UNCHECKED, _("no trusted authserv-id set for this mailbox"))
+    if parsed.from_count != 1 or "@" not in parsed.sender_email:
+        return Verdict(S_AUTH.FAIL, _("not exactly one From address"))
+    return verdict(
+        parsed.authentication_results,
+        authserv_id=mailbox.authserv_id,
+        from_domain=parsed.sender_email.rsplit("@", 1)[1],
+    )
+
+
 def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
     email = parsed.sender_email
     if not email or "@" not in email:
@@ -222,20 +288,22 @@ def _sender(parsed: ParsedMessage, mailbox: Mailbox | None) -> User:
     if user is None:
         if mailbox is not None and not mailbox.create_unknown_senders:
             raise Refused(_("Unknown sender %(email)s; this mailbox does not create requesters.") % {"email": email})
-        user = _new_requester(email, parsed.from_.name if parsed.from_ else "")
+        user = _new_requester(email)  # never the display name the sender chose: it would be echoed
     if not user.is_active:
         raise Refused(_("The sender's account %(email)s is deactivated.") % {"email": email})
-    if user.email == ROBOT_EMAIL:
+    if user.is_system:
         raise Refused(_("Mail from Palier's own address is never processed."))
     return user
 
 
-def _new_requester(email: str, name: str) -> User:
-    """Create the sender's account; when a concurrent message from the same new sender created it
-    first (two mailgate pipes at once), use that one."""
+def _new_requester(email: str) -> User:
+    """Create the sender's account, without a name: the display name of a mail is whatever the
+    sender typed (``Your account is locked, call …``) and every email to the requester would
+    repeat it. When a concurrent message from the same new sender created it first (two mailgate
+    pipes at once), use that one."""
     try:
         with transaction.atomic():
-            return people_services.create_user(email=email, full_name=name[:150], by=None)  # Palier itself
+            return people_services.create_user(email=email, by=None)  # Palier itself
     except (IntegrityError, Conflict):
         user = User.objects.select_related("organisation").filter(email__iexact=email).first()
         if user is None:
@@ -271,6 +339,66 @@ def _may_add(sender: User, ticket: Ticket) -> bool:
     return False
 
 
+class _Opening:
+    """Opens the message's ticket (at most once) after the rate limits, and notes it on the row."""
+
+    def __init__(
+        self,
+        inbound: InboundMessage,
+        parsed: ParsedMessage,
+        sender: User,
+        body: str,
+        uploads: list[io.BytesIO],
+        *,
+        enforce_limits: bool,
+    ) -> None:
+        self.inbound, self.parsed, self.sender, self.body, self.uploads = inbound, parsed, sender, body, uploads
+        self.enforce_limits = enforce_limits
+
+    def open(self, *, related: Ticket | None, unverified: Verdict | None = None) -> None:
+        if self.enforce_limits:
+            mailbox = self.inbound.mailbox
+            _check_rate_limits(
+                self.inbound.sender_domain, per_domain=not mailbox or self.inbound.sender_domain not in mailbox.domains
+            )
+        self.inbound.ticket = _open(
+            self.parsed, self.sender, self.body, self.uploads, self.inbound.mailbox, related=related,
+            unverified=unverified,
+        )  # fmt: skip
+        self.inbound.opened_ticket = True
+
+
+def _check_rate_limits(domain: str, *, per_domain: bool = True) -> None:
+    """Refuse (to the quarantine) a ticket over the hourly limits of tickets opened by mail, per
+    sender domain (not for the mailbox's allowed domains: the organisation's own) and in all.
+    Counted from the stored messages, so every worker sees the same numbers; concurrent workers
+    may each let one more through."""
+    since = timezone.now() - RATE_WINDOW
+    opened = InboundMessage.objects.filter(opened_ticket=True, processed_at__gte=since)
+    limit = settings.PALIER_MAIL_TICKETS_PER_DOMAIN_PER_HOUR
+    if per_domain and limit and opened.filter(sender_domain=domain).count() >= limit:
+        raise Refused(
+            _("Rate limit: %(count)s tickets were opened by mail from %(domain)s in the last hour.")
+            % {"count": limit, "domain": domain}
+        )
+    total = settings.PALIER_MAIL_TICKETS_PER_HOUR
+    if total and opened.count() >= total:
+        raise Refused(_("Rate limit: %(count)s tickets were opened by mail in the last hour.") % {"count": total})
+
+
+def _may_acknowledge(sender: User, auth: Verdict, mailbox: Mailbox | None) -> bool:
+    """Only a verified sender, or one from the mailbox's allowed domains, gets the acknowledgement
+    (unless the mailbox acknowledges everybody): otherwise anybody could make the desk mail a
+    text of their choosing to an address of their choosing."""
+    if auth.verified:
+        return True
+    if mailbox is None:
+        return False
+    if not mailbox.acknowledge_trusted_only:
+        return True
+    return sender.email.rpartition("@")[2].lower() in mailbox.domains
+
+
 def _open(
     parsed: ParsedMessage,
     sender: User,
@@ -279,10 +407,16 @@ def _open(
     mailbox: Mailbox | None,
     *,
     related: Ticket | None,
+    unverified: Verdict | None = None,
 ) -> Ticket:
+    """A new ticket from the message; ``unverified``: the sender could not be verified, so the
+    ticket is tagged ``sender-not-verified`` and an internal note says why and which ticket the
+    message claimed to answer."""
     fields: dict[str, object] = {}
     if mailbox is not None:
         fields.update(group=mailbox.target_group, category=mailbox.target_category, kind=mailbox.target_kind)
+    if unverified is not None:
+        fields["tags"] = [UNVERIFIED_TAG]
     ticket = ticket_services.open_ticket_with_files(
         requester=sender,
         by=None,
@@ -294,11 +428,19 @@ def _open(
     )
     if related is not None:
         ticket_services.link_tickets(ticket, target=related, kind=TicketLink.Kind.RELATED, by=_robot())
+    if unverified is not None:
+        note = _("Sender not verified: this message claims to come from %(email)s, but %(detail)s.") % {
+            "email": sender.email, "detail": unverified.detail,
+        }  # fmt: skip
+        if related is not None:
+            note += " " + _("It answered %(ticket)s, which it was not added to.") % {"ticket": related.reference}
+        ticket_services.comment_on_ticket(ticket, by=_robot(), body=note, internal=True, channel=Ticket.Channel.EMAIL)
     return ticket
 
 
 def _add_cc_watchers(parsed: ParsedMessage, ticket: Ticket | None, mailbox: Mailbox | None) -> None:
-    if ticket is None or (mailbox is not None and not mailbox.cc_become_watchers):
+    """Known people in Cc watch the ticket; only called for a verified sender."""
+    if ticket is None or mailbox is None or not mailbox.cc_become_watchers:
         return
     addresses = {a.email for a in parsed.cc} - {parsed.sender_email, mailbox.address.lower() if mailbox else ""}
     if not addresses:
@@ -325,6 +467,19 @@ def _record_bounce(inbound: InboundMessage, parsed: ParsedMessage) -> None:
     inbound.comment = ticket_services.comment_on_ticket(
         record.ticket, by=_robot(), body=body, internal=True, channel=Ticket.Channel.EMAIL
     )
+
+
+def purge_raw_messages(*, now: datetime | None = None) -> int:
+    """Blank the raw bytes of messages processed more than ``PALIER_MAIL_RAW_RETENTION_DAYS`` ago
+    (the row, its sender, subject and text, and the ticket stay); quarantined and unprocessed
+    messages keep theirs. Idempotent; returns how many were blanked."""
+    days = settings.PALIER_MAIL_RAW_RETENTION_DAYS
+    if not days:
+        return 0
+    now = now or timezone.now()
+    return InboundMessage.objects.filter(
+        state__in=(S.PROCESSED, S.IGNORED), processed_at__lt=now - timedelta(days=days), raw_purged_at__isnull=True
+    ).update(raw=b"", raw_purged_at=now)
 
 
 def record_outgoing(message_id: str, ticket: Ticket) -> None:

@@ -28,3 +28,9 @@ def process_message_task(inbound_id: int) -> str:
 def process_messages_task(inbound_ids: list[int]) -> int:
     """Process a batch of fetched messages in arrival order; returns how many ended processed."""
     return sum(services.process(pk).state == "processed" for pk in inbound_ids)
+
+
+@task()
+def purge_raw_messages_task() -> int:
+    """Blank raw message bytes past the retention period (periodic)."""
+    return services.purge_raw_messages()

@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from palier.mail import selectors as mail_selectors
 from palier.notifications import email
 from palier.notifications.models import NotificationPreference, OutgoingEmail
 from palier.notifications.services import channels_for, event_key, notify
@@ -191,7 +192,8 @@ def _send(event: TicketEvent, ticket: Ticket, message: Message, users: list[User
     # same key as routing's in-app row for the group's manager: a manager who is also a member gets one
     notify(in_app, kind=message.purpose, ticket=ticket, key=key, reference=ticket.reference, subject=ticket.subject)
     if message.purpose == P.CREATED:
-        by_mail = [u for u in by_mail if _ack_allowed(u.email)]
+        acknowledge = mail_selectors.acknowledgement_allowed(ticket)  # not to unverified strangers
+        by_mail = [u for u in by_mail if acknowledge and _ack_allowed(u.email)]
     context = {**message.context, "actor": event.actor.display_name if event.actor else "", "event": event}
     return email.queue_templated(
         to=by_mail, template=f"notifications/email/{message.purpose}", context=context, ticket=ticket, key=key

@@ -22,6 +22,19 @@ from palier.people import permissions
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
 
 TOKEN_PREFIX = "plr_"
+RESERVED_DOMAIN = "invalid"  # RFC 2606: nobody receives mail there; Palier's own accounts live under it
+
+
+def is_reserved_email(email: str) -> bool:
+    """An address of Palier's own accounts (``automation@palier.invalid``, ``mail-robot@…``): any
+    address under the ``.invalid`` top-level domain. Never a person, never a sender of mail."""
+    domain = str(email or "").strip().rsplit("@", 1)[-1].strip().rstrip(".").lower()
+    return domain == RESERVED_DOMAIN or domain.endswith("." + RESERVED_DOMAIN)
+
+
+def _refuse_reserved(email: str) -> None:
+    if is_reserved_email(email):
+        raise ValidationError({"email": _("This address is reserved for Palier's own accounts.")})
 
 
 @transaction.atomic
@@ -44,6 +57,7 @@ def create_user(
         validate_email(email)
     except ValidationError as exc:
         raise ValidationError({"email": _("Enter a valid email address.")}) from exc
+    _refuse_reserved(email)
     if role not in User.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if department is not None and department.organisation_id != getattr(organisation, "pk", None):
@@ -87,6 +101,8 @@ def update_user(user: User, *, by: User | None, **fields: object) -> User:
         raise ValidationError({"language": _("Unknown language.")})
     if "role" in fields and fields["role"] not in User.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if "email" in fields:
+        _refuse_reserved(str(fields["email"]))
     for name, value in fields.items():
         setattr(user, name, value)
     if "role" in fields:
@@ -457,8 +473,12 @@ def _check_escalation_path(group: SupportGroup, target: SupportGroup | None) -> 
 def system_account(*, email: str, full_name: str) -> User:
     """The account Palier acts as for one channel (``mail-robot@palier.invalid``, …): an
     administrator for the ticket services' permission checks, but without a usable password, with
-    an address nobody receives mail at, and hidden from people lists. Created on first use."""
-    user = User.objects.filter(email=email).first()
+    an address nobody receives mail at, and hidden from people lists. Created on first use; a row
+    that already has the address (made before the address was reserved) is made that account:
+    administrator, system, no password."""
+    if not is_reserved_email(email):
+        raise ValueError(f"system accounts use reserved addresses, not {email!r}")
+    user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User(email=email, full_name=full_name, role=User.Role.ADMIN, language="fr", is_system=True)
         user.set_unusable_password()
@@ -466,8 +486,11 @@ def system_account(*, email: str, full_name: str) -> User:
             with transaction.atomic():
                 user.save()
         except IntegrityError:  # created at the same moment by another process: use that one
-            return User.objects.get(email=email)
-    elif not user.is_system:
-        User.objects.filter(pk=user.pk).update(is_system=True)
-        user.is_system = True
+            user = User.objects.get(email__iexact=email)
+        else:
+            return user
+    if not user.is_system or user.role != User.Role.ADMIN or user.is_staff or user.has_usable_password():
+        user.is_system, user.role, user.is_staff = True, User.Role.ADMIN, False
+        user.set_unusable_password()
+        user.save(update_fields=["is_system", "role", "is_staff", "password"])
     return user

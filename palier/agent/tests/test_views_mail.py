@@ -26,7 +26,7 @@ def _form(**overrides: Any) -> dict[str, Any]:
         "folder": "INBOX", "poll_interval_seconds": "60", "oauth_provider": "", "oauth_tenant": "",
         "oauth_client_id": "", "oauth_secret_env": "", "target_kind": "incident", "target_group": "",
         "target_category": "", "allowed_sender_domains": "acme.test\n@Globex.test", "create_unknown_senders": "on",
-        "cc_become_watchers": "on",
+        "cc_become_watchers": "on", "authserv_id": "", "unverified_reply": "new_ticket",
     }  # fmt: skip
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -65,8 +65,10 @@ def test_create_then_edit_keeps_the_password_when_left_blank(admin_client: Clien
         ({"address": "nope"}, "address", "Enter a valid email address."),
         ({"poll_interval_seconds": "1"}, "poll_interval_seconds", "Between 10 and 86400 seconds."),
         ({"oauth_provider": "microsoft"}, "oauth_tenant", "Microsoft 365 needs the tenant"),
-        ({"oauth_provider": "google"}, "oauth_secret_env", "path of the service account"),
+        ({"oauth_provider": "google"}, "oauth_secret_env", "path of its file"),
         ({"password_env": "1BAD-NAME"}, "password_env", "An environment variable name"),
+        ({"require_sender_authentication": "on"}, "authserv_id", "needs the authserv-id"),
+        ({"authserv_id": "mx.acme.test; dmarc=pass"}, "authserv_id", "The authserv-id is one word"),
     ],
 )
 def test_bad_values_are_refused_per_field(
@@ -78,9 +80,24 @@ def test_bad_values_are_refused_per_field(
     assert not Mailbox.objects.exists()
 
 
+def test_sender_authentication_settings_are_saved(admin_client: Client) -> None:
+    data = _form(authserv_id="MX.Palier.test", require_sender_authentication="on", unverified_reply="quarantine")
+    assert admin_client.post(reverse("mail:mailboxes"), data).status_code == 302  # acknowledge_trusted_only off
+    mailbox = Mailbox.objects.get()
+    assert not mailbox.acknowledge_trusted_only
+    assert (mailbox.authserv_id, mailbox.require_sender_authentication, mailbox.unverified_reply) == (
+        "mx.palier.test", True, "quarantine",
+    )  # fmt: skip
+    page = admin_client.get(reverse("mail:mailbox-edit", args=[mailbox.pk]), **EN).content.decode()
+    assert "Trusted authserv-id" in page and 'value="mx.palier.test"' in page
+    Mailbox.objects.create(name="Old", address="old@palier.test")
+    listing = admin_client.get(reverse("mail:mailboxes"), **EN).content.decode()
+    assert "Required" in listing and "Off: senders can be forged" in listing
+
+
 def test_oauth_mailbox_needs_no_password(admin_client: Client) -> None:
     data = _form(password="", oauth_provider="microsoft", oauth_tenant="contoso.onmicrosoft.com",
-                 oauth_client_id="abc", oauth_secret_env="PALIER_M365_SECRET")  # fmt: skip
+                 oauth_client_id="abc", oauth_secret_env="PALIER_SECRET_M365")  # fmt: skip
     assert admin_client.post(reverse("mail:mailboxes"), data).status_code == 302
     assert Mailbox.objects.get().oauth_provider == "microsoft"
 

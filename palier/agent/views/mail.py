@@ -54,7 +54,9 @@ def mailbox_list(request: AuthedRequest) -> HttpResponse:
 @admin_required
 def mailbox_edit(request: AuthedRequest, mailbox_id: int) -> HttpResponse:
     mailbox = selectors.get_mailbox(mailbox_id)
-    form = MailboxForm(request.POST or None, initial=MailboxForm.initial_for(mailbox))
+    form = MailboxForm(
+        request.POST or None, initial=MailboxForm.initial_for(mailbox), stored=MailboxForm.stored_secrets(mailbox)
+    )
     if save_form(request, form, mailboxes.update_mailbox, mailbox=mailbox):
         messages.success(request, _("“%(name)s” is saved.") % {"name": mailbox})
         return redirect("mail:mailbox-edit", mailbox.pk)

@@ -8,13 +8,15 @@ message cheap: the raw size, the header count, the body length and the number of
 
 The package follows the parser's steps: ``decoding`` (bytes and headers to text), ``addresses``
 (addresses and message ids), ``parts`` (bodies and attachments), ``htmltext`` (HTML to text and
-sanitised HTML), ``automatic`` (bounces and auto-replies) and ``message`` (the entry point and cheap
+sanitised HTML), ``authresults`` (sender authentication from the trusted server's
+Authentication-Results headers), ``automatic`` (bounces and auto-replies) and ``message`` (the entry point and cheap
 reads of raw headers); ``results`` holds what it returns and ``limits`` its caps. Import from here.
 """
 
 from __future__ import annotations
 
 from palier.mail.parsing.addresses import parse_addresses, parse_message_ids
+from palier.mail.parsing.authresults import AuthResult, Verdict, parse_authentication_results, verdict
 from palier.mail.parsing.decoding import CHARSET_ALIASES, decode_bytes, decode_header_value, raw_header
 from palier.mail.parsing.htmltext import html_to_text, sanitise_html
 from palier.mail.parsing.limits import MAX_BODY_CHARS, MAX_HEADER_CHARS, MAX_HEADERS, MAX_PARTS, MAX_RAW_BYTES
@@ -29,12 +31,15 @@ __all__ = [
     "MAX_PARTS",
     "MAX_RAW_BYTES",
     "Address",
+    "AuthResult",
     "ParsedAttachment",
     "ParsedMessage",
+    "Verdict",
     "decode_bytes",
     "decode_header_value",
     "html_to_text",
     "parse_addresses",
+    "parse_authentication_results",
     "parse_message",
     "parse_message_ids",
     "raw_header",
@@ -42,4 +47,5 @@ __all__ = [
     "raw_references",
     "sanitise_html",
     "sha256_hex",
+    "verdict",
 ]

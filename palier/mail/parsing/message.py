@@ -64,6 +64,14 @@ def _fill(message: Message, out: ParsedMessage) -> None:
             if key.lower() == name.lower() and not senders:
                 senders = parse_addresses(value, hint)
     out.from_ = senders[0] if senders else None
+    out.from_count = sum(
+        len(parse_addresses(value, hint)) for key, value in getattr(message, "_headers", []) if key.lower() == "from"
+    )
+    out.authentication_results = [
+        str(value)
+        for key, value in getattr(message, "_headers", [])
+        if key.lower() == "authentication-results" and isinstance(value, str)
+    ][:20]
     reply_to = parse_addresses(raw_header(message, "Reply-To"), hint)
     out.reply_to = reply_to[0] if reply_to else None
     out.to = parse_addresses(raw_header(message, "To"), hint)

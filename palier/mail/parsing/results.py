@@ -49,6 +49,8 @@ class ParsedMessage:
     automatic_reason: str = ""  # which signal made it a bounce or an auto-reply
     bounced_message_id: str = ""  # Message-ID of the original a bounce returns
     defects: list[str] = field(default_factory=list)  # what was repaired, truncated or ignored
+    authentication_results: list[str] = field(default_factory=list)  # raw values, top (newest) first
+    from_count: int = 0  # addresses in the From header(s): exactly one can be authenticated
 
     @property
     def is_automatic(self) -> bool:

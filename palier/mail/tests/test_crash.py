@@ -56,11 +56,12 @@ def test_killed_fetch_restarts_without_loss_or_duplicate(dovecot: int) -> None:
     _fill(dovecot)
     mailbox = Mailbox(
         name="desk", address="desk@palier.test", imap_host="127.0.0.1", imap_port=dovecot, imap_tls=False,
-        imap_user=dovecot_server.USER, password_env="PALIER_CRASH_IMAP_PASSWORD",
+        imap_user=dovecot_server.USER, password_env="PALIER_SECRET_CRASH_IMAP",
     )  # fmt: skip
     mailbox.save()
     with shared_database() as env:
-        env["PALIER_CRASH_IMAP_PASSWORD"] = dovecot_server.PASSWORD  # the processes have their own SECRET_KEY
+        env["PALIER_SECRET_CRASH_IMAP"] = dovecot_server.PASSWORD  # the processes have their own SECRET_KEY
+        env["PALIER_MAIL_TICKETS_PER_DOMAIN_PER_HOUR"] = "0"  # 150 tickets from one domain: no rate limit here
         with run_palier(["mailfetch", "--mailbox", "desk"], env=env, timeout=60) as run:
             run.wait_until(lambda: InboundMessage.objects.count() >= KILL_AFTER, timeout=60, poll=0.01)
             os.killpg(run.processes[0].pid, signal.SIGKILL)

@@ -48,7 +48,7 @@ def env(tokens: TokenServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(oauth, "MICROSOFT_AUTHORITY", tokens.https_url)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", tokens.ca_file)  # trust the throwaway certificate
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    monkeypatch.setenv("PALIER_TEST_MS_SECRET", CLIENT_SECRET)
+    monkeypatch.setenv("PALIER_SECRET_TEST_MS", CLIENT_SECRET)
     yield
     oauth.clear_cache()
 
@@ -57,7 +57,7 @@ def _microsoft(port: int = 1, **extra: object) -> Mailbox:
     fields: dict[str, object] = {
         "name": "m365", "address": "desk@palier.test", "imap_host": "127.0.0.1", "imap_port": port,
         "imap_tls": False, "imap_user": "desk", "oauth_provider": "microsoft", "oauth_tenant": TENANT,
-        "oauth_client_id": CLIENT_ID, "oauth_secret_env": "PALIER_TEST_MS_SECRET", **extra,
+        "oauth_client_id": CLIENT_ID, "oauth_secret_env": "PALIER_SECRET_TEST_MS", **extra,
     }  # fmt: skip
     return Mailbox.objects.create(**fields)
 
@@ -82,7 +82,7 @@ def test_microsoft_client_credentials_token_is_cached(db: None, tokens: TokenSer
 
 
 def test_bad_secret_is_a_clear_fetch_failure(db: None, tokens: TokenServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PALIER_TEST_MS_SECRET", "wrong")
+    monkeypatch.setenv("PALIER_SECRET_TEST_MS", "wrong")
     mailbox = _microsoft()
     result = imap.fetch_mailbox(mailbox)
     mailbox.refresh_from_db()
@@ -92,20 +92,20 @@ def test_bad_secret_is_a_clear_fetch_failure(db: None, tokens: TokenServer, monk
 
 
 def test_missing_secret_variable_is_a_clear_fetch_failure(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PALIER_TEST_MS_SECRET")
+    monkeypatch.delenv("PALIER_SECRET_TEST_MS")
     mailbox = _microsoft()
     assert imap.fetch_mailbox(mailbox).error == (
-        "OAuth2: The environment variable PALIER_TEST_MS_SECRET is not set or empty."
+        "OAuth2: The environment variable PALIER_SECRET_TEST_MS is not set or empty."
     )
 
 
 def test_google_service_account_impersonates_the_mailbox_user(
     db: None, tokens: TokenServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PALIER_TEST_GOOGLE_KEY", str(oauth_server.google_key_file(tmp_path, tokens)))
+    monkeypatch.setenv("PALIER_SECRET_TEST_GOOGLE_KEY", str(oauth_server.google_key_file(tmp_path, tokens)))
     mailbox = Mailbox.objects.create(
         name="gw", address="desk@palier.test", imap_host="127.0.0.1", imap_user="desk@palier.test",
-        oauth_provider="google", oauth_secret_env="PALIER_TEST_GOOGLE_KEY",
+        oauth_provider="google", oauth_secret_env="PALIER_SECRET_TEST_GOOGLE_KEY",
     )  # fmt: skip
     token = oauth.access_token(mailbox, "desk@palier.test")
     assert token in tokens.issued
@@ -114,14 +114,27 @@ def test_google_service_account_impersonates_the_mailbox_user(
     assert claims["iss"] == "desk-reader@palier-test.iam.gserviceaccount.com"
 
 
+def test_google_service_account_key_stored_encrypted(db: None, tokens: TokenServer, tmp_path: Path) -> None:
+    key = oauth_server.google_key_file(tmp_path, tokens).read_text()
+    mailbox = Mailbox(
+        name="gw", address="desk@palier.test", imap_host="127.0.0.1", imap_user="desk@palier.test",
+        oauth_provider="google",
+    )  # fmt: skip
+    mailbox.set_oauth_secret(key)
+    mailbox.save()
+    assert "PRIVATE KEY" not in mailbox.oauth_secret_encrypted
+    assert oauth.access_token(mailbox, "desk@palier.test") in tokens.issued
+    assert tokens.requests[-1]["sub"] == "desk@palier.test"
+
+
 def test_google_unreadable_key_file(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PALIER_TEST_GOOGLE_KEY", "/nonexistent/key.json")
+    monkeypatch.setenv("PALIER_SECRET_TEST_GOOGLE_KEY", "/nonexistent/key.json")
     mailbox = Mailbox.objects.create(
         name="gw", address="desk@palier.test", imap_host="127.0.0.1", imap_port=1,
-        oauth_provider="google", oauth_secret_env="PALIER_TEST_GOOGLE_KEY",
+        oauth_provider="google", oauth_secret_env="PALIER_SECRET_TEST_GOOGLE_KEY",
     )  # fmt: skip
     error = imap.fetch_mailbox(mailbox).error
-    assert error.startswith("OAuth2: The Google service account key /nonexistent/key.json cannot be read")
+    assert error.startswith("OAuth2: The Google service account key cannot be read: FileNotFoundError")
 
 
 def test_xoauth2_login_and_fetch_against_dovecot(requester: User, tokens: TokenServer, oauth_dovecot: int) -> None:

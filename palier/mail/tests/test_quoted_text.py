@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from palier.mail import services
+from palier.mail.models import Mailbox
 from palier.people.models import User
 from palier.tickets.models import Ticket
 
@@ -26,9 +27,11 @@ def _thread(email_bytes: Callable[..., bytes], agent: User) -> Ticket:
     services.receive_and_process(reply)
     agent_reply = email_bytes(
         sender=f"Agent <{agent.email}>", subject="Re: Printer jammed", body=f"Try the other tray.\n\n{QUOTE}",
-        message_id="q3@acme.test", headers="In-Reply-To: <q2@acme.test>",
+        message_id="q3@acme.test",
+        headers="In-Reply-To: <q2@acme.test>\nAuthentication-Results: mx.palier.test; dmarc=pass header.from=desk.test",
     )  # fmt: skip
-    assert services.receive_and_process(agent_reply).comment is not None
+    box = Mailbox.objects.create(name="desk", address="desk@palier.test", authserv_id="mx.palier.test")
+    assert services.receive_and_process(agent_reply, mailbox=box).comment is not None  # agents need a pass
     return ticket
 
 

@@ -28,6 +28,9 @@ from palier.tickets.models import Comment, Ticket
 
 PASSWORD = dovecot_server.PASSWORD
 DESK = "desk@palier.test"
+VERIFIED = (
+    "mx.palier.test; spf=pass smtp.mailfrom=acme.test; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +45,7 @@ def box(db: None, dovecot: int) -> Iterator[Mailbox]:
         client.delete(client.uids("ALL"))
     mailbox = Mailbox(
         name="desk", address=DESK, imap_host="127.0.0.1", imap_port=dovecot, imap_tls=False,
-        imap_user=dovecot_server.USER,
+        imap_user=dovecot_server.USER, authserv_id="mx.palier.test", require_sender_authentication=True,
     )  # fmt: skip
     mailbox.set_password(PASSWORD)
     mailbox.save()
@@ -74,6 +77,7 @@ def _answer(received: EmailMessage, text: str) -> bytes:
     quoted = "\n".join(f"> {line}" for line in received.get_body(("plain",)).get_content().splitlines())  # type: ignore[union-attr]
     body = f"{text}\n\nLe sam. 28 nov. 2026 à 10:12, Palier <{DESK}> a écrit :\n{quoted}\n"
     answer = EmailMessage()
+    answer["Authentication-Results"] = VERIFIED
     answer["From"] = "Alice Martin <alice@acme.test>"
     answer["To"] = DESK
     answer["Subject"] = f"RE: {received['Subject']}"
@@ -89,7 +93,8 @@ def test_email_round_trip(
     box: Mailbox, dovecot: int, smtp: Received, requester: User, agent: User, client: Client
 ) -> None:
     first = (
-        b"From: Alice Martin <alice@acme.test>\r\nTo: desk@palier.test\r\nSubject: Imprimante en panne\r\n"
+        f"Authentication-Results: {VERIFIED}\r\n".encode()
+        + b"From: Alice Martin <alice@acme.test>\r\nTo: desk@palier.test\r\nSubject: Imprimante en panne\r\n"
         b"Message-ID: <first-1@acme.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         b"L'imprimante du 2e affiche une erreur.\r\n"
     )
@@ -97,7 +102,7 @@ def test_email_round_trip(
     assert imap.fetch_mailbox(box).fetched == 1
     ticket = Ticket.objects.get(requester=requester)
     _work()
-    [ack] = smtp.messages()  # the acknowledgement, threaded under the requester's mail
+    [ack] = smtp.messages()  # the acknowledgement (a verified sender), threaded under the requester's mail
     assert ack["In-Reply-To"] == "<first-1@acme.test>" and ack["Auto-Submitted"] == "auto-generated"
 
     client.force_login(agent)

@@ -39,13 +39,15 @@ from django.utils import timezone
 
 from palier.people.models import User
 from palier.reports.filters import Scope
-from palier.reports.models import FactsState, Resolution, TicketFacts
+from palier.reports.models import FactsState, Resolution, StateInterval, TicketFacts
 from palier.tickets.models import Comment, Ticket, TicketEvent
 
 E = TicketEvent.Kind
 RESOLVED = Ticket.Status.RESOLVED.value
 OPEN = [status.value for status in Ticket.OPEN_STATUSES]
 AGENT_ROLES = (User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN)
+UNASSIGNED = StateInterval.State.UNASSIGNED.value
+PENDING_VENDOR = Ticket.Status.PENDING_VENDOR.value
 HISTORY_KINDS = (E.CREATED, E.CHANGED, E.STATUS, E.ESCALATED)  # the events the facts read
 BACKFILL_CHUNK = 2_000  # tickets per statement group of the backfill
 BACKFILL_PER_RUN = 50_000  # tickets per run of the periodic job
@@ -126,10 +128,76 @@ def use_facts(scope: Scope) -> bool:
     return bool(scope.memo["reports.facts"])
 
 
+def in_state_at(tickets: Any, state: str, moment: datetime, *, stored: bool) -> int:
+    """How many of ``tickets`` (a Ticket query) were in ``state`` (unassigned while open, or pending
+    a vendor) at ``moment``: from the stored intervals, or live from the tickets' histories (give
+    only the tickets that may have been open then: each one's history is read)."""
+    if stored:
+        return (
+            StateInterval.objects.filter(ticket__in=tickets, state=state, start__lte=moment)
+            .filter(Q(end__gt=moment) | Q(end__isnull=True))
+            .count()
+        )
+    count = 0
+    candidates = tickets.filter(created_at__lte=moment).order_by("pk").values_list("pk", flat=True)
+    ids = list(candidates)
+    for start in range(0, len(ids), BACKFILL_CHUNK):
+        chunk = ids[start : start + BACKFILL_CHUNK]
+        histories: dict[int, list[Step]] = {pk: [] for pk in chunk}
+        for ticket_id, kind, data, at, pk in (
+            TicketEvent.objects.filter(ticket_id__in=chunk, kind__in=HISTORY_KINDS)
+            .order_by()
+            .values_list("ticket_id", "kind", "data", "created_at", "pk")
+        ):
+            histories[ticket_id].append((kind, data if isinstance(data, dict) else {}, at, pk))
+        for history in histories.values():
+            history.sort(key=lambda item: (item[2], item[3]))
+            count += any(
+                kind == state and begin <= moment and (end is None or end > moment)
+                for kind, begin, end in intervals(history)
+            )
+    return count
+
+
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Resolution]]:
+Step = tuple[str, dict[str, Any], datetime, int]  # kind, data, when, event id
+
+
+def intervals(history: list[Step]) -> list[tuple[str, datetime, datetime | None]]:
+    """When the ticket was open and unassigned, and when it was pending a vendor, from its events
+    in order: the ``created`` event's status and assignee, then status events and assignee
+    changes. (state, start, end or None while it lasts); empty stretches are left out."""
+    found: list[tuple[str, datetime, datetime | None]] = []
+    since: dict[str, datetime | None] = {UNASSIGNED: None, PENDING_VENDOR: None}
+    status: str | None = None
+    assigned = False
+    for kind, data, at, _id in history:
+        if kind == E.CREATED:
+            status, assigned = data.get("status"), data.get("assignee") is not None
+        elif kind == E.STATUS:
+            status = data.get("new")
+        elif kind == E.CHANGED and data.get("field") == "assignee":
+            assigned = data.get("new") is not None
+        else:
+            continue
+        for state, now_so in (
+            (UNASSIGNED, status in OPEN and not assigned),
+            (PENDING_VENDOR, status == PENDING_VENDOR),
+        ):
+            start = since[state]
+            if now_so and start is None:
+                since[state] = at
+            elif not now_so and start is not None:
+                if at > start:
+                    found.append((state, start, at))
+                since[state] = None
+    found.extend((state, start, None) for state, start in since.items() if start is not None)
+    return found
+
+
+def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Resolution], list[StateInterval]]:
     """The facts and resolutions of these tickets, from plain reads by ticket (the history's
     ticket index): the definitions above, evaluated in Python so the database never has to plan
     correlated look-ups over the whole history."""
@@ -139,7 +207,7 @@ def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Re
             "pk", "assignee_id", "assignee__full_name", "assignee__email"
         )
     }
-    events: dict[int, list[tuple[str, dict[str, Any], datetime, int]]] = {pk: [] for pk in tickets}
+    events: dict[int, list[Step]] = {pk: [] for pk in tickets}
     for ticket_id, kind, data, at, pk in (
         TicketEvent.objects.filter(ticket_id__in=list(tickets), kind__in=HISTORY_KINDS)
         .order_by()
@@ -155,6 +223,7 @@ def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Re
             replies[ticket_id] += 1
     facts: list[TicketFacts] = []
     marks: list[Resolution] = []
+    stretches: list[StateInterval] = []
     for pk, assignee in tickets.items():
         history = sorted(events[pk], key=lambda item: (item[2], item[3]))
         reopenings = [at for kind, data, at, _id in history if kind == E.STATUS and _is_reopening(data)]
@@ -176,7 +245,10 @@ def _computed(ids: list[int], now: datetime) -> tuple[list[TicketFacts], list[Re
             for kind, data, at, event_id in history
             if kind == E.STATUS and data.get("new") == RESOLVED
         )
-    return facts, marks
+        stretches.extend(
+            StateInterval(ticket_id=pk, state=state, start=start, end=end) for state, start, end in intervals(history)
+        )
+    return facts, marks, stretches
 
 
 def _display(full_name: str | None, email: str | None) -> str | None:
@@ -208,7 +280,7 @@ def recompute(ticket_ids: Iterable[int]) -> int:
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
-    facts, marks = _computed(ids, timezone.now())
+    facts, marks, stretches = _computed(ids, timezone.now())
     found = [fact.ticket_id for fact in facts]
     with transaction.atomic():
         TicketFacts.objects.bulk_create(
@@ -219,6 +291,8 @@ def recompute(ticket_ids: Iterable[int]) -> int:
         )
         Resolution.objects.filter(ticket_id__in=found).delete()
         Resolution.objects.bulk_create(marks)
+        StateInterval.objects.filter(ticket_id__in=found).delete()
+        StateInterval.objects.bulk_create(stretches)
     return len(facts)
 
 

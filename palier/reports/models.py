@@ -132,6 +132,23 @@ class Resolution(models.Model):
         indexes = [models.Index(fields=["at"], name="reports_resolution_at")]
 
 
+class StateInterval(models.Model):
+    """A stretch of time a ticket spent open and unassigned, or pending a vendor, from its history:
+    the backlog's previous values count the intervals that cover the previous period's end."""
+
+    class State(models.TextChoices):
+        UNASSIGNED = "unassigned"
+        PENDING_VENDOR = "pending_vendor"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)  # None: still so
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "start"], name="reports_interval_start")]
+
+
 class FactsState(models.Model):
     """One row: whether every ticket has its facts (``built``), and how far the backfill of a desk
     that existed before the facts went (tickets with a smaller id are done)."""

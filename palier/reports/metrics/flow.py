@@ -169,8 +169,8 @@ def _person(full_name: str | None, email: str | None) -> str:
 
 def backlog_kpis(*, scope: Scope, period: Period) -> list[Kpi]:
     """Open tickets at the end of the period (now, for a period running to today) against the end
-    of the previous period; unassigned and pending vendor now (the ticket keeps only its current
-    assignee and status, so these two have no previous value)."""
+    of the previous period; unassigned and pending vendor now against the end of the previous
+    period, from the ticket history (``facts.intervals``)."""
     now = timezone.now()
     counts = (
         _tickets(scope)
@@ -182,10 +182,16 @@ def backlog_kpis(*, scope: Scope, period: Period) -> list[Kpi]:
             pending_vendor=Count("pk", filter=Q(status=S.PENDING_VENDOR)),
         )
     )
+    before = min(period.start, now)
+    stored = facts.use_facts(scope)
+    # live, only the tickets open then can have been either (their histories are read in Python)
+    candidates = _tickets(scope) if stored else _tickets(scope).filter(_open_at(before))
+    unassigned_before = facts.in_state_at(candidates, facts.UNASSIGNED, before, stored=stored)
+    pending_before = facts.in_state_at(candidates, facts.PENDING_VENDOR, before, stored=stored)
     return [
         Kpi("open", counts["open"], counts["previous"], better="down"),
-        Kpi("unassigned", counts["unassigned"], None, better="down"),
-        Kpi("pending_vendor", counts["pending_vendor"], None, better="down"),
+        Kpi("unassigned", counts["unassigned"], unassigned_before, better="down"),
+        Kpi("pending_vendor", counts["pending_vendor"], pending_before, better="down"),
     ]
 
 

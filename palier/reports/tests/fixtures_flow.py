@@ -171,6 +171,7 @@ def build_world(*, requester: User, lea: User, marc: User, triage: SupportGroup,
     resolve(t["t8"], at=paris(8, 10))
     # t9: waiting for the vendor, Marc's
     t["t9"] = ticket(requester, created=paris(7, 10), group=l2, assignee=marc, channel="email", category=printers)
+    event(t["t9"], E.STATUS, at=paris(7, 11), old=S.NEW, new=S.PENDING_VENDOR)
     Ticket.objects.filter(pk=t["t9"].pk).update(status=S.PENDING_VENDOR)
     # t10..t12: the previous week
     t["t10"] = ticket(

@@ -20,7 +20,7 @@ from palier.people.models import SupportGroup, User
 from palier.reports import facts
 from palier.reports.filters import ReportFilters, scope_for
 from palier.reports.metrics import flow
-from palier.reports.models import FactsState, Resolution, TicketFacts
+from palier.reports.models import FactsState, Resolution, StateInterval, TicketFacts
 from palier.reports.periods import Period
 from palier.tickets import services, stream
 from palier.tickets.models import StreamCursor, Ticket
@@ -34,7 +34,7 @@ def drain() -> None:
         pass
 
 
-def stored() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]]]:
+def stored() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     rows = {
         pk: rest
         for pk, *rest in TicketFacts.objects.values_list(
@@ -42,20 +42,30 @@ def stored() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]]]:
         )
     }
     marks = set(Resolution.objects.values_list("event_id", "ticket_id", "at", "reopened_after"))
-    return {pk: tuple(rest) for pk, rest in rows.items()}, marks
+    spans = set(StateInterval.objects.values_list("ticket_id", "state", "start", "end"))
+    return {pk: tuple(rest) for pk, rest in rows.items()}, marks, spans
 
 
-def from_history() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]]]:
+def from_history() -> tuple[dict[int, tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]:
     rows = Ticket.objects.annotate(**facts.history_flags(), assigned_at=facts.first_assignment()).values_list(
         "pk", "was_escalated", "was_reopened", "public_replies", "assigned_at"
     )
     marks = set(facts.resolutions().values_list("pk", "ticket_id", "created_at", "reopened_after"))
-    return {pk: tuple(rest) for pk, *rest in rows}, marks
+    spans = set()
+    for ticket in Ticket.objects.all():
+        history = [
+            (e.kind, e.data, e.created_at, e.pk)
+            for e in ticket.events.order_by("created_at", "pk")
+            if e.kind in facts.HISTORY_KINDS
+        ]
+        spans |= {(ticket.pk, state, start, end) for state, start, end in facts.intervals(history)}
+    return {pk: tuple(rest) for pk, *rest in rows}, marks, spans
 
 
 def figures(viewer: User, period: Period, **filters: Any) -> tuple[Any, ...]:
     scope = scope_for(viewer, ReportFilters(**filters))
     kpis = [(k.key, k.value, k.previous) for k in flow.flow_kpis(scope=scope, period=period)]
+    kpis += [(k.key, k.value, k.previous) for k in flow.backlog_kpis(scope=scope, period=period)]
     agents = [(r.key, r.cells) for r in flow.agent_workload(scope=scope, period=period).rows]
     return kpis, agents
 
@@ -110,8 +120,13 @@ def test_facts_equal_the_history_and_the_live_figures_after_random_changes(
     drain()
 
     assert stored() == from_history()
-    facts_count, _marks = stored()
+    facts_count, _marks, _spans = stored()
     assert len(facts_count) == Ticket.objects.count()
+    # the history's intervals, read now, agree with the tickets' current fields
+    now, tickets = timezone.now(), Ticket.objects.all()
+    open_now = tickets.filter(status__in=[s.value for s in Ticket.OPEN_STATUSES])
+    assert facts.in_state_at(tickets, facts.UNASSIGNED, now, stored=True) == open_now.filter(assignee=None).count()
+    assert facts.in_state_at(tickets, facts.PENDING_VENDOR, now, stored=True) == 0
 
     today = timezone.localdate()
     paris = ZoneInfo("Europe/Paris")
@@ -182,3 +197,42 @@ def test_the_command_rebuilds_and_tells_the_state(requester: User, admin_user: U
 def test_live_source_setting_bypasses_the_facts(settings: Any, requester: User) -> None:
     settings.PALIER_REPORTS_SOURCE = "live"
     assert facts.in_use() is False
+
+
+def test_unassigned_and_pending_vendor_at_a_moment_counted_by_hand(
+    requester: User, admin_user: User, agent: User, triage: SupportGroup
+) -> None:
+    """a: opened unassigned on day 1 08:00, given to Léa day 3 09:00; b: opened with Léa day 1
+    09:00, pending the vendor from day 2 10:00 to day 4 10:00; c: opened unassigned day 2 08:00,
+    cancelled day 3 10:00. Written as the services record them."""
+    from palier.reports.tests import fixtures_flow as fx
+
+    def day(n: int, hour: int) -> Any:
+        return fx.paris(n, hour, month=6)
+
+    a = fx.ticket(requester, created=day(1, 8), group=triage)
+    fx.assign(a, agent, at=day(3, 9))
+    b = fx.ticket(requester, created=day(1, 9), group=triage, assignee=agent, status=S.ASSIGNED)
+    fx.event(b, fx.E.STATUS, at=day(2, 10), old=S.ASSIGNED, new=S.PENDING_VENDOR)
+    fx.event(b, fx.E.STATUS, at=day(4, 10), old=S.PENDING_VENDOR, new=S.IN_PROGRESS)
+    c = fx.ticket(requester, created=day(2, 8), group=triage)
+    fx.cancel(c, at=day(3, 10))
+    drain()
+    tickets = Ticket.objects.all()
+    expected = {  # moment: (unassigned, pending vendor)
+        day(1, 7): (0, 0),
+        day(1, 12): (1, 0),  # a
+        day(2, 12): (2, 1),  # a c; b
+        day(3, 9): (1, 1),  # a given to Léa at 09:00 sharp: c only
+        day(3, 12): (0, 1),  # c cancelled
+        day(4, 10): (0, 0),  # b back in progress at 10:00 sharp
+    }
+    for stored_too in (True, False):
+        found = {
+            moment: (
+                facts.in_state_at(tickets, facts.UNASSIGNED, moment, stored=stored_too),
+                facts.in_state_at(tickets, facts.PENDING_VENDOR, moment, stored=stored_too),
+            )
+            for moment in expected
+        }
+        assert found == expected

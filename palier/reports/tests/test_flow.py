@@ -86,8 +86,9 @@ def test_backlog_kpis_at_the_end_of_each_period(everything: Scope) -> None:
     figures = kpis(flow.backlog_kpis(scope=everything, period=WEEK))
     # open at 11 May 00:00: t0 t9 t10 (t7 came after); at 4 May 00:00: t10, and t6 (resolved 4 May 08:00)
     assert figures["open"] == (3, 2)
-    assert figures["unassigned"] == (2, None)  # t0 t7, now
-    assert figures["pending_vendor"] == (1, None)  # t9
+    # now: t0 t7; at 4 May 00:00 every open ticket had someone (t6 and t10 Léa's)
+    assert figures["unassigned"] == (2, 0)
+    assert figures["pending_vendor"] == (1, 0)  # t9 since 7 May; nobody waited for a vendor on 4 May
 
 
 def test_backlog_at_a_day_boundary_counts_cancelled_and_resolved_tickets_until_they_ended(everything: Scope) -> None:
@@ -225,7 +226,9 @@ def test_backlog_by_status_and_age(requester: User, agent: User, triage: Support
 
 
 QUERIES = {
-    "backlog_kpis": 1,
+    # the tickets, then the intervals unassigned and pending a vendor at the previous period's end
+    # (live: for each, the candidates' ids and their histories, by chunks of 2,000 tickets)
+    "backlog_kpis": 3,
     "backlog": 1,
     "created_resolved": 2,
     "flow_kpis": 2,
@@ -247,11 +250,12 @@ def test_query_count_does_not_grow_with_tickets(
 ) -> None:
     metric = flow.METRICS[name]
     facts.use_facts(everything)  # whether to read the facts: one query per page, asked once
-    with django_assert_num_queries(QUERIES[name]):
+    expected = QUERIES[name] + (2 if name == "backlog_kpis" and not facts.use_facts(everything) else 0)
+    with django_assert_num_queries(expected):
         metric(scope=everything, period=WEEK)
     for day in range(4, 11):  # seven more tickets, each with a reply and a resolution
         extra = fx.ticket(requester, created=fx.paris(day, 8), group=world.l2, assignee=agent, category=world.network)
         fx.reply(extra, agent, at=fx.paris(day, 9))
         fx.resolve(extra, at=fx.paris(day, 10))
-    with django_assert_num_queries(QUERIES[name]):
+    with django_assert_num_queries(expected):
         metric(scope=everything, period=WEEK)

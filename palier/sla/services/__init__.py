@@ -8,7 +8,7 @@
 - ``bulk.py``: clocks for many tickets at once.
 """
 
-from palier.sla.services.bulk import start_clocks_for_open_tickets
+from palier.sla.services.bulk import settle_clocks_for_ended_tickets, start_clocks_for_open_tickets
 from palier.sla.services.calendars import (
     create_calendar,
     upcoming_holidays,
@@ -24,6 +24,7 @@ __all__ = [
     "create_policy",
     "policy_for",
     "react",
+    "settle_clocks_for_ended_tickets",
     "start_clocks_for_open_tickets",
     "sweep",
     "sweep_all",

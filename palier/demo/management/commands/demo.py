@@ -37,23 +37,25 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done:,}/{total:,} tickets")
 
         result = run_demo(tickets=tickets, seed=options["seed"], batch=batch, progress=progress)
-        # the other domains' demo setup: routing and escalation once, SLA clocks for the open tickets
+        # the other domains' demo setup: routing and escalation once, SLA clocks for every ticket
         from palier.demo import routing as routing_demo
         from palier.people.models import User
-        from palier.sla.services import start_clocks_for_open_tickets
+        from palier.sla.services import settle_clocks_for_ended_tickets, start_clocks_for_open_tickets
         from palier.sla.services.sweep import settle_without_actions
 
         admin = User.objects.filter(email=DEMO_LOGINS["admin"]).first()
         if result.people_created and admin is not None:
             routing_demo.configure(admin)
         clocks = start_clocks_for_open_tickets(batch=batch)
+        settled = settle_clocks_for_ended_tickets(batch=batch)  # the dashboards' SLA history
         settle_without_actions(batch=batch)  # old tickets' past breaches are history, not alerts
         if not result.people_created:
             self.stdout.write("Demo people already present: added tickets only.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo: {result.tickets:,} tickets, {result.comments:,} comments, {result.events:,} events "
-                f"in {result.seconds:.1f} s; SLA clocks started for {clocks:,} open tickets."
+                f"in {result.seconds:.1f} s; SLA clocks started for {clocks:,} open tickets, "
+                f"settled for {settled:,} resolved ones."
             )
         )
         if verbose:  # `palier up` runs the demo quietly and prints the logins in its own banner

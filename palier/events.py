@@ -68,6 +68,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("housekeeping", 6 * 3600, "palier.system.tasks.housekeeping_task"),
     ("reports-subscriptions", 300, "palier.reports.tasks.run_report_subscriptions_task"),
     ("reports-exports-prune", 6 * 3600, "palier.reports.tasks.prune_exports_task"),  # files older than 7 days
+    ("reports-exports-recover", 300, "palier.reports.tasks.recover_exports_task"),  # a worker died mid-export
     # an existing desk's tickets get their facts, a chunk per run (nothing to do once built)
     ("reports-facts", 60, "palier.reports.tasks.backfill_facts_task"),
 )

@@ -82,6 +82,8 @@ class ExportJob(models.Model):
     rows_total = models.PositiveBigIntegerField(default=0)
     file = models.CharField(max_length=255, blank=True)  # name in the default storage
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)  # the worker's last sign of life
+    attempts = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 

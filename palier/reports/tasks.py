@@ -26,6 +26,12 @@ def run_export_task(job_id: int) -> str:
 
 
 @task()
+def recover_exports_task() -> int:
+    """Every 5 minutes: queue again the exports whose worker died mid-way (periodic)."""
+    return services.recover_stalled_exports()
+
+
+@task()
 def prune_exports_task() -> int:
     """Remove export files and jobs older than a week (periodic)."""
     return services.prune_exports()

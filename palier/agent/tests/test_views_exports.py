@@ -159,3 +159,28 @@ def test_an_export_too_long_for_a_spreadsheet_is_refused(
     assert "do not fit in a spreadsheet" in response.content.decode()
     assert response.redirect_chain[-1][0] == f"{reverse('agent:ticket-list')}?status=all"
     assert not ExportJob.objects.exists()
+
+
+def test_an_export_whose_worker_died_runs_again_then_fails_with_a_message(
+    en: Client, agent: User, requester: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from palier.tickets.selectors import TicketFilters
+
+    make_ticket(requester, subject="Imprimante")
+    jobs = [report_services.queue_export(owner=agent, filters=TicketFilters(), fmt="csv", total=1) for _ in range(3)]
+    now = timezone.now()
+    silent = now - timedelta(minutes=11)
+    # killed mid-way after one run; killed three times; still writing (a sign of life a minute ago)
+    ExportJob.objects.filter(pk=jobs[0].pk).update(state="running", attempts=1, updated_at=silent, rows_done=40)
+    ExportJob.objects.filter(pk=jobs[1].pk).update(state="running", attempts=3, updated_at=silent)
+    ExportJob.objects.filter(pk=jobs[2].pk).update(state="running", attempts=1, updated_at=now - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert report_services.recover_stalled_exports(now=now) == 1
+    states = {job.pk: job for job in ExportJob.objects.all()}
+    again = states[jobs[0].pk]
+    assert again.state == "done" and again.attempts == 2 and default_storage.exists(again.file)
+    assert states[jobs[1].pk].state == "failed" and "interrupted" in states[jobs[1].pk].error
+    assert states[jobs[2].pk].state == "running"  # alive: left alone
+    en.force_login(agent)
+    page = en.get(reverse("agent:export-job", args=[jobs[1].pk])).content.decode()
+    assert "The export failed. Try again" in page  # its owner is told; the reason is kept for admins

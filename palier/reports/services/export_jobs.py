@@ -4,7 +4,9 @@ are reads; only the export jobs and their files are written here.
 A job runs once: the worker claims it with a conditional UPDATE (queued -> running), so a task
 delivered twice, or two workers, never write two files. Its file lives in the default storage
 under ``exports/`` for ``KEEP_DAYS`` days; the ``reports-exports-prune`` periodic job removes
-older jobs and their files.
+older jobs and their files. A worker that dies mid-export (killed, machine restarted) leaves its
+job "running" with no sign of life: ``recover_stalled_exports`` (the ``reports-exports-recover``
+periodic job) queues it again, up to ``MAX_ATTEMPTS`` runs, then marks it failed with a message.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 
 from palier.lib.errors import DomainError, PermissionDenied
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 KEEP_DAYS = 7
 FOLDER = "exports"
+STALL_MINUTES = 10  # a running job silent this long lost its worker (progress is written every chunk)
+MAX_ATTEMPTS = 3
 
 
 def queue_export(*, owner: User, filters: TicketFilters, fmt: str, total: int) -> ExportJob:
@@ -69,7 +74,9 @@ def _enqueue(job_id: int) -> None:
 def _claim(job_id: int) -> bool:
     with transaction.atomic():
         return bool(
-            ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(state=ExportJob.State.RUNNING)
+            ExportJob.objects.filter(pk=job_id, state=ExportJob.State.QUEUED).update(
+                state=ExportJob.State.RUNNING, attempts=F("attempts") + 1, updated_at=timezone.now()
+            )
         )
 
 
@@ -101,7 +108,7 @@ def _progress(job: ExportJob, chunks: Iterable[list[selectors.TicketRow]]) -> It
         yield from chunk
         job.rows_done += len(chunk)
         with transaction.atomic():
-            ExportJob.objects.filter(pk=job.pk).update(rows_done=job.rows_done)
+            ExportJob.objects.filter(pk=job.pk).update(rows_done=job.rows_done, updated_at=timezone.now())
 
 
 def _write(job: ExportJob) -> str:
@@ -126,6 +133,28 @@ def _write(job: ExportJob) -> str:
         name = f"{FOLDER}/{owner.pk}/{secrets.token_hex(12)}.{job.format}"
         with path.open("rb") as src:
             return default_storage.save(name, File(src))
+
+
+def recover_stalled_exports(*, now: datetime | None = None) -> int:
+    """Queue again the running jobs whose worker went silent (or fail them after ``MAX_ATTEMPTS``
+    runs). Returns how many were queued again."""
+    now = now or timezone.now()
+    stalled = ExportJob.objects.filter(
+        state=ExportJob.State.RUNNING, updated_at__lt=now - timedelta(minutes=STALL_MINUTES)
+    )
+    with transaction.atomic():
+        stalled.filter(attempts__gte=MAX_ATTEMPTS).update(
+            state=ExportJob.State.FAILED,
+            finished_at=now,
+            error="The export was interrupted several times (the worker stopped); start it again.",
+        )
+        ids = list(stalled.values_list("pk", flat=True))
+        ExportJob.objects.filter(pk__in=ids, state=ExportJob.State.RUNNING).update(
+            state=ExportJob.State.QUEUED, rows_done=0, updated_at=now
+        )
+        for job_id in ids:
+            transaction.on_commit(lambda job_id=job_id: _enqueue(job_id))  # type: ignore[misc]
+    return len(ids)
 
 
 def prune_exports(*, now: datetime | None = None) -> int:

@@ -141,17 +141,29 @@ class Upload:
     sha256: str
 
 
+def max_attachment_bytes() -> int:
+    """The one attachment size limit (``PALIER_MAX_ATTACHMENT_MB``): every upload path, the request
+    parsing (``lib/uploads.py``), the API and mail intake read it here."""
+    return int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+
+
+def limit_megabytes() -> int:
+    return max(1, max_attachment_bytes() // 1048576)
+
+
+def too_large_message(name: str) -> str:
+    return _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit_megabytes()}
+
+
 def _measure(upload: IO[bytes], name: str, head: bytes) -> tuple[int, str]:
-    digest, size, limit = hashlib.sha256(head), len(head), int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+    digest, size, limit = hashlib.sha256(head), len(head), max_attachment_bytes()
     while size <= limit and (chunk := upload.read(1 << 20)):
         size += len(chunk)
         digest.update(chunk)
     if size == 0:
         raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
     if size > limit:  # also when the first bytes alone pass the limit
-        raise ValidationError(
-            {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
-        )
+        raise ValidationError({"file": too_large_message(name)})
     return size, digest.hexdigest()
 
 

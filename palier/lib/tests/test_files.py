@@ -61,7 +61,7 @@ def test_an_upload_is_read_checked_and_rewound():
     ("name", "data", "message"),
     [
         ("empty.txt", b"", "The file “empty.txt” is empty."),
-        ("big.bin", b"x" * 2048, "The file “big.bin” is larger than 0 MB."),
+        ("big.bin", b"x" * 2048, "The file “big.bin” is larger than 1 MB."),
         ("invoice.pdf", PNG, "The file “invoice.pdf” does not contain what its name says."),
         ("setup.exe", b"hello", "Files of this type (“setup.exe”) are not accepted for security reasons."),
     ],

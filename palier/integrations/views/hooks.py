@@ -1,8 +1,9 @@
 """Webhook endpoints: monitoring alerts, Slack (events, slash command), Microsoft Teams.
 
 No session, no CSRF: each request proves itself (alert source token, Slack v0 signature, Teams
-HMAC). A refused signature or token answers 401 and an unusable payload 400, both as
-problem+json with the reason; neither stores or creates anything.
+HMAC). A refused signature or token, or a request outside the five-minute replay window,
+answers 401, an unusable payload 400 and a Teams activity received twice 409, all as
+problem+json with the reason; none of them stores or creates anything.
 """
 
 from __future__ import annotations
@@ -128,4 +129,11 @@ def teams_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     data = _json_object(request.body)
     if data is None or data.get("type") != "message" or not isinstance(data.get("from"), dict):
         return problem(400, "Bad request", "Expected a Teams message activity (type “message” with “from”).")
-    return JsonResponse({"type": "message", "text": teams.handle_activity(app, data)})
+    try:
+        signatures.verify_teams_time(data.get("timestamp"), now=time.time())
+    except signatures.BadSignature as exc:
+        return problem(401, "Unauthorized", str(exc))
+    answer = teams.handle_activity(app, data)
+    if answer is None:
+        return problem(409, "Conflict", "This activity was already received (replay?).")
+    return JsonResponse({"type": "message", "text": answer})

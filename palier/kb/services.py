@@ -34,6 +34,7 @@ from palier.kb.models import (
 from palier.lib import files, text
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
+from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 
 S = Article.Status
@@ -241,12 +242,21 @@ def restore_version(article: Article, *, version_id: int, by: User) -> ArticleTr
 
 @transaction.atomic
 def add_article_file(article: Article, *, by: User, upload: IO[bytes]) -> ArticleFile:
-    """Store an image or attachment of an article (size-limited, type sniffed, name sanitised)."""
+    """Store an image or attachment of an article (size-limited, type sniffed, name sanitised,
+    scanned for viruses)."""
     _require_manager(by)
-    checked = files.read_upload(upload)
+    checked = files.read_upload(upload)  # an infected file is refused
     name, content_type, size, sha = checked.name, checked.content_type, checked.size, checked.sha256
     stored_name = uuid.uuid4().hex
-    item = ArticleFile(article=article, filename=name, content_type=content_type, size=size, sha256=sha, uploaded_by=by)
+    item = ArticleFile(
+        article=article,
+        filename=name,
+        content_type=content_type,
+        size=size,
+        sha256=sha,
+        uploaded_by=by,
+        **ticket_services.scan_fields(checked.scan),
+    )
     item.file.save(stored_name, File(upload, name=stored_name), save=False)
     try:
         item.save()

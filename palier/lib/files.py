@@ -1,10 +1,12 @@
 """Pure upload checks: file-name sanitising, content sniffing, and the one reading of an upload
-(size limit, digest) with its user-facing messages. No ORM; tickets and the knowledge base use it."""
+(size limit, digest, virus scan) with its user-facing messages. No ORM; tickets, mail intake and
+the knowledge base use it."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import mimetypes
 import re
 import unicodedata
@@ -15,6 +17,9 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from palier.lib import antivirus
+from palier.lib.errors import Unavailable
 
 MAX_NAME = 150
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -131,6 +136,15 @@ def sniff(name: str, head: bytes) -> str:
     return "application/octet-stream"
 
 
+class QuarantineUpload(io.BytesIO):
+    """A file from a channel that keeps the whole message (mail intake): when infected it is
+    recorded as such, never stored nor served, instead of refusing the message."""
+
+    def __init__(self, content: bytes, name: str) -> None:
+        super().__init__(content)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Upload:
     """What a checked upload is: its sanitised name, sniffed type, size and SHA-256."""
@@ -139,6 +153,11 @@ class Upload:
     content_type: str
     size: int
     sha256: str
+    scan: antivirus.Verdict = antivirus.NOT_SCANNED
+
+    @property
+    def infected(self) -> bool:
+        return self.scan.infected
 
 
 def max_attachment_bytes() -> int:
@@ -167,9 +186,13 @@ def _measure(upload: IO[bytes], name: str, head: bytes) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def read_upload(upload: IO[bytes]) -> Upload:
-    """Check an upload (size limit, blocked or disguised type) and rewind it for storage, or raise
-    ``ValidationError`` on ``file`` with the sentence to show."""
+def read_upload(upload: IO[bytes], *, quarantine: bool = False) -> Upload:
+    """Check an upload (size limit, blocked or disguised type, virus scan) and rewind it for
+    storage, or raise ``ValidationError`` on ``file`` with the sentence to show.
+
+    An infected file is refused, unless ``quarantine`` (mail intake: the message is kept and the
+    file recorded as infected, never stored nor served): then the returned ``Upload`` says so.
+    Scanning on but clamd unreachable raises ``Unavailable`` (503): nothing is stored unchecked."""
     name = sanitise_filename(getattr(upload, "name", "") or "")
     head = upload.read(8192)
     size, sha256 = _measure(upload, name, head)
@@ -182,4 +205,27 @@ def read_upload(upload: IO[bytes]) -> Upload:
             message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
         raise ValidationError({"file": message % {"name": name}}) from exc
     upload.seek(0)
-    return Upload(name=name, content_type=content_type, size=size, sha256=sha256)
+    verdict = scan_upload(upload, name)
+    if verdict.infected and not quarantine:
+        raise ValidationError({"file": infected_message(name, verdict)})
+    return Upload(name=name, content_type=content_type, size=size, sha256=sha256, scan=verdict)
+
+
+def scan_upload(upload: IO[bytes], name: str) -> antivirus.Verdict:
+    """The virus scan of a whole file, rewound afterwards."""
+    try:
+        return antivirus.scan(upload)
+    except antivirus.ScannerUnavailable as exc:
+        raise Unavailable(
+            _("The file “%(name)s” could not be checked for viruses right now; please try again later.")
+            % {"name": name}
+        ) from exc
+    finally:
+        upload.seek(0)
+
+
+def infected_message(name: str, verdict: antivirus.Verdict) -> str:
+    return _("The file “%(name)s” contains a virus (%(signature)s) and was refused.") % {
+        "name": name,
+        "signature": verdict.signature,
+    }

@@ -8,11 +8,15 @@ the rest of the suite. ``PALIER_FUZZ_EXAMPLES`` raises the bound for a longer lo
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from schemathesis import GenerationMode
@@ -23,6 +27,19 @@ from palier.tickets.tests.builders import make_ticket
 
 EXAMPLES = int(os.environ.get("PALIER_FUZZ_EXAMPLES", "4"))
 PROBLEM = "application/problem+json"
+
+
+@contextmanager
+def _keep_the_test_connection() -> Iterator[None]:
+    """Django's WSGI handler closes the database connection after each request; inside a test
+    transaction (PostgreSQL) that would end the test's transaction. The test client does the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _operations(settings: Any) -> list[Any]:
@@ -51,26 +68,32 @@ def test_no_server_error_and_every_error_is_a_problem(
         {"Authorization": f"Bearer {people.create_api_token(user, scope='write').secret}", "Accept-Language": "en"}
         for user in (admin_user, agent, requester)
     ]
-    operations = _operations(settings)
-    assert len(operations) > 40
     failures: list[str] = []
-    for operation in operations:
-
-        @given(case=operation.as_strategy(mode))
-        @hsettings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-            database=None,
-        )
-        def run(case: Any) -> None:
-            for headers in roles:
-                _check(case, headers)
-
-        try:
-            run()
-        except AssertionError as exc:  # keep going: one run names every operation that fails
-            failures.append(str(exc).splitlines()[0])
+    with _keep_the_test_connection():
+        operations = _operations(settings)
+        assert len(operations) > 40
+        for operation in operations:
+            _fuzz(operation, mode, roles, failures)
     assert not failures, "\n".join(failures)
+
+
+def _fuzz(operation: Any, mode: GenerationMode, roles: list[dict[str, str]], failures: list[str]) -> None:
+    """``EXAMPLES`` generated requests for one operation, each sent with every role's token."""
+
+    @given(case=operation.as_strategy(mode))
+    @hsettings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+    def run(case: Any) -> None:
+        for headers in roles:
+            _check(case, headers)
+
+    try:
+        run()
+    except AssertionError as exc:  # keep going: one run names every operation that fails
+        failures.append(str(exc).splitlines()[0])

@@ -273,3 +273,36 @@ def _sources(make_source: Any) -> dict[str, tuple[Any, str]]:
         _SOURCES.clear()
         _SOURCES[key] = {kind: make_source(kind) for kind in ("alertmanager", "grafana", "generic")}
     return _SOURCES[key]
+
+
+# --- NUL characters (PostgreSQL refuses them in text columns: a 500 there, not on SQLite) ----------
+
+
+def test_nul_characters_are_refused_with_400(
+    client: Client, slack_app: ChatApp, teams_user: User, make_source: Any
+) -> None:
+    stamp = str(int(time.time()))
+    event = {"type": "event_callback", "event_id": "Ev\u0000", "event": {"type": "app_mention", "text": "x\u0000"}}
+    body = json.dumps(event).encode()
+    response = post_slack(
+        client, EVENTS, body, timestamp=stamp, signature=signatures.slack_signature(SLACK_SECRET, stamp, body)
+    )
+    assert response.status_code == 400
+    form = urlencode({"user_id": "U1", "text": "printer\x00", "command": "/ticket"}).encode()
+    response = post_slack(
+        client,
+        COMMAND,
+        form,
+        timestamp=stamp,
+        signature=signatures.slack_signature(SLACK_SECRET, stamp, form),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert post_teams(client, teams_activity("printer\u0000 jammed")).status_code == 400
+    _source, token = make_source("generic")
+    alert = json.dumps({"title": "disk\u0000full", "key": "k1"}).encode()
+    response = client.post(
+        "/hooks/alerts/", data=alert, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert response.status_code == 400
+    assert not Ticket.objects.exists()

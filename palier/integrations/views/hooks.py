@@ -34,10 +34,22 @@ def _unauthorized(detail: str) -> HttpResponse:
     return problem(401, "Unauthorized", detail, WWW_Authenticate="Bearer")
 
 
+NUL_REFUSED = "The payload contains a NUL character."
+
+
+def _has_nul(body: bytes) -> bool:
+    """A NUL in the text (raw, JSON-escaped or percent-encoded) cannot be stored in PostgreSQL
+    text columns: refuse it up front rather than fail later with a 500."""
+    lowered = body.lower()
+    return b"\x00" in body or b"\\u0000" in lowered or b"%00" in lowered
+
+
 def _json_object(body: bytes) -> dict[str, Any] | None:
+    if _has_nul(body):
+        return None
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -57,6 +69,8 @@ def alert_webhook(request: HttpRequest) -> HttpResponse:
     source = alerts.authenticate_source(token) if token else None
     if source is None:
         return _unauthorized("A valid alert source token is required (Authorization: Bearer <token>).")
+    if _has_nul(request.body):
+        return problem(400, "Bad request", NUL_REFUSED)
     try:
         delivery = alerts.receive_alert(source, body=request.body)
     except PayloadError as exc:
@@ -108,6 +122,8 @@ def slack_command(request: HttpRequest, slug: str) -> HttpResponse:
     refused = _verify_slack(request, app)
     if refused is not None:
         return refused
+    if _has_nul(request.body):
+        return problem(400, "Bad request", NUL_REFUSED)
     form = {key: request.POST.get(key, "") for key in request.POST}
     if not form.get("user_id"):
         return problem(400, "Bad request", "Not a slash command: “user_id” is missing.")

@@ -138,6 +138,7 @@ def scan_fields(verdict: antivirus.Verdict) -> dict[str, Any]:
     return {"scan_status": verdict.status, "scan_signature": verdict.signature, "scanned_at": scanned_at}
 
 
+@transaction.atomic
 def record_attachment_scan(attachment: Attachment, verdict: antivirus.Verdict) -> Attachment:
     """Record the scan of a file stored before scanning was on (done when it is first served)."""
     if verdict.status == antivirus.UNSCANNED:

@@ -188,3 +188,16 @@ def test_an_infected_mail_attachment_is_marked_on_the_ticket_page(
     html = client.get(reverse("agent:ticket-detail", args=[ticket.pk])).content.decode()
     assert "bad.txt" in html and "virus found, quarantined" in html
     assert reverse("portal:attachment", args=[Attachment.objects.get().pk]) not in html
+
+
+def test_a_kb_file_stored_before_scanning_is_scanned_when_served(
+    client: Client, agent: User, settings: Any, clamd_socket: Path
+) -> None:
+    article = make_article(agent, en=("Tools", "x"))
+    old = kb_services.add_article_file(article, by=agent, upload=SimpleUploadedFile("tool.txt", eicar()))
+    assert old.scan_status == "unscanned"  # scanning was off
+    settings.PALIER_CLAMD = f"unix://{clamd_socket}"
+    client.force_login(agent)
+    assert client.get(reverse("kb:file", args=[old.pk])).status_code == 404
+    old.refresh_from_db()
+    assert (old.scan_status, old.scan_signature) == ("infected", SIGNATURE)

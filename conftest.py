@@ -12,6 +12,8 @@ import pytest
 from palier.people import services as people
 from palier.people.models import Organisation, SupportGroup, User
 
+pytest_plugins = ["testsupport.clamav"]  # the real clamd fixtures: clamd_socket, clamav
+
 
 @pytest.fixture(autouse=True)
 def _english_outside_requests() -> Iterator[None]:

@@ -28,7 +28,10 @@ def test_requester_submits_with_attachment_and_sees_it_in_my_requests(
         email="claire@acme.test", full_name="Claire Dubois", password="pw-claire-123!", language=language
     )
     shot = tmp_path / "ecran.png"
-    shot.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    shot.write_bytes(  # a real 1×1 image (the type is read from the bytes by libmagic)
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
 
     page = login("claire@acme.test", "pw-claire-123!")
     page.goto(url("/portal/new/"))

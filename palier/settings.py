@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from palier.lib.antivirus import check_address as _check_clamd
 from palier.lib.env import envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "palier.lib.uploads.UploadLimitMiddleware",  # before anything reads a body (CSRF does)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "palier.people.middleware.UserLanguageMiddleware",
@@ -189,6 +191,10 @@ PALIER_MAX_ATTACHMENT_BYTES = envint("PALIER_MAX_ATTACHMENT_MB", 25, minimum=1) 
 # Request bodies: JSON bodies are small; uploads are streamed to disk above 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PALIER_MAX_BODY_KB", 1024, minimum=16) * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Uploads: antivirus -----------------------------------------------------------------------------
+# clamd scanning every attachment before it is stored (tcp://HOST:PORT or unix:///path); empty = off.
+PALIER_CLAMD = _check_clamd(envstr("PALIER_CLAMD", ""))
 
 # --- Email ----------------------------------------------------------------------------------------------
 # Without configuration, mail is written as files into the data folder (one .log file per run of the

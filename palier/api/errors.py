@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -193,6 +194,7 @@ def register(api: NinjaAPI) -> None:
         api.add_exception_handler(exc_class, handler)
 
 
+@csrf_exempt  # a POST to an unknown URL is a 404 problem, not the CSRF failure page
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Unknown URLs under /api/v1/ answer a problem too, not an HTML page."""
     return problem(404, _("There is no such endpoint."))

@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -36,6 +35,7 @@ from palier.api.schemas.tickets import (
     TransitionIn,
     WatcherIn,
 )
+from palier.lib import files
 from palier.people.models import User
 from palier.tickets import downloads, selectors, services
 from palier.tickets.models import Ticket
@@ -301,13 +301,9 @@ def upload_attachment(request: HttpRequest, ticket_id: int, file: File[UploadedF
     """Upload one file (multipart/form-data, field ``file``). Too large: 413; disguised or blocked: 422."""
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
-    limit = settings.PALIER_MAX_ATTACHMENT_BYTES
-    if file.size is not None and file.size > limit:
-        raise Problem(
-            413,
-            _("The file is larger than %(mb)d MB.") % {"mb": limit // 1048576},
-            errors={"file": [_("The file is too large.")]},
-        )
+    if file.size is not None and file.size > files.max_attachment_bytes():  # UploadLimitMiddleware stops it first
+        message = files.too_large_message(files.sanitise_filename(file.name or ""))
+        raise Problem(413, message, errors={"file": [message]})
     attachment = services.add_attachment(ticket, by=user, upload=file)
     return Status(201, attachment)
 

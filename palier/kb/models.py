@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from palier.tickets.models import ScanStatus
+
 
 class Language(models.TextChoices):
     FR = "fr", _("French")
@@ -137,6 +139,9 @@ class ArticleFile(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    scan_status = models.CharField(max_length=12, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED)
+    scan_signature = models.CharField(max_length=200, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

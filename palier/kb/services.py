@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Max
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -31,10 +32,11 @@ from palier.kb.models import (
     KbCategory,
     Language,
 )
-from palier.lib import files, text
+from palier.lib import antivirus, files, text
 from palier.lib.errors import Conflict, IllegalTransition, PermissionDenied, StaleVersion
 from palier.people.models import Organisation, User
-from palier.tickets.models import Ticket
+from palier.tickets import services as ticket_services
+from palier.tickets.models import ScanStatus, Ticket
 
 S = Article.Status
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -241,18 +243,42 @@ def restore_version(article: Article, *, version_id: int, by: User) -> ArticleTr
 
 @transaction.atomic
 def add_article_file(article: Article, *, by: User, upload: IO[bytes]) -> ArticleFile:
-    """Store an image or attachment of an article (size-limited, type sniffed, name sanitised)."""
+    """Store an image or attachment of an article (size-limited, type sniffed, name sanitised,
+    scanned for viruses)."""
     _require_manager(by)
-    checked = files.read_upload(upload)
+    checked = files.read_upload(upload)  # an infected file is refused
     name, content_type, size, sha = checked.name, checked.content_type, checked.size, checked.sha256
     stored_name = uuid.uuid4().hex
-    item = ArticleFile(article=article, filename=name, content_type=content_type, size=size, sha256=sha, uploaded_by=by)
+    item = ArticleFile(
+        article=article,
+        filename=name,
+        content_type=content_type,
+        size=size,
+        sha256=sha,
+        uploaded_by=by,
+        **ticket_services.scan_fields(checked.scan),
+    )
     item.file.save(stored_name, File(upload, name=stored_name), save=False)
     try:
         item.save()
     except Exception:
         item.file.delete(save=False)
         raise
+    return item
+
+
+def scan_before_serving(item: ArticleFile) -> ArticleFile:
+    """A file stored while virus scanning was off is scanned the first time it is served, and the
+    verdict recorded; an infected file is never served (404)."""
+    if item.scan_status == ScanStatus.UNSCANNED and antivirus.enabled():
+        with item.file.open("rb") as stored:
+            verdict = files.scan_upload(stored, item.filename)
+        for field, value in ticket_services.scan_fields(verdict).items():
+            setattr(item, field, value)
+        with transaction.atomic():
+            item.save(update_fields=["scan_status", "scan_signature", "scanned_at"])
+    if item.scan_status == ScanStatus.INFECTED:
+        raise Http404(_("This file contains a virus: it is kept in quarantine and cannot be downloaded."))
     return item
 
 

@@ -1,20 +1,25 @@
 """Pure upload checks: file-name sanitising, content sniffing, and the one reading of an upload
-(size limit, digest) with its user-facing messages. No ORM; tickets and the knowledge base use it."""
+(size limit, digest, virus scan) with its user-facing messages. No ORM; tickets, mail intake and
+the knowledge base use it."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import mimetypes
 import re
 import unicodedata
 from dataclasses import dataclass
 from typing import IO
 
-import filetype
+import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from palier.lib import antivirus
+from palier.lib.errors import Unavailable
 
 MAX_NAME = 150
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -84,6 +89,41 @@ _FAMILY = {
 }
 
 
+# the formats libmagic names that Palier recognises, as the family tokens above; any other answer
+# (plain text, "data", a guess such as image/x-tga for random bytes) counts as "not recognised"
+_MIME_FAMILY = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/bmp": "bmp",
+    "image/x-ms-bmp": "bmp",
+    "image/tiff": "tif",
+    "image/heic": "heic",
+    "image/heif": "heic",
+    "application/pdf": "pdf",
+    "application/zip": "zip",
+    "application/gzip": "gz",
+    "application/x-gzip": "gz",
+    "application/x-7z-compressed": "7z",
+    "application/x-rar": "rar",
+    "application/vnd.rar": "rar",
+    "audio/mpeg": "mp3",
+    "video/mp4": "mp4",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+}
+
+
+def _libmagic(head: bytes) -> str:
+    """The MIME type libmagic (Debian's libmagic1, through python-magic) reads in the first bytes."""
+    return str(magic.from_buffer(head, mime=True)) if head else "application/x-empty"
+
+
 class RejectedFile(ValueError):
     """The file is refused; the message says why (user-facing, translated by the caller)."""
 
@@ -111,16 +151,17 @@ def sniff(name: str, head: bytes) -> str:
     ext = extension(name)
     if ext in BLOCKED_EXTENSIONS:
         raise RejectedFile("blocked-type")
-    kind = filetype.guess(head)
-    if kind is not None and kind.mime in EXECUTABLE_MIMES:
+    mime = _libmagic(head)
+    if mime in EXECUTABLE_MIMES or mime.startswith("application/x-pie-executable"):
         raise RejectedFile("blocked-type")
     if head[:2] == b"MZ" or head[:4] == b"\x7fELF":
         raise RejectedFile("blocked-type")
+    family = _MIME_FAMILY.get(mime)
     expected = _FAMILY.get(ext)
-    if expected is not None and (kind is None or kind.extension not in expected):
+    if expected is not None and family not in expected:
         raise RejectedFile("disguised")
-    if kind is not None:
-        return str(kind.mime)
+    if family is not None:
+        return mime
     guessed, _enc = mimetypes.guess_type(name)
     if guessed and (guessed.startswith("text/") or guessed in {"application/json", "application/xml"}):
         try:
@@ -131,6 +172,15 @@ def sniff(name: str, head: bytes) -> str:
     return "application/octet-stream"
 
 
+class QuarantineUpload(io.BytesIO):
+    """A file from a channel that keeps the whole message (mail intake): when infected it is
+    recorded as such, never stored nor served, instead of refusing the message."""
+
+    def __init__(self, content: bytes, name: str) -> None:
+        super().__init__(content)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class Upload:
     """What a checked upload is: its sanitised name, sniffed type, size and SHA-256."""
@@ -139,25 +189,46 @@ class Upload:
     content_type: str
     size: int
     sha256: str
+    scan: antivirus.Verdict = antivirus.NOT_SCANNED
+
+    @property
+    def infected(self) -> bool:
+        return self.scan.infected
+
+
+def max_attachment_bytes() -> int:
+    """The one attachment size limit (``PALIER_MAX_ATTACHMENT_MB``): every upload path, the request
+    parsing (``lib/uploads.py``), the API and mail intake read it here."""
+    return int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+
+
+def limit_megabytes() -> int:
+    return max(1, max_attachment_bytes() // 1048576)
+
+
+def too_large_message(name: str) -> str:
+    return _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit_megabytes()}
 
 
 def _measure(upload: IO[bytes], name: str, head: bytes) -> tuple[int, str]:
-    digest, size, limit = hashlib.sha256(head), len(head), int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+    digest, size, limit = hashlib.sha256(head), len(head), max_attachment_bytes()
     while size <= limit and (chunk := upload.read(1 << 20)):
         size += len(chunk)
         digest.update(chunk)
     if size == 0:
         raise ValidationError({"file": _("The file “%(name)s” is empty.") % {"name": name}})
     if size > limit:  # also when the first bytes alone pass the limit
-        raise ValidationError(
-            {"file": _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": limit // 1048576}}
-        )
+        raise ValidationError({"file": too_large_message(name)})
     return size, digest.hexdigest()
 
 
-def read_upload(upload: IO[bytes]) -> Upload:
-    """Check an upload (size limit, blocked or disguised type) and rewind it for storage, or raise
-    ``ValidationError`` on ``file`` with the sentence to show."""
+def read_upload(upload: IO[bytes], *, quarantine: bool = False) -> Upload:
+    """Check an upload (size limit, blocked or disguised type, virus scan) and rewind it for
+    storage, or raise ``ValidationError`` on ``file`` with the sentence to show.
+
+    An infected file is refused, unless ``quarantine`` (mail intake: the message is kept and the
+    file recorded as infected, never stored nor served): then the returned ``Upload`` says so.
+    Scanning on but clamd unreachable raises ``Unavailable`` (503): nothing is stored unchecked."""
     name = sanitise_filename(getattr(upload, "name", "") or "")
     head = upload.read(8192)
     size, sha256 = _measure(upload, name, head)
@@ -170,4 +241,27 @@ def read_upload(upload: IO[bytes]) -> Upload:
             message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
         raise ValidationError({"file": message % {"name": name}}) from exc
     upload.seek(0)
-    return Upload(name=name, content_type=content_type, size=size, sha256=sha256)
+    verdict = scan_upload(upload, name)
+    if verdict.infected and not quarantine:
+        raise ValidationError({"file": infected_message(name, verdict)})
+    return Upload(name=name, content_type=content_type, size=size, sha256=sha256, scan=verdict)
+
+
+def scan_upload(upload: IO[bytes], name: str) -> antivirus.Verdict:
+    """The virus scan of a whole file, rewound afterwards."""
+    try:
+        return antivirus.scan(upload)
+    except antivirus.ScannerUnavailable as exc:
+        raise Unavailable(
+            _("The file “%(name)s” could not be checked for viruses right now; please try again later.")
+            % {"name": name}
+        ) from exc
+    finally:
+        upload.seek(0)
+
+
+def infected_message(name: str, verdict: antivirus.Verdict) -> str:
+    return _("The file “%(name)s” contains a virus (%(signature)s) and was refused.") % {
+        "name": name,
+        "signature": verdict.signature,
+    }

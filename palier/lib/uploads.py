@@ -1,27 +1,30 @@
 """Refuse oversized uploads while the request is parsed, before a byte reaches storage.
 
-``limit_uploads`` wraps a view that accepts files:
+``UploadLimitMiddleware`` (installed before anything reads a body) does it for every multipart
+request, pages and API alike:
 
-* a request whose Content-Length exceeds what the page could ever accept (the attachment limit
+* a request whose Content-Length exceeds what any endpoint could accept (the attachment limit
   times the number of files, plus room for the text fields) is answered 413 without reading
-  its body;
+  its body (problem+json under ``/api/``, the "Files too large" page elsewhere);
 * otherwise ``SizeLimitHandler`` runs first among the upload handlers and skips any single file
-  that grows past ``settings.PALIER_MAX_ATTACHMENT_BYTES``: Django closes the temporary file
-  and drops it, the other fields are parsed as usual, and ``upload_errors(request)`` lets the
-  view show "too large" next to the file field while keeping what the user typed.
+  that grows past the limit (``files.max_attachment_bytes``): Django closes the temporary file
+  and drops it, the other fields are parsed as usual. The API answers 413 at once; a page calls
+  ``upload_errors(request)`` (or ``add_upload_errors``) to show "too large" next to the file
+  field while keeping what the user typed.
 
-Upload handlers must be set before the body is read, and CSRF checking reads it, hence the
-documented ``csrf_exempt`` outside / ``csrf_protect`` inside pairing.
+``limit_uploads`` is the same for one view when the middleware is not installed; upload handlers
+must be set before the body is read, and CSRF checking reads it, hence its ``csrf_exempt``
+outside / ``csrf_protect`` inside pairing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -29,13 +32,15 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from palier.lib import files
+
 MAX_FILES = 10
 FIELDS_ALLOWANCE = 1024 * 1024  # text fields and multipart framing
 
 
 def request_bound() -> int:
     """The largest body a page with file uploads accepts."""
-    return int(settings.PALIER_MAX_ATTACHMENT_BYTES) * MAX_FILES + FIELDS_ALLOWANCE
+    return files.max_attachment_bytes() * MAX_FILES + FIELDS_ALLOWANCE
 
 
 class SizeLimitHandler(FileUploadHandler):
@@ -43,7 +48,7 @@ class SizeLimitHandler(FileUploadHandler):
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
-        self.limit = int(settings.PALIER_MAX_ATTACHMENT_BYTES)
+        self.limit = files.max_attachment_bytes()
         self.refused: list[str] = []
         self.received = 0
 
@@ -67,9 +72,9 @@ class SizeLimitHandler(FileUploadHandler):
 
 def file_input_attrs() -> dict[str, str]:
     """Attributes for a file input: palier.js warns before sending a file over the limit."""
-    megabytes = max(1, int(settings.PALIER_MAX_ATTACHMENT_BYTES) // 1048576)
+    megabytes = files.limit_megabytes()
     return {
-        "data-max-bytes": str(settings.PALIER_MAX_ATTACHMENT_BYTES),
+        "data-max-bytes": str(files.max_attachment_bytes()),
         "data-too-large": _("Too large (more than %(mb)d MB): %%s") % {"mb": megabytes},
     }
 
@@ -79,10 +84,7 @@ def upload_errors(request: HttpRequest) -> list[str]:
     handler = getattr(request, "_palier_size_limit", None)
     if handler is None:
         return []
-    megabytes = max(1, handler.limit // 1048576)
-    return [
-        _("The file “%(name)s” is larger than %(mb)d MB.") % {"name": name, "mb": megabytes} for name in handler.refused
-    ]
+    return [files.too_large_message(name) for name in handler.refused]
 
 
 def add_upload_errors(request: HttpRequest, form: forms.Form, field: str = "attachments") -> None:
@@ -94,23 +96,74 @@ def add_upload_errors(request: HttpRequest, form: forms.Form, field: str = "atta
 
 
 View = Callable[..., HttpResponseBase]
+API_PREFIX = "/api/"
+
+
+def _announced_length(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _too_large_response(request: HttpRequest) -> HttpResponse:
+    context = {"limit_mb": files.limit_megabytes(), "max_files": MAX_FILES}
+    if request.path.startswith(API_PREFIX):
+        detail = _("The request is larger than the %(mb)d MB a file may be.") % {"mb": files.limit_megabytes()}
+        return problem_response(413, detail, {"file": [detail]})
+    return HttpResponse(render_to_string("413.html", context, request=request), status=413)
+
+
+def problem_response(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    """An RFC 9457 problem answered before any view runs (the API's own handler is not reached)."""
+    body = {"type": "about:blank", "title": _("Request too large"), "status": status, "detail": detail}
+    body_json = json.dumps({**body, "errors": errors or {}}, ensure_ascii=False)
+    return HttpResponse(body_json, status=status, content_type="application/problem+json")
+
+
+def _install(request: HttpRequest) -> HttpResponse | None:
+    """The Content-Length check and the size-limit handler; a response when the body is refused."""
+    if _announced_length(request) > request_bound():
+        return _too_large_response(request)
+    if getattr(request, "_palier_size_limit", None) is None:
+        handler = SizeLimitHandler(request)
+        request.upload_handlers.insert(0, handler)
+        request._palier_size_limit = handler  # type: ignore[attr-defined]
+    return None
+
+
+def _is_upload(request: HttpRequest) -> bool:
+    return request.method in {"POST", "PUT", "PATCH"} and request.content_type == "multipart/form-data"
+
+
+class UploadLimitMiddleware:
+    """Every multipart request: refuse an announced body over the bound before reading it, and
+    stop writing any file at the attachment limit. Under ``/api/`` a refused file is a 413 at
+    once (the endpoint would only see a missing field)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if _is_upload(request):
+            refused = _install(request)
+            if refused is not None:
+                return refused
+            if request.path.startswith(API_PREFIX):
+                request.FILES  # noqa: B018  parse now, with the handler in place
+                messages = upload_errors(request)
+                if messages:
+                    return problem_response(413, " ".join(messages), {"file": messages})
+        return self.get_response(request)
 
 
 def limit_uploads(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "POST":
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > request_bound():
-                context = {"limit_mb": settings.PALIER_MAX_ATTACHMENT_BYTES // 1048576, "max_files": MAX_FILES}
-                html = render_to_string("413.html", context, request=request)
-                return HttpResponse(html, status=413)
-            handler = SizeLimitHandler(request)
-            request.upload_handlers.insert(0, handler)
-            request._palier_size_limit = handler  # type: ignore[attr-defined]
+            refused = _install(request)
+            if refused is not None:
+                return refused
         return csrf_protect(view)(request, *args, **kwargs)
 
     return csrf_exempt(wrapper)

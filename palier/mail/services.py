@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import files
 from palier.lib.errors import Conflict, DomainError, NotFound
 from palier.mail import permissions as mail_permissions
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
@@ -250,9 +251,8 @@ def clear_desk_addresses() -> None:
 
 
 def _upload(name: str, content: bytes) -> io.BytesIO:
-    upload = io.BytesIO(content)
-    upload.name = name
-    return upload
+    """An attachment to store; an infected one is quarantined (recorded, not stored), the mail kept."""
+    return files.QuarantineUpload(content, name)
 
 
 def _refuse_reserved(parsed: ParsedMessage) -> None:

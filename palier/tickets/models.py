@@ -197,7 +197,17 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["ticket", "created_at", "id"], name="comment_ticket")]
 
 
+class ScanStatus(models.TextChoices):
+    """The antivirus verdict recorded on a stored file (``lib/antivirus.py``); kb files use it too."""
+
+    UNSCANNED = "unscanned", _("not scanned")
+    CLEAN = "clean", _("no virus found")
+    INFECTED = "infected", _("virus found, quarantined")
+
+
 class Attachment(models.Model):
+    Scan = ScanStatus
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/")
@@ -208,10 +218,18 @@ class Attachment(models.Model):
     is_internal = models.BooleanField(default=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # an infected file's bytes are never stored (mail keeps them in the raw message): ``file`` is empty
+    scan_status = models.CharField(max_length=12, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED)
+    scan_signature = models.CharField(max_length=200, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket")]
+
+    @property
+    def is_infected(self) -> bool:
+        return self.scan_status == ScanStatus.INFECTED
 
 
 class TicketLink(models.Model):

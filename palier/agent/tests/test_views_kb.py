@@ -20,7 +20,10 @@ from palier.tickets.tests.builders import make_ticket
 
 pytestmark = pytest.mark.django_db
 S, V = Article.Status, Article.Visibility
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = (  # a real 1×1 image (libmagic checks the IHDR chunk, not only the signature)
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def signed_in(client: Client, user: User) -> Client:

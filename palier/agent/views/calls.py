@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from palier.agent.workspace_forms import CallForm
 from palier.lib.errors import DomainError
+from palier.lib.uploads import add_upload_errors
 from palier.lib.web import agent_required, apply_errors
 from palier.people import selectors as people_selectors
 from palier.people.http import AuthedRequest
@@ -39,6 +40,7 @@ def call_new(request: AuthedRequest) -> HttpResponse:
     categories = selectors.category_choices()
     if bound:
         form = CallForm(request.POST, request.FILES, categories=categories)
+        add_upload_errors(request, form)
     else:  # "Find" re-displays what was typed, without complaining about what is not filled in yet
         form = CallForm(initial=request.GET.dict(), categories=categories)
     caller = _caller(form)

@@ -25,6 +25,7 @@ from palier.agent import contexts, panel
 from palier.agent.forms.timelog import TimeEntryForm, time_source
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.lib.errors import DomainError, StaleVersion
+from palier.lib.uploads import add_upload_errors
 from palier.lib.web import agent_required, apply_errors
 from palier.macros import services as macro_services
 from palier.mail import selectors as mail_selectors
@@ -130,6 +131,7 @@ def _reply(request: AuthedRequest, ticket: Ticket, data: dict[str, Any], *, inte
 def ticket_reply(request: AuthedRequest, ticket_id: int) -> HttpResponse:
     ticket = selectors.get_ticket_for(request.user, ticket_id)
     form = ReplyForm(request.POST, request.FILES)
+    add_upload_errors(request, form)
     if form.is_valid():
         data = form.cleaned_data
         internal = data["visibility"] == ReplyForm.INTERNAL

@@ -190,11 +190,22 @@ def status_answer(user: User, reference: str) -> str:
         return text
 
 
-def help_answer(user: User | None, *, command: str, fallback_language: str = "") -> str:
+def help_answer(user: User | None, *, command: str, fallback_language: str = "", status: bool = True) -> str:
     with translation.override(language_for(user, fallback_language)):
+        if not status:
+            return _("Write “%(cmd)s <your problem>” to open a ticket.") % {"cmd": command}
         return _("Write “%(cmd)s <your problem>” to open a ticket, or “%(cmd)s status INC-1042” for its status.") % {
             "cmd": command
         }
+
+
+def not_in_a_channel_answer(user: User) -> str:
+    """What a status request gets where a whole channel would read the answer."""
+    with translation.override(language_for(user)):
+        return _(
+            "Ticket details are not posted in a channel, where everyone can read them: open the ticket in "
+            "Palier to see where it stands."
+        )
 
 
 def unknown_sender_answer(kind: str, external_id: str, *, fallback_language: str = "") -> str:

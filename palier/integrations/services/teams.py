@@ -1,7 +1,8 @@
 """Microsoft Teams outgoing webhook: "@Palier my printer is jammed" or "@Palier status INC-1042".
 
-Teams waits five seconds for the answer: status and help are answered at once, opening a ticket
-is queued and the new ticket is announced in the channel (the app's notification URL).
+Teams waits five seconds for the answer: help is answered at once, opening a ticket is queued and
+the new ticket is announced in the channel (the app's notification URL). The answer goes to the
+whole channel, so a ticket's status is not given there (Slack's slash command answers privately).
 """
 
 from __future__ import annotations
@@ -30,8 +31,14 @@ def _sender(activity: dict[str, Any]) -> tuple[str, str]:
     return str(sender.get("aadObjectId") or ""), str(email)
 
 
-def handle_activity(app: ChatApp, activity: dict[str, Any]) -> str:
-    """One message activity; returns the text of the reply."""
+def handle_activity(app: ChatApp, activity: dict[str, Any]) -> str | None:
+    """One message activity; returns the text of the reply, or ``None`` when this activity id was
+    already received (a replay: the signature and timestamp alone would let it through again).
+
+    The reply is posted in the channel, where everyone reads it: a ticket's status is never
+    answered there."""
+    if not chat.first_time(app, str(activity.get("id") or "")):
+        return None
     aad_id, email = _sender(activity)
     locale = str(activity.get("locale") or "")
     user = chat.identify(ChatApp.Kind.TEAMS, external_id=aad_id, email=email)
@@ -39,11 +46,9 @@ def handle_activity(app: ChatApp, activity: dict[str, Any]) -> str:
         return chat.unknown_sender_answer(ChatApp.Kind.TEAMS, aad_id or "?", fallback_language=locale)
     command = chat.parse_command(message_text(str(activity.get("text") or "")))
     if command.action == "status":
-        return chat.status_answer(user, command.argument)
+        return chat.not_in_a_channel_answer(user)
     if command.action == "help":
-        return chat.help_answer(user, command="@Palier")
-    if not chat.first_time(app, str(activity.get("id") or "")):
-        return chat.acknowledgement(user)  # the same activity again: already queued
+        return chat.help_answer(user, command="@Palier", status=False)
     from palier.integrations.tasks import open_chat_ticket_task
 
     text = command.argument

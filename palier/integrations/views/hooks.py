@@ -1,8 +1,9 @@
 """Webhook endpoints: monitoring alerts, Slack (events, slash command), Microsoft Teams.
 
 No session, no CSRF: each request proves itself (alert source token, Slack v0 signature, Teams
-HMAC). A refused signature or token answers 401 and an unusable payload 400, both as
-problem+json with the reason; neither stores or creates anything.
+HMAC). A refused signature or token, or a request outside the five-minute replay window,
+answers 401, an unusable payload 400 and a Teams activity received twice 409, all as
+problem+json with the reason; none of them stores or creates anything.
 """
 
 from __future__ import annotations
@@ -33,10 +34,22 @@ def _unauthorized(detail: str) -> HttpResponse:
     return problem(401, "Unauthorized", detail, WWW_Authenticate="Bearer")
 
 
+NUL_REFUSED = "The payload contains a NUL character."
+
+
+def _has_nul(body: bytes) -> bool:
+    """A NUL in the text (raw, JSON-escaped or percent-encoded) cannot be stored in PostgreSQL
+    text columns: refuse it up front rather than fail later with a 500."""
+    lowered = body.lower()
+    return b"\x00" in body or b"\\u0000" in lowered or b"%00" in lowered
+
+
 def _json_object(body: bytes) -> dict[str, Any] | None:
+    if _has_nul(body):
+        return None
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -56,6 +69,8 @@ def alert_webhook(request: HttpRequest) -> HttpResponse:
     source = alerts.authenticate_source(token) if token else None
     if source is None:
         return _unauthorized("A valid alert source token is required (Authorization: Bearer <token>).")
+    if _has_nul(request.body):
+        return problem(400, "Bad request", NUL_REFUSED)
     try:
         delivery = alerts.receive_alert(source, body=request.body)
     except PayloadError as exc:
@@ -107,6 +122,8 @@ def slack_command(request: HttpRequest, slug: str) -> HttpResponse:
     refused = _verify_slack(request, app)
     if refused is not None:
         return refused
+    if _has_nul(request.body):
+        return problem(400, "Bad request", NUL_REFUSED)
     form = {key: request.POST.get(key, "") for key in request.POST}
     if not form.get("user_id"):
         return problem(400, "Bad request", "Not a slash command: “user_id” is missing.")
@@ -128,4 +145,11 @@ def teams_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     data = _json_object(request.body)
     if data is None or data.get("type") != "message" or not isinstance(data.get("from"), dict):
         return problem(400, "Bad request", "Expected a Teams message activity (type “message” with “from”).")
-    return JsonResponse({"type": "message", "text": teams.handle_activity(app, data)})
+    try:
+        signatures.verify_teams_time(data.get("timestamp"), now=time.time())
+    except signatures.BadSignature as exc:
+        return problem(401, "Unauthorized", str(exc))
+    answer = teams.handle_activity(app, data)
+    if answer is None:
+        return problem(409, "Conflict", "This activity was already received (replay?).")
+    return JsonResponse({"type": "message", "text": answer})

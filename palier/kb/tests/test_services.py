@@ -16,7 +16,10 @@ from palier.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 S = Article.Status
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = (  # a real 1×1 image (libmagic checks the IHDR chunk, not only the signature)
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 
 
 def test_new_article_is_a_draft_with_rendered_bilingual_text(agent: User) -> None:

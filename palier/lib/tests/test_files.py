@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from palier.lib.files import RejectedFile, read_upload, sanitise_filename, sniff
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = (  # a real 1×1 image: libmagic wants the IHDR chunk, not only the signature
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
 PDF = b"%PDF-1.7\n" + b"x" * 32
 
 
@@ -32,6 +36,9 @@ def test_content_type_comes_from_the_bytes():
     assert sniff("scan.pdf", PDF) == "application/pdf"
     assert sniff("notes.txt", "Bonjour, ça va ?".encode()) == "text/plain"
     assert sniff("data.bin", b"\x01\x02\x03") == "application/octet-stream"
+    assert sniff("data.bin", bytes(range(256))) == "application/octet-stream"  # libmagic guesses image/x-tga
+    assert sniff("page.html", b"<html><script>alert(1)</script></html>") == "text/html"
+    assert sniff("report.docx", _docx()) == "application/zip" or sniff("report.docx", _docx()).endswith(".document")
 
 
 def test_disguised_and_executable_files_are_refused():
@@ -41,6 +48,14 @@ def test_disguised_and_executable_files_are_refused():
         sniff("readme.txt", b"MZ\x90\x00" + b"\x00" * 60)
     with pytest.raises(RejectedFile, match="blocked"):
         sniff("setup.exe", b"hello")
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
 
 
 def _upload(name: str, data: bytes) -> io.BytesIO:
@@ -61,7 +76,7 @@ def test_an_upload_is_read_checked_and_rewound():
     ("name", "data", "message"),
     [
         ("empty.txt", b"", "The file “empty.txt” is empty."),
-        ("big.bin", b"x" * 2048, "The file “big.bin” is larger than 0 MB."),
+        ("big.bin", b"x" * 2048, "The file “big.bin” is larger than 1 MB."),
         ("invoice.pdf", PNG, "The file “invoice.pdf” does not contain what its name says."),
         ("setup.exe", b"hello", "Files of this type (“setup.exe”) are not accepted for security reasons."),
     ],

@@ -70,7 +70,7 @@ def vote(request: AuthedRequest, article_id: int) -> HttpResponse:
 @signed_in
 @require_GET
 def file(request: AuthedRequest, file_id: int) -> FileResponse:
-    item: ArticleFile = selectors.get_file_for(request.user, file_id)
+    item: ArticleFile = services.scan_before_serving(selectors.get_file_for(request.user, file_id))
     response = FileResponse(
         item.file.open("rb"),
         as_attachment=item.content_type not in INLINE_TYPES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from palier.lib import files
+from palier.lib import antivirus, files
 from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied
 from palier.people.models import User
 from palier.tickets import history, hooks, permissions, search
@@ -98,33 +98,54 @@ def record_reply(ticket: Ticket, *, author: User, body: str) -> Comment:
 
 @transaction.atomic
 def add_attachment(ticket: Ticket, *, by: User, upload: IO[bytes], comment: Comment | None = None) -> Attachment:
-    """Store an uploaded file: size-limited, type sniffed from its bytes, name sanitised."""
+    """Store an uploaded file: size-limited, type sniffed from its bytes, name sanitised, scanned
+    for viruses. An infected file is refused, except from mail (``files.QuarantineUpload``): then
+    the row records the virus and no byte of the file is stored (the raw message keeps it)."""
     internal = comment.is_internal if comment is not None else False
     if not permissions.can(by, "attach", ticket):
         raise PermissionDenied(_("You cannot attach files to this ticket."))
-    checked = files.read_upload(upload)
-    name, content_type, size, sha = checked.name, checked.content_type, checked.size, checked.sha256
-    stored_name = uuid.uuid4().hex
-    stored = File(upload, name=stored_name)
+    checked = files.read_upload(upload, quarantine=isinstance(upload, files.QuarantineUpload))
     attachment = Attachment(
         ticket=ticket,
         comment=comment,
-        filename=name,
-        content_type=content_type,
-        size=size,
-        sha256=sha,
+        filename=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         is_internal=internal,
         uploaded_by=by,
+        **scan_fields(checked.scan),
     )
-    attachment.file.save(stored_name, stored, save=False)
-    try:
+    if checked.infected:
         attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
+    else:
+        stored_name = uuid.uuid4().hex
+        attachment.file.save(stored_name, File(upload, name=stored_name), save=False)
+        try:
+            attachment.save()
+        except Exception:
+            attachment.file.delete(save=False)
+            raise
     if comment is None:
-        history.record(ticket, E.ATTACHED, by=by, internal=internal, attachment=attachment.pk, filename=name)
+        history.record(ticket, E.ATTACHED, by=by, internal=internal, attachment=attachment.pk, filename=checked.name)
         _touch(ticket, [])
+    return attachment
+
+
+def scan_fields(verdict: antivirus.Verdict) -> dict[str, Any]:
+    """The scan columns of an attachment row (tickets and knowledge base)."""
+    scanned_at = None if verdict.status == antivirus.UNSCANNED else timezone.now()
+    return {"scan_status": verdict.status, "scan_signature": verdict.signature, "scanned_at": scanned_at}
+
+
+@transaction.atomic
+def record_attachment_scan(attachment: Attachment, verdict: antivirus.Verdict) -> Attachment:
+    """Record the scan of a file stored before scanning was on (done when it is first served)."""
+    if verdict.status == antivirus.UNSCANNED:
+        return attachment
+    for field, value in scan_fields(verdict).items():
+        setattr(attachment, field, value)
+    attachment.save(update_fields=["scan_status", "scan_signature", "scanned_at"])
     return attachment
 
 

@@ -3,6 +3,10 @@
 ``visible(user)`` is the queryset filter that every list, search, export, attachment download,
 detail page and API endpoint goes through; ``can(user, action, ticket)`` answers single actions.
 A ticket someone may not see answers 404, never 403.
+
+An agent works on a ticket as desk staff only through the desk: its group, its assignment, or
+managing its group. An agent whose only link to a ticket is being its requester (an HR or
+security case about them) gets the requester rules on it: no internal notes, no agent actions.
 """
 
 from __future__ import annotations
@@ -29,14 +33,50 @@ def visible(user: User) -> Q:
     if user.is_agent:
         if settings.PALIER_AGENTS_SEE_ALL:
             return Q()
-        my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
-        managed = Q(group__manager_id=user.pk) if user.role == User.Role.MANAGER else Q(pk__in=[])
-        return Q(group_id__in=my_groups) | Q(assignee_id=user.pk) | Q(requester_id=user.pk) | managed
+        return _staff_links(user) | Q(requester_id=user.pk)
     mine = Q(requester_id=user.pk)
     watching = Q(Exists(Ticket.watchers.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)))
     if user.organisation_id and user.organisation and user.organisation.share_tickets:
         return mine | watching | Q(organisation_id=user.organisation_id)
     return mine | watching
+
+
+def _group_ids(user: User) -> frozenset[int]:
+    """The groups ``user`` belongs to, read once per user object (one request)."""
+    cached: frozenset[int] | None = getattr(user, "_palier_group_ids", None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user_id=user.pk).values_list("group_id", flat=True))
+        user._palier_group_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _staff_links(user: User) -> Q:
+    """A filter on Ticket: the tickets ``user`` is linked to as desk staff (not as requester)."""
+    my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
+    managed = Q(group__manager_id=user.pk) if user.role == User.Role.MANAGER else Q(pk__in=[])
+    return Q(group_id__in=my_groups) | Q(assignee_id=user.pk) | managed
+
+
+def works_on(user: User, ticket: Ticket) -> bool:
+    """Does ``user`` act on ``ticket`` as desk staff? Administrators always; agents unless their
+    only link to it is being its requester (then the requester rules apply)."""
+    if not user.is_authenticated or not user.is_active or not user.is_agent:
+        return False
+    if user.is_admin or ticket.requester_id != user.pk:
+        return True
+    if ticket.assignee_id == user.pk or (ticket.group_id is not None and ticket.group_id in _group_ids(user)):
+        return True
+    if user.role == User.Role.MANAGER and ticket.group_id is not None:
+        return ticket.group is not None and ticket.group.manager_id == user.pk
+    return False
+
+
+def own_requests(user: User) -> Q | None:
+    """A filter on Ticket: the tickets the agent ``user`` sees only as their requester (their
+    internal notes must not count in that agent's searches); None for everyone else."""
+    if not user.is_authenticated or not user.is_agent or user.is_admin:
+        return None
+    return Q(requester_id=user.pk) & ~_staff_links(user)
 
 
 def can_see(user: User, ticket: Ticket) -> bool:
@@ -49,9 +89,9 @@ def can(user: User, action: Action, ticket: Ticket, *, seen: bool | None = None)
         return False
     if action == "view":
         return True
-    if user.is_agent:
+    if works_on(user, ticket):
         return True
-    # requesters: never internal content, never field edits
+    # requesters (and agents on their own requests): never internal content, never field edits
     if action in {"note", "update", "view_internal", "link"}:
         return False
     if action in {"comment", "attach"}:

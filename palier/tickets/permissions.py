@@ -11,12 +11,14 @@ security case about them) gets the requester rules on it: no internal notes, no 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from palier.lib.errors import PermissionDenied
 from palier.people import permissions as people_permissions
 from palier.people.models import Membership, User
 from palier.tickets.models import Ticket
@@ -99,6 +101,25 @@ def can(user: User, action: Action, ticket: Ticket, *, seen: bool | None = None)
     if action == "transition":
         return ticket.requester_id == user.pk
     return action == "watch"
+
+
+# what a requester chooses when opening a ticket; the rest (requester, group, assignee, tags,
+# channel) is the desk's, as routing and automation rules match on it
+REQUESTER_FIELDS = frozenset({"subject", "description", "kind", "category", "impact", "urgency"})
+
+
+def check_fields(user: User, fields: Iterable[str], *, ticket: Ticket | None = None) -> None:
+    """Refuse (``PermissionDenied`` naming the field) the first of ``fields`` that ``user`` may not
+    set: opening a ticket (``ticket`` None) or changing ``ticket``. Desk staff set every field; a
+    requester chooses only ``REQUESTER_FIELDS`` when opening and changes no field afterwards."""
+    if ticket is None:
+        allowed = None if user.is_agent else REQUESTER_FIELDS
+    else:
+        allowed = None if works_on(user, ticket) else frozenset()
+    if allowed is None:
+        return
+    for name in sorted(set(fields) - allowed):
+        raise PermissionDenied(_("Only the service desk can set “%(field)s”.") % {"field": name}, field=name)
 
 
 def require_admin_for(by: User | None, what: Literal["priority_matrix", "categories"]) -> None:

@@ -233,6 +233,10 @@ PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
 
+# --- Access: API tokens, sign-in throttling, the audit log (docs/security.md#access) ---------------
+# Days a new API token lives unless its creator chooses fewer; 0: tokens do not expire by default
+PALIER_TOKEN_DAYS = envint("PALIER_TOKEN_DAYS", 90, minimum=0)
+
 # one line per task run is noise in `palier up` and `palier worker`; failures are still logged
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()
 if PALIER_TASK_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

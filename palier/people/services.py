@@ -6,13 +6,14 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -185,20 +186,32 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 @transaction.atomic
 def create_api_token(
-    user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None
+    user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None, days: int | None = None
 ) -> IssuedToken:
-    """Issue a personal token. The plain secret is returned once; only its hash is kept."""
+    """Issue a personal token. The plain secret is returned once; only its hash is kept. It expires
+    after ``days`` days, by default after ``PALIER_TOKEN_DAYS`` (0: never)."""
     if by is not None and not permissions.can(by, "manage_tokens", user):
         raise PermissionDenied(_("You may only create tokens for yourself."))
     if scope not in ApiToken.Scope.values:
-        raise ValidationError({"scope": _("The scope must be read or write.")})
+        raise ValidationError({"scope": _("The scope must be read, write or tokens.")})
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationError({"days": _("A token lives from 1 to %(max)d days.") % {"max": MAX_TOKEN_DAYS}})
     if not user.is_active:
         raise ValidationError({"user": _("This account is deactivated.")})
+    days = settings.PALIER_TOKEN_DAYS if days is None else days
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:100], scope=scope, prefix=secret[:12], digest=hash_token(secret)
+        user=user,
+        name=name[:100],
+        scope=scope,
+        prefix=secret[:12],
+        digest=hash_token(secret),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -217,9 +230,10 @@ def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
 # the database spent answering it
 _TOKEN_SQL = """
 SELECT u.*, t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, t.scope AS token_scope,
-       t.created_at AS token_created_at, t.last_used_at AS token_last_used_at
+       t.created_at AS token_created_at, t.last_used_at AS token_last_used_at,
+       t.last_used_ip AS token_last_used_ip, t.expires_at AS token_expires_at
 FROM people_apitoken t JOIN people_user u ON u.id = t.user_id
-WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active = %s
+WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active = %s AND (t.expires_at IS NULL OR t.expires_at > %s)
 """
 
 
@@ -231,13 +245,15 @@ def _timestamp(value: object) -> datetime | None:
     return timezone.make_aware(parsed, UTC) if parsed is not None and timezone.is_naive(parsed) else parsed
 
 
-def authenticate_token(secret: str) -> ApiToken | None:
-    """Return the active token (with its user) for a presented secret, or None. Touches last use
-    at most once a minute."""
+def authenticate_token(secret: str, *, ip: str | None = None) -> ApiToken | None:
+    """Return the active, unexpired token (with its user) for a presented secret, or None. Keeps
+    the time and address of its last use, writing at most once a minute per token."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     digest = hash_token(secret)
-    user = next(iter(User.objects.raw(_TOKEN_SQL, [digest, True])), None)
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    user = next(iter(User.objects.raw(_TOKEN_SQL, [digest, True, at])), None)
     if user is None:
         return None
     row: Any = user  # the token's columns ride along on the user
@@ -250,13 +266,15 @@ def authenticate_token(secret: str) -> ApiToken | None:
         scope=row.token_scope,
         created_at=_timestamp(row.token_created_at) or timezone.now(),
         last_used_at=_timestamp(row.token_last_used_at),
+        last_used_ip=row.token_last_used_ip,
+        expires_at=_timestamp(row.token_expires_at),
     )
     token._state.adding = False
     token._state.db = user._state.db
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    previous = token.last_used_at
+    if previous is None or (now - previous).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+        token.last_used_at, token.last_used_ip = now, ip
     return token
 
 

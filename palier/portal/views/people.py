@@ -71,7 +71,11 @@ def token_create(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         try:
             issued = services.create_api_token(
-                request.user, by=request.user, scope=form.cleaned_data["scope"], name=form.cleaned_data["name"]
+                request.user,
+                by=request.user,
+                scope=form.cleaned_data["scope"],
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
             )
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)

@@ -5,7 +5,6 @@ and namespace do not depend on which interface serves them: ``_pages`` joins the
 
 from collections.abc import Sequence
 
-from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import automation as agent_automation
@@ -56,5 +55,4 @@ urlpatterns = [
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
 ]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.lib.errors import Conflict, PermissionDenied
 from palier.people import permissions
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
@@ -74,6 +75,12 @@ def create_user(
             user.save()
     except IntegrityError as exc:
         raise Conflict(_("A user with this email address already exists."), field="email") from exc
+    audit.record(
+        "user.created",
+        actor=by,
+        target=user,
+        changes={"email": [None, email], "role": [None, role], "password": [None, bool(password)]},
+    )
     return user
 
 
@@ -88,11 +95,16 @@ def update_user(user: User, *, by: User | None, **fields: object) -> User:
         raise ValidationError({"language": _("Unknown language.")})
     if "role" in fields and fields["role"] not in User.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    changes = {name: [getattr(user, name), value] for name, value in fields.items() if getattr(user, name) != value}
     for name, value in fields.items():
         setattr(user, name, value)
     if "role" in fields:
         user.is_staff = user.role == User.Role.ADMIN or user.is_superuser
     user.save(update_fields=[*fields, *(["is_staff"] if "role" in fields else [])])
+    if changes:
+        audit.record(
+            "user.role_changed" if "role" in changes else "user.changed", actor=by, target=user, changes=changes
+        )
     return user
 
 
@@ -166,14 +178,19 @@ def add_group_member(group: SupportGroup, *, user: User, by: User | None = None)
     permissions.require(by)
     if not user.is_agent:
         raise ValidationError({"user": _("Only agents, managers and administrators can join a group.")})
-    membership, _created = Membership.objects.get_or_create(group=group, user=user)
+    membership, created = Membership.objects.get_or_create(group=group, user=user)
+    if created:
+        audit.record("group.member_added", actor=by, target=group, changes={"member": [None, user.email]})
     return membership
 
 
 @transaction.atomic
 def remove_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> None:
     permissions.require(by)
-    Membership.objects.filter(group=group, user=user).delete()
+    removed, _rows = Membership.objects.filter(group=group, user=user).delete()
+    if removed:
+        email = user.email or User.objects.filter(pk=user.pk).values_list("email", flat=True).first() or ""
+        audit.record("group.member_removed", actor=by, target=group, changes={"member": [email, None]})
 
 
 @dataclass(frozen=True)
@@ -213,6 +230,12 @@ def create_api_token(
         digest=hash_token(secret),
         expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
+    audit.record(
+        "token.created",
+        actor=by,
+        target=token,
+        changes={"owner": [None, user.email], "scope": [None, scope], "expires_at": [None, token.expires_at]},
+    )
     return IssuedToken(token=token, secret=secret)
 
 
@@ -223,6 +246,7 @@ def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.record("token.revoked", actor=by, target=token, changes={"owner": [None, token.user.email]})
     return token
 
 
@@ -275,6 +299,8 @@ def authenticate_token(secret: str, *, ip: str | None = None) -> ApiToken | None
     if previous is None or (now - previous).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
         token.last_used_at, token.last_used_ip = now, ip
+        if previous is None or previous.date() != now.date():  # the first use of the day (UTC)
+            audit.record("token.used", actor=user, target=token, ip=ip)
     return token
 
 
@@ -346,6 +372,12 @@ def set_user_active(user: User, *, active: bool, by: User | None) -> User:
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
+        audit.record(
+            "user.activated" if active else "user.deactivated",
+            actor=by,
+            target=user,
+            changes={"is_active": [not active, active]},
+        )
     return user
 
 

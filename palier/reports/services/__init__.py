@@ -4,12 +4,20 @@
   ``subscribe``, ``change_subscription``, ``unsubscribe``, ``run_subscription``,
   ``run_due_subscriptions``;
 - ``export_jobs.py``: background ticket exports (docs/reports-exports.md): ``queue_export``,
-  ``check_export_size``, ``run_export``, ``prune_exports``.
+  ``check_export_size``, ``run_export``, ``prune_exports``; ``record_export`` (the audit log's
+  trace of every export).
 
 The figures themselves are reads (``metrics/``); nothing here writes another app's rows.
 """
 
-from palier.reports.services.export_jobs import KEEP_DAYS, check_export_size, prune_exports, queue_export, run_export
+from palier.reports.services.export_jobs import (
+    KEEP_DAYS,
+    check_export_size,
+    prune_exports,
+    queue_export,
+    record_export,
+    run_export,
+)
 from palier.reports.services.scheduled import (
     BATCH,
     change_subscription,
@@ -26,6 +34,7 @@ __all__ = [
     "check_export_size",
     "prune_exports",
     "queue_export",
+    "record_export",
     "run_due_subscriptions",
     "run_export",
     "run_subscription",

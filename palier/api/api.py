@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from palier.api import catalog, categories, errors, kb, levels, people, reports, tickets, timelog
+from palier.api import audit, catalog, categories, errors, kb, levels, people, reports, tickets, timelog
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
 from palier.api.parser import JsonParser
@@ -55,3 +55,4 @@ api.add_router("/kb", kb.router, tags=["knowledge base"])
 api.add_router("/catalog", catalog.router, tags=["service catalog"])
 api.add_router("/", timelog.router, tags=["time tracking"])
 api.add_router("/reports", reports.router, tags=["reports"])
+api.add_router("/audit", audit.router, tags=["audit log"])

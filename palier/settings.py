@@ -243,6 +243,12 @@ PALIER_TOKEN_DAYS = envint("PALIER_TOKEN_DAYS", 90, minimum=0)
 PALIER_AUDIT_DAYS = envint("PALIER_AUDIT_DAYS", 365, minimum=0)
 # Sign-in throttling (django-axes, palier/people/signin.py): after N failed sign-ins an account and
 # an address are each locked for M minutes, doubled for every further N failures of the day
+# API rate limits (palier/api/ratelimit.py): requests per minute per token and per address (0: off),
+# counted in the cache: Redis when REDIS_URL is set (shared by every process), else each process's memory
+PALIER_API_RATE_TOKEN = envint("PALIER_API_RATE_TOKEN", 1200, minimum=0)
+PALIER_API_RATE_ADDRESS = envint("PALIER_API_RATE_ADDRESS", 3000, minimum=0)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 PALIER_LOGIN_FAILURES = envint("PALIER_LOGIN_FAILURES", 5, minimum=1)
 PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [

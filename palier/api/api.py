@@ -14,6 +14,7 @@ from palier.api import audit, catalog, categories, errors, kb, levels, people, r
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
 from palier.api.parser import JsonParser
+from palier.api.ratelimit import PerAddress, PerToken
 
 
 def one_transaction(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,6 +40,7 @@ api = NinjaAPI(
     description="Tickets, people and reference data of a Palier service desk.",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    throttle=[PerToken(), PerAddress()],
     parser=JsonParser(),
     docs=OfflineSwagger(settings={"validatorUrl": None, "persistAuthorization": True}),
     docs_url="/docs",

@@ -77,7 +77,9 @@ def test_failures_sign_ins_and_sign_outs_are_audited(requester: User) -> None:
     client = Client(REMOTE_ADDR="198.51.100.7")
     client.post(reverse("login"), {"username": requester.email, "password": PASSWORD})
     client.post(reverse("logout"))
-    rows = list(AuditEvent.objects.order_by("id").values_list("action", "actor_email", "ip"))
+    rows = list(
+        AuditEvent.objects.filter(action__startswith="auth.").order_by("id").values_list("action", "actor_email", "ip")
+    )
     assert rows == [
         ("auth.login_failed", requester.email, "198.51.100.7"),
         ("auth.login", requester.email, "198.51.100.7"),

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
 from palier.lib.errors import Conflict, PermissionDenied
-from palier.people import permissions
+from palier.people import permissions, selectors
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
 
 TOKEN_PREFIX = "plr_"
@@ -179,6 +179,7 @@ def add_group_member(group: SupportGroup, *, user: User, by: User | None = None)
     if not user.is_agent:
         raise ValidationError({"user": _("Only agents, managers and administrators can join a group.")})
     membership, created = Membership.objects.get_or_create(group=group, user=user)
+    user.__dict__.pop(selectors.GROUP_IDS_ATTR, None)  # selectors.group_ids_of read them before
     if created:
         audit.record("group.member_added", actor=by, target=group, changes={"member": [None, user.email]})
     return membership
@@ -188,6 +189,7 @@ def add_group_member(group: SupportGroup, *, user: User, by: User | None = None)
 def remove_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> None:
     permissions.require(by)
     removed, _rows = Membership.objects.filter(group=group, user=user).delete()
+    user.__dict__.pop(selectors.GROUP_IDS_ATTR, None)  # selectors.group_ids_of read them before
     if removed:
         email = user.email or User.objects.filter(pk=user.pk).values_list("email", flat=True).first() or ""
         audit.record("group.member_removed", actor=by, target=group, changes={"member": [email, None]})

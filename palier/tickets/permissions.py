@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import PermissionDenied
 from palier.people import permissions as people_permissions
+from palier.people import selectors as people_selectors
 from palier.people.models import Membership, User
 from palier.tickets.models import Ticket
 
@@ -43,15 +44,6 @@ def visible(user: User) -> Q:
     return mine | watching
 
 
-def _group_ids(user: User) -> frozenset[int]:
-    """The groups ``user`` belongs to, read once per user object (one request)."""
-    cached: frozenset[int] | None = getattr(user, "_palier_group_ids", None)
-    if cached is None:
-        cached = frozenset(Membership.objects.filter(user_id=user.pk).values_list("group_id", flat=True))
-        user._palier_group_ids = cached  # type: ignore[attr-defined]
-    return cached
-
-
 def _staff_links(user: User) -> Q:
     """A filter on Ticket: the tickets ``user`` is linked to as desk staff (not as requester)."""
     my_groups = Membership.objects.filter(user_id=user.pk).values("group_id")
@@ -66,7 +58,9 @@ def works_on(user: User, ticket: Ticket) -> bool:
         return False
     if user.is_admin or ticket.requester_id != user.pk:
         return True
-    if ticket.assignee_id == user.pk or (ticket.group_id is not None and ticket.group_id in _group_ids(user)):
+    if ticket.assignee_id == user.pk or (
+        ticket.group_id is not None and ticket.group_id in people_selectors.group_ids_of(user)
+    ):
         return True
     if user.role == User.Role.MANAGER and ticket.group_id is not None:
         return ticket.group is not None and ticket.group.manager_id == user.pk

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from django.core.cache import cache
-
 from palier.api.tests.conftest import ApiClient, assert_problem
 from palier.people import services as people
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts() -> None:
-    cache.clear()
 
 
 def bearer(user: Any, ip: str) -> ApiClient:

@@ -121,3 +121,13 @@ def _shift_attempts(delta: timedelta) -> None:
     for attempt in AccessAttempt.objects.all():
         AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=attempt.attempt_time + delta)
     # the audit's failures keep their time: the backoff counts the whole day
+
+
+def test_the_sign_in_signals_are_wired_from_the_map() -> None:
+    from django.contrib.auth import signals as auth_signals
+
+    from palier import events
+
+    for name, path in events.AUTH_SIGNALS.items():
+        sync_receivers, _async = getattr(auth_signals, name)._live_receivers(None)
+        assert events.resolve(path) in sync_receivers, name

@@ -72,3 +72,10 @@ def test_an_agent_of_the_handling_group_keeps_the_agent_rules_on_their_own_ticke
     ticket = make_ticket(agent_l2, by=agent_l2, group=l2)
     services.comment_on_ticket(ticket, by=agent_l2, body="note", internal=True)
     assert [c.is_internal for c in selectors.comments_visible(agent_l2, ticket)] == [True]
+
+
+def test_the_agent_reads_no_sla_clock_of_their_case_nor_escalates_it(hr_case, agent):
+    api = client_for(agent)
+    sla = api.call("GET", f"/tickets/{hr_case.pk}/sla").json()
+    assert (sla["clocks"], sla["timeline"]) == ([], [])
+    assert_problem(api.call("POST", f"/tickets/{hr_case.pk}/escalate", {"reason": "je monte"}), 403)

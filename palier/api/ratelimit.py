@@ -8,6 +8,7 @@ limit off. Read on every request, so a test or an operator can change them witho
 
 from __future__ import annotations
 
+import threading
 import time
 
 from django.conf import settings
@@ -25,7 +26,7 @@ class _PerMinute(BaseThrottle):
     scope = ""
 
     def __init__(self) -> None:
-        self._wait: float | None = None
+        self._local = threading.local()  # one instance serves every thread of the process
 
     def ident(self, request: HttpRequest) -> str | None:
         raise NotImplementedError
@@ -46,11 +47,12 @@ class _PerMinute(BaseThrottle):
             count = 1
         if count <= limit:
             return True
-        self._wait = (window + 1) * WINDOW - now
+        self._local.wait = (window + 1) * WINDOW - now
         return False
 
     def wait(self) -> float | None:
-        return self._wait
+        wait: float | None = getattr(self._local, "wait", None)
+        return wait
 
 
 class PerToken(_PerMinute):

@@ -25,14 +25,15 @@ class Person(Protocol):
     email: str
 
 
-def mask(changes: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``{field: [old, new]}`` with the values of secret fields replaced by a mask."""
-    masked: dict[str, Any] = {}
+def mask(changes: Mapping[str, Any] | None) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` (a single value is the new one) with secret fields' values masked."""
+    masked: dict[str, list[Any]] = {}
     for field, value in (changes or {}).items():
+        old, new = value if isinstance(value, (list, tuple)) and len(value) == 2 else (None, value)
         if SECRET.search(str(field)):
-            masked[field] = [MASK, MASK] if isinstance(value, (list, tuple)) else MASK
+            masked[field] = [None if old is None else MASK, None if new is None else MASK]
         else:
-            masked[field] = [_plain(v) for v in value] if isinstance(value, (list, tuple)) else _plain(value)
+            masked[field] = [_plain(old), _plain(new)]
     return masked
 
 

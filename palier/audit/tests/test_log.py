@@ -62,6 +62,7 @@ def test_secrets_are_masked(admin_user: User) -> None:
         changes={"password": ["old-pass", "new-pass"], "oauth_secret": "s3cr3t", "host": ["a", "b"]},
     )
     assert "pass" not in str(event.changes.get("password")) and "s3cr3t" not in str(event.changes)
+    assert event.changes["oauth_secret"] == [None, audit.MASK]
     assert event.changes["host"] == ["a", "b"]
 
 

@@ -71,6 +71,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("reports-exports-recover", 300, "palier.reports.tasks.recover_exports_task"),  # a worker died mid-export
     # an existing desk's tickets get their facts, a chunk per run (nothing to do once built)
     ("reports-facts", 60, "palier.reports.tasks.backfill_facts_task"),
+    ("audit-prune", 6 * 3600, "palier.audit.tasks.prune_audit_task"),  # events older than PALIER_AUDIT_DAYS
 )
 
 
@@ -80,6 +81,15 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
 REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
 # who hears that a mailbox keeps failing (called with the Mailbox, in the failing poll's transaction)
 MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
+
+
+# --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------
+
+AUTH_SIGNALS: dict[str, str] = {
+    "user_logged_in": "palier.people.signin.signed_in",
+    "user_login_failed": "palier.people.signin.sign_in_failed",
+    "user_logged_out": "palier.people.signin.signed_out",
+}
 
 
 # --- the loader ---------------------------------------------------------------------------------------
@@ -95,6 +105,8 @@ def resolve(path: str) -> Any:
 def wire() -> None:
     """Register every entry above with the hooks, the stream and the scheduler (once all apps are
     loaded; registering again changes nothing)."""
+    from django.contrib.auth import signals as auth_signals
+
     from palier.lib import schedule
     from palier.mail import health
     from palier.notifications import consumer
@@ -114,3 +126,5 @@ def wire() -> None:
         schedule.register(name, seconds=seconds, enqueue=resolve(path).enqueue)
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
+    for name, path in AUTH_SIGNALS.items():
+        getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")

@@ -38,19 +38,20 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # sign-in throttling (the Access block below)
     "django_htmx",
     "template_partials",
     "bootstrap",
     "django_tasks",
     "django_tasks_db",
     "palier.core",
+    "palier.audit",
     "palier.people",
     "palier.tickets",
     "palier.kb",
@@ -82,10 +83,12 @@ MIDDLEWARE = [
     "palier.lib.uploads.UploadLimitMiddleware",  # before anything reads a body (CSRF does)
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "palier.audit.context.AuditContextMiddleware",
     "palier.people.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "palier.urls"
@@ -256,6 +259,37 @@ PALIER_TIME_EDIT_HOURS = envint("PALIER_TIME_EDIT_HOURS", 24, minimum=0)
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
+
+# --- Access: API tokens, sign-in throttling, the audit log (docs/security.md#access) ---------------
+# Days a new API token lives unless its creator chooses fewer; 0: tokens do not expire by default
+PALIER_TOKEN_DAYS = envint("PALIER_TOKEN_DAYS", 90, minimum=0)
+# Days the audit log keeps its events (the audit-prune job removes older ones); 0: forever
+PALIER_AUDIT_DAYS = envint("PALIER_AUDIT_DAYS", 365, minimum=0)
+# Sign-in throttling (django-axes, palier/people/signin.py): after N failed sign-ins an account and
+# an address are each locked for M minutes, doubled for every further N failures of the day
+# API rate limits (palier/api/ratelimit.py): requests per minute per token and per address (0: off),
+# counted in the cache: Redis when REDIS_URL is set (shared by every process), else each process's memory
+PALIER_API_RATE_TOKEN = envint("PALIER_API_RATE_TOKEN", 1200, minimum=0)
+PALIER_API_RATE_ADDRESS = envint("PALIER_API_RATE_ADDRESS", 3000, minimum=0)
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+PALIER_LOGIN_FAILURES = envint("PALIER_LOGIN_FAILURES", 5, minimum=1)
+PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "palier.people.signin.ThrottleBackend",  # first: refuses a locked account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = PALIER_LOGIN_FAILURES
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_COOLOFF_TIME = "palier.people.signin.cooloff"
+AXES_USERNAME_CALLABLE = "palier.people.signin.username"
+AXES_CLIENT_IP_CALLABLE = "palier.audit.context.client_ip"  # REMOTE_ADDR, as every audit event
+AXES_LOCKOUT_CALLABLE = "palier.portal.views.people.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 # one line per task run is noise in `palier up` and `palier worker`; failures are still logged
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()

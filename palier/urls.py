@@ -5,9 +5,9 @@ and namespace do not depend on which interface serves them: ``_pages`` joins the
 
 from collections.abc import Sequence
 
-from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
 from palier.agent.urlconfs import integrations as agent_integrations
@@ -50,11 +50,11 @@ urlpatterns = [
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
+    path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
 ]

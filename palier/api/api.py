@@ -10,10 +10,11 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from palier.api import catalog, categories, errors, kb, levels, people, reports, tickets, timelog
+from palier.api import audit, catalog, categories, errors, kb, levels, people, reports, tickets, timelog
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
 from palier.api.parser import JsonParser
+from palier.api.ratelimit import PerAddress, PerToken
 
 
 def one_transaction(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,6 +40,7 @@ api = NinjaAPI(
     description="Tickets, people and reference data of a Palier service desk.",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
+    throttle=[PerToken(), PerAddress()],
     parser=JsonParser(),
     docs=OfflineSwagger(settings={"validatorUrl": None, "persistAuthorization": True}),
     docs_url="/docs",
@@ -55,3 +57,4 @@ api.add_router("/kb", kb.router, tags=["knowledge base"])
 api.add_router("/catalog", catalog.router, tags=["service catalog"])
 api.add_router("/", timelog.router, tags=["time tracking"])
 api.add_router("/reports", reports.router, tags=["reports"])
+api.add_router("/audit", audit.router, tags=["audit log"])

@@ -1,6 +1,7 @@
 """Who is calling: a Django session (with CSRF on unsafe methods) or a personal bearer token.
 
-Both return the ``User``. A read-only token may only use safe methods.
+Both return the ``User``. A read-only token may only use safe methods; only a session or a token
+with the ``tokens`` scope creates tokens (``palier/api/people.py``).
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ class TokenAuth(HttpBearer):
     """``Authorization: Bearer plr_…``: a wrong or revoked token answers 401, never falls back."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        found = authenticate_token(token.strip())
+        found = authenticate_token(token.strip(), ip=request.META.get("REMOTE_ADDR") or None)
         if found is None:
             raise AuthenticationError()
-        if found.scope != ApiToken.Scope.WRITE and request.method not in SAFE_METHODS:
+        if not found.can_write and request.method not in SAFE_METHODS:
             raise Problem(403, _("This token is read-only; create a token with the write scope to change data."))
         user = found.user
         request.user = user
+        request.api_token = found  # type: ignore[attr-defined]
         if user.language:
             translation.activate(user.language)
         return user
@@ -53,6 +55,11 @@ class SessionAuth(APIKeyCookie):
         if key is None or not isinstance(user, User) or not user.is_active:
             return None
         return user
+
+
+def current_token(request: HttpRequest) -> ApiToken | None:
+    """The bearer token of an API request, or None when it came with a session."""
+    return getattr(request, "api_token", None)
 
 
 def current_user(request: HttpRequest) -> User:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from palier.lib.errors import DomainError
@@ -157,6 +157,11 @@ def _on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpRe
     return response
 
 
+def _on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    """Over a rate limit (``api/ratelimit.py``); ninja adds the Retry-After header."""
+    return problem(429, _("Too many requests; wait before trying again (see Retry-After)."))
+
+
 def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     cause = exc.__cause__
     if isinstance(cause, UnsupportedMediaType):
@@ -183,6 +188,7 @@ HANDLERS: list[tuple[type[Exception], Callable[..., HttpResponse]]] = [
     (Problem, _on_problem),
     (Http404, _on_404),
     (AuthenticationError, _on_authentication),
+    (Throttled, _on_throttled),
     (HttpError, _on_http_error),
     (RequestDataTooBig, _on_too_big),
     (TooManyFieldsSent, _on_too_many_fields),

@@ -15,7 +15,7 @@ from palier.api.tickets import expected_ticket_version, render_ticket, reread_ti
 from palier.lib.errors import PermissionDenied
 from palier.routing import services as routing
 from palier.sla import selectors as sla
-from palier.tickets import selectors
+from palier.tickets import permissions, selectors
 from palier.tickets.models import Ticket
 
 router = Router()
@@ -24,7 +24,7 @@ router = Router()
 def _move(request: HttpRequest, ticket_id: int, payload: EscalationIn, if_match: str | None, *, up: bool) -> Ticket:
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
-    if not user.is_agent:
+    if not permissions.works_on(user, ticket):
         raise PermissionDenied(_("Only agents can escalate tickets."))
     expected = expected_ticket_version(ticket, if_match, payload.version, required=False)
     group = None if payload.group is None else group_by_id(payload.group)
@@ -93,7 +93,7 @@ def ticket_sla(request: HttpRequest, ticket_id: int) -> dict[str, object]:
     user = current_user(request)
     ticket = selectors.get_ticket_for(user, ticket_id)
     out: dict[str, object] = {"expectation": sla.requester_expectation(ticket), "clocks": [], "timeline": []}
-    if user.is_agent:
+    if permissions.works_on(user, ticket):  # not an agent's own request handled by others
         out["clocks"] = sla.ticket_sla(ticket).clocks
         out["timeline"] = sla.timeline(ticket)
     return out

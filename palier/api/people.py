@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from palier.api import lookups
-from palier.api.auth import current_user
+from palier.api.auth import current_token, current_user
 from palier.api.errors import Problem
 from palier.api.pagination import keyset_page
 from palier.api.schemas.people import (
@@ -30,7 +30,7 @@ from palier.api.schemas.people import (
     UserPage,
 )
 from palier.people import selectors, services
-from palier.people.models import User
+from palier.people.models import ApiToken, User
 
 router = Router()
 
@@ -107,9 +107,17 @@ def list_tokens(request: HttpRequest) -> list[Any]:
 
 @router.post("/tokens", response={201: TokenCreated})
 def create_token(request: HttpRequest, payload: TokenCreate) -> Status[Any]:
-    """Issue a token. The secret is in this answer only: Palier keeps a hash."""
+    """Issue a token. The secret is in this answer only: Palier keeps a hash. Needs a session or a
+    token with the ``tokens`` scope. It expires after ``days`` days (default: the desk's setting)."""
     user = current_user(request)
-    issued = services.create_api_token(user, scope=payload.scope, name=payload.name, by=user)
+    caller = current_token(request)
+    if caller is not None and caller.scope != ApiToken.Scope.TOKENS:
+        raise Problem(
+            403,
+            _("Creating tokens needs a signed-in session or a token with the tokens scope."),
+            errors={"scope": [_("This token cannot create tokens.")]},
+        )
+    issued = services.create_api_token(user, scope=payload.scope, name=payload.name, by=user, days=payload.days)
     body = TokenOut.from_orm(issued.token).model_dump()
     return Status(201, {**body, "secret": issued.secret})
 

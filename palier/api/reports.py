@@ -20,7 +20,7 @@ from ninja import Query, Router
 from palier.api.auth import current_user
 from palier.api.schemas.reports import MetricOut, ReportOut, ReportQuery
 from palier.people.models import User
-from palier.reports import exports, registry, selectors
+from palier.reports import exports, registry, selectors, services
 from palier.reports.filters import parse_filters, scope_for, today_in
 from palier.reports.periods import Period, period_for
 from palier.reports.types import Kpi, Series, Table
@@ -105,7 +105,10 @@ def get_metric(request: HttpRequest, name: str, query: Query[ReportQuery]) -> An
     scope = scope_for(user, filters)
     result = registry.run(metric, scope=scope, period=period, options=request.GET)
     if query.format:
-        return _download(name, result, query.format)
+        response = _download(name, result, query.format)
+        rows = len(result.rows) if isinstance(result, Table) else None
+        services.record_export(by=user, what=f"report:{name}", fmt=query.format, rows=rows, filters=dict(request.GET))
+        return response
     return {
         "name": metric.name,
         "family": metric.family,

@@ -37,7 +37,7 @@ from palier.api.schemas.tickets import (
 )
 from palier.lib import files
 from palier.people.models import User
-from palier.tickets import downloads, selectors, services
+from palier.tickets import downloads, permissions, selectors, services
 from palier.tickets.models import Ticket
 from palier.tickets.services.batching import open_ticket_batched
 
@@ -126,6 +126,17 @@ class PageQuery(Schema):
 # --- tickets --------------------------------------------------------------------------------------
 
 
+def _sent_fields(user: User, payload: TicketCreate) -> set[str]:
+    """The fields the caller chose: sent with a value other than the one the API would use."""
+    sent = set()
+    for name in payload.model_fields_set:
+        default = TicketCreate.model_fields[name].get_default(call_default_factory=True)
+        value = getattr(payload, name)
+        if value != default and not (name == "requester" and value == user.pk):
+            sent.add(name)
+    return sent
+
+
 def _create_fields(user: User, payload: TicketCreate) -> dict[str, Any]:
     fields = payload.model_dump(exclude={"requester", "group", "assignee", "category"})
     fields["requester"] = (
@@ -147,6 +158,7 @@ def create_ticket(
     """Open an incident or service request. Retrying with the same ``Idempotency-Key`` returns the
     ticket created the first time (200) instead of a second one."""
     user = current_user(request)
+    permissions.check_fields(user, _sent_fields(user, payload))
     fields = _create_fields(user, payload)
     created = True
     if idempotency_key:
@@ -219,6 +231,7 @@ def update_ticket(
     ticket = selectors.get_ticket_for(user, ticket_id)
     expected = expected_ticket_version(ticket, if_match, payload.version, required=True)
     changes = payload.model_dump(exclude_unset=True, exclude={"version"})
+    permissions.check_fields(user, changes, ticket=ticket)
     for name, getter in (
         ("group", lookups.group_by_id),
         ("assignee", lookups.user_by_id),
@@ -281,6 +294,8 @@ def ticket_history(request: HttpRequest, ticket_id: int, page: Query[PageQuery])
     items, cursor = keyset_page(
         selectors.events_visible(user, ticket), order=("id",), cursor=page.cursor, limit=page.limit
     )
+    for event in items:
+        event.ticket = ticket  # the audience decision reads it (no query per event)
     return {"items": items, "next_cursor": cursor}
 
 

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from palier.audit import services as audit
 from palier.kb import permissions, render, search
 from palier.kb.models import (
     Article,
@@ -405,4 +406,5 @@ def delete_kb_category(category: KbCategory, *, by: User) -> None:
             )
             % {"name": category.name, "n": count}
         )
+    audit.record("deleted", actor=by, target=category)
     category.delete()

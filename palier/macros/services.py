@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.lib.errors import PermissionDenied
 from palier.macros import permissions, placeholders
 from palier.macros.models import Macro
@@ -145,6 +146,7 @@ def update_macro(macro: Macro, *, by: User, fields: MacroFields) -> Macro:
 def delete_macro(macro: Macro, *, by: User) -> None:
     if not permissions.can(by, "delete", macro):
         raise PermissionDenied(_("You cannot delete this macro."))
+    audit.record("deleted", actor=by, target=macro)
     macro.delete()
 
 

@@ -271,6 +271,7 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", _("Read only")
         WRITE = "write", _("Read and write")
+        TOKENS = "tokens", _("Read, write and create tokens")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -279,6 +280,8 @@ class ApiToken(models.Model):
     scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices, default=Scope.READ)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -291,4 +294,8 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope in (self.Scope.WRITE, self.Scope.TOKENS)

@@ -6,7 +6,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from palier.lib import text
-from palier.people.models import ApiToken, Department, Organisation, SupportGroup, User
+from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
+
+GROUP_IDS_ATTR = "_palier_group_ids"
 
 MAX_WORDS = 5
 
@@ -88,6 +90,16 @@ def active_agents() -> QuerySet[User]:
     """Active agents, managers and administrators (people who can be assigned tickets)."""
     roles = [User.Role.AGENT, User.Role.MANAGER, User.Role.ADMIN]
     return User.objects.filter(is_active=True, is_system=False, role__in=roles).order_by("full_name", "email")
+
+
+def group_ids_of(user: User) -> frozenset[int]:
+    """The support groups ``user`` belongs to, read once per user object (that is, per request);
+    the membership services forget it on the object they change."""
+    cached: frozenset[int] | None = getattr(user, GROUP_IDS_ATTR, None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user_id=user.pk).values_list("group_id", flat=True))
+        setattr(user, GROUP_IDS_ATTR, cached)
+    return cached
 
 
 def tokens_for(user: User) -> list[ApiToken]:

@@ -6,19 +6,21 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.lib.errors import Conflict, PermissionDenied
-from palier.people import permissions
+from palier.people import permissions, selectors
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
 
 TOKEN_PREFIX = "plr_"
@@ -87,6 +89,12 @@ def create_user(
             user.save()
     except IntegrityError as exc:
         raise Conflict(_("A user with this email address already exists."), field="email") from exc
+    audit.record(
+        "user.created",
+        actor=by,
+        target=user,
+        changes={"email": [None, email], "role": [None, role], "password": [None, bool(password)]},
+    )
     return user
 
 
@@ -103,11 +111,16 @@ def update_user(user: User, *, by: User | None, **fields: object) -> User:
         raise ValidationError({"role": _("Unknown role.")})
     if "email" in fields:
         _refuse_reserved(str(fields["email"]))
+    changes = {name: [getattr(user, name), value] for name, value in fields.items() if getattr(user, name) != value}
     for name, value in fields.items():
         setattr(user, name, value)
     if "role" in fields:
         user.is_staff = user.role == User.Role.ADMIN or user.is_superuser
     user.save(update_fields=[*fields, *(["is_staff"] if "role" in fields else [])])
+    if changes:
+        audit.record(
+            "user.role_changed" if "role" in changes else "user.changed", actor=by, target=user, changes=changes
+        )
     return user
 
 
@@ -181,14 +194,21 @@ def add_group_member(group: SupportGroup, *, user: User, by: User | None = None)
     permissions.require(by)
     if not user.is_agent:
         raise ValidationError({"user": _("Only agents, managers and administrators can join a group.")})
-    membership, _created = Membership.objects.get_or_create(group=group, user=user)
+    membership, created = Membership.objects.get_or_create(group=group, user=user)
+    user.__dict__.pop(selectors.GROUP_IDS_ATTR, None)  # selectors.group_ids_of read them before
+    if created:
+        audit.record("group.member_added", actor=by, target=group, changes={"member": [None, user.email]})
     return membership
 
 
 @transaction.atomic
 def remove_group_member(group: SupportGroup, *, user: User, by: User | None = None) -> None:
     permissions.require(by)
-    Membership.objects.filter(group=group, user=user).delete()
+    removed, _rows = Membership.objects.filter(group=group, user=user).delete()
+    user.__dict__.pop(selectors.GROUP_IDS_ATTR, None)  # selectors.group_ids_of read them before
+    if removed:
+        email = user.email or User.objects.filter(pk=user.pk).values_list("email", flat=True).first() or ""
+        audit.record("group.member_removed", actor=by, target=group, changes={"member": [email, None]})
 
 
 @dataclass(frozen=True)
@@ -201,20 +221,38 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 @transaction.atomic
 def create_api_token(
-    user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None
+    user: User, *, scope: str = ApiToken.Scope.READ, name: str = "", by: User | None = None, days: int | None = None
 ) -> IssuedToken:
-    """Issue a personal token. The plain secret is returned once; only its hash is kept."""
+    """Issue a personal token. The plain secret is returned once; only its hash is kept. It expires
+    after ``days`` days, by default after ``PALIER_TOKEN_DAYS`` (0: never)."""
     if by is not None and not permissions.can(by, "manage_tokens", user):
         raise PermissionDenied(_("You may only create tokens for yourself."))
     if scope not in ApiToken.Scope.values:
-        raise ValidationError({"scope": _("The scope must be read or write.")})
+        raise ValidationError({"scope": _("The scope must be read, write or tokens.")})
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValidationError({"days": _("A token lives from 1 to %(max)d days.") % {"max": MAX_TOKEN_DAYS}})
     if not user.is_active:
         raise ValidationError({"user": _("This account is deactivated.")})
+    days = settings.PALIER_TOKEN_DAYS if days is None else days
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:100], scope=scope, prefix=secret[:12], digest=hash_token(secret)
+        user=user,
+        name=name[:100],
+        scope=scope,
+        prefix=secret[:12],
+        digest=hash_token(secret),
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    audit.record(
+        "token.created",
+        actor=by,
+        target=token,
+        changes={"owner": [None, user.email], "scope": [None, scope], "expires_at": [None, token.expires_at]},
     )
     return IssuedToken(token=token, secret=secret)
 
@@ -226,6 +264,7 @@ def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.record("token.revoked", actor=by, target=token, changes={"owner": [None, token.user.email]})
     return token
 
 
@@ -233,9 +272,10 @@ def revoke_api_token(token: ApiToken, *, by: User | None = None) -> ApiToken:
 # the database spent answering it
 _TOKEN_SQL = """
 SELECT u.*, t.id AS token_id, t.name AS token_name, t.prefix AS token_prefix, t.scope AS token_scope,
-       t.created_at AS token_created_at, t.last_used_at AS token_last_used_at
+       t.created_at AS token_created_at, t.last_used_at AS token_last_used_at,
+       t.last_used_ip AS token_last_used_ip, t.expires_at AS token_expires_at
 FROM people_apitoken t JOIN people_user u ON u.id = t.user_id
-WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active = %s
+WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active = %s AND (t.expires_at IS NULL OR t.expires_at > %s)
 """
 
 
@@ -247,13 +287,15 @@ def _timestamp(value: object) -> datetime | None:
     return timezone.make_aware(parsed, UTC) if parsed is not None and timezone.is_naive(parsed) else parsed
 
 
-def authenticate_token(secret: str) -> ApiToken | None:
-    """Return the active token (with its user) for a presented secret, or None. Touches last use
-    at most once a minute."""
+def authenticate_token(secret: str, *, ip: str | None = None) -> ApiToken | None:
+    """Return the active, unexpired token (with its user) for a presented secret, or None. Keeps
+    the time and address of its last use, writing at most once a minute per token."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     digest = hash_token(secret)
-    user = next(iter(User.objects.raw(_TOKEN_SQL, [digest, True])), None)
+    now = timezone.now()
+    at = connection.ops.adapt_datetimefield_value(now)
+    user = next(iter(User.objects.raw(_TOKEN_SQL, [digest, True, at])), None)
     if user is None:
         return None
     row: Any = user  # the token's columns ride along on the user
@@ -266,13 +308,17 @@ def authenticate_token(secret: str) -> ApiToken | None:
         scope=row.token_scope,
         created_at=_timestamp(row.token_created_at) or timezone.now(),
         last_used_at=_timestamp(row.token_last_used_at),
+        last_used_ip=row.token_last_used_ip,
+        expires_at=_timestamp(row.token_expires_at),
     )
     token._state.adding = False
     token._state.db = user._state.db
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+    previous = token.last_used_at
+    if previous is None or (now - previous).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
+        token.last_used_at, token.last_used_ip = now, ip
+        if previous is None or previous.date() != now.date():  # the first use of the day (UTC)
+            audit.record("token.used", actor=user, target=token, ip=ip)
     return token
 
 
@@ -344,6 +390,12 @@ def set_user_active(user: User, *, active: bool, by: User | None) -> User:
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
+        audit.record(
+            "user.activated" if active else "user.deactivated",
+            actor=by,
+            target=user,
+            changes={"is_active": [not active, active]},
+        )
     return user
 
 

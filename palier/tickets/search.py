@@ -54,11 +54,12 @@ def _matching_entries(words: list[str]) -> QuerySet[SearchEntry]:
     )
 
 
-def matching(query: str, *, include_internal: bool) -> Q:
+def matching(query: str, *, include_internal: bool, hide_internal_of: Q | None = None) -> Q:
     """A filter on Ticket: tickets whose text matches every word of ``query``.
 
     All words must appear in the same entry (the ticket itself or one comment). Internal notes
-    only count for people allowed to read them.
+    only count for people allowed to read them, and never on the tickets ``hide_internal_of``
+    selects (an agent's own requests).
     """
     words = terms(query)
     if not words:
@@ -66,6 +67,8 @@ def matching(query: str, *, include_internal: bool) -> Q:
     entries = _matching_entries(words)
     if not include_internal:
         entries = entries.filter(is_internal=False)
+    elif hide_internal_of is not None:
+        entries = entries.exclude(is_internal=True, ticket_id__in=Ticket.objects.filter(hide_internal_of).values("pk"))
     # Rare words: read the matching ticket ids from the full-text index first (one cheap query)
     # and filter on that list. Left to itself the planner walks tickets newest first probing
     # each one, which for a word found nowhere meant reading all of them (4 s at 1,000,000).

@@ -149,7 +149,8 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
     if f.unassigned:
         qs = qs.filter(assignee__isnull=True)
     if f.q.strip():
-        qs = qs.filter(search.matching(f.q, include_internal=user.is_agent))
+        hidden = permissions.own_requests(user)
+        qs = qs.filter(search.matching(f.q, include_internal=user.is_agent, hide_internal_of=hidden))
     return qs
 
 

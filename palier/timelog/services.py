@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.people.models import SupportGroup, User
 from palier.tickets import history
 from palier.tickets.models import Comment, Ticket, TicketEvent
@@ -145,6 +146,7 @@ def delete_time_entry(entry: TimeEntry, *, by: User) -> None:
         deleted=True,
         work_date=entry.work_date.isoformat(),
     )
+    audit.record("deleted", actor=by, target=entry, changes={"minutes": [entry.minutes, None]})
     entry.delete()
 
 

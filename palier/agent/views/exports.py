@@ -81,6 +81,9 @@ def ticket_export(request: AuthedRequest, fmt: str) -> HttpResponseBase:
             messages.error(request, exc.message)
             return redirect(f"{reverse('agent:ticket-list')}?{contexts.view_query(request.GET)}")
         return redirect("agent:export-job", job_id=job.pk)
+    services.record_export(
+        by=request.user, what="tickets", fmt=fmt, rows=total, filters=selectors.filters_to_json(filters)
+    )
     return _stream_csv(request, filters) if fmt == "csv" else _send_xlsx(request, filters)
 
 

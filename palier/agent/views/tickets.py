@@ -31,7 +31,7 @@ from palier.macros import services as macro_services
 from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.sla import selectors as sla_selectors
-from palier.tickets import display, selectors, services
+from palier.tickets import display, permissions, selectors, services
 from palier.tickets.models import Comment, Ticket
 from palier.timelog import selectors as timelog_selectors
 from palier.timelog import services as timelog_services
@@ -84,7 +84,10 @@ def _done(request: AuthedRequest, ticket_id: int, message: str) -> HttpResponse:
 
 @agent_required
 def ticket_detail(request: AuthedRequest, ticket_id: int) -> HttpResponse:
-    return _render(request, selectors.get_ticket_for(request.user, ticket_id))
+    ticket = selectors.get_ticket_for(request.user, ticket_id)
+    if not permissions.works_on(request.user, ticket):  # their own request, handled by others
+        return redirect("portal:ticket-detail", ticket_id=ticket.pk)
+    return _render(request, ticket)
 
 
 def _stale_reply(request: AuthedRequest, ticket_id: int, form: ReplyForm, since: datetime | None) -> HttpResponse:

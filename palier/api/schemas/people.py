@@ -74,7 +74,9 @@ class TokenOut(Schema):
     prefix: str
     scope: str
     created_at: datetime
-    last_used_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(description="Kept to the minute.")
+    last_used_ip: str | None
     revoked_at: datetime | None
 
 
@@ -84,7 +86,8 @@ class TokenCreated(TokenOut):
 
 class TokenCreate(Input):
     name: str = Field("", max_length=100)
-    scope: Literal["read", "write"] = "read"
+    scope: Literal["read", "write", "tokens"] = Field("read", description="tokens: read, write and create tokens.")
+    days: int | None = Field(None, ge=1, le=3650, description="Days before it expires; default: the desk's setting.")
 
 
 class OrganisationOut(Schema):

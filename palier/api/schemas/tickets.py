@@ -6,11 +6,12 @@ from typing import Any, Literal
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import SerializerFunctionWrapHandler, field_validator, model_serializer
+from pydantic.json_schema import SkipJsonSchema
 
 from palier.api.schemas.common import CategoryRef, GroupRef, Input, OrganisationRef, UserRef
-from palier.tickets import selectors
-from palier.tickets.models import Attachment, Ticket
+from palier.tickets import permissions, selectors
+from palier.tickets.models import Attachment, Ticket, TicketEvent
 
 Kind = Literal["incident", "request"]
 LevelName = Literal["high", "medium", "low"]
@@ -103,6 +104,28 @@ class LinkIn(Input):
 # --- outputs --------------------------------------------------------------------------------------
 
 
+def staff_view(context: dict[str, Any] | None, ticket: Ticket) -> bool:
+    """The one decision of what the caller reads of ``ticket``: the desk's view (agents working on
+    it, administrators) or the requester's, which is what the portal shows."""
+    request = (context or {}).get("request")
+    user = getattr(request, "auth", None)
+    return user is not None and permissions.works_on(user, ticket)
+
+
+# the ticket's fields the portal keeps from requesters
+STAFF_FIELDS = ("sla_due_at", "vendor_reference")
+# what a requester reads of the ``created`` event: not how the desk placed the ticket (routing
+# rule, group, assignee), which the portal's timeline does not say either
+REQUESTER_CREATED_DATA = frozenset({"reference", "status", "priority", "channel"})
+PLACEMENT_DATA = frozenset({"group", "assignee", "placed", "rule", "old_group"})
+
+
+def requester_event_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    if kind == TicketEvent.Kind.CREATED:
+        return {key: value for key, value in data.items() if key in REQUESTER_CREATED_DATA}
+    return {key: value for key, value in data.items() if key not in PLACEMENT_DATA}
+
+
 class TicketOut(Schema):
     id: int
     reference: str
@@ -124,10 +147,25 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    sla_due_at: datetime | None = Field(description="The earliest due time among the running SLA clocks.")
-    vendor_reference: str
+    sla_due_at: datetime | None = Field(
+        None, description="The earliest due time among the running SLA clocks (desk staff only)."
+    )
+    vendor_reference: str = Field("", description="The vendor's own case number (desk staff only).")
     resolved_level: int | None = Field(description="The support level (1-5) at which the ticket was resolved.")
     version: int
+    staff: SkipJsonSchema[bool] = Field(False, exclude=True)  # who reads it; not part of the answer
+
+    @staticmethod
+    def resolve_staff(obj: Ticket, context: dict[str, Any]) -> bool:
+        return staff_view(context, obj)
+
+    @model_serializer(mode="wrap")  # no return annotation: the OpenAPI document keeps the fields
+    def _for_audience(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data: dict[str, Any] = handler(self)
+        if not self.staff:
+            for name in STAFF_FIELDS:
+                data.pop(name, None)
+        return data
 
 
 class TicketRef(Schema):
@@ -211,8 +249,13 @@ class EventOut(Schema):
     kind: str
     actor: UserRef | None
     internal: bool = Field(alias="is_internal")
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="For requesters, without how the desk placed the ticket.")
     created_at: datetime
+
+    @staticmethod
+    def resolve_data(obj: TicketEvent, context: dict[str, Any]) -> dict[str, Any]:
+        data = dict(obj.data or {})
+        return data if staff_view(context, obj.ticket) else requester_event_data(obj.kind, data)
 
 
 class EventPage(Schema):

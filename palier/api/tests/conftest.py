@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -62,5 +63,6 @@ def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _fast_passwords_and_default_language(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # the rate limits' counts (api/ratelimit.py) start from zero in every test
     yield
     translation.activate(settings.LANGUAGE_CODE)  # a request may have switched this thread's language

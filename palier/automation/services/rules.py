@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
 from palier.automation import permissions
@@ -245,6 +246,7 @@ def check_references() -> int:
 @transaction.atomic
 def delete_rule(rule: Rule, *, by: User | None) -> None:
     permissions.require(by, "manage_rules")
+    audit.record("deleted", actor=by, target=rule)
     Rule.objects.filter(pk=rule.pk).delete()
     _bump()
 

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 from django.db.models import Max
 
+from palier.audit import services as audit
 from palier.catalog import permissions
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.people.models import User
@@ -77,6 +78,7 @@ def save_task(*, item: CatalogItem, form: Any, by: User) -> TaskTemplate:
 def remove_part(*, part: ItemField | ApprovalStage | TaskTemplate, by: User) -> None:
     """Remove a field, a stage or a task template (requests already made keep their copy)."""
     permissions.require_manage(by)
+    audit.record("deleted", actor=by, target=part)
     part.delete()
 
 

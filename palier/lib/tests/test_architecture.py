@@ -27,7 +27,7 @@ import palier
 # other apps nor anything above. A new app gets its place here.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("lib",),  # no tables, no domain rules
-    ("core",),  # shared machinery with tables (the versioned process cache), knowing no domain
+    ("core", "audit"),  # shared machinery with tables (the versioned process cache; the audit log), knowing no domain
     ("people",),
     ("tickets",),
     ("mail",),  # mailboxes, inbound mail, the Message-ID map

@@ -28,3 +28,10 @@ class TokenForm(StyledForm):
         label=_("Name"), max_length=100, required=False, help_text=_("What the token is for, e.g. “backup script”.")
     )
     scope = forms.ChoiceField(label=_("Access"), choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
+    days = forms.IntegerField(
+        label=_("Days before it expires"),
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text=_("Leave empty for the desk's default."),
+    )

@@ -1,4 +1,5 @@
-"""People pages: the home redirect, the profile (language, personal API tokens)."""
+"""People pages: the home redirect, the lockout page of sign-in, the profile (language, personal
+API tokens)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from django.views.decorators.http import require_POST
 
 from palier.lib.errors import DomainError
 from palier.lib.web import apply_errors, signed_in
-from palier.people import selectors, services
+from palier.people import selectors, services, signin
 from palier.people.http import AuthedRequest
-from palier.portal.forms.people import LanguageForm, TokenForm
+from palier.portal.forms.people import EmailAuthenticationForm, LanguageForm, TokenForm
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,6 +25,22 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(settings.LOGIN_URL)
     return redirect("agent:ticket-list" if request.user.is_agent else "portal:home")
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None, credentials: object) -> HttpResponse:
+    """The sign-in page, refused for a while: too many failed sign-ins for this account or from
+    this address (django-axes calls it: ``AXES_LOCKOUT_CALLABLE``). 429 with Retry-After."""
+    seconds = signin.lockout_seconds(request)
+    minutes = max(1, (seconds + 59) // 60)
+    form = EmailAuthenticationForm(request, initial={"username": request.POST.get("username", "")[:254]})
+    context = {
+        "form": form,
+        "next": request.POST.get("next", ""),
+        "locked_out": _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
+    }
+    response = render(request, "portal/people/login.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def _profile(
@@ -71,7 +88,11 @@ def token_create(request: AuthedRequest) -> HttpResponse:
     if form.is_valid():
         try:
             issued = services.create_api_token(
-                request.user, by=request.user, scope=form.cleaned_data["scope"], name=form.cleaned_data["name"]
+                request.user,
+                by=request.user,
+                scope=form.cleaned_data["scope"],
+                name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
             )
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)

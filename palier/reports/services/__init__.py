@@ -4,7 +4,8 @@
   ``subscribe``, ``change_subscription``, ``unsubscribe``, ``run_subscription``,
   ``run_due_subscriptions``;
 - ``export_jobs.py``: background ticket exports (docs/reports-exports.md): ``queue_export``,
-  ``check_export_size``, ``run_export``, ``prune_exports``, ``recover_stalled_exports``.
+  ``check_export_size``, ``run_export``, ``prune_exports``, ``recover_stalled_exports``;
+  ``record_export`` (the audit log's trace of every export).
 
 The figures themselves are reads (``metrics/``); nothing here writes another app's rows.
 """
@@ -15,6 +16,7 @@ from palier.reports.services.export_jobs import (
     prune_exports,
     queue_export,
     recover_stalled_exports,
+    record_export,
     run_export,
 )
 from palier.reports.services.scheduled import (
@@ -34,6 +36,7 @@ __all__ = [
     "prune_exports",
     "queue_export",
     "recover_stalled_exports",
+    "record_export",
     "run_due_subscriptions",
     "run_export",
     "run_subscription",

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
+from palier.audit import services as audit
 from palier.lib.errors import DomainError, PermissionDenied
 from palier.people.models import User
 from palier.reports import exports, selectors
@@ -39,6 +40,20 @@ STALL_MINUTES = 10  # a running job silent this long lost its worker (progress i
 MAX_ATTEMPTS = 3
 
 
+def record_export(
+    *, by: User | None, what: str, fmt: str, rows: int | None = None, filters: dict[str, object] | None = None
+) -> None:
+    """The audit log's trace of an export (``export.tickets`` or ``export.report``): who took
+    which data out, in which format, with which filters. Every export path calls it."""
+    audit.record(
+        "export.report" if what.startswith("report") else "export.tickets",
+        actor=by,
+        target_type="export",
+        target_label=f"{what}.{fmt}",
+        changes={"rows": [None, rows], "filters": [None, filters or {}]},
+    )
+
+
 def queue_export(*, owner: User, filters: TicketFilters, fmt: str, total: int) -> ExportJob:
     """Record a background export of the tickets ``owner`` may see matching ``filters``; a worker
     writes the file after commit."""
@@ -51,6 +66,7 @@ def queue_export(*, owner: User, filters: TicketFilters, fmt: str, total: int) -
         job = ExportJob.objects.create(
             owner=owner, filters=selectors.filters_to_json(filters), format=fmt, rows_total=total
         )
+        record_export(by=owner, what="tickets", fmt=fmt, rows=total, filters=job.filters)
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 

@@ -36,6 +36,7 @@ from palier.reports import subscriptions as subs
 from palier.reports.filters import parse_filters, scope_for
 from palier.reports.models import ReportSubscription
 from palier.reports.periods import Period
+from palier.reports.services.export_jobs import record_export
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +187,13 @@ def _send_export(row: ReportSubscription, period: Period) -> None:
         filters = parse_filters(dict(row.filters))
         table = subs.export_table(owner=owner, key=row.metric, filters=filters, period=period)
         name, content, content_type = subs.export_file(table, fmt=row.format, key=row.metric, period=period)
+        record_export(
+            by=owner,
+            what=f"report:{row.metric}",
+            fmt=row.format,
+            rows=len(table.rows),
+            filters={**dict(row.filters), "recipients": list(row.recipients)},
+        )
         context = {"report": str(subs.EXPORTS[row.metric].label), "period_text": subs.period_text(period),
                    "rows": len(table.rows), "file_name": name, "owner": owner}  # fmt: skip
         subject = " ".join(render_to_string("reports/email/export_subject.txt", context).split())

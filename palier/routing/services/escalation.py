@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.notifications.models import Notification
 from palier.notifications.services import event_key, notify
@@ -289,4 +290,5 @@ def set_category_level_default(
 @transaction.atomic
 def delete_category_level_default(default: CategoryLevelDefault, *, by: User | None) -> None:
     routing_permissions.require(by, "manage_escalation")
+    audit.record("deleted", actor=by, target=default)
     CategoryLevelDefault.objects.filter(pk=default.pk).delete()

@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.core.cache import VersionedCache
 from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
@@ -257,6 +258,7 @@ def set_rule_active(rule: RoutingRule, *, by: User | None, active: bool) -> Rout
 @transaction.atomic
 def delete_rule(rule: RoutingRule, *, by: User | None) -> None:
     routing_permissions.require(by, "manage_rules")
+    audit.record("deleted", actor=by, target=rule)
     RoutingRule.objects.filter(pk=rule.pk).delete()
     _bump()
 

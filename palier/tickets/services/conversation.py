@@ -154,7 +154,7 @@ def record_attachment_scan(attachment: Attachment, verdict: antivirus.Verdict) -
 
 @transaction.atomic
 def add_watcher(ticket: Ticket, *, user: User, by: User, expected_version: int | None = None) -> Ticket:
-    if not permissions.can(by, "watch", ticket) or (not by.is_agent and by.pk != user.pk):
+    if not permissions.can(by, "watch", ticket) or (not permissions.works_on(by, ticket) and by.pk != user.pk):
         raise PermissionDenied(_("You cannot change the watchers of this ticket."))
     if not user.is_active:
         raise ValidationError({"user": _("This account is deactivated.")})
@@ -168,7 +168,7 @@ def add_watcher(ticket: Ticket, *, user: User, by: User, expected_version: int |
 
 @transaction.atomic
 def remove_watcher(ticket: Ticket, *, user: User, by: User, expected_version: int | None = None) -> Ticket:
-    if not permissions.can(by, "watch", ticket) or (not by.is_agent and by.pk != user.pk):
+    if not permissions.can(by, "watch", ticket) or (not permissions.works_on(by, ticket) and by.pk != user.pk):
         raise PermissionDenied(_("You cannot change the watchers of this ticket."))
     ticket = _lock(ticket, expected_version)
     if ticket.watchers.filter(pk=user.pk).exists():

@@ -319,7 +319,7 @@ def transition_ticket(
         raise PermissionDenied(_("You cannot change the status of this ticket."))
     _check_choice(to, S.values, "status")
     ticket = _lock(ticket, expected_version)
-    as_requester = by is not None and not by.is_agent
+    as_requester = by is not None and not permissions.works_on(by, ticket)
     if to not in allowed_targets(ticket.status, as_requester=as_requester):
         raise IllegalTransition(
             _("A ticket cannot go from “%(old)s” to “%(new)s”.") % {"old": S(ticket.status).label, "new": S(to).label},

@@ -1,6 +1,8 @@
 """Visibility is decided in one place: for every user, the list shows exactly the tickets whose
 detail page they may open, the queue's CSV export holds exactly those tickets too (requesters get
-no export), and that set follows the written rules."""
+no export), and that set follows the written rules. Among the tickets someone sees, those they
+work on as desk staff (internal notes, agent actions) follow the written rules too: an agent
+whose only link to a ticket is being its requester gets the requester rules."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hypothesis.extra.django import TestCase
 
 from palier.people import services as people
 from palier.people.models import SupportGroup, User
-from palier.tickets import selectors, services
+from palier.tickets import permissions, selectors, services
 from palier.tickets.models import Ticket
 
 ROLES = ["requester", "requester", "agent", "manager", "admin"]
@@ -58,6 +60,18 @@ def _expected(user: User, ticket: Ticket, groups_of: dict[int, set[int]], see_al
         return True
     org = user.organisation
     return bool(org and org.share_tickets and ticket.organisation_id == org.pk)
+
+
+def _expected_staff(user: User, ticket: Ticket, groups_of: dict[int, set[int]]) -> bool:
+    """The written rules of who works on a visible ticket as desk staff."""
+    if user.role == "admin":
+        return True
+    if user.role not in ("agent", "manager"):
+        return False
+    if ticket.requester_id != user.pk:
+        return True
+    manages = user.role == "manager" and ticket.group is not None and ticket.group.manager_id == user.pk
+    return ticket.group_id in groups_of[user.pk] or ticket.assignee_id == user.pk or manages
 
 
 class VisibilityProperty(TestCase):
@@ -121,6 +135,10 @@ class VisibilityProperty(TestCase):
                 if _expected(user, t, groups_of, w["see_all"])
             }
             assert listed == openable == ruled, (user.role, listed, openable, ruled)
+            for ticket in Ticket.objects.select_related("group").filter(pk__in=openable):
+                staff = _expected_staff(user, ticket, groups_of)
+                for action in ("view_internal", "note", "update", "link"):
+                    assert permissions.can(user, action, ticket) == staff, (user.role, action, ticket.pk)
             exported = self._exported(user)
             if user.is_agent:
                 assert exported == {t.reference for t in tickets if t.pk in openable}, (user.role, exported)

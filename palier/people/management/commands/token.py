@@ -1,9 +1,10 @@
-"""``palier token create EMAIL [--scope read|write]`` and ``palier token revoke PREFIX``."""
+"""``palier token create EMAIL [--scope read|write|tokens] [--days N]`` and ``palier token revoke PREFIX``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from palier.people import services
@@ -19,6 +20,12 @@ class Command(BaseCommand):
         create.add_argument("email")
         create.add_argument("--scope", choices=ApiToken.Scope.values, default=ApiToken.Scope.READ)
         create.add_argument("--name", default="cli")
+        create.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="Days before it expires (default: PALIER_TOKEN_DAYS; 0 there: never).",
+        )
         revoke = sub.add_parser("revoke", help="Revoke a token by its prefix (the first 12 characters).")
         revoke.add_argument("prefix")
 
@@ -27,8 +34,14 @@ class Command(BaseCommand):
             user = User.objects.filter(email__iexact=options["email"]).first()
             if user is None:
                 raise CommandError(f"No user with the email address {options['email']!r}.")
-            issued = services.create_api_token(user, scope=options["scope"], name=options["name"], by=None)
-            self.stderr.write(f"Token for {user.email} ({issued.token.scope}); it is shown only once:")
+            try:
+                issued = services.create_api_token(
+                    user, scope=options["scope"], name=options["name"], by=None, days=options["days"]
+                )
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from exc
+            expiry = f"expires {issued.token.expires_at:%Y-%m-%d %H:%M} UTC" if issued.token.expires_at else "no expiry"
+            self.stderr.write(f"Token for {user.email} ({issued.token.scope}, {expiry}); it is shown only once:")
             self.stdout.write(issued.secret)
             return
         tokens = ApiToken.objects.filter(prefix=options["prefix"], revoked_at__isnull=True)

@@ -15,8 +15,8 @@ from palier.reports.services.export_jobs import (
     check_export_size,
     prune_exports,
     queue_export,
-    recover_stalled_exports,
     record_export,
+    recover_stalled_exports,
     run_export,
 )
 from palier.reports.services.scheduled import (
@@ -35,8 +35,8 @@ __all__ = [
     "check_export_size",
     "prune_exports",
     "queue_export",
-    "recover_stalled_exports",
     "record_export",
+    "recover_stalled_exports",
     "run_due_subscriptions",
     "run_export",
     "run_subscription",

@@ -70,6 +70,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("reports-exports-prune", 6 * 3600, "palier.reports.tasks.prune_exports_task"),  # files older than 7 days
     # an existing desk's tickets get their facts, a chunk per run (nothing to do once built)
     ("reports-facts", 60, "palier.reports.tasks.backfill_facts_task"),
+    # a backup into PALIER_BACKUP_DIR when the last scheduled one is a day old, then the retention
+    ("backup", 3600, "palier.backups.tasks.scheduled_backup_task"),
 )
 
 

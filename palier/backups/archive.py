@@ -16,6 +16,7 @@ restore's own folder is ever written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -82,7 +83,7 @@ class Writer:
         info.size, info.mtime, info.mode = size, int(time.time()), 0o600
         reader = _Hashing(source)
         try:
-            self._tar.addfile(info, reader)  # type: ignore[arg-type]
+            self._tar.addfile(info, reader)
         except OSError as exc:  # the file shrank while it was read
             raise ArchiveError(f"{name}: {exc}") from exc
         if source.read(1):  # the file grew while it was read
@@ -109,10 +110,8 @@ class Writer:
 
     def abort(self) -> None:
         for closing in (self._tar.close, self._file.close):
-            try:
+            with contextlib.suppress(OSError, ValueError, tarfile.TarError):
                 closing()
-            except (OSError, ValueError, tarfile.TarError):
-                pass
         self.partial.unlink(missing_ok=True)
 
 

@@ -149,7 +149,9 @@ def _restore_postgres(staged: Path) -> None:
     env = snapshot.postgres_env(connection.settings_dict)
     connections.close_all()
     command = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
-    done = subprocess.run([*command, f"--dbname={env.get('PGDATABASE', '')}", str(staged)], env=env, capture_output=True, text=True)  # noqa: S603
+    done = subprocess.run(  # noqa: S603 (our own arguments)
+        [*command, f"--dbname={env.get('PGDATABASE', '')}", str(staged)], env=env, capture_output=True, text=True
+    )
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
 

@@ -3,24 +3,22 @@ restore"), and the scheduled backup with its retention."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from django.utils import timezone
 
-import palier
-from palier.backups import archive, portable, snapshot
+from palier.backups import archive, snapshot
 from palier.backups.models import BackupRecord
 
 NAME_FORMAT = "palier-%Y%m%dT%H%M%SZ.tar.gz"
@@ -93,10 +91,17 @@ def _add_files(writer: archive.Writer, names: list[str]) -> list[str]:
     return missing
 
 
+def _version() -> str:
+    try:
+        return metadata.version("palier")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _manifest(snap: snapshot.Snapshot, missing: list[str]) -> dict[str, Any]:
     return {
         "format": archive.FORMAT,
-        "palier_version": palier.__version__,
+        "palier_version": _version(),
         "created_at": timezone.now().astimezone(UTC).isoformat(),
         "database": {"engine": snap.engine, "member": snap.member},
         "portable": snap.portable_rows is not None,

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.db import connections, models, transaction
 
 from palier.backups import portable
@@ -53,7 +52,7 @@ def file_columns() -> list[tuple[str, str]]:
     for model in portable.portable_models():
         for item in model._meta.concrete_fields:
             if isinstance(item, models.FileField):
-                columns.append((model._meta.db_table, item.column))
+                columns.append((model._meta.db_table, str(item.column)))
     return columns
 
 

@@ -63,7 +63,7 @@ def populate(*, requester: User, agent: User, manager: User) -> None:
 
 
 def run_palier(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "palier.cli", *args], env=env, capture_output=True, text=True, timeout=240
     )
     if check and done.returncode != 0:
@@ -96,7 +96,7 @@ def sqlite_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {
-            name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)  # noqa: S608
+            name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
             for name in names
             if name not in NOT_IN_SNAPSHOT and not name.startswith("sqlite_")
         }
@@ -116,7 +116,7 @@ def postgres_tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
             )
         ]
         return {
-            name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)  # noqa: S608
+            name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
             for name in names
             if name not in NOT_IN_SNAPSHOT
         }

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from palier.backups.services import verify_backup
 from palier.backups.tests.helpers import (
     instance_env,
     media_hashes,
@@ -24,7 +25,6 @@ from palier.backups.tests.helpers import (
     sqlite_portable_rows,
     sqlite_tables,
 )
-from palier.backups.services import verify_backup
 from palier.people.models import User
 from testsupport.processes import shared_database
 

@@ -30,7 +30,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from palier.backups import archive, portable, snapshot
-from palier.backups.services import BackupError
+from palier.backups.services import BackupError, check_database
 
 
 @dataclass
@@ -52,6 +52,8 @@ def instance_is_empty() -> bool:
             for model in tables:
                 if model._meta.db_table in present and model._base_manager.exists():
                     return False
+    except DatabaseError as exc:
+        raise BackupError(f"The configured database cannot be read: {exc}") from exc
     finally:
         connection.close()
     return True
@@ -68,6 +70,8 @@ def restore_backup(path: Path, *, force: bool = False, use_portable: bool = Fals
         manifest = found.manifest
         engine = connections["default"].vendor
         _check_engine(manifest, engine, use_portable)
+        if not use_portable and (problems := check_database(staging, manifest)):
+            raise BackupError("; ".join(problems))
         files = _restore_files(staging, manifest)
         if use_portable:
             _restore_portable(staging / archive.PORTABLE, manifest)
@@ -127,7 +131,7 @@ def _restore_sqlite(staged: Path) -> None:
     connections.close_all()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.restoring")
-    shutil.copyfile(staged, partial)
+    shutil.move(staged, partial)  # a rename when the staging folder is on the same disk
     os.chmod(partial, 0o600)
     with partial.open("rb") as handle:
         os.fsync(handle.fileno())
@@ -150,7 +154,11 @@ def _restore_postgres(staged: Path) -> None:
     connections.close_all()
     command = [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]
     done = subprocess.run(  # noqa: S603 (our own arguments)
-        [*command, f"--dbname={env.get('PGDATABASE', '')}", str(staged)], env=env, capture_output=True, text=True
+        [*command, f"--dbname={env.get('PGDATABASE', '')}", str(staged)],
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="replace",
     )
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip()}")

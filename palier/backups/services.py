@@ -3,6 +3,7 @@ restore"), and the scheduled backup with its retention."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +21,8 @@ from django.utils import timezone
 
 from palier.backups import archive, snapshot
 from palier.backups.models import BackupRecord
+
+log = logging.getLogger(__name__)
 
 NAME_FORMAT = "palier-%Y%m%dT%H%M%SZ.tar.gz"
 # the scheduled job runs hourly and backs up when the last scheduled backup is older than this, so a
@@ -57,7 +60,12 @@ def create_backup(
             snap = snapshot.take(Path(work), portable_path=data)
         except (snapshot.SnapshotError, DatabaseError) as exc:
             raise BackupError(str(exc)) from exc
-        writer = archive.Writer(path)
+        try:
+            writer = archive.Writer(path)
+        except FileExistsError as exc:
+            raise BackupError(
+                f"{path} is being written by another backup (or a crashed one left {exc.filename})"
+            ) from exc
         try:
             writer.add_path(snap.member, snap.path)
             if data is not None:
@@ -123,11 +131,12 @@ def verify_backup(path: Path) -> list[str]:
         found = archive.read(path, extract_to=Path(work), keep=lambda name: name.startswith("database/"))
         problems = list(found.problems)
         if found.manifest is not None and not problems:
-            problems += _check_database(Path(work), found.manifest)
+            problems += check_database(Path(work), found.manifest)
     return problems
 
 
-def _check_database(folder: Path, manifest: dict[str, Any]) -> list[str]:
+def check_database(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Whether the database member extracted under ``folder`` opens (empty list) or what is wrong."""
     database = manifest.get("database") or {}
     member = folder / str(database.get("member", ""))
     if not member.is_file():
@@ -145,8 +154,8 @@ def _check_database(folder: Path, manifest: dict[str, Any]) -> list[str]:
     tool = shutil.which("pg_restore")
     if tool is None:
         return ["pg_restore is not installed: the PostgreSQL dump cannot be checked"]
-    done = subprocess.run([tool, "--list", str(member)], capture_output=True, text=True)  # noqa: S603
-    return [] if done.returncode == 0 else [f"the PostgreSQL dump does not open: {done.stderr.strip()}"]
+    done = subprocess.run([tool, "--list", str(member)], capture_output=True, text=True, errors="replace")  # noqa: S603
+    return [] if done.returncode == 0 else [f"the PostgreSQL database dump does not open: {done.stderr.strip()}"]
 
 
 # --- scheduled backups and retention -------------------------------------------------------------
@@ -160,7 +169,17 @@ def scheduled_backup(*, now: datetime | None = None) -> BackupResult | None:
     recent = BackupRecord.objects.filter(kind=BackupRecord.Kind.SCHEDULED, finished_at__gt=now - SCHEDULED_EVERY)
     if not folder or recent.exists():
         return None
-    result = create_backup(path=Path(folder) / default_path(now).name, kind=BackupRecord.Kind.SCHEDULED)
+    # a file gone from the disk cannot come back by retrying: the archive lists it and still counts
+    result = create_backup(
+        path=Path(folder) / default_path(now).name, allow_missing=True, kind=BackupRecord.Kind.SCHEDULED
+    )
+    if result.missing:
+        log.warning(
+            "scheduled backup %s: %d referenced file(s) missing: %s",
+            result.path,
+            len(result.missing),
+            ", ".join(result.missing[:10]),
+        )
     prune_backups(
         Path(folder), keep_daily=settings.PALIER_BACKUP_KEEP_DAILY, keep_weekly=settings.PALIER_BACKUP_KEEP_WEEKLY
     )

@@ -163,6 +163,7 @@ def _postgres(directory: Path, portable_path: Path | None) -> Snapshot:
             env=postgres_env(connection.settings_dict),
             capture_output=True,
             text=True,
+            errors="replace",
         )
         if done.returncode != 0:
             raise SnapshotError(f"pg_dump failed: {done.stderr.strip()}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 from django.utils import timezone
@@ -86,16 +87,23 @@ def create_backup(
 
 
 def _add_files(writer: archive.Writer, names: list[str]) -> list[str]:
+    """Add each file; those that cannot be opened are returned as missing. A file that changes
+    while it is read stops the backup (the archive would not match the database)."""
     missing = []
     for name in names:
         if archive.safe_name(f"media/{name}") is None:
             missing.append(name)
             continue
         try:
-            with default_storage.open(name, "rb") as source:
-                writer.add(f"media/{name}", source, default_storage.size(name))
-        except (FileNotFoundError, archive.ArchiveError):
+            source = default_storage.open(name, "rb")
+        except (FileNotFoundError, SuspiciousFileOperation):
             missing.append(name)
+            continue
+        with source:
+            try:
+                writer.add(f"media/{name}", source, default_storage.size(name))
+            except archive.ArchiveError as exc:
+                raise BackupError(str(exc)) from exc
     return missing
 
 

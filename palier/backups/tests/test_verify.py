@@ -121,3 +121,23 @@ def test_a_missing_file_fails_the_backup_unless_allowed(
         assert len(written) == 1 and oct(written[0].stat().st_mode & 0o777) == "0o600"
         assert manifest(written[0])["missing"] == [lost.file.name]
         assert BackupRecord.objects.get().size == written[0].stat().st_size
+
+
+def test_a_hostile_archive_writes_nothing_outside_its_folder(tmp_path: Path) -> None:
+    from palier.backups import archive as archive_format
+
+    hostile = tmp_path / "hostile.tar.gz"
+    with tarfile.open(hostile, "w:gz") as tar:
+        for name in ("../escaped.txt", "media/../../escaped.txt", "/tmp/escaped.txt", "other/x.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"bad"))
+        link = tarfile.TarInfo("media/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    found = archive_format.read(hostile, extract_to=staging, keep=lambda name: True)
+    assert len([p for p in found.problems if p.startswith("unexpected member")]) == 5
+    assert "the archive has no manifest.json" in found.problems
+    assert list(staging.rglob("*")) == [] and not (tmp_path / "escaped.txt").exists()

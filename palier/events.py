@@ -72,6 +72,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     # an existing desk's tickets get their facts, a chunk per run (nothing to do once built)
     ("reports-facts", 60, "palier.reports.tasks.backfill_facts_task"),
     ("audit-prune", 6 * 3600, "palier.audit.tasks.prune_audit_task"),  # events older than PALIER_AUDIT_DAYS
+    # a backup into PALIER_BACKUP_DIR when the last scheduled one is a day old, then the retention
+    ("backup", 3600, "palier.backups.tasks.scheduled_backup_task"),
 )
 
 

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "palier.api",
     "palier.system",
     "palier.reports",
+    "palier.backups",
     "palier.demo",  # demo data: depends on every app above, none depends on it
     "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]
@@ -223,6 +224,13 @@ PALIER_MAIL_RAW_RETENTION_DAYS = envint("PALIER_MAIL_RAW_RETENTION_DAYS", 90, mi
 # Former secret keys, comma-separated, while rotating SECRET_KEY: stored mailbox secrets (and
 # Django's signatures) still open with them; `palier rotate-secrets` re-encrypts under the new key.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", [])
+
+# --- Backups (palier backup / restore, docs/operations.md "Backups and restore") -------------------
+# Folder of the daily scheduled backup (empty: no scheduled backup, and `check --deploy` warns);
+# the newest archive of each of the last KEEP_DAILY days and KEEP_WEEKLY ISO weeks is kept.
+PALIER_BACKUP_DIR = envstr("PALIER_BACKUP_DIR", "").strip()
+PALIER_BACKUP_KEEP_DAILY = envint("PALIER_BACKUP_KEEP_DAILY", 7, minimum=1)
+PALIER_BACKUP_KEEP_WEEKLY = envint("PALIER_BACKUP_KEEP_WEEKLY", 4, minimum=0)
 
 # --- Palier behaviour ------------------------------------------------------------------------------
 # Days during which a requester or agent may reopen a resolved ticket; after that the worker

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from palier.agent.views import admin
+from palier.agent.views import admin, backups
 from palier.agent.workspace_urls import urlpatterns as workspace_urls
 
 app_name = "agent"
@@ -24,4 +24,5 @@ urlpatterns = [
     path("admin/categories/<int:category_id>/", admin.category_edit, name="admin-category-edit"),
     path("admin/categories/<int:category_id>/active/", admin.category_active, name="admin-category-active"),
     path("admin/priorities/", admin.priorities, name="admin-priorities"),
+    path("admin/backups/", backups.backups, name="admin-backups"),
 ]

@@ -52,11 +52,13 @@ def _staff_links(user: User) -> Q:
 
 
 def works_on(user: User, ticket: Ticket) -> bool:
-    """Does ``user`` act on ``ticket`` as desk staff? Administrators always; agents unless their
-    only link to it is being its requester (then the requester rules apply)."""
+    """Does ``user`` act on ``ticket`` as desk staff? Administrators and Palier's own system
+    accounts (a monitoring integration opens its incidents in its own name, then notes on them)
+    always; agents unless their only link to it is being its requester (then the requester rules
+    apply)."""
     if not user.is_authenticated or not user.is_active or not user.is_agent:
         return False
-    if user.is_admin or ticket.requester_id != user.pk:
+    if user.is_admin or user.is_system or ticket.requester_id != user.pk:
         return True
     if ticket.assignee_id == user.pk or (
         ticket.group_id is not None and ticket.group_id in people_selectors.group_ids_of(user)
@@ -70,7 +72,7 @@ def works_on(user: User, ticket: Ticket) -> bool:
 def own_requests(user: User) -> Q | None:
     """A filter on Ticket: the tickets the agent ``user`` sees only as their requester (their
     internal notes must not count in that agent's searches); None for everyone else."""
-    if not user.is_authenticated or not user.is_agent or user.is_admin:
+    if not user.is_authenticated or not user.is_agent or user.is_admin or user.is_system:
         return None
     return Q(requester_id=user.pk) & ~_staff_links(user)
 

@@ -74,7 +74,7 @@ def test_rows_are_added_and_removed_without_saving(admin_page: Page) -> None:
     page.locator("#id_a-1-type").select_option("close")
     page.get_by_role("button", name="Save").click()
 
-    expect(page.locator(".alert")).to_contain_text("The rule “Printers” is created.")
+    expect(page.locator("#messages .alert")).to_contain_text("The rule “Printers” is created.")
     rule = Rule.objects.get(name="Printers")
     assert rule.conditions == {
         "all": [
@@ -106,7 +106,7 @@ def test_the_requester_is_found_by_typing(admin_page: Page) -> None:
     expect(page.locator("#id_requester_results")).to_be_empty()
     assert not RecurringTicket.objects.exists()
     page.get_by_role("button", name="Create").click()
-    expect(page.locator(".alert")).to_contain_text("The recurring ticket “Backups” is created.")
+    expect(page.locator("#messages .alert")).to_contain_text("The recurring ticket “Backups” is created.")
     row = RecurringTicket.objects.get()
     assert row.requester == alice
 
@@ -116,6 +116,6 @@ def test_the_requester_is_found_by_typing(admin_page: Page) -> None:
     page.get_by_label("Bob Durand <bob@acme.test> · Acme").check()
     expect(page.locator("#id_requester_chosen")).not_to_contain_text("Alice")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator(".alert")).to_contain_text("is saved")
+    expect(page.locator("#messages .alert")).to_contain_text("is saved")
     row.refresh_from_db()
     assert row.requester == bob

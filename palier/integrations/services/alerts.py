@@ -25,6 +25,7 @@ from palier.integrations import permissions
 from palier.integrations.models import AlertDelivery, AlertIncident, AlertSource, default_severity_map
 from palier.integrations.services.chat import announce_ticket
 from palier.lib.errors import Conflict
+from palier.people import services as people_services
 from palier.people.models import SupportGroup, User
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Level, Ticket
@@ -32,6 +33,7 @@ from palier.tickets.models import Category, Level, Ticket
 logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "plra_"
+ROBOT_EMAIL = "monitoring-robot@palier.invalid"  # writes the notes on monitoring incidents
 MAX_KEY = 500
 D = AlertDelivery.State
 
@@ -234,7 +236,7 @@ def _fire(source: AlertSource, incident: AlertIncident, ticket: Ticket | None, g
     incident.save(update_fields=["occurrences", "last_seen"])
     note = _("The alert fired again (occurrence %(n)d).") % {"n": incident.occurrences}
     ticket_services.comment_on_ticket(
-        ticket, by=source.user, internal=True, channel=Ticket.Channel.MONITORING, body=f"{note}\n\n{_body(group)}"
+        ticket, by=_robot(), internal=True, channel=Ticket.Channel.MONITORING, body=f"{note}\n\n{_body(group)}"
     )
     return ticket
 
@@ -244,11 +246,18 @@ def _resolve(source: AlertSource, incident: AlertIncident, ticket: Ticket, group
     incident.save(update_fields=["last_seen"])
     note = _("The monitoring system reports the alert as resolved.")
     ticket_services.comment_on_ticket(
-        ticket, by=source.user, internal=True, channel=Ticket.Channel.MONITORING, body=f"{note}\n\n{_body(group)}"
+        ticket, by=_robot(), internal=True, channel=Ticket.Channel.MONITORING, body=f"{note}\n\n{_body(group)}"
     )
     if source.auto_resolve:
         # every open status may go straight to resolved (tickets/rules.py TRANSITIONS)
         ticket_services.transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=None, note=note)
+
+
+def _robot() -> User:
+    """Who writes the monitoring notes: Palier's own monitoring account. The source's account is
+    the incidents' requester, and a requester (agent or not) adds no internal note to their own
+    ticket (``tickets.permissions.works_on``)."""
+    return people_services.system_account(email=ROBOT_EMAIL, full_name="Palier (monitoring)")
 
 
 def _body(group: payloads.AlertGroup) -> str:

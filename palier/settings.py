@@ -6,6 +6,7 @@ start-up rather than being silently replaced by a default.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -26,9 +27,28 @@ def _secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        path.chmod(0o600)
+        _create_secret_key_file(path)
     return path.read_text(encoding="utf-8").strip()
+
+
+def _create_secret_key_file(path: Path) -> None:
+    """Write a new key readable by this user only, from the moment the file exists: a private
+    file (O_EXCL, mode 0600 whatever the umask) is written completely, then linked into place,
+    which fails if a process starting at the same time got there first (its key is kept)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # os.open's mode is filtered by the umask; only narrower is fine
+        os.write(fd, secrets.token_urlsafe(50).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 SECRET_KEY = _secret_key()

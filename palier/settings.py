@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "palier.system.context_processors.demo_accounts",  # the administrators' demo warning
             ],
         },
     },

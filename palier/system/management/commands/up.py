@@ -69,6 +69,8 @@ class Command(BaseCommand):
     def _banner(self, bind: str) -> None:
         lines = [f"Palier is running at http://{bind}/", "Worker and scheduler of periodic jobs are running.", ""]
         lines += _demo_logins()
+        if not User.objects.exists():
+            lines += ["No account yet: create an administrator with `palier createsuperuser`."]
         if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
             lines += ["", f"Outgoing mail is written to {settings.EMAIL_FILE_PATH} (set EMAIL_BACKEND to send it)."]
         lines += ["", "Press Ctrl+C to stop."]

@@ -62,12 +62,17 @@ def test_an_invalid_proxy_setting_stops_palier() -> None:
 
 
 def test_https_makes_cookies_secure_and_turns_hsts_on() -> None:
-    code = "import palier.settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    code = (
+        "import palier.settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
     out = {}
     for https in ("true", "false"):
         env = {**os.environ, "PALIER_HTTPS": https}
         out[https] = subprocess.run(
             [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, check=True
         ).stdout.split()
-    assert out["true"] == ["True", "True", "31536000"]
-    assert out["false"] == ["False", "False", "0"]
+    # Django's proxy header setting believes every sender: never set, the middleware decides
+    assert out["true"] == ["True", "True", "31536000", "None"]
+    assert out["false"] == ["False", "False", "0", "None"]

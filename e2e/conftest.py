@@ -2,17 +2,22 @@
 
 Never a downloaded browser: the executable is /usr/bin/chromium (``.ci/run`` installs the
 ``chromium`` package when it is missing), or ``PALIER_CHROMIUM``.
+
+Every page of every journey runs under Palier's Content-Security-Policy: a violation
+(``securitypolicyviolation`` event), an error written to the console or an uncaught script error
+fails the test that caused it (``_browser_errors``), listing what happened and where.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, WebError, expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make to
 # build data happen outside it, so Django's async guard must be relaxed for these tests only.
@@ -47,6 +52,45 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+# In every page, before its own scripts: report each CSP violation on the console, where the
+# listener below sees it (the event alone never reaches Playwright).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.effectiveDirective} refused ${e.blockedURI || "inline code"} `
+    + `in ${e.sourceFile || e.documentURI}:${e.lineNumber} (${(e.sample || "").slice(0, 80)})`);
+}, true);
+"""
+# the browser's note about an HTTP error answer the test asked for (a 400 of a refused form, a 404)
+_HTTP_ERROR_NOTE = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
+
+
+def _watch(context: BrowserContext, found: list[str]) -> BrowserContext:
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not _HTTP_ERROR_NOTE.match(message.text):
+            found.append(f"console error: {message.text} [{message.location.get('url', '')}]")
+
+    def on_error(error: WebError) -> None:
+        found.append(f"script error: {error.error}")
+
+    context.add_init_script(_REPORT_VIOLATIONS)
+    context.on("console", on_console)
+    context.on("weberror", on_error)
+    return context
+
+
+@pytest.fixture
+def _browser_errors() -> Iterator[list[str]]:
+    found: list[str] = []
+    yield found
+    assert not found, "the browser reported errors:\n  " + "\n  ".join(found)
+
+
+@pytest.fixture
+def context(context: BrowserContext, _browser_errors: list[str]) -> BrowserContext:
+    """pytest-playwright's context (behind ``page``), watched for CSP violations and errors."""
+    return _watch(context, _browser_errors)
+
+
 @pytest.fixture
 def login(live_server: object, page: Page) -> Callable[..., Page]:
     """Sign in through the login form and return the page."""
@@ -71,13 +115,13 @@ def url(live_server: Any) -> Callable[[str], str]:
 
 
 @pytest.fixture
-def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+def open_page(browser: Browser, _browser_errors: list[str]) -> Iterator[Callable[..., Page]]:
     """A page in a browser context of its own (another person, or other browser settings):
     ``open_page(locale="fr")``. The contexts are closed after the test."""
     contexts: list[BrowserContext] = []
 
     def _open(**context_args: Any) -> Page:
-        context = browser.new_context(**context_args)
+        context = _watch(browser.new_context(**context_args), _browser_errors)
         contexts.append(context)
         return context.new_page()
 

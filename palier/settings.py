@@ -6,6 +6,7 @@ start-up rather than being silently replaced by a default.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -15,24 +16,45 @@ from django.utils.translation import gettext_lazy as _
 
 from palier.lib.antivirus import check_address as _check_clamd
 from palier.lib.env import envbool, envint, envlist, envstr
+from palier.system.proxies import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(envstr("PALIER_DATA_DIR", str(BASE_DIR.parent / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_key() -> str:
+def _secret_key() -> tuple[str, Path | None]:
+    """The key and the file it was read from (``None``: the environment's SECRET_KEY)."""
     key = envstr("SECRET_KEY", "")
     if key:
-        return key
+        return key, (Path(os.environ["SECRET_KEY_FILE"]) if os.environ.get("SECRET_KEY_FILE") else None)
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
+        _create_secret_key_file(path)
+    return path.read_text(encoding="utf-8").strip(), path
 
 
-SECRET_KEY = _secret_key()
+def _create_secret_key_file(path: Path) -> None:
+    """Write a new key readable by this user only, from the moment the file exists: a private
+    file (O_EXCL, mode 0600 whatever the umask) is written completely, then linked into place,
+    which fails if a process starting at the same time got there first (its key is kept)."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # os.open's mode is filtered by the umask; only narrower is fine
+        os.write(fd, secrets.token_urlsafe(50).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+
+
+SECRET_KEY, _SECRET_KEY_PATH = _secret_key()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -46,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",  # sign-in throttling (the Access block below)
     "django_htmx",
+    "csp",
     "template_partials",
     "bootstrap",
     "django_tasks",
@@ -76,7 +99,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "palier.system.proxies.TrustedProxyMiddleware",  # first: the scheme and address every layer sees
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -106,6 +132,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "palier.system.context_processors.demo_accounts",  # the administrators' demo warning
             ],
         },
     },
@@ -160,15 +187,74 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Deployment and browser security: HTTPS, proxies, headers, deployment checks --------------------
+# docs/security.md "Deployment and browser"; `palier check --deploy` (palier/system/checks.py)
 SECURE_HTTPS = envbool("PALIER_HTTPS", False)
 SESSION_COOKIE_SECURE = SECURE_HTTPS
 CSRF_COOKIE_SECURE = SECURE_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if SECURE_HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_SECONDS = 31536000 if SECURE_HTTPS else 0
+# X-Forwarded-Proto and X-Forwarded-For are believed only from these addresses or networks
+# (palier/system/proxies.py): a client talking to Palier directly cannot claim HTTPS or an address.
+PALIER_TRUSTED_PROXIES = parse_networks("PALIER_TRUSTED_PROXIES", envlist("PALIER_TRUSTED_PROXIES", []))
+PALIER_SECRET_KEY_PATH = _SECRET_KEY_PATH  # None when SECRET_KEY comes from the environment
+# Content Security Policy (django-csp): only Palier's own files run or style a page; no inline code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap draws its small icons as data: SVG in its CSS
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# browser features no Palier page uses, refused to every page and frame (django-permissions-policy)
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Django deployment checks that Palier's own replace with its settings' names (palier/system/checks.py)
+# or that do not apply: W004 HSTS, W012/W016 secure cookies (all follow PALIER_HTTPS), W018 DEBUG;
+# W008 the HTTPS redirect (the proxy terminating TLS redirects), W005/W021 HSTS for sub-domains and
+# browsers' preload list (the domain owner's decision, beyond one application).
+SILENCED_SYSTEM_CHECKS = [
+    "security.W004",
+    "security.W005",
+    "security.W008",
+    "security.W012",
+    "security.W016",
+    "security.W018",
+    "security.W021",
+    # checks an operator acknowledges (e.g. palier.W006 when backups are made outside Palier)
+    *envlist("PALIER_SILENCED_CHECKS", []),
+]
 
 # --- Languages and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = envstr("LANGUAGE_CODE", "fr")

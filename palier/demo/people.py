@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 from palier.demo import text as txt
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
+from palier.system.demo_accounts import DEMO_STAFF_DOMAIN
 from palier.tickets.search import normalise
 
 REQUESTERS = 2_000
-STAFF_DOMAIN = "demo.palier.test"
+STAFF_DOMAIN = DEMO_STAFF_DOMAIN
 VENDOR_DOMAIN = "nexalis.example"
 
 Group = tuple[int, str, list[int]]  # (id, name, member ids)

@@ -27,6 +27,7 @@ from palier.demo.people import create_people, load_cast
 from palier.people.models import SupportGroup, User
 from palier.reports import facts
 from palier.surveys.models import SurveyRequest, SurveyResponse
+from palier.system.demo_accounts import DEMO_PASSWORD
 from palier.tickets import stream
 from palier.tickets.models import Category, Comment, PriorityRule, SearchEntry, Ticket, TicketCounter, TicketEvent
 from palier.tickets.rules import DEFAULT_MATRIX
@@ -35,7 +36,6 @@ from palier.timelog.models import CostRate, TimeEntry
 
 __all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoResult", "run_demo"]
 
-DEMO_PASSWORD = "palier-demo"
 DEMO_LOGINS = {
     "admin": "admin@demo.palier.test",
     "manager": "manager@demo.palier.test",

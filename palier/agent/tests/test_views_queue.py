@@ -139,7 +139,7 @@ def test_poll_returns_the_table_and_highlights_changed_rows(en: Client, agent: U
     assert f'id="ticket-row-{fresh.pk}" class="row-changed"' in html
     assert f'id="ticket-row-{old.pk}" class="row-changed"' not in html
     assert "1 ticket changed since the last refresh." in html
-    assert "every 15s" in html and "since=" in html
+    assert 'hx-trigger="queue-poll, queue-refresh from:body" data-poll-seconds="15"' in html and "since=" in html
 
 
 def test_bulk_assign_status_and_note_with_partial_failure(

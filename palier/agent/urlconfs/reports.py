@@ -7,4 +7,5 @@ from palier.agent.views import reports as views
 urlpatterns: list[URLPattern] = [
     path("", views.team, name="team"),
     path("me/", views.personal, name="personal"),
+    path("charts.css", views.charts_css, name="charts-css"),
 ]

@@ -8,14 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
 
 from palier.agent.forms.reports import ReportFilterForm
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
-from palier.reports import dashboards, pdf, permissions
+from palier.reports import charts, dashboards, pdf, permissions
 
 PAGE = "agent/reports/dashboard.html"
 
@@ -80,3 +81,11 @@ def team(request: AuthedRequest) -> HttpResponse:
 def personal(request: AuthedRequest) -> HttpResponse:
     """ "My figures": every agent, the tickets assigned to them."""
     return _dashboard(request, personal=True)
+
+
+@require_GET
+def charts_css(request: HttpRequest) -> HttpResponse:
+    """The charts' stylesheet (``reports.charts.stylesheet``): the same for everyone, no data."""
+    response = HttpResponse(charts.stylesheet(), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

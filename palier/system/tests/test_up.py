@@ -1,17 +1,24 @@
-"""`palier up` from an empty data folder: migrates, seeds the demo, serves pages, runs the worker
-and the scheduler."""
+"""`palier up` from an empty data folder: migrates, serves pages, runs the worker and the
+scheduler; seeds the demo (whose accounts share a published password) only when asked."""
 
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+DEMO_ADMIN = "admin@demo.palier.test"
+DEMO_PASSWORD = "palier-demo"
 
 
 def _free_port() -> int:
@@ -20,35 +27,39 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_up_starts_web_and_worker_and_prints_logins(tmp_path: Path) -> None:
+def _run_up(data_dir: Path, *args: str, while_up: Callable[[str], object]) -> tuple[str, object]:
+    """Start `palier up` on a free port, call ``while_up(base_url)`` once the sign-in page
+    answers, stop everything; return the output and what ``while_up`` returned."""
     port = _free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
-        "PALIER_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'palier.sqlite3'}",
+        "PALIER_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'palier.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "palier.settings",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "palier.cli", "up", "--bind", f"127.0.0.1:{port}", "--demo-tickets", "30"],
+        [sys.executable, "-m", "palier.cli", "up", "--bind", f"127.0.0.1:{port}", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
-    output: list[str] = []
+    result: object = None
     try:
         deadline = time.monotonic() + 120
         status = None
         while time.monotonic() < deadline and status is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as response:
+                with urllib.request.urlopen(f"{base}/accounts/login/", timeout=2) as response:
                     status = response.status
             except OSError:
                 if proc.poll() is not None:
                     break
                 time.sleep(0.5)
-        assert status == 200, "".join(output)
+        if status == 200:
+            result = while_up(base)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
@@ -60,10 +71,39 @@ def test_up_starts_web_and_worker_and_prints_logins(tmp_path: Path) -> None:
         # gunicorn and the worker run in the same session; none may outlive the launcher
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        output.append(out)
-    text = "".join(output)
-    assert f"http://127.0.0.1:{port}/" in text
-    assert "scheduler of periodic jobs" in text
-    assert "agent@demo.palier.test" in text and "requester@demo.palier.test" in text
+    assert status == 200, out
+    return out, result
+
+
+def _sign_in(base: str, email: str, password: str) -> bool:
+    """Sign in through the form, as anyone who read the README would; True when it let them in."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(f"{base}/accounts/login/", timeout=10) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, page
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1), "username": email, "password": password}
+    ).encode()
+    with opener.open(f"{base}/accounts/login/", data=body, timeout=30) as response:
+        return "/accounts/login/" not in response.url
+
+
+def test_a_plain_start_creates_no_account_anyone_can_sign_in_with(tmp_path: Path) -> None:
+    out, signed_in = _run_up(tmp_path, while_up=lambda base: _sign_in(base, DEMO_ADMIN, DEMO_PASSWORD))
+    assert signed_in is False
+    assert DEMO_ADMIN not in out and DEMO_PASSWORD not in out
+    assert "palier createsuperuser" in out  # how to get the first account instead
+    assert "scheduler of periodic jobs" in out
     assert (tmp_path / "palier.sqlite3").exists()
     assert (tmp_path / "secret_key").exists()
+
+
+def test_the_demo_is_seeded_when_asked_and_a_warning_says_so(tmp_path: Path) -> None:
+    out, signed_in = _run_up(
+        tmp_path, "--demo", "--demo-tickets", "30", while_up=lambda base: _sign_in(base, DEMO_ADMIN, DEMO_PASSWORD)
+    )
+    assert signed_in is True
+    assert "agent@demo.palier.test" in out and "requester@demo.palier.test" in out
+    assert "WARNING" in out and "palier-demo" in out
+    assert "never expose" in out.lower()

@@ -6,10 +6,30 @@
     return document.querySelectorAll('#queue-table input[name="tickets"]:checked');
   }
 
-  // The queue's 15-second refresh waits while the agent is selecting rows or using the table.
+  // The queue's 15-second refresh waits while the agent is selecting rows or using the table. The
+  // table listens for "queue-poll" (a trigger filter would be code in an attribute: CSP forbids it).
   window.palierQueueIdle = function () {
     return selectedTickets().length === 0 && !document.querySelector("#queue-table :focus");
   };
+  window.setInterval(function () {
+    var table = document.querySelector("#queue-table[data-poll-seconds]");
+    if (table && window.htmx && window.palierQueueIdle()) window.htmx.trigger(table, "queue-poll");
+  }, 15000);
+
+  // The dashboards' Print button (no inline handler: CSP).
+  document.addEventListener("click", function (event) {
+    if (event.target instanceof Element && event.target.closest("[data-print]")) window.print();
+  });
+
+  // A form marked data-swap-400 shows the server's 400 answer (the form with its errors) in place.
+  // The event fires on the swap target (#report-body, around the form), not on the form that asked.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (event.detail.xhr.status === 400 && asker instanceof Element && asker.closest("[data-swap-400]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   function updateCount() {
     var out = document.getElementById("bulk-count");

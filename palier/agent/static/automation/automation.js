@@ -62,6 +62,8 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && event.target instanceof Element && event.target.matches("[data-person-search]")) {
       event.preventDefault();
+      // searches now (the box's hx-trigger listens for it; no filter expression: CSP forbids eval)
+      if (window.htmx) window.htmx.trigger(event.target, "person-search");
     }
   });
 })();

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from palier.demo.tickets import DEMO_LOGINS, DEMO_PASSWORD, run_demo
+from palier.system.demo_accounts import demo_accounts_exposed, lock_demo_accounts
 
 
 class Command(BaseCommand):
@@ -22,10 +23,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--logins", action="store_true", help="only print the demo logins, if the demo people exist"
         )
+        parser.add_argument(
+            "--lock",
+            action="store_true",
+            help="give every account that has the demo's published password an unusable password",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["logins"]:
             self._logins()
+            return
+        if options["lock"]:
+            locked = lock_demo_accounts()
+            self.stdout.write(f"{locked:,} accounts had the demo password; none can sign in with it now.")
             return
         tickets, batch = options["tickets"], options["batch"]
         if tickets < 0 or batch < 1:
@@ -64,10 +74,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {role:<10} {email}")
 
     def _logins(self) -> None:
-        """The lines ``palier up`` shows in its banner (it calls this command by name)."""
-        from palier.people.models import User
-
-        if User.objects.filter(email__in=list(DEMO_LOGINS.values())).exists():
+        """The lines ``palier up`` shows in its banner (it calls this command by name), while the
+        demo accounts still have the published password."""
+        if demo_accounts_exposed():
             self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
             for role, email in DEMO_LOGINS.items():
                 self.stdout.write(f"  {role:<10} {email}")

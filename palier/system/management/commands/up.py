@@ -1,5 +1,5 @@
-"""``palier up``: migrate, seed the demo the first time, start the web server, a worker and the
-scheduler of periodic jobs."""
+"""``palier up``: migrate, seed the demo on first start when asked (``--demo``), start the web server,
+a worker and the scheduler of periodic jobs."""
 
 from __future__ import annotations
 
@@ -16,22 +16,29 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from palier.people.models import User
+from palier.system.demo_accounts import DEMO_PASSWORD, exposed_demo_accounts
 
 
 class Command(BaseCommand):
-    help = "Start Palier: web server, worker and scheduler, with demo data on first start."
+    help = "Start Palier: web server, worker and scheduler; with --demo, demo data on first start."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("PALIER_BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
-        parser.add_argument("--demo-tickets", type=int, default=500, help="Tickets to seed on first start.")
-        parser.add_argument("--no-demo", action="store_true", help="Do not seed demo data.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Seed demo data on first start: accounts with a published password, for trying Palier on "
+            "this machine only.",
+        )
+        parser.add_argument("--demo-tickets", type=int, default=500, help="Tickets to seed with --demo.")
+        parser.add_argument("--no-demo", action="store_true", help="Do not seed demo data (the default).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: " + _describe_db())
-        if not options["no_demo"] and not User.objects.exists():
+        if options["demo"] and not options["no_demo"] and not User.objects.exists():
             self.stdout.write(f"First start: seeding {options['demo_tickets']} demo tickets…")
             call_command("demo", tickets=options["demo_tickets"], verbosity=0)
         palier = [sys.executable, "-m", "palier.cli"]
@@ -56,15 +63,33 @@ class Command(BaseCommand):
             ]
         )
         self._banner(options["bind"])
+        self._warn_about_demo_accounts()
         self._supervise([web, worker, scheduler])
 
     def _banner(self, bind: str) -> None:
         lines = [f"Palier is running at http://{bind}/", "Worker and scheduler of periodic jobs are running.", ""]
         lines += _demo_logins()
+        if not User.objects.exists():
+            lines += ["No account yet: create an administrator with `palier createsuperuser`."]
         if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
             lines += ["", f"Outgoing mail is written to {settings.EMAIL_FILE_PATH} (set EMAIL_BACKEND to send it)."]
         lines += ["", "Press Ctrl+C to stop."]
         self.stdout.write("\n".join(lines))
+
+    def _warn_about_demo_accounts(self) -> None:
+        """At every start while accounts with the demo's published password exist."""
+        count = exposed_demo_accounts()
+        if not count:
+            return
+        lines = [
+            "",
+            "*" * 78,
+            f"WARNING: {count:,} accounts can be signed in to with the published demo password “{DEMO_PASSWORD}”.",
+            "Never expose this Palier to a network while they exist. To lock them: palier demo --lock",
+            "(palier check --deploy fails until then).",
+            "*" * 78,
+        ]
+        self.stderr.write("\n".join(lines), style_func=self.style.WARNING)
 
     def _supervise(self, processes: list[subprocess.Popen[bytes]]) -> None:
         def stop(_signum: int, _frame: Any) -> None:

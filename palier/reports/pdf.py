@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.utils.translation import gettext as _
 
+from palier.reports import charts
+
 
 class PdfUnavailable(RuntimeError):
     """WeasyPrint (or the system library it draws with) is missing."""
@@ -71,4 +73,5 @@ def render(html: str) -> bytes:
             return weasyprint.urls.URLFetcherResponse(url, body=body, headers={"Content-Type": kind})
 
     document = weasyprint.HTML(string=html, base_url="http://palier.invalid/", url_fetcher=StaticOnly())
-    return bytes(document.write_pdf())
+    # the charts' own CSS, which the pages load from reports:charts-css
+    return bytes(document.write_pdf(stylesheets=[weasyprint.CSS(string=charts.stylesheet())]))

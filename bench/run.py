@@ -495,10 +495,12 @@ def prepare(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
 
 def report_scenarios() -> dict[str, tuple[str, Request]]:
     """The dashboards (HTML, session cookie): (who signs in, request). The team dashboard is the
-    manager's (their groups); "My figures" the agent's."""
+    manager's (their groups); "My figures" the agent's. Each figure is kept a minute per viewer
+    (``PALIER_REPORTS_CACHE_SECONDS``): run with ``PALIER_REPORTS_CACHE_SECONDS=0`` in the
+    environment to measure the computation on every request, as the published figures do."""
 
-    def team(period: str) -> Request:
-        return lambda c, i: c.get("/agent/reports/", params={"period": period})
+    def team(period: str, **filters: str) -> Request:
+        return lambda c, i: c.get("/agent/reports/", params={"period": period, **filters})
 
     def mine(c: LeanClient, i: int) -> Answer:
         return c.get("/agent/reports/me/", params={"period": "30d"})
@@ -506,6 +508,7 @@ def report_scenarios() -> dict[str, tuple[str, Request]]:
     return {
         "dashboard-30d": (MANAGER, team("30d")),
         "dashboard-year": (MANAGER, team("year")),
+        "dashboard-30d-filtered": (MANAGER, team("30d", channel="email", priority="3")),
         "my-figures": (AGENT, mine),
     }
 

@@ -252,7 +252,7 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W016",
     "security.W018",
     "security.W021",
-    # checks an operator acknowledges (e.g. palier.W006 when backups are made outside Palier)
+    # checks an operator acknowledges (e.g. palier.W005 when files are scanned outside Palier)
     *envlist("PALIER_SILENCED_CHECKS", []),
 ]
 

@@ -140,15 +140,3 @@ def check_antivirus(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> 
             id="palier.W005",
         )
     ]
-
-
-@register(Tags.security, deploy=True)
-def check_backups(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> Messages:
-    return [
-        Warning(
-            "Palier does not back itself up: a lost disk loses every ticket and attachment.",
-            hint="Back up the database and PALIER_DATA_DIR (docs/security.md), then acknowledge "
-            "with PALIER_SILENCED_CHECKS=palier.W006.",
-            id="palier.W006",
-        )
-    ]

@@ -39,12 +39,12 @@ def test_the_page_shows_the_last_backup_and_warns_when_old(
         finished_at=timezone.now() - timedelta(days=2), path=str(tmp_path / "a.tar.gz"), size=3 * 1024 * 1024
     )
     page = client.get(reverse("agent:admin-backups")).content.decode()
-    assert "alert-warning" in page  # more than a day old
+    assert "No successful backup in the last 24 hours" in page  # more than a day old
     assert re.search(r'id="last-backup"><time datetime="[^"]+">.*3[.,]0', page)  # when, and its size
     record.finished_at = timezone.now() - timedelta(hours=1)
     record.save()
     page = client.get(reverse("agent:admin-backups")).content.decode()
-    assert "alert-warning" not in page
+    assert "No successful backup" not in page and "No scheduled backup" not in page
     assert str(tmp_path / "a.tar.gz") in page
 
 

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.mail import permissions, secrets, services
 from palier.mail.models import Mailbox
 from palier.people.models import User
@@ -44,6 +45,7 @@ def create_mailbox(*, by: User | None, password: str = "", oauth_secret: str = "
     with transaction.atomic():
         _check_unique(mailbox)
         mailbox.save()
+        audit.record("mailbox.created", actor=by, target=mailbox, changes=_audited(mailbox, password, oauth_secret))
     services.clear_desk_addresses()
     return mailbox
 
@@ -55,18 +57,34 @@ def update_mailbox(
     the server it goes to changes: then it must be entered again. Health is left as it is."""
     permissions.require(by, "manage_mailboxes")
     _check_secret_destination(mailbox, fields, password=password, oauth_secret=oauth_secret)
+    before = {name: getattr(mailbox, name) for name in EDITABLE}
     _assign(mailbox, fields, password, oauth_secret)
     with transaction.atomic():
         _check_unique(mailbox)
         mailbox.save(update_fields=[*EDITABLE, "password_encrypted", "oauth_secret_encrypted"])
+        changes: dict[str, Any] = {
+            name: [old, getattr(mailbox, name)] for name, old in before.items() if getattr(mailbox, name) != old
+        }
+        changes |= {
+            name: [None, "new"] for name, value in (("password", password), ("oauth_secret", oauth_secret)) if value
+        }
+        audit.record("mailbox.changed", actor=by, target=mailbox, changes=changes)
     services.clear_desk_addresses()
     return mailbox
+
+
+def _audited(mailbox: Mailbox, password: str, oauth_secret: str) -> dict[str, Any]:
+    """A new mailbox's settings for the audit log (secrets only as "set": the log masks them)."""
+    changes: dict[str, Any] = {name: getattr(mailbox, name) for name in EDITABLE}
+    changes |= {name: "set" for name, value in (("password", password), ("oauth_secret", oauth_secret)) if value}
+    return changes
 
 
 def set_active(*, mailbox: Mailbox, active: bool, by: User | None) -> Mailbox:
     permissions.require(by, "manage_mailboxes")
     with transaction.atomic():
         Mailbox.objects.filter(pk=mailbox.pk).update(is_active=active)
+        audit.record("mailbox.activated" if active else "mailbox.deactivated", actor=by, target=mailbox)
     mailbox.refresh_from_db()
     return mailbox
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.integrations import alert_payloads as payloads
 from palier.integrations import permissions
 from palier.integrations.models import AlertDelivery, AlertIncident, AlertSource, default_severity_map
@@ -113,6 +114,8 @@ def create_alert_source(
     try:
         with transaction.atomic():
             source.save()
+            changes = {"kind": kind, "user": user.email, "group": group, "token": "issued"}
+            audit.record("integration.created", actor=by, target=source, changes=changes)
     except IntegrityError as exc:
         raise Conflict(_("A source with this name already exists."), field="name") from exc
     return IssuedSource(source=source, token=token)
@@ -125,6 +128,7 @@ def revoke_alert_source(source: AlertSource, *, by: User | None) -> AlertSource:
     if source.revoked_at is None:
         source.revoked_at = timezone.now()
         source.save(update_fields=["revoked_at"])
+        audit.record("integration.revoked", actor=by, target=source)
     return source
 
 

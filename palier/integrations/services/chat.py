@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.integrations import outbound, permissions
 from palier.integrations.models import ChatApp, ChatEvent, ChatIdentity
 from palier.lib.errors import Conflict
@@ -78,7 +79,9 @@ def link_identity(*, kind: str, external_id: str, user: User, by: User | None) -
         raise ValidationError({"external_id": _("Enter the chat user id (at most 100 characters).")})
     try:
         with transaction.atomic():
-            return ChatIdentity.objects.create(kind=kind, external_id=external_id, user=user)
+            identity = ChatIdentity.objects.create(kind=kind, external_id=external_id, user=user)
+            audit.record("chat_identity.linked", actor=by, target=identity, changes={"user": user.email})
+            return identity
     except IntegrityError as exc:
         raise Conflict(_("This chat user is already linked."), field="external_id") from exc
 
@@ -86,6 +89,7 @@ def link_identity(*, kind: str, external_id: str, user: User, by: User | None) -
 @transaction.atomic
 def unlink_identity(identity: ChatIdentity, *, by: User | None) -> None:
     permissions.require(by, "manage")
+    audit.record("chat_identity.unlinked", actor=by, target=identity, changes={"user": identity.user.email})
     identity.delete()
 
 
@@ -120,9 +124,12 @@ def create_chat_app(
         raise ValidationError(errors)
     if ChatApp.objects.filter(slug=slug).exists():
         raise Conflict(_("This address is already used."), field="slug")
-    return ChatApp.objects.create(
+    app = ChatApp.objects.create(
         kind=kind, name=name.strip()[:100], slug=slug, secret_env=secret_env, notify_url=notify_url, group=group
     )
+    changes = {"kind": kind, "slug": slug, "secret_env": secret_env, "notify_url": notify_url, "group": group}
+    audit.record("integration.created", actor=by, target=app, changes=changes)
+    return app
 
 
 @transaction.atomic
@@ -131,6 +138,7 @@ def set_chat_app_active(app: ChatApp, *, active: bool, by: User | None) -> ChatA
     if app.is_active != active:
         app.is_active = active
         app.save(update_fields=["is_active"])
+        audit.record("integration.activated" if active else "integration.deactivated", actor=by, target=app)
     return app
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from palier.integrations.models import AlertDelivery, AlertIncident
+from palier.people.models import User
 from palier.integrations.tests.conftest import corpus_bytes, corpus_json
 from palier.tickets.models import Comment, Level, Ticket
 
@@ -253,3 +254,14 @@ def test_service_account_must_be_an_agent(requester: Any) -> None:
     with pytest.raises(ValidationError) as refused:
         alerts.create_alert_source(name="x", kind="generic", user=requester, by=None)
     assert "user" in refused.value.message_dict
+
+
+def test_sources_created_and_revoked_are_in_the_audit_log(make_source: Any, admin_user: User) -> None:
+    from palier.audit.models import AuditEvent
+    from palier.integrations.services import alerts
+
+    source, token = make_source("alertmanager")
+    alerts.revoke_alert_source(source, by=admin_user)
+    events = list(AuditEvent.objects.filter(target_type="integrations.alertsource").order_by("id"))
+    assert [e.action for e in events] == ["integration.created", "integration.revoked"]
+    assert token not in str(events[0].changes) and events[0].changes["token"] == [None, "••••••"]

@@ -177,3 +177,21 @@ def test_secrets_use_hkdf_and_rotate_with_the_secret_key(db: None, settings: Any
     settings.SECRET_KEY = "another-" + "z" * 40
     with pytest.raises(secrets.SecretError):
         mailbox.get_password()
+
+
+def test_mailbox_changes_leave_a_trace_without_their_secrets(db: None, admin_user: User) -> None:
+    from palier.audit.models import AuditEvent
+
+    mailbox = mailboxes.create_mailbox(
+        by=admin_user, name="Support", address="support@palier.test", imap_host="imap.palier.test",
+        imap_user="desk", password="colleague-pw-1",
+    )  # fmt: skip
+    mailboxes.update_mailbox(mailbox=mailbox, by=admin_user, folder="Helpdesk", password="colleague-pw-2")
+    mailboxes.set_active(mailbox=mailbox, active=False, by=admin_user)
+    events = list(AuditEvent.objects.filter(target_type="mail.mailbox").order_by("id"))
+    assert [e.action for e in events] == ["mailbox.created", "mailbox.changed", "mailbox.deactivated"]
+    assert all(e.actor_id == admin_user.pk and e.target_id == str(mailbox.pk) for e in events)
+    assert events[0].changes["imap_host"] == [None, "imap.palier.test"]
+    assert events[1].changes["folder"] == ["INBOX", "Helpdesk"]
+    assert events[1].changes["password"] == [None, "••••••"]  # changed, never shown
+    assert "colleague-pw" not in str([e.changes for e in events])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from palier.people.models import SupportGroup
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
@@ -16,6 +16,19 @@ from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Ticket
 
 K = Clock.Kind
+# what the bulk starts read of a ticket (the policy match, the clocks' start and stop instants)
+TICKET_FIELDS = (
+    "id",
+    "kind",
+    "priority",
+    "category_id",
+    "organisation_id",
+    "group_id",
+    "status",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+)
 
 
 def start_clocks_for_open_tickets(*, batch: int = 2000) -> int:
@@ -28,27 +41,31 @@ def start_clocks_for_open_tickets(*, batch: int = 2000) -> int:
     total, last_id = 0, 0
     while True:
         with transaction.atomic():
-            tickets = list(
-                Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, pk__gt=last_id)
-                .exclude(Exists(Clock.objects.filter(ticket_id=OuterRef("pk"))))
-                .order_by("pk")
-                .only(
-                    "id",
-                    "kind",
-                    "priority",
-                    "category_id",
-                    "organisation_id",
-                    "group_id",
-                    "status",
-                    "created_at",
-                    "first_response_at",
-                )[:batch]
-            )
+            tickets = _without_clocks(Q(status__in=Ticket.OPEN_STATUSES), after=last_id, batch=batch)
             if not tickets:
                 return total
             last_id = tickets[-1].pk
             _start_many(tickets, policies, parents, groups, fallback)
             total += len(tickets)
+
+
+def _without_clocks(condition: Q, *, after: int, batch: int) -> list[Ticket]:
+    """The next ``batch`` tickets matching ``condition`` that have no clock, by id after ``after``."""
+    return list(
+        Ticket.objects.filter(condition, pk__gt=after)
+        .exclude(Exists(Clock.objects.filter(ticket_id=OuterRef("pk"))))
+        .order_by("pk")
+        .only(*TICKET_FIELDS)[:batch]
+    )
+
+
+def _save(new: list[Clock], events: list[SlaEvent]) -> None:
+    """Insert the clocks, then their timeline rows (which need the clocks' ids)."""
+    Clock.objects.bulk_create(new, batch_size=1000)
+    for event in events:
+        if event.clock is not None:
+            event.clock_id = event.clock.pk
+    SlaEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _chain(category_id: int | None, parents: Mapping[int, int | None]) -> set[int]:
@@ -85,11 +102,7 @@ def _start_many(
         events.extend(batch.events)
         ticket.sla_due_at = sla_due(batch.new)
         dues.append(ticket)
-    Clock.objects.bulk_create(new, batch_size=1000)
-    for event in events:
-        if event.clock is not None:
-            event.clock_id = event.clock.pk
-    SlaEvent.objects.bulk_create(events, batch_size=1000)
+    _save(new, events)
     ticket_services.set_sla_dues(dues)
 
 
@@ -111,23 +124,7 @@ def settle_clocks_for_ended_tickets(*, batch: int = 2000) -> int:
     total, last_id = 0, 0
     while True:
         with transaction.atomic():
-            tickets = list(
-                Ticket.objects.filter(status__in=ENDED, resolved_at__isnull=False, pk__gt=last_id)
-                .exclude(Exists(Clock.objects.filter(ticket_id=OuterRef("pk"))))
-                .order_by("pk")
-                .only(
-                    "id",
-                    "kind",
-                    "priority",
-                    "category_id",
-                    "organisation_id",
-                    "group_id",
-                    "status",
-                    "created_at",
-                    "first_response_at",
-                    "resolved_at",
-                )[:batch]
-            )
+            tickets = _without_clocks(Q(status__in=ENDED, resolved_at__isnull=False), after=last_id, batch=batch)
             if not tickets:
                 return total
             last_id = tickets[-1].pk
@@ -155,8 +152,4 @@ def settle_clocks_for_ended_tickets(*, batch: int = 2000) -> int:
                 new.extend(run.new)
                 events.extend(run.events)
                 total += 1
-            Clock.objects.bulk_create(new, batch_size=1000)
-            for event in events:
-                if event.clock is not None:
-                    event.clock_id = event.clock.pk
-            SlaEvent.objects.bulk_create(events, batch_size=1000)
+            _save(new, events)

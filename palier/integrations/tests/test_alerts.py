@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 
 from palier.integrations.models import AlertDelivery, AlertIncident
-from palier.people.models import User
 from palier.integrations.tests.conftest import corpus_bytes, corpus_json
+from palier.people.models import User
 from palier.tickets.models import Comment, Level, Ticket
 
 URL = "/hooks/alerts/"

@@ -32,18 +32,18 @@ def test_the_page_shows_the_last_backup_and_warns_when_old(
 ) -> None:
     client.force_login(admin_user)
     settings.PALIER_BACKUP_DIR = ""  # type: ignore[attr-defined]
-    page = client.get(reverse("agent:admin-backups")).content.decode()
+    page = client.get(reverse("agent:admin-backups"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "PALIER_BACKUP_DIR" in page  # not configured: said so
     settings.PALIER_BACKUP_DIR = str(tmp_path)  # type: ignore[attr-defined]
     record = BackupRecord.objects.create(
         finished_at=timezone.now() - timedelta(days=2), path=str(tmp_path / "a.tar.gz"), size=3 * 1024 * 1024
     )
-    page = client.get(reverse("agent:admin-backups")).content.decode()
+    page = client.get(reverse("agent:admin-backups"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No successful backup in the last 24 hours" in page  # more than a day old
     assert re.search(r'id="last-backup"><time datetime="[^"]+">.*3[.,]0', page)  # when, and its size
     record.finished_at = timezone.now() - timedelta(hours=1)
     record.save()
-    page = client.get(reverse("agent:admin-backups")).content.decode()
+    page = client.get(reverse("agent:admin-backups"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No successful backup" not in page and "No scheduled backup" not in page
     assert str(tmp_path / "a.tar.gz") in page
 

@@ -110,7 +110,7 @@ def test_the_requester_is_found_by_typing(admin_page: Page) -> None:
     row = RecurringTicket.objects.get()
     assert row.requester == alice
 
-    page.get_by_role("link", name="Backups").click()
+    page.locator("#recurring").get_by_role("link", name="Backups").click()
     expect(page.get_by_label("Alice Martin <alice@acme.test>")).to_be_checked()
     page.get_by_role("searchbox", name="Requester").fill("durand")
     page.get_by_label("Bob Durand <bob@acme.test> · Acme").check()

@@ -32,7 +32,7 @@ def sign_in(email: str, password: str, ip: str = "198.51.100.7") -> Any:
 
 def test_an_account_is_locked_after_repeated_failures_even_with_the_right_password(requester: User) -> None:
     assert [sign_in(requester.email, "guess").status_code for _ in range(3)] == [200, 200, 429]
-    client = Client(REMOTE_ADDR="203.0.113.9")  # another address, same account, right password
+    client = Client(REMOTE_ADDR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="en")  # another address, same account
     locked = client.post(reverse("login"), {"username": requester.email, "password": PASSWORD})
     assert locked.status_code == 429
     assert 0 < int(locked["Retry-After"]) <= 600

@@ -37,6 +37,11 @@ def mask(changes: Mapping[str, Any] | None) -> dict[str, list[Any]]:
     return masked
 
 
+def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the fields whose value differs (a settings change's trace)."""
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+
+
 def _plain(value: Any) -> Any:
     """A JSON-safe form of one value (models by their label, times as ISO text)."""
     if value is None or isinstance(value, (str, int, float, bool)):

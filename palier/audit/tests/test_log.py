@@ -138,3 +138,47 @@ def test_a_deletion_is_recorded(admin_user: User, l2: SupportGroup) -> None:
     routing.delete_rule(rule, by=admin_user)
     event = AuditEvent.objects.get(action="deleted")
     assert (event.target_type, event.target_id, event.actor_id) == ("routing.routingrule", str(rule.pk), admin_user.pk)
+
+
+def test_settings_changes_are_recorded_with_what_changed(admin_user: User, triage: SupportGroup) -> None:
+    from palier.routing.services import rules as routing_rules
+    from palier.sla.models import SlaPolicy
+    from palier.sla.services import policies
+
+    rule = routing_rules.create_rule(by=admin_user, name="Imprimantes", group=triage)
+    routing_rules.update_rule(rule, by=admin_user, name="Imprimantes et scanners")
+    routing_rules.set_rule_active(rule, by=admin_user, active=False)
+    policy = SlaPolicy.objects.order_by("position").first()
+    assert policy is not None
+    policies.update_policy(
+        policy,
+        by=admin_user,
+        **{**policies_fields(policy), "first_response_minutes": policy.first_response_minutes + 5},
+    )
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "changes"))
+    actions = [action for action, _changes in events]
+    assert actions[:3] == ["routing_rule.created", "routing_rule.changed", "routing_rule.changed"]
+    assert events[1][1]["name"] == ["Imprimantes", "Imprimantes et scanners"]
+    assert events[2][1] == {"is_active": [True, False]}
+    assert actions[3] == "sla_policy.changed" and list(events[3][1]) == ["first_response_minutes"]
+
+
+def test_automation_rule_changes_are_recorded(admin_user: User) -> None:
+    from palier.automation.services import rules as automation_rules
+
+    actions = [{"type": "add_tags", "value": "vip"}]
+    rule = automation_rules.create_rule(by=admin_user, name="VIP", trigger="created", actions=actions, conditions={})
+    automation_rules.set_rule_active(rule, by=admin_user, active=False)
+    found = list(
+        AuditEvent.objects.filter(target_type="automation.rule").order_by("id").values_list("action", "changes")
+    )
+    assert [action for action, _changes in found] == ["automation_rule.created", "automation_rule.changed"]
+    assert found[0][1]["name"] == [None, "VIP"] and found[1][1] == {"is_active": [True, False]}
+
+
+def policies_fields(policy: Any) -> dict[str, Any]:
+    names = (
+        "name", "calendar", "first_response_minutes", "resolution_minutes", "next_response_minutes",
+        "warn_percent", "priorities", "kinds", "pause_statuses", "warning_actions", "breach_actions",
+    )  # fmt: skip
+    return {name: getattr(policy, name) for name in names}

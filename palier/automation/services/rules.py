@@ -181,6 +181,7 @@ def create_rule(*, by: User | None, **fields: Any) -> Rule:
     cleaned = clean_rule(fields)
     last = Rule.objects.aggregate(last=Max("position"))["last"]
     rule = Rule.objects.create(position=0 if last is None else last + 1, created_by=by, updated_by=by, **cleaned)
+    audit.record("automation_rule.created", actor=by, target=rule, changes=audit.diff({}, cleaned))
     _bump()
     return rule
 
@@ -199,6 +200,7 @@ def update_rule(rule: Rule, *, by: User | None, **fields: Any) -> Rule:
     rule.updated_by = by
     rule.updated_at = timezone.now()
     rule.save()
+    audit.record("automation_rule.changed", actor=by, target=rule, changes=audit.diff(current, cleaned))
     _bump()
     return rule
 
@@ -212,10 +214,12 @@ def set_rule_active(rule: Rule, *, by: User | None, active: bool) -> Rule:
         if problem:
             raise ValidationError({"is_active": problem + " " + _("Edit the rule before turning it on.")})
         rule.disabled_reason = ""
+    changes = audit.diff({"is_active": rule.is_active}, {"is_active": active})
     rule.is_active = active
     rule.updated_by = by
     rule.updated_at = timezone.now()
     rule.save(update_fields=["is_active", "disabled_reason", "updated_by", "updated_at"])
+    audit.record("automation_rule.changed", actor=by, target=rule, changes=changes)
     _bump()
     return rule
 

@@ -220,6 +220,7 @@ def create_rule(*, by: User | None, name: str, group: SupportGroup | None, **fie
     cleaned = _clean_rule({**fields, "name": name, "group": group})
     last = RoutingRule.objects.aggregate(last=Max("position"))["last"]
     rule = RoutingRule.objects.create(position=0 if last is None else last + 1, **cleaned)
+    audit.record("routing_rule.created", actor=by, target=rule, changes=audit.diff({}, cleaned))
     _bump()
     return rule
 
@@ -238,6 +239,7 @@ def update_rule(rule: RoutingRule, *, by: User | None, **fields: Any) -> Routing
         setattr(rule, name, value)
     rule.updated_at = timezone.now()
     rule.save()
+    audit.record("routing_rule.changed", actor=by, target=rule, changes=audit.diff(current, cleaned))
     _bump()
     return rule
 
@@ -248,9 +250,11 @@ def set_rule_active(rule: RoutingRule, *, by: User | None, active: bool) -> Rout
     rule = RoutingRule.objects.select_for_update().get(pk=rule.pk)
     if active and rule.group_id is None:
         raise ValidationError({"group": _("This rule's group was deleted: choose another group before turning it on.")})
+    changes = audit.diff({"is_active": rule.is_active}, {"is_active": active})
     rule.is_active = active
     rule.updated_at = timezone.now()
     rule.save(update_fields=["is_active", "updated_at"])
+    audit.record("routing_rule.changed", actor=by, target=rule, changes=changes)
     _bump()
     return rule
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.core.cache import VersionedCache
 from palier.people.models import Organisation, SupportGroup, User
 from palier.sla import permissions
@@ -194,12 +195,17 @@ def _save_policy(
     *,
     categories: Iterable[Category],
     organisations: Iterable[Organisation],
+    by: User | None,
 ) -> SlaPolicy:
     if SlaPolicy.objects.filter(name=cleaned["name"]).exclude(pk=policy.pk).exists():
         raise ValidationError({"name": _("A policy with this name already exists.")})
+    new = policy.pk is None
+    before = {} if new else {key: getattr(policy, key) for key in cleaned}
     for key, value in cleaned.items():
         setattr(policy, key, value)
     policy.save()
+    action = "sla_policy.created" if new else "sla_policy.changed"
+    audit.record(action, actor=by, target=policy, changes=audit.diff(before, cleaned))
     policy.categories.set(list(categories))
     policy.organisations.set(list(organisations))
     bump_policies()
@@ -226,7 +232,7 @@ def create_policy(
         last = SlaPolicy.objects.order_by("-position").values_list("position", flat=True).first()
         position = (last or 0) + 10
     policy = SlaPolicy(position=position, is_active=is_active)
-    return _save_policy(policy, cleaned, categories=categories, organisations=organisations)
+    return _save_policy(policy, cleaned, categories=categories, organisations=organisations, by=by)
 
 
 @transaction.atomic
@@ -247,4 +253,4 @@ def update_policy(
     if position is not None:
         policy.position = position
     policy.is_active = is_active
-    return _save_policy(policy, cleaned, categories=categories, organisations=organisations)
+    return _save_policy(policy, cleaned, categories=categories, organisations=organisations, by=by)

@@ -14,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from palier.lib.antivirus import check_address as _check_clamd
+from palier.lib import antivirus
 from palier.lib.env import envbool, envint, envlist, envstr
 from palier.system.proxies import parse_networks
 
@@ -284,7 +284,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Uploads: antivirus -----------------------------------------------------------------------------
 # clamd scanning every attachment before it is stored (tcp://HOST:PORT or unix:///path); empty = off.
-PALIER_CLAMD = _check_clamd(envstr("PALIER_CLAMD", ""))
+PALIER_CLAMD = antivirus.check_address(envstr("PALIER_CLAMD", ""))
 
 # --- Email ----------------------------------------------------------------------------------------------
 # Without configuration, mail is written as files into the data folder (one .log file per run of the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,15 +22,16 @@ from palier.api.auth import current_token
 WINDOW = 60  # seconds
 
 
-class _PerMinute(BaseThrottle):
+class _PerMinute(BaseThrottle, ABC):
     setting = ""
     scope = ""
 
     def __init__(self) -> None:
         self._local = threading.local()  # one instance serves every thread of the process
 
+    @abstractmethod
     def ident(self, request: HttpRequest) -> str | None:
-        raise NotImplementedError
+        """Who the request is counted for (None: not counted by this limit)."""
 
     def allow_request(self, request: HttpRequest) -> bool:
         limit = int(getattr(settings, self.setting, 0) or 0)

@@ -107,6 +107,7 @@ def _render(chart: Any, title: str) -> str:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def stylesheet() -> str:
     """The CSS pygal writes into each chart, scoped to every chart (``.pygal-chart``) instead of one
     chart's id: served as a file (``reports:charts-css``), since the pages allow no inline style."""

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "palier.system",
     "palier.reports",
     "palier.backups",
+    "palier.identity",
     "palier.demo",  # demo data: depends on every app above, none depends on it
     "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sla",),
     ("catalog", "integrations", "timelog"),
     ("kb", "macros", "surveys"),
-    ("automation", "system", "reports", "backups"),  # reports: reads every domain, writes nothing of theirs
+    ("automation", "system", "reports", "backups", "identity"),  # reports: reads every domain, writes nothing of theirs
 )
 # may import any app; only the root modules (ROOT) import them
 INTERFACES = frozenset({"agent", "portal", "api", "templatetags", "demo"})  # templatetags: shared by agent and portal

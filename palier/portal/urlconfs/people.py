@@ -10,7 +10,7 @@ from palier.portal.views import people as views
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
+        views.SignInView.as_view(
             template_name="portal/people/login.html",
             authentication_form=EmailAuthenticationForm,
             redirect_authenticated_user=True,

@@ -3,8 +3,11 @@ API tokens)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +16,7 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.identity import selectors as identity_selectors
 from palier.lib.errors import DomainError
 from palier.lib.web import apply_errors, signed_in
 from palier.people import selectors, services, signin
@@ -27,6 +31,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("agent:ticket-list" if request.user.is_agent else "portal:home")
 
 
+class SignInView(LoginView):
+    """Django's sign-in form, with the single sign-on buttons beside it."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["providers"] = list(identity_selectors.sign_in_providers())
+        return context
+
+
 def locked_out(request: HttpRequest, original_response: HttpResponse | None, credentials: object) -> HttpResponse:
     """The sign-in page, refused for a while: too many failed sign-ins for this account or from
     this address (django-axes calls it: ``AXES_LOCKOUT_CALLABLE``). 429 with Retry-After."""
@@ -35,6 +48,7 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None, cre
     form = EmailAuthenticationForm(request, initial={"username": request.POST.get("username", "")[:254]})
     context = {
         "form": form,
+        "providers": list(identity_selectors.sign_in_providers()),
         "next": request.POST.get("next", ""),
         "locked_out": _("Too many failed sign-ins. Try again in %(minutes)d minutes.") % {"minutes": minutes},
     }

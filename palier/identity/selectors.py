@@ -1,0 +1,15 @@
+"""Reads of the identity app: the providers shown on the sign-in page."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from palier.identity.models import Provider
+
+
+def sign_in_providers() -> QuerySet[Provider]:
+    """The enabled single sign-on providers, as buttons on the sign-in page (the directory signs
+    in through the password form, so it has no button)."""
+    return Provider.objects.filter(enabled=True, kind__in=[Provider.Kind.OIDC, Provider.Kind.SAML]).order_by(
+        "position", "name"
+    )

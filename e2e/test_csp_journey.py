@@ -104,17 +104,22 @@ def test_what_left_the_attributes_still_works(
     """The queue's idle refresh (a trigger filter before) and the dashboard's refused filters
     shown in place (an hx-on handler before) now live in agent.js."""
     page = login(admin_user.email, "pw-ada-123!")
+    # the queue refreshes every 15 s: the browser's clock is moved on instead of waited for
+    page.clock.install()
     page.goto(url(reverse("agent:ticket-list")))
     make_ticket(requester, subject="Scanner hors ligne")
-    expect(page.locator("#queue-table")).to_contain_text("Scanner hors ligne", timeout=25_000)
+    page.clock.run_for(16_000)
+    expect(page.locator("#queue-table")).to_contain_text("Scanner hors ligne")
     # while a row is selected the table stays as it is
     page.locator('#queue-table input[name="tickets"]').first.check()
     make_ticket(requester, subject="Badge refusé au portique")
-    page.wait_for_timeout(17_000)
+    page.clock.run_for(32_000)
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#queue-table")).not_to_contain_text("Badge refusé au portique")
     page.locator('#queue-table input[name="tickets"]').first.uncheck()
     page.locator("#global-search").focus()  # out of the table: the agent is not using it any more
-    expect(page.locator("#queue-table")).to_contain_text("Badge refusé au portique", timeout=25_000)
+    page.clock.run_for(16_000)
+    expect(page.locator("#queue-table")).to_contain_text("Badge refusé au portique")
 
     page.goto(url(reverse("reports:team")))
     page.locator("#id_period").select_option("custom")

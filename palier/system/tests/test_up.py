@@ -89,7 +89,7 @@ def _sign_in(base: str, email: str, password: str) -> bool:
         return "/accounts/login/" not in response.url
 
 
-def test_a_plain_start_creates_no_account_anyone_can_sign_in_with(tmp_path: Path) -> None:
+def test_a_plain_start_creates_no_account_and_the_demo_only_when_asked(tmp_path: Path) -> None:
     out, signed_in = _run_up(tmp_path, while_up=lambda base: _sign_in(base, DEMO_ADMIN, DEMO_PASSWORD))
     assert signed_in is False
     assert DEMO_PASSWORD not in out
@@ -100,8 +100,7 @@ def test_a_plain_start_creates_no_account_anyone_can_sign_in_with(tmp_path: Path
     assert (tmp_path / "palier.sqlite3").exists()
     assert (tmp_path / "secret_key").exists()
 
-
-def test_the_demo_is_seeded_when_asked_and_a_warning_says_so(tmp_path: Path) -> None:
+    # the same data folder started again with --demo (its migrations are done: the test stays short)
     out, signed_in = _run_up(
         tmp_path, "--demo", "--demo-tickets", "30", while_up=lambda base: _sign_in(base, DEMO_ADMIN, DEMO_PASSWORD)
     )

@@ -29,7 +29,9 @@ def _clock_check(skew: float | None) -> Check:
         return Check(name, True, _("The provider sent no date: the clocks could not be compared."))
     seconds = round(skew)
     if abs(seconds) <= flow.LEEWAY_SECONDS:
-        return Check(name, True, _("The clocks agree within %(n)d seconds.") % {"n": max(abs(seconds), 1)})
+        return Check(
+            name, True, _("The clocks agree within the %(limit)d seconds allowed.") % {"limit": flow.LEEWAY_SECONDS}
+        )
     message = (
         _("The provider's clock is %(n)d seconds ahead of this server's.")
         if seconds > 0

@@ -54,7 +54,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     id_token = request.session.get(flow.ID_TOKEN_SESSION_KEY, "")
     logout(request)
     provider = manage.by_slug(slug) if slug else None
-    url = None
     if provider is not None and provider.kind == Provider.Kind.OIDC and provider.enabled:
         url = flow.sign_out_url(provider, id_token)
-    return redirect(url or resolve_url(settings.LOGOUT_REDIRECT_URL))
+        if url:
+            # a page that moves on by itself: the sign-out form's policy (form-action 'self')
+            # would block a redirect to the provider
+            return render(request, "portal/people/signing_out.html", {"provider": provider, "provider_url": url})
+    return redirect(resolve_url(settings.LOGOUT_REDIRECT_URL))

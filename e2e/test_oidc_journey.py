@@ -69,7 +69,7 @@ def test_an_admin_adds_a_provider_and_a_new_person_signs_in_with_it(
     expect(admin.locator("#messages .alert")).to_contain_text("Corp")
     expect(admin.locator("#redirect-uri")).to_have_text(url("/accounts/oidc/corp/callback/"))
     admin.locator("form[action$='/test/'] button").click()
-    expect(admin.locator("#checks .list-group-item-success")).to_have_count(7)
+    expect(admin.locator("#checks .list-group-item-success")).to_have_count(8)
     _shot(admin, "oidc-test")
     admin.locator("form[action$='/enabled/'] button").click()
     expect(admin.locator("#messages .alert")).to_contain_text("Corp")

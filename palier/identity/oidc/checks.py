@@ -60,6 +60,33 @@ def _flow_check(document: dict[str, object]) -> Check:
     return Check(name, True, _("Offered, with PKCE."))
 
 
+def _claims_check(provider: Provider, document: dict[str, object]) -> Check:
+    """The mapped claims against the ones the provider lists (many list only some of what they
+    can send: only a missing email claim fails)."""
+    name = _("Claims")
+    listed = document.get("claims_supported")
+    if not isinstance(listed, list):
+        return Check(name, True, _("The provider does not list its claims: a sign-in will tell."))
+    email = options.option(provider, "claim_email")
+    if email not in listed:
+        return Check(
+            name,
+            False,
+            _("The provider does not send the %(claim)s claim, and Palier needs an email address: ask for it or "
+              "change the email claim.") % {"claim": email},
+        )  # fmt: skip
+    keys = ("claim_email_verified", "claim_name", "claim_language", "claim_groups")
+    unlisted = [options.option(provider, k) for k in keys if options.option(provider, k) not in ("", *listed)]
+    if unlisted:
+        return Check(
+            name,
+            True,
+            _("Not listed by the provider: %(names)s. Make sure it sends them (a mapper, an optional claim).")
+            % {"names": ", ".join(unlisted)},
+        )
+    return Check(name, True, _("Every mapped claim is offered."))
+
+
 def test_provider(provider: Provider) -> list[Check]:
     """Discovery, issuer, endpoints, signing keys, clock and secret, in that order; stops at the
     first step the next ones depend on."""
@@ -73,6 +100,7 @@ def test_provider(provider: Provider) -> list[Check]:
     checks.append(Check(_("Discovery"), True, discovery.discovery_url(issuer)))
     checks.append(Check(_("Issuer"), True, str(document["issuer"])))
     checks.append(_flow_check(document))
+    checks.append(_claims_check(provider, document))
     try:
         keys = discovery.fetch_keys(str(document["jwks_uri"]))
         checks.append(Check(_("Signing keys"), True, _("%(n)d published.") % {"n": len(keys.keys)}))

@@ -134,8 +134,9 @@ def claims_from(provider: Provider, id_token: dict[str, Any], userinfo: dict[str
     name = _text(data.get(option(provider, "claim_name")))
     if not name:
         name = " ".join(p for p in (_text(data.get("given_name")), _text(data.get("family_name"))) if p)
-    amr = data.get("amr") if isinstance(id_token.get("amr"), list) else []
-    mfa = bool(set(map(str, amr or [])) & set(option(provider, "mfa_amr_values"))) or (
+    raw_amr = id_token.get("amr")
+    amr: list[Any] = raw_amr if isinstance(raw_amr, list) else []
+    mfa = bool(set(map(str, amr)) & set(option(provider, "mfa_amr_values"))) or (
         _text(id_token.get("acr")) in set(option(provider, "mfa_acr_values"))
     )
     verified_claim = option(provider, "claim_email_verified")

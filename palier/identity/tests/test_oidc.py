@@ -18,7 +18,7 @@ from joserfc import jwk
 from palier.audit.models import AuditEvent
 from palier.identity import oidc
 from palier.identity.models import ExternalIdentity, Provider
-from palier.identity.oidc import discovery, flow
+from palier.identity.oidc import discovery, flow, options
 from palier.identity.provisioning import MFA_BY_PROVIDER_SESSION_KEY, SignInRefused
 from palier.people import services as people
 from palier.people.models import Organisation, SupportGroup, User
@@ -109,8 +109,8 @@ def _token(server: OidcServer, provider: Provider, **overrides: Any) -> dict[str
         ({"nonce": None}, "bad_nonce"),
         ({"aud": "another-application"}, "wrong_audience"),
         ({"aud": ["CLIENT", "another-application"]}, "wrong_audience"),  # several audiences and no azp
-        ({"exp": int(time.time()) - 600}, "expired"),
-        ({"iat": int(time.time()) + 600}, "clock_skew"),
+        ({"exp": "now-600"}, "expired"),
+        ({"iat": "now+600"}, "clock_skew"),
         ({"iss": "https://evil.example"}, "wrong_issuer"),
     ],
 )
@@ -119,6 +119,9 @@ def test_id_tokens_that_are_wrong_are_refused(
 ) -> None:
     if overrides.get("aud") and isinstance(overrides["aud"], list):
         overrides = {"aud": [oidc_provider.config["client_id"], "another-application"]}
+    for name, value in overrides.items():  # times relative to now, not to when the tests were collected
+        if isinstance(value, str) and value.startswith("now"):
+            overrides[name] = int(time.time()) + int(value[3:])
     raw = oidc_server.mint(_token(oidc_server, oidc_provider, **overrides))
     with pytest.raises(SignInRefused) as refused:
         flow.validate_id_token(oidc_provider, raw, nonce="the-nonce")
@@ -245,6 +248,25 @@ def test_sign_out_ends_both_sessions(oidc_server: OidcServer, oidc_provider: Pro
     assert client.post("/accounts/logout/")["Location"] == "/accounts/login/"
 
 
+def test_claims_are_mapped_from_the_settings(oidc_provider: Provider) -> None:
+    oidc_provider.config.update(claim_groups="roles", claim_language="lang", mfa_acr_values=["urn:gold"])
+    claims = options.claims_from(
+        oidc_provider,
+        {"sub": "s", "given_name": "Ana", "family_name": "Lima", "acr": "urn:gold", "roles": "desk"},
+        {"sub": "s", "email": "ana@acme.test", "email_verified": "true", "lang": "en-GB", "groups": ["ignored"]},
+    )
+    assert (claims.full_name, claims.email, claims.email_verified, claims.language) == (
+        "Ana Lima",
+        "ana@acme.test",
+        True,
+        "en-GB",
+    )
+    assert claims.groups == ("desk",) and claims.mfa
+    # amr must come from the ID token itself, and "pwd" alone is one factor
+    single = options.claims_from(oidc_provider, {"sub": "s", "amr": ["pwd"]}, {"amr": ["mfa"]})
+    assert not single.mfa and not single.email_verified
+
+
 def test_discovery_and_keys_are_cached(
     oidc_server: OidcServer, oidc_provider: Provider, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -288,6 +310,11 @@ def test_the_provider_test_explains_each_failure(oidc_server: OidcServer, oidc_p
     checks = {c.name: c for c in oidc.test_provider(oidc_provider)}
     assert all(c.ok for c in checks.values()), checks
     assert "/accounts/oidc/corp/callback/" in checks["Redirect URI"].detail
+
+    oidc_provider.config["claim_email"] = "mail"
+    claims = {c.name: c for c in oidc.test_provider(oidc_provider)}["Claims"]
+    assert not claims.ok and "does not send the mail claim" in claims.detail
+    oidc_provider.config["claim_email"] = "email"
 
     oidc_server.set_clock(600)
     try:

@@ -12,7 +12,7 @@ import pytest
 from palier.people import services as people
 from palier.people.models import Organisation, SupportGroup, User
 
-pytest_plugins = ["testsupport.clamav"]  # the real clamd fixtures: clamd_socket, clamav
+pytest_plugins = ["testsupport.clamav", "testsupport.oidc_provider"]  # real clamd; a real OpenID provider
 
 
 @pytest.fixture(autouse=True)

@@ -354,6 +354,8 @@ PALIER_TIME_EDIT_HOURS = envint("PALIER_TIME_EDIT_HOURS", 24, minimum=0)
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
+# sign-in providers from a TOML file (docs/identity.md, "Configuration file"), loaded by `palier up`
+PALIER_IDENTITY_CONFIG = envstr("PALIER_IDENTITY_CONFIG", "")
 
 # --- Access: API tokens, sign-in throttling, the audit log (docs/security.md#access) ---------------
 # Days a new API token lives unless its creator chooses fewer; 0: tokens do not expire by default

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -25,6 +26,7 @@ from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
 from palier.portal.urlconfs import notifications as portal_notifications
+from palier.portal.urlconfs import oidc as portal_oidc
 from palier.portal.urlconfs import people as portal_people
 from palier.portal.urlconfs import surveys as portal_surveys
 from palier.portal.views.people import home
@@ -53,8 +55,10 @@ urlpatterns = [
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
+    path("agent/identity/oidc/", _pages("identity-oidc", agent_identity_oidc.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
+    path("accounts/oidc/", _pages("oidc", portal_oidc.urlpatterns)),
     path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,9 +1,9 @@
 """Sign-in, sign-out and the profile (language, personal API tokens), mounted at /accounts/."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from palier.portal.forms.people import EmailAuthenticationForm
+from palier.portal.views import oidc as oidc_views
 from palier.portal.views import people as views
 
 # Not namespaced: settings.LOGIN_URL and LOGOUT_REDIRECT_URL name "login".
@@ -17,7 +17,7 @@ urlpatterns = [
         ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", oidc_views.sign_out, name="logout"),  # also ends an OpenID Connect session
     path("profile/", views.profile, name="profile"),
     path("profile/language/", views.profile_language, name="profile-language"),
     path("profile/tokens/", views.token_create, name="token-create"),

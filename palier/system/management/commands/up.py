@@ -38,6 +38,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database ready: " + _describe_db())
+        if settings.PALIER_IDENTITY_CONFIG:  # sign-in providers from the file, before anyone signs in
+            call_command("identity", "load-config", stdout=self.stdout)
         if options["demo"] and not options["no_demo"] and not User.objects.exists():
             self.stdout.write(f"First start: seeding {options['demo_tickets']} demo tickets…")
             call_command("demo", tickets=options["demo_tickets"], verbosity=0)

@@ -13,7 +13,7 @@ requests.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from typing import Any
 
@@ -51,6 +51,9 @@ def start(request: HttpRequest, user: User, *, now: float | None = None) -> User
     epoch = moment.timestamp()
     session[STATE] = {"started": epoch, "seen": epoch, "ends": 0, "idle": 0}
     agent = str(request.META.get("HTTP_USER_AGENT", ""))[:300]
+    # sessions the store has expired by now (closed browsers never sign out): their rows go
+    stale = moment - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    UserSession.objects.filter(user=user, last_seen_at__lt=stale).delete()
     row, _created = UserSession.objects.update_or_create(
         session_key=key,
         defaults={

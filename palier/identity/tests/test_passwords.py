@@ -236,3 +236,23 @@ def test_an_administrator_sets_a_password_or_sends_a_link_never_sees_one(
     assert NEW not in str(list(AuditEvent.objects.values_list("changes", flat=True)))
     page = client.get(reverse("agent:admin-user-edit", args=[requester.pk])).content.decode()
     assert "Nobody can read it" in page and NEW not in page
+
+
+def test_a_link_sent_before_passwords_were_switched_off_is_refused_with_the_reason(
+    requester: User, admin_user: User, org: Organisation
+) -> None:
+    ask(requester.email)
+    link = link_of(requester)
+    passwords.update_policy(
+        by=admin_user, password_roles=list(User.Role.values), password_off_organisations=[org],
+        mfa_required_roles=[], mfa_grace_days=7, mfa_remember_days=30, session_hours=24, idle_minutes=0,
+    )  # fmt: skip
+    client = english()
+    opened = client.get(client.get(link)["Location"])
+    assert opened.status_code == 403 and "Password sign-in is switched off" in opened.content.decode()
+    client.force_login(requester)
+    page = client.get(reverse("account:security")).content.decode()
+    assert "has no password here" in page and 'id="password-form"' not in page
+    requester.refresh_from_db()  # its organisation as saved now
+    with pytest.raises(Exception, match="switched off"):
+        passwords.change_password(requester, current="pw-alice-123!", new=NEW, keep=None)

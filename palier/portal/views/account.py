@@ -3,6 +3,8 @@ password, see and end one's sessions and API tokens."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.audit import context as audit_context
-from palier.identity import passwords
+from palier.identity import passwords, policy
 from palier.lib.errors import DomainError
 from palier.lib.web import apply_errors, signed_in
 from palier.people import selectors, sessions
@@ -79,7 +81,8 @@ def reset_link(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 def _security(request: AuthedRequest, *, form: ChangePasswordForm | None = None, status: int = 200) -> HttpResponse:
     current = request.session.session_key
-    rows = sessions.sessions_of(request.user)
+    since = timezone.now() - timedelta(hours=policy.current().session_hours)
+    rows = sessions.sessions_of(request.user, since=since)  # older ones have ended by now
     context = {
         "form": form or ChangePasswordForm(),
         "password_allowed": passwords.password_allowed(request.user),
@@ -87,7 +90,6 @@ def _security(request: AuthedRequest, *, form: ChangePasswordForm | None = None,
         "sessions": [(row, row.session_key == current) for row in rows],
         "others": sum(1 for row in rows if row.session_key != current),
         "tokens": selectors.tokens_for(request.user),
-        "now": timezone.now(),
     }
     return render(request, "portal/account/security.html", context, status=status)
 

@@ -30,7 +30,9 @@ def expired(state: dict[str, Any], now: float) -> str:
     idle = float(state.get("idle") or 0)
     if ends and now >= ends:
         return "lifetime"
-    if idle and now - float(state.get("seen") or now) >= idle:
+    # "seen" is written at most once a minute, so it may lag the last request by that much:
+    # the idle limit counts from it plus that minute (a session ends 0 to 60 s after the limit)
+    if idle and now - float(state.get("seen") or now) >= idle + sessions.TOUCH_SECONDS:
         return "idle"
     return ""
 

@@ -57,6 +57,10 @@ def test_i_see_my_sessions_and_end_one_or_all_others(requester: User) -> None:
     mine.post(reverse("account:sessions-end-others"))
     assert not signed_in(laptop) and signed_in(mine)
     assert UserSession.objects.filter(user=requester).count() == 1
+    token = people.create_api_token(requester, by=requester).token
+    assert mine.post(reverse("account:token-revoke", args=[token.pk])).status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
     assert AuditEvent.objects.filter(action__in=["auth.session_ended", "auth.sessions_ended"]).count() == 2
 
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("profile/security/password/", views.password_change, name="password-change"),
     path("profile/security/sessions/<int:session_id>/end/", views.session_end, name="session-end"),
     path("profile/security/sessions/end-others/", views.sessions_end_others, name="sessions-end-others"),
+    path("profile/security/tokens/<int:token_id>/revoke/", views.token_revoke, name="token-revoke"),
 ]

@@ -19,6 +19,7 @@ from palier.identity import passwords, policy
 from palier.lib.errors import DomainError
 from palier.lib.web import apply_errors, signed_in
 from palier.people import selectors, sessions
+from palier.people import services as people
 from palier.people.http import AuthedRequest
 from palier.portal.forms.account import ChangePasswordForm, ForgotForm, NewPasswordForm
 
@@ -142,4 +143,14 @@ def sessions_end_others(request: AuthedRequest) -> HttpResponse:
         request.user, by=request.user, keep=request.session.session_key, reason="auth.sessions_ended"
     )
     messages.success(request, _("Signed out everywhere else (%(count)d sessions).") % {"count": ended})
+    return redirect("account:security")
+
+
+@signed_in
+@require_POST
+def token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
+    """Revoke one of my API tokens from the Security page (the profile has the same button)."""
+    token = selectors.get_token_for(request.user, token_id)
+    people.revoke_api_token(token, by=request.user)
+    messages.success(request, _("The token %(prefix)s… is revoked.") % {"prefix": token.prefix})
     return redirect("account:security")

@@ -147,7 +147,8 @@ def set_password(user: User, *, password: str, by: User) -> User:
 # --- reset by email ------------------------------------------------------------------------------------
 
 
-def _over_limit(scope: str, ident: str, limit: int) -> bool:
+def _count(scope: str, ident: str) -> int:
+    """This request's number in the current hour for ``ident``."""
     key = f"palier:password-reset:{scope}:{ident}:{int(time.time() // WINDOW)}"
     cache.add(key, 0, timeout=WINDOW * 2)
     try:
@@ -155,7 +156,7 @@ def _over_limit(scope: str, ident: str, limit: int) -> bool:
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=WINDOW * 2)
         count = 1
-    return count > limit
+    return int(count)
 
 
 def reset_url(user: User, token: str) -> str:
@@ -173,7 +174,7 @@ def _queue_link(user: User, *, sent_by: User | None) -> int:
         "sent_by": sent_by,
     }
     template = RESET_TEMPLATE if allowed else REFUSED_TEMPLATE
-    # a new key per request: each request is its own email (the link of the last one works)
+    # a new key per request: each request is its own email
     key = f"password-reset:{user.pk}:{secrets.token_hex(8)}"
     return email.queue_templated(to=[user], template=template, context=context, key=key)
 
@@ -193,10 +194,11 @@ def request_reset(*, address: str, ip: str | None) -> None:
     """Someone asks for a reset link for ``address``. Raises ``TooManyRequests`` over the limits;
     otherwise the same work is done whether an account matches or not."""
     address = str(address or "").strip().lower()[:254]
-    limited = _over_limit("email", address, settings.PALIER_PASSWORD_RESET_EMAIL_LIMIT)
-    limited = _over_limit("ip", ip or "-", settings.PALIER_PASSWORD_RESET_IP_LIMIT) or limited
-    if limited:
-        audit.record("auth.password_reset_limited", actor=None, actor_email=address, ip=ip)
+    by_email, email_limit = _count("email", address), settings.PALIER_PASSWORD_RESET_EMAIL_LIMIT
+    by_ip, ip_limit = _count("ip", ip or "-"), settings.PALIER_PASSWORD_RESET_IP_LIMIT
+    if by_email > email_limit or by_ip > ip_limit:
+        if by_email == email_limit + 1 or by_ip == ip_limit + 1:  # logged once per hour and limit, not per try
+            audit.record("auth.password_reset_limited", actor=None, actor_email=address, ip=ip)
         raise TooManyRequests(_("Too many reset requests. Try again in an hour."))
     _request_reset(address, ip)
 

@@ -70,6 +70,8 @@ def test_the_answer_is_the_same_for_known_unknown_inactive_and_system_addresses(
     assert len(bodies) == 1 and "If an account uses this address" in bodies.pop()
     assert list(OutgoingEmail.objects.values_list("address", flat=True)) == [requester.email]
     assert AuditEvent.objects.filter(action="auth.password_reset_requested").count() == 4
+    french = Client().get(reverse("login")).content.decode()  # the default language
+    assert 'lang="fr"' in french and FORGOT in french
 
 
 def test_a_link_works_once_and_a_second_use_gets_a_clear_page(requester: User) -> None:

@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "palier.audit.context.AuditContextMiddleware",
     "palier.people.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "palier.identity.sessions.SessionPolicyMiddleware",  # session lifetime and idle timeout
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
@@ -374,6 +375,7 @@ PALIER_LOGIN_FAILURES = envint("PALIER_LOGIN_FAILURES", 5, minimum=1)
 PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [
     "palier.people.signin.ThrottleBackend",  # first: refuses a locked account or address
+    "palier.identity.passwords.PolicyBackend",  # refuses a password the sign-in policy switched off
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = True
@@ -387,6 +389,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
+# Password reset by email (palier/identity/passwords.py): the link's life in minutes, and how many
+# requests an hour one email address and one client address may make
+PALIER_PASSWORD_RESET_MINUTES = envint("PALIER_PASSWORD_RESET_MINUTES", 60, minimum=5)
+PASSWORD_RESET_TIMEOUT = PALIER_PASSWORD_RESET_MINUTES * 60
+PALIER_PASSWORD_RESET_EMAIL_LIMIT = envint("PALIER_PASSWORD_RESET_EMAIL_LIMIT", 5, minimum=1)
+PALIER_PASSWORD_RESET_IP_LIMIT = envint("PALIER_PASSWORD_RESET_IP_LIMIT", 20, minimum=1)
 
 # one line per task run is noise in `palier up` and `palier worker`; failures are still logged
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()

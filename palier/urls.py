@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import identity as agent_identity
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
@@ -23,6 +24,7 @@ from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
 from palier.integrations import urls as integrations_hooks
+from palier.portal.urlconfs import account as portal_account
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
 from palier.portal.urlconfs import notifications as portal_notifications
@@ -53,6 +55,7 @@ urlpatterns = [
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
+    path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/identity/oidc/", _pages("identity-oidc", agent_identity_oidc.urlpatterns)),
@@ -60,5 +63,6 @@ urlpatterns = [
     path("api/v1/", include("palier.api.urls")),
     path("accounts/oidc/", _pages("oidc", portal_oidc.urlpatterns)),
     path("accounts/", include(portal_people.urlpatterns)),
+    path("accounts/", _pages("account", portal_account.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

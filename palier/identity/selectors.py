@@ -13,3 +13,8 @@ def sign_in_providers() -> QuerySet[Provider]:
     return Provider.objects.filter(enabled=True, kind__in=[Provider.Kind.OIDC, Provider.Kind.SAML]).order_by(
         "position", "name"
     )
+
+
+def all_providers() -> QuerySet[Provider]:
+    """Every provider of every kind, for the administrators' identity page."""
+    return Provider.objects.order_by("kind", "position", "name")

@@ -23,6 +23,11 @@ class Organisation(models.Model):
         default=False,
         help_text=_("When set, every requester of the organisation sees its tickets."),
     )
+    password_sign_in = models.BooleanField(
+        _("members may sign in with a password"),
+        default=True,
+        help_text=_("Switch off once the organisation signs in through single sign-on."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -299,3 +304,24 @@ class ApiToken(models.Model):
     @property
     def can_write(self) -> bool:
         return self.scope in (self.Scope.WRITE, self.Scope.TOKENS)
+
+
+class UserSession(models.Model):
+    """One signed-in browser session of a person (``people/sessions.py`` keeps it): the person sees
+    and ends theirs, an administrator ends them all, deactivating the person ends them at once."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        indexes = [models.Index(fields=["user", "last_seen_at"], name="usersession_user_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"

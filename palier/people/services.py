@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
 from palier.lib.errors import Conflict, PermissionDenied
-from palier.people import permissions, selectors
+from palier.people import permissions, selectors, sessions
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
 
 TOKEN_PREFIX = "plr_"
@@ -396,7 +396,32 @@ def set_user_active(user: User, *, active: bool, by: User | None) -> User:
             target=user,
             changes={"is_active": [not active, active]},
         )
+    if not active:  # signed out everywhere at once, and no token works any more
+        sessions.end_sessions(user, by=None)
+        sessions.revoke_tokens(user)
     return user
+
+
+@transaction.atomic
+def set_organisations_password_sign_in(*, off: set[int], by: User | None) -> list[str]:
+    """Let the members of every organisation sign in with a password but those in ``off`` (ids).
+    Returns the names of the organisations that changed (the sign-in policy service checks first
+    that administrators keep a way in)."""
+    permissions.require(by)
+    changed: list[str] = []
+    for organisation in Organisation.objects.select_for_update().order_by("pk"):
+        allowed = organisation.pk not in off
+        if organisation.password_sign_in != allowed:
+            organisation.password_sign_in = allowed
+            organisation.save(update_fields=["password_sign_in"])
+            audit.record(
+                "organisation.password_sign_in",
+                actor=by,
+                target=organisation,
+                changes={"password_sign_in": [not allowed, allowed]},
+            )
+            changed.append(organisation.name)
+    return changed
 
 
 @transaction.atomic

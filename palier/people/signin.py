@@ -22,6 +22,7 @@ from django.utils import timezone
 from palier.audit import context
 from palier.audit import services as audit
 from palier.audit.models import AuditEvent
+from palier.people import sessions
 
 log = logging.getLogger("palier.signin")
 
@@ -77,6 +78,8 @@ def cooloff(request: HttpRequest | None) -> timedelta:
 def signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     ip = context.client_ip(request) if request is not None else None
     audit.record("auth.login", actor=user, target=user, ip=ip)
+    if request is not None:
+        sessions.start(request, user)
 
 
 def signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -84,6 +87,8 @@ def signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
         return
     ip = context.client_ip(request) if request is not None else None
     audit.record("auth.logout", actor=user, target=user, ip=ip)
+    if request is not None and hasattr(request, "session"):
+        sessions.forget(request.session.session_key)
 
 
 def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from palier.identity import passwords
 from palier.lib.web import StyledForm, StyledFormMixin
 from palier.people.models import ApiToken, User
 
@@ -16,6 +18,11 @@ class EmailAuthenticationForm(StyledFormMixin, AuthenticationForm):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
+
+    def get_invalid_login_error(self) -> ValidationError:
+        if passwords.refused_by_policy(self.request):  # the right password, but this account uses SSO
+            return ValidationError(passwords.refusal_message(), code="password_sign_in_off")
+        return super().get_invalid_login_error()
 
 
 class LanguageForm(StyledForm):

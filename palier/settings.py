@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "palier.audit.context.AuditContextMiddleware",
     "palier.people.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "palier.identity.mfa.middleware.SecondStepMiddleware",  # half-signed-in sessions: the second step only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page

@@ -24,6 +24,7 @@ from palier.agent.urlconfs import timelog as agent_timelog
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
+from palier.portal.urlconfs import mfa as portal_mfa
 from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import people as portal_people
 from palier.portal.urlconfs import surveys as portal_surveys
@@ -55,6 +56,7 @@ urlpatterns = [
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
+    path("accounts/2fa/", _pages("mfa", portal_mfa.urlpatterns)),
     path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -77,8 +77,8 @@ def on_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: An
 def current(request: HttpRequest) -> str:
     """The state of a signed-in session (worked out now for a session opened before)."""
     state = request.session.get(SESSION_KEY)
-    if state == VERIFY and request.session.get(MFA_BY_PROVIDER_SESSION_KEY):
-        state = OK  # the provider asserted its own second factor after the sign-in signal
+    if state != OK and request.session.get(MFA_BY_PROVIDER_SESSION_KEY):
+        state = OK  # the provider asserted its own second factor (set just after the sign-in signal)
         request.session[SESSION_KEY] = state
     if state not in (OK, VERIFY, OFFER, ENROL):
         state = state_at_sign_in(request, request.user)  # type: ignore[arg-type]

@@ -32,6 +32,8 @@ from palier.lib.errors import Conflict, DomainError
 from palier.people.models import User
 
 MAX_KEYS = 10
+# whatever a malformed or forged answer makes the library raise
+_BAD_ANSWER = (webauthn_errors.WebAuthnException, ValueError, TypeError, KeyError)
 
 
 def _digest(credential_id: bytes) -> str:
@@ -83,7 +85,7 @@ def register(
         verified = webauthn.verify_registration_response(
             credential=parsed, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin
         )
-    except (webauthn_errors.InvalidRegistrationResponse, webauthn_errors.InvalidJSONStructure, ValueError) as exc:
+    except _BAD_ANSWER as exc:
         raise DomainError(_("The security key could not be registered: %(reason)s") % {"reason": exc}) from exc
     transports = [str(t.value) for t in (parsed.response.transports or [])]
     try:
@@ -100,7 +102,9 @@ def register(
             services.bump(user)
             audit.record("auth.mfa_enrolled", actor=user, target=user, changes={"factor": [None, "key"]})
             fresh = (
-                [] if RecoveryCode.objects.filter(user=user, used_at__isnull=True).exists() else services.new_codes(user)
+                []
+                if RecoveryCode.objects.filter(user=user, used_at__isnull=True).exists()
+                else services.new_codes(user)
             )
     except IntegrityError as exc:
         raise Conflict(_("This security key is already registered.")) from exc
@@ -121,7 +125,7 @@ def authenticate(
     services.check_lock(user)
     try:
         parsed = parse_authentication_credential_json(credential)
-    except (webauthn_errors.InvalidJSONStructure, ValueError):
+    except _BAD_ANSWER:
         services.failed(user, method="key")
     key = SecurityKey.objects.filter(user=user, credential_id_hash=_digest(parsed.raw_id)).first()
     if key is None or not challenge:
@@ -135,7 +139,7 @@ def authenticate(
             credential_public_key=bytes(key.public_key),
             credential_current_sign_count=key.sign_count,
         )
-    except webauthn_errors.InvalidAuthenticationResponse:
+    except _BAD_ANSWER:
         services.failed(user, method="key")
     # a counter that does not grow (when the key keeps one) is a cloned key: py_webauthn refuses it
     SecurityKey.objects.filter(pk=key.pk).update(sign_count=verified.new_sign_count, last_used_at=timezone.now())

@@ -35,7 +35,7 @@ class SecondStepMiddleware:
             return _problem()
         target = reverse("mfa:verify") if state == flow.VERIFY else reverse("mfa:index")
         if request.method == "GET" and request.path_info != "/":
-            target += "?" + urlencode({"next": request.get_full_path()})
+            target += "?" + urlencode({"next": request.get_full_path()}, safe="/")
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = target

@@ -9,8 +9,8 @@ which forgets the browsers they asked Palier to remember. Failed codes count per
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NoReturn
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
@@ -173,7 +173,10 @@ def keep_one(user: User, *, removing: str, key_id: int | None = None) -> None:
     if not flow.required_for(user):
         return
     totp = removing != "totp" and TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
-    keys = SecurityKey.objects.filter(user=user).exclude(pk=key_id if removing == "key" else None).exists()
+    others = SecurityKey.objects.filter(user=user)
+    if removing == "key" and key_id is not None:
+        others = others.exclude(pk=key_id)
+    keys = others.exists()
     if not (totp or keys):
         raise Conflict(_("Your role requires a second factor: set up another one before removing this one."))
 

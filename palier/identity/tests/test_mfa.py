@@ -243,7 +243,7 @@ def test_only_an_administrator_resets_a_second_factor(
 
 
 def test_security_key_answers_that_are_not_a_credential_are_refused_and_counted(agent: User, client: Client) -> None:
-    secret, _codes = enrol(agent)
+    enrol(agent)
     password_sign_in(client, agent)
     options = client.post(reverse("mfa:verify-key-options"))
     assert options.status_code == 200 and options.json()["challenge"]

@@ -55,6 +55,11 @@ def _challenge(request: HttpRequest, purpose: str, value: bytes | None = None) -
     return base64.b64decode(stored[1])
 
 
+def _credential(body: dict[str, Any]) -> dict[str, Any]:
+    value = body.get("credential")
+    return value if isinstance(value, dict) else {}
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"{}")
@@ -182,7 +187,7 @@ def key_register(request: AuthedRequest) -> JsonResponse:
         _key, fresh = keys.register(
             request.user,
             name=str(body.get("name") or ""),
-            credential=body.get("credential") if isinstance(body.get("credential"), dict) else {},
+            credential=_credential(body),
             challenge=_challenge(request, "register"),
             rp_id=rp_id,
             origin=origin,
@@ -263,7 +268,7 @@ def verify_key(request: AuthedRequest) -> JsonResponse:
     try:
         keys.authenticate(
             request.user,
-            credential=body.get("credential") if isinstance(body.get("credential"), dict) else {},
+            credential=_credential(body),
             challenge=_challenge(request, "authenticate"),
             rp_id=rp_id,
             origin=origin,

@@ -39,7 +39,7 @@ def matching_step(secret: str, code: str, *, after: int, now: float | None = Non
     """The time step ``code`` belongs to, within the window around now and later than ``after``
     (the last step accepted: a code is never accepted twice), or None."""
     code = normalise_totp(code)
-    if not TOTP_SHAPE.match(code):
+    if not secret or not TOTP_SHAPE.match(code):
         return None
     here = current_step(now)
     found = None

@@ -95,7 +95,7 @@ def pending_totp(user: User, *, restart: bool = False) -> str:
             raise Conflict(_("An authenticator app is already set up. Remove it first to set up another one."))
         if device is None:
             device = TotpDevice.objects.create(user=user, secret=secrets.encrypt(codes.new_secret()))
-        elif restart:
+        elif restart or not _secret(device):
             device.secret = secrets.encrypt(codes.new_secret())
             device.last_step = 0
             device.save(update_fields=["secret", "last_step"])
@@ -109,7 +109,7 @@ def confirm_totp(user: User, code: str) -> list[str]:
     if device is None:
         raise Conflict(_("Start the set-up of an authenticator app first."))
     check_lock(user)
-    step = codes.matching_step(secrets.decrypt(device.secret), code, after=device.last_step)
+    step = codes.matching_step(_secret(device), code, after=device.last_step)
     if step is None:
         failed(user, method="totp_enrolment")
     with transaction.atomic():
@@ -204,6 +204,15 @@ def reset(user: User, *, by: User | None) -> None:
 # --- the second step: check a code -----------------------------------------------------------------
 
 
+def _secret(device: TotpDevice) -> str:
+    """The app's secret; "" when SECRET_KEY changed without a fallback (no code matches then,
+    recovery codes still work, and an administrator resets the factor)."""
+    try:
+        return secrets.decrypt(device.secret)
+    except secrets.SecretError:
+        return ""
+
+
 def check_lock(user: User) -> None:
     state = state_for(user)
     if state.locked_until and state.locked_until > timezone.now():
@@ -242,7 +251,7 @@ def check_code(user: User, code: str) -> str:
     if codes.looks_like_totp(code):
         device = TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).first()
         if device is not None:
-            step = codes.matching_step(secrets.decrypt(device.secret), code, after=device.last_step)
+            step = codes.matching_step(_secret(device), code, after=device.last_step)
             # the conditional update is the claim: two requests with the same code, one wins
             if (
                 step is not None

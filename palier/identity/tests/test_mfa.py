@@ -62,6 +62,9 @@ def test_a_password_alone_opens_no_page_and_no_api(agent: User, client: Client) 
     api = client.get("/api/v1/tickets", **EN)
     assert api.status_code == 401 and api["Content-Type"] == "application/problem+json"
     assert set(api.json()) == {"type", "title", "status", "detail"}
+    htmx = client.get("/agent/", HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 204 and htmx["HX-Redirect"].startswith(reverse("mfa:verify"))
+    assert client.post(reverse("mfa:skip"), {"next": "/agent/"})["Location"].startswith(reverse("mfa:verify"))
     # the enrolment pages are closed too: a stolen password cannot swap the factor
     assert client.post(reverse("mfa:totp-remove"))["Location"].startswith(reverse("mfa:verify"))
     assert TotpDevice.objects.filter(user=agent, confirmed_at__isnull=False).exists()
@@ -252,3 +255,20 @@ def test_security_key_answers_that_are_not_a_credential_are_refused_and_counted(
         assert answer.status_code in (403, 429)
     assert AuditEvent.objects.filter(action="auth.mfa_failed", changes__method=["", "key"]).count() == 3
     assert client.get("/agent/")["Location"].startswith(reverse("mfa:verify"))
+
+
+def test_a_forged_key_registration_stores_nothing(agent: User, client: Client) -> None:
+    client.force_login(agent)
+    url = reverse("mfa:key-register")
+    no_ceremony = client.post(url, '{"name": "k", "credential": {"id": "x"}}', content_type="application/json")
+    assert no_ceremony.status_code == 400  # no challenge was issued to this session
+    client.post(reverse("mfa:key-options"))
+    forged = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {"clientDataJSON": "e30", "attestationObject": "oA"},
+    }
+    answer = client.post(url, {"name": "k", "credential": forged}, content_type="application/json")
+    assert answer.status_code == 400 and "error" in answer.json()
+    assert not agent.security_keys.exists()

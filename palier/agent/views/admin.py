@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from palier.agent import admin_forms as f
 from palier.agent.views._admin import form_page, save_form
+from palier.identity.mfa import selectors as mfa_selectors
 from palier.identity.mfa import services as mfa
 from palier.lib.errors import DomainError
 from palier.lib.web import admin_required, apply_errors
@@ -74,7 +75,7 @@ def user_edit(request: AuthedRequest, user_id: int) -> HttpResponse:
     form = f.UserEditForm(request.POST or None, initial=initial)
     if save_form(request, form, services.update_user_account, user=person):
         return _done(request, _("“%(name)s” is saved."), person, "agent:admin-user-edit", person.pk)
-    return form_page(request, "agent/admin/user_edit.html", form, person=person, mfa=mfa.factors_of(person))
+    return form_page(request, "agent/admin/user_edit.html", form, person=person, mfa=mfa_selectors.factors_of(person))
 
 
 @admin_required

@@ -25,7 +25,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from palier.identity import policy
-from palier.identity.mfa import services
+from palier.identity.mfa import selectors, services
 from palier.identity.mfa.models import MfaState
 from palier.identity.provisioning import MFA_BY_PROVIDER_SESSION_KEY
 from palier.people.models import User
@@ -51,7 +51,7 @@ def grace_ends(user: User) -> Any:
 def state_at_sign_in(request: HttpRequest, user: User) -> str:
     if request.session.get(MFA_BY_PROVIDER_SESSION_KEY):
         return OK
-    if services.has_factor(user):
+    if selectors.has_factor(user):
         return OK if remembered(request, user) else VERIFY
     rules = policy.current()
     state = MfaState.objects.filter(user=user).first()
@@ -97,7 +97,7 @@ def done(request: HttpRequest) -> None:
 
 
 def _remember_value(user: User) -> str:
-    return f"{user.pk}:{services.generation(user)}"
+    return f"{user.pk}:{selectors.generation(user)}"
 
 
 def remember(response: HttpResponse, user: User) -> None:

@@ -8,7 +8,6 @@ which forgets the browsers they asked Palier to remember. Failed codes count per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from palier.audit import services as audit
 from palier.identity.mfa import codes
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice
+from palier.identity.mfa.selectors import has_factor
 from palier.lib.errors import Conflict, DomainError
 from palier.mail import secrets
 from palier.people.models import User
@@ -37,44 +37,9 @@ class CodeRefused(DomainError):
         self.locked = locked
 
 
-@dataclass(frozen=True)
-class Factors:
-    """What a person has set up, for the pages."""
-
-    totp: bool
-    totp_pending: bool
-    keys: list[SecurityKey]
-    recovery_left: int
-
-    @property
-    def any(self) -> bool:
-        return self.totp or bool(self.keys)
-
-
 def state_for(user: User) -> MfaState:
     state, _created = MfaState.objects.get_or_create(user=user)
     return state
-
-
-def has_factor(user: User) -> bool:
-    return (
-        TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
-        or SecurityKey.objects.filter(user=user).exists()
-    )
-
-
-def factors_of(user: User) -> Factors:
-    device = TotpDevice.objects.filter(user=user).first()
-    return Factors(
-        totp=bool(device and device.confirmed_at),
-        totp_pending=bool(device and not device.confirmed_at),
-        keys=list(SecurityKey.objects.filter(user=user)),
-        recovery_left=RecoveryCode.objects.filter(user=user, used_at__isnull=True).count(),
-    )
-
-
-def generation(user: User) -> int:
-    return MfaState.objects.filter(user=user).values_list("generation", flat=True).first() or 0
 
 
 def bump(user: User) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from palier.audit.models import AuditEvent
 from palier.identity import policy
 from palier.identity.mfa import codes, flow, services
-from palier.identity.mfa.models import MfaState, RecoveryCode, TotpDevice
+from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice
 from palier.identity.provisioning import MFA_BY_PROVIDER_SESSION_KEY
 from palier.mail import secrets
 from palier.people.models import User
@@ -272,3 +272,39 @@ def test_a_forged_key_registration_stores_nothing(agent: User, client: Client) -
     answer = client.post(url, {"name": "k", "credential": forged}, content_type="application/json")
     assert answer.status_code == 400 and "error" in answer.json()
     assert not agent.security_keys.exists()
+
+
+def test_removing_factors_is_audited_and_forgets_the_recovery_codes(agent: User, client: Client) -> None:
+    enrol(agent)
+    key = SecurityKey.objects.create(
+        user=agent, name="Desk key", credential_id=b"cred", credential_id_hash="0" * 64, public_key=b"pk"
+    )
+    client.force_login(agent)
+    assert client.post(reverse("mfa:totp-remove"))["Location"].startswith(reverse("mfa:verify"))  # half signed in
+    session = client.session
+    session[flow.SESSION_KEY] = flow.OK  # as after the second step
+    session.save()
+    stranger = User.objects.create_user(email="x@desk.test", password="pw-x-123456!")
+    with pytest.raises(services.DomainError):
+        services.remove_totp(agent, by=stranger)  # someone else's factor: administrators only
+    client.post(reverse("mfa:totp-remove"))
+    assert not TotpDevice.objects.filter(user=agent).exists()
+    assert RecoveryCode.objects.filter(user=agent).count() == 10  # the key still needs them
+    client.post(reverse("mfa:key-remove", args=[key.pk]))
+    assert not SecurityKey.objects.filter(user=agent).exists()
+    assert not RecoveryCode.objects.filter(user=agent).exists()
+    removed = AuditEvent.objects.filter(action="auth.mfa_removed", target_id=str(agent.pk))
+    assert sorted(e.changes["factor"][1] for e in removed) == ["key", "totp"]
+    assert MfaState.objects.get(user=agent).generation >= 3
+
+
+def test_no_remembered_browser_when_the_policy_says_zero_days(agent: User, client: Client) -> None:
+    rules = policy.current()
+    rules.mfa_remember_days = 0
+    rules.save()
+    secret, _codes = enrol(agent)
+    password_sign_in(client, agent)
+    page = client.get(reverse("mfa:verify"), **EN)
+    assert b"Remember this browser" not in page.content
+    done = second_step(client, now_code(secret), remember="on")
+    assert done.status_code == 302 and flow.REMEMBER_COOKIE not in done.cookies

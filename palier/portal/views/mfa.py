@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.identity.mfa import codes, flow, keys, services
+from palier.identity.mfa import selectors as mfa_selectors
 from palier.identity.mfa.services import CodeRefused
 from palier.lib.errors import DomainError
 from palier.lib.web import apply_errors, signed_in
@@ -79,7 +80,7 @@ def _codes_page(request: AuthedRequest, fresh: list[str], status: int = 200) -> 
 def index(request: AuthedRequest) -> HttpResponse:
     state = flow.current(request)
     context = {
-        "factors": services.factors_of(request.user),
+        "factors": mfa_selectors.factors_of(request.user),
         "state": state,
         "grace_ends": flow.grace_ends(request.user) if state == flow.OFFER else None,
         "required": flow.required_for(request.user),
@@ -235,7 +236,7 @@ def verify(request: AuthedRequest) -> HttpResponse:
                 return _passed(request, form.cleaned_data["remember"], form.cleaned_data["next"])
     context = {
         "form": form,
-        "factors": services.factors_of(request.user),
+        "factors": mfa_selectors.factors_of(request.user),
         "remember_days": flow.remember_days(),
     }
     return render(request, "portal/mfa/verify.html", context, status=status)

@@ -36,14 +36,10 @@ REMEMBER_COOKIE = "palier_mfa_remember"
 _REMEMBER_SALT = "palier.identity.mfa.remember"
 
 
-def required_for(user: User) -> bool:
-    return user.role in (policy.current().mfa_required_roles or [])
-
-
 def grace_ends(user: User) -> Any:
     """When the person must have a factor (None: not required)."""
     state = MfaState.objects.filter(user=user).first()
-    if state is None or state.required_since is None or not required_for(user):
+    if state is None or state.required_since is None or not selectors.required_for(user):
         return None
     return state.required_since + timedelta(days=policy.current().mfa_grace_days)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from palier.identity import policy
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice
 from palier.people.models import User
 
@@ -41,3 +42,8 @@ def factors_of(user: User) -> Factors:
 
 def generation(user: User) -> int:
     return MfaState.objects.filter(user=user).values_list("generation", flat=True).first() or 0
+
+
+def required_for(user: User) -> bool:
+    """Does the sign-in policy require a second factor of this person's role?"""
+    return user.role in (policy.current().mfa_required_roles or [])

@@ -13,13 +13,14 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
 from palier.identity.mfa import codes
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice
-from palier.identity.mfa.selectors import has_factor
+from palier.identity.mfa.selectors import has_factor, required_for
 from palier.lib.errors import Conflict, DomainError
 from palier.mail import secrets
 from palier.people.models import User
@@ -44,8 +45,7 @@ def state_for(user: User) -> MfaState:
 
 def bump(user: User) -> None:
     """Forget remembered browsers: the factors are not what they were."""
-    state = state_for(user)
-    MfaState.objects.filter(pk=state.pk).update(generation=state.generation + 1)
+    MfaState.objects.filter(pk=state_for(user).pk).update(generation=F("generation") + 1)
 
 
 # --- TOTP enrolment --------------------------------------------------------------------------------
@@ -133,9 +133,7 @@ def may_change(user: User, by: User) -> None:
 
 def keep_one(user: User, *, removing: str, key_id: int | None = None) -> None:
     """A person whose role requires a second factor keeps at least one."""
-    from palier.identity.mfa import flow
-
-    if not flow.required_for(user):
+    if not required_for(user):
         return
     totp = removing != "totp" and TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
     others = SecurityKey.objects.filter(user=user)
@@ -161,8 +159,9 @@ def reset(user: User, *, by: User | None) -> None:
         TotpDevice.objects.filter(user=user).delete()
         SecurityKey.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
-        state = state_for(user)
-        MfaState.objects.filter(pk=state.pk).update(generation=state.generation + 1, failures=0, locked_until=None)
+        MfaState.objects.filter(pk=state_for(user).pk).update(
+            generation=F("generation") + 1, failures=0, locked_until=None
+        )
         audit.record("auth.mfa_reset", actor=by, target=user)
 
 

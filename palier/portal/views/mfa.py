@@ -83,7 +83,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         "factors": mfa_selectors.factors_of(request.user),
         "state": state,
         "grace_ends": flow.grace_ends(request.user) if state == flow.OFFER else None,
-        "required": flow.required_for(request.user),
+        "required": mfa_selectors.required_for(request.user),
         "next": _next(request, request.GET.get("next")),
     }
     return render(request, "portal/mfa/index.html", context)

@@ -92,6 +92,8 @@ AUTH_SIGNALS: dict[str, str] = {
     "user_login_failed": "palier.people.signin.sign_in_failed",
     "user_logged_out": "palier.people.signin.signed_out",
 }
+# after the audit above: what a new session must still do (the second factor, identity/mfa/flow.py)
+SIGN_IN_STEPS: list[str] = ["palier.identity.mfa.flow.on_sign_in"]
 
 
 # --- the loader ---------------------------------------------------------------------------------------
@@ -130,3 +132,5 @@ def wire() -> None:
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     for name, path in AUTH_SIGNALS.items():
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
+    for path in SIGN_IN_STEPS:
+        auth_signals.user_logged_in.connect(resolve(path), dispatch_uid=f"palier:sign-in:{path}")

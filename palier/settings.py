@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "palier.people.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "palier.identity.sessions.SessionPolicyMiddleware",  # session lifetime and idle timeout
+    "palier.identity.mfa.middleware.SecondStepMiddleware",  # half-signed-in sessions: the second step only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page

@@ -27,6 +27,7 @@ from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account
 from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
+from palier.portal.urlconfs import mfa as portal_mfa
 from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import oidc as portal_oidc
 from palier.portal.urlconfs import people as portal_people
@@ -62,6 +63,7 @@ urlpatterns = [
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/oidc/", _pages("oidc", portal_oidc.urlpatterns)),
+    path("accounts/2fa/", _pages("mfa", portal_mfa.urlpatterns)),
     path("accounts/", include(portal_people.urlpatterns)),
     path("accounts/", _pages("account", portal_account.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -13,6 +13,7 @@ urlpatterns = [
     # administration pages (users, organisations, groups, categories, priority matrix)
     path("admin/users/<int:user_id>/", admin.user_edit, name="admin-user-edit"),
     path("admin/users/<int:user_id>/active/", admin.user_active, name="admin-user-active"),
+    path("admin/users/<int:user_id>/mfa-reset/", admin.user_mfa_reset, name="admin-user-mfa-reset"),
     path("admin/organisations/<int:organisation_id>/", admin.organisation_edit, name="admin-organisation-edit"),
     path(
         "admin/organisations/<int:organisation_id>/departments/",

@@ -175,3 +175,6 @@ class SignInPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Sign-in policy"))
+
+
+from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice  # noqa: E402, F401

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from palier.agent import admin_forms as f
 from palier.agent.views._admin import form_page, save_form
+from palier.identity.mfa import selectors as mfa_selectors
+from palier.identity.mfa import services as mfa
 from palier.lib.errors import DomainError
 from palier.lib.web import admin_required, apply_errors
 from palier.people import selectors, services
@@ -73,7 +75,7 @@ def user_edit(request: AuthedRequest, user_id: int) -> HttpResponse:
     form = f.UserEditForm(request.POST or None, initial=initial)
     if save_form(request, form, services.update_user_account, user=person):
         return _done(request, _("“%(name)s” is saved."), person, "agent:admin-user-edit", person.pk)
-    return form_page(request, "agent/admin/user_edit.html", form, person=person)
+    return form_page(request, "agent/admin/user_edit.html", form, person=person, mfa=mfa_selectors.factors_of(person))
 
 
 @admin_required
@@ -89,6 +91,15 @@ def user_active(request: AuthedRequest, user_id: int) -> HttpResponse:
         text = _("“%(name)s” is active again.") if active else _("“%(name)s” is deactivated.")
         messages.success(request, text % {"name": person})
     return redirect("agent:admin-user-edit", person.pk)
+
+
+@admin_required
+@require_POST
+def user_mfa_reset(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """Remove every second factor of a person (audited): they set one up again."""
+    person = selectors.get_user_for_admin(user_id)
+    mfa.reset(person, by=request.user)
+    return _done(request, _("The second factor of “%(name)s” is reset."), person, "agent:admin-user-edit", person.pk)
 
 
 # --- organisations and departments -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from palier.identity import policy
 from palier.identity.mfa import selectors, services
 from palier.identity.mfa.models import MfaState
 from palier.identity.provisioning import MFA_BY_PROVIDER_SESSION_KEY
+from palier.people import sessions
 from palier.people.models import User
 
 SESSION_KEY = "palier_mfa"
@@ -85,7 +86,9 @@ def current(request: HttpRequest) -> str:
 def done(request: HttpRequest) -> None:
     """The second step is done (or skipped within the grace period): a new session key, so a
     session id seen before the second factor is worth nothing after it."""
+    old_key = request.session.session_key
     request.session.cycle_key()
+    sessions.rekey(old_key, request.session.session_key)  # the person's list of sessions follows
     request.session[SESSION_KEY] = OK
 
 

@@ -18,7 +18,7 @@ from palier.identity.mfa import codes, flow, services
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice
 from palier.identity.provisioning import MFA_BY_PROVIDER_SESSION_KEY
 from palier.mail import secrets
-from palier.people.models import User
+from palier.people.models import User, UserSession
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,10 @@ def test_a_code_opens_the_session_once_and_never_again(agent: User, client: Clie
     done = second_step(client, code, next="/agent/")
     assert done.status_code == 302 and done["Location"] == "/agent/"
     assert client.session.session_key != before  # a new session id after the second step
+    # and the person's list of sessions follows it: this one is still theirs, and the only one
+    assert list(UserSession.objects.filter(user=agent).values_list("session_key", flat=True)) == [
+        client.session.session_key
+    ]
     assert client.get("/agent/", **EN).status_code == 200
     # the same code in another browser with the password: refused, it was used
     other = Client()

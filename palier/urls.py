@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import identity_saml as agent_saml
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -26,6 +27,7 @@ from palier.portal.urlconfs import catalog as portal_catalog
 from palier.portal.urlconfs import kb as portal_kb
 from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import people as portal_people
+from palier.portal.urlconfs import saml as portal_saml
 from palier.portal.urlconfs import surveys as portal_surveys
 from palier.portal.views.people import home
 
@@ -53,6 +55,7 @@ urlpatterns = [
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
+    path("", _pages("saml", portal_saml.urlpatterns, agent_saml.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include(portal_people.urlpatterns)),

@@ -175,3 +175,6 @@ class SignInPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(_("Sign-in policy"))
+
+
+from palier.identity.models_saml import SamlSeenMessage, SamlServiceKey  # noqa: E402, F401  (SAML)

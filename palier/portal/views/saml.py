@@ -25,7 +25,11 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 def login(request: HttpRequest, slug: str) -> HttpResponse:
     """Off to the identity provider with an AuthnRequest (redirect binding)."""
     provider = saml.enabled_provider(slug)
-    return saml.start_sign_in(provider, _safe_next(request, request.GET.get("next", "")), secure=request.is_secure())
+    return saml.start_sign_in(
+        provider,
+        _safe_next(request, request.GET.get("next", "")),
+        secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
+    )
 
 
 # The identity provider posts from its own site, without Palier's CSRF token: the answer is

@@ -148,6 +148,7 @@ class TestIdp:
         in_response_to: str,
         sign_assertion: bool = True,
         issued_minutes_ago: int = 0,
+        encrypt_for: str = "",
     ) -> str:
         """The Response XML this IdP sends for ``person`` (signed assertion unless told).
         ``issued_minutes_ago``: the assertion was made that long ago, valid for 5 minutes then
@@ -170,6 +171,9 @@ class TestIdp:
                 authn={"class_ref": MFA_CLASS if who["mfa"] else PASSWORD_CLASS},
                 sign_assertion=sign_assertion,
                 sign_response=False,
+                # the SP's certificate (PEM): the assertion encrypted for it
+                encrypt_assertion=bool(encrypt_for),
+                encrypt_cert_assertion=encrypt_for or None,
             )
         return str(response)
 

@@ -421,13 +421,20 @@ def sp_metadata(provider: Provider) -> bytes:
 def start_sign_in(provider: Provider, next_url: str, *, secure: bool) -> HttpResponse:
     """The redirect to the IdP with an AuthnRequest, and the cookie that remembers its id."""
     sign = bool(provider.setting("sign_requests"))
-    with _client(provider, with_private_key=sign) as client:
-        request_id, info = client.prepare_for_authenticate(
-            entityid=provider.setting("idp_entity_id"),
-            binding=BINDING_HTTP_REDIRECT,
-            sign=sign,
-            sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" if sign else None,
-        )
+    try:
+        with _client(provider, with_private_key=sign) as client:
+            request_id, info = client.prepare_for_authenticate(
+                entityid=provider.setting("idp_entity_id"),
+                binding=BINDING_HTTP_REDIRECT,
+                sign=sign,
+                sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" if sign else None,
+            )
+    except Exception as exc:  # stored metadata no longer usable (expired validUntil…), xmlsec1 missing
+        log.error("SAML sign-in through %s cannot start: %s", provider.slug, exc)
+        raise SignInRefused(
+            "saml_config",
+            _("This sign-in method is not working at the moment: tell your administrator (Test this provider)."),
+        ) from exc
     location = dict(info["headers"])["Location"]
     response = HttpResponse(status=302)
     response["Location"] = location
@@ -565,6 +572,13 @@ def _verify(provider: Provider, request: HttpRequest) -> tuple[Claims, str]:
     posted = request.POST.get("SAMLResponse", "")
     if not posted or len(posted) > 4 * METADATA_MAX_BYTES:
         raise _refused("saml_malformed")
+    try:
+        root = SafeET.fromstring(base64.b64decode(posted, validate=False))
+    except Exception:  # not base64, not XML, or XML with entities (defusedxml refuses them)
+        raise _refused("saml_malformed") from None
+    destination = root.get("Destination")
+    if destination and destination != acs_url(provider):
+        raise _refused("saml_recipient")
     outstanding = pending_request(request, provider)
     with _client(provider) as client:
         try:

@@ -129,6 +129,14 @@ def test_an_assertion_for_another_service_is_refused(
     saml_idp.trust(saml.sp_metadata(other), "https://other.example/sp")
     answer = _answer(saml_idp, _start(client), sp_entity_id="https://other.example/sp")
     _assert_refused(_post(client, answer), "saml_audience", "meant for another service")
+    # sent to another address (Destination and Recipient)
+    answer = _answer(saml_idp, _start(client), acs=f"{BASE}/accounts/saml/other/acs/")
+    _assert_refused(_post(client, answer), "saml_recipient", "meant for another address")
+    # metadata that no longer works: the sign-in cannot start, and says so
+    provider.config = {**provider.config, "idp_entity_id": "https://gone.example"}
+    provider.save()
+    response = client.get("/accounts/saml/acme/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403 and "tell your administrator" in response.content.decode()
 
 
 def test_an_answer_this_browser_did_not_ask_for_is_refused(

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from palier.identity import saml
+from palier.identity.models import Provider
 from palier.identity.provisioning import SignInRefused
 
 
@@ -25,11 +26,16 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 def login(request: HttpRequest, slug: str) -> HttpResponse:
     """Off to the identity provider with an AuthnRequest (redirect binding)."""
     provider = saml.enabled_provider(slug)
-    return saml.start_sign_in(
-        provider,
-        _safe_next(request, request.GET.get("next", "")),
-        secure=request.is_secure() or settings.SESSION_COOKIE_SECURE,
-    )
+    secure = request.is_secure() or settings.SESSION_COOKIE_SECURE
+    try:
+        return saml.start_sign_in(provider, _safe_next(request, request.GET.get("next", "")), secure=secure)
+    except SignInRefused as refused:
+        return _refused(request, provider, refused)
+
+
+def _refused(request: HttpRequest, provider: Provider, refused: SignInRefused) -> HttpResponse:
+    context = {"provider": provider, "message": refused.message}
+    return render(request, "portal/saml/refused.html", context, status=403)
 
 
 # The identity provider posts from its own site, without Palier's CSRF token: the answer is
@@ -42,9 +48,7 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         _user, next_url = saml.consume(request, provider)
     except SignInRefused as refused:
-        response = render(
-            request, "portal/saml/refused.html", {"provider": provider, "message": refused.message}, status=403
-        )
+        response = _refused(request, provider, refused)
     else:
         response = redirect(_safe_next(request, next_url))
     response.delete_cookie(saml.COOKIE_NAME, path=saml.COOKIE_PATH)

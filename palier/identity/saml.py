@@ -326,6 +326,16 @@ def service_key() -> tuple[str, str, str]:
     return row.certificate, secrets.decrypt(row.private_key), cert.not_valid_after_utc.date().isoformat()
 
 
+def rotate_service_key() -> bool:
+    """Re-encrypt the desk's private key under the current ``SECRET_KEY`` (``palier
+    rotate-secrets``); False when there is none. Raises ``SecretError`` when no known key opens it."""
+    row = SamlServiceKey.objects.filter(pk=1).first()
+    if row is None:
+        return False
+    SamlServiceKey.objects.filter(pk=1).update(private_key=secrets.rotate(row.private_key))
+    return True
+
+
 def _new_key_pair() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     host = urlsplit(settings.PALIER_BASE_URL).hostname or "palier"
@@ -431,10 +441,7 @@ def start_sign_in(provider: Provider, next_url: str, *, secure: bool) -> HttpRes
             )
     except Exception as exc:  # stored metadata no longer usable (expired validUntil…), xmlsec1 missing
         log.error("SAML sign-in through %s cannot start: %s", provider.slug, exc)
-        raise SignInRefused(
-            "saml_config",
-            _("This sign-in method is not working at the moment: tell your administrator (Test this provider)."),
-        ) from exc
+        raise _refused("saml_config") from exc
     location = dict(info["headers"])["Location"]
     response = HttpResponse(status=302)
     response["Location"] = location
@@ -470,6 +477,9 @@ def _refused(reason: str) -> SignInRefused:
         ),
         "saml_replay": _("This answer from the identity provider was already used: sign in again."),
         "saml_nameid": _("The identity provider sent no lasting identifier for you (NameID)."),
+        "saml_config": _(
+            "This sign-in method is not working at the moment: tell your administrator (Test this provider)."
+        ),
     }
     return SignInRefused(reason, messages[reason])
 
@@ -614,7 +624,11 @@ def consume(request: HttpRequest, provider: Provider) -> tuple[User, str]:
         provisioning.record_refusal(provider, None, refused, ip=ip)
         raise refused
     try:
-        claims, next_url = _verify(provider, request)
+        try:
+            claims, next_url = _verify(provider, request)
+        except secrets.SecretError as exc:  # SECRET_KEY changed without the old one as a fallback
+            log.error("SAML key pair unreadable: %s", exc)
+            raise _refused("saml_config") from exc
     except SignInRefused as refused:
         provisioning.record_refusal(provider, None, refused, ip=ip)
         raise

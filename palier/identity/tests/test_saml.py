@@ -191,7 +191,9 @@ def test_signed_requests_and_an_encrypted_assertion(client: Client, provider: Pr
     assert User.objects.filter(email="ana@acme.example").exists()
 
 
-def test_sp_metadata_names_the_acs_address_and_the_desk_certificate(client: Client, provider: Provider) -> None:
+def test_sp_metadata_names_the_acs_address_and_the_desk_certificate(
+    client: Client, provider: Provider, settings: Any
+) -> None:
     body = client.get("/accounts/saml/acme/metadata/").content.decode()
     assert 'entityID="http://testserver/accounts/saml/acme/metadata/"' in body
     assert 'Location="http://testserver/accounts/saml/acme/acs/"' in body
@@ -199,6 +201,12 @@ def test_sp_metadata_names_the_acs_address_and_the_desk_certificate(client: Clie
     # the private key is stored encrypted
     row = SamlServiceKey.objects.get()
     assert "PRIVATE KEY" not in row.private_key and "PRIVATE KEY" in secrets.decrypt(row.private_key)
+    # a new SECRET_KEY, the old one as a fallback: re-encrypted under the new one
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-the-rotation-test-0123456789"
+    assert saml.rotate_service_key()
+    settings.SECRET_KEY_FALLBACKS = []
+    assert "PRIVATE KEY" in secrets.decrypt(SamlServiceKey.objects.get().private_key)
     assert client.get("/accounts/saml/nope/metadata/").status_code == 404
 
 

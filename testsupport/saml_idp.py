@@ -37,6 +37,7 @@ from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
 
 # the test people the IdP knows: NameID, attributes (pysaml2's friendly names, sent as OIDs)
 PEOPLE: dict[str, dict[str, Any]] = {
@@ -90,6 +91,7 @@ class TestIdp:
         self.base_url = base_url
         self.entity_id = f"{base_url}/metadata"
         self.sso_url = f"{base_url}/sso"
+        self.slo_url = f"{base_url}/slo"
         self.xmlsec = xmlsec
         self.key_file, self.cert_file = _key_pair(folder)
         self.sp_metadata: dict[str, str] = {}
@@ -119,7 +121,11 @@ class TestIdp:
                 "service": {
                     "idp": {
                         "name": "Palier test IdP",
-                        "endpoints": {"single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": {
+                            "single_sign_on_service": [(self.sso_url, BINDING_HTTP_REDIRECT)],
+                            "single_logout_service": [(self.slo_url, BINDING_HTTP_REDIRECT)],
+                        },
+                        "want_authn_requests_signed": False,
                         "policy": {
                             "default": {
                                 "lifetime": {"minutes": lifetime_minutes},
@@ -180,6 +186,37 @@ class TestIdp:
     def answer(self, person: str, **kwargs: Any) -> str:
         """The same, base64-encoded as the POST binding carries it."""
         return base64.b64encode(self.answer_xml(person, **kwargs).encode()).decode()
+
+    # -- single logout ------------------------------------------------------------------------
+
+    def parse_logout(self, query: dict[str, str]) -> Any:
+        """An SP's signed LogoutRequest (redirect binding), its signature checked (or an error)."""
+        server = self._server()
+        signed = {key: query[key] for key in ("SAMLRequest", "RelayState", "SigAlg", "Signature") if key in query}
+        request = server.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        certs = server.metadata.certs(request.message.issuer.text, "spsso", "signing")
+        if not any(verify_redirect_signature(signed, server.sec.sec_backend, cert) for _n, cert in certs):
+            raise ValueError("the LogoutRequest's signature is wrong")
+        return request
+
+    def logout_url(self, destination: str, person: str, *, sign: bool = True) -> str:
+        """The address of this IdP's LogoutRequest for ``person`` at an SP (redirect binding)."""
+        server = self._server()
+        _id, message = server.create_logout_request(
+            destination,
+            self.entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=PEOPLE[person]["name_id"]),
+            sign=False,
+        )
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(message),
+            destination,
+            relay_state="",
+            sign=sign,
+            sigalg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" if sign else None,
+        )
+        return str(dict(info["headers"])["Location"])
 
     # -- the browser's side -----------------------------------------------------------------
 

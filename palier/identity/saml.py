@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from defusedxml import ElementTree as SafeET  # type: ignore[import-untyped]
 from django.conf import settings
+from django.contrib.auth import logout
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -46,6 +47,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import saml as saml2_saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.mdstore import InMemoryMetaData
@@ -57,7 +59,7 @@ from saml2.saml import (
     NAMEID_FORMAT_TRANSIENT,
     NAMEID_FORMAT_UNSPECIFIED,
 )
-from saml2.sigver import SignatureError, get_xmlsec_binary
+from saml2.sigver import SignatureError, get_xmlsec_binary, verify_redirect_signature
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from palier.audit import services as audit
@@ -77,6 +79,8 @@ CLOCK_SKEW = 120
 # how long a started sign-in may take at the IdP (the cookie that remembers its request id)
 REQUEST_MAX_AGE = 15 * 60
 COOKIE_NAME = "palier_saml"
+# in the Palier session: the IdP's NameID and SessionIndex, for single logout
+SESSION_KEY = "palier_saml_session"
 COOKIE_PATH = "/accounts/saml/"
 _SALT = "palier.identity.saml.request"
 METADATA_MAX_BYTES = 2 * 1024 * 1024
@@ -378,6 +382,10 @@ def acs_url(provider: Provider) -> str:
     return f"{_base_url()}/accounts/saml/{provider.slug}/acs/"
 
 
+def sls_url(provider: Provider) -> str:
+    return f"{_base_url()}/accounts/saml/{provider.slug}/sls/"
+
+
 @contextmanager
 def _client(provider: Provider, *, with_private_key: bool = True) -> Iterator[Saml2Client]:
     """pysaml2's client for this provider. xmlsec1 reads keys from files: the key pair is written
@@ -406,7 +414,10 @@ def _client(provider: Provider, *, with_private_key: bool = True) -> Iterator[Sa
                 "service": {
                     "sp": {
                         "name": provider.name,
-                        "endpoints": {"assertion_consumer_service": [(acs_url(provider), BINDING_HTTP_POST)]},
+                        "endpoints": {
+                            "assertion_consumer_service": [(acs_url(provider), BINDING_HTTP_POST)],
+                            "single_logout_service": [(sls_url(provider), BINDING_HTTP_REDIRECT)],
+                        },
                         "allow_unsolicited": False,
                         "authn_requests_signed": bool(provider.setting("sign_requests")),
                         "want_assertions_signed": True,
@@ -612,6 +623,12 @@ def _verify(provider: Provider, request: HttpRequest) -> tuple[Claims, str]:
         timezone.now(),
     ) + datetime.timedelta(seconds=CLOCK_SKEW)
     _remember(provider, [f"response:{answer.id()}", f"assertion:{answer.assertion.id}"], until)
+    indexes = [st.session_index for st in answer.assertion.authn_statement or [] if st.session_index]
+    request.session[SESSION_KEY] = {
+        "p": provider.slug,
+        "name_id": answer.name_id.to_string().decode() if answer.name_id is not None else "",
+        "index": indexes[0] if indexes else "",
+    }
     return claims_of(provider, answer.assertion, answer.name_id), outstanding[answer.in_response_to]
 
 
@@ -632,9 +649,98 @@ def consume(request: HttpRequest, provider: Provider) -> tuple[User, str]:
     except SignInRefused as refused:
         provisioning.record_refusal(provider, None, refused, ip=ip)
         raise
+    idp_session = request.session.pop(SESSION_KEY, None)
     user = provisioning.resolve_user(provider, claims, ip=ip)
     provisioning.complete_sign_in(request, user, provider, claims)
+    request.session[SESSION_KEY] = idp_session  # for single logout
     return user, next_url
+
+
+# -- single logout ------------------------------------------------------------------------------
+
+_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+
+
+def _idp_logout_url(client: Saml2Client, provider: Provider) -> str:
+    services = client.metadata.single_logout_service(provider.setting("idp_entity_id"), BINDING_HTTP_REDIRECT, "idpsso")
+    return str(services[0]["location"]) if services else ""
+
+
+def sign_out(request: HttpRequest, provider: Provider) -> str:
+    """End the Palier session; the address of the IdP's single logout with a signed LogoutRequest
+    for the session this browser had there, or "" (no SAML session, or the IdP has no single
+    logout)."""
+    data = request.session.get(SESSION_KEY) or {}
+    logout(request)
+    if data.get("p") != provider.slug or not data.get("name_id"):
+        return ""
+    try:
+        with _client(provider) as client:
+            destination = _idp_logout_url(client, provider)
+            if not destination:
+                return ""
+            _id, message = client.create_logout_request(
+                destination,
+                provider.setting("idp_entity_id"),
+                name_id=saml2_saml.name_id_from_string(data["name_id"]),
+                session_indexes=[data["index"]] if data.get("index") else None,
+                sign=False,  # the redirect binding signs the query string
+            )
+            info = client.apply_binding(
+                BINDING_HTTP_REDIRECT, str(message), destination, relay_state="", sign=True, sigalg=_SHA256
+            )
+    except Exception as exc:
+        log.error("SAML single logout through %s could not start: %s", provider.slug, exc)
+        return ""
+    return str(dict(info["headers"])["Location"])
+
+
+def logout_refused() -> SignInRefused:
+    return SignInRefused("saml_logout", _("The identity provider's sign-out request was refused (not signed by it)."))
+
+
+def logout_requested(request: HttpRequest, provider: Provider) -> str:
+    """The IdP asks to end the session (its LogoutRequest, redirect binding, signed): end the
+    Palier session when it names the person signed in here, and return the address of the
+    LogoutResponse to send back ("" when the request is not acceptable)."""
+    query = request.GET
+    if not query.get("Signature") or not query.get("SigAlg"):
+        return ""  # an unsigned request could sign anyone out
+    try:
+        with _client(provider) as client:
+            # pysaml2 checks a redirect-binding signature on the IdP side only: check it here
+            signed = {key: query[key] for key in ("SAMLRequest", "RelayState", "SigAlg", "Signature") if key in query}
+            certificates = client.metadata.certs(provider.setting("idp_entity_id"), "idpsso", "signing")
+            if not any(verify_redirect_signature(signed, client.sec.sec_backend, cert) for _name, cert in certificates):
+                return ""
+            message = client.parse_logout_request(
+                query["SAMLRequest"],
+                BINDING_HTTP_REDIRECT,
+                relay_state=query.get("RelayState"),
+                sigalg=query["SigAlg"],
+                signature=query["Signature"],
+            )
+            if message is None or message.message.issuer.text != provider.setting("idp_entity_id"):
+                return ""
+            data = request.session.get(SESSION_KEY) or {}
+            here = saml2_saml.name_id_from_string(data["name_id"]) if data.get("name_id") else None
+            if here is not None and data.get("p") == provider.slug and message.message.name_id.text == here.text:
+                logout(request)
+            destination = _idp_logout_url(client, provider)
+            answer = client.create_logout_response(message.message, [BINDING_HTTP_REDIRECT], sign=False)
+            info = client.apply_binding(
+                BINDING_HTTP_REDIRECT,
+                str(answer),
+                destination,
+                relay_state=query.get("RelayState", ""),
+                response=True,
+                sign=True,
+                sigalg=_SHA256,
+            )
+    except Exception as exc:
+        log.warning("SAML logout request through %s refused: %s", provider.slug, exc)
+        return ""
+    return str(dict(info["headers"])["Location"])
 
 
 # -- administration -----------------------------------------------------------------------------

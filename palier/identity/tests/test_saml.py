@@ -9,6 +9,7 @@ import base64
 import datetime
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography import x509
@@ -189,6 +190,31 @@ def test_signed_requests_and_an_encrypted_assertion(client: Client, provider: Pr
     assert "EncryptedAssertion" in base64.b64decode(answer).decode()
     assert _post(client, answer).status_code == 302
     assert User.objects.filter(email="ana@acme.example").exists()
+
+
+def test_single_logout_both_ways(client: Client, provider: Provider, saml_idp: TestIdp) -> None:  # noqa: F811
+    assert _post(client, _answer(saml_idp, _start(client))).status_code == 302
+    # Palier → IdP: Palier's session ends, the browser goes on to the IdP with a signed request
+    response = client.post("/accounts/saml/acme/logout/")
+    assert "_auth_user_id" not in client.session
+    location = urlsplit(response["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == saml_idp.slo_url
+    request = saml_idp.parse_logout({k: v[0] for k, v in parse_qs(location.query).items()})
+    assert request.message.name_id.text == "idp-ana-7f3a"
+
+    # IdP → Palier: an unsigned request is refused, a signed one ends the session
+    assert _post(client, _answer(saml_idp, _start(client))).status_code == 302
+    sls = saml.sls_url(provider)
+    forged = urlsplit(saml_idp.logout_url(sls, "ana", sign=False))
+    assert client.get(f"{forged.path}?{forged.query}").status_code == 403
+    assert "_auth_user_id" in client.session
+    signed = urlsplit(saml_idp.logout_url(sls, "ana"))
+    tampered = signed.query.replace("Signature=", "Signature=AAAA")
+    assert client.get(f"{signed.path}?{tampered}").status_code == 403
+    assert "_auth_user_id" in client.session
+    response = client.get(f"{signed.path}?{signed.query}")
+    assert response.status_code == 302 and response["Location"].startswith(saml_idp.slo_url + "?SAMLResponse=")
+    assert "_auth_user_id" not in client.session
 
 
 def test_sp_metadata_names_the_acs_address_and_the_desk_certificate(

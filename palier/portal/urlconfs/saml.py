@@ -8,4 +8,6 @@ urlpatterns = [
     path("accounts/saml/<slug:slug>/login/", views.login, name="login"),
     path("accounts/saml/<slug:slug>/acs/", views.acs, name="acs"),
     path("accounts/saml/<slug:slug>/metadata/", views.metadata, name="metadata"),
+    path("accounts/saml/<slug:slug>/logout/", views.logout, name="logout"),
+    path("accounts/saml/<slug:slug>/sls/", views.sls, name="sls"),
 ]

@@ -55,6 +55,26 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+@require_POST
+def logout(request: HttpRequest, slug: str) -> HttpResponse:
+    """Sign out of Palier and, when the IdP offers it, of the IdP too (single logout)."""
+    provider = saml.get_provider_by_slug(slug)
+    return redirect(saml.sign_out(request, provider) or resolve_url(settings.LOGOUT_REDIRECT_URL))
+
+
+@require_GET
+def sls(request: HttpRequest, slug: str) -> HttpResponse:
+    """The IdP's single logout messages: its answer to ours (then the sign-in page), or its own
+    request to end this browser's session (then our answer, back to the IdP)."""
+    provider = saml.get_provider_by_slug(slug)
+    if "SAMLRequest" in request.GET:
+        back = saml.logout_requested(request, provider)
+        if not back:
+            return _refused(request, provider, saml.logout_refused())
+        return redirect(back)
+    return redirect(resolve_url(settings.LOGOUT_REDIRECT_URL))
+
+
 @require_GET
 def metadata(request: HttpRequest, slug: str) -> HttpResponse:
     """Palier's SP metadata for this provider, to import at the identity provider."""

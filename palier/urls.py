@@ -12,6 +12,7 @@ from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
 from palier.agent.urlconfs import identity as agent_identity
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
+from palier.agent.urlconfs import identity_saml as agent_saml
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -31,6 +32,7 @@ from palier.portal.urlconfs import mfa as portal_mfa
 from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import oidc as portal_oidc
 from palier.portal.urlconfs import people as portal_people
+from palier.portal.urlconfs import saml as portal_saml
 from palier.portal.urlconfs import surveys as portal_surveys
 from palier.portal.views.people import home
 
@@ -60,6 +62,7 @@ urlpatterns = [
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/identity/oidc/", _pages("identity-oidc", agent_identity_oidc.urlpatterns)),
+    path("", _pages("saml", portal_saml.urlpatterns, agent_saml.urlpatterns)),
     path("agent/", include("palier.agent.urls")),
     path("api/v1/", include("palier.api.urls")),
     path("accounts/oidc/", _pages("oidc", portal_oidc.urlpatterns)),

@@ -178,3 +178,4 @@ class SignInPolicy(models.Model):
 
 
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice  # noqa: E402, F401
+from palier.identity.models_saml import SamlSeenMessage, SamlServiceKey  # noqa: E402, F401  (SAML)

@@ -409,5 +409,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django_tasks": {"level": PALIER_TASK_LOG_LEVEL},
+        "xmlschema": {"level": "WARNING"},  # pysaml2's schema loader talks at INFO on every start
     },
 }

@@ -201,6 +201,11 @@ def test_single_logout_both_ways(client: Client, provider: Provider, saml_idp: T
     assert f"{location.scheme}://{location.netloc}{location.path}" == saml_idp.slo_url
     request = saml_idp.parse_logout({k: v[0] for k, v in parse_qs(location.query).items()})
     assert request.message.name_id.text == "idp-ana-7f3a"
+    # the ordinary sign-out button does the same, through a page that moves on to the IdP
+    assert _post(client, _answer(saml_idp, _start(client))).status_code == 302
+    page = client.post("/accounts/logout/")
+    assert "_auth_user_id" not in client.session
+    assert page.status_code == 200 and saml_idp.slo_url + "?SAMLRequest=" in page.content.decode()
 
     # IdP → Palier: an unsigned request is refused, a signed one ends the session
     assert _post(client, _answer(saml_idp, _start(client))).status_code == 302

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from palier.identity import saml
 from palier.identity.models import Provider
 from palier.identity.oidc import flow, manage
 from palier.identity.provisioning import PROVIDER_SESSION_KEY, SignInRefused
@@ -48,16 +49,21 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    """End the Palier session; then, after an OpenID Connect sign-in with a provider that offers
-    it, the provider's session too (it sends the person back to the sign-in page)."""
+    """End the Palier session; then, after a single sign-on through a provider that offers it,
+    the provider's session too: OpenID Connect's end-session endpoint, or SAML single logout
+    (either sends the person back to the sign-in page)."""
     slug = request.session.get(PROVIDER_SESSION_KEY, "")
-    id_token = request.session.get(flow.ID_TOKEN_SESSION_KEY, "")
-    logout(request)
     provider = manage.by_slug(slug) if slug else None
-    if provider is not None and provider.kind == Provider.Kind.OIDC and provider.enabled:
-        url = flow.sign_out_url(provider, id_token)
-        if url:
-            # a page that moves on by itself: the sign-out form's policy (form-action 'self')
-            # would block a redirect to the provider
-            return render(request, "portal/people/signing_out.html", {"provider": provider, "provider_url": url})
+    url = ""
+    if provider is not None and provider.enabled and provider.kind == Provider.Kind.SAML:
+        url = saml.sign_out(request, provider)  # reads its session data, then signs out
+    else:
+        id_token = request.session.get(flow.ID_TOKEN_SESSION_KEY, "")
+        logout(request)
+        if provider is not None and provider.kind == Provider.Kind.OIDC and provider.enabled:
+            url = flow.sign_out_url(provider, id_token)
+    if url:
+        # a page that moves on by itself: the sign-out form's policy (form-action 'self')
+        # would block a redirect to the provider
+        return render(request, "portal/people/signing_out.html", {"provider": provider, "provider_url": url})
     return redirect(resolve_url(settings.LOGOUT_REDIRECT_URL))

@@ -83,6 +83,9 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
 REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
 # who hears that a mailbox keeps failing (called with the Mailbox, in the failing poll's transaction)
 MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
+# what ``palier rotate-secrets`` (a mail command) re-encrypts besides the mailboxes: each returns
+# (how many rewritten, what no known key opens)
+SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate",)
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------
@@ -113,6 +116,7 @@ def wire() -> None:
 
     from palier.lib import schedule
     from palier.mail import health
+    from palier.mail import secrets as mail_secrets
     from palier.notifications import consumer
     from palier.tickets import hooks, stream
 
@@ -130,6 +134,7 @@ def wire() -> None:
         schedule.register(name, seconds=seconds, enqueue=resolve(path).enqueue)
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
+    mail_secrets.holders[:] = [resolve(path) for path in SECRET_HOLDERS]
     for name, path in AUTH_SIGNALS.items():
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
     for path in SIGN_IN_STEPS:

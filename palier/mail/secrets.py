@@ -14,6 +14,8 @@ Palier send ``DATABASE_URL`` or ``SECRET_KEY`` as a password to a server of thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import base64
 import hashlib
 import os
@@ -68,6 +70,12 @@ def rotate(token: str) -> str:
         return _fernet().rotate(token.encode()).decode()
     except InvalidToken as exc:
         raise SecretError(_("The stored secret cannot be decrypted with any known key.")) from exc
+
+
+# what else holds secrets encrypted with this module (``SECRET_HOLDERS`` of ``palier/events.py``,
+# set by ``events.wire()``): ``palier rotate-secrets`` calls each; it returns (how many it
+# re-encrypted, what no known key opens)
+holders: list[Callable[[], tuple[int, list[str]]]] = []
 
 
 def env_name_allowed(name: str) -> bool:

@@ -14,11 +14,10 @@ Palier send ``DATABASE_URL`` or ``SECRET_KEY`` as a password to a server of thei
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import base64
 import hashlib
 import os
+from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes

@@ -372,6 +372,7 @@ PALIER_LOGIN_FAILURES = envint("PALIER_LOGIN_FAILURES", 5, minimum=1)
 PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [
     "palier.people.signin.ThrottleBackend",  # first: refuses a locked account or address
+    "palier.identity.ldap.LdapBackend",  # directory people (LDAP / Active Directory providers)
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = True

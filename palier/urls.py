@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -45,6 +46,7 @@ urlpatterns = [
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
+    path("agent/identity/ldap/", _pages("identity_ldap", agent_identity_ldap.urlpatterns)),
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),

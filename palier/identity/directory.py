@@ -96,7 +96,7 @@ def _group_changes(user: User, provider: Provider, entry: ldap.Entry) -> list[st
         changes.append(_("role: %(old)s → %(new)s") % {"old": user.role, "new": role})
     managed = mapped_support_groups(provider, (provider.group_map or {}).keys())
     wanted = mapped_support_groups(provider, entry.groups)
-    current = set(user.support_groups.values_list("name", flat=True)) & managed
+    current = {group.name for group in user.support_groups.all()} & managed
     changes += [_("joins %(group)s") % {"group": name} for name in sorted(wanted - current)]
     changes += [_("leaves %(group)s") % {"group": name} for name in sorted((current - wanted) & managed)]
     return changes
@@ -105,18 +105,21 @@ def _group_changes(user: User, provider: Provider, entry: ldap.Entry) -> list[st
 def _changes_for(identity: ExternalIdentity, provider: Provider, entry: ldap.Entry) -> list[str]:
     user = identity.user
     changes: list[str] = []
+    if not user.is_active:
+        if not identity.deactivated_by_sync:
+            return []  # an administrator deactivated this account: the sync leaves it alone
+        changes.append(_("reactivated: back in the directory"))
     if entry.full_name and entry.full_name != user.full_name:
         changes.append(_("name: %(old)s → %(new)s") % {"old": user.full_name or "—", "new": entry.full_name})
     return changes + _organisation_changes(user, entry) + _group_changes(user, provider, entry)
 
 
-def _classify(provider: Provider, entry: ldap.Entry, result: Plan) -> None:
+def _classify(provider: Provider, entry: ldap.Entry, existing: User | None, result: Plan) -> None:
     """A person new to this directory's accounts: created, linked to the account with their address
     (only when the provider allows it), or skipped with the reason."""
     if not entry.email:
         result.skip.append((entry, _("no email address in the directory")))
         return
-    existing = User.objects.filter(email__iexact=entry.email).first()
     if existing is not None:
         if existing.is_system or not provider.link_verified_email:
             result.skip.append((entry, _("an account with this address exists and linking is off")))
@@ -133,10 +136,12 @@ def plan(provider: Provider, entries: list[ldap.Entry], config: dict[str, Any]) 
     result = Plan(found=len(entries))
     identities = {
         identity.subject: identity
-        for identity in ExternalIdentity.objects.filter(provider=provider).select_related(
-            "user__organisation", "user__department"
-        )
+        for identity in ExternalIdentity.objects.filter(provider=provider)
+        .select_related("user__organisation", "user__department")
+        .prefetch_related("user__support_groups")
     }
+    emails = [entry.email for entry in entries if entry.email and entry.subject not in identities]
+    users = {user.email.lower(): user for user in User.objects.filter(email__in=emails)}
     seen: set[str] = set()
     for entry in entries:
         if entry.subject in seen:
@@ -144,7 +149,7 @@ def plan(provider: Provider, entries: list[ldap.Entry], config: dict[str, Any]) 
         seen.add(entry.subject)
         identity = identities.get(entry.subject)
         if identity is None:
-            _classify(provider, entry, result)
+            _classify(provider, entry, users.get(entry.email), result)
             continue
         changes = _changes_for(identity, provider, entry)
         if changes:
@@ -220,6 +225,10 @@ def _update(
     provider: Provider, identity: ExternalIdentity, entry: ldap.Entry, config: dict[str, Any], detail: str
 ) -> tuple[str, str]:
     user = identity.user
+    if not user.is_active and identity.deactivated_by_sync:
+        people.set_user_active(user, active=True, by=None)
+        identity.deactivated_by_sync = False
+        identity.save(update_fields=["deactivated_by_sync"])
     if entry.full_name and entry.full_name != user.full_name:
         people.update_user(user, by=None, full_name=entry.full_name)
     _place(user, entry, config)
@@ -260,6 +269,8 @@ def _apply(provider: Provider, work: Plan, config: dict[str, Any], run: Director
 
 def _deactivate(identity: ExternalIdentity) -> tuple[str, str]:
     people.set_user_active(identity.user, active=False, by=None)
+    identity.deactivated_by_sync = True
+    identity.save(update_fields=["deactivated_by_sync"])
     return "deactivate", _("missing from the directory")
 
 

@@ -129,6 +129,7 @@ class ExternalIdentity(models.Model):
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by_sync = models.BooleanField(default=False)  # directory sync: reactivated when the person is back
 
     class Meta:
         verbose_name = _("external identity")

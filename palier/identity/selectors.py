@@ -13,3 +13,9 @@ def sign_in_providers() -> QuerySet[Provider]:
     return Provider.objects.filter(enabled=True, kind__in=[Provider.Kind.OIDC, Provider.Kind.SAML]).order_by(
         "position", "name"
     )
+
+
+def directory_sign_in_enabled() -> bool:
+    """Whether an enabled LDAP / Active Directory provider signs people in through the password form
+    (then the form also takes a directory login, not only an email address)."""
+    return Provider.objects.filter(enabled=True, kind=Provider.Kind.LDAP).exists()

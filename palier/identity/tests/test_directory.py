@@ -30,7 +30,11 @@ def provider(slapd: Slapd, tree: Tree) -> Provider:
     SupportGroup.objects.create(name="Desk L1")
     # page_size 2: the five entries come in three pages
     provider = make_provider(
-        slapd.url, tree, page_size=2, sync_filter="(objectClass=inetOrgPerson)", max_shrink_percent=30
+        slapd.url,
+        tree,
+        page_size=2,
+        sync_filter="(&(objectClass=inetOrgPerson)(!(description=disabled)))",
+        max_shrink_percent=30,
     )
     provider.sync_groups = True
     provider.role_map = {"l1": "agent"}
@@ -64,7 +68,7 @@ def test_sync_creates_updates_and_deactivates_only_its_own_people(provider: Prov
     assert User.objects.get(email="dan@acme.test").organisation.name == "Globex"
 
     tree.change("ana", department="Sales", memberOf="")
-    tree.remove("dan")
+    tree.change("dan", description="disabled")  # as AD's filter on userAccountControl would
     run = directory.sync(provider)
     assert (run.updated, run.deactivated, run.created) == (1, 1, 0), run.changes
     ana.refresh_from_db()
@@ -77,6 +81,13 @@ def test_sync_creates_updates_and_deactivates_only_its_own_people(provider: Prov
     # a third run has nothing to do
     run = directory.sync(provider)
     assert (run.created, run.updated, run.deactivated) == (0, 0, 0)
+    # back in the directory: reactivated; an account an administrator deactivated stays so
+    tree.change("dan", description="")
+    User.objects.filter(email="ben@acme.test").update(is_active=False)
+    run = directory.sync(provider)
+    assert run.updated == 1 and "reactivated" in run.changes[0]["detail"], run.changes
+    assert User.objects.get(email="dan@acme.test").is_active
+    assert not User.objects.get(email="ben@acme.test").is_active
 
 
 def test_an_emptied_or_shrunken_directory_changes_nothing(provider: Provider, tree: Tree) -> None:

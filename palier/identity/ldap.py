@@ -30,6 +30,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core import exceptions as ldap_errors
 from ldap3.operation.search import parse_filter
@@ -495,11 +496,12 @@ def _sample(conn: Connection, config: dict[str, Any]) -> Check:
     if not ok and conn.result.get("result") not in (0, 4):
         return Check(_("Search"), False, _("The search failed: %(error)s") % {"error": conn.result.get("description")})
     count = len([item for item in conn.response or [] if item.get("type") == "searchResEntry"])
-    more = "+" if conn.result.get("result") == 4 else ""
-    return Check(
-        _("Search"),
-        count > 0,
-        _("%(count)s people found under %(base)s.") % {"count": f"{count}{more}", "base": config["base_dn"]}
-        if count
-        else _("No one found under %(base)s with this filter.") % {"base": config["base_dn"]},
-    )
+    base = config["base_dn"]
+    if not count:
+        return Check(_("Search"), False, _("No one found under %(base)s with this filter.") % {"base": base})
+    if conn.result.get("result") == 4:  # size limit: there are more
+        return Check(
+            _("Search"), True, _("More than %(count)d people found under %(base)s.") % {"count": count, "base": base}
+        )
+    found = ngettext("%(count)d person found under %(base)s.", "%(count)d people found under %(base)s.", count)
+    return Check(_("Search"), True, found % {"count": count, "base": base})

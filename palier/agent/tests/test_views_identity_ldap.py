@@ -85,7 +85,7 @@ def test_create_edit_test_dry_run_sync_and_delete(admin_client: Client, slapd: S
     assert provider.name == "Corp" and secrets.decrypt(provider.secret) == ADMIN_PASSWORD
 
     page = admin_client.post(reverse("identity_ldap:test", args=[provider.pk]), **EN).content.decode()
-    assert "1 people found under" in page
+    assert "1 person found under" in page
 
     response = admin_client.post(reverse("identity_ldap:sync", args=[provider.pk]), {"dry_run": "1"}, **EN)
     page = admin_client.get(response["Location"], **EN).content.decode()

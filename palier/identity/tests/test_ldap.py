@@ -139,7 +139,7 @@ def test_ldaps_and_starttls_check_the_certificate(slapd: Slapd, tree: Tree) -> N
     assert ldap.authenticate(provider, "alice", ALICE.password) is not None
     checks = ldap.test_provider(provider)
     assert all(check.ok for check in checks), checks
-    assert "LDAPS" in checks[1].detail and "1 people" in checks[-1].detail
+    assert "LDAPS" in checks[1].detail and "1 person found" in checks[-1].detail
     provider.config = {**provider.config, "url": f"ldap://localhost:{slapd.port}", "start_tls": True}
     provider.save()
     assert all(check.ok for check in ldap.test_provider(provider))

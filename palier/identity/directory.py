@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -41,6 +42,7 @@ from palier.people.models import Department, Organisation, User
 log = logging.getLogger("palier.identity.directory")
 
 MAX_CHANGES_KEPT = 1000
+KEEP_RUNS = timedelta(days=90)
 
 
 @dataclass
@@ -317,6 +319,8 @@ def sync(provider: Provider, *, dry_run: bool = False, by: User | None = None) -
     run.changes = lines[:MAX_CHANGES_KEPT]
     run.finished_at = timezone.now()
     run.save()
+    # an hourly job: keep three months of runs
+    DirectorySyncRun.objects.filter(provider=provider, started_at__lt=run.finished_at - KEEP_RUNS).delete()
     if not dry_run:
         audit.record(
             "identity.directory_synced",

@@ -202,6 +202,7 @@ def _open(config: dict[str, Any], user: str, password: str) -> Connection:
         read_only=True,
         receive_timeout=config["timeout"],
         raise_exceptions=False,
+        auto_referrals=False,  # never hand the credentials to another server the answer names
     )
     try:
         conn.open()

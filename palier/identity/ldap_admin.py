@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -62,10 +62,9 @@ def get_run(provider: Provider, pk: int) -> DirectorySyncRun | None:
 
 def last_runs(providers: list[Provider]) -> dict[int, DirectorySyncRun]:
     """Each provider's latest run (real or dry), by provider id."""
-    runs: dict[int, DirectorySyncRun] = {}
-    for run in DirectorySyncRun.objects.filter(provider__in=providers).order_by("provider_id", "-started_at", "-pk"):
-        runs.setdefault(run.provider_id, run)
-    return runs
+    latest = DirectorySyncRun.objects.filter(provider=OuterRef("provider_id")).order_by("-started_at", "-pk")
+    runs = DirectorySyncRun.objects.filter(provider__in=providers, pk=Subquery(latest.values("pk")[:1]))
+    return {run.provider_id: run for run in runs}
 
 
 # --- writes --------------------------------------------------------------------------------------------

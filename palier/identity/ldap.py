@@ -404,15 +404,6 @@ def authenticate(provider: Provider, login: str, password: str, *, ip: str | Non
     return resolve_user(provider, entry.claims(), ip=ip)
 
 
-def directory_accounts_named(login: str) -> list[Provider]:
-    """The directories whose people include the account with this login (by address)."""
-    return list(
-        Provider.objects.filter(
-            kind=Provider.Kind.LDAP, enabled=True, identities__user__email__iexact=login.strip()
-        ).distinct()
-    )
-
-
 class LdapBackend(ModelBackend):
     """Signs directory people in through the password form (after the throttle, before Django's
     own password check)."""
@@ -437,8 +428,8 @@ class LdapBackend(ModelBackend):
 
 
 def _unreachable(provider: Provider, login: str, error: str, *, ip: str | None) -> None:
-    """The directory cannot answer: log it, and with ``fallback: refuse`` stop the sign-in of its
-    people with a clear message (others still sign in with their Palier password)."""
+    """The directory cannot answer: log it, and stop the sign-in of its people with a clear message
+    (with ``fallback: local``, only those without a Palier password); others sign in as usual."""
     log.error("directory %s cannot be reached for a sign-in: %s", provider.slug, error)
     audit.record(
         "identity.directory_unreachable",
@@ -449,7 +440,9 @@ def _unreachable(provider: Provider, login: str, error: str, *, ip: str | None) 
         ip=ip,
     )
     fallback = (provider.config or {}).get("fallback", "local")
-    if fallback == "refuse" and provider in directory_accounts_named(login):
+    person = User.objects.filter(email__iexact=login.strip(), external_identities__provider=provider).first()
+    # its people are told, unless they may and can fall back on a Palier password
+    if person is not None and (fallback == "refuse" or not person.has_usable_password()):
         raise ValidationError(
             _("The directory that checks your password cannot be reached right now. Try again in a few minutes."),
             code="directory_unreachable",

@@ -116,11 +116,13 @@ def test_password_form_signs_a_directory_person_in_and_shows_a_refusal(provider:
 
 def test_unreachable_directory_falls_back_as_configured(provider: Provider) -> None:
     alice = sign_in("alice@acme.test", ALICE.password)
-    alice.set_password("local-pw-123")
-    alice.save()
     admin = User.objects.create_user("root@palier.test", "root-pw-123", role=User.Role.ADMIN)
     provider.config = {**provider.config, "url": f"ldap://127.0.0.1:{free_port()}", "timeout": 1}
     provider.save()
+    with pytest.raises(ValidationError):  # local, but she has no Palier password: told why
+        sign_in("alice@acme.test", ALICE.password)
+    alice.set_password("local-pw-123")
+    alice.save()
     # local: her Palier password works while the directory is down
     assert sign_in("alice@acme.test", "local-pw-123") == alice
     provider.config = {**provider.config, "fallback": "refuse"}
@@ -130,7 +132,7 @@ def test_unreachable_directory_falls_back_as_configured(provider: Provider) -> N
     assert "cannot be reached" in refused.value.messages[0]
     # accounts of no directory still sign in
     assert sign_in("root@palier.test", "root-pw-123") == admin
-    assert AuditEvent.objects.filter(action="identity.directory_unreachable").count() == 3
+    assert AuditEvent.objects.filter(action="identity.directory_unreachable").count() == 4
 
 
 def test_ldaps_and_starttls_check_the_certificate(slapd: Slapd, tree: Tree) -> None:

@@ -377,6 +377,7 @@ PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimu
 AUTHENTICATION_BACKENDS = [
     "palier.people.signin.ThrottleBackend",  # first: refuses a locked account or address
     "palier.identity.passwords.PolicyBackend",  # refuses a password the sign-in policy switched off
+    "palier.identity.ldap.LdapBackend",  # directory people (LDAP / Active Directory providers)
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = True

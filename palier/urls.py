@@ -13,6 +13,7 @@ from palier.agent.urlconfs import catalog as agent_catalog
 from palier.agent.urlconfs import identity as agent_identity
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import identity_saml as agent_saml
+from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros
@@ -52,6 +53,7 @@ urlpatterns = [
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
     path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
+    path("agent/identity/ldap/", _pages("identity_ldap", agent_identity_ldap.urlpatterns)),
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),

@@ -129,6 +129,7 @@ class ExternalIdentity(models.Model):
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    deactivated_by_sync = models.BooleanField(default=False)  # directory sync: reactivated when the person is back
 
     class Meta:
         verbose_name = _("external identity")
@@ -179,3 +180,34 @@ class SignInPolicy(models.Model):
 
 from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice  # noqa: E402, F401
 from palier.identity.models_saml import SamlSeenMessage, SamlServiceKey  # noqa: E402, F401  (SAML)
+class DirectorySyncRun(models.Model):
+    """One run of a directory's sync (``identity/directory.py``), dry or not: what it changed or
+    would change, or why it changed nothing."""
+
+    class Status(models.TextChoices):
+        OK = "ok", _("done")
+        REFUSED = "refused", _("refused: nothing changed")
+        FAILED = "failed", _("failed: nothing changed")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sync_runs")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OK)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    found = models.PositiveIntegerField(default=0)  # people the directory listed
+    created = models.PositiveIntegerField(default=0)
+    linked = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # [{"action": "create|link|update|deactivate|skip", "email": …, "detail": …}], the first 1,000
+    changes = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["provider", "-started_at"], name="identity_sync_run_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.provider.slug} {self.started_at:%Y-%m-%d %H:%M}"

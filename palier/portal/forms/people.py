@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from palier.identity import passwords
+from palier.identity import selectors as identity_selectors
 from palier.lib.web import StyledForm, StyledFormMixin
 from palier.people.models import ApiToken, User
 
@@ -23,6 +26,14 @@ class EmailAuthenticationForm(StyledFormMixin, AuthenticationForm):
         if passwords.refused_by_policy(self.request):  # the right password, but this account uses SSO
             return ValidationError(passwords.refusal_message(), code="password_sign_in_off")
         return super().get_invalid_login_error()
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if identity_selectors.directory_sign_in_enabled():  # directory people may type their directory login
+            self.fields["username"] = forms.CharField(
+                label=_("Email address or directory login"),
+                max_length=254,
+                widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True, "class": "form-control"}),
+            )
 
 
 class LanguageForm(StyledForm):

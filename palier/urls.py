@@ -11,9 +11,9 @@ from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
 from palier.agent.urlconfs import identity as agent_identity
+from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import identity_saml as agent_saml
-from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import macros as agent_macros

@@ -178,8 +178,6 @@ class SignInPolicy(models.Model):
         return str(_("Sign-in policy"))
 
 
-from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice  # noqa: E402, F401
-from palier.identity.models_saml import SamlSeenMessage, SamlServiceKey  # noqa: E402, F401  (SAML)
 class DirectorySyncRun(models.Model):
     """One run of a directory's sync (``identity/directory.py``), dry or not: what it changed or
     would change, or why it changed nothing."""
@@ -211,3 +209,7 @@ class DirectorySyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider.slug} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+from palier.identity.mfa.models import MfaState, RecoveryCode, SecurityKey, TotpDevice  # noqa: E402, F401
+from palier.identity.models_saml import SamlSeenMessage, SamlServiceKey  # noqa: E402, F401  (SAML)

@@ -18,6 +18,8 @@ def sign_in_providers() -> QuerySet[Provider]:
 def all_providers() -> QuerySet[Provider]:
     """Every provider of every kind, for the administrators' identity page."""
     return Provider.objects.order_by("kind", "position", "name")
+
+
 def directory_sign_in_enabled() -> bool:
     """Whether an enabled LDAP / Active Directory provider signs people in through the password form
     (then the form also takes a directory login, not only an email address)."""

@@ -26,6 +26,7 @@ class EmailAuthenticationForm(StyledFormMixin, AuthenticationForm):
         if passwords.refused_by_policy(self.request):  # the right password, but this account uses SSO
             return ValidationError(passwords.refusal_message(), code="password_sign_in_off")
         return super().get_invalid_login_error()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if identity_selectors.directory_sign_in_enabled():  # directory people may type their directory login

@@ -39,6 +39,7 @@ from ldap3.utils.dn import parse_dn
 
 from palier.audit import context
 from palier.audit import services as audit
+from palier.identity import passwords
 from palier.identity.kinds import Check
 from palier.identity.models import ExternalIdentity, Provider
 from palier.identity.provisioning import Claims, SignInRefused, resolve_user
@@ -422,6 +423,10 @@ class LdapBackend(ModelBackend):
                 continue
             except SignInRefused as refused:
                 raise ValidationError(str(refused), code=refused.reason) from refused
+            if user is not None and not passwords.password_allowed(user):
+                # a directory password is a password: the policy that sends this role or
+                # organisation to single sign-on applies to it too
+                raise ValidationError(passwords.refusal_message(), code="password_sign_in_off")
             if user is not None:
                 return user
         return None

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 
 from palier.audit.models import AuditEvent
-from palier.identity import ldap
+from palier.identity import ldap, policy
 from palier.identity.models import ExternalIdentity, Provider
 from palier.identity.tests.slapd import ADMIN_DN, ADMIN_PASSWORD, Person, Slapd, Tree, free_port
 from palier.mail import secrets
@@ -112,6 +112,15 @@ def test_password_form_signs_a_directory_person_in_and_shows_a_refusal(provider:
     assert response.status_code == 200
     assert "Your account is deactivated." in response.content.decode()
     assert AuditEvent.objects.filter(action="auth.sso_refused").exists()
+    # a directory password is a password: switched off for her role, she is sent to single sign-on
+    User.objects.filter(email="alice@acme.test").update(is_active=True)
+    rules = policy.current()
+    rules.password_roles = ["agent", "manager", "admin"]
+    rules.save()
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
+        "/accounts/login/", {"username": "alice", "password": ALICE.password}
+    )
+    assert response.status_code == 200 and "Password sign-in is switched off" in response.content.decode()
 
 
 def test_unreachable_directory_falls_back_as_configured(provider: Provider) -> None:

@@ -94,6 +94,14 @@ AUTH_SIGNALS: dict[str, str] = {
 }
 
 
+# --- 6. django-tasks' signals: the request id of a run, the count of task runs --------------------------
+
+TASK_SIGNALS: dict[str, tuple[str, ...]] = {
+    "task_started": ("palier.lib.taskcontext.task_started",),  # restore the enqueuing request's id
+    "task_finished": ("palier.lib.taskcontext.task_finished", "palier.ops.metrics.task_finished"),
+}
+
+
 # --- the loader ---------------------------------------------------------------------------------------
 
 
@@ -108,6 +116,7 @@ def wire() -> None:
     """Register every entry above with the hooks, the stream and the scheduler (once all apps are
     loaded; registering again changes nothing)."""
     from django.contrib.auth import signals as auth_signals
+    from django_tasks import signals as task_signals
 
     from palier.lib import schedule
     from palier.mail import health
@@ -130,3 +139,6 @@ def wire() -> None:
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     for name, path in AUTH_SIGNALS.items():
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
+    for name, paths in TASK_SIGNALS.items():
+        for path in paths:
+            getattr(task_signals, name).connect(resolve(path), dispatch_uid=f"palier:{path}")

@@ -57,4 +57,5 @@ urlpatterns = [
     path("api/v1/", include("palier.api.urls")),
     path("accounts/", include(portal_people.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("palier.ops.urls")),  # /health, /ready, /metrics: machine endpoints
 ]

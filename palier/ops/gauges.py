@@ -82,7 +82,7 @@ def _redis_waiting() -> list[tuple[str, int, datetime | None]]:
     found = []
     for name in _queue_names():
         queue = django_rq.get_queue(name)
-        first = queue.get_job_ids(0, 0)
+        first = queue.get_job_ids(0, 1)  # the head of the list: the oldest (but for urgent tasks put first)
         job = queue.fetch_job(first[0]) if first else None
         enqueued = job.enqueued_at if job is not None else None
         if enqueued is not None and enqueued.tzinfo is None:

@@ -155,3 +155,20 @@ def test_the_sample_dashboard_reads_only_metrics_palier_serves(client: Client) -
     dashboard = json.loads((Path(__file__).parents[3] / "docs" / "grafana" / "palier.json").read_text())
     used = set(re.findall(r"palier_[a-z_]+", json.dumps(dashboard["panels"])))
     assert used and used <= served, used - served
+
+
+def test_the_redis_queue_is_measured_in_redis(settings: Any) -> None:
+    from palier.ops.gauges import queue_gauges
+    from palier.tickets.tasks import pump_stream_task
+    from testsupport.processes import RQ_TASKS, redis_database
+
+    with redis_database(13) as url:
+        settings.REDIS_URL = url
+        settings.RQ_QUEUES = {"default": {"URL": url}}
+        settings.TASKS = RQ_TASKS
+        pump_stream_task.enqueue()
+        pump_stream_task.enqueue()
+        got = {family.name: family.samples[0] for family in queue_gauges(timezone.now() + timedelta(seconds=30))}
+    assert got["palier_task_queue_depth"].labels == {"queue": "default"}
+    assert got["palier_task_queue_depth"].value == 2
+    assert 29 <= got["palier_task_queue_oldest_seconds"].value < 60

@@ -58,8 +58,7 @@ class Command(BaseCommand):
                 str(options["web_workers"]),
                 "--threads",
                 str(options["web_threads"]),
-                "--access-logfile",
-                "-",
+                *_access_log(),
                 "--graceful-timeout",
                 "5",
             ]
@@ -124,6 +123,12 @@ def _demo_logins() -> list[str]:
     except CommandError:  # the demo app is not installed
         return []
     return out.getvalue().splitlines()
+
+
+def _access_log() -> list[str]:
+    """gunicorn's access log in text mode; with JSON logs Palier writes its own line per request
+    (``palier.request``, with the request id), so gunicorn's would say it twice."""
+    return [] if settings.PALIER_LOG_FORMAT == "json" else ["--access-logfile", "-"]
 
 
 def _metrics_folder() -> None:

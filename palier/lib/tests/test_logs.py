@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django_tasks import task
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from palier.lib.logs import JsonFormatter, RequestContextFilter, request_id_var
@@ -106,7 +106,20 @@ def test_tasks_enqueued_in_a_request_carry_its_id(settings: Any, json_lines: io.
     carried = {row.args_kwargs["args"][0]: row.args_kwargs["kwargs"] for row in DBTaskResult.objects.all()}
     assert carried == {7: {REQUEST_ID_KWARG: "req-42"}, 8: {}}
 
-    call_command("worker", batch=True, verbosity=0)
+    # the database worker's own run of each task (its loop would close the test's connection)
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    for row in DBTaskResult.objects.order_by("enqueued_at"):
+        row.claim("test")
+        worker.run_task(row)
 
     results = {row.args_kwargs["args"][0]: row for row in DBTaskResult.objects.all()}
     assert results[7].status == "SUCCESSFUL" and results[7].return_value == "req-42"

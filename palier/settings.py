@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "palier.backups",
     "palier.identity",
     "palier.ops",  # /health, /ready, /metrics (docs/operations.md)
+    "palier.dataexport",  # palier export-data (docs/data-export.md)
     "palier.demo",  # demo data: depends on every app above, none depends on it
     "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]

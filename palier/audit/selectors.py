@@ -30,6 +30,8 @@ ACTIONS = (
     "token.revoked",
     "export.tickets",
     "export.report",
+    "export.data",
+    "export.data_downloaded",
     "deleted",
 )
 

@@ -110,3 +110,27 @@ def test_bad_requests_change_nothing(desk: dict[str, Any], tmp_path: Path) -> No
     with pytest.raises(CommandError, match="not a folder"):
         call_command("export-data", str(tmp_path / "missing" / "x.tar.gz"))
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "media") == ["taken.tar.gz"]
+
+
+def test_a_job_runs_once_and_a_failure_is_recorded(
+    desk: dict[str, Any], admin_user: User, settings: Any, tmp_path: Path
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from palier.dataexport import jobs
+    from palier.dataexport.models import DataExport
+
+    job = DataExport.objects.create(requested_by=admin_user)
+    jobs.run_export(job.pk)
+    jobs.run_export(job.pk)  # delivered twice: the second run finds it taken
+    job.refresh_from_db()
+    assert job.state == DataExport.State.DONE and job.counts["tickets"] == 2
+    assert default_storage.listdir("data-exports")[1] == [Path(job.file).name]
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    settings.MEDIA_ROOT = str(blocker / "media")  # the storage cannot take the archive
+    failing = DataExport.objects.create(requested_by=admin_user)
+    jobs.run_export(failing.pk)
+    failing.refresh_from_db()
+    assert failing.state == DataExport.State.FAILED and failing.error and not failing.file

@@ -74,6 +74,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("audit-prune", 6 * 3600, "palier.audit.tasks.prune_audit_task"),  # events older than PALIER_AUDIT_DAYS
     # a backup into PALIER_BACKUP_DIR when the last scheduled one is a day old, then the retention
     ("backup", 3600, "palier.backups.tasks.scheduled_backup_task"),
+    # administrators' data exports older than 7 days (rows and archives); a run whose worker died
+    ("data-exports-prune", 6 * 3600, "palier.dataexport.tasks.prune_data_exports_task"),
 )
 
 

@@ -2,7 +2,8 @@
 archive kept in the default storage under ``data-exports/`` for download.
 
 The worker claims a job with a conditional UPDATE (queued -> running), so a task delivered twice
-never writes two archives. Every request is in the audit log (``export.data``), and so is every
+never writes two archives. The ``data-exports-prune`` periodic job removes exports older than
+``KEEP_DAYS`` with their archives, and fails a job whose worker died. Every request is in the audit log (``export.data``), and so is every
 download.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.core.files import File
@@ -85,3 +87,22 @@ def record_download(*, by: User, job: DataExport) -> None:
         target_id=job.pk,
         target_label=job.organisation.name if job.organisation is not None else "desk",
     )
+
+
+KEEP_DAYS = 7
+STALL_HOURS = 6  # a job still running after this long lost its worker
+
+
+def prune_exports(*, now: datetime | None = None) -> int:
+    """Remove exports older than ``KEEP_DAYS`` (rows and archives), and mark failed a job whose
+    worker died mid-run (it would show "Running" for ever); the ``data-exports-prune`` job."""
+    now = now or timezone.now()
+    DataExport.objects.filter(state=DataExport.State.RUNNING, created_at__lt=now - timedelta(hours=STALL_HOURS)).update(
+        state=DataExport.State.FAILED, error="The worker stopped before the export was written.", finished_at=now
+    )
+    old = list(DataExport.objects.filter(created_at__lt=now - timedelta(days=KEEP_DAYS)).values_list("pk", "file"))
+    for _pk, name in old:
+        if name:
+            default_storage.delete(name)  # missing already: nothing to do
+    DataExport.objects.filter(pk__in=[pk for pk, _name in old]).delete()
+    return len(old)

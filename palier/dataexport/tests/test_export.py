@@ -134,3 +134,26 @@ def test_a_job_runs_once_and_a_failure_is_recorded(
     jobs.run_export(failing.pk)
     failing.refresh_from_db()
     assert failing.state == DataExport.State.FAILED and failing.error and not failing.file
+
+
+def test_old_exports_and_their_archives_are_removed(admin_user: User) -> None:
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from palier.dataexport import jobs
+    from palier.dataexport.models import DataExport
+
+    now = timezone.now()
+    name = default_storage.save("data-exports/old.tar.gz", ContentFile(b"old"))
+    old = DataExport.objects.create(
+        requested_by=admin_user, state="done", file=name, created_at=now - timedelta(days=8)
+    )
+    recent = DataExport.objects.create(requested_by=admin_user, state="done", created_at=now - timedelta(days=6))
+    stalled = DataExport.objects.create(requested_by=admin_user, state="running", created_at=now - timedelta(hours=7))
+    assert jobs.prune_exports(now=now) == 1
+    assert not DataExport.objects.filter(pk=old.pk).exists() and not default_storage.exists(name)
+    assert DataExport.objects.get(pk=recent.pk).state == "done"
+    assert DataExport.objects.get(pk=stalled.pk).state == "failed"

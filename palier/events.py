@@ -76,6 +76,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("backup", 3600, "palier.backups.tasks.scheduled_backup_task"),
     # people, organisations and group memberships from the LDAP / Active Directory providers
     ("directory-sync", 3600, "palier.identity.tasks.directory_sync_task"),
+    # administrators' data exports older than 7 days (rows and archives); a run whose worker died
+    ("data-exports-prune", 6 * 3600, "palier.dataexport.tasks.prune_data_exports_task"),
 )
 
 
@@ -101,6 +103,14 @@ AUTH_SIGNALS: dict[str, str] = {
 SIGN_IN_STEPS: list[str] = ["palier.identity.mfa.flow.on_sign_in"]
 
 
+# --- 6. django-tasks' signals: the request id of a run, the count of task runs --------------------------
+
+TASK_SIGNALS: dict[str, tuple[str, ...]] = {
+    "task_started": ("palier.lib.taskcontext.task_started",),  # restore the enqueuing request's id
+    "task_finished": ("palier.lib.taskcontext.task_finished", "palier.ops.metrics.task_finished"),
+}
+
+
 # --- the loader ---------------------------------------------------------------------------------------
 
 
@@ -115,6 +125,7 @@ def wire() -> None:
     """Register every entry above with the hooks, the stream and the scheduler (once all apps are
     loaded; registering again changes nothing)."""
     from django.contrib.auth import signals as auth_signals
+    from django_tasks import signals as task_signals
 
     from palier.lib import schedule
     from palier.mail import health
@@ -141,3 +152,6 @@ def wire() -> None:
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
     for path in SIGN_IN_STEPS:
         auth_signals.user_logged_in.connect(resolve(path), dispatch_uid=f"palier:sign-in:{path}")
+    for name, paths in TASK_SIGNALS.items():
+        for path in paths:
+            getattr(task_signals, name).connect(resolve(path), dispatch_uid=f"palier:{path}")

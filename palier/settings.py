@@ -95,12 +95,16 @@ INSTALLED_APPS = [
     "palier.reports",
     "palier.backups",
     "palier.identity",
+    "palier.ops",  # /health, /ready, /metrics (docs/operations.md)
+    "palier.dataexport",  # palier export-data (docs/data-export.md)
     "palier.demo",  # demo data: depends on every app above, none depends on it
     "palier.apps.PalierConfig",  # last: wires the apps together (palier/events.py)
 ]
 
 MIDDLEWARE = [
-    "palier.system.proxies.TrustedProxyMiddleware",  # first: the scheme and address every layer sees
+    "palier.lib.logs.RequestIdMiddleware",  # first: the request id of every log line, before proxies rewrite REMOTE_ADDR
+    "palier.ops.metrics.MetricsMiddleware",  # counts and times every request, static files included
+    "palier.system.proxies.TrustedProxyMiddleware",  # the scheme and address every layer below sees
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -171,11 +175,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Background work (Django tasks API) -------------------------------------------------------
 REDIS_URL = envstr("REDIS_URL", "")
 if REDIS_URL:
-    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # django-tasks' backends, carrying the request id into the tasks a request enqueues (lib/taskcontext.py)
+    TASKS = {"default": {"BACKEND": "palier.lib.taskcontext_rq.RQBackend", "QUEUES": ["default"]}}
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
 else:
-    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    TASKS = {"default": {"BACKEND": "palier.lib.taskcontext.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- Auth and security ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "people.User"
@@ -402,14 +407,32 @@ PALIER_PASSWORD_RESET_IP_LIMIT = envint("PALIER_PASSWORD_RESET_IP_LIMIT", 20, mi
 PALIER_TASK_LOG_LEVEL = envstr("PALIER_TASK_LOG_LEVEL", "WARNING").upper()
 if PALIER_TASK_LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ImproperlyConfigured(f"PALIER_TASK_LOG_LEVEL={PALIER_TASK_LOG_LEVEL!r} is not a log level")
+# PALIER_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request id, user id,
+# path, status, duration; palier/lib/logs.py); "text" (default): the message alone, as before
+PALIER_LOG_FORMAT = envstr("PALIER_LOG_FORMAT", "text").strip().lower()
+if PALIER_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"PALIER_LOG_FORMAT={PALIER_LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "palier.lib.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "palier.lib.logs.JsonFormatter"},
+        "text": {"format": "%(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request"], "formatter": PALIER_LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django_tasks": {"level": PALIER_TASK_LOG_LEVEL},
         "xmlschema": {"level": "WARNING"},  # pysaml2's schema loader talks at INFO on every start
+        # one line per request; gunicorn's access log says the same in text mode
+        "palier.request": {"level": "INFO" if PALIER_LOG_FORMAT == "json" else "WARNING"},
     },
 }
+
+# --- Operations: /health, /ready, /metrics (docs/operations.md) ---------------------------------------
+# /metrics answers a bearer token (PALIER_METRICS_TOKEN) and/or listed addresses or networks
+# (PALIER_METRICS_ALLOW); with neither it does not exist, with both a scrape needs both
+PALIER_METRICS_TOKEN = envstr("PALIER_METRICS_TOKEN", "").strip()
+PALIER_METRICS_ALLOW = parse_networks("PALIER_METRICS_ALLOW", envlist("PALIER_METRICS_ALLOW", []))

@@ -72,4 +72,5 @@ urlpatterns = [
     path("accounts/", include(portal_people.urlpatterns)),
     path("accounts/", _pages("account", portal_account.urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("palier.ops.urls")),  # /health, /ready, /metrics: machine endpoints
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from palier.agent.views import admin, backups
+from palier.agent.views import admin, backups, dataexport
 from palier.agent.workspace_urls import urlpatterns as workspace_urls
 
 app_name = "agent"
@@ -26,4 +26,10 @@ urlpatterns = [
     path("admin/categories/<int:category_id>/active/", admin.category_active, name="admin-category-active"),
     path("admin/priorities/", admin.priorities, name="admin-priorities"),
     path("admin/backups/", backups.backups, name="admin-backups"),
+    path("admin/data-export/", dataexport.data_export, name="admin-data-export"),
+    path(
+        "admin/data-export/<int:export_id>/download/",
+        dataexport.data_export_download,
+        name="admin-data-export-download",
+    ),
 ]

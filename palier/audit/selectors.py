@@ -48,6 +48,8 @@ ACTIONS = (
     "token.revoked",
     "export.tickets",
     "export.report",
+    "export.data",
+    "export.data_downloaded",
     "deleted",
 )
 

@@ -43,3 +43,10 @@ def backup_status() -> BackupStatus:
         recent=recent,
         now=timezone.now(),
     )
+
+
+def backup_overdue(*, now: datetime | None = None) -> bool:
+    """No successful backup within a day (one indexed query): the administration pages' warning
+    and the ``palier_backup_stale`` metric."""
+    last = BackupRecord.objects.order_by("-finished_at").values_list("finished_at", flat=True).first()
+    return last is None or (now or timezone.now()) - last > MAX_AGE

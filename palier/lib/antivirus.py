@@ -68,19 +68,20 @@ def check_address(value: str) -> str:
     )
 
 
-def _client() -> clamd.ClamdNetworkSocket | clamd.ClamdUnixSocket:
+def _client(timeout: int = TIMEOUT) -> clamd.ClamdNetworkSocket | clamd.ClamdUnixSocket:
     parts = urlsplit(check_address(address()))
     if parts.scheme == "unix":
-        return clamd.ClamdUnixSocket(path=parts.path, timeout=TIMEOUT)
-    return clamd.ClamdNetworkSocket(host=parts.hostname or "", port=parts.port or 3310, timeout=TIMEOUT)
+        return clamd.ClamdUnixSocket(path=parts.path, timeout=timeout)
+    return clamd.ClamdNetworkSocket(host=parts.hostname or "", port=parts.port or 3310, timeout=timeout)
 
 
-def ping() -> bool:
-    """True when the configured clamd answers (for the administration pages and deploy checks)."""
+def ping(*, timeout: int = TIMEOUT) -> bool:
+    """True when the configured clamd answers within ``timeout`` seconds (administration pages,
+    deploy checks, ``/ready``)."""
     if not enabled():
         return False
     try:
-        return _client().ping().strip() == "PONG"
+        return _client(timeout).ping().strip() == "PONG"
     except (clamd.ClamdError, OSError):
         return False
 

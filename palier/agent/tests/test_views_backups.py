@@ -62,3 +62,19 @@ def test_the_query_count_does_not_grow_with_the_backups(client: Client, admin_us
     for n in range(2, 8):
         BackupRecord.objects.create(finished_at=timezone.now(), path=f"/b/{n}.tar.gz", size=n)
     assert queries() == one
+
+
+def test_every_admin_page_warns_when_no_backup_succeeded_in_a_day(client: Client, admin_user: User) -> None:
+    client.force_login(admin_user)
+    url = reverse("agent:admin-users")
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="backup-overdue"' in page and "No backup has succeeded in the last 24 hours" in page
+    assert reverse("agent:admin-backups") in page
+    # the Backups page says it in its own words, once
+    backups = client.get(reverse("agent:admin-backups"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="backup-overdue"' not in backups
+    record = BackupRecord.objects.create(finished_at=timezone.now() - timedelta(hours=25), path="/b/1.tar.gz", size=1)
+    assert 'id="backup-overdue"' in client.get(url).content.decode()
+    record.finished_at = timezone.now() - timedelta(hours=23)
+    record.save()
+    assert 'id="backup-overdue"' not in client.get(url).content.decode()

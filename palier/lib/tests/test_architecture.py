@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("catalog", "integrations", "timelog"),
     ("kb", "macros", "surveys"),
     ("automation", "system", "reports", "backups", "identity"),  # reports: reads every domain, writes nothing of theirs
+    ("ops", "dataexport"),  # /health, /ready, /metrics; the full data export: read every domain, write nothing
 )
 # may import any app; only the root modules (ROOT) import them
 INTERFACES = frozenset({"agent", "portal", "api", "templatetags", "demo"})  # templatetags: shared by agent and portal

@@ -27,7 +27,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _run_up(data_dir: Path, *args: str, while_up: Callable[[str], object]) -> tuple[str, object]:
+def _run_up(data_dir: Path, *args: str, while_up: Callable[[str], object], **extra_env: str) -> tuple[str, object]:
     """Start `palier up` on a free port, call ``while_up(base_url)`` once the sign-in page
     answers, stop everything; return the output and what ``while_up`` returned."""
     port = _free_port()
@@ -37,6 +37,7 @@ def _run_up(data_dir: Path, *args: str, while_up: Callable[[str], object]) -> tu
         "PALIER_DATA_DIR": str(data_dir),
         "DATABASE_URL": f"sqlite:///{data_dir / 'palier.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "palier.settings",
+        **extra_env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "palier.cli", "up", "--bind", f"127.0.0.1:{port}", *args],
@@ -90,8 +91,19 @@ def _sign_in(base: str, email: str, password: str) -> bool:
 
 
 def test_a_plain_start_creates_no_account_and_the_demo_only_when_asked(tmp_path: Path) -> None:
-    out, signed_in = _run_up(tmp_path, while_up=lambda base: _sign_in(base, DEMO_ADMIN, DEMO_PASSWORD))
+    """Also: the probes answer, and one scrape adds up the counts of gunicorn's two processes."""
+    out, (signed_in, (ready, refused, metrics)) = _run_up(  # type: ignore[misc]
+        tmp_path,
+        while_up=lambda base: (_sign_in(base, DEMO_ADMIN, DEMO_PASSWORD), _probe_and_scrape(base)),
+        PALIER_METRICS_TOKEN="scrape-me",
+        PALIER_LOG_FORMAT="json",
+    )
     assert signed_in is False
+    assert ready == 200 and refused == 401
+    assert 'palier_http_requests_total{method="GET",status="200",view="ops:health"} 20.0' in metrics
+    assert "palier_task_queue_depth" in metrics
+    assert len(list((tmp_path / "metrics").glob("counter_*.db"))) >= 2  # the web processes' and the worker's
+    assert '"logger": "palier.request", "message": "GET /health 200"' in out  # JSON lines
     assert DEMO_PASSWORD not in out
     # the address shows up only in the log of the refused sign-in, never as a login offered
     assert all("failed" in line.lower() for line in out.splitlines() if DEMO_ADMIN in line)
@@ -108,3 +120,20 @@ def test_a_plain_start_creates_no_account_and_the_demo_only_when_asked(tmp_path:
     assert "agent@demo.palier.test" in out and "requester@demo.palier.test" in out
     assert "WARNING" in out and "palier-demo" in out
     assert "never expose" in out.lower()
+
+
+def _probe_and_scrape(base: str) -> tuple[int, int, str]:
+    """``/ready``'s status, then ``/health`` answered 20 times and ``/metrics`` read with the token."""
+    with urllib.request.urlopen(f"{base}/ready", timeout=10) as response:
+        ready = response.status
+    for _ in range(20):
+        with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
+            assert response.headers["X-Request-ID"]
+    try:
+        urllib.request.urlopen(f"{base}/metrics", timeout=10)
+        refused = 0
+    except urllib.error.HTTPError as exc:
+        refused = exc.code
+    request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": "Bearer scrape-me"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return ready, refused, response.read().decode()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         if options["demo"] and not options["no_demo"] and not User.objects.exists():
             self.stdout.write(f"First start: seeding {options['demo_tickets']} demo tickets…")
             call_command("demo", tickets=options["demo_tickets"], verbosity=0)
+        _metrics_folder()
         palier = [sys.executable, "-m", "palier.cli"]
         worker = subprocess.Popen([*palier, "worker"])  # noqa: S603
         scheduler = subprocess.Popen([*palier, "scheduler", "--verbosity", "0"])  # noqa: S603
@@ -58,8 +60,7 @@ class Command(BaseCommand):
                 str(options["web_workers"]),
                 "--threads",
                 str(options["web_threads"]),
-                "--access-logfile",
-                "-",
+                *_access_log(),
                 "--graceful-timeout",
                 "5",
             ]
@@ -124,6 +125,23 @@ def _demo_logins() -> list[str]:
     except CommandError:  # the demo app is not installed
         return []
     return out.getvalue().splitlines()
+
+
+def _access_log() -> list[str]:
+    """gunicorn's access log in text mode; with JSON logs Palier writes its own line per request
+    (``palier.request``, with the request id), so gunicorn's would say it twice."""
+    return [] if settings.PALIER_LOG_FORMAT == "json" else ["--access-logfile", "-"]
+
+
+def _metrics_folder() -> None:
+    """The web processes and the worker write their Prometheus counts into one folder, which
+    ``/metrics`` adds up (prometheus-client's multiprocess mode); emptied at each start, as the
+    counts of processes that no longer run must not be added to the new ones."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.DATA_DIR / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)  # inherited by the processes started below
 
 
 def _describe_db() -> str:

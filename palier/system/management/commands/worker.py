@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 "rqworker",
                 "default",
                 burst=options["batch"],
-                job_class="django_tasks_rq.backend.Job",
+                job_class="palier.lib.taskcontext_rq.Job",
                 with_scheduler=True,
                 verbosity=verbosity,
             )

@@ -1,0 +1,1 @@
+"""Operations: the health and readiness probes, Prometheus metrics (docs/operations.md)."""

@@ -61,7 +61,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         id_token = request.session.get(flow.ID_TOKEN_SESSION_KEY, "")
         logout(request)
         if provider is not None and provider.kind == Provider.Kind.OIDC and provider.enabled:
-            url = flow.sign_out_url(provider, id_token)
+            url = flow.sign_out_url(provider, id_token) or ""
     if url:
         # a page that moves on by itself: the sign-out form's policy (form-action 'self')
         # would block a redirect to the provider

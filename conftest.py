@@ -42,6 +42,14 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_request_id() -> None:
+    """No request id left in the test thread by another test's request or task run."""
+    from palier.lib.logs import request_id_var
+
+    request_id_var.set(None)
+
+
+@pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")  # type: ignore[attr-defined]
     # real hashing costs ~0.3 s per password; tests check behaviour, not key stretching

@@ -9,13 +9,13 @@ is gone was ended elsewhere and is signed out.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.identity import policy
@@ -65,7 +65,7 @@ class SessionPolicyMiddleware:
         return self.get_response(request)
 
     def check(self, request: HttpRequest) -> None:
-        now = time.time()
+        now = timezone.now().timestamp()  # the clock the session's start was noted with
         state = request.session.get(sessions.STATE)
         if state is None:  # a session from before tracking (or a test's force_login): track it from now
             if request.user.is_authenticated:

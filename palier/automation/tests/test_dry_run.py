@@ -210,7 +210,7 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_tickets(
     for n, shown in ((2, 2), (30, 25)):  # 2 then 32 matching tickets of each kind
         grow(n)
         for rule in (replies, scores):
-            with django_assert_max_num_queries(9):  # 8, and the administrators' demo-accounts check
+            with django_assert_max_num_queries(10):  # 8, and the administrators' demo-accounts and backup checks
                 body = _page(client, rule)
             assert body.count('href="/agent/tickets/') == shown
 

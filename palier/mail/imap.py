@@ -18,8 +18,9 @@ from __future__ import annotations
 import imaplib
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessageFlags
 
@@ -177,11 +178,14 @@ def poll_due_mailboxes() -> int:
     return total
 
 
-def process_pending(older_than_seconds: int = 60) -> int:
-    """Process messages stored but never processed (the worker died in between)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+def process_pending(older_than_seconds: int = 60, *, now: datetime | None = None) -> int:
+    """Process messages stored but never processed (the worker died in between), and those whose
+    retry after a passing database error is due."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
     ids = list(
-        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED, created_at__lt=cutoff)
+        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED)
+        .filter(Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )

@@ -183,6 +183,8 @@ class InboundMessage(models.Model):
     raw_purged_at = models.DateTimeField(null=True, blank=True)  # raw bytes blanked after the retention period
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # a passing database error: when the message is processed again (``services.process``)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

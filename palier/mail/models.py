@@ -83,6 +83,10 @@ class Mailbox(models.Model):
     oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
     oauth_secret_env = models.CharField(_("OAuth2 secret environment variable"), max_length=100, blank=True)
     oauth_secret_encrypted = models.TextField(blank=True, editable=False)  # client secret, or Google's JSON key
+    # IMAP position (``imap.py``): the folder, its UIDVALIDITY and the highest UID stored from it
+    imap_uid_folder = models.CharField(max_length=200, blank=True, editable=False)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
     # health
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)

@@ -167,7 +167,9 @@ class InboundMessage(models.Model):
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, db_index=True)
     message_id = models.CharField(max_length=500, blank=True, db_index=True)
-    dedupe_key = models.CharField(max_length=520, unique=True)  # the Message-ID, or "sha256:<hex>" without one
+    # the Message-ID ("<id>#<content digest>" for another message reusing it), or "sha256:<hex>" without one
+    dedupe_key = models.CharField(max_length=520, unique=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)  # parsing.content_sha256: authored headers, body
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -33,6 +33,7 @@ from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.parsing import (
     ParsedMessage,
     Verdict,
+    content_sha256,
     parse_message,
     raw_message_id,
     raw_references,
@@ -73,19 +74,38 @@ class Refused(Exception):
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
-    """Store the raw message and commit. The same Message-ID (or, without one, the same bytes)
-    stored twice gives back the first row, so a re-delivery or a re-fetch changes nothing."""
+    """Store the raw message and commit. The same message stored twice (same Message-ID and same
+    content: ``parsing.content_sha256``; without a Message-ID, the same bytes) gives back the first
+    row, so a re-delivery or a re-fetch changes nothing. Another message reusing a Message-ID is
+    stored as well, under ``<Message-ID>#<its digest>``."""
     raw = bytes(raw[:MAX_RAW_BYTES])
     digest = sha256_hex(raw)
     message_id = raw_message_id(raw)
-    key = message_id or f"sha256:{digest}"
-    try:  # a duplicate is rare: insert first, the unique key refuses a second copy
-        with transaction.atomic():
-            return InboundMessage.objects.create(
-                mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key
-            )
-    except IntegrityError:  # delivered or fetched before (or concurrently)
-        return InboundMessage.objects.defer("raw").get(dedupe_key=key)
+    content = content_sha256(raw) if message_id else ""
+    keys = [message_id, f"{message_id}#{content[:16]}"] if message_id else [f"sha256:{digest}"]
+    existing = None
+    for key in keys:
+        try:  # a duplicate is rare: insert first, the unique key refuses a second copy
+            with transaction.atomic():
+                return InboundMessage.objects.create(
+                    mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key,
+                    content_sha256=content,
+                )  # fmt: skip
+        except IntegrityError:  # delivered or fetched before (or concurrently)
+            existing = InboundMessage.objects.defer("raw").get(dedupe_key=key)
+            if _same_message(existing, digest=digest, content=content):
+                return existing
+    assert existing is not None
+    return existing  # a third message under one Message-ID whose digest prefix matches: not told apart
+
+
+def _same_message(stored: InboundMessage, *, digest: str, content: str) -> bool:
+    if stored.sha256 == digest or not content:
+        return True
+    if stored.content_sha256:
+        return stored.content_sha256 == content
+    raw = InboundMessage.objects.filter(pk=stored.pk).values_list("raw", flat=True).first()
+    return bool(raw) and content_sha256(bytes(raw)) == content  # a row stored before the digest existed
 
 
 def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:

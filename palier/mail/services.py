@@ -105,7 +105,7 @@ def _same_message(stored: InboundMessage, *, digest: str, content: str) -> bool:
     if stored.content_sha256:
         return stored.content_sha256 == content
     raw = InboundMessage.objects.filter(pk=stored.pk).values_list("raw", flat=True).first()
-    return bool(raw) and content_sha256(bytes(raw)) == content  # a row stored before the digest existed
+    return raw is not None and bool(raw) and content_sha256(bytes(raw)) == content  # stored before the digest
 
 
 def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:

@@ -74,7 +74,16 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("audit-prune", 6 * 3600, "palier.audit.tasks.prune_audit_task"),  # events older than PALIER_AUDIT_DAYS
     # a backup into PALIER_BACKUP_DIR when the last scheduled one is a day old, then the retention
     ("backup", 3600, "palier.backups.tasks.scheduled_backup_task"),
+    # outbox items due again (failed notifications, webhooks), or left by a worker that died
+    ("outbox", 30, "palier.core.tasks.run_outbox_task"),
 )
+
+# --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
+
+OUTBOX_HANDLERS: dict[str, str] = {
+    "notifications.event": "palier.notifications.consumer.retry_event",  # an event whose handling failed
+    "automation.webhook": "palier.automation.services.webhooks.deliver",  # a rule's signed webhook
+}
 
 
 # --- 4. providers: a lower app asks a higher one, without importing it -----------------------------
@@ -109,6 +118,7 @@ def wire() -> None:
     loaded; registering again changes nothing)."""
     from django.contrib.auth import signals as auth_signals
 
+    from palier.core import outbox
     from palier.lib import schedule
     from palier.mail import health
     from palier.notifications import consumer
@@ -126,6 +136,8 @@ def wire() -> None:
         stream.subscribe(name, resolve(path))
     for name, seconds, path in PERIODIC_JOBS:
         schedule.register(name, seconds=seconds, enqueue=resolve(path).enqueue)
+    for kind, path in OUTBOX_HANDLERS.items():
+        outbox.register(kind, resolve(path))
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     for name, path in AUTH_SIGNALS.items():

@@ -19,6 +19,8 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -86,7 +88,7 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
     existing = None
     for key in keys:
         try:  # a duplicate is rare: insert first, the unique key refuses a second copy
-            with transaction.atomic():
+            with _durable(), transaction.atomic():
                 return InboundMessage.objects.create(
                     mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key,
                     content_sha256=content,
@@ -97,6 +99,26 @@ def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
                 return existing
     assert existing is not None
     return existing  # a third message under one Message-ID whose digest prefix matches: not told apart
+
+
+@contextmanager
+def _durable() -> Iterator[None]:
+    """SQLite: the commit inside is synced to disk (synchronous=FULL) before it returns, so a
+    message whose sender was told "stored" (``palier mailgate`` exit 0) survives a power cut; the
+    desk's other commits keep synchronous=NORMAL (WAL: safe from corruption, may lose the last
+    commits). PostgreSQL commits durably already. Inside a caller's transaction the caller's
+    commit is the one that counts (and SQLite refuses the change there): nothing changes."""
+    connection = transaction.get_connection()
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous = NORMAL")
 
 
 def _same_message(stored: InboundMessage, *, digest: str, content: str) -> bool:

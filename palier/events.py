@@ -78,7 +78,16 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("directory-sync", 3600, "palier.identity.tasks.directory_sync_task"),
     # administrators' data exports older than 7 days (rows and archives); a run whose worker died
     ("data-exports-prune", 6 * 3600, "palier.dataexport.tasks.prune_data_exports_task"),
+    # outbox items due again (failed notifications, webhooks), or left by a worker that died
+    ("outbox", 30, "palier.core.tasks.run_outbox_task"),
 )
+
+# --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
+
+OUTBOX_HANDLERS: dict[str, str] = {
+    "notifications.event": "palier.notifications.consumer.retry_event",  # an event whose handling failed
+    "automation.webhook": "palier.automation.services.webhooks.deliver",  # a rule's signed webhook
+}
 
 
 # --- 4. providers: a lower app asks a higher one, without importing it -----------------------------
@@ -127,6 +136,7 @@ def wire() -> None:
     from django.contrib.auth import signals as auth_signals
     from django_tasks import signals as task_signals
 
+    from palier.core import outbox
     from palier.lib import schedule
     from palier.mail import health
     from palier.mail import secrets as mail_secrets
@@ -145,6 +155,8 @@ def wire() -> None:
         stream.subscribe(name, resolve(path))
     for name, seconds, path in PERIODIC_JOBS:
         schedule.register(name, seconds=seconds, enqueue=resolve(path).enqueue)
+    for kind, path in OUTBOX_HANDLERS.items():
+        outbox.register(kind, resolve(path))
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     mail_secrets.holders[:] = [resolve(path) for path in SECRET_HOLDERS]

@@ -285,6 +285,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+PALIER_TRASH_DAYS = envint("PALIER_TRASH_DAYS", 30, minimum=1)  # orphan uploads kept in media/trash/
 PALIER_MAX_ATTACHMENT_BYTES = envint("PALIER_MAX_ATTACHMENT_MB", 25, minimum=1) * 1024 * 1024
 # Request bodies: JSON bodies are small; uploads are streamed to disk above 2.5 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PALIER_MAX_BODY_KB", 1024, minimum=16) * 1024

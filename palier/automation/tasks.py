@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
 from django_tasks import task
 
 from palier.automation import services
@@ -13,15 +11,9 @@ from palier.automation import services
 
 @task()
 def deliver_webhook_task(url: str, body: str, signature: str, delivery: str, attempt: int = 1) -> bool:
-    """Post a signed rule webhook; on a temporary failure queue the next attempt after a delay."""
-    delay = services.deliver_webhook(url, body, signature, delivery, attempt=attempt)
-    if delay is None:
-        return True
-    again = deliver_webhook_task
-    if again.get_backend().supports_defer:
-        again = again.using(run_after=timezone.now() + timedelta(seconds=delay))
-    again.enqueue(url, body, signature, delivery, attempt + 1)
-    return False
+    """A webhook queued by an earlier version (before the outbox): handed to the outbox."""
+    services.adopt_webhook(url=url, body=body, signature=signature, delivery=delivery)
+    return True
 
 
 @task()

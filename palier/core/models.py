@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class CacheVersion(models.Model):
@@ -14,3 +16,34 @@ class CacheVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.token}"
+
+
+class OutboxItem(models.Model):
+    """One piece of work to do after a commit, kept until it is done (``palier.core.outbox``):
+    written in the caller's transaction, run by a worker, retried with backoff, never dropped."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=64)
+    key = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox item")
+        verbose_name_plural = _("outbox items")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="outbox_once")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key} ({self.state})"

@@ -229,6 +229,27 @@ def read_upload(upload: IO[bytes], *, quarantine: bool = False) -> Upload:
     An infected file is refused, unless ``quarantine`` (mail intake: the message is kept and the
     file recorded as infected, never stored nor served): then the returned ``Upload`` says so.
     Scanning on but clamd unreachable raises ``Unavailable`` (503): nothing is stored unchecked."""
+    name, size, sha256, content_type = _inspect(upload)
+    verdict = scan_upload(upload, name)
+    if verdict.infected and not quarantine:
+        raise ValidationError({"file": infected_message(name, verdict)})
+    return Upload(name=name, content_type=content_type, size=size, sha256=sha256, scan=verdict)
+
+
+def refusal(upload: IO[bytes]) -> str:
+    """Why ``read_upload`` would refuse this file short of the virus scan (empty, too large, blocked
+    or disguised type), or ""; rewound. Mail intake drops such a file and keeps the message."""
+    try:
+        _inspect(upload)
+    except ValidationError as exc:
+        return "; ".join(exc.messages)
+    finally:
+        upload.seek(0)
+    return ""
+
+
+def _inspect(upload: IO[bytes]) -> tuple[str, int, str, str]:
+    """The sanitised name, size, SHA-256 and sniffed type, rewound; ``ValidationError`` when refused."""
     name = sanitise_filename(getattr(upload, "name", "") or "")
     head = upload.read(8192)
     size, sha256 = _measure(upload, name, head)
@@ -241,10 +262,7 @@ def read_upload(upload: IO[bytes], *, quarantine: bool = False) -> Upload:
             message = _("Files of this type (“%(name)s”) are not accepted for security reasons.")
         raise ValidationError({"file": message % {"name": name}}) from exc
     upload.seek(0)
-    verdict = scan_upload(upload, name)
-    if verdict.infected and not quarantine:
-        raise ValidationError({"file": infected_message(name, verdict)})
-    return Upload(name=name, content_type=content_type, size=size, sha256=sha256, scan=verdict)
+    return name, size, sha256, content_type
 
 
 def scan_upload(upload: IO[bytes], name: str) -> antivirus.Verdict:

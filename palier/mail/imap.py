@@ -1,7 +1,15 @@
-"""IMAP polling with ``imap-tools``: store each unseen message raw (committed) before marking it
-seen, so a crash between the two re-fetches it and the Message-ID dedupe keeps it single; a
-message stored but not yet processed when the worker died is processed on the next poll (or by
-``process_pending``), and ``services.process`` is idempotent (row lock, state check).
+"""IMAP polling with ``imap-tools``, by UID: the mailbox remembers its folder's UIDVALIDITY and
+the highest UID it stored (``Mailbox.imap_last_uid``), and each poll fetches the UIDs above it,
+read or not (a person opening the shared mailbox first takes nothing away). Each message is stored
+raw (committed) before the position moves past it and before it is flagged seen, so a crash in
+between re-fetches it and the Message-ID dedupe keeps it single; a message stored but not yet
+processed when the worker died is processed on the next poll (or by ``process_pending``), and
+``services.process`` is idempotent (row lock, state check).
+
+Where to start when the position says nothing (``_pending``): a mailbox polled for the first time
+(or pointed at another folder) starts at its oldest unread message, as a mail client would; a
+folder whose UIDVALIDITY changed (deleted and created again, restored) is read again from a day
+before the last successful poll, the dedupe dropping what was stored already.
 
 Login: a password (stored encrypted or read from a ``PALIER_SECRET_…`` environment variable,
 ``secrets.py``), or OAuth2 (XOAUTH2)
@@ -18,8 +26,9 @@ from __future__ import annotations
 import imaplib
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessageFlags
 
@@ -79,18 +88,23 @@ def _open(mailbox: Mailbox) -> BaseMailBox:
 
 
 def _fetch(mailbox: Mailbox, limit: int, *, fan_out: bool = False) -> int:
-    """Batches of ``BATCH`` messages: fetch them, store each (committed), flag the batch seen,
-    then process each (``fan_out``: queue the batch for the worker pool, which processes batches
-    in parallel; replies still wait for their parents). A crash anywhere loses nothing and doubles
-    nothing (see the module doc)."""
+    """Batches of ``BATCH`` messages: fetch them, store each (committed), move the position past
+    them and flag the batch seen, then process each (``fan_out``: queue the batch for the worker
+    pool, which processes batches in parallel; replies still wait for their parents). A crash
+    anywhere loses nothing and doubles nothing (see the module doc)."""
     fetched = 0
     with _open(mailbox) as client:
-        uids = list(client.uids(AND(seen=False)))[:limit]
+        folder = mailbox.folder or "INBOX"
+        position = _pending(client, mailbox, folder)
+        uids = [str(uid) for uid in position.uids[:limit]]
+        if not uids:
+            _advance(mailbox, folder, position.validity, position.start)
         for start in range(0, len(uids), BATCH):
             stored = [
-                services.receive(raw, mailbox=mailbox).pk  # committed before the flag
+                services.receive(raw, mailbox=mailbox).pk  # committed before the position and the flag
                 for raw in _bodies(client, uids[start : start + BATCH])
             ]
+            _advance(mailbox, folder, position.validity, int(uids[start : start + BATCH][-1]))
             client.flag(uids[start : start + BATCH], MailMessageFlags.SEEN, True)
             fetched += len(stored)
             if fan_out and _queue(stored):
@@ -98,6 +112,39 @@ def _fetch(mailbox: Mailbox, limit: int, *, fan_out: bool = False) -> int:
             for pk in stored:
                 services.process(pk)  # a no-op when an earlier run processed it
     return fetched
+
+
+@dataclass(frozen=True)
+class _Position:
+    validity: int
+    start: int  # the highest UID known handled (when ``uids`` is empty, where the position goes)
+    uids: list[int]  # to fetch, ascending
+
+
+def _pending(client: BaseMailBox, mailbox: Mailbox, folder: str) -> _Position:
+    """The UIDs to fetch: above the stored position, or where to start (see the module doc)."""
+    status = client.folder.status(folder, ["UIDVALIDITY", "UIDNEXT"])
+    validity, uid_next = status["UIDVALIDITY"], status.get("UIDNEXT", 1)
+    known = mailbox.imap_uid_folder == folder and mailbox.imap_uidvalidity is not None
+    if known and mailbox.imap_uidvalidity == validity:
+        last = mailbox.imap_last_uid
+        return _Position(validity, last, [uid for uid in _search(client, f"UID {last + 1}:*") if uid > last])
+    if known and mailbox.last_success_at is not None:  # the folder was created again
+        since = (mailbox.last_success_at - timedelta(days=1)).date()
+        return _Position(validity, uid_next - 1, _search(client, AND(date_gte=since)))
+    return _Position(validity, uid_next - 1, _search(client, AND(seen=False)))
+
+
+def _search(client: BaseMailBox, criteria: str | AND) -> list[int]:
+    return sorted(int(uid) for uid in client.uids(criteria))
+
+
+def _advance(mailbox: Mailbox, folder: str, validity: int, uid: int) -> None:
+    """Move the stored position to ``uid`` (never back within the same folder and UIDVALIDITY)."""
+    same = Q(imap_uid_folder=folder, imap_uidvalidity=validity)
+    Mailbox.objects.filter(pk=mailbox.pk).exclude(same & Q(imap_last_uid__gte=uid)).update(
+        imap_uid_folder=folder, imap_uidvalidity=validity, imap_last_uid=uid
+    )
 
 
 def _queue(inbound_ids: list[int]) -> bool:
@@ -177,11 +224,14 @@ def poll_due_mailboxes() -> int:
     return total
 
 
-def process_pending(older_than_seconds: int = 60) -> int:
-    """Process messages stored but never processed (the worker died in between)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+def process_pending(older_than_seconds: int = 60, *, now: datetime | None = None) -> int:
+    """Process messages stored but never processed (the worker died in between), and those whose
+    retry after a passing database error is due."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
     ids = list(
-        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED, created_at__lt=cutoff)
+        InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED)
+        .filter(Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lte=now))
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )

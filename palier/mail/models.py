@@ -83,6 +83,10 @@ class Mailbox(models.Model):
     oauth_client_id = models.CharField(_("OAuth2 client id"), max_length=200, blank=True)
     oauth_secret_env = models.CharField(_("OAuth2 secret environment variable"), max_length=100, blank=True)
     oauth_secret_encrypted = models.TextField(blank=True, editable=False)  # client secret, or Google's JSON key
+    # IMAP position (``imap.py``): the folder, its UIDVALIDITY and the highest UID stored from it
+    imap_uid_folder = models.CharField(max_length=200, blank=True, editable=False)
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.BigIntegerField(default=0, editable=False)
     # health
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -163,7 +167,9 @@ class InboundMessage(models.Model):
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, db_index=True)
     message_id = models.CharField(max_length=500, blank=True, db_index=True)
-    dedupe_key = models.CharField(max_length=520, unique=True)  # the Message-ID, or "sha256:<hex>" without one
+    # the Message-ID ("<id>#<content digest>" for another message reusing it), or "sha256:<hex>" without one
+    dedupe_key = models.CharField(max_length=520, unique=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)  # parsing.content_sha256: authored headers, body
     state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED, db_index=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -183,6 +189,8 @@ class InboundMessage(models.Model):
     raw_purged_at = models.DateTimeField(null=True, blank=True)  # raw bytes blanked after the retention period
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # a passing database error: when the message is processed again (``services.process``)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -1,6 +1,9 @@
 """Inbound email: store the raw bytes first (``receive``), then turn them into a ticket or a comment
 (``process``). A message that cannot be processed is quarantined with its error and can be retried;
-it is never dropped. Automatic mail (bounces, auto-replies, reports) never opens a ticket.
+it is never dropped. A passing error of the database or the virus scanner (lock timeout, connection
+reset, "database is locked", clamd away) is not the message's fault: the message waits for an
+automatic retry, with a growing delay (``next_attempt_at``, ``imap.process_pending``). A refused
+attachment (blocked type, too large, empty) is dropped with an internal note; the mail is kept. Automatic mail (bounces, auto-replies, reports) never opens a ticket.
 
 Who a message speaks for: Palier's own addresses (``.invalid``) are refused before any account is
 looked up. The mailbox's trusted mail server says whether the From address is authenticated
@@ -16,20 +19,23 @@ from __future__ import annotations
 import io
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib import files
-from palier.lib.errors import Conflict, DomainError, NotFound
+from palier.lib.errors import Conflict, DomainError, NotFound, Unavailable
 from palier.mail import permissions as mail_permissions
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.parsing import (
     ParsedMessage,
     Verdict,
+    content_sha256,
     parse_message,
     raw_message_id,
     raw_references,
@@ -53,8 +59,11 @@ UNVERIFIED_TAG = "sender-not-verified"
 RATE_WINDOW = timedelta(hours=1)
 PROCESSED_FIELDS = [
     "state", "error", "attempts", "sender", "subject", "full_text", "reply_text", "ticket", "comment", "processed_at",
-    "sender_auth", "sender_auth_detail", "sender_domain", "opened_ticket", "acknowledge",
+    "sender_auth", "sender_auth_detail", "sender_domain", "opened_ticket", "acknowledge", "next_attempt_at",
 ]  # fmt: skip
+TRANSIENT = (OperationalError, InterfaceError, Unavailable)  # retried later; anything else: quarantine
+RETRY_FIRST_SECONDS = 60
+RETRY_MAX_SECONDS = 3600
 DESK_ADDRESSES_TTL = 30.0  # seconds a process trusts its list of desk addresses (loop protection)
 _desk_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
 
@@ -67,19 +76,58 @@ class Refused(Exception):
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
-    """Store the raw message and commit. The same Message-ID (or, without one, the same bytes)
-    stored twice gives back the first row, so a re-delivery or a re-fetch changes nothing."""
+    """Store the raw message and commit. The same message stored twice (same Message-ID and same
+    content: ``parsing.content_sha256``; without a Message-ID, the same bytes) gives back the first
+    row, so a re-delivery or a re-fetch changes nothing. Another message reusing a Message-ID is
+    stored as well, under ``<Message-ID>#<its digest>``."""
     raw = bytes(raw[:MAX_RAW_BYTES])
     digest = sha256_hex(raw)
     message_id = raw_message_id(raw)
-    key = message_id or f"sha256:{digest}"
-    try:  # a duplicate is rare: insert first, the unique key refuses a second copy
-        with transaction.atomic():
-            return InboundMessage.objects.create(
-                mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key
-            )
-    except IntegrityError:  # delivered or fetched before (or concurrently)
-        return InboundMessage.objects.defer("raw").get(dedupe_key=key)
+    content = content_sha256(raw) if message_id else ""
+    keys = [message_id, f"{message_id}#{content[:16]}"] if message_id else [f"sha256:{digest}"]
+    existing = None
+    for key in keys:
+        try:  # a duplicate is rare: insert first, the unique key refuses a second copy
+            with _durable(), transaction.atomic():
+                return InboundMessage.objects.create(
+                    mailbox=mailbox, raw=raw, size=len(raw), sha256=digest, message_id=message_id, dedupe_key=key,
+                    content_sha256=content,
+                )  # fmt: skip
+        except IntegrityError:  # delivered or fetched before (or concurrently)
+            existing = InboundMessage.objects.defer("raw").get(dedupe_key=key)
+            if _same_message(existing, digest=digest, content=content):
+                return existing
+    assert existing is not None
+    return existing  # a third message under one Message-ID whose digest prefix matches: not told apart
+
+
+@contextmanager
+def _durable() -> Iterator[None]:
+    """SQLite: the commit inside is synced to disk (synchronous=FULL) before it returns, so a
+    message whose sender was told "stored" (``palier mailgate`` exit 0) survives a power cut; the
+    desk's other commits keep synchronous=NORMAL (WAL: safe from corruption, may lose the last
+    commits). PostgreSQL commits durably already. Inside a caller's transaction the caller's
+    commit is the one that counts (and SQLite refuses the change there): nothing changes."""
+    connection = transaction.get_connection()
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous = FULL")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous = NORMAL")
+
+
+def _same_message(stored: InboundMessage, *, digest: str, content: str) -> bool:
+    if stored.sha256 == digest or not content:
+        return True
+    if stored.content_sha256:
+        return stored.content_sha256 == content
+    raw = InboundMessage.objects.filter(pk=stored.pk).values_list("raw", flat=True).first()
+    return raw is not None and bool(raw) and content_sha256(bytes(raw)) == content  # stored before the digest
 
 
 def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> InboundMessage:
@@ -91,7 +139,8 @@ def receive_and_process(raw: bytes, *, mailbox: Mailbox | None = None) -> Inboun
 
 
 def process(inbound_id: int, *, released: bool = False, _chain: frozenset[int] = frozenset()) -> InboundMessage:
-    """Parse and apply one stored message; any error quarantines it (with the error text).
+    """Parse and apply one stored message; an error quarantines it (with the error text), except a
+    passing one (``TRANSIENT``), after which the message waits for its next attempt.
     ``released`` (an admin's Retry): opens a ticket even over the mail rate limits, and an
     unverified reply opens its marked ticket instead of going back to the quarantine."""
     try:
@@ -106,16 +155,44 @@ def process(inbound_id: int, *, released: bool = False, _chain: frozenset[int] =
             _apply(inbound, released=released)
             inbound.processed_at = timezone.now()
             inbound.error = inbound.error if inbound.state == S.IGNORED else ""
+            inbound.next_attempt_at = None
             inbound.save(update_fields=PROCESSED_FIELDS)
             return inbound
+    except TRANSIENT as exc:
+        if _chain:  # a parent processed first: the message that pulled it in waits as a whole
+            raise
+        return _defer(inbound_id, exc)
     except Exception as exc:
         error = _describe(exc)
     inbound = InboundMessage.objects.get(pk=inbound_id)
     InboundMessage.objects.filter(pk=inbound_id).update(
-        state=S.QUARANTINED, error=error[:5000], attempts=inbound.attempts + 1, processed_at=timezone.now()
-    )
+        state=S.QUARANTINED, error=error[:5000], attempts=inbound.attempts + 1, processed_at=timezone.now(),
+        next_attempt_at=None,
+    )  # fmt: skip
     inbound.refresh_from_db()
     return inbound
+
+
+def _defer(inbound_id: int, exc: Exception) -> InboundMessage:
+    """Note a passing error and when to try again (1 min, doubling, at most 1 h). If even that write
+    fails the message simply stays received: ``imap.process_pending`` finds it all the same."""
+    connection = transaction.get_connection()
+    for attempt in range(2):
+        try:
+            inbound = InboundMessage.objects.defer("raw").get(pk=inbound_id)
+            attempts, now = inbound.attempts + 1, timezone.now()
+            delay = min(RETRY_FIRST_SECONDS * 2 ** min(attempts - 1, 16), RETRY_MAX_SECONDS)
+            InboundMessage.objects.filter(pk=inbound_id, state=S.RECEIVED).update(
+                error=_describe(exc)[:5000], attempts=attempts, processed_at=now,
+                next_attempt_at=now + timedelta(seconds=delay),
+            )  # fmt: skip
+            inbound.refresh_from_db()
+            return inbound
+        except TRANSIENT:
+            if attempt or connection.in_atomic_block:
+                raise
+            connection.close()  # a dropped connection: the next query opens a new one
+    raise AssertionError("unreachable")
 
 
 def _parents_first(inbound: InboundMessage, chain: frozenset[int]) -> None:
@@ -183,7 +260,7 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
     sender = _sender(parsed, mailbox)
     body = reply.strip() or parsed.text.strip() or _("(no text)")
     ticket = _thread(parsed)
-    uploads = [_upload(a.filename, a.content) for a in parsed.attachments]
+    uploads, dropped = _uploads(parsed)
     unverified = not auth.verified and (
         auth.status == S_AUTH.FAIL or sender.is_agent or bool(mailbox and mailbox.require_sender_authentication)
     )
@@ -210,6 +287,8 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
         opening.open(related=ticket, unverified=auth if unverified else None)
     if inbound.opened_ticket:
         inbound.acknowledge = _may_acknowledge(sender, auth, mailbox)
+    if dropped and inbound.ticket is not None:
+        _note_dropped(inbound.ticket, dropped)
     if auth.verified:
         _add_cc_watchers(parsed, inbound.ticket, mailbox)
     if parsed.message_id and inbound.ticket is not None:
@@ -250,9 +329,24 @@ def clear_desk_addresses() -> None:
     _desk_addresses = (0.0, frozenset())
 
 
-def _upload(name: str, content: bytes) -> io.BytesIO:
-    """An attachment to store; an infected one is quarantined (recorded, not stored), the mail kept."""
-    return files.QuarantineUpload(content, name)
+def _uploads(parsed: ParsedMessage) -> tuple[list[io.BytesIO], list[str]]:
+    """The attachments to store, and why each refused one (blocked type, too large, empty) is not:
+    it is dropped, the mail kept. An infected one is stored as such (recorded, no bytes)."""
+    uploads: list[io.BytesIO] = []
+    dropped: list[str] = []
+    for attachment in parsed.attachments:
+        upload = files.QuarantineUpload(attachment.content, attachment.filename)
+        reason = files.refusal(upload)
+        if reason:
+            dropped.append(reason)
+        else:
+            uploads.append(upload)
+    return uploads, dropped
+
+
+def _note_dropped(ticket: Ticket, reasons: list[str]) -> None:
+    note = _("Attachments of this email not kept:") + "\n" + "\n".join(f"- {reason}" for reason in reasons)
+    ticket_services.comment_on_ticket(ticket, by=_robot(), body=note, internal=True, channel=Ticket.Channel.EMAIL)
 
 
 def _refuse_reserved(parsed: ParsedMessage) -> None:

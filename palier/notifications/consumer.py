@@ -33,6 +33,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from palier.core import outbox
 from palier.mail import selectors as mail_selectors
 from palier.notifications import email
 from palier.notifications.models import NotificationPreference, OutgoingEmail
@@ -61,15 +62,27 @@ class Message:
 
 
 def handle_events(events: list[TicketEvent]) -> None:
-    """The stream handler: each event in its own savepoint, so one bad event does not stop the rest."""
+    """The stream handler: each event in its own savepoint, so one bad event does not stop the rest;
+    a failed one goes to the outbox (in the cursor's transaction), which tries it again later."""
     for event in events:
         if event.kind in TicketEvent.SLA_KINDS:  # the SLA sweep notifies of these itself, in bulk
             continue
         try:
             with transaction.atomic():
                 deliver(event)
-        except Exception:
-            log.exception("notifications: event %s could not be delivered", event.pk)
+        except Exception as exc:
+            log.exception("notifications: event %s could not be delivered; retried from the outbox", event.pk)
+            error = f"{type(exc).__name__}: {exc}"
+            outbox.add("notifications.event", key=str(event.pk), payload={"event": event.pk}, error=error)
+
+
+def retry_event(payload: dict[str, Any]) -> None:
+    """The outbox handler: deliver one event again (idempotent: every message has its key)."""
+    event = TicketEvent.objects.select_related("ticket", "actor").filter(pk=payload["event"]).first()
+    if event is None:
+        raise outbox.Permanent(f"event {payload['event']} no longer exists")
+    with transaction.atomic():
+        deliver(event)
 
 
 def deliver(event: TicketEvent) -> int:

@@ -6,7 +6,11 @@
 - Uploaded files that no row refers to: a file is written to storage before its transaction
   commits, so a refused or rolled-back upload (the second file of a reply is too large, say) leaves
   the first one on disk. Files younger than ``ORPHAN_MIN_AGE`` are never touched: their
-  transaction may still be running.
+  transaction may still be running. An orphan is moved to ``trash/<day>/`` and deleted from there
+  after ``PALIER_TRASH_DAYS``: a database restored from an older backup, whose newer rows are
+  gone, finds its files there. When orphans are abnormally many (``_abnormal``: more than
+  ``ALARM_SHARE`` of the files, or files but no row at all: an empty or wrong database) nothing
+  is moved and a warning is logged and returned.
 """
 
 from __future__ import annotations
@@ -25,12 +29,24 @@ TASK_RESULTS_KEEP_DAYS = 7
 FAILED_TASK_RESULTS_KEEP_DAYS = 30
 ORPHAN_MIN_AGE = timedelta(hours=6)
 BATCH = 1_000
+TRASH = "trash"
+ALARM_SHARE = 0.2  # more orphans than this share of the files (and at least ALARM_MIN_FILES): stop
+ALARM_MIN_FILES = 10
+
+
+@dataclass
+class OrphanSweep:
+    moved: int = 0  # orphans moved to the trash
+    purged: int = 0  # trashed files older than PALIER_TRASH_DAYS, deleted
+    warning: str = ""  # why nothing was moved
 
 
 @dataclass
 class Report:
     task_results: int = 0
     orphan_files: int = 0
+    trash_purged: int = 0
+    warning: str = ""
 
 
 def _file_fields() -> list[tuple[str, type[models.Model], str]]:
@@ -71,31 +87,78 @@ def _walk(storage: Storage, folder: str) -> list[str]:
     return names
 
 
-def remove_orphan_files(*, now: datetime | None = None, storage: Storage | None = None) -> int:
-    """Delete uploaded files that no attachment refers to, one folder (month) at a time."""
-    storage = storage or default_storage
-    horizon = (now or timezone.now()) - ORPHAN_MIN_AGE
-    removed = 0
+def _orphans(storage: Storage, horizon: datetime) -> tuple[list[str], int, int]:
+    """Files older than ``horizon`` no row refers to, how many files there are, how many rows."""
+    orphans: list[str] = []
+    total = rows = 0
     for root, model, field in _file_fields():
+        rows += model._default_manager.exclude(**{field: ""}).count()
         try:
             months = [f"{root}/{y}/{m}" for y in storage.listdir(root)[0] for m in storage.listdir(f"{root}/{y}")[0]]
         except FileNotFoundError:
             continue
-        for folder in months:
+        for folder in months:  # one folder (month) at a time
             names = _walk(storage, folder)
+            total += len(names)
             if not names:
                 continue
             known = set(
                 model._default_manager.filter(**{f"{field}__startswith": folder + "/"}).values_list(field, flat=True)
             )
-            for name in names:
-                if name in known or storage.get_modified_time(name) > horizon:
-                    continue
-                storage.delete(name)
-                removed += 1
-                log.info("removed orphan upload %s", name)
-    return removed
+            orphans += [n for n in names if n not in known and storage.get_modified_time(n) <= horizon]
+    return orphans, total, rows
+
+
+def _abnormal(orphans: int, total: int, rows: int) -> str:
+    if orphans and not rows:
+        return f"the database has no attachment but the storage has {total} files: is it the right database?"
+    if orphans >= ALARM_MIN_FILES and orphans > ALARM_SHARE * total:
+        return f"{orphans} of {total} files have no row in the database (a restored older database?)"
+    return ""
+
+
+def remove_orphan_files(*, now: datetime | None = None, storage: Storage | None = None) -> OrphanSweep:
+    """Move uploaded files that no row refers to into the trash, unless they are abnormally many;
+    empty the trash of what is older than ``PALIER_TRASH_DAYS``."""
+    storage = storage or default_storage
+    now = now or timezone.now()
+    sweep = OrphanSweep(purged=_purge_trash(storage, now))
+    orphans, total, rows = _orphans(storage, now - ORPHAN_MIN_AGE)
+    sweep.warning = _abnormal(len(orphans), total, rows)
+    if sweep.warning:
+        log.warning("orphan uploads left in place: %s", sweep.warning)
+        return sweep
+    day = now.strftime("%Y-%m-%d")
+    for name in orphans:
+        with storage.open(name) as content:
+            storage.save(f"{TRASH}/{day}/{name}", content)
+        storage.delete(name)
+        sweep.moved += 1
+        log.info("moved orphan upload %s to the trash", name)
+    return sweep
+
+
+def _purge_trash(storage: Storage, now: datetime) -> int:
+    from django.conf import settings
+
+    limit = (now - timedelta(days=settings.PALIER_TRASH_DAYS)).strftime("%Y-%m-%d")
+    try:
+        days = storage.listdir(TRASH)[0]
+    except FileNotFoundError:
+        return 0
+    purged = 0
+    for day in sorted(days):
+        if day >= limit:
+            continue
+        for name in _walk(storage, f"{TRASH}/{day}"):
+            storage.delete(name)
+            purged += 1
+    return purged
 
 
 def run(*, now: datetime | None = None) -> Report:
-    return Report(task_results=prune_task_results(now=now), orphan_files=remove_orphan_files(now=now))
+    sweep = remove_orphan_files(now=now)
+    return Report(
+        task_results=prune_task_results(now=now), orphan_files=sweep.moved, trash_purged=sweep.purged,
+        warning=sweep.warning,
+    )  # fmt: skip

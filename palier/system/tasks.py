@@ -8,7 +8,10 @@ from palier.system import housekeeping
 
 
 @task()
-def housekeeping_task() -> dict[str, int]:
-    """Prune old task results and orphan uploads (daily)."""
+def housekeeping_task() -> dict[str, int | str]:
+    """Prune old task results; move orphan uploads to the trash, empty the old trash (6-hourly)."""
     report = housekeeping.run()
-    return {"task_results": report.task_results, "orphan_files": report.orphan_files}
+    return {
+        "task_results": report.task_results, "orphan_files": report.orphan_files,
+        "trash_purged": report.trash_purged, "warning": report.warning,
+    }  # fmt: skip

@@ -403,6 +403,10 @@ class StreamCursor(models.Model):
     name = models.CharField(max_length=64, unique=True)
     position = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    # PostgreSQL: when the consumer first stopped at a gap after ``position``, the snapshot's xmax
+    # (every transaction that could hold the gap's id is below it) and the highest id then read
+    gap_xmax = models.BigIntegerField(null=True, blank=True)
+    gap_seen_upto = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("event stream cursor")

@@ -16,8 +16,11 @@ Delivery: each consumer has a ``StreamCursor`` (the last event id it handled). W
 that recorded events commits, one ``pump`` job is queued (a ``StreamSignal`` row coalesces many
 commits into one job) and the scheduler pumps every few seconds as a safety net. On PostgreSQL,
 ids are handed out before commit, so a later id can commit before an earlier one: a consumer stops
-at a gap in the ids and waits for it to fill, unless the gap is older than ``GAP_SECONDS`` (the
-transaction rolled back and the id will never appear).
+at a gap in the ids and waits for it to fill until no transaction that could hold it can still
+commit (``_may_skip``: no other transaction of the database writing, or every transaction running
+when the gap was first seen ended); then the id was rolled back and will never appear. However
+long a transaction stays open, its events are delivered when it commits. SQLite has one writer at
+a time and gives a new row the next id above the committed ones, so its gaps are rollbacks only.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +41,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[list[TicketEvent]], None]
 
 BATCH = 500
-GAP_SECONDS = 10
 
 _handlers: dict[str, Handler] = {}
 
@@ -83,37 +86,68 @@ def _nudge() -> None:
             StreamSignal.objects.filter(pk=1).update(pending=False)
 
 
-def _gap_may_fill() -> bool:
-    """Whether a gap in the event ids may still be filled by a transaction that has not committed.
+@dataclass
+class _Writers:
+    """PostgreSQL, read after the events: the ids of the other transactions of this database that
+    are writing (64-bit). A transaction holding a missing id began before the event after it
+    committed, so it is among them if it is still running."""
 
-    SQLite has one writer at a time, so the ids of a running write are above every committed id:
-    a gap is a rollback and never fills. On PostgreSQL a gap may belong to another transaction that
-    is still running, which only another writing transaction in this database can be.
+    running: list[int]
+
+    @classmethod
+    def now(cls) -> _Writers:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_current_xact_id()::text::bigint, array(SELECT backend_xid::text::bigint"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_xid IS NOT NULL)"
+            )
+            own, running = cursor.fetchone()
+        # backend_xid has 32 bits: a running id is within 2**31 of ours, which gives its epoch
+        return cls(running=[own + ((xid - own + (1 << 31)) % (1 << 32)) - (1 << 31) for xid in running])
+
+    @property
+    def bound(self) -> int:
+        """Above the id of every transaction running now (those that begin later get higher ids)."""
+        return max(self.running) + 1
+
+
+def _may_skip(cursor: StreamCursor, event: TicketEvent, writers: _Writers | None) -> bool:
+    """Whether the ids missing before ``event`` can never be committed any more.
+
+    SQLite: always (one writer at a time: a running write holds the write lock, and its ids are
+    above every committed id, so a missing id was rolled back). PostgreSQL hands out ids before
+    commit: the missing id belongs to a transaction that began before ``event`` committed. It may
+    be skipped when no other transaction of this database is writing, or when every transaction
+    that was running when this gap was first seen (``cursor.gap_xmax``) has ended, whatever began
+    since. Time alone decides nothing: a transaction open for an hour still gets its events in.
     """
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL)"
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
+    if writers is None:
+        return True
+    if not writers.running:
+        return True
+    seen = cursor.gap_xmax is not None and event.pk <= (cursor.gap_seen_upto or 0)
+    return seen and min(writers.running) >= (cursor.gap_xmax or 0)
 
 
-def _contiguous(events: list[TicketEvent], position: int, now: datetime) -> list[TicketEvent]:
-    """The events up to the first gap in ids that may still fill (a transaction not yet committed)."""
+def _contiguous(events: list[TicketEvent], cursor: StreamCursor) -> list[TicketEvent]:
+    """The events up to the first gap in ids that may still fill (a transaction not yet committed).
+
+    When it stops at a gap it notes on ``cursor`` (saved by the caller) what it saw, once per gap."""
     ready: list[TicketEvent] = []
-    expected = position + 1
-    horizon = now - timedelta(seconds=GAP_SECONDS)
-    may_fill: bool | None = None
+    expected = cursor.position + 1
+    postgres = transaction.get_connection().vendor == "postgresql"
+    writers: _Writers | None = None
     for event in events:
-        if event.pk != expected and event.created_at > horizon:
-            if may_fill is None:
-                may_fill = _gap_may_fill()
-            if may_fill:
+        if event.pk != expected:
+            if postgres and writers is None:
+                writers = _Writers.now()
+            if not _may_skip(cursor, event, writers):
+                assert writers is not None
+                if cursor.gap_xmax is None or event.pk > (cursor.gap_seen_upto or 0):
+                    cursor.gap_xmax, cursor.gap_seen_upto = writers.bound, events[-1].pk
                 break
+            log.info("event stream %s: ids %s to %s were rolled back", cursor.name, expected, event.pk - 1)
         ready.append(event)
         expected = event.pk + 1
     return ready
@@ -135,13 +169,16 @@ def pump(name: str, *, batch: int = BATCH, now: datetime | None = None) -> int:
         events = list(
             TicketEvent.objects.filter(pk__gt=cursor.position).select_related("ticket", "actor").order_by("pk")[:batch]
         )
-        ready = _contiguous(events, cursor.position, now)
+        noted = (cursor.gap_xmax, cursor.gap_seen_upto)
+        ready = _contiguous(events, cursor)
         if not ready:
+            if (cursor.gap_xmax, cursor.gap_seen_upto) != noted:
+                cursor.save(update_fields=["gap_xmax", "gap_seen_upto"])
             return 0
         handler(ready)
         cursor.position = ready[-1].pk
         cursor.updated_at = now
-        cursor.save(update_fields=["position", "updated_at"])
+        cursor.save(update_fields=["position", "updated_at", "gap_xmax", "gap_seen_upto"])
     return len(ready)
 
 

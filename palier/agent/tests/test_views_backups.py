@@ -78,3 +78,13 @@ def test_every_admin_page_warns_when_no_backup_succeeded_in_a_day(client: Client
     record.finished_at = timezone.now() - timedelta(hours=23)
     record.save()
     assert 'id="backup-overdue"' not in client.get(url).content.decode()
+def test_the_page_lists_the_outbox_work_not_done(client: Client, admin_user: User) -> None:
+    from palier.core.models import OutboxItem
+
+    OutboxItem.objects.create(kind="automation.webhook", key="d1", state="failed", last_error="HTTP 410", attempts=1)
+    OutboxItem.objects.create(kind="notifications.event", key="42", last_error="RuntimeError: boom", attempts=2)
+    OutboxItem.objects.create(kind="automation.webhook", key="d2", state="done", attempts=1)
+    client.force_login(admin_user)
+    page = client.get(reverse("agent:admin-backups"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "HTTP 410" in page and "RuntimeError: boom" in page and "d2" not in page
+    assert "Failed" in page and "Waiting" in page

@@ -30,10 +30,12 @@ from palier.automation.services.rules import (
     update_rule,
 )
 from palier.automation.services.timed import run_timers
-from palier.automation.services.webhooks import deliver_webhook
+from palier.automation.services.webhooks import adopt as adopt_webhook
+from palier.automation.services.webhooks import deliver as deliver_webhook
 
 __all__ = [
     "active_rules",
+    "adopt_webhook",
     "check_references",
     "create_recurring",
     "create_rule",

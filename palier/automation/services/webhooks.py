@@ -1,10 +1,11 @@
 """Outgoing webhooks of automation rules: a JSON body signed with HMAC-SHA256 and the rule's secret.
 
 The receiver checks ``X-Palier-Signature: sha256=<hex>`` = HMAC-SHA256(secret, raw body). The body
-is built and signed when the rule runs, then posted after commit by a background task, once per
-attempt; a network error, 429 or 5xx is retried after 10 s, 1 min and 5 min (the integrations'
-``RETRY_DELAYS``), other answers are final. ``X-Palier-Delivery`` is the same for every attempt of
-one delivery, so the receiver can drop duplicates.
+is built and signed when the rule runs and stored in the outbox (``palier.core.outbox``) in the
+rule's transaction, then posted after commit by a worker, once per attempt; a network error, 429 or
+5xx is retried with backoff (10 s, 1 min, 5 min, then doubling up to an hour, for about a day), other
+answers are final; a failed delivery stays listed for the administrators. ``X-Palier-Delivery`` is
+the same for every attempt of one delivery, so the receiver can drop duplicates.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from palier.integrations.outbound import RETRY_DELAYS, TIMEOUT, DeliveryError
+from palier.core import outbox
+from palier.integrations.outbound import TIMEOUT, DeliveryError
 from palier.notifications.email import ticket_url
 from palier.people.models import User
 from palier.tickets.models import Ticket
@@ -60,13 +61,24 @@ def payload(
 
 
 def queue_webhook(*, url: str, secret: str, payload: dict[str, Any]) -> None:
-    """Sign now, post after the current transaction commits (nothing is sent if it rolls back)."""
-    from palier.automation.tasks import deliver_webhook_task
-
+    """Sign now, store in the outbox in the current transaction, post after it commits (nothing is
+    sent if it rolls back, nothing lost if the worker or the receiver is down)."""
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     signature = sign(secret, body.encode("utf-8"))
     delivery = str(payload.get("delivery", ""))
-    transaction.on_commit(lambda: deliver_webhook_task.enqueue(url, body, signature, delivery, 1))
+    outbox.add(
+        "automation.webhook",
+        key=delivery or sign(secret, body.encode("utf-8")),
+        payload={"url": url, "body": body, "signature": signature, "delivery": delivery},
+    )
+
+
+def adopt(*, url: str, body: str, signature: str, delivery: str) -> None:
+    """A delivery queued as a task by an earlier version (upgrade): into the outbox, signed as it was."""
+    outbox.add(
+        "automation.webhook", key=delivery or signature,
+        payload={"url": url, "body": body, "signature": signature, "delivery": delivery},
+    )  # fmt: skip
 
 
 def post(url: str, body: str, signature: str, delivery: str) -> int:
@@ -93,13 +105,11 @@ def post(url: str, body: str, signature: str, delivery: str) -> int:
         raise DeliveryError(f"network: {exc}", retryable=True) from exc
 
 
-def deliver_webhook(url: str, body: str, signature: str, delivery: str, *, attempt: int) -> float | None:
-    """One attempt. None when done (delivered or given up), else the delay before the next one."""
+def deliver(item: dict[str, Any]) -> None:
+    """The outbox handler: one attempt; raises to be tried again, ``Permanent`` when it cannot help."""
     try:
-        post(url, body, signature, delivery)
+        post(item["url"], item["body"], item["signature"], item["delivery"])
     except DeliveryError as exc:
-        if exc.retryable and attempt <= len(RETRY_DELAYS):
-            log.warning("automation webhook %s attempt %d failed (%s); retrying", url[:60], attempt, exc)
-            return float(RETRY_DELAYS[attempt - 1])
-        log.error("automation webhook %s failed after %d attempt(s): %s", url[:60], attempt, exc)
-    return None
+        if exc.retryable:
+            raise
+        raise outbox.Permanent(str(exc)) from exc

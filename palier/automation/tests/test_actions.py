@@ -6,12 +6,15 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from palier.automation.models import Rule, RuleRun
 from palier.automation.tests.helpers import http_recorder
+from palier.core import outbox
 from palier.integrations.models import ChatApp
 from palier.notifications.models import OutgoingEmail
 from palier.people import services as people
@@ -142,10 +145,11 @@ def test_webhook_is_signed_with_the_rules_secret(
     requester: User, make_rule: Callable[..., Rule], pump: Callable[[], int]
 ) -> None:
     with http_recorder() as server:
-        server.statuses = [503]  # the first attempt fails: retried
+        server.statuses = [503]  # the first attempt fails: retried from the outbox
         rule = make_rule("Hook", actions=[{"type": "webhook", "url": server.url}])
         ticket = make_ticket(requester)
         pump()
+        outbox.run_due(now=timezone.now() + timedelta(seconds=11))
     assert len(server.received) == 2
     first, second = server.received
     assert first.body == second.body
@@ -218,3 +222,31 @@ def test_a_condition_naming_a_deleted_category_turns_the_rule_off(
     assert result["turned_off"] == 1
     rule.refresh_from_db()
     assert not rule.is_active and "category" in rule.disabled_reason
+
+
+def test_a_webhook_is_never_lost_while_the_receiver_or_the_queue_is_down(
+    requester: User, make_rule: Callable[..., Rule], pump: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery is stored with the rule's run: neither a queue that refuses the job nor a
+    receiver down for a while loses it; it is posted until it gets through, then no more."""
+    from palier.core import tasks as core_tasks
+    from palier.core.models import OutboxItem
+
+    class QueueDown:
+        def enqueue(self, *args: object) -> None:
+            raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(core_tasks, "run_outbox_item_task", QueueDown())
+    with http_recorder() as server:
+        server.statuses = [503] * 5  # down for the first five attempts
+        make_rule("Hook", actions=[{"type": "webhook", "url": server.url}])
+        make_ticket(requester)
+        pump()
+        assert server.received == []  # the queue refused the job: the outbox keeps it
+        later = timezone.now()
+        for _ in range(8):
+            later += timedelta(hours=1)
+            outbox.run_due(now=later)
+    assert len(server.received) == 6 and len({r.headers["X-Palier-Delivery"] for r in server.received}) == 1
+    item = OutboxItem.objects.get(kind="automation.webhook")
+    assert (item.state, item.attempts) == ("done", 6)

@@ -20,7 +20,13 @@ from palier.mail.parsing.authresults import AuthResult, Verdict, parse_authentic
 from palier.mail.parsing.decoding import CHARSET_ALIASES, decode_bytes, decode_header_value, raw_header
 from palier.mail.parsing.htmltext import html_to_text, sanitise_html
 from palier.mail.parsing.limits import MAX_BODY_CHARS, MAX_HEADER_CHARS, MAX_HEADERS, MAX_PARTS, MAX_RAW_BYTES
-from palier.mail.parsing.message import parse_message, raw_message_id, raw_references, sha256_hex
+from palier.mail.parsing.message import (
+    content_sha256,
+    parse_message,
+    raw_message_id,
+    raw_references,
+    sha256_hex,
+)
 from palier.mail.parsing.results import Address, ParsedAttachment, ParsedMessage
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "ParsedAttachment",
     "ParsedMessage",
     "Verdict",
+    "content_sha256",
     "decode_bytes",
     "decode_header_value",
     "html_to_text",

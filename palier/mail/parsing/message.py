@@ -141,3 +141,25 @@ def raw_references(raw: bytes) -> list[str]:
 
 def sha256_hex(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
+
+
+CONTENT_HEADERS = ("From", "To", "Cc", "Date", "Subject")
+
+
+def content_sha256(raw: bytes) -> str:
+    """A digest of the message as its author wrote it: the authored headers and the body, without
+    the trace a route adds (Received, Delivered-To, Return-Path, Authentication-Results…), so the
+    same message fetched again or delivered by two routes gives the same digest, and another
+    message reusing its Message-ID does not."""
+    digest = hashlib.sha256()
+    try:
+        head = _raw_head(raw)
+        for name in CONTENT_HEADERS:
+            value = " ".join(str(raw_header(head, name)).split())
+            digest.update(f"{name}:{value}\n".encode("utf-8", "replace"))
+    except Exception:  # unreadable headers: the bytes alone
+        return sha256_hex(raw)
+    end = raw.find(b"\r\n\r\n")
+    body = raw[end + 4 :] if end >= 0 else raw[raw.find(b"\n\n") + 2 :] if b"\n\n" in raw else b""
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()

@@ -131,3 +131,47 @@ def test_wrong_password_is_a_failure_shown_to_admins(db: None, admin_user: User,
     client.force_login(admin_user)
     page = client.get(reverse("mail:quarantine")).content.decode()
     assert "desk@palier.test" in page and box.last_error[:20] in page
+
+
+def test_a_message_someone_opened_first_is_still_fetched(requester: User, box: Mailbox, dovecot: int) -> None:
+    """The desk reads by UID, not by the read flag: a colleague opening the shared mailbox in their
+    mail client before the next poll takes nothing away from the desk."""
+    from imap_tools import MailMessageFlags
+
+    _deliver(dovecot, _mail(20))
+    assert imap.fetch_mailbox(box).fetched == 1
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login("desk", PASSWORD) as client:
+        client.append(_mail(21), "INBOX", flag_set=[MailMessageFlags.SEEN])  # opened by a person
+        client.append(_mail(22), "INBOX", flag_set=())
+    assert imap.fetch_mailbox(box).fetched == 2
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Printer 20", "Printer 21", "Printer 22"]
+    assert imap.fetch_mailbox(box).fetched == 0  # each UID once
+    box.refresh_from_db()
+    assert box.imap_last_uid > 0 and box.imap_uidvalidity
+
+
+def test_a_recreated_folder_new_uidvalidity_is_read_again(requester: User, box: Mailbox, dovecot: int) -> None:
+    """A folder deleted and created again (new UIDVALIDITY) numbers its messages from 1 again: the
+    desk notices, and fetches what arrived since its last poll (stored messages are not doubled)."""
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login("desk", PASSWORD) as client:
+        if client.folder.exists("Support"):
+            client.folder.delete("Support")
+        client.folder.create("Support")
+        for n in (30, 31, 32):
+            client.append(_mail(n), "Support", flag_set=())
+    box.folder = "Support"
+    box.save()
+    assert imap.fetch_mailbox(box).fetched == 3
+    box.refresh_from_db()
+    before = (box.imap_uidvalidity, box.imap_last_uid)
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login("desk", PASSWORD) as client:
+        client.folder.delete("Support")
+        client.folder.create("Support")
+        client.append(_mail(31), "Support", flag_set=())  # moved back by someone: stored already
+        client.append(_mail(33), "Support", flag_set=())  # new, with UID 2, below the last UID seen
+    assert imap.fetch_mailbox(box).error == ""
+    box.refresh_from_db()
+    assert box.imap_uidvalidity != before[0] and box.imap_last_uid < before[1]
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == [f"Printer {n}" for n in (30, 31, 32, 33)]
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login("desk", PASSWORD) as client:
+        client.folder.delete("Support")

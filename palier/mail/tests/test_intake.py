@@ -68,11 +68,22 @@ def test_mailbox_targets_and_allowed_domains(requester: User, triage: object, em
     assert other.state == S.QUARANTINED and "evil.test" in other.error
 
 
-def test_same_message_id_twice_gives_one_ticket(requester: User, email_bytes: Build) -> None:
+def test_same_message_twice_gives_one_ticket(requester: User, email_bytes: Build) -> None:
+    """The same message re-fetched after a crash, or delivered by another route (another desk
+    address, a forward rule: other trace headers), is one message."""
     first = deliver(email_bytes())
-    again = deliver(email_bytes(body="re-fetched after a crash"))
+    again = deliver(b"Received: from mx2.acme.test by palier.test\r\nDelivered-To: it@palier.test\r\n" + email_bytes())
     assert again.pk == first.pk
     assert Ticket.objects.count() == 1 and InboundMessage.objects.count() == 1
+
+
+def test_a_different_message_reusing_a_message_id_is_kept(requester: User, email_bytes: Build) -> None:
+    """Some mailers and scripts reuse a Message-ID: a message with other content is not dropped."""
+    first = deliver(email_bytes())
+    other = deliver(email_bytes(subject="VPN down", body="The VPN refuses my password."))
+    assert other.pk != first.pk and other.state == S.PROCESSED
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == ["Printer jammed", "VPN down"]
+    assert deliver(email_bytes(subject="VPN down", body="The VPN refuses my password.")).pk == other.pk
 
 
 def test_messages_without_message_id_are_deduplicated_by_content(requester: User, email_bytes: Build) -> None:

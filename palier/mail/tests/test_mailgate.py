@@ -62,3 +62,27 @@ def test_database_down_exits_75_so_the_mta_retries(database: tuple[Path, dict[st
     done = run(["mailgate"], broken, MAIL)
     assert done.returncode == 75, done.stderr.decode()
     assert b"could not store" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_intake_commit_is_durable_on_sqlite() -> None:
+    """``palier mailgate`` exits 0 once the message is stored, and the MTA then forgets it: that
+    commit must survive a power cut. WAL with synchronous=NORMAL (the desk's setting) may lose the
+    last commits, so the intake commits with synchronous=FULL, then goes back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from palier.mail import services
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL commits durably (synchronous_commit on)")
+    raw = b"From: alice@acme.test\r\nSubject: Disk full\r\nMessage-ID: <durable@x>\r\n\r\nThe disk is full.\r\n"
+    with CaptureQueriesContext(connection) as captured:
+        services.receive(raw)
+    statements = [q["sql"].upper() for q in captured.captured_queries]
+    full = next(i for i, sql in enumerate(statements) if "SYNCHRONOUS" in sql and "FULL" in sql)
+    insert = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO") and "MAIL_INBOUND" in sql)
+    normal = max(i for i, sql in enumerate(statements) if "SYNCHRONOUS" in sql and "NORMAL" in sql)
+    assert full < insert < normal
+    with connection.cursor() as cursor:
+        assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL again for the rest

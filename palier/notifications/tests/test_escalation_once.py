@@ -3,10 +3,7 @@ manager, the consumer the group's members; a manager who is also a member gets o
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from palier.notifications.consumer import handle_events
 from palier.notifications.models import Notification
@@ -21,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def pump() -> None:
-    stream.pump("notifications", now=timezone.now() + timedelta(seconds=stream.GAP_SECONDS + 1))
+    stream.pump("notifications")
 
 
 def rows(user: User, ticket: Ticket) -> int:

@@ -83,3 +83,11 @@ def test_no_domain_model_reacts_to_django_signals() -> None:
             continue
         assert not any(signal.has_listeners(model) for signal in model_signals), model
         assert not signals.m2m_changed.has_listeners(model), model
+
+
+def test_the_outbox_handlers_registered_are_the_map() -> None:
+    from palier.core import outbox
+
+    assert outbox.kinds() == sorted(events.OUTBOX_HANDLERS)
+    for kind, path in events.OUTBOX_HANDLERS.items():
+        assert outbox._handlers[kind] is events.resolve(path)

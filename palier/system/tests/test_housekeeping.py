@@ -45,10 +45,10 @@ def test_a_refused_reply_leaves_no_file_behind_once_housekeeping_ran(requester, 
     on_disk = housekeeping._walk(default_storage, "attachments")
     orphans = [name for name in on_disk if name != kept.file.name]
     assert orphans, "the refused reply's first file was written before the rollback"
-    assert housekeeping.remove_orphan_files() == 0  # too young: its transaction might still run
+    assert housekeeping.remove_orphan_files().moved == 0  # too young: its transaction might still run
     for name in on_disk:
         _age(name, 7)
-    assert housekeeping.remove_orphan_files() == len(orphans)
+    assert housekeeping.remove_orphan_files().moved == len(orphans)
     assert housekeeping._walk(default_storage, "attachments") == [kept.file.name]
     assert Attachment.objects.get().file.read() == PNG
 
@@ -74,3 +74,47 @@ def test_old_task_results_are_pruned_recent_and_failed_ones_kept(db):
     result("FAILED", 40)
     assert housekeeping.prune_task_results(now=now) == 2
     assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED", "SUCCESSFUL"]
+
+
+def _files(ticket, by, count: int) -> list[Attachment]:
+    return [services.add_attachment(ticket, by=by, upload=_upload(f"c{i}.png", PNG)) for i in range(count)]
+
+
+def test_orphans_go_to_a_trash_kept_for_trash_days_then_removed(requester, settings):
+    """An orphan is moved, not deleted: a database restored from an older backup finds its files in
+    the trash for ``PALIER_TRASH_DAYS``; after that the trash is emptied."""
+    settings.PALIER_TRASH_DAYS = 30
+    ticket = make_ticket(requester)
+    attachments = _files(ticket, requester, 10)
+    lost = attachments[0]
+    Attachment.objects.filter(pk=lost.pk).delete()  # the row is gone (an older database), the file stays
+    for name in housekeeping._walk(default_storage, "attachments"):
+        _age(name, 7)
+    sweep = housekeeping.remove_orphan_files()
+    assert (sweep.moved, sweep.warning) == (1, "")
+    [trashed] = housekeeping._walk(default_storage, housekeeping.TRASH)
+    assert trashed.endswith(lost.file.name) and default_storage.open(trashed).read() == PNG
+    assert housekeeping.remove_orphan_files(now=timezone.now() + timedelta(days=29)).purged == 0
+    assert housekeeping.remove_orphan_files(now=timezone.now() + timedelta(days=31)).purged == 1
+    assert housekeeping._walk(default_storage, housekeeping.TRASH) == []
+
+
+def test_an_abnormal_share_of_orphans_stops_the_cleanup_with_a_warning(requester, caplog):
+    """Started against an empty database by mistake, or after restoring a much older one, most
+    files have no row: nothing is touched, and the administrators are warned."""
+    from django.core.files.base import ContentFile
+
+    ticket = make_ticket(requester)
+    _files(ticket, requester, 2)
+    for i in range(10):  # files of tickets the (restored, older) database does not have
+        default_storage.save(f"attachments/2020/01/{i:032x}", ContentFile(PNG))
+    names = housekeeping._walk(default_storage, "attachments")
+    for name in names:
+        _age(name, 7)
+    sweep = housekeeping.remove_orphan_files()
+    assert sweep.moved == 0 and "10 of 12" in sweep.warning
+    assert "10 of 12" in caplog.text
+    Attachment.objects.all().delete()  # an empty database
+    sweep = housekeeping.remove_orphan_files()
+    assert sweep.moved == 0 and "no attachment" in sweep.warning
+    assert sorted(housekeeping._walk(default_storage, "attachments")) == sorted(names)  # every file still there

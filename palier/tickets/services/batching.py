@@ -9,6 +9,14 @@ and wakes each request with its own ticket once the transaction has committed: a
 sent for a ticket that is on disk. Nothing waits on purpose; a lone request is written at once,
 so batches only form when requests arrive while the writer is busy.
 
+What a crash can leave: the writer's transaction holds each ticket with its ``created`` event,
+search entry and SLA clocks (``open_tickets`` with its hooks), so a ticket is whole or absent
+(``tests/test_batching_crash.py`` SIGKILLs the process inside that transaction). It commits
+outside the request's transaction, which writes nothing else for a creation: the request only
+reads the new ticket back. Killed after the commit and before the answer, the ticket exists and
+the client saw no 201, as with any HTTP API: a client that retries sends an ``Idempotency-Key``
+(such creations skip the writer and record the key in the ticket's own transaction).
+
 If a batch fails, each of its tickets is written again on its own, so one bad ticket cannot cost
 the others theirs; each request then gets its own result or error. With ``PALIER_CREATE_BATCH``
 at 0 or 1 (the test suite's setting), or on SQLite, tickets are written in the caller's thread and

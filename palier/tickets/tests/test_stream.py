@@ -158,3 +158,63 @@ def test_a_failing_nudge_after_commit_does_not_fail_the_change(seen, requester, 
     ticket = make_ticket(requester, subject="Committed anyway")
     assert TicketEvent.objects.filter(ticket=ticket).exists()
     assert stream.pump_all() >= 1  # the safety net delivers it
+
+
+def _insert_event_elsewhere(other: object, ticket_pk: int) -> int:
+    row = other.execute(  # type: ignore[attr-defined]
+        "INSERT INTO tickets_ticketevent (ticket_id, kind, is_internal, data, created_at)"
+        " VALUES (%s, 'noted', true, '{}', now()) RETURNING id",
+        [ticket_pk],
+    ).fetchone()
+    return int(row[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_transaction_open_longer_than_any_window_loses_nothing(seen, requester, agent):
+    """A request records an event, then stays open (a slow mail, a lock wait) for longer than any
+    time window: the later events wait for it, and its event is delivered once it commits."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its gaps are always rollbacks")
+    import psycopg
+
+    ticket = make_ticket(requester)
+    stream.pump_all()
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        slow = _insert_event_elsewhere(other, ticket.pk)
+        services.comment_on_ticket(ticket, by=agent, body="Je regarde.")  # a later id, committed first
+        later = TicketEvent.objects.latest("pk")
+        before = len(seen)
+        for minutes in (1, 10, 60):  # the slow transaction is still running an hour later
+            assert stream.pump("probe", now=later.created_at + timedelta(minutes=minutes)) == 0
+        other.commit()
+    assert stream.pump("probe") == 2
+    assert seen[before:] == [slow, later.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_gap_does_not_wait_for_transactions_that_began_after_it(seen, requester, agent):
+    """Under steady load some write is always running: a rolled-back id is skipped as soon as every
+    transaction that was running when the gap was first seen has ended, whatever began since."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: its gaps are always rollbacks")
+    import psycopg
+
+    ticket = make_ticket(requester)
+    stream.pump_all()
+    params = connection.get_connection_params()
+    with psycopg.connect(**params) as old, psycopg.connect(**params) as new:
+        _insert_event_elsewhere(old, ticket.pk)
+        services.comment_on_ticket(ticket, by=agent, body="Je regarde.")
+        later = TicketEvent.objects.latest("pk")
+        assert stream.pump("probe") == 0  # the gap's transaction may still commit
+        old.rollback()
+        _insert_event_elsewhere(new, ticket.pk)  # a newer write, still running
+        assert stream.pump("probe") == 1
+        assert seen[-1] == later.pk
+        new.rollback()

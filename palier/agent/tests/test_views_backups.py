@@ -78,6 +78,8 @@ def test_every_admin_page_warns_when_no_backup_succeeded_in_a_day(client: Client
     record.finished_at = timezone.now() - timedelta(hours=23)
     record.save()
     assert 'id="backup-overdue"' not in client.get(url).content.decode()
+
+
 def test_the_page_lists_the_outbox_work_not_done(client: Client, admin_user: User) -> None:
     from palier.core.models import OutboxItem
 

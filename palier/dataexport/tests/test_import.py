@@ -17,8 +17,11 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from palier.audit.models import AuditEvent
 from palier.dataexport.importing import ImportRefused, import_export
 from palier.dataexport.services import export_data, find_organisation
+from palier.identity import passwords
+from palier.notifications.models import OutgoingEmail
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
 from palier.tickets import search, services, stream
 from palier.tickets.models import Attachment, Category, Comment, SearchEntry, Ticket, TicketEvent, TicketLink
@@ -173,6 +176,12 @@ def test_an_organisation_moves_to_an_empty_desk(desk: dict[str, Any], tmp_path: 
     acme_before[printer]["links"] = [(desk["vpn"].reference, "related")]
     assert after["tickets"] == acme_before
     assert "eve@globex.test" not in after["people"] and not Organisation.objects.filter(name="Globex").exists()
+    assert AuditEvent.objects.filter(action="import.data").count() == 1
+
+    # an imported person has no password and claims one through the reset flow
+    alice = User.objects.get(email="alice@acme.test")
+    passwords.request_reset(address=alice.email, ip=None)
+    assert OutgoingEmail.objects.filter(recipient=alice, text__contains="/accounts/password/reset/").exists()
 
 
 def test_a_desk_with_tickets_is_refused(desk: dict[str, Any], tmp_path: Path) -> None:

@@ -208,8 +208,9 @@ def find_organisation(name_or_id: str) -> Organisation:
 def _snapshot() -> Iterator[None]:
     """PostgreSQL: one REPEATABLE READ, read-only snapshot for every read. SQLite: no transaction
     (it would take the write lock for the whole export); the time cut-off keeps rows written
-    meanwhile out."""
-    if connection.vendor != "postgresql":
+    meanwhile out. Inside a caller's transaction (a test's) the isolation level cannot change any
+    more: the reads share that transaction, with the same cut-off."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield
         return
     with transaction.atomic():

@@ -46,9 +46,11 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from palier.audit import services as audit
 from palier.dataexport.schema import FIELDS, FORMAT, KINDS, OPTIONAL_KINDS, VERSION
+from palier.lib import antivirus
 from palier.lib.text import normalise
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
 from palier.reports import facts
@@ -140,6 +142,7 @@ class _Staged:
     folder: Path
     manifest: dict[str, Any]
     hashes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    verdicts: dict[str, antivirus.Verdict] = field(default_factory=dict)  # by member, when scanned here
 
     def data(self, kind: str) -> Path | None:
         path = self.folder / "data" / f"{kind}.jsonl"
@@ -418,6 +421,28 @@ def _check_natural(kind: str, row: dict[str, Any], where: str, seen: set[Any], s
 # --- loading -------------------------------------------------------------------------------------------
 
 
+def _scan(staged: _Staged) -> None:
+    """With a virus scanner configured (``PALIER_CLAMD``), every attached file is scanned here: one
+    infected file, or no verdict, refuses the whole archive. Without one, files come in unscanned:
+    the archive's own verdict is not believed."""
+    if not antivirus.enabled():
+        return
+    for number, row in _lines(staged, "attachments"):
+        member = row["member"]
+        if member in staged.verdicts:
+            continue
+        try:
+            with (staged.folder / member).open("rb") as source:
+                verdict = antivirus.scan(source)
+        except antivirus.ScannerUnavailable as exc:
+            raise ImportRefused(f"The virus scanner gave no verdict on {member}: {exc}") from exc
+        if verdict.infected:
+            raise ImportRefused(
+                f"data/attachments.jsonl line {number}: its file {member} holds a virus ({verdict.signature})."
+            )
+        staged.verdicts[member] = verdict
+
+
 def desk_has_tickets() -> bool:
     return Ticket.objects.exists()
 
@@ -436,6 +461,7 @@ def import_export(path: Path, *, max_member: int = MAX_MEMBER) -> ImportResult:
         os.chmod(folder, 0o700)
         staged = _stage(path, Path(folder), max_member)
         _check(staged)
+        _scan(staged)
         saved: list[str] = []
         try:
             with transaction.atomic():
@@ -457,6 +483,7 @@ class _Loader:
         self.counts: Counter[str] = Counter()
         self.linked: Counter[str] = Counter()
         self.files = 0
+        self.now = timezone.now()
 
     def rows(self, kind: str) -> Iterator[list[dict[str, Any]]]:
         batch: list[dict[str, Any]] = []
@@ -712,7 +739,7 @@ class _Loader:
                     is_internal=r["is_internal"],
                     uploaded_by_id=self.need("users", r["uploaded_by_id"]),
                     created_at=_parse_time(r["created_at"]),
-                    scan_status=r["scan_status"],
+                    **self._verdict(r["member"]),
                 )
                 name = file_field.generate_filename(attachment, r["member"].split("-", 1)[1])
                 with (self.staged.folder / r["member"]).open("rb") as source:
@@ -722,6 +749,12 @@ class _Loader:
                 attachments.append(attachment)
             self._create("attachments", [r["id"] for r in batch], attachments)
             self.files += len(attachments)
+
+    def _verdict(self, member: str) -> dict[str, Any]:
+        verdict = self.staged.verdicts.get(member)
+        if verdict is None:
+            return {"scan_status": Attachment.Scan.UNSCANNED}
+        return {"scan_status": verdict.status, "scanned_at": self.now}
 
     def _payload(self, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """The event's payload with the ids it holds remapped (or nulled: rows an export lacks)."""

@@ -26,6 +26,7 @@ from palier.people.models import Department, Membership, Organisation, SupportGr
 from palier.tickets import search, services, stream
 from palier.tickets.models import Attachment, Category, Comment, SearchEntry, Ticket, TicketEvent, TicketLink
 from palier.tickets.tests.builders import make_ticket
+from testsupport.clamav import SIGNATURE, eicar
 
 pytestmark = pytest.mark.django_db
 
@@ -276,12 +277,27 @@ def _huge(members: dict[str, bytes], path: Path) -> str:
     return "more than the 100,000 allowed"
 
 
+@pytest.fixture
+def _infected(clamav: None) -> Callable[[dict[str, bytes], Path], str]:
+    def spoil(members: dict[str, bytes], path: Path) -> str:
+        (name,) = [name for name in members if name.startswith("files/")]
+        members[name] = eicar()
+        _edit(members, "attachments", lambda rows: rows[0].update(sha256=hashlib.sha256(eicar()).hexdigest(), size=68))
+        _write(path, members)
+        return f"holds a virus \\({SIGNATURE}"
+
+    return spoil
+
+
 @pytest.mark.parametrize(
-    "spoil", [_tampered, _bad_schema, _extra_key, _dangling, _escaping, _link_member, _attachment_path, _huge]
+    "spoil",
+    [_tampered, _bad_schema, _extra_key, _dangling, _escaping, _link_member, _attachment_path, _huge, "_infected"],
 )
 def test_a_bad_archive_is_refused_and_nothing_is_written(
-    spoil: Callable[[dict[str, bytes], Path], str], desk: dict[str, Any], tmp_path: Path
+    spoil: Any, desk: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    if isinstance(spoil, str):  # needs a fixture (a real clamd)
+        spoil = request.getfixturevalue(spoil)
     good = tmp_path / "desk.tar.gz"
     export_data(good)
     empty_desk()
@@ -299,3 +315,21 @@ def test_a_bad_archive_is_refused_and_nothing_is_written(
     assert state() == before
     import_export(good)  # the good archive still loads after a refusal
     assert Ticket.objects.count() == 3
+
+
+def test_a_failure_while_loading_leaves_no_row_and_no_file(
+    desk: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "desk.tar.gz"
+    export_data(archive)
+    empty_desk()
+    before = sorted(p for p in (tmp_path / "media").rglob("*") if p.is_file())
+
+    def crash(first_id: int) -> int:  # the last step fails: every file is copied by then
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("palier.reports.facts.recompute_from", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_export(archive)
+    assert not Ticket.objects.exists() and not User.objects.filter(email="alice@acme.test").exists()
+    assert sorted(p for p in (tmp_path / "media").rglob("*") if p.is_file()) == before

@@ -111,6 +111,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     "links": {"source_id": "tickets", "target_id": "tickets"},
 }
 ORDER = tuple(REFERENCES)
+# the kinds other rows refer to (schema keys or history payloads): their ids are kept in memory
+REFERENCED = frozenset({target for refs in REFERENCES.values() for target in refs.values()} | {"attachments"})
 
 # ids inside history payloads (``TicketEvent.data``): the kind they name in the archive, or None
 # for rows an export does not carry (SLA clocks, automation rules, time entries): those become null
@@ -354,7 +356,7 @@ def _check(staged: _Staged) -> _Checked:
         ids = checked.ids[kind]
         natural: set[Any] = set()
         pending: list[tuple[str, int]] = []  # references to rows of the same kind (category parents)
-        count = 0
+        count = last = 0
         for number, row in _lines(staged, kind):
             where = f"data/{kind}.jsonl line {number}"
             if set(row) != set(keys):
@@ -364,7 +366,11 @@ def _check(staged: _Staged) -> _Checked:
                 problem = _check_value(model, key, row[key])
                 if problem:
                     raise ImportRefused(f"{where}: {key}: {problem}.")
-            _unique(ids, row["id"], where, f"id {row['id']}")
+            if row["id"] <= last:
+                raise ImportRefused(f"{where}: ids must ascend, as the export writes them (id {row['id']}).")
+            last = row["id"]
+            if kind in REFERENCED:  # only the ids other rows may name are kept
+                ids.add(row["id"])
             pending.extend(_check_references(kind, row, where, checked))
             _check_natural(kind, row, where, natural, staged)
             count += 1
@@ -529,8 +535,9 @@ class _Loader:
     def _create(self, kind: str, olds: list[int], objects: Sequence[models.Model]) -> None:
         model = MODELS[kind]
         created = model._default_manager.bulk_create(objects)
-        for old, obj in zip(olds, created, strict=True):
-            self.maps[kind][old] = obj.pk
+        if kind in REFERENCED:
+            for old, obj in zip(olds, created, strict=True):
+                self.maps[kind][old] = obj.pk
         self.counts[kind] += len(created)
 
     def _by_natural_key(self, kind: str, key: str, build: Callable[[dict[str, Any]], models.Model]) -> None:

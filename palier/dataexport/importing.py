@@ -70,6 +70,7 @@ from palier.tickets.models import (
 MANIFEST = "manifest.json"
 MAX_MEMBER = 8 << 30  # bytes: a larger member is refused before it is read
 MAX_LINE = 64 << 20  # bytes of one JSON line
+MAX_MANIFEST = 256 << 20  # bytes of manifest.json (read whole)
 CHUNK = 2000
 _COPY = 1 << 20
 _ATTACHMENT = re.compile(r"^files/attachments/[0-9]+-[A-Za-z0-9._-]{1,150}$")
@@ -185,6 +186,8 @@ def _stage(path: Path, folder: Path, max_member: int) -> _Staged:
                 source = archive.extractfile(info)
                 assert source is not None  # a regular file
                 if name == MANIFEST:
+                    if info.size > MAX_MANIFEST:
+                        raise ImportRefused(f"manifest.json: {info.size:,} bytes, more than {MAX_MANIFEST:,}.")
                     manifest = _read_manifest(source)
                 else:
                     staged.hashes[name] = _copy(source, folder / name)
@@ -196,8 +199,8 @@ def _stage(path: Path, folder: Path, max_member: int) -> _Staged:
 
 def _read_manifest(source: IO[bytes]) -> Any:
     try:
-        return json.loads(source.read())
-    except ValueError as exc:
+        return json.loads(source.read(), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
         raise ImportRefused(f"manifest.json is not valid JSON: {exc}") from exc
 
 
@@ -254,13 +257,26 @@ def _lines(staged: _Staged, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
             where = f"data/{kind}.jsonl line {number}"
             if len(raw) > MAX_LINE:
                 raise ImportRefused(f"{where}: longer than {MAX_LINE:,} bytes.")
-            try:
-                row = json.loads(raw)
-            except ValueError as exc:
-                raise ImportRefused(f"{where}: not valid JSON ({exc}).") from exc
-            if not isinstance(row, dict):
-                raise ImportRefused(f"{where}: not a JSON object.")
-            yield number, row
+            yield number, _parse_line(raw, where)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _parse_line(raw: bytes, where: str) -> dict[str, Any]:
+    """One line as a JSON object that both databases can store (no NaN, no NUL, no lone surrogate)."""
+    try:
+        row = json.loads(raw, parse_constant=_no_constant)
+        stored = json.dumps(row, ensure_ascii=False)
+        stored.encode()
+    except (ValueError, RecursionError, UnicodeError) as exc:
+        raise ImportRefused(f"{where}: not valid JSON ({exc}).") from exc
+    if not isinstance(row, dict):
+        raise ImportRefused(f"{where}: not a JSON object.")
+    if "\\u0000" in stored:
+        raise ImportRefused(f"{where}: holds a NUL character.")
+    return row
 
 
 # --- checking every line -------------------------------------------------------------------------------

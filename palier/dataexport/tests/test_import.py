@@ -251,6 +251,12 @@ def _dangling(members: dict[str, bytes], path: Path) -> str:
     return "author_id 999999 names no row of users"
 
 
+def _nul_in_history(members: dict[str, bytes], path: Path) -> str:
+    _edit(members, "events", lambda rows: rows[0]["data"].update(note="a\x00b"))
+    _write(path, members)
+    return "events.jsonl line 1: holds a NUL character"
+
+
 def _escaping(members: dict[str, bytes], path: Path) -> str:
     members["../../etc/evil"] = b"boom"
     _write(path, members)
@@ -291,7 +297,18 @@ def _infected(clamav: None) -> Callable[[dict[str, bytes], Path], str]:
 
 @pytest.mark.parametrize(
     "spoil",
-    [_tampered, _bad_schema, _extra_key, _dangling, _escaping, _link_member, _attachment_path, _huge, "_infected"],
+    [
+        _tampered,
+        _bad_schema,
+        _extra_key,
+        _dangling,
+        _nul_in_history,
+        _escaping,
+        _link_member,
+        _attachment_path,
+        _huge,
+        "_infected",
+    ],
 )
 def test_a_bad_archive_is_refused_and_nothing_is_written(
     spoil: Any, desk: dict[str, Any], tmp_path: Path, request: pytest.FixtureRequest

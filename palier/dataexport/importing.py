@@ -393,11 +393,25 @@ def _check(staged: _Staged) -> _Checked:
         for where, value in pending:
             if value not in ids:
                 raise ImportRefused(f"{where}: parent_id {value} names no row of {kind} in the archive.")
+        if kind == "categories":
+            _check_tree(staged)
         expected = (staged.manifest.get("counts") or {}).get(kind, 0 if kind in OPTIONAL_KINDS else None)
         if expected != count:
             raise ImportRefused(f"data/{kind}.jsonl has {count} rows, the manifest says {expected}.")
         checked.counts[kind] = count
     return checked
+
+
+def _check_tree(staged: _Staged) -> None:
+    """No category is its own ancestor (the tree's readers would loop)."""
+    parent = {row["id"]: row["parent_id"] for _number, row in _lines(staged, "categories")}
+    for start in parent:
+        seen, node = {start}, parent[start]
+        while node is not None:
+            if node in seen:
+                raise ImportRefused(f"data/categories.jsonl: category {start} is its own ancestor.")
+            seen.add(node)
+            node = parent[node]
 
 
 def _check_references(kind: str, row: dict[str, Any], where: str, checked: _Checked) -> list[tuple[str, int]]:

@@ -257,6 +257,15 @@ def _nul_in_history(members: dict[str, bytes], path: Path) -> str:
     return "events.jsonl line 1: holds a NUL character"
 
 
+def _category_loop(members: dict[str, bytes], path: Path) -> str:
+    def loop(rows: list[dict[str, Any]]) -> None:
+        rows[0]["parent_id"], rows[1]["parent_id"] = rows[1]["id"], rows[0]["id"]
+
+    _edit(members, "categories", loop)
+    _write(path, members)
+    return "is its own ancestor"
+
+
 def _escaping(members: dict[str, bytes], path: Path) -> str:
     members["../../etc/evil"] = b"boom"
     _write(path, members)
@@ -303,6 +312,7 @@ def _infected(clamav: None) -> Callable[[dict[str, bytes], Path], str]:
         _extra_key,
         _dangling,
         _nul_in_history,
+        _category_loop,
         _escaping,
         _link_member,
         _attachment_path,

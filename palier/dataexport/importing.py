@@ -357,6 +357,7 @@ SPECIAL_KEYS = frozenset({"id", "watcher_ids", "tags", "member", "data"})
 class _Checked:
     ids: dict[str, set[int]] = field(default_factory=lambda: {kind: set() for kind in ORDER})
     counts: dict[str, int] = field(default_factory=dict)
+    department_org: dict[int, int] = field(default_factory=dict)
 
 
 def _unique(seen: set[Any], value: Any, where: str, what: str) -> None:
@@ -375,20 +376,16 @@ def _check(staged: _Staged) -> _Checked:
         count = last = 0
         for number, row in _lines(staged, kind):
             where = f"data/{kind}.jsonl line {number}"
-            if set(row) != set(keys):
-                missing, extra = sorted(set(keys) - set(row)), sorted(set(row) - set(keys))
-                raise ImportRefused(f"{where}: keys differ from the schema (missing {missing}, unknown {extra}).")
-            for key in keys:
-                problem = _check_value(model, key, row[key])
-                if problem:
-                    raise ImportRefused(f"{where}: {key}: {problem}.")
+            _check_keys(model, keys, row, where)
             if row["id"] <= last:
                 raise ImportRefused(f"{where}: ids must ascend, as the export writes them (id {row['id']}).")
             last = row["id"]
             if kind in REFERENCED:  # only the ids other rows may name are kept
                 ids.add(row["id"])
             pending.extend(_check_references(kind, row, where, checked))
-            _check_natural(kind, row, where, natural, staged)
+            _check_natural(kind, row, where, natural, checked)
+            if kind == "attachments":
+                _check_file(row, where, staged)
             count += 1
         for where, value in pending:
             if value not in ids:
@@ -400,6 +397,17 @@ def _check(staged: _Staged) -> _Checked:
             raise ImportRefused(f"data/{kind}.jsonl has {count} rows, the manifest says {expected}.")
         checked.counts[kind] = count
     return checked
+
+
+def _check_keys(model: type[models.Model], keys: tuple[str, ...], row: dict[str, Any], where: str) -> None:
+    """The row has exactly the schema's keys, each with a value the model accepts."""
+    if set(row) != set(keys):
+        missing, extra = sorted(set(keys) - set(row)), sorted(set(row) - set(keys))
+        raise ImportRefused(f"{where}: keys differ from the schema (missing {missing}, unknown {extra}).")
+    for key in keys:
+        problem = _check_value(model, key, row[key])
+        if problem:
+            raise ImportRefused(f"{where}: {key}: {problem}.")
 
 
 def _check_tree(staged: _Staged) -> None:
@@ -428,14 +436,27 @@ def _check_references(kind: str, row: dict[str, Any], where: str, checked: _Chec
     return pending
 
 
-def _check_natural(kind: str, row: dict[str, Any], where: str, seen: set[Any], staged: _Staged) -> None:
-    """What must be unique on the desk is unique in the archive; each file is where its row says."""
+def _check_file(row: dict[str, Any], where: str, staged: _Staged) -> None:
+    """An attachment's file is in the archive, with the hash and size its row states."""
+    got = staged.hashes.get(row["member"])
+    if got is None:
+        raise ImportRefused(f"{where}: its file {row['member']} is not in the archive.")
+    if got["sha256"] != row["sha256"] or got["size"] != row["size"]:
+        raise ImportRefused(f"{where}: its file's SHA-256 or size differs from the row's.")
+
+
+def _check_natural(kind: str, row: dict[str, Any], where: str, seen: set[Any], checked: _Checked) -> None:
+    """What must be unique on the desk is unique in the archive."""
     if kind in ("organisations", "groups"):
         _unique(seen, row["name"], where, f"the name {row['name']!r}")
     elif kind == "departments":
         _unique(seen, (row["organisation_id"], row["name"]), where, f"the department {row['name']!r}")
+        checked.department_org[row["id"]] = row["organisation_id"]
     elif kind == "users":
         _unique(seen, row["email"].lower(), where, f"the address {row['email']!r}")
+        department = row["department_id"]
+        if department is not None and checked.department_org[department] != row["organisation_id"]:
+            raise ImportRefused(f"{where}: department_id {department} is a department of another organisation.")
     elif kind == "categories":
         _unique(seen, row["slug"], where, f"the slug {row['slug']!r}")
     elif kind == "memberships":
@@ -446,12 +467,6 @@ def _check_natural(kind: str, row: dict[str, Any], where: str, seen: set[Any], s
         if row["source_id"] == row["target_id"]:
             raise ImportRefused(f"{where}: a ticket linked to itself.")
         _unique(seen, (row["source_id"], row["target_id"], row["kind"]), where, "the link")
-    elif kind == "attachments":
-        got = staged.hashes.get(row["member"])
-        if got is None:
-            raise ImportRefused(f"{where}: its file {row['member']} is not in the archive.")
-        if got["sha256"] != row["sha256"] or got["size"] != row["size"]:
-            raise ImportRefused(f"{where}: its file's SHA-256 or size differs from the row's.")
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -836,8 +851,11 @@ class _Loader:
     def _continue_numbering(self) -> None:
         """New tickets get numbers after the highest imported one, per kind."""
         for kind, last in Ticket.objects.values("kind").annotate(last=Max("number")).values_list("kind", "last"):
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":  # never backwards: numbers once handed out stay used
+                sequence = f"tickets_number_{kind}_seq"
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT setval(%s, %s)", [f"tickets_number_{kind}_seq", last])
+                    # the kind is one of Ticket.Kind (checked), not free text
+                    cursor.execute(f"SELECT setval(%s, GREATEST(%s, last_value)) FROM {sequence}", [sequence, last])  # noqa: S608
             else:
-                TicketCounter.objects.update_or_create(kind=kind, defaults={"last": last})
+                counter, _created = TicketCounter.objects.get_or_create(kind=kind, defaults={"last": 0})
+                TicketCounter.objects.filter(kind=kind).update(last=max(counter.last, last))

@@ -16,6 +16,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from palier.audit.models import AuditEvent
 from palier.dataexport.importing import ImportRefused, import_export
@@ -24,7 +25,16 @@ from palier.identity import passwords
 from palier.notifications.models import OutgoingEmail
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
 from palier.tickets import search, services, stream
-from palier.tickets.models import Attachment, Category, Comment, SearchEntry, Ticket, TicketEvent, TicketLink
+from palier.tickets.models import (
+    Attachment,
+    Category,
+    Comment,
+    SearchEntry,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    TicketLink,
+)
 from palier.tickets.tests.builders import make_ticket
 from testsupport.clamav import SIGNATURE, eicar
 
@@ -128,6 +138,11 @@ def empty_desk(keep: tuple[User, ...] = ()) -> None:
     SupportGroup.objects.all().delete()
     Department.objects.all().delete()
     Organisation.objects.all().delete()
+    TicketCounter.objects.all().delete()  # numbering starts afresh, as on a new instance
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for kind in Ticket.Kind.values:
+                cursor.execute(f"ALTER SEQUENCE tickets_number_{kind}_seq RESTART WITH 1")
 
 
 def test_a_whole_desk_comes_back_as_it_was(desk: dict[str, Any], agent: User, tmp_path: Path) -> None:
@@ -266,6 +281,18 @@ def _category_loop(members: dict[str, bytes], path: Path) -> str:
     return "is its own ancestor"
 
 
+def _foreign_department(members: dict[str, bytes], path: Path) -> str:
+    departments = [json.loads(line) for line in members["data/departments.jsonl"].splitlines()]
+
+    def move(rows: list[dict[str, Any]]) -> None:  # Eve of Globex in Acme's Finance department
+        (eve,) = [row for row in rows if row["email"] == "eve@globex.test"]
+        eve["department_id"] = departments[0]["id"]
+
+    _edit(members, "users", move)
+    _write(path, members)
+    return "is a department of another organisation"
+
+
 def _escaping(members: dict[str, bytes], path: Path) -> str:
     members["../../etc/evil"] = b"boom"
     _write(path, members)
@@ -313,6 +340,7 @@ def _infected(clamav: None) -> Callable[[dict[str, bytes], Path], str]:
         _dangling,
         _nul_in_history,
         _category_loop,
+        _foreign_department,
         _escaping,
         _link_member,
         _attachment_path,

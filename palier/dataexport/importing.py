@@ -498,6 +498,19 @@ def desk_has_tickets() -> bool:
     return Ticket.objects.exists()
 
 
+def check_export(path: Path, *, max_member: int = MAX_MEMBER) -> dict[str, int]:
+    """Check the archive at ``path`` as the import would, writing nothing; the rows per kind."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImportRefused(f"{path} is not a file.")
+    with tempfile.TemporaryDirectory(prefix="palier-import-") as folder:
+        os.chmod(folder, 0o700)
+        staged = _stage(path, Path(folder), max_member)
+        checked = _check(staged)
+        _scan(staged)
+    return checked.counts
+
+
 def import_export(path: Path, *, max_member: int = MAX_MEMBER) -> ImportResult:
     """Check the archive at ``path`` completely, then load it in one transaction."""
     path = Path(path)

@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from palier.audit.models import AuditEvent
-from palier.dataexport.importing import ImportRefused, import_export
+from palier.dataexport.importing import ImportRefused, check_export, import_export
 from palier.dataexport.services import export_data, find_organisation
 from palier.identity import passwords
 from palier.notifications.models import OutgoingEmail
@@ -205,6 +205,10 @@ def test_a_desk_with_tickets_is_refused(desk: dict[str, Any], tmp_path: Path) ->
     export_data(archive)
     with pytest.raises(CommandError, match="already has tickets"):
         call_command("import-export", str(archive))
+    out = io.StringIO()  # checking it writes nothing, so it works on any desk
+    call_command("import-export", str(archive), "--check", stdout=out)
+    assert out.getvalue().startswith("The archive can be imported:") and " 3 tickets," in out.getvalue()
+    assert Ticket.objects.count() == 3
 
 
 # --- bad archives -----------------------------------------------------------------------------------
@@ -364,6 +368,8 @@ def test_a_bad_archive_is_refused_and_nothing_is_written(
         return (*(m.objects.count() for m in (User, Organisation, SupportGroup, Category, Membership)), files)
 
     before = state()
+    with pytest.raises(ImportRefused, match=message):
+        check_export(bad, max_member=100_000)
     with pytest.raises(ImportRefused, match=message):
         import_export(bad, max_member=100_000)
     assert not Ticket.objects.exists() and not TicketEvent.objects.exists() and not TicketLink.objects.exists()

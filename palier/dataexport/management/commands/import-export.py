@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from palier.dataexport.importing import ImportRefused, import_export
+from palier.dataexport.importing import ImportRefused, check_export, import_export
 
 
 class Command(BaseCommand):
@@ -19,8 +19,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="The archive (.tar.gz) written by `palier export-data`.")
+        parser.add_argument(
+            "--check", action="store_true", help="Only check the archive as the import would; write nothing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["check"]:
+            try:
+                counts = check_export(Path(options["path"]))
+            except ImportRefused as exc:
+                raise CommandError(f"The archive would be refused: {exc}") from exc
+            rows = ", ".join(f"{count} {kind}" for kind, count in counts.items())
+            self.stdout.write(f"The archive can be imported: {rows}.")
+            return
         try:
             result = import_export(Path(options["path"]))
         except ImportRefused as exc:

@@ -9,11 +9,15 @@ of each staged file:
    missing, nothing extra), the manifest's format and version;
 2. every line of every ``data/<kind>.jsonl``: a JSON object with exactly the keys of
    ``schema.FIELDS``, each value of the right type, length and choice (read from the models);
-   ids unique; every ``…_id`` naming a row of the archive; each attachment's member present
-   with the hash and size its row states.
+   ids ascending; natural keys (addresses, names, slugs, numbers) unique; every ``…_id`` naming a
+   row of the archive; no category its own ancestor; each attachment's member present with the
+   hash and size its row states;
+3. with a virus scanner configured, every attached file (one infected file refuses the archive).
 
-Then one transaction loads the rows, kind by kind, with new ids (a map old → new per kind,
-applied to every reference, the ids inside history payloads included), keeps the ticket
+``check_export`` stops there (``--check``); ``import_export`` goes on.
+
+Then one transaction loads the rows, kind by kind, with new ids (a map old → new per referenced
+kind, applied to every reference, the ids inside history payloads included), keeps the ticket
 numbers and moves the numbering past them, copies the files into the storage, writes the
 search entries, moves the event-stream cursors to the end (the imported history sends no
 notification and runs no rule) and computes the reports' facts. Files copied before a failure

@@ -72,6 +72,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "member",
     ),
     "links": ("id", "source_id", "target_id", "kind", "created_at"),
+    "memberships": ("id", "group_id", "user_id", "joined_at"),
 }
 
 # the order the files are written in (users last: an organisation's export holds the people its
@@ -87,4 +88,9 @@ KINDS = (
     "links",
     "groups",
     "users",
+    "memberships",
 )
+
+# kinds an archive of format version 1 may lack (added after the first exports were written):
+# the import reads a missing one as empty
+OPTIONAL_KINDS = frozenset({"memberships"})

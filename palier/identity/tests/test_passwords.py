@@ -171,7 +171,9 @@ def test_a_role_without_passwords_gets_a_clear_message_only_with_the_right_passw
     assert "Password sign-in is switched off" in refused.content.decode()
     wrong = english().post(reverse("login"), {"username": requester.email, "password": "guess-guess"})
     assert "Password sign-in is switched off" not in wrong.content.decode()
-    # the reset is refused the same way: the email explains, and no link is in it
+    # the reset is refused the same way: the email explains (in her language), and no link is in it
+    requester.language = "en"
+    requester.save(update_fields=["language"])
     ask(requester.email)
     row = OutgoingEmail.objects.get(recipient=requester)
     assert "single sign-on" in row.text and "/accounts/password/reset/" not in row.text

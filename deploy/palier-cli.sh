@@ -2,6 +2,8 @@
 # `palier` for the operator of a systemd install: runs a palier command as the palier user with
 # the environment of /etc/palier/palier.env, like the services. Install it as
 # /usr/local/bin/palier (docs/deployment.md), then: sudo palier migrate, sudo palier check --deploy.
+# Paths given to it (an archive to restore) must be absolute and readable by the palier user.
+# PALIER_ENV_FILE names another environment file (a restore drill).
 set -eu
 
 ENV_FILE=${PALIER_ENV_FILE:-/etc/palier/palier.env}
@@ -21,5 +23,4 @@ set -a
 set +a
 # The counts of a one-off command are of no interest to /metrics.
 unset PROMETHEUS_MULTIPROC_DIR
-cd "${PALIER_DATA_DIR:-/var/lib/palier}"
 exec "$PALIER_BIN" "$@"

@@ -3,6 +3,7 @@ reads, commands it runs, options ``palier up`` passes to gunicorn, and syntax th
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -112,6 +113,19 @@ def test_the_systemd_units_start_existing_commands_with_the_data_folder_writable
         assert re.search(rf"^ReadWritePaths=.*{re.escape(data_dir)}", text, re.M), unit.name
 
 
+def test_the_image_copies_files_that_exist_and_the_build_context_keeps() -> None:
+    containerfile = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+    kept = re.findall(r"^!(\S+?)/?$", (ROOT / ".dockerignore").read_text(encoding="utf-8"), re.M)
+    copies = re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", containerfile, re.M)
+    sources = [source for line in copies for source in line.split()]
+    assert "deploy/entrypoint.sh" in sources and "requirements.lock" in sources
+    for source in sources:
+        assert (ROOT / source).exists(), source
+        assert source in kept, f"{source} is left out of the build context by .dockerignore"
+    assert "--require-hashes -r /opt/palier/requirements.lock" in containerfile
+    assert "USER palier" in containerfile
+
+
 def test_the_proxies_accept_what_palier_accepts() -> None:
     limit_mb = int(_env_example()["PALIER_MAX_ATTACHMENT_MB"])
     bound_mb = limit_mb * uploads.MAX_FILES + uploads.FIELDS_ALLOWANCE // (1024 * 1024)
@@ -125,6 +139,8 @@ def test_the_shell_scripts_parse() -> None:
         result = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
     if shutil.which("shellcheck") is None:
+        if os.environ.get("PALIER_REQUIRE_SHELLCHECK") == "1":
+            pytest.fail("shellcheck is missing and PALIER_REQUIRE_SHELLCHECK=1")
         pytest.skip("shellcheck is not installed (apt install shellcheck); sh -n passed")
     result = subprocess.run(["shellcheck", *map(str, SCRIPTS)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout

@@ -276,8 +276,9 @@ USE_TZ = True
 
 # --- Files -------------------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# collectstatic's folder; a container image fills one outside the data volume (docs/deployment.md)
+STATIC_ROOT = Path(envstr("PALIER_STATIC_DIR", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # palier/static is found as the "palier" app's static folder (palier/apps.py)
 MEDIA_ROOT = Path(envstr("PALIER_MEDIA_DIR", str(DATA_DIR / "media")))
 STORAGES = {

@@ -4,12 +4,19 @@ secrets and the desk's SAML private key, re-encrypted under the current ``SECRET
 
 from __future__ import annotations
 
-from django.db import transaction
+import importlib
+from types import ModuleType
+from typing import cast
 
-from palier.identity import saml
+from django.db import transaction
+from django.utils.functional import SimpleLazyObject
+
 from palier.identity.mfa.models import TotpDevice
 from palier.identity.models import Provider
 from palier.mail import secrets
+
+# pysaml2 takes half a second to import: loaded on the first SAML request, not with the URLs
+saml = cast(ModuleType, SimpleLazyObject(lambda: importlib.import_module("palier.identity.saml")))
 
 
 @transaction.atomic

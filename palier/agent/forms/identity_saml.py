@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import json
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from palier.identity import saml
 from palier.identity.models import Provider
 from palier.lib.web import StyledForm
 from palier.people import selectors as people_selectors
 from palier.people.models import User
+
+# pysaml2 takes half a second to import: loaded on the first SAML request, not with the URLs
+saml = cast(ModuleType, SimpleLazyObject(lambda: importlib.import_module("palier.identity.saml")))
 
 _ATTRIBUTE_HELP = _("Leave empty to use the usual names (Microsoft Entra ID's claims, then the standard OIDs).")
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+from typing import cast
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from palier.agent.forms.identity_saml import SamlProviderForm
 from palier.agent.views._admin import save_form
-from palier.identity import saml
 from palier.lib.web import admin_required
 from palier.people.http import AuthedRequest
+
+# pysaml2 takes half a second to import: loaded on the first SAML request, not with the URLs
+saml = cast(ModuleType, SimpleLazyObject(lambda: importlib.import_module("palier.identity.saml")))
 
 
 def _page(request: AuthedRequest, form: SamlProviderForm, **context: object) -> HttpResponse:

@@ -4,17 +4,24 @@ the provider's session when the person came through one that offers it."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from palier.identity import saml
 from palier.identity.models import Provider
 from palier.identity.oidc import flow, manage
 from palier.identity.provisioning import PROVIDER_SESSION_KEY, SignInRefused
+
+# pysaml2 takes half a second to import: loaded on the first SAML request, not with the URLs
+saml = cast(ModuleType, SimpleLazyObject(lambda: importlib.import_module("palier.identity.saml")))
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:

@@ -3,16 +3,23 @@ Palier's service provider metadata. The checks are in ``palier/identity/saml.py`
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+from typing import cast
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from palier.identity import saml
 from palier.identity.models import Provider
 from palier.identity.provisioning import SignInRefused
+
+# pysaml2 takes half a second to import: loaded on the first SAML request, not with the URLs
+saml = cast(ModuleType, SimpleLazyObject(lambda: importlib.import_module("palier.identity.saml")))
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
@@ -28,7 +35,10 @@ def login(request: HttpRequest, slug: str) -> HttpResponse:
     provider = saml.enabled_provider(slug)
     secure = request.is_secure() or settings.SESSION_COOKIE_SECURE
     try:
-        return saml.start_sign_in(provider, _safe_next(request, request.GET.get("next", "")), secure=secure)
+        response: HttpResponse = saml.start_sign_in(
+            provider, _safe_next(request, request.GET.get("next", "")), secure=secure
+        )
+        return response
     except SignInRefused as refused:
         return _refused(request, provider, refused)
 

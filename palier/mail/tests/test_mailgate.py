@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,13 @@ def run(args: list[str], env: dict[str, str], stdin: bytes = b"") -> subprocess.
 
 
 @pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def database(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Any) -> tuple[Path, dict[str, str]]:
     path = tmp_path_factory.mktemp("mailgate") / "palier.sqlite3"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    done = run(["migrate", "--noinput"], env)
-    assert done.returncode == 0, done.stderr.decode()
+    if not migrated_sqlite(path):  # a copy of the run's freshly migrated database, or migrate
+        done = run(["migrate", "--noinput"], env)
+        assert done.returncode == 0, done.stderr.decode()
     return path, env
 
 

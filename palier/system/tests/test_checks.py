@@ -9,6 +9,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -32,10 +33,14 @@ _DEPLOYMENT = (
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite database without any account, shared by the command runs."""
+def data_dir(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Any) -> Path:
+    """A migrated SQLite database without any account, shared by the command runs (a copy of the
+    test run's freshly migrated one when there is one: the first command writes the secret key)."""
     path = tmp_path_factory.mktemp("deploy")
-    _palier(path, {}, "migrate", "--verbosity", "0").check_returncode()
+    if migrated_sqlite(path / "palier.sqlite3"):
+        _palier(path, {}, "check").check_returncode()
+    else:
+        _palier(path, {}, "migrate", "--verbosity", "0").check_returncode()
     return path
 
 

@@ -1,7 +1,8 @@
 """Restore an archive into an empty instance (docs/operations.md, "Backups and restore").
 
 The archive is read and checked whole into a staging folder before anything is touched. Then the
-files are put in place (each written beside its destination and renamed), then the database:
+files are put in place (each written beside its destination and renamed; in an S3 bucket, one
+object written whole each), then the database:
 
 - SQLite: the staged copy is renamed over the database file (after a checkpoint empties the old
   write-ahead log, which is then removed with the file it belonged to);

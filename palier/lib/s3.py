@@ -34,5 +34,7 @@ def storage_from_env() -> dict[str, Any] | None:
             "querystring_expire": 60,
             "file_overwrite": False,  # two uploads with one name never replace each other
             "signature_version": "s3v4",
+            # a download is fetched into a temporary file, then streamed: memory above 2.5 MB is disk
+            "max_memory_size": 2_621_440,
         },
     }

@@ -54,8 +54,9 @@ def check_queue() -> None:
 
 
 def check_storage() -> None:
-    """The attachments' storage accepts a file: a tiny one created and removed (a full disk or a
-    read-only mount fails here, not on the next upload)."""
+    """The attachments' storage answers. A local folder: a tiny file created and removed (a full
+    disk or a read-only mount fails here, not on the next upload). An S3 bucket
+    (``PALIER_S3_BUCKET``): ``HEAD`` of the bucket with Palier's keys, within ``TIMEOUT``."""
     if isinstance(default_storage, FileSystemStorage):
         folder = Path(default_storage.location)
         folder.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,7 @@ def test_orphans_on_s3_go_to_the_trash_then_away(s3_media: str, s3_server: str, 
     assert (sweep.moved, sweep.warning) == (1, "")
     stored = objects(s3_server, s3_media)
     [trashed] = [name for name in stored if name.startswith(housekeeping.TRASH + "/")]
-    assert trashed.endswith(lost.file.name) and stored[trashed] == b"2"
+    assert trashed.endswith(str(lost.file.name)) and stored[trashed] == b"2"
     assert lost.file.name not in stored and all(a.file.name in stored for a in kept)
     assert housekeeping.remove_orphan_files(now=later + timedelta(days=31)).purged == 1
     assert set(objects(s3_server, s3_media)) == {a.file.name for a in kept}

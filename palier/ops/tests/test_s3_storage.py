@@ -5,8 +5,10 @@ permission check, backup and restore, the orphans' trash, and ``/ready``."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import socket
+import tarfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,30 @@ def test_attachment_on_s3_is_scanned_stored_private_and_served_only_to_who_may_s
             assert "amazonaws" not in response.get("Location", "") and s3_server not in str(response.headers)
     assert api.get(f"/api/v1/attachments/{attachment.pk}/download").status_code == 200
     assert _api(outsider).get(f"/api/v1/attachments/{attachment.pk}/download").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_data_export_reads_the_files_from_s3_and_is_kept_there(
+    s3_media: str, s3_server: str, requester: User, admin_user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    from palier.dataexport.models import DataExport
+    from palier.dataexport.services import attachment_member
+    from palier.tickets import services
+
+    ticket = make_ticket(requester)
+    attachment = services.add_attachment(ticket, by=requester, upload=SimpleUploadedFile("log.txt", b"erreur 42\n"))
+    client = Client(headers={"Accept-Language": "en"})
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("agent:admin-data-export"), {"organisation": ""}).status_code == 302
+    job = DataExport.objects.get()
+    assert job.state == DataExport.State.DONE, job.error
+    assert set(objects(s3_server, s3_media)) == {attachment.file.name, job.file}  # the archive is in the bucket
+    response = client.get(reverse("agent:admin-data-export-download", args=[job.pk]))
+    assert response.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(b"".join(response.streaming_content))) as archive:  # type: ignore[attr-defined]
+        member = attachment_member(attachment.pk, attachment.filename)
+        assert archive.extractfile(member).read() == b"erreur 42\n"  # type: ignore[union-attr]
 
 
 @pytest.mark.django_db

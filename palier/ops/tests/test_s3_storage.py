@@ -76,7 +76,7 @@ def test_attachment_on_s3_is_scanned_stored_private_and_served_only_to_who_may_s
     assert _api(outsider).get(f"/api/v1/attachments/{attachment.pk}/download").status_code == 404
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # PostgreSQL: the export takes its snapshot in a transaction of its own
 def test_a_data_export_reads_the_files_from_s3_and_is_kept_there(
     s3_media: str, s3_server: str, requester: User, admin_user: User, django_capture_on_commit_callbacks: Any
 ) -> None:

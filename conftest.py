@@ -15,7 +15,11 @@ import pytest
 from palier.people import services as people
 from palier.people.models import Organisation, SupportGroup, User
 
-pytest_plugins = ["testsupport.clamav", "testsupport.oidc_provider"]  # real clamd; a real OpenID provider
+pytest_plugins = [
+    "testsupport.clamav",
+    "testsupport.oidc_provider",
+    "testsupport.s3",
+]  # real clamd, OpenID provider, S3
 
 
 _MIGRATED: dict[str, Path] = {}

@@ -14,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from palier.lib import antivirus
+from palier.lib import antivirus, s3
 from palier.lib.env import envbool, envint, envlist, envstr
 from palier.system.proxies import parse_networks
 
@@ -285,6 +285,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Several machines: the uploads in an S3-compatible bucket when PALIER_S3_BUCKET is set (palier/lib/s3.py);
+# private objects, every download through Palier's permission check (docs/operations.md)
+if (_s3 := s3.storage_from_env()) is not None:
+    STORAGES["default"] = _s3
 WHITENOISE_USE_FINDERS = True
 PALIER_TRASH_DAYS = envint("PALIER_TRASH_DAYS", 30, minimum=1)  # orphan uploads kept in media/trash/
 PALIER_MAX_ATTACHMENT_BYTES = envint("PALIER_MAX_ATTACHMENT_MB", 25, minimum=1) * 1024 * 1024
@@ -379,6 +383,9 @@ PALIER_API_RATE_TOKEN = envint("PALIER_API_RATE_TOKEN", 1200, minimum=0)
 PALIER_API_RATE_ADDRESS = envint("PALIER_API_RATE_ADDRESS", 3000, minimum=0)
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # sessions read from Redis, written to it and to the database: every web process sees them, a
+    # Redis restart signs nobody out, and ending a session by key (people/sessions.py) removes both
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PALIER_LOGIN_FAILURES = envint("PALIER_LOGIN_FAILURES", 5, minimum=1)
 PALIER_LOGIN_LOCKOUT_MINUTES = envint("PALIER_LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [

@@ -196,3 +196,77 @@ def run_workers(
 ) -> contextlib.AbstractContextManager[Processes]:
     """Run ``n`` ``palier worker`` processes polling the database queue every 0.1 s."""
     return run_palier(["worker", "--interval", "0.1"], n, env=env, until=until, timeout=timeout)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_web(n: int, *, env: Mapping[str, str], threads: int = 4, timeout: float = 60) -> Iterator[list[str]]:
+    """Run ``n`` web processes (gunicorn, one process each, as on ``n`` machines) on free local
+    ports; yield their base URLs once each answers ``/health``, stop them on leaving."""
+    import urllib.request
+
+    ports = [_free_port() for _ in range(n)]
+    with tempfile.TemporaryDirectory(prefix="palier-web-") as folder:
+        logs = [Path(folder) / f"web-{port}.log" for port in ports]
+        files = [log.open("wb") for log in logs]
+        processes = [
+            subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "palier.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "1",
+                    "--threads",
+                    str(threads),
+                    "--graceful-timeout",
+                    "5",
+                ],
+                env=dict(env),
+                stdout=file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            for port, file in zip(ports, files, strict=True)
+        ]
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+
+        def output() -> str:
+            return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')}" for log in logs)
+
+        try:
+            deadline = time.monotonic() + timeout
+            for url, process in zip(urls, processes, strict=True):
+                while True:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise AssertionError(f"the web process at {url} did not start\n{output()}")
+                    try:
+                        with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:  # noqa: S310
+                            if answer.status == 200:
+                                break
+                    except OSError:
+                        time.sleep(0.1)
+            yield urls
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            for file in files:
+                file.close()

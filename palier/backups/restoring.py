@@ -1,14 +1,16 @@
 """Restore an archive into an empty instance (docs/operations.md, "Backups and restore").
 
 The archive is read and checked whole into a staging folder before anything is touched. Then the
-files are put in place (each written beside its destination and renamed), then the database:
+files are put in place (each written beside its destination and renamed; in an S3 bucket, one
+object written whole each), then the database:
 
 - SQLite: the staged copy is renamed over the database file (after a checkpoint empties the old
   write-ahead log, which is then removed with the file it belonged to);
 - PostgreSQL: ``pg_restore --clean --if-exists --no-owner`` in one transaction;
 - ``--portable``: the rows of ``data.jsonl`` replace those of whatever database is configured.
 
-Nothing else is deleted: files of the media folder that the archive does not hold stay.
+Nothing else is deleted: files of the media storage (folder or bucket) that the archive does not
+hold stay.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -96,31 +100,54 @@ def _check_engine(manifest: dict[str, Any], engine: str, use_portable: bool) -> 
 
 
 def _restore_files(staging: Path, manifest: dict[str, Any]) -> int:
-    root, count = Path(settings.MEDIA_ROOT), 0
-    for name, facts in sorted(manifest["members"].items()):
-        if not name.startswith("media/"):
-            continue
-        target = root / name.removeprefix("media/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_file() and _sha256(target) == facts["sha256"]:
-            count += 1
-            continue
-        partial = target.with_name(f".{target.name}.restoring")
-        shutil.copyfile(staging / name, partial)
-        if _sha256(partial) != facts["sha256"]:
-            partial.unlink()
-            raise BackupError(f"{name}: the restored copy does not match the manifest")
-        os.replace(partial, target)
-        count += 1
-    return count
+    """Put each file of the archive in the media storage under its own name; a file already there
+    with the same content is left alone. Local folder: written beside and renamed. Other storages
+    (S3): written through the storage, one object each (a PUT replaces an object whole)."""
+    storage = default_storage
+    members = [(name, facts) for name, facts in sorted(manifest["members"].items()) if name.startswith("media/")]
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location)
+        for name, facts in members:
+            _restore_local(staging / name, root / name.removeprefix("media/"), name, facts["sha256"])
+        return len(members)
+    for name, facts in members:
+        key = name.removeprefix("media/")
+        if storage.exists(key):
+            with storage.open(key, "rb") as present:
+                if _sha256_stream(present) == facts["sha256"]:
+                    continue
+            storage.delete(key)  # replaced below: the archive's copy is the one its rows refer to
+        with (staging / name).open("rb") as source:
+            saved = storage.save(key, File(source, name=key))
+        if saved != key:
+            raise BackupError(f"{name}: the storage kept it as {saved} (another file took its name meanwhile)")
+        if storage.size(key) != facts["size"]:
+            raise BackupError(f"{name}: the stored copy does not have the manifest's size")
+    return len(members)
+
+
+def _restore_local(staged: Path, target: Path, name: str, sha256: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_file() and _sha256(target) == sha256:
+        return
+    partial = target.with_name(f".{target.name}.restoring")
+    shutil.copyfile(staged, partial)
+    if _sha256(partial) != sha256:
+        partial.unlink()
+        raise BackupError(f"{name}: the restored copy does not match the manifest")
+    os.replace(partial, target)
+
+
+def _sha256_stream(source: Any) -> str:
+    digest = hashlib.sha256()
+    while chunk := source.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _sha256_stream(source)
 
 
 def _restore_sqlite(staged: Path) -> None:

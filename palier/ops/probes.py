@@ -7,11 +7,13 @@ texts) go to the log, never to the response.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
@@ -52,8 +54,9 @@ def check_queue() -> None:
 
 
 def check_storage() -> None:
-    """The attachments' storage accepts a file: a tiny one created and removed (a full disk or a
-    read-only mount fails here, not on the next upload)."""
+    """The attachments' storage answers. A local folder: a tiny file created and removed (a full
+    disk or a read-only mount fails here, not on the next upload). An S3 bucket
+    (``PALIER_S3_BUCKET``): ``HEAD`` of the bucket with Palier's keys, within ``TIMEOUT``."""
     if isinstance(default_storage, FileSystemStorage):
         folder = Path(default_storage.location)
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,7 +67,29 @@ def check_storage() -> None:
             os.close(fd)
             os.unlink(name)
         return
-    default_storage.exists(".ready")  # another storage (S3): it answers
+    bucket = getattr(default_storage, "bucket_name", None)
+    if bucket is None:
+        raise RuntimeError(f"no readiness check for the storage {type(default_storage).__name__}")
+    # S3: the bucket answers HEAD with these credentials, within the timeout (one cheap request,
+    # no object written at every poll); the storage's own client would retry for a minute
+    storage: Any = default_storage
+    client = _s3_probe_client(storage.endpoint_url, storage.region_name, storage.access_key, storage.secret_key)
+    client.head_bucket(Bucket=bucket)
+
+
+@functools.cache
+def _s3_probe_client(endpoint: str | None, region: str | None, key: str | None, secret: str | None) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(connect_timeout=TIMEOUT, read_timeout=TIMEOUT, retries={"max_attempts": 1}),
+    )
 
 
 def check_clamd() -> None:

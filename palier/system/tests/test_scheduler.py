@@ -1,5 +1,5 @@
-"""The scheduler of periodic jobs: what it schedules, the pile-up guard on both queues, and two
-schedulers started by mistake leaving one waiting run per job."""
+"""The scheduler of periodic jobs: what it schedules, the pile-up guard on both queues, and
+several schedulers (started by mistake, or one per machine) leaving one waiting run per job."""
 
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ from palier.tickets import services
 from palier.tickets.models import Ticket
 from palier.tickets.tasks import close_resolved_tickets_task
 from palier.tickets.tests.builders import make_ticket
-from testsupport.processes import DATABASE_TASKS, RQ_TASKS, redis_database, run_palier, run_workers, shared_database
+from testsupport.processes import (
+    DATABASE_TASKS,
+    RQ_TASKS,
+    palier_env,
+    redis_database,
+    run_palier,
+    run_workers,
+    shared_database,
+)
 
 RECORD = schedule.Job("record", 60, record_run_task.enqueue)
 
@@ -119,3 +127,30 @@ def test_two_schedulers_leave_one_waiting_run_per_job_which_a_worker_then_runs(s
         with run_workers(1, env=env, until=lambda: not waiting.exists()):
             pass
         assert DBTaskResult.objects.successful().count() == len(jobs)
+
+
+def test_a_scheduler_on_each_of_three_machines_leaves_one_waiting_run_per_job_in_redis(
+    settings, tmp_path: Path
+) -> None:
+    """Several machines: each runs its own scheduler against the shared Redis queue; the Redis lock
+    around check-then-enqueue leaves one waiting run per job, whatever fires at once."""
+    import django_rq
+
+    jobs = schedule.jobs()
+    with redis_database(12) as url:
+        settings.TASKS, settings.RQ_QUEUES = RQ_TASKS, {"default": {"URL": url}}
+        env = palier_env(
+            REDIS_URL=url, PALIER_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}"
+        )
+        with run_palier(["scheduler"], 3, env=env) as schedulers:
+
+            def all_fired() -> bool:
+                decisions = [out.count("enqueued ") + out.count("skipped ") for out in schedulers.outputs()]
+                return all(count >= len(jobs) for count in decisions)
+
+            schedulers.wait_until(all_fired)
+            enqueued, output = sum(out.count("enqueued ") for out in schedulers.outputs()), schedulers.output()
+        assert enqueued == len(jobs), output
+        queue = django_rq.get_queue("default")
+        waiting = sorted(job.func_name for job in queue.get_jobs())
+        assert waiting == sorted(scheduler.task_of(job).module_path for job in jobs)  # type: ignore[union-attr]

@@ -39,10 +39,33 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _language_for_this_run(journey: str) -> str:
+    """The one language a bilingual journey runs in, on this database engine.
+
+    Each journey runs in French on one engine and in English on the other (which one depends on
+    its name), so ``.ci/run``, which runs both engines, covers every journey in both languages at
+    half the browser time of each pass. ``PALIER_E2E_LANGUAGES=all`` runs both everywhere."""
+    postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    first = sum(journey.encode()) % 2 == 0
+    return "fr" if first != postgres else "en"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    both = os.environ.get("PALIER_E2E_LANGUAGES", "") == "all"
+    kept, dropped = [], []
     for item in items:
-        if "/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.browser)
+        if "/e2e/" not in str(item.fspath):
+            kept.append(item)
+            continue
+        item.add_marker(pytest.mark.browser)
+        language = getattr(item, "callspec", None) and item.callspec.params.get("language")
+        if both or not language or language == _language_for_this_run(item.originalname):
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

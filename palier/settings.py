@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "palier.tickets",
     "palier.kb",
     "palier.notifications",
+    "palier.assets",  # assets and configuration items (docs/assets.md)
     "palier.integrations",
     "palier.routing",
     "palier.sla",

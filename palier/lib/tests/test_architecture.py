@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tickets",),
     ("mail",),  # mailboxes, inbound mail, the Message-ID map
     ("notifications",),  # in-app notifications and the outbox; sends through mail's mailboxes
+    ("assets",),  # assets and configuration items; routing, SLA and automation match on them
     ("routing",),
     ("sla",),
     ("catalog", "integrations", "timelog"),

@@ -1,0 +1,125 @@
+"""Reads on assets, scoped by ``permissions.visible``. The pages, the API and the exports all
+filter through ``AssetFilters``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import NotFound
+from palier.lib.text import normalise
+from palier.people.models import User
+
+from . import permissions
+from .models import Asset, AssetEvent, AssetType, Location
+
+PAGE_SIZE = 50
+# between the names of a location's path: "Lyon › Bâtiment A › 2e étage"
+LOCATION_SEPARATOR = " › "
+
+
+def assets_visible_to(user: User) -> QuerySet[Asset]:
+    return Asset.objects.filter(permissions.visible(user))
+
+
+def get_asset_for(user: User, pk: int | str) -> Asset:
+    """The asset, or NotFound when it does not exist or ``user`` may not see it."""
+    try:
+        key = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound(_("Asset not found.")) from None
+    asset = (
+        assets_visible_to(user)
+        .select_related("type", "assigned_to", "location", "organisation", "department", "owner_group", "supplier")
+        .filter(pk=key)
+        .first()
+    )
+    if asset is None:
+        raise NotFound(_("Asset not found."))
+    return asset
+
+
+def get_asset_by_tag_for(user: User, tag: str) -> Asset:
+    asset = assets_visible_to(user).select_related("type").filter(tag__iexact=tag.strip()).first()
+    if asset is None:
+        raise NotFound(_("Asset not found."))
+    return asset
+
+
+@dataclass(frozen=True)
+class AssetFilters:
+    """What a list of assets is narrowed by; the same for pages, API and exports."""
+
+    q: str = ""
+    type: str = ""  # type slug
+    family: str = ""
+    status: tuple[str, ...] = ()
+    assigned_to: int | None = None
+    location: int | None = None  # this location and every place under it
+    organisation: int | None = None
+    owner_group: int | None = None
+    unowned: bool = False  # no owner group and nobody assigned
+    warranty_before: date | None = None
+    inventory_before: date | None = None  # stale: no inventory report since
+
+    def apply(self, qs: QuerySet[Asset]) -> QuerySet[Asset]:
+        if self.q:
+            for word in normalise(self.q).split()[:8]:
+                qs = qs.filter(search_text__contains=word)
+        exact = {
+            "type__slug": self.type or None,
+            "type__family": self.family or None,
+            "status__in": self.status or None,
+            "assigned_to_id": self.assigned_to,
+            "organisation_id": self.organisation,
+            "owner_group_id": self.owner_group,
+            "warranty_end__lt": self.warranty_before,
+        }
+        qs = qs.filter(**{key: value for key, value in exact.items() if value is not None})
+        if self.location is not None:
+            place = Location.objects.filter(pk=self.location).values_list("path", flat=True).first()
+            if place is None:
+                return qs.none()
+            qs = qs.filter(Q(location__path=place) | Q(location__path__startswith=place + LOCATION_SEPARATOR))
+        if self.unowned:
+            qs = qs.filter(owner_group__isnull=True, assigned_to__isnull=True)
+        if self.inventory_before is not None:
+            qs = qs.filter(type__inventoried=True).filter(
+                Q(last_inventory_at__lt=self.inventory_before) | Q(last_inventory_at__isnull=True)
+            )
+        return qs
+
+
+def filtered(user: User, filters: AssetFilters) -> QuerySet[Asset]:
+    return filters.apply(assets_visible_to(user))
+
+
+@dataclass
+class AssetPage:
+    items: list[Asset]
+    next_after: str | None
+
+
+def asset_page(user: User, filters: AssetFilters, *, after: str | None = None, limit: int = PAGE_SIZE) -> AssetPage:
+    """One page of assets in tag order, keyset-paginated by tag (unique)."""
+    qs = filtered(user, filters)
+    if after:
+        qs = qs.filter(tag__gt=after)
+    rows = list(qs.select_related("type", "assigned_to", "location", "owner_group").order_by("tag")[: limit + 1])
+    return AssetPage(items=rows[:limit], next_after=rows[limit - 1].tag if len(rows) > limit else None)
+
+
+def timeline(asset: Asset, *, limit: int = 200) -> list[AssetEvent]:
+    return list(asset.events.select_related("actor").order_by("-at", "-id")[:limit])
+
+
+def active_types() -> list[AssetType]:
+    return list(AssetType.objects.filter(active=True))
+
+
+def assets_of(user: User, person: User) -> QuerySet[Asset]:
+    """The assets ``person`` uses, as ``user`` may see them."""
+    return assets_visible_to(user).filter(assigned_to_id=person.pk).exclude(status=Asset.Status.DISPOSED)

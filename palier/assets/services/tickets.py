@@ -1,0 +1,68 @@
+"""Links between tickets and the assets they touch."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from palier.lib.errors import NotFound, PermissionDenied
+from palier.people.models import User
+from palier.tickets import permissions as ticket_permissions
+from palier.tickets.models import Ticket
+
+from .. import history, permissions
+from ..models import Asset, AssetEvent, TicketAsset
+
+MAX_ASSETS_PER_TICKET = 50
+
+
+def check_link(actor: User | None, ticket: Ticket, asset: Asset) -> None:
+    """Refuse a link ``actor`` may not make. Desk staff link any asset they see to a ticket they
+    work on; a requester links only an asset assigned to them, to a ticket they opened, while it
+    is open. ``actor`` None is Palier itself (a rule)."""
+    if actor is None:
+        return
+    if not ticket_permissions.can_see(actor, ticket):
+        raise NotFound(_("Ticket not found."))
+    if not permissions.can(actor, "view", asset):
+        raise NotFound(_("Asset not found."))
+    if ticket_permissions.works_on(actor, ticket):
+        return
+    if (
+        ticket.requester_id == actor.pk
+        and asset.assigned_to_id == actor.pk
+        and ticket.status not in (Ticket.Status.CLOSED, Ticket.Status.CANCELLED, Ticket.Status.RESOLVED)
+    ):
+        return
+    raise PermissionDenied(_("You may link only your own devices to your own open requests."))
+
+
+@transaction.atomic
+def link_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> TicketAsset | None:
+    """Link; linking twice is a no-op (returns None)."""
+    check_link(actor, ticket, asset)
+    if TicketAsset.objects.filter(ticket=ticket, asset=asset).exists():
+        return None
+    if TicketAsset.objects.filter(ticket=ticket).count() >= MAX_ASSETS_PER_TICKET:
+        raise ValidationError({"asset": _("A ticket links at most %(n)d assets.") % {"n": MAX_ASSETS_PER_TICKET}})
+    try:
+        with transaction.atomic():
+            link = TicketAsset.objects.create(ticket=ticket, asset=asset, added_by=actor)
+    except IntegrityError:
+        return None
+    history.record(
+        asset, AssetEvent.Kind.TICKET_LINKED, actor=actor, data={"ticket": ticket.pk, "number": ticket.reference}
+    )
+    return link
+
+
+@transaction.atomic
+def unlink_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> bool:
+    check_link(actor, ticket, asset)
+    deleted, _rows = TicketAsset.objects.filter(ticket=ticket, asset=asset).delete()
+    if deleted:
+        history.record(
+            asset, AssetEvent.Kind.TICKET_UNLINKED, actor=actor, data={"ticket": ticket.pk, "number": ticket.reference}
+        )
+    return bool(deleted)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.urls import URLPattern, URLResolver, include, path
 
+from palier.agent.urlconfs import assets as agent_assets
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
@@ -60,6 +61,7 @@ urlpatterns = [
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
+    path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),

@@ -4,6 +4,7 @@ temporary media folder. Tests build data through services, like users do."""
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -23,6 +24,22 @@ pytest_plugins = [
 
 
 _MIGRATED: dict[str, Path] = {}
+
+
+def _postgres_run() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``engine_independent`` (heavy, and the same whatever the database) run in the
+    PostgreSQL pass only: ``.ci/run`` runs both passes, so each runs once per CI, and the SQLite
+    pass stays within its time budget. ``PALIER_TESTS_ALL=1`` runs them on SQLite too."""
+    if _postgres_run() or os.environ.get("PALIER_TESTS_ALL") == "1":
+        return
+    kept = [item for item in items if item.get_closest_marker("engine_independent") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +174,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 importlib.import_module("palier.sla.seed").seed(apps, None)
                 importlib.import_module("palier.catalog.seed").seed(apps, None)
                 importlib.import_module("palier.kb.migrations.0003_seed_categories").seed(apps, None)
+                importlib.import_module("palier.assets.migrations.0002_seed_types").seed(apps, None)
 
 
 @pytest.fixture

@@ -44,14 +44,14 @@ def _language_for_this_run(journey: str) -> str:
 
     Each journey runs in French on one engine and in English on the other (which one depends on
     its name), so ``.ci/run``, which runs both engines, covers every journey in both languages at
-    half the browser time of each pass. ``PALIER_E2E_LANGUAGES=all`` runs both everywhere."""
+    half the browser time of each pass. ``PALIER_TESTS_ALL=1`` runs both everywhere."""
     postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
     first = sum(journey.encode()) % 2 == 0
     return "fr" if first != postgres else "en"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    both = os.environ.get("PALIER_E2E_LANGUAGES", "") == "all"
+    both = os.environ.get("PALIER_TESTS_ALL") == "1"
     kept, dropped = [], []
     for item in items:
         if "/e2e/" not in str(item.fspath):

@@ -22,6 +22,9 @@ from palier.lib.businesstime import (
 
 # Zones with ordinary DST (Paris, New York), none (Tokyo, UTC), a 30-minute DST (Lord Howe) and
 # transitions at midnight (Santiago).
+# the same on every database: runs in the PostgreSQL pass (conftest.py)
+pytestmark = pytest.mark.engine_independent
+
 ZONES = ["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Lord_Howe", "America/Santiago"]
 US = timedelta(microseconds=1)
 TOLERANCE = 1e-6

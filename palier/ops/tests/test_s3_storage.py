@@ -34,6 +34,9 @@ from testsupport.processes import shared_database
 from testsupport.s3 import client as s3_client
 from testsupport.s3 import new_bucket, objects, s3_env
 
+# the same on every database: runs in the PostgreSQL pass (conftest.py)
+pytestmark = pytest.mark.engine_independent
+
 
 def _api(user: User) -> Client:
     secret = people.create_api_token(user, scope="write").secret

@@ -40,7 +40,7 @@ def test_the_list_filters_pages_and_exports_what_it_shows(agent, admin_user, req
     client = _client(agent)
     url = reverse("assets:list")
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(9):
         page = client.get(url).content.decode()
     assert "LT-0001" in page and 'rel="next"' not in page and "warranty-soon" in page
 
@@ -81,7 +81,7 @@ def test_the_asset_page_shows_tickets_relationships_and_files_in_bounded_queries
     refused = client.post(reverse("assets:file-upload", args=[laptop.pk]), {"file": bad})
     assert refused.status_code == 400 and "not accepted" in refused.content.decode()
 
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(13):
         page = client.get(reverse("assets:detail", args=[laptop.pk])).content.decode()
     assert 'id="impact-link"' in page and "Panne 2" in page and "facture.pdf" in page
     assert "vm-payroll" in page and "Restricted item" in page and "secret-host" not in page
@@ -131,7 +131,7 @@ def test_the_impact_view_draws_the_chain_and_hides_what_the_viewer_cannot_see(
     services.relate(admin_user, service, Relationship.Kind.DEPENDS_ON, app)
     client = _client(agent)
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("assets:impact", args=[host.pk]), {"direction": "up", "depth": "5"})
     page = response.content.decode()
     view = page[page.index('id="impact-view"') :]

@@ -186,7 +186,8 @@ def shoot(base: str, language: str, assets: dict[str, int] | None = None, *, onl
             # a changed path or a failed sign-in must not leave a login or error page in the docs
             if response is None or response.status != 200 or (persona and "/accounts/login/" in page.url):
                 raise SystemExit(f"{name}: {target} answered {response and response.status} at {page.url}")
-            page.screenshot(path=str(OUT / f"{name}.png"))
+            # the asset pages are shot whole: what matters is below the fold too
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=path.startswith("asset:"))
             context.close()
         browser.close()
 
@@ -198,7 +199,13 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "PALIER_DATA_DIR": data, "DATABASE_URL": f"sqlite:///{data}/palier.sqlite3"}
+        # PYTHONPATH: serve this tree's code, whichever tree the virtualenv was installed from
+        env = {
+            **os.environ,
+            "PALIER_DATA_DIR": data,
+            "DATABASE_URL": f"sqlite:///{data}/palier.sqlite3",
+            "PYTHONPATH": str(ROOT),
+        }
         _palier(env, "migrate", "-v0")
         _palier(env, "demo", "--tickets", str(args.tickets), "--seed", "7", "-v0")
         # the demo personas keep the browser's language so both catalogs can be shown

@@ -166,6 +166,15 @@ def test_the_type_fields_editor_refuses_bad_json_and_bad_definitions(admin_user,
     assert AuditEvent.objects.filter(action="asset_type.created", actor=admin_user).exists()
     assert _client(agent).get(url).status_code == 404
 
+    # removing a field removes its values, so the assets stay editable
+    reader = make_asset("BR-1", by=agent, type="badge-reader", attributes={"model": "HID iClass"})
+    edit = reverse("assets:admin-type-edit", args=[created.pk])
+    assert client.post(edit, {**base, "definitions": "[]", "active": "on"}).status_code == 302
+    reader.refresh_from_db()
+    assert reader.attributes == {} and reader.version == 2
+    assert reader.events.latest("id").data == {"attributes.model": ["HID iClass", None]}
+    services.update_asset(agent, reader, {"name": "Lobby reader", "attributes": {}})
+
 
 def test_moving_a_location_renames_every_place_under_it(admin_user, agent):
     lyon = locations.create_location(by=admin_user, name="Lyon", kind="site")

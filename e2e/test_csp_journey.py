@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from playwright.sync_api import Page, expect
 
+from palier.assets import services as asset_services
+from palier.assets.tests.builders import make_asset
 from palier.people.models import User
 from palier.tickets.tests.builders import make_ticket
 
@@ -68,10 +70,19 @@ def test_every_page_runs_under_the_policy_without_a_violation(
     agent: User,
 ) -> None:
     ticket = make_ticket(requester, subject="Écran noir au démarrage")
+    laptop = make_asset("LT-0001", by=admin_user, assigned_to=requester)
+    server = make_asset("SRV-01", by=admin_user, type="server", name="db-01")
+    asset_services.relate(admin_user, laptop, "depends_on", server)
+    asset_pages = [
+        reverse("assets:detail", args=[laptop.pk]),
+        reverse("assets:edit", args=[laptop.pk]),
+        reverse("assets:impact", args=[server.pk]),
+        reverse("assets:new") + "?type=laptop",
+    ]
     admin_pages = _html_pages(admin_user)
     assert len(admin_pages) > 30 and "/agent/" in admin_pages and "/api/v1/docs" in admin_pages
     page = login(admin_user.email, "pw-ada-123!")
-    _tour(page, url, [*admin_pages, reverse("agent:ticket-detail", args=[ticket.pk])])
+    _tour(page, url, [*admin_pages, reverse("agent:ticket-detail", args=[ticket.pk]), *asset_pages])
 
     requester_page = login(requester.email, "pw-alice-123!", target=open_page())
     _tour(requester_page, url, [*_html_pages(requester), reverse("portal:ticket-detail", args=[ticket.pk])])

@@ -3,18 +3,21 @@ filter through ``AssetFilters``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import NotFound
 from palier.lib.text import normalise
 from palier.people.models import User
+from palier.tickets.models import Ticket
+from palier.tickets.selectors import tickets_visible_to
 
 from . import permissions
-from .models import Asset, AssetEvent, AssetType, Location
+from .models import Asset, AssetEvent, AssetFile, AssetType, Installation, Location, Relationship, Supplier
 
 PAGE_SIZE = 50
 # between the names of a location's path: "Lyon › Bâtiment A › 2e étage"
@@ -123,3 +126,142 @@ def active_types() -> list[AssetType]:
 def assets_of(user: User, person: User) -> QuerySet[Asset]:
     """The assets ``person`` uses, as ``user`` may see them."""
     return assets_visible_to(user).filter(assigned_to_id=person.pk).exclude(status=Asset.Status.DISPOSED)
+
+
+# --- the asset page ----------------------------------------------------------------------------
+
+TICKETS_ON_PAGE = 20
+INSTALLATIONS_ON_PAGE = 50
+
+
+def tickets_of(user: User, asset: Asset, *, limit: int = TICKETS_ON_PAGE) -> list[Ticket]:
+    """The tickets linked to ``asset`` that ``user`` may see, newest first."""
+    return list(
+        tickets_visible_to(user)
+        .filter(asset_links__asset_id=asset.pk)
+        .only("id", "kind", "number", "subject", "status", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class RelationRow:
+    """One relationship seen from an asset's page: the item at the other end, or None when the
+    viewer may not see it (a "restricted item")."""
+
+    id: int
+    kind: str
+    kind_label: str
+    other: Asset | None
+
+
+def relations_of(user: User, asset: Asset) -> tuple[list[RelationRow], list[RelationRow]]:
+    """What ``asset`` needs (it is the source) and what needs it (it is the target)."""
+    rows = list(
+        Relationship.objects.filter(Q(source_id=asset.pk) | Q(target_id=asset.pk))
+        .select_related("source__type", "target__type")
+        .order_by("kind", "id")[:400]
+    )
+    others = {r.target_id if r.source_id == asset.pk else r.source_id for r in rows}
+    if user.is_admin:
+        seen = others
+    else:
+        seen = set(assets_visible_to(user).filter(pk__in=others).values_list("pk", flat=True)) if others else set()
+    needs: list[RelationRow] = []
+    needed_by: list[RelationRow] = []
+    for r in rows:
+        outgoing = r.source_id == asset.pk
+        other = r.target if outgoing else r.source
+        row = RelationRow(r.pk, r.kind, str(Relationship.Kind(r.kind).label), other if other.pk in seen else None)
+        (needs if outgoing else needed_by).append(row)
+    return needs, needed_by
+
+
+def get_relation_for(asset: Asset, relation_id: int) -> Relationship:
+    relation = (
+        Relationship.objects.select_related("source", "target")
+        .filter(Q(source_id=asset.pk) | Q(target_id=asset.pk), pk=relation_id)
+        .first()
+    )
+    if relation is None:
+        raise NotFound(_("Relationship not found."))
+    return relation
+
+
+def files_of(asset: Asset) -> list[AssetFile]:
+    return list(asset.files.select_related("uploaded_by").order_by("-uploaded_at", "-id")[:100])
+
+
+def get_file_for(user: User, asset_id: int, file_id: int) -> AssetFile:
+    """A file of an asset ``user`` may see, or NotFound."""
+    found = AssetFile.objects.filter(pk=file_id, asset__in=assets_visible_to(user).filter(pk=asset_id)).first()
+    if found is None:
+        raise NotFound(_("File not found."))
+    return found
+
+
+def installations_of(asset: Asset, *, limit: int = INSTALLATIONS_ON_PAGE) -> tuple[int, list[Installation]]:
+    """How many software titles the machine has, and the first ``limit`` by name."""
+    rows = list(asset.installations.order_by("name", "version")[:limit])
+    count = len(rows) if len(rows) < limit else asset.installations.count()
+    return count, rows
+
+
+def export_rows(user: User, filters: AssetFilters) -> Iterator[Asset]:
+    """Every asset the filters select, in tag order, read in chunks (the streamed export)."""
+    return (
+        filtered(user, filters)
+        .select_related("type", "assigned_to", "location", "owner_group", "organisation", "supplier")
+        .order_by("tag")
+        .iterator(chunk_size=1000)
+    )
+
+
+# --- administration: types, locations, suppliers -----------------------------------------------
+
+
+def all_types() -> list[AssetType]:
+    return list(AssetType.objects.all())
+
+
+def get_type(type_id: int) -> AssetType:
+    found = AssetType.objects.filter(pk=type_id).first()
+    if found is None:
+        raise NotFound(_("Asset type not found."))
+    return found
+
+
+def type_by_slug(slug: str) -> AssetType | None:
+    return AssetType.objects.filter(slug=slug, active=True).first()
+
+
+def locations() -> QuerySet[Location]:
+    """Every location in tree order (by path), for lists and choices."""
+    return Location.objects.order_by("path")
+
+
+def location_tree() -> list[Location]:
+    """Every location in tree order, with how many assets and places each holds."""
+    return list(
+        Location.objects.annotate(
+            asset_count=Count("assets", distinct=True), child_count=Count("children", distinct=True)
+        ).order_by("path")
+    )
+
+
+def get_location(location_id: int) -> Location:
+    found = Location.objects.filter(pk=location_id).first()
+    if found is None:
+        raise NotFound(_("Location not found."))
+    return found
+
+
+def suppliers() -> QuerySet[Supplier]:
+    return Supplier.objects.order_by("name")
+
+
+def get_supplier(supplier_id: int) -> Supplier:
+    found = Supplier.objects.filter(pk=supplier_id).first()
+    if found is None:
+        raise NotFound(_("Supplier not found."))
+    return found

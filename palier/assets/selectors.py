@@ -4,17 +4,20 @@ filter through ``AssetFilters``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import NotFound
 from palier.lib.text import normalise
 from palier.people.models import User
+from palier.tickets.models import Ticket
 
 from . import permissions
-from .models import Asset, AssetEvent, AssetType, Location
+from .models import Asset, AssetEvent, AssetType, Location, TicketAsset
 
 PAGE_SIZE = 50
 # between the names of a location's path: "Lyon › Bâtiment A › 2e étage"
@@ -123,3 +126,59 @@ def active_types() -> list[AssetType]:
 def assets_of(user: User, person: User) -> QuerySet[Asset]:
     """The assets ``person`` uses, as ``user`` may see them."""
     return assets_visible_to(user).filter(assigned_to_id=person.pk).exclude(status=Asset.Status.DISPOSED)
+
+
+# --- assets on the ticket page (the "tickets" part of docs/assets.md) ------------------------------------
+
+CARD_LIMIT = 20
+WARRANTY_SOON_DAYS = 30
+
+
+def requester_assets_card(viewer: User, requester: User | None, *, today: date | None = None) -> list[Asset]:
+    """The requester's assets (not disposed) as ``viewer`` may see them, each with ``open_tickets``
+    (its open tickets) and ``warranty_state`` ("past", "soon" within 30 days, or ""), in ONE
+    query: the count is a correlated subquery."""
+    if requester is None:
+        return []
+    open_count = (
+        TicketAsset.objects.filter(asset_id=OuterRef("pk"), ticket__status__in=Ticket.OPEN_STATUSES)
+        .order_by()
+        .values("asset_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = list(
+        assets_of(viewer, requester)
+        .select_related("type")
+        .annotate(open_tickets=Coalesce(Subquery(open_count, output_field=IntegerField()), 0))
+        .order_by("tag")[:CARD_LIMIT]
+    )
+    today = today or timezone.localdate()
+    for asset in rows:
+        asset.warranty_state = _warranty_state(asset.warranty_end, today)  # type: ignore[attr-defined]
+    return rows
+
+
+def _warranty_state(end: date | None, today: date) -> str:
+    if end is None:
+        return ""
+    if end < today:
+        return "past"
+    return "soon" if end <= today + timedelta(days=WARRANTY_SOON_DAYS) else ""
+
+
+def ticket_assets(viewer: User, ticket_id: int) -> list[Asset]:
+    """The assets linked to a ticket that ``viewer`` may see, in tag order (one query)."""
+    return list(
+        assets_visible_to(viewer).filter(ticket_links__ticket_id=ticket_id).select_related("type").order_by("tag")[:100]
+    )
+
+
+def own_assets_choices(requester: User) -> list[Asset]:
+    """The requester's own assets (not disposed, not retired) for a "Which device?" question."""
+    return list(
+        Asset.objects.filter(assigned_to_id=requester.pk)
+        .exclude(status__in=[Asset.Status.DISPOSED, Asset.Status.RETIRED])
+        .select_related("type")
+        .order_by("tag")[:CARD_LIMIT]
+    )

@@ -1,0 +1,77 @@
+"""Assets on tickets: the agent's panels, the portal's "Which device?", rules and SLAs on assets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from palier.assets.models import Asset, TicketAsset
+from palier.assets.tests.builders import make_asset
+from palier.people.models import SupportGroup, User
+from palier.tickets.tests.builders import make_ticket
+
+pytestmark = pytest.mark.django_db
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def _detail(ticket: Any) -> str:
+    return reverse("agent:ticket-detail", args=[ticket.pk])
+
+
+def test_agent_sees_the_requesters_assets_and_links_one(
+    client: Client, agent: User, requester: User, requester_b: User, django_assert_max_num_queries: Any
+) -> None:
+    today = timezone.localdate()
+    laptop = make_asset(
+        "LT-0100", by=agent, assigned_to=requester, model="Dell Latitude 5440", warranty_end=today - timedelta(days=3)
+    )
+    make_asset("PH-0100", by=agent, type="phone", assigned_to=requester, warranty_end=today + timedelta(days=10))
+    make_asset("LT-0101", by=agent, assigned_to=requester, status=Asset.Status.DISPOSED)  # not shown
+    hidden = make_asset("LT-0900", assigned_to=requester_b, owner_group=SupportGroup.objects.create(name="X"))
+    earlier = make_ticket(requester, subject="Earlier")
+    TicketAsset.objects.create(ticket=earlier, asset=laptop)
+    ticket = make_ticket(requester, subject="Laptop won't boot")
+    client.force_login(agent)
+
+    # the two panels cost at most two queries
+    client.get(_detail(ticket), **EN)  # warm the per-process caches
+    with (
+        CaptureQueriesContext(connection) as without,
+        patch("palier.assets.selectors.ticket_assets", return_value=[]),
+        patch("palier.assets.selectors.requester_assets_card", return_value=[]),
+    ):
+        client.get(_detail(ticket), **EN)
+    with django_assert_max_num_queries(len(without) + 2):
+        html = client.get(_detail(ticket), **EN).content.decode()
+    card = html[html.index('id="requester-assets"') :]
+    assert "LT-0100" in card and "PH-0100" in card and "LT-0101" not in card
+    assert 'data-warranty="past"' in card and 'data-warranty="soon"' in card
+    assert "1 open ticket" in card and "Dell Latitude 5440" in card
+    assert reverse("assets:detail", args=[laptop.pk]) in card
+
+    # one click from the card links it; the panel lists it
+    link = reverse("agent:ticket-asset-link", args=[ticket.pk])
+    response = client.post(link, {"asset": laptop.pk}, follow=True, **EN)
+    panel = response.content.decode()
+    assert "LT-0100 linked to the ticket." in panel
+    assert 'data-asset="LT-0100"' in panel[panel.index('id="affected-assets"') : panel.index('id="requester-assets"')]
+    # an asset the agent may not see, by tag or by id: an error, nothing linked
+    for data in ({"tag": "LT-0900"}, {"asset": hidden.pk}, {"tag": ""}):
+        response = client.post(link, data, follow=True, **EN)
+        assert "Asset not found." in response.content.decode() or "Enter the tag" in response.content.decode()
+    assert list(TicketAsset.objects.filter(ticket=ticket).values_list("asset__tag", flat=True)) == ["LT-0100"]
+    # remove
+    response = client.post(reverse("agent:ticket-asset-unlink", args=[ticket.pk, laptop.pk]), follow=True, **EN)
+    assert "is no longer linked" in response.content.decode()
+    assert not TicketAsset.objects.filter(ticket=ticket).exists()
+    # a requester cannot reach the agent's views
+    client.force_login(requester)
+    assert client.post(link, {"asset": laptop.pk}).status_code == 404

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import IO, Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -9,9 +12,10 @@ from django.utils.translation import gettext as _
 from palier.lib.errors import NotFound, PermissionDenied
 from palier.people.models import User
 from palier.tickets import permissions as ticket_permissions
+from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 
-from .. import history, permissions
+from .. import facts, history, permissions
 from ..models import Asset, AssetEvent, TicketAsset
 
 MAX_ASSETS_PER_TICKET = 50
@@ -66,3 +70,21 @@ def unlink_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> bool:
             asset, AssetEvent.Kind.TICKET_UNLINKED, actor=actor, data={"ticket": ticket.pk, "number": ticket.reference}
         )
     return bool(deleted)
+
+
+@transaction.atomic
+def open_ticket_with_assets(
+    *, requester: User, by: User | None, assets: Sequence[Asset], uploads: Sequence[IO[bytes]] = (), **fields: Any
+) -> Ticket:
+    """Open a ticket and link ``assets`` to it in one transaction (the portal's "Which device?", a
+    catalog item's asset question): a link refused opens nothing. Routing and the SLA see the
+    assets while they place the ticket (``facts.opening_with``). Each link is checked for ``by``
+    as ``link_ticket`` does, so a requester links only their own devices."""
+    for asset in assets:
+        if by is not None and not by.is_agent and not by.is_admin and asset.assigned_to_id != by.pk:
+            raise ValidationError({"asset": _("Choose one of your own devices.")})
+    with facts.opening_with(assets):
+        ticket = ticket_services.open_ticket_with_files(requester=requester, by=by, uploads=uploads, **fields)
+    for asset in assets:
+        link_ticket(by, ticket, asset)
+    return ticket

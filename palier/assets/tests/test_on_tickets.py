@@ -16,6 +16,7 @@ from django.utils import timezone
 from palier.assets.models import Asset, TicketAsset
 from palier.assets.tests.builders import make_asset
 from palier.people.models import SupportGroup, User
+from palier.tickets.models import Ticket
 from palier.tickets.tests.builders import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +76,28 @@ def test_agent_sees_the_requesters_assets_and_links_one(
     # a requester cannot reach the agent's views
     client.force_login(requester)
     assert client.post(link, {"asset": laptop.pk}).status_code == 404
+
+
+def test_portal_asks_which_device_and_links_only_the_requesters_own(
+    client: Client, agent: User, requester: User, requester_b: User
+) -> None:
+    mine = make_asset("LT-0200", by=agent, assigned_to=requester, name="ThinkPad T14")
+    theirs = make_asset("LT-0201", by=agent, assigned_to=requester_b)
+    url = reverse("portal:ticket-new")
+    form = {"kind": "incident", "subject": "Screen flickers", "impact": "low", "urgency": "low"}
+    client.force_login(requester_b)
+    client.force_login(requester)
+    html = client.get(url, **EN).content.decode()
+    assert "Which device?" in html and "LT-0200" in html and "LT-0201" not in html
+    # someone else's asset, forged: a form error, nothing created
+    response = client.post(url, {**form, "device": theirs.pk}, **EN)
+    assert response.status_code == 400 and 'id="id_device_error"' in response.content.decode()
+    assert not Ticket.objects.filter(subject="Screen flickers").exists()
+    response = client.post(url, {**form, "device": mine.pk}, **EN)
+    ticket = Ticket.objects.get(subject="Screen flickers")
+    assert list(ticket.asset_links.values_list("asset__tag", flat=True)) == ["LT-0200"]
+    html = client.get(response.url, **EN).content.decode()
+    assert 'id="ticket-devices"' in html and "ThinkPad T14" in html
+    # without devices, no question
+    client.force_login(User.objects.create_user(email="nodevice@acme.test", password="x" * 12))
+    assert "Which device?" not in client.get(url, **EN).content.decode()

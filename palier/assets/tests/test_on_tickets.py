@@ -101,3 +101,23 @@ def test_portal_asks_which_device_and_links_only_the_requesters_own(
     # without devices, no question
     client.force_login(User.objects.create_user(email="nodevice@acme.test", password="x" * 12))
     assert "Which device?" not in client.get(url, **EN).content.decode()
+
+
+def test_a_catalog_asset_question_links_the_chosen_device(
+    client: Client, agent: User, requester: User, requester_b: User
+) -> None:
+    from palier.catalog.tests.builders import make_item
+
+    mine = make_asset("LT-0300", by=agent, assigned_to=requester)
+    theirs = make_asset("LT-0301", by=agent, assigned_to=requester_b)
+    item = make_item(name="Repair", fields=[{"key": "device", "kind": "asset", "required": True}])
+    url = reverse("catalog:item", args=[item.pk])
+    client.force_login(requester)
+    html = client.get(url, **EN).content.decode()
+    assert "LT-0300" in html and "LT-0301" not in html
+    response = client.post(url, {"f_device": theirs.pk}, **EN)
+    assert response.status_code == 400 and not TicketAsset.objects.exists()
+    response = client.post(url, {"f_device": mine.pk}, **EN)
+    ticket = Ticket.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
+    assert list(ticket.asset_links.values_list("asset__tag", flat=True)) == ["LT-0300"]
+    assert ticket.submission.answers[0]["value"] == {"id": mine.pk, "tag": "LT-0300"}

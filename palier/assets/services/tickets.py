@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from palier.lib.errors import NotFound, PermissionDenied
 from palier.people.models import User
+from palier.tickets import hooks
 from palier.tickets import permissions as ticket_permissions
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
@@ -42,9 +43,17 @@ def check_link(actor: User | None, ticket: Ticket, asset: Asset) -> None:
     raise PermissionDenied(_("You may link only your own devices to your own open requests."))
 
 
+def _links_changed(ticket: Ticket) -> None:
+    """Tell the ticket's ``after_change`` hooks (the SLA re-picks its policy on the business
+    services' criticality) that its assets changed, with the ticket row locked as they expect."""
+    list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk", flat=True))
+    hooks.run_after_change(ticket, {"_assets": None})
+
+
 @transaction.atomic
-def link_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> TicketAsset | None:
-    """Link; linking twice is a no-op (returns None)."""
+def link_ticket(actor: User | None, ticket: Ticket, asset: Asset, *, notify: bool = True) -> TicketAsset | None:
+    """Link; linking twice is a no-op (returns None). ``notify`` False: the ticket's hooks already
+    saw the asset (it was opened with it)."""
     check_link(actor, ticket, asset)
     if TicketAsset.objects.filter(ticket=ticket, asset=asset).exists():
         return None
@@ -58,6 +67,8 @@ def link_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> TicketAsset
     history.record(
         asset, AssetEvent.Kind.TICKET_LINKED, actor=actor, data={"ticket": ticket.pk, "number": ticket.reference}
     )
+    if notify:
+        _links_changed(ticket)
     return link
 
 
@@ -69,6 +80,7 @@ def unlink_ticket(actor: User | None, ticket: Ticket, asset: Asset) -> bool:
         history.record(
             asset, AssetEvent.Kind.TICKET_UNLINKED, actor=actor, data={"ticket": ticket.pk, "number": ticket.reference}
         )
+        _links_changed(ticket)
     return bool(deleted)
 
 
@@ -86,5 +98,5 @@ def open_ticket_with_assets(
     with facts.opening_with(assets):
         ticket = ticket_services.open_ticket_with_files(requester=requester, by=by, uploads=uploads, **fields)
     for asset in assets:
-        link_ticket(by, ticket, asset)
+        link_ticket(by, ticket, asset, notify=False)
     return ticket

@@ -121,3 +121,45 @@ def test_a_catalog_asset_question_links_the_chosen_device(
     ticket = Ticket.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
     assert list(ticket.asset_links.values_list("asset__tag", flat=True)) == ["LT-0300"]
     assert ticket.submission.answers[0]["value"] == {"id": mine.pk, "tag": "LT-0300"}
+
+
+def _payroll(agent: User) -> tuple[Asset, Asset]:
+    """The payroll service (critical) depends on the payroll application, which runs on vm-01."""
+    from palier.assets import services as asset_services
+
+    service = make_asset("BS-PAY", by=agent, type="business-service", name="Payroll", criticality="critical")
+    app = make_asset("APP-PAY", by=agent, type="application", name="Payroll app")
+    vm = make_asset("VM-01", by=agent, type="virtual-machine", name="vm-01")
+    asset_services.relate(agent, service, "depends_on", app)
+    asset_services.relate(agent, app, "runs_on", vm)
+    return service, vm
+
+
+def test_a_ticket_on_a_critical_service_gets_the_critical_sla(agent: User, requester: User) -> None:
+    from palier.assets import services as asset_services
+    from palier.sla import services as sla_services
+    from palier.sla.models import Calendar, Clock
+
+    calendar = Calendar.objects.get(name="24/7")
+    sla_services.create_policy(
+        name="Critical services", calendar=calendar, first_response_minutes=15, resolution_minutes=240,
+        criticalities=["critical"], position=0, by=None,
+    )  # fmt: skip
+    _service, vm = _payroll(agent)
+
+    def policy(ticket: Ticket) -> str | None:
+        clock = Clock.objects.filter(ticket=ticket, kind="resolution", stopped_at__isnull=True).first()
+        return clock.policy.name if clock and clock.policy else None
+
+    # opened with the VM (two levels under the service): the critical policy from the start
+    ticket = asset_services.open_ticket_with_assets(
+        requester=requester, by=agent, assets=[vm], subject="vm-01 down", impact="low", urgency="low"
+    )
+    assert policy(ticket) == "Critical services"
+    # linked later by an agent: the policy is picked again; unlinked: back to the usual one
+    other = make_ticket(requester, subject="Slow")
+    assert policy(other) != "Critical services"
+    asset_services.link_ticket(agent, other, vm)
+    assert policy(other) == "Critical services"
+    asset_services.unlink_ticket(agent, other, vm)
+    assert policy(other) != "Critical services"

@@ -64,7 +64,7 @@ def submit_request(
     with asset_facts.opening_with(devices):
         ticket = _open(item, requester, by, subject, answers, channel)
     for device in devices:  # the requester's own device, on their own new request
-        asset_services.link_ticket(requester, ticket, device)
+        asset_services.link_ticket(requester, ticket, device, notify=False)
     for key, upload in (uploads or {}).items():
         if upload is None:
             continue

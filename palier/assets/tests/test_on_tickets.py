@@ -163,3 +163,27 @@ def test_a_ticket_on_a_critical_service_gets_the_critical_sla(agent: User, reque
     assert policy(other) == "Critical services"
     asset_services.unlink_ticket(agent, other, vm)
     assert policy(other) != "Critical services"
+
+
+def test_routing_sends_a_ticket_by_its_devices_location(agent: User, requester: User, admin_user: User) -> None:
+    from django.core.exceptions import ValidationError
+
+    from palier.assets import services as asset_services
+    from palier.assets.models import Location
+    from palier.routing import services as routing
+
+    lyon = Location.objects.create(name="Lyon", path="Lyon")
+    building = Location.objects.create(name="Bâtiment A", parent=lyon, kind="building", path="Lyon › Bâtiment A")
+    lyon_desk = SupportGroup.objects.create(name="Proximité Lyon")
+    routing.create_rule(by=admin_user, name="Lyon devices", group=lyon_desk, asset_location="Lyon", asset_type="laptop")
+    laptop = make_asset("LT-0500", by=agent, assigned_to=requester, location=building)
+    phone = make_asset("PH-0500", by=agent, type="phone", assigned_to=requester, location=building)
+    fields = {"subject": "Broken", "impact": "low", "urgency": "low"}
+    routed = asset_services.open_ticket_with_assets(requester=requester, by=requester, assets=[laptop], **fields)
+    assert routed.group == lyon_desk
+    # a phone at the same place, or no device: the usual triage
+    for assets in ([phone], []):
+        ticket = asset_services.open_ticket_with_assets(requester=requester, by=requester, assets=assets, **fields)
+        assert ticket.group != lyon_desk
+    with pytest.raises(ValidationError, match="No asset type"):
+        routing.create_rule(by=admin_user, name="Bad", group=lyon_desk, asset_type="spaceship")

@@ -147,7 +147,7 @@ def requester_assets_card(viewer: User, requester: User | None, *, today: date |
         .annotate(n=Count("id"))
         .values("n")
     )
-    rows = list(
+    rows: list[Asset] = list(
         assets_of(viewer, requester)
         .select_related("type")
         .annotate(open_tickets=Coalesce(Subquery(open_count, output_field=IntegerField()), 0))

@@ -209,3 +209,22 @@ def test_the_demo_cmdb(requester: User, requester_b: User, agent: User) -> None:
     more = [make_ticket(requester, subject=f"U{n}") for n in range(10)]
     again = demo.populate(seed=3)
     assert again.assets == 0 and again.linked_tickets == len([t for t in more if t.pk % demo.SHARE == 0])
+
+
+def test_the_api_refuses_assets_on_a_requesters_new_ticket(client: Client, agent: User, requester: User) -> None:
+    """Assets are linked through the pages, the catalog and rules (and the asset API's own links),
+    never by a field of the ticket creation: an ``assets`` field is refused, nothing created."""
+    import json
+
+    from palier.people import services as people
+
+    laptop = make_asset("LT-0600", by=agent, assigned_to=requester)
+    secret = people.create_api_token(requester, scope="write").secret
+    body = {"subject": "Forged", "assets": [laptop.pk]}
+    response = client.post(
+        "/api/v1/tickets", json.dumps(body), content_type="application/json",
+        headers={"Authorization": f"Bearer {secret}"}, **EN,
+    )  # fmt: skip
+    assert response.status_code in (400, 422), response.content
+    assert "assets" in response.content.decode()
+    assert not Ticket.objects.filter(subject="Forged").exists() and not TicketAsset.objects.exists()

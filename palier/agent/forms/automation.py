@@ -126,7 +126,7 @@ class ConditionForm(StyledForm):
         try:
             data["row"] = condition_specs.clean_row({"field": data["field"], "op": data.get("op"), "value": value})
         except ValueError as exc:
-            self.add_error("text" if kind in ("text", "number", "score") else "op", str(exc))
+            self.add_error("text" if kind in ("text", "number", "score", "asset_status") else "op", str(exc))
         return data
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from palier.agent.views import calls, exports, queue, search, tickets
+from palier.agent.views import calls, exports, queue, search, ticket_assets, tickets
 
 urlpatterns = [
     path("", queue.ticket_list, name="ticket-list"),
@@ -22,4 +22,10 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/edit/<slug:field>/", tickets.ticket_edit, name="ticket-edit"),
     path("tickets/<int:ticket_id>/take/", tickets.ticket_take, name="ticket-take"),
     path("tickets/<int:ticket_id>/presence/", tickets.ticket_presence, name="ticket-presence"),
+    path("tickets/<int:ticket_id>/assets/link/", ticket_assets.ticket_asset_link, name="ticket-asset-link"),
+    path(
+        "tickets/<int:ticket_id>/assets/<int:asset_id>/unlink/",
+        ticket_assets.ticket_asset_unlink,
+        name="ticket-asset-unlink",
+    ),
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib.errors import NotFound
@@ -17,7 +19,7 @@ from palier.tickets.models import Ticket
 from palier.tickets.selectors import tickets_visible_to
 
 from . import permissions
-from .models import Asset, AssetEvent, AssetFile, AssetType, Installation, Location, Relationship, Supplier
+from .models import Asset, AssetEvent, AssetFile, AssetType, Installation, Location, Relationship, Supplier, TicketAsset
 
 PAGE_SIZE = 50
 # between the names of a location's path: "Lyon › Bâtiment A › 2e étage"
@@ -265,3 +267,59 @@ def get_supplier(supplier_id: int) -> Supplier:
     if found is None:
         raise NotFound(_("Supplier not found."))
     return found
+
+
+# --- assets on the ticket page (the "tickets" part of docs/assets.md) ------------------------------------
+
+CARD_LIMIT = 20
+WARRANTY_SOON_DAYS = 30
+
+
+def requester_assets_card(viewer: User, requester: User | None, *, today: date | None = None) -> list[Asset]:
+    """The requester's assets (not disposed) as ``viewer`` may see them, each with ``open_tickets``
+    (its open tickets) and ``warranty_state`` ("past", "soon" within 30 days, or ""), in ONE
+    query: the count is a correlated subquery."""
+    if requester is None:
+        return []
+    open_count = (
+        TicketAsset.objects.filter(asset_id=OuterRef("pk"), ticket__status__in=Ticket.OPEN_STATUSES)
+        .order_by()
+        .values("asset_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows: list[Asset] = list(
+        assets_of(viewer, requester)
+        .select_related("type")
+        .annotate(open_tickets=Coalesce(Subquery(open_count, output_field=IntegerField()), 0))
+        .order_by("tag")[:CARD_LIMIT]
+    )
+    today = today or timezone.localdate()
+    for asset in rows:
+        asset.warranty_state = _warranty_state(asset.warranty_end, today)  # type: ignore[attr-defined]
+    return rows
+
+
+def _warranty_state(end: date | None, today: date) -> str:
+    if end is None:
+        return ""
+    if end < today:
+        return "past"
+    return "soon" if end <= today + timedelta(days=WARRANTY_SOON_DAYS) else ""
+
+
+def ticket_assets(viewer: User, ticket_id: int) -> list[Asset]:
+    """The assets linked to a ticket that ``viewer`` may see, in tag order (one query)."""
+    return list(
+        assets_visible_to(viewer).filter(ticket_links__ticket_id=ticket_id).select_related("type").order_by("tag")[:100]
+    )
+
+
+def own_assets_choices(requester: User) -> list[Asset]:
+    """The requester's own assets (not disposed, not retired) for a "Which device?" question."""
+    return list(
+        Asset.objects.filter(assigned_to_id=requester.pk)
+        .exclude(status__in=[Asset.Status.DISPOSED, Asset.Status.RETIRED])
+        .select_related("type")
+        .order_by("tag")[:CARD_LIMIT]
+    )

@@ -9,7 +9,9 @@ An action is ``{"type": "set_status", "value": "resolved"}``; parameters by type
 - ``email``: ``to`` (requester, assignee, group, manager or address), ``address`` for a fixed address,
   ``subject`` and ``text`` with placeholders such as ``{reference}``, or a built-in ``template``;
 - ``chat``: ``value`` (a chat app with a channel URL) and ``text``;
-- ``webhook``: ``url`` (a JSON POST signed with the rule's secret); ``close``: nothing.
+- ``webhook``: ``url`` (a JSON POST signed with the rule's secret); ``close``: nothing;
+- ``link_asset``: ``value`` (an asset tag); ``link_requester_asset``: ``value`` (an asset type
+  identifier, e.g. ``laptop``: the requester's first such asset in use).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ ACTIONS: dict[str, Any] = {
     "chat": gettext_lazy("Post to a Teams or Slack channel"),
     "webhook": gettext_lazy("Call a webhook"),
     "close": gettext_lazy("Close the ticket"),
+    "link_asset": gettext_lazy("Link the asset with this tag"),
+    "link_requester_asset": gettext_lazy("Link the requester's asset of this type"),
 }
 
 RECIPIENTS: dict[str, Any] = {
@@ -150,6 +154,13 @@ def clean_action(action: Mapping[str, Any]) -> dict[str, Any]:  # noqa: C901  (o
         if not tags:
             raise ValueError(_("Enter at least one tag."))
         return {"type": kind, "value": ", ".join(tags)}
+    if kind in ("link_asset", "link_requester_asset"):
+        value = str(action.get("value") or "").strip()
+        if not value:
+            raise ValueError(_("Enter an asset tag.") if kind == "link_asset" else _("Enter an asset type identifier."))
+        if len(value) > 64:
+            raise ValueError(_("At most %(n)d characters.") % {"n": 64})
+        return {"type": kind, "value": value if kind == "link_asset" else value.lower()}
     if kind in ("escalate", "note"):
         return {"type": kind, "text": _text(action, "text", required=kind == "note")}
     if kind == "email":

@@ -18,6 +18,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from palier.assets.facts import EMPTY as EMPTY_ASSETS
+from palier.assets.facts import AssetFacts
+from palier.assets.models import Asset
 from palier.lib import matching
 from palier.tickets.models import Ticket
 from palier.tickets.search import normalise
@@ -40,6 +43,15 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...], str]] = {
     "hours_open": (gettext_lazy("Hours since creation"), ("gte", "lte"), "number"),
     "hours_idle": (gettext_lazy("Hours since the last change"), ("gte", "lte"), "number"),
     "survey_score": (gettext_lazy("Survey score"), ("lte", "gte", "is"), "score"),
+    # the ticket's linked assets (docs/assets.md, "Rules and SLAs on assets")
+    "asset_type": (gettext_lazy("Linked asset type (identifier, e.g. laptop)"), ("has", "lacks"), "text"),
+    "asset_status": (gettext_lazy("Linked asset status (e.g. in_repair)"), ("has", "lacks"), "asset_status"),
+    "asset_location": (
+        gettext_lazy("Linked asset location (a place and everything under it)"),
+        ("has", "lacks"),
+        "text",
+    ),
+    "business_service": (gettext_lazy("Business service (tag or name)"), ("has", "lacks"), "text"),
 }
 
 OPERATORS = matching.OPERATORS
@@ -67,6 +79,7 @@ class Facts:
     comment: str = ""  # normalised
     tags: frozenset[str] = field(default_factory=frozenset)
     survey_score: int | None = None
+    assets: AssetFacts = EMPTY_ASSETS
 
 
 def facts_for(
@@ -78,6 +91,7 @@ def facts_for(
     comment: str = "",
     survey_score: int | None = None,
     texts: bool = True,
+    assets: AssetFacts = EMPTY_ASSETS,
 ) -> Facts:
     return Facts(
         status=ticket.status,
@@ -96,6 +110,7 @@ def facts_for(
         comment=normalise(comment),
         tags=tags,
         survey_score=survey_score,
+        assets=assets,
     )
 
 
@@ -109,6 +124,8 @@ def _choices(kind: str) -> list[str]:
 def _clean_value(kind: str, value: Any) -> Any:
     if kind in ("status", "kind", "channel"):
         return matching.clean_choice(value, _choices(kind))
+    if kind == "asset_status":
+        return matching.clean_choice(str(value or "").strip().lower(), Asset.Status.values)
     if kind == "priority":
         return matching.clean_number(value, within=(1, 4, _("The priority must be between 1 and 4.")))
     if kind == "score":
@@ -161,12 +178,17 @@ _READERS: dict[str, Callable[[Facts], Any]] = {
     "description": lambda f: f.description,
     "comment": lambda f: f.comment,
     "text": lambda f: f"{f.subject}\n{f.description}\n{f.comment}",
+    "asset_type": lambda f: f.assets.types,
+    "asset_status": lambda f: f.assets.statuses,
+    "asset_location": lambda f: f.assets.locations,
+    "business_service": lambda f: f.assets.services,
 }
+ASSET_TEXTS = ("asset_location", "business_service")
 
 
 def compile_row(row: Mapping[str, Any]) -> Test:
     name, op, value = row["field"], row["op"], row.get("value")
-    if name in TEXTS:
+    if name in TEXTS or name in ASSET_TEXTS:
         value = normalise(str(value))
     return matching.condition(op, value, _READERS[name])
 
@@ -180,6 +202,10 @@ _NEEDS: dict[str, frozenset[str]] = {
     "tags": frozenset({"tags"}),
     "category": frozenset({"categories"}),
     "survey_score": frozenset({"survey"}),
+    "asset_type": frozenset({"assets"}),
+    "asset_status": frozenset({"assets"}),
+    "asset_location": frozenset({"assets"}),
+    "business_service": frozenset({"assets", "asset_services"}),
 }
 
 

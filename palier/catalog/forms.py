@@ -4,6 +4,7 @@ The pages' other forms are in ``palier/portal/forms/catalog.py`` and ``palier/ag
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from palier.assets.models import Asset
 from palier.catalog.models import ItemField
 from palier.lib.web import StyledFormMixin
 from palier.people.models import User
@@ -38,8 +40,23 @@ class PersonField(forms.EmailField):
         return person  # type: ignore[no-any-return]
 
 
-def _form_field(spec: ItemField, people: Any) -> forms.Field:
+class DeviceField(forms.ChoiceField):
+    """One of the requester's own assets (``devices``); anything else is refused."""
+
+    def __init__(self, *args: Any, devices: Sequence[Asset], **kwargs: Any) -> None:
+        self.devices = {str(a.pk): a for a in devices}
+        choices = [("", "—"), *((key, f"{a.tag} · {a.name} ({a.type.name})") for key, a in self.devices.items())]
+        super().__init__(*args, choices=choices, **kwargs)
+
+    def clean(self, value: Any) -> Asset | None:
+        key = super().clean(value)
+        return self.devices.get(key) if key else None
+
+
+def _form_field(spec: ItemField, people: Any, devices: Sequence[Asset] = ()) -> forms.Field:
     common: dict[str, Any] = {"label": spec.label, "help_text": spec.help, "required": spec.required}
+    if spec.kind == K.ASSET:
+        return DeviceField(devices=devices, **common)
     if spec.kind == K.SHORT_TEXT:
         return forms.CharField(max_length=MAX_SHORT, **common)
     if spec.kind == K.LONG_TEXT:
@@ -62,13 +79,21 @@ def _form_field(spec: ItemField, people: Any) -> forms.Field:
     return forms.BooleanField(**common)  # checkbox: "required" means it must be ticked
 
 
-class RequestForm(StyledFormMixin, forms.Form):
-    """The form of one catalog item: one control per field, validated by type."""
+def wants_devices(specs: list[ItemField]) -> bool:
+    """Does the item ask "which device?" (then the caller passes the requester's own assets)."""
+    return any(spec.kind == K.ASSET for spec in specs)
 
-    def __init__(self, *args: Any, specs: list[ItemField], people: Any, **kwargs: Any) -> None:
+
+class RequestForm(StyledFormMixin, forms.Form):
+    """The form of one catalog item: one control per field, validated by type. An asset field
+    offers only ``devices``, the requester's own assets."""
+
+    def __init__(
+        self, *args: Any, specs: list[ItemField], people: Any, devices: Sequence[Asset] = (), **kwargs: Any
+    ) -> None:
         self.specs = specs
         # the fields exist before Django copies them, so the mixin gives each its Bootstrap class
-        self.base_fields = {f"f_{spec.key}": _form_field(spec, people) for spec in specs}  # type: ignore[misc]  # per-instance fields
+        self.base_fields = {f"f_{spec.key}": _form_field(spec, people, devices) for spec in specs}  # type: ignore[misc]  # per-instance fields
         super().__init__(*args, **kwargs)
 
     @property
@@ -114,4 +139,6 @@ def _render(spec: ItemField, value: Any) -> tuple[Any, str]:
         return {"id": value.pk, "email": value.email}, f"{value.display_name} <{value.email}>"
     if spec.kind == K.ATTACHMENT:
         return {"name": value.name}, value.name
+    if spec.kind == K.ASSET:
+        return {"id": value.pk, "tag": value.tag}, f"{value.tag} · {value.name}"
     return str(value), str(value)

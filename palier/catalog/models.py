@@ -119,6 +119,7 @@ class ItemField(models.Model):
         PERSON = "person", _("Person")
         ATTACHMENT = "attachment", _("Attachment")
         CHECKBOX = "checkbox", _("Checkbox")
+        ASSET = "asset", _("One of the requester's devices")
 
     item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="fields")
     key = models.SlugField(_("key"), max_length=50)

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from palier.assets.facts import EMPTY as EMPTY_ASSETS
+from palier.assets.facts import AssetFacts
 from palier.lib import matching
 from palier.tickets.search import normalise
 
@@ -49,6 +51,7 @@ class Facts:
     priority: int
     text: str  # normalised subject + description
     mailbox: str = ""
+    assets: AssetFacts = EMPTY_ASSETS  # read only when a rule looks at assets
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,22 @@ class CompiledRule:
     set_priority: int | None
     tags: tuple[str, ...]
     matcher: matching.Matcher[Facts]
+    asset_type: str = ""
+    asset_status: str = ""
+    asset_location: str = ""
+    business_service: str = ""
 
     @property
     def needs_categories(self) -> bool:
         return self.category_id is not None
+
+    @property
+    def needs_assets(self) -> bool:
+        return bool(self.asset_type or self.asset_status or self.asset_location or self.business_service)
+
+    @property
+    def needs_services(self) -> bool:
+        return bool(self.business_service)
 
     def matches(self, facts: Facts) -> bool:
         return self.matcher(facts)
@@ -95,6 +110,10 @@ _COLUMNS: dict[str, tuple[str, Callable[[Facts], Any]]] = {
     "mailbox": ("is", lambda f: f.mailbox.lower()),
     "category_id": ("under", lambda f: f.category_ids),
     "pattern": ("words", lambda f: f.text),
+    "asset_type": ("has", lambda f: f.assets.types),
+    "asset_status": ("has", lambda f: f.assets.statuses),
+    "asset_location": ("has", lambda f: f.assets.locations),
+    "business_service": ("has", lambda f: f.assets.services),
 }
 
 
@@ -118,6 +137,11 @@ def compile_rule(rule: RoutingRule) -> CompiledRule:
         "mailbox": rule.mailbox.strip().lower(),
         "category_id": rule.category_id,
         "pattern": words_pattern(parse_words(rule.words)),
+        # normalised like the facts (``has`` lower-cases the value)
+        "asset_type": rule.asset_type.strip().lower(),
+        "asset_status": rule.asset_status.strip().lower(),
+        "asset_location": normalise(rule.asset_location.strip()),
+        "business_service": normalise(rule.business_service.strip()),
     }
     return CompiledRule(
         id=rule.pk,

@@ -67,6 +67,13 @@ class RoutingRule(models.Model):
     add_tags = models.CharField(_("add tags"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # conditions on the ticket's linked assets (docs/assets.md, "Rules and SLAs on assets"):
+    # any linked asset of this type / in this status / at this place or under it; a business
+    # service (tag or name) a linked asset supports
+    asset_type = models.CharField(_("linked asset type"), max_length=60, blank=True)
+    asset_status = models.CharField(_("linked asset status"), max_length=10, blank=True)
+    asset_location = models.CharField(_("linked asset location"), max_length=600, blank=True)
+    business_service = models.CharField(_("business service"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

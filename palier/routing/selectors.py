@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
+from palier.assets import facts as asset_facts
 from palier.people.models import Membership, SupportGroup, User
 from palier.routing.matching import Facts, compile_rule
 from palier.routing.models import Absence, CategoryLevelDefault, RoutingRule
@@ -113,6 +114,11 @@ def dry_run(rule: RoutingRule, *, limit: int = 50) -> list[tuple[Ticket, bool]]:
     compiled = compile_rule(rule)
     parents = dict(Category.objects.values_list("id", "parent_id"))
     tickets = list(Ticket.objects.select_related("requester", "group").order_by("-created_at", "-id")[:limit])
+    assets = (
+        asset_facts.facts_by_ticket([t.pk for t in tickets], services=compiled.needs_services)
+        if compiled.needs_assets
+        else {}
+    )
     results = []
     for ticket in tickets:
         lineage: list[int] = []
@@ -128,6 +134,7 @@ def dry_run(rule: RoutingRule, *, limit: int = 50) -> list[tuple[Ticket, bool]]:
             department_id=ticket.requester.department_id,
             priority=ticket.priority,
             text=normalise(f"{ticket.subject}\n{ticket.description}"),
+            assets=assets.get(ticket.pk, asset_facts.EMPTY),
         )
         results.append((ticket, compiled.matches(facts)))
     return results

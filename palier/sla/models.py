@@ -95,6 +95,9 @@ class SlaPolicy(models.Model):
     warning_actions = models.JSONField(_("warning actions"), default=list, blank=True)
     breach_actions = models.JSONField(_("breach actions"), default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # the highest criticality of the business services the ticket's linked assets support
+    # (docs/assets.md, "Rules and SLAs on assets"); empty: any
+    criticalities = models.JSONField(_("business service criticality"), default=list, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

@@ -126,7 +126,7 @@ class ConditionForm(StyledForm):
         try:
             data["row"] = condition_specs.clean_row({"field": data["field"], "op": data.get("op"), "value": value})
         except ValueError as exc:
-            self.add_error("text" if kind in ("text", "number", "score") else "op", str(exc))
+            self.add_error("text" if kind in ("text", "number", "score", "asset_status") else "op", str(exc))
         return data
 
 
@@ -137,11 +137,16 @@ TARGET_KIND = {
 }  # fmt: skip
 
 
+ASSET_ACTIONS = ("link_asset", "link_requester_asset")  # "value": an asset tag, an asset type
+
+
 class ActionForm(StyledForm):
     type = forms.ChoiceField(label=_("Action"), required=False)
     target = forms.ChoiceField(label=_("Value or recipient"), required=False)
     template = forms.ChoiceField(label=_("Email template"), required=False)
-    value = forms.CharField(label=_("Tags, webhook URL or email subject"), required=False, max_length=500)
+    value = forms.CharField(
+        label=_("Tags, webhook URL, email subject, asset tag or type"), required=False, max_length=500
+    )
     address = forms.EmailField(label=_("Fixed address"), required=False)
     text = forms.CharField(
         label=_("Text"),
@@ -165,7 +170,7 @@ class ActionForm(StyledForm):
             if chosen_kind != wanted:
                 raise forms.ValidationError({"target": _("Choose a value for this action.")})
             action["to" if kind == "email" else "value"] = chosen
-        if kind in ("add_tags", "remove_tags"):
+        if kind in ("add_tags", "remove_tags", *ASSET_ACTIONS):
             action["value"] = data.get("value", "")
         if kind == "webhook":
             action["url"] = data.get("value", "")
@@ -182,7 +187,8 @@ class ActionForm(StyledForm):
         except forms.ValidationError as exc:
             self.add_error(None, exc)
         except ValueError as exc:
-            self.add_error("value" if data["type"] in ("add_tags", "remove_tags", "webhook") else "text", str(exc))
+            in_value = data["type"] in ("add_tags", "remove_tags", "webhook", *ASSET_ACTIONS)
+            self.add_error("value" if in_value else "text", str(exc))
         return data
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from palier.assets.models import Asset
 from palier.lib.web import StyledForm
 from palier.people import selectors as people_selectors
 from palier.people.models import Department, SupportGroup
@@ -68,6 +69,27 @@ class RuleForm(StyledForm):
         required=False,
         max_length=254,
         help_text=_("For the email channel (coming later): the address that received the message."),
+    )
+    asset_type = forms.CharField(
+        label=_("Linked asset type"),
+        required=False,
+        max_length=60,
+        help_text=_("The identifier of an asset type, e.g. laptop: a linked asset of this type."),
+    )
+    asset_status = forms.ChoiceField(
+        label=_("Linked asset status"), choices=[("", _("Any")), *Asset.Status.choices], required=False
+    )
+    asset_location = forms.CharField(
+        label=_("Linked asset location"),
+        required=False,
+        max_length=600,
+        help_text=_("A place as its full name, e.g. “Lyon › Bâtiment A”: a linked asset there or under it."),
+    )
+    business_service = forms.CharField(
+        label=_("Business service"),
+        required=False,
+        max_length=200,
+        help_text=_("The tag or name of a business service a linked asset supports."),
     )
     group = forms.ModelChoiceField(label=_("Send to the group"), queryset=people_selectors.support_groups())
     set_category = _categories(_("Set the category (when the ticket has none)"), _("Keep"))

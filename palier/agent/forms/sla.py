@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from palier.assets.models import Asset
 from palier.lib.web import StyledForm
 from palier.people import selectors as people_selectors
 from palier.sla import selectors as sla_selectors
@@ -121,6 +122,13 @@ class PolicyForm(StyledForm):
     kinds = forms.MultipleChoiceField(
         label=_("Ticket types"), choices=Ticket.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    criticalities = forms.MultipleChoiceField(
+        label=_("Business service criticality"),
+        choices=Asset.Criticality.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The highest criticality of the business services the ticket's assets support. None: any."),
+    )
     categories = forms.ModelMultipleChoiceField(
         label=_("Categories"),
         queryset=ticket_selectors.all_categories(),
@@ -177,6 +185,7 @@ class PolicyForm(StyledForm):
             "is_active": policy.is_active,
             "priorities": [str(p) for p in policy.priorities],
             "kinds": policy.kinds,
+            "criticalities": policy.criticalities,
             "categories": list(policy.categories.all()),
             "organisations": list(policy.organisations.all()),
             "calendar": policy.calendar_id,
@@ -217,6 +226,7 @@ class PolicyForm(StyledForm):
             "is_active": data["is_active"],
             "priorities": [int(p) for p in data["priorities"]],
             "kinds": data["kinds"],
+            "criticalities": data["criticalities"],
             "categories": list(data["categories"]),
             "organisations": list(data["organisations"]),
             "calendar": data.get("calendar"),

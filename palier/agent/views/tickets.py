@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from palier.agent import contexts, panel
 from palier.agent.forms.timelog import TimeEntryForm, time_source
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
+from palier.assets import selectors as asset_selectors
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors
 from palier.lib.web import agent_required, apply_errors
@@ -49,6 +50,11 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
     page = contexts.ticket_page_extras(request.user, ticket) if whole else {}
     if whole:
         page |= {"time": timelog_selectors.ticket_time(request.user, ticket, now=now), "time_form": TimeEntryForm()}
+        # the affected assets and the requester's assets card: one query each
+        page |= {
+            "affected_assets": asset_selectors.ticket_assets(request.user, ticket.pk),
+            "requester_assets": asset_selectors.requester_assets_card(request.user, ticket.requester),
+        }
     return {
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),

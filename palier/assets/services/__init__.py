@@ -8,7 +8,7 @@ from .assets import (
     update_asset,
 )
 from .relations import relate, unrelate
-from .tickets import link_ticket, unlink_ticket
+from .tickets import link_ticket, open_ticket_with_assets, unlink_ticket
 
 __all__ = [
     "EDITABLE",
@@ -16,6 +16,7 @@ __all__ = [
     "change_status",
     "create_asset",
     "link_ticket",
+    "open_ticket_with_assets",
     "relate",
     "unlink_ticket",
     "unrelate",

@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.assets import facts as asset_facts
 from palier.automation import conditions as cond
 from palier.automation.models import Rule, RuleRun
 from palier.automation.services import execute
@@ -194,6 +195,9 @@ class FactBook:
             through = Ticket.tags.through.objects.filter(ticket_id__in=ticket_ids)
             for ticket_id, name in through.values_list("ticket_id", "tag__name"):
                 self.tags[ticket_id].add(name)
+        self.assets: dict[int, asset_facts.AssetFacts] = {}
+        if "assets" in needs:  # one query for the batch's links, and the walk up to the services
+            self.assets = asset_facts.facts_by_ticket(ticket_ids, services="asset_services" in needs)
         self.comments: dict[int, str] = {}
         comment_ids = {o.comment_id for o in found if o.comment_id}
         if "comment" in needs and comment_ids:
@@ -218,6 +222,7 @@ class FactBook:
             comment=occurrence.survey_comment or self.comments.get(occurrence.comment_id or 0, ""),
             survey_score=occurrence.survey_score,
             texts="texts" in self.needs,
+            assets=self.assets.get(ticket.pk, asset_facts.EMPTY),
         )
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from palier.assets import services as asset_services
+from palier.assets.models import Asset
 from palier.automation import actions as specs
 from palier.automation.services import webhooks
 from palier.automation.services.rules import CompiledRule
@@ -217,6 +219,25 @@ def _webhook(run: Run, action: dict[str, Any]) -> str:
     return "webhook"
 
 
+def _link_asset(run: Run, action: dict[str, Any]) -> str:
+    """Link an asset to the ticket: by its tag, or the requester's asset of a type. Rules act for
+    the desk (``actor`` None), so the link is not limited to what an agent sees."""
+    if action["type"] == "link_asset":
+        asset = Asset.objects.filter(tag__iexact=action["value"]).first()
+        if asset is None:
+            raise MissingReference(_("No asset has the tag “%(tag)s”.") % {"tag": action["value"]})
+    else:
+        asset = (
+            Asset.objects.filter(assigned_to_id=run.ticket.requester_id, type__slug=action["value"])
+            .exclude(status__in=[Asset.Status.DISPOSED, Asset.Status.RETIRED])
+            .order_by("tag")
+            .first()
+        )
+        if asset is None:
+            return ""  # the requester has none: nothing to do
+    return f"asset={asset.tag}" if asset_services.link_ticket(None, run.ticket, asset) else ""
+
+
 HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "set_status": _set_status,
     "set_priority": _set_priority,
@@ -231,6 +252,8 @@ HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "chat": _chat,
     "webhook": _webhook,
     "close": _close,
+    "link_asset": _link_asset,
+    "link_requester_asset": _link_asset,
 }
 
 

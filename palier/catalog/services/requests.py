@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.assets import facts as asset_facts
+from palier.assets import services as asset_services
+from palier.assets.models import Asset
 from palier.catalog import permissions
 from palier.catalog.models import ApprovalStep, CatalogItem, FulfilmentTask, ItemField, Submission, pick
 from palier.lib.errors import NotFound
@@ -56,19 +60,11 @@ def submit_request(
         raise NotFound(_("This catalog item does not exist."))
     summary = _summary(answers)
     subject = f"{item.name} — {summary}" if summary else item.name
-    ticket = tickets.open_ticket(
-        requester=requester,
-        by=None,  # the catalog places the request itself (target group), which requesters may not
-        on_behalf_of=by or requester,
-        subject=subject[:250],
-        description=describe(item, answers),
-        kind=Ticket.Kind.REQUEST,
-        channel=channel,
-        category=item.ticket_category if item.ticket_category and item.ticket_category.is_active else None,
-        impact=item.impact,
-        urgency=item.urgency,
-        group=item.target_group,
-    )
+    devices = _devices(requester, answers)
+    with asset_facts.opening_with(devices):
+        ticket = _open(item, requester, by, subject, answers, channel)
+    for device in devices:  # the requester's own device, on their own new request
+        asset_services.link_ticket(requester, ticket, device, notify=False)
     for key, upload in (uploads or {}).items():
         if upload is None:
             continue
@@ -87,6 +83,35 @@ def submit_request(
     else:
         fulfilment.start_fulfilment(submission)
     return ticket
+
+
+def _open(
+    item: CatalogItem, requester: User, by: User | None, subject: str, answers: list[dict[str, Any]], channel: str
+) -> Ticket:
+    return tickets.open_ticket(
+        requester=requester,
+        by=None,  # the catalog places the request itself (target group), which requesters may not
+        on_behalf_of=by or requester,
+        subject=subject[:250],
+        description=describe(item, answers),
+        kind=Ticket.Kind.REQUEST,
+        channel=channel,
+        category=item.ticket_category if item.ticket_category and item.ticket_category.is_active else None,
+        impact=item.impact,
+        urgency=item.urgency,
+        group=item.target_group,
+    )
+
+
+def _devices(requester: User, answers: list[dict[str, Any]]) -> list[Asset]:
+    """The assets the asset answers name, each checked to be the requester's own."""
+    wanted = [a["value"]["id"] for a in answers if a["kind"] == ItemField.Kind.ASSET and isinstance(a["value"], dict)]
+    if not wanted:
+        return []
+    found = list(Asset.objects.filter(pk__in=wanted, assigned_to_id=requester.pk))
+    if len(found) != len(set(wanted)):
+        raise ValidationError({"answers": _("Choose one of your own devices.")})
+    return found
 
 
 def _copy_workflow(submission: Submission, item: CatalogItem) -> None:

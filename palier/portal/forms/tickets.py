@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from palier.assets.models import Asset
 from palier.lib.uploads import MAX_FILES, file_input_attrs
 from palier.lib.web import MultipleFileField, StyledForm
 from palier.people.models import User
@@ -55,10 +57,22 @@ class TicketForm(StyledForm):
         label=_("How soon do you need it?"), choices=URGENCY_CHOICES, widget=forms.RadioSelect, initial=Level.LOW
     )
     attachments = MultipleFileField(label=_("Attachments"), max_files=MAX_FILES)
+    device = forms.ChoiceField(
+        label=_("Which device?"), required=False, help_text=_("The device this is about, if it is one of yours.")
+    )
 
-    def __init__(self, *args: Any, categories: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, categories: list[tuple[int, str]], devices: Sequence[Asset] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("I don't know")), *categories]
+        # only the requester's own devices; asked only when they have some
+        self.devices = {str(asset.pk): asset for asset in devices}
+        if self.devices:
+            choices = [(key, f"{a.tag} · {a.name} ({a.type.name})") for key, a in self.devices.items()]
+            cast(forms.ChoiceField, self.fields["device"]).choices = [("", _("None or another one")), *choices]
+        else:
+            del self.fields["device"]
         _limit_files(self.fields["attachments"], _("Screenshots or documents (optional), up to %(mb)d MB each."))
 
 
@@ -66,6 +80,12 @@ def _limit_files(field: forms.Field, help_text: Any) -> None:
     """Say the size limit in the help text and let palier.js warn before sending."""
     field.widget.attrs.update(file_input_attrs())
     field.help_text = help_text % {"mb": max(1, settings.PALIER_MAX_ATTACHMENT_BYTES // 1048576)}
+
+
+def chosen_devices(form: TicketForm) -> list[Asset]:
+    """The device the requester picked (validated against their own), as a list for the service."""
+    key = form.cleaned_data.get("device") or ""
+    return [form.devices[key]] if key in form.devices else []
 
 
 class ReplyForm(StyledForm):

@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.assets import selectors as asset_selectors
 from palier.catalog import links, selectors, services
-from palier.catalog.forms import RequestForm
+from palier.catalog.forms import RequestForm, wants_devices
 from palier.catalog.models import Approval, ItemField
 from palier.catalog.permissions import nameable_people
 from palier.lib.errors import DomainError
@@ -50,7 +51,8 @@ def item_page(request: AuthedRequest, item_id: int) -> HttpResponse:
     item = selectors.get_item_for(request.user, item_id)
     specs = selectors.item_fields(item)
     data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
-    form = RequestForm(data, files, specs=specs, people=nameable_people(request.user))
+    devices = asset_selectors.own_assets_choices(request.user) if wants_devices(specs) else []
+    form = RequestForm(data, files, specs=specs, people=nameable_people(request.user), devices=devices)
     if form.is_bound:
         _upload_errors(request, form, specs)
     if form.is_bound and form.is_valid():

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from palier.assets import selectors as asset_selectors
+from palier.assets import services as asset_services
 from palier.catalog import selectors as catalog_selectors
 from palier.lib.errors import DomainError
 from palier.lib.uploads import add_upload_errors, limit_uploads
@@ -25,7 +27,15 @@ from palier.lib.web import apply_errors, signed_in
 from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.people.models import User
-from palier.portal.forms.tickets import ALL, STATE_CHOICES, ReplyForm, SearchForm, TicketForm, TransitionForm
+from palier.portal.forms.tickets import (
+    ALL,
+    STATE_CHOICES,
+    ReplyForm,
+    SearchForm,
+    TicketForm,
+    TransitionForm,
+    chosen_devices,
+)
 from palier.sla import selectors as sla_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import display, downloads, permissions, selectors, services
@@ -66,14 +76,20 @@ def home(request: AuthedRequest) -> HttpResponse:
 @signed_in
 @limit_uploads
 def ticket_new(request: AuthedRequest) -> HttpResponse:
-    form = TicketForm(request.POST or None, request.FILES or None, categories=selectors.category_choices())
+    form = TicketForm(
+        request.POST or None,
+        request.FILES or None,
+        categories=selectors.category_choices(),
+        devices=asset_selectors.own_assets_choices(request.user),
+    )
     add_upload_errors(request, form)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = services.open_ticket_with_files(
+            ticket = asset_services.open_ticket_with_assets(
                 requester=request.user,
                 by=request.user,
+                assets=chosen_devices(form),
                 uploads=data["attachments"],
                 kind=data["kind"],
                 category=data["category"],
@@ -143,6 +159,7 @@ def _detail(
         "catalog_request": catalog_selectors.request_for_ticket(request.user, ticket),
         "email_quotes": mail_selectors.email_quotes(ticket=ticket, user=request.user),
         "survey": survey_selectors.portal_survey(request.user, ticket),
+        "devices": asset_selectors.ticket_assets(request.user, ticket.pk),
     }
     return render(request, "portal/tickets/detail.html", context, status=status)
 

@@ -11,6 +11,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.assets import facts as asset_facts
+from palier.assets.models import Asset, AssetType
 from palier.audit import services as audit
 from palier.core.cache import VersionedCache
 from palier.lib import ordering
@@ -59,6 +61,7 @@ def active_rules() -> tuple[CompiledRule, ...]:
 
 def facts_for(ticket: Ticket, *, rules: tuple[CompiledRule, ...], mailbox: str = "") -> Facts:
     needs_categories = ticket.category_id is not None and any(rule.needs_categories for rule in rules)
+    asset_rules = [rule for rule in rules if rule.needs_assets]
     requester = ticket.requester
     return Facts(
         kind=ticket.kind,
@@ -69,6 +72,10 @@ def facts_for(ticket: Ticket, *, rules: tuple[CompiledRule, ...], mailbox: str =
         priority=ticket.priority,
         text=normalise(f"{ticket.subject}\n{ticket.description}"),
         mailbox=mailbox,
+        # a new ticket's assets are those its caller is about to link (``assets.facts.opening_with``)
+        assets=asset_facts.facts_for(ticket, services=any(rule.needs_services for rule in asset_rules))
+        if asset_rules
+        else asset_facts.EMPTY,
     )
 
 
@@ -189,6 +196,18 @@ def _clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError({"add_tags": _("At most %(n)d tags.") % {"n": MAX_TAGS}})
     cleaned["add_tags"] = ", ".join(tags)
     cleaned["mailbox"] = (cleaned.get("mailbox") or "").strip().lower()
+    return _clean_asset_conditions(cleaned)
+
+
+def _clean_asset_conditions(cleaned: dict[str, Any]) -> dict[str, Any]:
+    cleaned["asset_type"] = (cleaned.get("asset_type") or "").strip().lower()
+    if cleaned["asset_type"] and not AssetType.objects.filter(slug=cleaned["asset_type"]).exists():
+        raise ValidationError({"asset_type": _("No asset type has this identifier.")})
+    _check_choice(cleaned.get("asset_status") or "", Asset.Status.values, "asset_status")
+    for name, limit in (("asset_location", 600), ("business_service", 200)):
+        cleaned[name] = (cleaned.get(name) or "").strip()
+        if len(cleaned[name]) > limit:
+            raise ValidationError({name: _("At most %(n)d characters.") % {"n": limit}})
     return cleaned
 
 
@@ -207,6 +226,10 @@ RULE_FIELDS = (
     "set_category",
     "set_priority",
     "add_tags",
+    "asset_type",
+    "asset_status",
+    "asset_location",
+    "business_service",
 )
 
 

@@ -26,7 +26,8 @@ logger = logging.getLogger("palier.sla")
 S = Ticket.Status
 K = Clock.Kind
 EV = SlaEvent.Kind
-POLICY_FIELDS = {"priority", "kind", "category", "organisation"}
+# "_assets": a link between the ticket and an asset was added or removed (business service criticality)
+POLICY_FIELDS = {"priority", "kind", "category", "organisation", "_assets"}
 
 
 def default_calendar() -> Calendar | None:

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.assets import facts as asset_facts
+from palier.assets.models import Asset
 from palier.audit import services as audit
 from palier.core.cache import VersionedCache
 from palier.people.models import Organisation, SupportGroup, User
@@ -65,7 +67,9 @@ def _category_chain(category_id: int | None) -> set[int]:
     return chain
 
 
-def matches(policy: SlaPolicy, ticket: Ticket, chain: set[int]) -> bool:
+def matches(policy: SlaPolicy, ticket: Ticket, chain: set[int], criticality: str = "") -> bool:
+    if policy.criticalities and criticality not in policy.criticalities:
+        return False
     if policy.priorities and ticket.priority not in policy.priorities:
         return False
     if policy.kinds and ticket.kind not in policy.kinds:
@@ -81,7 +85,9 @@ def policy_for(ticket: Ticket, policies: Sequence[SlaPolicy] | None = None) -> S
     """The first active policy (by position) whose conditions match ``ticket``; None if none does."""
     candidates = active_policies() if policies is None else policies
     chain = _category_chain(ticket.category_id) if any(p.categories.all() for p in candidates) else set()
-    return next((p for p in candidates if matches(p, ticket, chain)), None)
+    # the linked assets are read only when a policy looks at them
+    criticality = asset_facts.facts_for(ticket).criticality if any(p.criticalities for p in candidates) else ""
+    return next((p for p in candidates if matches(p, ticket, chain, criticality)), None)
 
 
 # --- validation -------------------------------------------------------------------------------------
@@ -147,6 +153,7 @@ def validate_policy(
     pause_statuses: Iterable[str] | None = None,
     warning_actions: Any = (),
     breach_actions: Any = (),
+    criticalities: Iterable[str] = (),
 ) -> dict[str, Any]:
     name = (name or "").strip()
     if not name:
@@ -183,6 +190,7 @@ def validate_policy(
         ),
         "warning_actions": validate_actions(list(warning_actions or []), field="warning_actions"),
         "breach_actions": validate_actions(list(breach_actions or []), field="breach_actions"),
+        "criticalities": _subset(criticalities, Asset.Criticality.values, "criticalities"),
     }
 
 

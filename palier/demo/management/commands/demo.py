@@ -56,11 +56,15 @@ class Command(BaseCommand):
         admin = User.objects.filter(email=DEMO_LOGINS["admin"]).first()
         if result.people_created and admin is not None:
             routing_demo.configure(admin)
+        from palier.demo import assets as assets_demo
+
+        cmdb = assets_demo.populate(seed=options["seed"])  # before the clocks: SLAs see the linked services
         clocks = start_clocks_for_open_tickets(batch=batch)
         settled = settle_clocks_for_ended_tickets(batch=batch)  # the dashboards' SLA history
         settle_without_actions(batch=batch)  # old tickets' past breaches are history, not alerts
         if not result.people_created:
             self.stdout.write("Demo people already present: added tickets only.")
+        self.stdout.write(f"CMDB: {cmdb.assets:,} assets added, {cmdb.linked_tickets:,} tickets linked to a device.")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo: {result.tickets:,} tickets, {result.comments:,} comments, {result.events:,} events "

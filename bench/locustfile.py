@@ -120,6 +120,9 @@ class Person(HttpUser):
     def on_start(self) -> None:
         self.email = self.accounts[next(self.counter) % len(self.accounts)]
         self.client.headers["Accept-Language"] = "en"
+        # one connection per request: a kept-alive connection that gunicorn closes (after 2 s idle)
+        # just as the next request leaves would fail it; browsers and proxies retry those silently
+        self.client.headers["Connection"] = "close"
         page = self.client.get("/accounts/login/", name="sign-in page")
         token = CSRF.search(page.text)
         with self.client.post(

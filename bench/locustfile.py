@@ -199,7 +199,14 @@ class Agent(Person):
             htmx=True,
         )
         think(self, self.think_range)
-        fields = {**reply["fields"], "visibility": "public", "body": random.choice(REPLIES), "minutes": ""}
+        workspace = self.reply(ticket, reply["fields"])
+        if workspace is not None:
+            self.change_status(ticket, workspace)
+
+    def reply(self, ticket: str, shown: dict[str, str]) -> str | None:
+        """A public reply as htmx posts it; "Send anyway" when the ticket changed meanwhile.
+        Returns the workspace the answer shows, or None when the reply did not go."""
+        fields = {**shown, "visibility": "public", "body": random.choice(REPLIES), "minutes": ""}
         answer = self.post(f"/agent/tickets/{ticket}/reply/", fields, "agent: reply", expect=200, htmx=True)
         for _attempt in range(3):
             if answer.status_code != 200 or STALE not in answer.text:
@@ -207,7 +214,7 @@ class Agent(Person):
             # changed meanwhile: the page shows what changed and offers "Send anyway" with the new stamp
             retry = form(answer.text, f"/agent/tickets/{ticket}/reply/")
             if retry is None:
-                return
+                return None
             fields |= {k: retry["fields"].get(k, "") for k in ("version", "since")}
             answer = self.post(
                 f"/agent/tickets/{ticket}/reply/",
@@ -216,6 +223,17 @@ class Agent(Person):
                 expect=200,
                 htmx=True,
             )
+        if answer.status_code == 200 and STALE in answer.text:
+            # changed again before each of three "Send anyway": the collision check, not an error
+            events.request.fire(
+                request_type="POST",
+                name="agent: reply (changed 3 times, given up)",
+                response_time=0,
+                response_length=0,
+                exception=None,
+                context={},
+            )
+            return None
         if answer.status_code != 200 or SUCCESS not in answer.text:
             if answer.status_code == 200:
                 if CONFIG.get("dump"):
@@ -229,8 +247,8 @@ class Agent(Person):
                     exception=Exception(f"reply not sent: {refusal(answer.text)}"),
                     context={},
                 )
-            return
-        self.change_status(ticket, answer.text)
+            return None
+        return str(answer.text)
 
     def change_status(self, ticket: str, workspace: str) -> None:
         status = form(workspace, f"/agent/tickets/{ticket}/edit/status/")

@@ -12,9 +12,11 @@ from django.utils.translation import gettext as _
 from palier.lib.errors import NotFound
 from palier.lib.text import normalise
 from palier.people.models import User
+from palier.tickets.models import Ticket
+from palier.tickets.selectors import tickets_visible_to
 
 from . import permissions
-from .models import Asset, AssetEvent, AssetType, Location
+from .models import Asset, AssetEvent, AssetType, Location, Relationship, Supplier
 
 PAGE_SIZE = 50
 # between the names of a location's path: "Lyon › Bâtiment A › 2e étage"
@@ -123,3 +125,77 @@ def active_types() -> list[AssetType]:
 def assets_of(user: User, person: User) -> QuerySet[Asset]:
     """The assets ``person`` uses, as ``user`` may see them."""
     return assets_visible_to(user).filter(assigned_to_id=person.pk).exclude(status=Asset.Status.DISPOSED)
+
+
+# --- reads of the API, the licences pages and the import (docs/assets.md, "API") -------------------
+
+
+def type_by_slug(slug: str) -> AssetType | None:
+    return AssetType.objects.filter(slug=slug.strip()).first()
+
+
+def all_types() -> QuerySet[AssetType]:
+    return AssetType.objects.all()
+
+
+def find_location(pk: int) -> Location | None:
+    return Location.objects.filter(pk=pk).first()
+
+
+def location_by_path(path: str) -> Location | None:
+    return Location.objects.filter(path=path.strip()).first()
+
+
+def all_locations() -> QuerySet[Location]:
+    return Location.objects.all()
+
+
+def find_supplier(pk: int) -> Supplier | None:
+    return Supplier.objects.filter(pk=pk).first()
+
+
+def supplier_by_name(name: str) -> Supplier | None:
+    return Supplier.objects.filter(name__iexact=name.strip()).first()
+
+
+def asset_for_import(tag: str, serial: str) -> Asset | None:
+    """The asset an import row names: by tag, else by serial (when exactly one asset has it)."""
+    if tag:
+        found = Asset.objects.select_related("type").filter(tag__iexact=tag).first()
+        if found is not None or not serial:
+            return found
+    if serial:
+        matches = list(Asset.objects.select_related("type").filter(serial=serial)[:2])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def events_of(asset: Asset) -> QuerySet[AssetEvent]:
+    return asset.events.select_related("actor")
+
+
+def relationships_of(asset: Asset) -> QuerySet[Relationship]:
+    """Both ways: what ``asset`` needs and what needs it, with the other item."""
+    return Relationship.objects.filter(Q(source=asset) | Q(target=asset)).select_related("source", "target")
+
+
+def get_relationship_for(asset: Asset, pk: int) -> Relationship:
+    found = relationships_of(asset).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("Relationship not found."))
+    return found
+
+
+def visible_among(user: User, ids: list[int]) -> dict[int, Asset]:
+    """The assets among ``ids`` that ``user`` may see, by id (one query)."""
+    return {a.pk: a for a in assets_visible_to(user).select_related("type").filter(pk__in=ids)}
+
+
+def tickets_of(user: User, asset: Asset) -> QuerySet[Ticket]:
+    """The tickets linked to ``asset`` that ``user`` may see, newest first."""
+    return tickets_visible_to(user).filter(asset_links__asset=asset)
+
+
+def assets_of_ticket(user: User, ticket: Ticket) -> QuerySet[Asset]:
+    return assets_visible_to(user).filter(ticket_links__ticket=ticket).select_related("type")

@@ -338,9 +338,7 @@ def impact(
         {"id": a.pk, "tag": a.tag, "name": a.name, "status": a.status, "type": a.type.slug, "level": walked.levels[pk]}
         for pk, a in sorted(shown.items(), key=lambda item: (walked.levels[item[0]], item[1].tag))
     ]
-    edges = [
-        {"source": s, "target": t, "kind": k} for s, t, k in walked.edges if s in shown and t in shown
-    ]
+    edges = [{"source": s, "target": t, "kind": k} for s, t, k in walked.edges if s in shown and t in shown]
     return {
         "start": asset.pk,
         "direction": direction,
@@ -462,7 +460,9 @@ def create_licence(request: HttpRequest, payload: LicenceCreate) -> Status[Any]:
     """A licence asset with its terms (desk staff). The key is stored encrypted."""
     user = current_user(request)
     data = payload.model_dump(exclude_unset=True)
-    terms = {k: data.pop(k) for k in ("product", "publisher", "seats", "key", "expires_on") if k in data}
+    terms: dict[str, Any] = {
+        k: data.pop(k) for k in ("product", "publisher", "seats", "key", "expires_on") if k in data
+    }
     terms.setdefault("product", payload.product)
     terms.setdefault("seats", payload.seats)
     asset = licences.create_licence(user, _values(data), terms)
@@ -482,7 +482,9 @@ def update_licence(
     user = current_user(request)
     asset = selectors.get_asset_for(user, asset_id)
     expected = _expected(asset, if_match, payload.version, required=False)
-    licences.update_terms(user, asset, payload.model_dump(exclude_unset=True, exclude={"version"}), expected_version=expected)
+    licences.update_terms(
+        user, asset, payload.model_dump(exclude_unset=True, exclude={"version"}), expected_version=expected
+    )
     return licences.get_licence_for(user, asset_id)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import secrets
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from xml.etree import ElementTree
 
 from defusedxml import ElementTree as SafeElementTree  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -521,3 +524,30 @@ def _apply(importer: Any, actor: User | None, results: list[RowResult], refs: Re
         except (ValidationError, DomainError) as exc:
             row.action = "error"
             row.errors.extend(_messages(exc))
+
+
+# --- the upload page's file, kept between the preview and the confirmation ----------------------------
+
+STAGING = "asset-imports"
+
+
+def stage(data: bytes) -> str:
+    """Keep an uploaded file for its confirmation; returns its token (random, 32 hex digits)."""
+    token = secrets.token_hex(16)
+    default_storage.save(f"{STAGING}/{token}", ContentFile(data))
+    return token
+
+
+def staged(token: str) -> bytes | None:
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        return None
+    try:
+        with default_storage.open(f"{STAGING}/{token}", "rb") as handle:
+            return bytes(handle.read(MAX_BYTES + 1))
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def discard(token: str) -> None:
+    if re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        default_storage.delete(f"{STAGING}/{token}")

@@ -279,7 +279,9 @@ def release_seat(actor: User | None, seat: SeatAssignment) -> None:
     deleted, _rows = SeatAssignment.objects.filter(pk=seat.pk).delete()
     if not deleted:
         return
-    label = {"user": seat.user.email} if seat.user_id else {"machine": seat.machine.tag if seat.machine else ""}
+    label = (
+        {"user": seat.user.email} if seat.user is not None else {"machine": seat.machine.tag if seat.machine else ""}
+    )
     history.record(licence.asset, AssetEvent.Kind.SEAT_RELEASED, actor=actor, data=label)
     if seat.machine_id and seat.machine is not None:
         history.record(seat.machine, AssetEvent.Kind.SEAT_RELEASED, actor=actor, data={"licence": licence.asset.tag})
@@ -328,7 +330,7 @@ def expiring(user: User, *, days: int, today: date | None = None) -> QuerySet[Li
 
 def over_allocated(user: User) -> QuerySet[Licence]:
     """Licences with more seats given than owned (seats lowered by an import, a restored backup)."""
-    return licences_visible_to(user).exclude(asset__status__in=GONE).filter(used__gt=F("seats"))
+    return licences_visible_to(user).exclude(asset__status__in=GONE).filter(used__gt=F("seats"))  # type: ignore[misc]
 
 
 class CountDistinct(Func):

@@ -100,7 +100,7 @@ REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
 MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
 # what ``palier rotate-secrets`` (a mail command) re-encrypts besides the mailboxes: each returns
 # (how many rewritten, what no known key opens)
-SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate",)
+SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.assets.secrets.rotate")
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------

@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 
 from palier.assets import licences, reminders
-from palier.assets.models import Installation
+from palier.assets import secrets as asset_secrets
+from palier.assets.models import Installation, Licence
 from palier.assets.tests.builders import make_asset
+from palier.mail import secrets
 from palier.notifications.models import Notification, OutgoingEmail
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,12 @@ def test_reminders_reach_the_owner_group_once(agent, triage, admin_user, request
     assert [lic.asset.tag for lic in expiring] == ["LIC-9"]
     counts = reminders.warning_counts(agent)
     assert counts["unowned"] == 2  # LT-2 and the licence have no owner group and nobody using them
+
+
+def test_rotate_secrets_re_encrypts_the_licence_keys(agent, settings):
+    licences.create_licence(agent, {"tag": "LIC-K", "name": "Key"}, {"product": "Tool", "key": "KEY-123-456"})
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another-secret-key-" + "x" * 40
+    assert asset_secrets.rotate() == (1, [])
+    settings.SECRET_KEY_FALLBACKS = []
+    assert secrets.decrypt(Licence.objects.get().key_encrypted) == "KEY-123-456"

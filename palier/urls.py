@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import assets as agent_assets
-from palier.agent.urlconfs import assets_export as agent_assets_export
 from palier.agent.urlconfs import assets_import as agent_assets_import
 from palier.agent.urlconfs import assets_licences as agent_assets_licences
 from palier.agent.urlconfs import audit as agent_audit
@@ -66,7 +65,6 @@ urlpatterns = [
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("agent/assets/licences/", _pages("assets_licences", agent_assets_licences.urlpatterns)),
     path("agent/assets/import/", _pages("assets_import", agent_assets_import.urlpatterns)),
-    path("agent/assets/export/", _pages("assets_export", agent_assets_export.urlpatterns)),
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),

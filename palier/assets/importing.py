@@ -85,6 +85,8 @@ LICENCE_COLUMNS = (
     "purchase_cost",
     "notes",
 )
+# columns the asset list's export writes that an import reads past (they are not set by hand)
+IGNORED = frozenset({"last_inventory_at"})
 COLUMNS = {"assets": ASSET_COLUMNS, "locations": LOCATION_COLUMNS, "licences": LICENCE_COLUMNS}
 REQUIRED = {"assets": ("tag",), "locations": ("path",), "licences": ("tag", "product")}
 FIELD_PREFIX = "field:"
@@ -250,7 +252,9 @@ def check_columns(kind: str, header: list[str]) -> None:
     unknown = [
         name
         for name in header
-        if name and name not in allowed and not (kind == "assets" and name.startswith(FIELD_PREFIX))
+        if name
+        and name not in allowed
+        and not (kind == "assets" and (name.startswith(FIELD_PREFIX) or name in IGNORED))
     ]
     if unknown:
         raise ImportRefused(
@@ -305,7 +309,7 @@ def _asset_values(cells: dict[str, str], refs: References, errors: dict[str, str
     attributes: dict[str, str] = {}
     for column, raw in cells.items():
         value = raw.strip()
-        if not value or column in ("status", "product", "publisher", "seats", "key", "expires_on"):
+        if not value or column in IGNORED or column in ("status", "product", "publisher", "seats", "key", "expires_on"):
             continue
         if column.startswith(FIELD_PREFIX):
             attributes[column[len(FIELD_PREFIX) :]] = value

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -147,12 +148,15 @@ def send_reminders(*, today: date | None = None) -> int:
     return sent
 
 
-def warning_counts(user: User, *, today: date | None = None) -> dict[str, int]:
-    """How many assets ``user`` sees that nobody owns, and machines whose inventory is stale."""
+def warning_counts(user: User, *, today: date | None = None) -> dict[str, Any]:
+    """How many assets ``user`` sees that nobody owns, and deployed machines whose inventory is
+    stale, with the day "stale" starts from (the asset list's filters: ``unowned``,
+    ``inventory_before`` and ``status``)."""
     today = today or timezone.localdate()
     stale_since = today - timedelta(days=settings.PALIER_INVENTORY_STALE_DAYS)
-    live = (Asset.Status.ORDERED, Asset.Status.IN_STOCK, Asset.Status.DEPLOYED, Asset.Status.IN_REPAIR)
+    stale = AssetFilters(inventory_before=stale_since, status=(Asset.Status.DEPLOYED,))
     return {
-        "unowned": filtered(user, AssetFilters(unowned=True, status=live)).count(),
-        "stale": filtered(user, AssetFilters(inventory_before=stale_since, status=(Asset.Status.DEPLOYED,))).count(),
+        "unowned": filtered(user, AssetFilters(unowned=True)).count(),
+        "stale": filtered(user, stale).count(),
+        "stale_since": stale_since,
     }

@@ -199,3 +199,7 @@ def tickets_of(user: User, asset: Asset) -> QuerySet[Ticket]:
 
 def assets_of_ticket(user: User, ticket: Ticket) -> QuerySet[Asset]:
     return assets_visible_to(user).filter(ticket_links__ticket=ticket).select_related("type")
+
+
+def find_type(pk: int) -> AssetType | None:
+    return AssetType.objects.filter(pk=pk).first()

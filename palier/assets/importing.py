@@ -33,6 +33,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from palier.audit import services as audit
 from palier.lib.errors import DomainError
 from palier.people.models import Organisation, SupportGroup, User
 
@@ -508,6 +509,8 @@ def run_import(
             _apply(IMPORTERS[kind], actor, results, References(emails))
             if dry_run or (report.errors and mode == "all-or-nothing"):
                 raise _Rollback
+            counts = {action: report.count(action) for action in ("created", "updated", "unchanged", "error")}
+            audit.record(f"import.{kind}", actor=actor, target_type="import", changes=counts)
         report.written = True
     except _Rollback:
         if report.errors and not dry_run:

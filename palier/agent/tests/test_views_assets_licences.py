@@ -62,6 +62,8 @@ def test_import_previews_then_writes_on_confirmation(agent, admin_user):
     result = page.post("/agent/assets/import/confirm/", **EN)
     assert "1 created" in result.content.decode()
     assert list(Asset.objects.values_list("tag", flat=True)) == ["LT-500"]
+    logged = AuditEvent.objects.get(action="import.assets")
+    assert logged.actor == admin_user and logged.changes["created"] == [None, 1]
     # the file is gone once used: confirming again writes nothing more
     assert page.post("/agent/assets/import/confirm/").status_code == 302
     assert _client(agent).get("/agent/assets/import/").status_code == 404

@@ -52,6 +52,7 @@ from palier.api.schemas.assets import (
     StatusIn,
     TicketAssetIn,
     TicketRef,
+    TicketRefPage,
 )
 from palier.assets import graph, licences, selectors, services
 from palier.assets.models import Asset, AssetType, Licence, Location, Supplier
@@ -353,13 +354,13 @@ def impact(
 # --- ticket links ---------------------------------------------------------------------------------
 
 
-@router.get("/assets/{int:asset_id}/tickets", response=list[TicketRef])
-def asset_tickets(request: HttpRequest, asset_id: int, page: Query[PageQuery]) -> list[Any]:
-    """The tickets linked to this asset that you may see (oldest first)."""
+@router.get("/assets/{int:asset_id}/tickets", response=TicketRefPage)
+def asset_tickets(request: HttpRequest, asset_id: int, page: Query[PageQuery]) -> dict[str, Any]:
+    """The tickets linked to this asset that you may see, oldest first, keyset-paginated."""
     user = current_user(request)
     asset = selectors.get_asset_for(user, asset_id)
-    items, _cursor = keyset_page(selectors.tickets_of(user, asset), order=("id",), cursor=page.cursor, limit=page.limit)
-    return items
+    items, cursor = keyset_page(selectors.tickets_of(user, asset), order=("id",), cursor=page.cursor, limit=page.limit)
+    return {"items": items, "next_cursor": cursor}
 
 
 @router.post("/assets/{int:asset_id}/tickets", response={201: TicketRef, 200: TicketRef})

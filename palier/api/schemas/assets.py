@@ -311,6 +311,11 @@ class TicketRef(Schema):
     status: str
 
 
+class TicketRefPage(Schema):
+    items: list[TicketRef]
+    next_cursor: str | None
+
+
 class TicketAssetIn(Input):
     asset: int
 

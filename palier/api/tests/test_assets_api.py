@@ -34,6 +34,8 @@ def test_a_requester_sees_only_their_own_assets(client_for, agent, requester, re
     assert_problem(api.call("POST", f"/tickets/{ticket.pk}/assets", {"asset": theirs.pk}), 404)
     assert api.call("POST", f"/tickets/{ticket.pk}/assets", {"asset": mine.pk}).status_code == 201
     assert [a["tag"] for a in api.call("GET", f"/tickets/{ticket.pk}/assets").json()] == ["LT-1001"]
+    linked = api.call("GET", f"/assets/{mine.pk}/tickets").json()
+    assert [t["reference"] for t in linked["items"]] == [ticket.reference] and linked["next_cursor"] is None
     assert Asset.objects.get(pk=theirs.pk).name == "Asset LT-1002"
 
 

@@ -67,3 +67,21 @@ def test_import_previews_then_writes_on_confirmation(agent, admin_user):
     # the file is gone once used: confirming again writes nothing more
     assert page.post("/agent/assets/import/confirm/").status_code == 302
     assert _client(agent).get("/agent/assets/import/").status_code == 404
+
+
+def test_a_licence_page_gives_and_releases_seats(agent, requester, requester_b, django_assert_max_num_queries):
+    visio = licences.create_licence(agent, {"tag": "LIC-2", "name": "Visio"}, {"product": "Visio", "seats": 2})
+    make_asset("PC-9", by=agent, type="desktop")
+    page = _client(agent)
+    url = f"/agent/assets/licences/{visio.pk}/"
+    assert page.post(url, {"person": requester.email}).status_code == 302
+    assert page.post(url, {"machine": "pc-9"}).status_code == 302
+    full = page.post(url, {"person": requester_b.email}, **EN).content.decode()
+    assert "All 2 seats of this licence are used" in full
+    with django_assert_max_num_queries(10):
+        html = page.get(url, **EN).content.decode()
+    assert requester.email in html and "PC-9" in html and "2 of 2 given" in html
+    seat = licences.seats_of(licences.get_licence_for(agent, visio.pk)).first()
+    assert page.post(f"{url}seats/{seat.pk}/release/").status_code == 302
+    assert licences.get_licence_for(agent, visio.pk).used == 1
+    assert _client(requester).get(url).status_code == 404

@@ -8,16 +8,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from palier.agent.forms.assets_licences import SeatForm
 from palier.assets import licences, reminders
-from palier.lib.errors import NotFound
-from palier.lib.web import admin_required, agent_required
+from palier.assets import selectors as asset_selectors
+from palier.assets.models import Asset, Licence
+from palier.lib.errors import DomainError, NotFound
+from palier.lib.web import admin_required, agent_required, apply_errors
+from palier.people import selectors as people_selectors
 from palier.people.http import AuthedRequest
+from palier.people.models import User
 from palier.reports import exports
 
 LIST_SIZE = 50
@@ -62,13 +69,69 @@ def compliance_export(request: AuthedRequest) -> StreamingHttpResponse:
     return response
 
 
+def _licence(request: AuthedRequest, asset_id: int) -> Licence:
+    try:
+        return licences.get_licence_for(request.user, asset_id)
+    except NotFound:
+        raise Http404("licence") from None
+
+
+@agent_required
+def licence_detail(request: AuthedRequest, asset_id: int) -> HttpResponse:
+    """A licence's terms (key masked) and its seats: give one to a person or a machine, release one."""
+    licence = _licence(request, asset_id)
+    form = SeatForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            holder, machine = _holder(request, form)
+            licences.assign_seat(request.user, licence.asset, user=holder, machine=machine)
+        except (ValidationError, DomainError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Seat given."))
+            return redirect("assets_licences:detail", asset_id)
+    context = {
+        "licence": licence,
+        "key": licences.masked_key(licence),
+        "seats": list(licences.seats_of(licence)[: licence.seats + 50]),
+        "form": form,
+        "can_reveal": request.user.is_admin,
+    }
+    return render(request, "agent/assets_licences/detail.html", context)
+
+
+def _holder(request: AuthedRequest, form: SeatForm) -> tuple[User | None, Asset | None]:
+    email = form.cleaned_data.get("person") or ""
+    if email:
+        found = people_selectors.active_people_with_emails(emails=[email, email.lower()])
+        if not found:
+            raise ValidationError({"person": _("Nobody active has this address.")})
+        return found[0], None
+    try:
+        return None, asset_selectors.get_asset_by_tag_for(request.user, form.cleaned_data["machine"])
+    except NotFound:
+        raise ValidationError({"machine": _("No asset you may see has this tag.")}) from None
+
+
+@require_POST
+@agent_required
+def release_seat(request: AuthedRequest, asset_id: int, seat_id: int) -> HttpResponse:
+    licence = _licence(request, asset_id)
+    try:
+        licences.release_seat(request.user, licences.get_seat_for(licence, seat_id))
+    except NotFound:
+        raise Http404("seat") from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Seat released."))
+    return redirect("assets_licences:detail", asset_id)
+
+
 @require_POST
 @admin_required
 def reveal_key(request: AuthedRequest, asset_id: int) -> HttpResponse:
-    try:
-        licence = licences.get_licence_for(request.user, asset_id)
-    except NotFound:
-        raise Http404("licence") from None
+    licence = _licence(request, asset_id)
     key = licences.reveal_key(request.user, licence)
     response = render(request, "agent/assets_licences/key.html", {"licence": licence, "key": key})
     response["Cache-Control"] = "no-store"

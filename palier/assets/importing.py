@@ -352,6 +352,12 @@ def _messages(exc: Exception) -> list[str]:
 # --- the rows ---------------------------------------------------------------------------------------
 
 
+def _keep_tag(existing: Asset, values: dict[str, Any]) -> None:
+    """A row naming an asset by its tag in another case does not rename it."""
+    if str(values.get("tag", "")).lower() == existing.tag.lower():
+        values.pop("tag", None)
+
+
 def _import_asset(actor: User | None, row: RowResult, refs: References) -> None:
     errors: dict[str, str] = {}
     values = _asset_values(row.cells, refs, errors)
@@ -373,6 +379,7 @@ def _import_asset(actor: User | None, row: RowResult, refs: References) -> None:
         )
         row.action = "created"
         return
+    _keep_tag(existing, values)
     before = existing.version
     updated = asset_services.update_asset(actor, existing, values, event_kind=AssetEvent.Kind.IMPORTED)
     if status and status != updated.status:
@@ -402,6 +409,7 @@ def _import_licence(actor: User | None, row: RowResult, refs: References) -> Non
         return
     if existing.type.family != AssetType.Family.LICENCE:
         raise ValidationError({"tag": _("%(tag)s is not a licence.") % {"tag": existing.tag}})
+    _keep_tag(existing, values)
     before = existing.version
     updated = asset_services.update_asset(actor, existing, values, event_kind=AssetEvent.Kind.IMPORTED)
     licences.update_terms(actor, updated, terms, event_kind=AssetEvent.Kind.IMPORTED)

@@ -80,6 +80,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("data-exports-prune", 6 * 3600, "palier.dataexport.tasks.prune_data_exports_task"),
     # outbox items due again (failed notifications, webhooks), or left by a worker that died
     ("outbox", 30, "palier.core.tasks.run_outbox_task"),
+    # warranties and licences ending soon: one reminder to the owner group per asset and end day
+    ("assets-reminders", 24 * 3600, "palier.assets.tasks.asset_reminders_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
@@ -98,7 +100,7 @@ REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
 MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
 # what ``palier rotate-secrets`` (a mail command) re-encrypts besides the mailboxes: each returns
 # (how many rewritten, what no known key opens)
-SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate",)
+SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.assets.secrets.rotate")
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------

@@ -368,6 +368,12 @@ PALIER_TIME_EDIT_HOURS = envint("PALIER_TIME_EDIT_HOURS", 24, minimum=0)
 PALIER_BASE_URL = envstr("PALIER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PALIER_BASE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PALIER_BASE_URL must start with http:// or https://, not {PALIER_BASE_URL!r}")
+# Assets (docs/assets.md, "Reminders and warnings"): the owner group hears of a warranty ending
+# within N days and of a licence expiring within M days; a machine without an inventory report for
+# K days is listed as stale
+PALIER_ASSET_WARRANTY_NOTICE_DAYS = envint("PALIER_ASSET_WARRANTY_NOTICE_DAYS", 30, minimum=0)
+PALIER_LICENCE_NOTICE_DAYS = envint("PALIER_LICENCE_NOTICE_DAYS", 60, minimum=0)
+PALIER_INVENTORY_STALE_DAYS = envint("PALIER_INVENTORY_STALE_DAYS", 30, minimum=1)
 # sign-in providers from a TOML file (docs/identity.md, "Configuration file"), loaded by `palier up`
 PALIER_IDENTITY_CONFIG = envstr("PALIER_IDENTITY_CONFIG", "")
 

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import assets as agent_assets
+from palier.agent.urlconfs import assets_import as agent_assets_import
+from palier.agent.urlconfs import assets_licences as agent_assets_licences
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
@@ -61,6 +63,8 @@ urlpatterns = [
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
+    path("agent/assets/licences/", _pages("assets_licences", agent_assets_licences.urlpatterns)),
+    path("agent/assets/import/", _pages("assets_import", agent_assets_import.urlpatterns)),
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from palier.api import audit, catalog, categories, errors, kb, levels, people, reports, tickets, timelog
+from palier.api import assets, audit, catalog, categories, errors, kb, levels, people, reports, tickets, timelog
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
 from palier.api.parser import JsonParser
@@ -58,3 +58,6 @@ api.add_router("/catalog", catalog.router, tags=["service catalog"])
 api.add_router("/", timelog.router, tags=["time tracking"])
 api.add_router("/reports", reports.router, tags=["reports"])
 api.add_router("/audit", audit.router, tags=["audit log"])
+api.add_router("/", assets.router, tags=["assets"])
+api.add_router("/tickets", assets.tickets_router, tags=["assets"])
+from palier.api import assets_catalogue  # noqa: E402, F401  (admins' writes on types and locations, on the assets router)

@@ -463,3 +463,16 @@ class InventoryReport(models.Model):
             models.Index(fields=["state", "received_at"], name="inventory_report_state"),
             models.Index(fields=["asset", "received_at"], name="inventory_report_asset"),
         ]
+
+
+class AssetIdempotencyKey(models.Model):
+    """The asset an API client created with a given Idempotency-Key: a retry gets it back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="asset_idempotency_key_unique")]

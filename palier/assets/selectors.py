@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -92,8 +92,10 @@ class AssetFilters:
         if self.unowned:
             qs = qs.filter(owner_group__isnull=True, assigned_to__isnull=True)
         if self.inventory_before is not None:
+            # the start of that day where the desk is, as an aware time (the column is a timestamp)
+            since = timezone.make_aware(datetime.combine(self.inventory_before, time.min))
             qs = qs.filter(type__inventoried=True).filter(
-                Q(last_inventory_at__lt=self.inventory_before) | Q(last_inventory_at__isnull=True)
+                Q(last_inventory_at__lt=since) | Q(last_inventory_at__isnull=True)
             )
         return qs
 
@@ -323,3 +325,81 @@ def own_assets_choices(requester: User) -> list[Asset]:
         .select_related("type")
         .order_by("tag")[:CARD_LIMIT]
     )
+
+
+# --- reads of the API, the licences pages and the import (docs/assets.md, "API") -------------------
+
+
+def any_type_by_slug(slug: str) -> AssetType | None:
+    return AssetType.objects.filter(slug=slug.strip()).first()
+
+
+def types_query() -> QuerySet[AssetType]:
+    return AssetType.objects.all()
+
+
+def find_location(pk: int) -> Location | None:
+    return Location.objects.filter(pk=pk).first()
+
+
+def location_by_path(path: str) -> Location | None:
+    return Location.objects.filter(path=path.strip()).first()
+
+
+def all_locations() -> QuerySet[Location]:
+    return Location.objects.all()
+
+
+def find_supplier(pk: int) -> Supplier | None:
+    return Supplier.objects.filter(pk=pk).first()
+
+
+def supplier_by_name(name: str) -> Supplier | None:
+    return Supplier.objects.filter(name__iexact=name.strip()).first()
+
+
+def asset_for_import(tag: str, serial: str) -> Asset | None:
+    """The asset an import row names: by tag, else by serial (when exactly one asset has it)."""
+    if tag:
+        found = Asset.objects.select_related("type").filter(tag__iexact=tag).first()
+        if found is not None or not serial:
+            return found
+    if serial:
+        matches = list(Asset.objects.select_related("type").filter(serial=serial)[:2])
+        if len(matches) == 1:
+            return matches[0]
+    return None
+
+
+def events_of(asset: Asset) -> QuerySet[AssetEvent]:
+    return asset.events.select_related("actor")
+
+
+def relationships_of(asset: Asset) -> QuerySet[Relationship]:
+    """Both ways: what ``asset`` needs and what needs it, with the other item."""
+    return Relationship.objects.filter(Q(source=asset) | Q(target=asset)).select_related("source", "target")
+
+
+def get_relationship_for(asset: Asset, pk: int) -> Relationship:
+    found = relationships_of(asset).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("Relationship not found."))
+    return found
+
+
+def visible_among(user: User, ids: list[int]) -> dict[int, Asset]:
+    """The assets among ``ids`` that ``user`` may see, by id (one query)."""
+    return {a.pk: a for a in assets_visible_to(user).select_related("type").filter(pk__in=ids)}
+
+
+def tickets_query(user: User, asset: Asset) -> QuerySet[Ticket]:
+    """The tickets linked to ``asset`` that ``user`` may see, newest first."""
+    return tickets_visible_to(user).filter(asset_links__asset=asset)
+
+
+def assets_of_ticket(user: User, ticket: Ticket) -> QuerySet[Asset]:
+    return assets_visible_to(user).filter(ticket_links__ticket=ticket).select_related("type")
+
+
+def find_type(pk: int) -> AssetType | None:
+    return AssetType.objects.filter(pk=pk).first()

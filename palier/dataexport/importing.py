@@ -53,6 +53,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from palier.audit import services as audit
+from palier.dataexport import assets as asset_rows
 from palier.dataexport.schema import FIELDS, FORMAT, KINDS, OPTIONAL_KINDS, VERSION
 from palier.lib import antivirus
 from palier.lib.text import normalise
@@ -91,6 +92,7 @@ MODELS: dict[str, type[models.Model]] = {
     "attachments": Attachment,
     "events": TicketEvent,
     "links": TicketLink,
+    **asset_rows.MODELS,
 }
 
 # the kind each reference names; checked in this order, so a kind's targets are known before it
@@ -114,6 +116,7 @@ REFERENCES: dict[str, dict[str, str]] = {
     "attachments": {"ticket_id": "tickets", "comment_id": "comments", "uploaded_by_id": "users"},
     "events": {"ticket_id": "tickets", "actor_id": "users"},
     "links": {"source_id": "tickets", "target_id": "tickets"},
+    **asset_rows.REFERENCES,
 }
 ORDER = tuple(REFERENCES)
 # the kinds other rows refer to (schema keys or history payloads): their ids are kept in memory
@@ -320,6 +323,12 @@ def _check_type(model_field: models.Field[Any, Any], key: str, value: Any) -> st
         except (TypeError, ValueError):
             return "expected an ISO 8601 time with its time zone"
         return None
+    if isinstance(model_field, (models.DateField, models.DecimalField)):  # a date-time is checked above
+        return (
+            asset_rows.check_date(value)
+            if isinstance(model_field, models.DateField)
+            else asset_rows.check_decimal(value)
+        )
     if isinstance(model_field, models.IntegerField):
         if type(value) is not int or value < 0:
             return "expected a whole number"
@@ -343,7 +352,7 @@ def _check_value(model: type[models.Model], key: str, value: Any) -> str | None:
     if value is None:
         return None if model_field.null else "may not be null"
     problem = _check_type(model_field, key, value)
-    if problem or isinstance(model_field, (models.ForeignKey, models.DateTimeField)) or value == "":
+    if problem or isinstance(model_field, (models.ForeignKey, models.DateField, models.DecimalField)) or value == "":
         return problem
     try:
         model_field.run_validators(value)
@@ -387,7 +396,7 @@ def _check(staged: _Staged) -> _Checked:
             if kind in REFERENCED:  # only the ids other rows may name are kept
                 ids.add(row["id"])
             pending.extend(_check_references(kind, row, where, checked))
-            _check_natural(kind, row, where, natural, checked)
+            (_check_asset_row if kind in asset_rows.MODELS else _check_natural)(kind, row, where, natural, checked)
             if kind == "attachments":
                 _check_file(row, where, staged)
             count += 1
@@ -447,6 +456,16 @@ def _check_file(row: dict[str, Any], where: str, staged: _Staged) -> None:
         raise ImportRefused(f"{where}: its file {row['member']} is not in the archive.")
     if got["sha256"] != row["sha256"] or got["size"] != row["size"]:
         raise ImportRefused(f"{where}: its file's SHA-256 or size differs from the row's.")
+
+
+def _check_asset_row(kind: str, row: dict[str, Any], where: str, seen: set[Any], checked: _Checked) -> None:
+    """An asset kind's row: its own rules, and its natural key unique in the archive."""
+    problem = asset_rows.row_problem(kind, row)
+    if problem:
+        raise ImportRefused(f"{where}: {problem}.")
+    natural = asset_rows.natural_key(kind, row)
+    if natural is not None:
+        _unique(seen, natural[0], where, natural[1])
 
 
 def _check_natural(kind: str, row: dict[str, Any], where: str, seen: set[Any], checked: _Checked) -> None:
@@ -582,6 +601,7 @@ class _Loader:
         self._attachments()
         self._events()
         self._links()
+        asset_rows.load(self)
         self._continue_numbering()
         stream.skip_to_end()  # imported history is not news: no notification, no rule, no survey
         facts.recompute_from(first_ticket)

@@ -73,7 +73,57 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "links": ("id", "source_id", "target_id", "kind", "created_at"),
     "memberships": ("id", "group_id", "user_id", "joined_at"),
+    # assets and configuration items (docs/assets.md); licence keys are never exported
+    "asset_types": ("id", "slug", "name_fr", "name_en", "family", "inventoried", "fields", "position", "active"),
+    "suppliers": ("id", "name", "email", "phone", "website", "notes"),
+    "locations": ("id", "parent_id", "name", "kind", "path", "depth", "address", "organisation_id"),
+    "assets": (
+        "id",
+        "tag",
+        "type_id",
+        "name",
+        "serial",
+        "manufacturer",
+        "model",
+        "status",
+        "assigned_to_id",
+        "location_id",
+        "organisation_id",
+        "department_id",
+        "owner_group_id",
+        "supplier_id",
+        "purchase_date",
+        "purchase_cost",
+        "warranty_end",
+        "notes",
+        "criticality",
+        "attributes",
+        "inventory",
+        "last_inventory_at",
+        "version",
+        "created_at",
+        "updated_at",
+    ),
+    "relationships": ("id", "source_id", "target_id", "kind", "created_at", "created_by_id"),
+    "installations": ("id", "asset_id", "name", "publisher", "version", "product", "installed_on", "from_inventory"),
+    "licences": ("id", "asset_id", "product", "publisher", "seats", "expires_on"),
+    "seats": ("id", "licence_id", "user_id", "machine_id", "assigned_at", "assigned_by_id"),
+    "ticket_assets": ("id", "ticket_id", "asset_id", "added_at", "added_by_id"),
+    "asset_events": ("id", "asset_id", "kind", "actor_id", "data", "at"),
 }
+
+ASSET_KINDS = (
+    "asset_types",
+    "suppliers",
+    "locations",
+    "assets",
+    "relationships",
+    "installations",
+    "licences",
+    "seats",
+    "ticket_assets",
+    "asset_events",
+)
 
 # the order the files are written in (users last: an organisation's export holds the people its
 # rows name, which are known once the rows are written)
@@ -86,6 +136,7 @@ KINDS = (
     "events",
     "attachments",
     "links",
+    *ASSET_KINDS,
     "groups",
     "users",
     "memberships",
@@ -93,4 +144,4 @@ KINDS = (
 
 # kinds an archive of format version 1 may lack (added after the first exports were written):
 # the import reads a missing one as empty
-OPTIONAL_KINDS = frozenset({"memberships"})
+OPTIONAL_KINDS = frozenset({"memberships", *ASSET_KINDS})

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from palier.dataexport import assets as asset_rows
 from palier.dataexport.schema import FIELDS, FORMAT, KINDS, VERSION
 from palier.people.models import Department, Membership, Organisation, SupportGroup, User
 from palier.tickets.models import Attachment, Category, Comment, Ticket, TicketEvent, TicketLink
@@ -186,6 +187,7 @@ READERS = {
     "groups": groups,
     "users": users,
     "memberships": memberships,
+    **asset_rows.READERS,
 }
 
 

@@ -6,8 +6,6 @@ import pytest
 
 from palier.api.tests.conftest import assert_problem
 
-pytest.importorskip("palier.assets.services.locations")  # the catalogue services of the asset pages
-
 pytestmark = pytest.mark.django_db
 
 

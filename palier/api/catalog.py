@@ -36,8 +36,9 @@ from palier.api.schemas.catalog import (
     RequestPage,
     RequestState,
 )
+from palier.assets import selectors as asset_selectors
 from palier.catalog import selectors, services
-from palier.catalog.forms import MAX_LONG, MAX_SHORT, RequestForm
+from palier.catalog.forms import MAX_LONG, MAX_SHORT, RequestForm, wants_devices
 from palier.catalog.models import Approval, CatalogItem, ItemField, Submission, pick
 from palier.catalog.permissions import nameable_people
 from palier.lib.errors import NotFound, PermissionDenied
@@ -61,6 +62,7 @@ API_INPUT: dict[str, str] = {
     K.PERSON: "email",
     K.ATTACHMENT: "unsupported",
     K.CHECKBOX: "boolean",
+    K.ASSET: "asset id (one of the requester's own devices)",
 }
 
 
@@ -259,19 +261,26 @@ def _type_error(spec: ItemField, value: Any) -> str | None:
         return None if isinstance(value, str) else _("Enter a valid email address.")
     if spec.kind == K.CHECKBOX:
         return None if isinstance(value, bool) else _("Enter true or false.")
+    if spec.kind == K.ASSET:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else _("Give the id of one of your devices.")
     return None
 
 
 def _form_value(spec: ItemField, value: Any) -> Any:
-    if spec.kind == K.NUMBER:
+    if spec.kind in (K.NUMBER, K.ASSET):
         return str(value)
     return value
 
 
-def clean_answers(user: User, item: CatalogItem, sent: dict[str, Any]) -> list[dict[str, Any]]:
+def clean_answers(
+    user: User, item: CatalogItem, sent: dict[str, Any], *, requester: User | None = None
+) -> list[dict[str, Any]]:
     """The answers of the portal's form (``RequestForm.answers()``) from a JSON object, or a
-    ``ValidationError`` naming every wrong answer as ``answers.<key>``."""
+    ``ValidationError`` naming every wrong answer as ``answers.<key>``. A "which device?" field
+    takes the id of one of the requester's own assets."""
     specs = selectors.item_fields(item)
+    devices = asset_selectors.own_assets_choices(requester or user) if wants_devices(specs) else []
     known = {spec.key for spec in specs}
     errors: dict[str, list[str]] = {f"answers.{key}": [_("Unknown field.")] for key in sent if key not in known}
     data: dict[str, Any] = {}
@@ -290,7 +299,7 @@ def clean_answers(user: User, item: CatalogItem, sent: dict[str, Any]) -> list[d
             errors[f"answers.{spec.key}"] = [message]
         else:
             data[f"f_{spec.key}"] = _form_value(spec, value)
-    form = RequestForm(data, {}, specs=specs, people=nameable_people(user))
+    form = RequestForm(data, {}, specs=specs, people=nameable_people(user), devices=devices)
     if not form.is_valid():
         for name, messages in form.errors.items():
             errors.setdefault(f"answers.{name.removeprefix('f_')}", [str(m) for m in messages])
@@ -359,7 +368,7 @@ def submit_request(
     fingerprint = _fingerprint(item.pk, payload) if idempotency_key else ""
     previous = ticket_services.replay(user, idempotency_key, fingerprint) if idempotency_key else None
     if previous is None:
-        answers = clean_answers(user, item, payload.answers)
+        answers = clean_answers(user, item, payload.answers, requester=requester)
         ticket, created = _submit_once(user, item, requester, answers, key=idempotency_key, fingerprint=fingerprint)
     else:
         ticket, created = previous, False

@@ -11,7 +11,7 @@ from ninja import Field, Schema
 from palier.api.schemas.common import Input
 
 FieldKind = Literal[
-    "short_text", "long_text", "number", "date", "choice", "multiple", "person", "attachment", "checkbox"
+    "short_text", "long_text", "number", "date", "choice", "multiple", "person", "attachment", "checkbox", "asset"
 ]
 Visibility = Literal["everyone", "organisations", "groups"]
 FulfilmentName = Literal["sequential", "parallel"]

@@ -122,7 +122,7 @@ def test_a_catalog_asset_question_links_the_chosen_device(
     assert list(ticket.asset_links.values_list("asset__tag", flat=True)) == ["LT-0300"]
     assert ticket.submission.answers[0]["value"] == {"id": mine.pk, "tag": "LT-0300"}
     # the same question through the API: only an id of the requester's own devices
-    api = "/api/v1/catalog/items/%d/requests" % item.pk
+    api = f"/api/v1/catalog/items/{item.pk}/requests"
     refused = client.post(api, {"answers": {"device": theirs.pk}}, content_type="application/json", **EN)
     assert refused.status_code == 422 and "answers.device" in refused.json()["errors"]
     answered = client.post(api, {"answers": {"device": mine.pk}}, content_type="application/json", **EN)

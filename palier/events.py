@@ -80,6 +80,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("data-exports-prune", 6 * 3600, "palier.dataexport.tasks.prune_data_exports_task"),
     # outbox items due again (failed notifications, webhooks), or left by a worker that died
     ("outbox", 30, "palier.core.tasks.run_outbox_task"),
+    # inventory reports past PALIER_INVENTORY_RAW_DAYS (applied) or 90 days (rejected, held)
+    ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---

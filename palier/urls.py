@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import assets as agent_assets
+from palier.agent.urlconfs import assets_inventory as agent_assets_inventory
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
 from palier.agent.urlconfs import catalog as agent_catalog
@@ -26,6 +27,7 @@ from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
+from palier.assets.inventory import urls as inventory_intake
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account
 from palier.portal.urlconfs import catalog as portal_catalog
@@ -61,7 +63,9 @@ urlpatterns = [
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
+    path("agent/assets/inventory/", _pages("assets_inventory", agent_assets_inventory.urlpatterns)),
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
+    path("inventory/", _pages("inventory", inventory_intake.urlpatterns)),  # the inventory agents' endpoint
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),

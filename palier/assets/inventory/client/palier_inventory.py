@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import platform
@@ -372,7 +373,7 @@ def windows_networks() -> list[dict[str, Any]]:
 
 def windows_software() -> list[dict[str, Any]]:
     try:
-        import winreg
+        winreg: Any = importlib.import_module("winreg")  # Windows only
     except ImportError:
         return []
     rows: dict[tuple[str, str], dict[str, Any]] = {}

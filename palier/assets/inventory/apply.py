@@ -88,8 +88,17 @@ def _attributes(asset_type: AssetType, values: dict[str, Any]) -> dict[str, Any]
         return cleaned
 
 
+class MissingType(ValueError):
+    pass
+
+
 def _new_asset(facts: Facts, token: InventoryToken | None, now: Any) -> Asset:
-    asset_type = AssetType.objects.get(slug=facts.type_slug)
+    asset_type = AssetType.objects.filter(slug=facts.type_slug).first()
+    if asset_type is None:
+        raise MissingType(
+            _("Palier has no asset type “%(slug)s” for this machine: an administrator must restore it.")
+            % {"slug": facts.type_slug}
+        )
     asset = Asset(
         tag=f"INV-tmp-{timezone.now().timestamp()}-{id(facts)}"[:64],
         type=asset_type,

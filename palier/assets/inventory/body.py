@@ -91,8 +91,8 @@ def parse(text: bytes) -> dict[str, Any]:
                 "XML reports are not accepted: use the JSON inventory format (GLPI Agent 1.0 or later, or Palier's script)."
             )
         )
-    if b"\x00" in text or b"\\u0000" in text:
-        raise Unreadable(_("The report contains a NUL character."))
+    if b"\x00" in text:
+        raise Unreadable(_("The report contains a NUL byte: it is not JSON text."))
     try:
         data = json.loads(text)
     except UnicodeDecodeError:
@@ -106,4 +106,16 @@ def parse(text: bytes) -> dict[str, Any]:
         raise Unreadable(_("The report is nested too deeply.")) from None
     if not isinstance(data, dict):
         raise Unreadable(_("The report must be a JSON object."))
+    if b"\\u0000" in text:  # an escaped NUL in a name: no database keeps it in text, drop it
+        return dict(_without_nul(data))
     return data
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value

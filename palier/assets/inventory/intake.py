@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -27,6 +28,8 @@ from . import extract, schema
 # hours until the agent's next contact (the GLPI server's default "PROLOG_FREQ")
 EXPIRATION_HOURS = 24
 ACCEPTED_ACTIONS = frozenset({"inventory", "netinventory"})
+# a report still "received" after this long was abandoned by the process that stored it
+STALE_SECONDS = 120
 
 
 @dataclass
@@ -93,10 +96,34 @@ def _repeat(report: InventoryReport) -> Answer:
     return Answer(200, ok(message=_("This report was already received.")), report)
 
 
+def _abandoned(report: InventoryReport) -> bool:
+    """Stored, but its processing died (a worker killed mid-way): the agent's retry processes it."""
+    return report.state == InventoryReport.State.RECEIVED and report.received_at < timezone.now() - timedelta(
+        seconds=STALE_SECONDS
+    )
+
+
 def receive_unreadable(token: InventoryToken | None, raw: bytes, reason: str) -> Answer:
     """A body that could not even be decompressed: kept as received, rejected with the reason."""
     report, new = _store(token, raw, None)
     return _reject(report, reason) if new else _repeat(report)
+
+
+def problem_of(data: dict[str, Any]) -> str:
+    """Why a parsed document cannot be applied, or ""."""
+    action = str(data.get("action") or "inventory").lower()
+    if action not in ACCEPTED_ACTIONS:
+        return _("Palier accepts inventory reports only, not “%(action)s”.") % {"action": action[:40]}
+    try:
+        extract.itemtype_of(data)
+    except extract.UnknownItemType as exc:
+        return _("Unknown item type “%(type)s”: Palier takes Computer, Phone, NetworkEquipment and Printer.") % {
+            "type": str(exc)
+        }
+    problem = schema.first_error(data)
+    if problem:
+        return _("The report does not follow the GLPI inventory format: %(error)s") % {"error": problem}
+    return ""
 
 
 def receive(token: InventoryToken | None, text: bytes) -> Answer:
@@ -104,36 +131,23 @@ def receive(token: InventoryToken | None, text: bytes) -> Answer:
     try:
         data: dict[str, Any] | None = bodies.parse(text)
     except bodies.Unreadable as exc:
-        data, unreadable = None, str(exc)
+        data, problem = None, str(exc)
     else:
-        unreadable = ""
         assert data is not None
         if str(data.get("action") or "").lower() == "contact":
             return contact(data)
+        problem = ""
     report, new = _store(token, text, data)
-    if not new:
+    if not new and not _abandoned(report):
         return _repeat(report)
-    if data is None:
-        return _reject(report, unreadable)
-    action = str(data.get("action") or "inventory").lower()
-    if action not in ACCEPTED_ACTIONS:
-        return _reject(report, _("Palier accepts inventory reports only, not “%(action)s”.") % {"action": action[:40]})
+    if data is not None:
+        problem = problem_of(data)
+    if problem or data is None:
+        return _reject(report, problem)
     try:
-        extract.itemtype_of(data)
-    except extract.UnknownItemType as exc:
-        return _reject(
-            report,
-            _("Unknown item type “%(type)s”: Palier takes Computer, Phone, NetworkEquipment and Printer.")
-            % {"type": str(exc)},
-        )
-    problem = schema.first_error(data)
-    if problem:
-        return _reject(
-            report, _("The report does not follow the GLPI inventory format: %(error)s") % {"error": problem}
-        )
-    facts = extract.facts(data)
-    try:
-        outcome = applying.apply(facts, token=token, report=report)
+        outcome = applying.apply(extract.facts(data), token=token, report=report)
+    except applying.MissingType as exc:
+        return _reject(report, str(exc))
     except Conflict as exc:
         _finish(report, InventoryReport.State.HELD, error_text=exc.message)
         return Answer(409, error(exc.message), report)

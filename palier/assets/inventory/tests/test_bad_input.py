@@ -125,7 +125,7 @@ def test_machines_are_matched_by_identifier_without_duplicates(client):
     # reinstalled: a new device id and a new UUID, the same serial; and a new software list
     again = report("SN-0001", deviceid="pc-reinstalled")
     again["content"]["hardware"]["uuid"] = "uuid-new-0000"  # type: ignore[index]
-    again["content"]["softwares"] = [{"name": "Firefox", "version": "121.0"}, {"name": "Vim", "version": "9"}]  # type: ignore[index]
+    again["content"]["softwares"] = [{"name": "Firefox", "version": "121.0"}, {"name": "Vim\u0000", "version": "9"}]  # type: ignore[index]  # a NUL: dropped
     assert post(client, again, secret).status_code == 200
     assert Asset.objects.count() == 1
     assert machine.identifiers.count() == 5

@@ -47,6 +47,8 @@ class Outcome:
 
 
 def apply(facts: Facts, *, token: InventoryToken | None, report: InventoryReport | None = None) -> Outcome:
+    """Apply in a transaction (a savepoint when the caller has one: the intake stores the raw
+    report in the same commit)."""
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():

@@ -10,6 +10,7 @@ error); apply it in one transaction. Every answer is the JSON the GLPI Agent rea
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from ..models import InventoryReport, InventoryToken
 from . import apply as applying
 from . import body as bodies
 from . import extract, schema
+
+logger = logging.getLogger(__name__)
 
 # hours until the agent's next contact (the GLPI server's default "PROLOG_FREQ")
 EXPIRATION_HOURS = 24
@@ -103,6 +106,7 @@ def _abandoned(report: InventoryReport) -> bool:
     )
 
 
+@transaction.atomic
 def receive_unreadable(token: InventoryToken | None, raw: bytes, reason: str) -> Answer:
     """A body that could not even be decompressed: kept as received, rejected with the reason."""
     report, new = _store(token, raw, None)
@@ -137,20 +141,28 @@ def receive(token: InventoryToken | None, text: bytes) -> Answer:
         if str(data.get("action") or "").lower() == "contact":
             return contact(data)
         problem = ""
-    report, new = _store(token, text, data)
-    if not new and not _abandoned(report):
-        return _repeat(report)
-    if data is not None:
-        problem = problem_of(data)
-    if problem or data is None:
-        return _reject(report, problem)
+    with transaction.atomic():  # one commit per report: the raw body, its state, the machine
+        report, new = _store(token, text, data)
+        if not new and not _abandoned(report):
+            return _repeat(report)
+        if data is not None:
+            problem = problem_of(data)
+        if problem or data is None:
+            return _reject(report, problem)
+        return _apply(report, data, token)
+
+
+def _apply(report: InventoryReport, data: dict[str, Any], token: InventoryToken | None) -> Answer:
     try:
-        outcome = applying.apply(extract.facts(data), token=token, report=report)
+        outcome = applying.apply(extract.facts(data), token=token, report=report)  # a savepoint
     except applying.MissingType as exc:
         return _reject(report, str(exc))
     except Conflict as exc:
         _finish(report, InventoryReport.State.HELD, error_text=exc.message)
         return Answer(409, error(exc.message), report)
+    except Exception:  # a fault of Palier's: the raw report stays, "received", for the agent's retry
+        logger.exception("inventory report %s could not be applied", report.pk)
+        return Answer(500, error(_("Palier could not apply this report; it is kept for diagnosis.")), report)
     if outcome.held:
         state = InventoryReport.State.HELD
     elif outcome.changed:

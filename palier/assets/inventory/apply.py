@@ -231,7 +231,9 @@ def _update(asset_id: int, facts: Facts, token: InventoryToken | None, now: Any,
         )
     changes: dict[str, list[Any]] = {}
     for key, value in facts.fields.items():
-        if value and getattr(asset, key) != value:
+        # the name is the host name when the report creates the asset; afterwards it is the
+        # desk's (the ``hostname`` field follows the machine)
+        if key != "name" and value and getattr(asset, key) != value:
             changes[key] = [getattr(asset, key), value]
             setattr(asset, key, value)
     attributes = _attributes(asset.type, facts.attributes)

@@ -125,6 +125,7 @@ def test_machines_are_matched_by_identifier_without_duplicates(client):
     # reinstalled: a new device id and a new UUID, the same serial; and a new software list
     again = report("SN-0001", deviceid="pc-reinstalled")
     again["content"]["hardware"]["uuid"] = "uuid-new-0000"  # type: ignore[index]
+    again["content"]["hardware"]["name"] = "pc-renamed"  # type: ignore[index]
     again["content"]["softwares"] = [{"name": "Firefox", "version": "121.0"}, {"name": "Vim\u0000", "version": "9"}]  # type: ignore[index]  # a NUL: dropped
     assert post(client, again, secret).status_code == 200
     assert Asset.objects.count() == 1
@@ -140,6 +141,9 @@ def test_machines_are_matched_by_identifier_without_duplicates(client):
         "upgraded_names": ["Firefox"],
     }
     assert sorted(machine.installations.values_list("product", "version")) == [("firefox", "121.0"), ("vim", "9")]
+    assert event.data["fields"] == {"attributes.hostname": ["pc-sn-0001", "pc-renamed"]}
+    machine.refresh_from_db()
+    assert machine.name == "pc-sn-0001"  # the desk's name from then on; the hostname field follows
 
 
 def test_a_retired_machine_is_not_resurrected(client, agent):

@@ -39,6 +39,7 @@ def new_token(**scope: Any) -> tuple[InventoryToken, str]:
 def post(client: Any, body: bytes | dict[str, Any], secret: str | None, **headers: Any) -> Any:
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     extra = {"HTTP_AUTHORIZATION": f"Bearer {secret}"} if secret else {}
+    extra["HTTP_ACCEPT_LANGUAGE"] = "en"  # the answers' messages are translated (French by default)
     extra.update(headers)
     content_type = extra.pop("content_type", "application/json")
     return client.post("/inventory/", data=data, content_type=content_type, **extra)

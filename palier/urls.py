@@ -65,7 +65,7 @@ urlpatterns = [
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("agent/assets/inventory/", _pages("assets_inventory", agent_assets_inventory.urlpatterns)),
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
-    path("inventory/", _pages("inventory", inventory_intake.urlpatterns)),  # the inventory agents' endpoint
+    path("", _pages("inventory", inventory_intake.urlpatterns)),  # /inventory/: the inventory agents' endpoint
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),

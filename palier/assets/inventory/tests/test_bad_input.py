@@ -72,6 +72,9 @@ def test_the_glpi_agent_basic_login_and_handshake(client):
     assert answer["status"] == "ok" and answer["expiration"] == 24 and answer["disabled"] == ["deploy"]
     assert InventoryReport.objects.count() == 0  # a handshake is not a report
     assert post(client, report(), None, HTTP_AUTHORIZATION=basic).status_code == 200
+    # "server = desk.example.org" makes the agent post to http://desk.example.org/inventory
+    bare = client.post("/inventory", data=report("SN-9"), content_type="application/json", HTTP_AUTHORIZATION=basic)
+    assert bare.status_code == 200
 
 
 @override_settings(PALIER_INVENTORY_MAX_MB=1)

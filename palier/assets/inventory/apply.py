@@ -59,6 +59,9 @@ def apply(facts: Facts, *, token: InventoryToken | None, report: InventoryReport
     raise AssertionError("unreachable")
 
 
+STRONG = ("uuid", "serial")
+
+
 def _match(identifiers: list[tuple[str, str]]) -> tuple[int | None, set[tuple[str, str]]]:
     """The matched asset's id and the identifiers already taken (by anyone)."""
     if not identifiers:
@@ -71,8 +74,22 @@ def _match(identifiers: list[tuple[str, str]]) -> tuple[int | None, set[tuple[st
     owner = {(kind, value): asset_id for kind, value, asset_id in rows}
     for identifier in identifiers:
         if identifier in owner:
-            return owner[identifier], set(owner)
+            asset_id = owner[identifier]
+            if identifier[0] == "mac" and _disagrees(asset_id, identifiers):
+                continue
+            return asset_id, set(owner)
     return None, set(owner)
+
+
+def _disagrees(asset_id: int, identifiers: list[tuple[str, str]]) -> bool:
+    """Does a machine found by a MAC address have another UUID or serial than the report's? A
+    docking station's or USB adapter's MAC moves between laptops: the hardware's own identity wins."""
+    strong = {(kind, value) for kind, value in identifiers if kind in STRONG}
+    if not strong:
+        return False
+    theirs = set(AssetIdentifier.objects.filter(asset_id=asset_id, kind__in=STRONG).values_list("kind", "value"))
+    reported_kinds = {kind for kind, _value in strong}
+    return any(kind in reported_kinds and (kind, value) not in strong for kind, value in theirs)
 
 
 def _attributes(asset_type: AssetType, values: dict[str, Any]) -> dict[str, Any]:

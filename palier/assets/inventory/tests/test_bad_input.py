@@ -145,6 +145,13 @@ def test_machines_are_matched_by_identifier_without_duplicates(client):
     }
     assert sorted(machine.installations.values_list("product", "version")) == [("firefox", "121.0"), ("vim", "9")]
     assert event.data["fields"] == {"attributes.hostname": ["pc-sn-0001", "pc-renamed"]}
+    # another laptop on the same docking station (same MAC, its own UUID and serial): a new asset
+    docked = report("SN-0002")
+    docked["content"]["networks"] = [{"description": "dock", "mac": "a0:ce:c8:00:00:01"}]  # type: ignore[index]
+    again["content"]["networks"] = docked["content"]["networks"]  # type: ignore[index]
+    post(client, again, secret)
+    assert post(client, docked, secret).status_code == 200
+    assert Asset.objects.count() == 2
     machine.refresh_from_db()
     assert machine.name == "pc-sn-0001"  # the desk's name from then on; the hostname field follows
 

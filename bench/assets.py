@@ -207,14 +207,15 @@ def computer_reports(count: int, *, seed: int) -> list[bytes]:
     return out
 
 
-def upgraded(reports: list[bytes]) -> list[bytes]:
-    out = []
+def upgraded(reports: list[bytes]) -> Callable[[int], bytes]:
+    """Request i: machine i mod n reports again with its first software title at version i: each
+    report is distinct (no duplicate short-cut) and changes one installation."""
+    templates = []
     for body in reports:
         report = json.loads(body)
-        software = report["content"]["softwares"]
-        software[0]["version"] = software[0].get("version", "1") + ".1"
-        out.append(json.dumps(report).encode())
-    return out
+        report["content"]["softwares"][0]["version"] = "@@VERSION@@"
+        templates.append(json.dumps(report).encode())
+    return lambda i: templates[i % len(templates)].replace(b"@@VERSION@@", f"9.{i}".encode())
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -319,10 +320,11 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: base.Run) -> None:
         reports = computer_reports(args.max_requests + 100, seed=args.seed)
         headers = {"Authorization": f"Bearer {secret}"}
 
-        def post(bodies: list[bytes]) -> base.Request:
-            return lambda c, i: c._send(
-                "POST", "/inventory/", bodies[i % len(bodies)], {"Content-Type": "application/json"}
-            )
+        def post(bodies: list[bytes] | Callable[[int], bytes]) -> base.Request:
+            def body(i: int) -> bytes:
+                return bodies(i) if callable(bodies) else bodies[i % len(bodies)]
+
+            return lambda c, i: c._send("POST", "/inventory/", body(i), {"Content-Type": "application/json"})
 
         if not wanted or "intake" in wanted:
             warm = computer_reports(20, seed=args.seed + 1)

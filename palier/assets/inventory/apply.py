@@ -137,7 +137,8 @@ def _new_asset(facts: Facts, token: InventoryToken | None, now: Any) -> Asset:
     )
     asset.save(force_insert=True)
     tag = f"INV-{asset.pk:06d}"
-    if Asset.objects.filter(tag__iexact=tag).exists():
+    # tags are unique whatever their case; these two spellings are what the unique index can answer
+    if Asset.objects.filter(tag__in=[tag, tag.lower()]).exclude(pk=asset.pk).exists():
         tag = f"INV-{asset.pk:06d}-{int(now.timestamp())}"
     asset.tag = tag
     asset.refresh_search_text()

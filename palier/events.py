@@ -82,6 +82,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("outbox", 30, "palier.core.tasks.run_outbox_task"),
     # warranties and licences ending soon: one reminder to the owner group per asset and end day
     ("assets-reminders", 24 * 3600, "palier.assets.tasks.asset_reminders_task"),
+    # inventory reports past PALIER_INVENTORY_RAW_DAYS (applied) or 90 days (rejected, held)
+    ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---

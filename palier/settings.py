@@ -322,6 +322,10 @@ PALIER_MAIL_TICKETS_PER_DOMAIN_PER_HOUR = envint("PALIER_MAIL_TICKETS_PER_DOMAIN
 PALIER_MAIL_TICKETS_PER_HOUR = envint("PALIER_MAIL_TICKETS_PER_HOUR", 1000, minimum=0)
 # Days the raw bytes of processed messages are kept (the ticket keeps the text); 0 keeps them forever.
 PALIER_MAIL_RAW_RETENTION_DAYS = envint("PALIER_MAIL_RAW_RETENTION_DAYS", 90, minimum=0)
+# Inventory reports (docs/inventory.md): the largest report accepted, in MB once decompressed, and
+# the days the raw body of an applied report is kept (rejected and held ones: 90 days).
+PALIER_INVENTORY_MAX_MB = envint("PALIER_INVENTORY_MAX_MB", 20, minimum=1)
+PALIER_INVENTORY_RAW_DAYS = envint("PALIER_INVENTORY_RAW_DAYS", 30, minimum=1)
 # Former secret keys, comma-separated, while rotating SECRET_KEY: stored mailbox secrets (and
 # Django's signatures) still open with them; `palier rotate-secrets` re-encrypts under the new key.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", [])

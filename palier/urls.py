@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from palier.agent.urlconfs import assets as agent_assets
 from palier.agent.urlconfs import assets_import as agent_assets_import
+from palier.agent.urlconfs import assets_inventory as agent_assets_inventory
 from palier.agent.urlconfs import assets_licences as agent_assets_licences
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
@@ -28,6 +29,7 @@ from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
+from palier.assets.inventory import urls as inventory_intake
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account
 from palier.portal.urlconfs import catalog as portal_catalog
@@ -65,7 +67,9 @@ urlpatterns = [
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("agent/assets/licences/", _pages("assets_licences", agent_assets_licences.urlpatterns)),
     path("agent/assets/import/", _pages("assets_import", agent_assets_import.urlpatterns)),
+    path("agent/assets/inventory/", _pages("assets_inventory", agent_assets_inventory.urlpatterns)),
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
+    path("", _pages("inventory", inventory_intake.urlpatterns)),  # /inventory/: the inventory agents' endpoint
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),

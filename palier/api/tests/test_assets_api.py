@@ -12,7 +12,7 @@ from palier.tickets.tests.builders import make_ticket
 
 pytestmark = pytest.mark.django_db
 
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EN = {"Accept-Language": "en"}  # headers of ApiClient.call
 
 
 def test_a_requester_sees_only_their_own_assets(client_for, agent, requester, requester_b):

@@ -196,28 +196,6 @@ def test_routing_sends_a_ticket_by_its_devices_location(agent: User, requester: 
         routing.create_rule(by=admin_user, name="Bad", group=lyon_desk, asset_type="spaceship")
 
 
-def test_the_demo_cmdb(requester: User, requester_b: User, agent: User) -> None:
-    from palier.assets import graph
-    from palier.assets.models import Licence, Relationship
-    from palier.demo import assets as demo
-
-    tickets = [make_ticket(requester if n % 2 else requester_b, subject=f"T{n}") for n in range(30)]
-    result = demo.populate(seed=3)
-    assert result.assets >= 27  # the data centres, two computers and maybe a phone or a monitor
-    assert Asset.objects.filter(assigned_to=requester, tag__startswith="PC-").count() == 1
-    assert result.linked_tickets == len([t for t in tickets if t.pk % demo.SHARE == 0])
-    # the chains: what depends on the Lyon host reaches the payroll service
-    host = Asset.objects.get(tag="SRV-ESX-LYO-01")
-    above = graph.walk(host.pk, direction="up", depth=5).levels
-    assert Asset.objects.get(tag="SVC-PAIE").pk in above
-    assert Relationship.objects.count() >= 20
-    assert Licence.objects.filter(expires_on__lte=timezone.localdate() + timedelta(days=30)).exists()
-    # run again: no second CMDB, only the new tickets linked
-    more = [make_ticket(requester, subject=f"U{n}") for n in range(10)]
-    again = demo.populate(seed=3)
-    assert again.assets == 0 and again.linked_tickets == len([t for t in more if t.pk % demo.SHARE == 0])
-
-
 def test_the_api_refuses_assets_on_a_requesters_new_ticket(client: Client, agent: User, requester: User) -> None:
     """Assets are linked through the pages, the catalog and rules (and the asset API's own links),
     never by a field of the ticket creation: an ``assets`` field is refused, nothing created."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 from palier.people.models import User
 from palier.sla.models import Clock, SlaEvent
 from palier.tickets import stream
-from palier.tickets.models import StreamCursor, TicketEvent
+from palier.tickets.models import StreamCursor, Ticket, TicketEvent
 from palier.tickets.tests.builders import make_ticket
 
 BEFORE = [("sla", "0003_policy_version")]
@@ -36,19 +36,21 @@ def _automation_state() -> Any:
 
 
 @pytest.fixture
-def before() -> Iterator[None]:
+def before(requester: User) -> Iterator[Ticket]:
+    """A ticket with its SLA clocks, opened by today's code on today's schema, then the schema as
+    it was before the move (today's models may read columns the old schema lacks)."""
+    ticket = make_ticket(requester, impact="high", urgency="high")
     _migrate(BEFORE)
     try:
-        yield
+        yield ticket
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def _fired_rows(requester: User) -> tuple[SlaEvent, SlaEvent]:
+def _fired_rows(ticket: Ticket) -> tuple[SlaEvent, SlaEvent]:
     """A warning read by the former SLA reader and a breach it has not read yet."""
-    ticket = make_ticket(requester, impact="high", urgency="high")
     clock = Clock.objects.filter(ticket=ticket).first()
     assert clock is not None
     at = timezone.now() - timedelta(hours=1)
@@ -62,8 +64,8 @@ def _fired_rows(requester: User) -> tuple[SlaEvent, SlaEvent]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fired_rows_become_ticket_events_that_consumers_do_not_replay(before: None, requester: User) -> None:
-    warning, breach = _fired_rows(requester)
+def test_fired_rows_become_ticket_events_that_consumers_do_not_replay(before: Ticket) -> None:
+    warning, breach = _fired_rows(before)
     stream.ensure_cursors()
     stream.skip_to_end()  # every consumer has read the whole stream
     end = TicketEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -85,8 +87,8 @@ def test_fired_rows_become_ticket_events_that_consumers_do_not_replay(before: No
 
 
 @pytest.mark.django_db(transaction=True)
-def test_when_everything_was_read_every_cursor_skips_the_copies(before: None, requester: User) -> None:
-    _warning, breach = _fired_rows(requester)
+def test_when_everything_was_read_every_cursor_skips_the_copies(before: Ticket) -> None:
+    _warning, breach = _fired_rows(before)
     _automation_state().objects.filter(pk=1).update(sla_position=breach.pk)
     stream.ensure_cursors()
     stream.skip_to_end()
@@ -101,8 +103,8 @@ def test_when_everything_was_read_every_cursor_skips_the_copies(before: None, re
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_move_is_reversible(before: None, requester: User) -> None:
-    warning, breach = _fired_rows(requester)
+def test_the_move_is_reversible(before: Ticket) -> None:
+    warning, breach = _fired_rows(before)
     _migrate(AFTER)
     _migrate(BEFORE)
     rows = list(SlaEvent.objects.filter(kind__in=["warning", "breach"]).order_by("pk"))

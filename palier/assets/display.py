@@ -70,7 +70,55 @@ def _changes(data: Mapping[str, Any], definitions: Sequence[Mapping[str, Any]]) 
     return lines
 
 
-def _summary(event: AssetEvent) -> tuple[str, list[str] | None]:
+def _names(items: Any) -> str:
+    return ", ".join(str(i) for i in items) if isinstance(items, list) else ""
+
+
+def _inventory_parts() -> dict[str, str]:
+    return {
+        "network_cards": _("Network cards"),
+        "disks": _("Disks"),
+        "volumes": _("Volumes"),
+        "memory_modules": _("Memory modules"),
+        "virtual_machines": _("Virtual machines"),
+    }
+
+
+def _inventory_details(data: Mapping[str, Any], definitions: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What an inventory report changed: fields old → new, software added, removed or upgraded,
+    hardware parts that came or went, and a retired machine that reported."""
+    out = _changes(data.get("fields") or {}, definitions)
+    software = data.get("software")
+    if isinstance(software, Mapping):
+        line = _("Software: %(added)d added, %(removed)d removed, %(upgraded)d upgraded") % {
+            "added": int(software.get("added", 0)),
+            "removed": int(software.get("removed", 0)),
+            "upgraded": int(software.get("upgraded", 0)),
+        }
+        out.append(line)
+        for key, label in (
+            ("added_names", _("added")),
+            ("removed_names", _("removed")),
+            ("upgraded_names", _("upgraded")),
+        ):
+            if software.get(key):
+                out.append(f"{capfirst(label)}: {_names(software[key])}")
+    for key, label in _inventory_parts().items():
+        part = data.get(key)
+        if isinstance(part, Mapping):
+            if part.get("added"):
+                out.append(_("%(part)s added: %(names)s") % {"part": label, "names": _names(part["added"])})
+            if part.get("removed"):
+                out.append(_("%(part)s removed: %(names)s") % {"part": label, "names": _names(part["removed"])})
+    if data.get("dormant_reported") in Asset.Status.values:
+        out.append(
+            _("It reported while %(status)s: its status is unchanged.")
+            % {"status": Asset.Status(data["dormant_reported"]).label}
+        )
+    return out
+
+
+def _summary(event: AssetEvent, definitions: Sequence[Mapping[str, Any]] = ()) -> tuple[str, list[str] | None]:
     """The sentence of an event, and its details when they are not the field changes."""
     data, kind = event.data or {}, event.kind
     K = AssetEvent.Kind
@@ -94,6 +142,8 @@ def _summary(event: AssetEvent) -> tuple[str, list[str] | None]:
     if kind in (K.TICKET_LINKED, K.TICKET_UNLINKED):
         verb = _("linked the ticket") if kind == K.TICKET_LINKED else _("removed the link to the ticket")
         return f"{verb} {data.get('number', EMPTY)}", []
+    if kind == K.INVENTORY:
+        return _("inventory report"), _inventory_details(data, definitions)
     if kind == K.ATTACHED:
         return _("attached the file %(name)s") % {"name": data.get("file", EMPTY)}, []
     return str(K(kind).label) if kind in K.values else str(kind), None
@@ -103,7 +153,7 @@ def lines(events: Iterable[AssetEvent], definitions: Sequence[Mapping[str, Any]]
     """The timeline's lines, in the order given. ``definitions``: the asset type's fields."""
     out = []
     for event in events:
-        summary, details = _summary(event)
+        summary, details = _summary(event, definitions)
         if details is None:
             details = _changes(event.data or {}, definitions)
         actor = event.actor.display_name if event.actor is not None else _("Palier")

@@ -124,5 +124,18 @@ def test_a_later_report_records_what_really_changed(client):
     assert software["upgraded"] == len(old_products & new_products)
     assert software["added"] + software["upgraded"] > 0
     assert "virtual_machines" in event.data  # computer_3_updated reports virtual machines
+    # the asset's timeline tells it in words
+    from django.utils import translation
+
+    from palier.assets import display
+
+    with translation.override("en"):
+        (line,) = display.lines([event])
+    assert line.actor == "Palier" and line.summary == "inventory report"
+    assert (
+        f"Software: {software['added']} added, {software['removed']} removed, {software['upgraded']} upgraded"
+        in line.details
+    )
+    assert any(detail.startswith("Virtual machines added: ") for detail in line.details)
     # a third identical report changes nothing and says so
     assert InventoryReport.objects.filter(state=InventoryReport.State.APPLIED).count() == 2

@@ -359,7 +359,9 @@ def asset_tickets(request: HttpRequest, asset_id: int, page: Query[PageQuery]) -
     """The tickets linked to this asset that you may see, oldest first, keyset-paginated."""
     user = current_user(request)
     asset = selectors.get_asset_for(user, asset_id)
-    items, cursor = keyset_page(selectors.tickets_query(user, asset), order=("id",), cursor=page.cursor, limit=page.limit)
+    items, cursor = keyset_page(
+        selectors.tickets_query(user, asset), order=("id",), cursor=page.cursor, limit=page.limit
+    )
     return {"items": items, "next_cursor": cursor}
 
 

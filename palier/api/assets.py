@@ -96,7 +96,7 @@ def _render(user: User, asset_id: int, response: HttpResponse) -> Asset:
 
 
 def _type(slug: str, field: str = "type") -> AssetType:
-    return lookups.required(selectors.any_type_by_slug(slug), field)
+    return lookups.required(selectors.type_by_slug(slug.strip()), field)
 
 
 def _location(pk: int, *, field: str = "location") -> Location:

@@ -330,10 +330,6 @@ def own_assets_choices(requester: User) -> list[Asset]:
 # --- reads of the API, the licences pages and the import (docs/assets.md, "API") -------------------
 
 
-def any_type_by_slug(slug: str) -> AssetType | None:
-    return AssetType.objects.filter(slug=slug.strip()).first()
-
-
 def types_query() -> QuerySet[AssetType]:
     return AssetType.objects.all()
 

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "palier.automation",
     "palier.macros",
     "palier.surveys",
+    "palier.problems",  # problems, known errors, major incidents (docs/problems.md)
+    "palier.changes",  # requests for change, the board, the change calendar (docs/changes.md)
     "palier.agent",
     "palier.portal",
     "palier.api",

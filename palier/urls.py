@@ -13,16 +13,22 @@ from palier.agent.urlconfs import assets_inventory as agent_assets_inventory
 from palier.agent.urlconfs import assets_licences as agent_assets_licences
 from palier.agent.urlconfs import audit as agent_audit
 from palier.agent.urlconfs import automation as agent_automation
+from palier.agent.urlconfs import cab as agent_cab
 from palier.agent.urlconfs import catalog as agent_catalog
+from palier.agent.urlconfs import change_calendar as agent_change_calendar
+from palier.agent.urlconfs import changes as agent_changes
 from palier.agent.urlconfs import identity as agent_identity
 from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import identity_saml as agent_saml
 from palier.agent.urlconfs import integrations as agent_integrations
 from palier.agent.urlconfs import kb as agent_kb
+from palier.agent.urlconfs import known_errors as agent_known_errors
 from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
+from palier.agent.urlconfs import major as agent_major
 from palier.agent.urlconfs import notifications as agent_notifications
+from palier.agent.urlconfs import problems as agent_problems
 from palier.agent.urlconfs import reports as agent_reports
 from palier.agent.urlconfs import routing as agent_routing
 from palier.agent.urlconfs import sla as agent_sla
@@ -37,6 +43,7 @@ from palier.portal.urlconfs import kb as portal_kb
 from palier.portal.urlconfs import mfa as portal_mfa
 from palier.portal.urlconfs import notifications as portal_notifications
 from palier.portal.urlconfs import oidc as portal_oidc
+from palier.portal.urlconfs import outages as portal_outages
 from palier.portal.urlconfs import people as portal_people
 from palier.portal.urlconfs import saml as portal_saml
 from palier.portal.urlconfs import surveys as portal_surveys
@@ -71,6 +78,13 @@ urlpatterns = [
     path("agent/assets/", _pages("assets", agent_assets.urlpatterns)),
     path("", _pages("inventory", inventory_intake.urlpatterns)),  # /inventory/: the inventory agents' endpoint
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
+    path("agent/problems/known-errors/", _pages("known_errors", agent_known_errors.urlpatterns)),
+    path("agent/problems/", _pages("problems", agent_problems.urlpatterns)),
+    path("agent/major/", _pages("major", agent_major.urlpatterns)),
+    path("outages/", _pages("outages", portal_outages.urlpatterns)),
+    path("agent/changes/approvals/", _pages("cab", agent_cab.urlpatterns)),
+    path("agent/changes/calendar/", _pages("change_calendar", agent_change_calendar.urlpatterns)),
+    path("agent/changes/", _pages("changes", agent_changes.urlpatterns)),
     path("surveys/", _pages("surveys", portal_surveys.urlpatterns, agent_surveys.urlpatterns)),
     path("notifications/", _pages("notifications", portal_notifications.urlpatterns, agent_notifications.urlpatterns)),
     path("agent/identity/oidc/", _pages("identity-oidc", agent_identity_oidc.urlpatterns)),

@@ -47,3 +47,14 @@ class OutboxItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.key} ({self.state})"
+
+
+class NumberSequence(models.Model):
+    """The last number handed out under one name ("problem", "change"): ``palier.core.numbers``
+    takes the next one under a row lock, so two records never share a number."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last}"

@@ -231,7 +231,38 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _("logged %(minutes)s min of work") % {"minutes": data["minutes"]}
     if kind in (E.TIME_LOGGED, E.TIME_CHANGED):
         return _time_entry(kind, data)
+    if kind in (E.PROBLEM, E.MAJOR, E.CHANGE):
+        return _record_link(kind, data)
     return None
+
+
+def _record_link(kind: str, data: dict[str, Any]) -> str | None:
+    """Links to the records around a ticket (palier/problems, palier/changes): ``data`` holds the
+    record's reference and what happened to the link."""
+    ref = str(data.get("reference") or "")
+    action = data.get("action")
+    if kind == E.PROBLEM:
+        sentences = {
+            "linked": _("linked the ticket to the problem %(ref)s"),
+            "unlinked": _("removed the ticket from the problem %(ref)s"),
+            "workaround": _("applied the workaround of %(ref)s"),
+            "resolved": _("resolved the ticket with the problem %(ref)s"),
+        }
+    elif kind == E.MAJOR:
+        sentences = {
+            "declared": _("declared the major incident %(ref)s"),
+            "attached": _("attached the ticket to the major incident %(ref)s"),
+            "detached": _("detached the ticket from the major incident %(ref)s"),
+            "resolved": _("ended the major incident %(ref)s"),
+        }
+    else:
+        sentences = {
+            "linked": _("linked the ticket to the change %(ref)s"),
+            "caused": _("recorded the ticket as caused by the change %(ref)s"),
+            "unlinked": _("removed the ticket from the change %(ref)s"),
+        }
+    template = sentences.get(str(action))
+    return template % {"ref": ref} if template else None
 
 
 def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:

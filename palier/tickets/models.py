@@ -285,6 +285,9 @@ class TicketEvent(models.Model):
         TIME_CHANGED = "time_changed", _("changed logged time")
         SLA_WARNING = "sla_warning", _("SLA warning")
         SLA_BREACH = "sla_breach", _("SLA breach")
+        PROBLEM = "problem", _("linked to a problem")
+        MAJOR = "major", _("major incident")
+        CHANGE = "change", _("linked to a change")
 
     # written by the SLA sweep, internal; the SLA timeline shows them, the ticket timeline does not
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACH)

@@ -37,6 +37,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sla",),
     ("catalog", "integrations", "timelog"),
     ("kb", "macros", "surveys"),
+    ("problems",),  # problems, known errors, major incidents: link incidents, assets, articles
+    ("changes",),  # changes: name assets and problems, approved through the catalog's engine
     ("automation", "system", "reports", "backups", "identity"),  # reports: reads every domain, writes nothing of theirs
     ("ops", "dataexport"),  # /health, /ready, /metrics; the full data export: read every domain, write nothing
 )

@@ -1,0 +1,7 @@
+"""Pages: filled by the changes work."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

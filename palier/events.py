@@ -105,6 +105,14 @@ MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing
 SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.assets.secrets.rotate")
 
 
+# what happens around a change's record (palier/changes/services): each called with the change,
+# in the service's transaction
+# after its window, status or assets changed: the calendar's footprint of the change
+CHANGE_AFTER_SAVE: tuple[str, ...] = ()
+# when it enters "awaiting approval": the board's approval, through the catalog's approval engine
+CHANGE_AWAITING_APPROVAL: tuple[str, ...] = ()
+
+
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------
 
 AUTH_SIGNALS: dict[str, str] = {
@@ -140,6 +148,7 @@ def wire() -> None:
     from django.contrib.auth import signals as auth_signals
     from django_tasks import signals as task_signals
 
+    from palier.changes import services as change_services
     from palier.core import outbox
     from palier.lib import schedule
     from palier.mail import health
@@ -164,6 +173,8 @@ def wire() -> None:
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     mail_secrets.holders[:] = [resolve(path) for path in SECRET_HOLDERS]
+    change_services.AFTER_SAVE[:] = [resolve(path) for path in CHANGE_AFTER_SAVE]
+    change_services.ON_AWAITING_APPROVAL[:] = [resolve(path) for path in CHANGE_AWAITING_APPROVAL]
     for name, path in AUTH_SIGNALS.items():
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
     for path in SIGN_IN_STEPS:

@@ -91,3 +91,12 @@ def test_the_outbox_handlers_registered_are_the_map() -> None:
     assert outbox.kinds() == sorted(events.OUTBOX_HANDLERS)
     for kind, path in events.OUTBOX_HANDLERS.items():
         assert outbox._handlers[kind] is events.resolve(path)
+
+
+def test_the_change_hooks_registered_are_the_map() -> None:
+    from palier.changes import services as change_services
+
+    assert [f"{f.__module__}.{f.__name__}" for f in change_services.AFTER_SAVE] == list(events.CHANGE_AFTER_SAVE)
+    assert [f"{f.__module__}.{f.__name__}" for f in change_services.ON_AWAITING_APPROVAL] == list(
+        events.CHANGE_AWAITING_APPROVAL
+    )

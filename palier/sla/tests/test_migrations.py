@@ -63,6 +63,11 @@ def _fired_rows(ticket: Ticket) -> tuple[SlaEvent, SlaEvent]:
     return warning, breach
 
 
+# each test migrates back and forth through every app (about 11 s): they run in the PostgreSQL
+# pass only (conftest.py, ``engine_independent``), so once per CI
+pytestmark = pytest.mark.engine_independent
+
+
 @pytest.mark.django_db(transaction=True)
 def test_fired_rows_become_ticket_events_that_consumers_do_not_replay(before: Ticket) -> None:
     warning, breach = _fired_rows(before)

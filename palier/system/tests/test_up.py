@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 DEMO_ADMIN = "admin@demo.palier.test"
 DEMO_PASSWORD = "palier-demo"
 
@@ -90,6 +92,9 @@ def _sign_in(base: str, email: str, password: str) -> bool:
         return "/accounts/login/" not in response.url
 
 
+# `palier up` always runs on its own SQLite file here: the same test in both passes, so it runs in
+# the PostgreSQL pass only (conftest.py), which keeps the SQLite pass within its time budget
+@pytest.mark.engine_independent
 def test_a_plain_start_creates_no_account_and_the_demo_only_when_asked(tmp_path: Path) -> None:
     """Also: the probes answer, and one scrape adds up the counts of gunicorn's two processes."""
     out, (signed_in, (ready, refused, metrics)) = _run_up(  # type: ignore[misc]

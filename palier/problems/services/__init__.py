@@ -13,6 +13,18 @@ from .problems import (
     unlink_incident,
     update_problem,
 )
+from .major import (
+    attach_incident,
+    declare_major,
+    detach_incident,
+    publish_update,
+    report_affected,
+    resolve_major,
+    save_review,
+    send_update_emails,
+    subscribe,
+    unsubscribe,
+)
 
 __all__ = [
     "EDITABLE",
@@ -26,4 +38,14 @@ __all__ = [
     "unlink_asset",
     "unlink_incident",
     "update_problem",
+    "attach_incident",
+    "declare_major",
+    "detach_incident",
+    "publish_update",
+    "report_affected",
+    "resolve_major",
+    "save_review",
+    "send_update_emails",
+    "subscribe",
+    "unsubscribe",
 ]

@@ -21,10 +21,11 @@ HOME_LIMIT = 5
 MATCH_LIMIT = 3
 LIVE_SCAN = 50  # ongoing published outages read to match typed words (there are never many)
 MIN_WORD = 3
-STOP_WORDS = frozenset(
-    "the and for not with from this that are was have has can cannot does dont don "
-    "les des une est pas pour avec dans sur qui que mon mes nos vos par plus ".split()
-)
+STOP_WORDS = frozenset({
+    "the", "and", "for", "not", "with", "from", "this", "that", "are", "was", "have", "has", "can", "cannot",
+    "does", "dont", "don", "les", "des", "une", "est", "pas", "pour", "avec", "dans", "sur", "qui", "que",
+    "mon", "mes", "nos", "vos", "par", "plus",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ def attached_page(major: MajorIncident, *, number: int = 1) -> Page:
 
 def communication_log(major: MajorIncident) -> list[MajorIncidentUpdate]:
     """The latest ``LOG_LIMIT`` updates, newest first, every channel (agents only)."""
-    return list(MajorIncidentUpdate.objects.filter(major=major).select_related("author").order_by("-at", "-id")[:LOG_LIMIT])
+    return list(
+        MajorIncidentUpdate.objects.filter(major=major).select_related("author").order_by("-at", "-id")[:LOG_LIMIT]
+    )
 
 
 # --- the ticket page's banner --------------------------------------------------------------------------

@@ -49,7 +49,9 @@ def test_the_outage_page_shows_portal_updates_never_internal_notes_nor_the_ticke
 ) -> None:
     major = _major(manager, requester)
     services.publish_update(major, by=manager, message="Half the mailboxes are back.", email=False)
-    services.publish_update(major, by=agent, message="Vendor case 4411 opened", portal=False, email=False, internal=True)
+    services.publish_update(
+        major, by=agent, message="Vendor case 4411 opened", portal=False, email=False, internal=True
+    )
     page = _client(outsider).get(reverse("outages:detail", args=[major.pk]))
     content = page.content.decode()
     assert page.status_code == 200 and "Half the mailboxes are back." in content

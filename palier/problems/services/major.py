@@ -10,6 +10,7 @@ nobody the same update twice; many subscribers are written by an outbox item aft
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -160,7 +161,9 @@ def publish_update(
     only (never with the other two). Publishing is for managers and administrators; any agent may
     write an internal note. Returns one update per channel."""
     if internal and (portal or email):
-        raise ValidationError({"internal": _("An internal note is not published; choose the portal and email or none.")})
+        raise ValidationError(
+            {"internal": _("An internal note is not published; choose the portal and email or none.")}
+        )
     if not (internal or portal or email):
         raise ValidationError({"message": _("Choose where to publish: the portal, email, or an internal note.")})
     user = _require(by, "edit" if internal else "publish")
@@ -171,22 +174,26 @@ def publish_update(
     now = timezone.now()
     updates: list[MajorIncidentUpdate] = []
     if internal:
-        updates.append(MajorIncidentUpdate(major=locked, author=user, channel=C.INTERNAL, message=message, at=now))
+        updates.append(_log(locked, user, C.INTERNAL, message, now))
     if portal:
         locked.status_note = message
         locked.note_updated_at = now
         _save(locked, ["status_note", "note_updated_at"])
-        updates.append(MajorIncidentUpdate(major=locked, author=user, channel=C.PORTAL, message=message, at=now))
+        updates.append(_log(locked, user, C.PORTAL, message, now))
     if email:
         count = MajorIncidentSubscriber.objects.filter(major=locked).count()
-        updates.append(
-            MajorIncidentUpdate(major=locked, author=user, channel=C.EMAIL, message=message, at=now, recipients=count)
-        )
-    for update in updates:
-        update.save()
+        updates.append(_log(locked, user, C.EMAIL, message, now, recipients=count))
     if email:
         _send(updates[-1], locked, inline=updates[-1].recipients <= INLINE_EMAILS)
     return updates
+
+
+def _log(
+    major: MajorIncident, author: User, channel: str, message: str, at: datetime, *, recipients: int = 0
+) -> MajorIncidentUpdate:
+    return MajorIncidentUpdate.objects.create(
+        major=major, author=author, channel=channel, message=message, at=at, recipients=recipients
+    )
 
 
 def _send(update: MajorIncidentUpdate, major: MajorIncident, *, inline: bool) -> None:
@@ -218,7 +225,11 @@ def _outage_path(major: MajorIncident) -> str:
 def send_update_emails(payload: dict[str, Any]) -> None:
     """The outbox handler: email an update to every subscriber, a chunk at a time. Idempotent:
     the rows already written under the update's key are skipped."""
-    update = MajorIncidentUpdate.objects.select_related("major", "major__ticket").filter(pk=payload.get("update")).first()
+    update = (
+        MajorIncidentUpdate.objects.select_related("major", "major__ticket")
+        .filter(pk=int(payload.get("update") or 0))
+        .first()
+    )
     if update is None:
         raise outbox.Permanent("the update no longer exists")
     subscribers = MajorIncidentSubscriber.objects.filter(major=update.major).order_by("pk")
@@ -255,7 +266,8 @@ def attach_incident(major: MajorIncident, ticket: Ticket, *, by: User | None) ->
         if existing.major_id == locked.pk:
             return existing
         raise Conflict(
-            _("This ticket is already attached to the major incident %(ref)s.") % {"ref": existing.major.ticket.reference}
+            _("This ticket is already attached to the major incident %(ref)s.")
+            % {"ref": existing.major.ticket.reference}
         )
     link = MajorIncidentLink.objects.create(major=locked, ticket=ticket, linked_by=user)
     _subscribe_ids(locked, [ticket.requester_id])
@@ -338,10 +350,8 @@ def resolve_major(
     locked.note_updated_at = now
     _save(locked, ["state", "resolved_at", "status_note", "note_updated_at"])
     count = MajorIncidentSubscriber.objects.filter(major=locked).count()
-    MajorIncidentUpdate.objects.create(major=locked, author=user, channel=C.PORTAL, message=message, at=now)
-    update = MajorIncidentUpdate.objects.create(
-        major=locked, author=user, channel=C.EMAIL, message=message, at=now, recipients=count
-    )
+    _log(locked, user, C.PORTAL, message, now)
+    update = _log(locked, user, C.EMAIL, message, now, recipients=count)
     events = [_event(locked.ticket, locked, "resolved", by=user)]
     if resolve_attached:
         events += _resolve_attached(locked, user=user, message=message)

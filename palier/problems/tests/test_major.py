@@ -125,7 +125,9 @@ def test_internal_notes_are_any_agents_and_publishing_is_the_managers(
         services.publish_update(major, by=agent, message="Public words")
     with pytest.raises(ValidationError):
         services.publish_update(major, by=agent, message="x", internal=True)  # portal and email still on
-    updates = services.publish_update(major, by=agent, message="DB team paged", portal=False, email=False, internal=True)
+    updates = services.publish_update(
+        major, by=agent, message="DB team paged", portal=False, email=False, internal=True
+    )
     assert [u.channel for u in updates] == ["internal"]
     major.refresh_from_db()
     assert major.status_note == "" and not OutgoingEmail.objects.exists()
@@ -136,7 +138,9 @@ def test_internal_notes_are_any_agents_and_publishing_is_the_managers(
 # --- attached incidents ------------------------------------------------------------------------------------
 
 
-def test_attach_rules(agent: User, manager: User, requester: User, requester_b: User, outsider: User, l2: object) -> None:
+def test_attach_rules(
+    agent: User, manager: User, requester: User, requester_b: User, outsider: User, l2: object
+) -> None:
     major = _declared(manager, requester)
     same = _incident(requester_b, "No mail since 9")
     link = services.attach_incident(major, same, by=agent)

@@ -1,8 +1,10 @@
 """Major-incident pieces of other pages: ``{% load major_tags %}`` then
 
-- ``{% major_banner ticket %}`` on the agent's ticket page: "Major incident — <headline>" linking
-  to its page when the ticket is one or is attached to one, else (for managers and
-  administrators, on an open incident) the "Declare a major incident" form. One query.
+- ``{% major_banner major_banner %}`` on the agent's ticket page: "Major incident — <headline>"
+  linking to its page when the ticket is one or is attached to one, else (for managers and
+  administrators, on an open incident) the "Declare a major incident" form. The banner comes
+  from ``major_selectors.banner_for`` (one query, in ``agent/contexts.ticket_page_extras``): the
+  tag reads nothing; without it, it shows nothing.
 - ``{% portal_outages %}`` on the portal's home page: the ongoing published outages. One query.
 """
 
@@ -19,9 +21,11 @@ register = template.Library()
 
 
 @register.inclusion_tag("agent/major/includes/banner.html", takes_context=True)
-def major_banner(context: template.Context, ticket: Ticket) -> dict[str, Any]:
+def major_banner(context: template.Context, banner: major_selectors.Banner | None) -> dict[str, Any]:
     user = context["request"].user
-    banner = major_selectors.banner_for(ticket)
+    ticket: Ticket = context["ticket"]
+    if banner is None:
+        return {"banner": None, "may_declare": False}
     may_declare = (
         banner.major is None
         and ticket.kind == Ticket.Kind.INCIDENT

@@ -3,6 +3,8 @@ incident's page with its log, attached tickets and review, and the actions poste
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -42,6 +44,8 @@ def test_a_manager_declares_from_the_ticket_page_and_the_banner_links_to_it(mana
     client = _client(manager)
     page = client.get(reverse("agent:ticket-detail", args=[ticket.pk]))
     assert b'id="major-declare"' in page.content
+    form = page.content.decode().split('id="major-declare"')[1].split("</form>")[0]
+    assert re.search(r'name="csrfmiddlewaretoken" value="\w{20,}"', form)  # the form posts under CSRF
     empty = client.post(reverse("major:declare", args=[ticket.pk]), {"major-headline": " "}, follow=True)
     assert not MajorIncident.objects.exists() and b"alert" in empty.content
     response = client.post(
@@ -57,9 +61,7 @@ def test_a_manager_declares_from_the_ticket_page_and_the_banner_links_to_it(mana
     assert b'id="major-declare"' not in page.content
 
 
-def test_the_banner_costs_one_query_and_the_tag_none(
-    manager: User, requester: User, django_assert_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_banner_costs_one_query_and_the_tag_none(manager: User, requester: User, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     from django.template import Context, Template
     from django.test import RequestFactory
 

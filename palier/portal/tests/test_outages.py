@@ -95,6 +95,9 @@ def test_deflection_matches_words_without_accents_or_case(
     assert b"Known outage" in client.get(reverse("outages:match"), {"q": "lyon"}).content
     assert b"Known outage" not in client.get(reverse("outages:match"), {"q": "the"}).content
     assert b"Known outage" not in client.get(reverse("outages:match"), {"q": "vpn"}).content
+    accents = _major(manager, requester, headline="Réseau coupé au siège")
+    found = client.get(reverse("outages:match"), {"q": "reseau COUPE"}).content.decode()
+    assert f'id="outage-match-{accents.pk}"' in found
     affected = client.post(reverse("outages:affected", args=[major.pk]), HTTP_HX_REQUEST="true")
     assert b"we count you among the people affected" in affected.content
     services.resolve_major(major, by=manager, message="Back")

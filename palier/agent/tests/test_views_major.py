@@ -4,6 +4,7 @@ incident's page with its log, attached tickets and review, and the actions poste
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,11 +17,10 @@ from palier.tickets import services as tickets
 from palier.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def _client(user: User) -> Client:
-    client = Client(**EN)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -61,7 +61,9 @@ def test_a_manager_declares_from_the_ticket_page_and_the_banner_links_to_it(mana
     assert b'id="major-declare"' not in page.content
 
 
-def test_the_banner_costs_one_query_and_the_tag_none(manager: User, requester: User, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_the_banner_costs_one_query_and_the_tag_none(
+    manager: User, requester: User, django_assert_num_queries: Any
+) -> None:
     from django.template import Context, Template
     from django.test import RequestFactory
 
@@ -80,8 +82,8 @@ def test_the_banner_costs_one_query_and_the_tag_none(manager: User, requester: U
 
 
 def test_the_page_publishes_attaches_ends_and_reviews(
-    agent: User, manager: User, requester: User, requester_b: User, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+    agent: User, manager: User, requester: User, requester_b: User, django_assert_max_num_queries: Any
+) -> None:
     major = services.declare_major(_incident(requester), by=manager, headline="Email is down")
     other = _incident(requester_b, "No mail since 9")
     client = _client(manager)

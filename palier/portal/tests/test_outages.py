@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -14,11 +16,10 @@ from palier.tickets import services as tickets
 from palier.tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def _client(user: User) -> Client:
-    client = Client(**EN)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -29,8 +30,8 @@ def _major(manager: User, requester: User, headline: str = "Messagerie indisponi
 
 
 def test_the_home_page_shows_the_ongoing_outage_in_few_queries(
-    manager: User, requester: User, outsider: User, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+    manager: User, requester: User, outsider: User, django_assert_max_num_queries: Any
+) -> None:
     major = _major(manager, requester)
     client = _client(outsider)
     client.get(reverse("portal:home"))  # warm the session and caches
@@ -83,8 +84,8 @@ def test_i_am_affected_too_subscribes_without_a_ticket_and_unsubscribe_stops(
 
 
 def test_deflection_matches_words_without_accents_or_case(
-    manager: User, requester: User, outsider: User, django_assert_max_num_queries
-) -> None:  # type: ignore[no-untyped-def]
+    manager: User, requester: User, outsider: User, django_assert_max_num_queries: Any
+) -> None:
     major = _major(manager, requester)
     _major(manager, requester, headline="Printers offline on floor 3")
     client = _client(outsider)

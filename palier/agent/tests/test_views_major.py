@@ -110,6 +110,8 @@ def test_the_page_publishes_attaches_ends_and_reviews(
     major.refresh_from_db()
     other.refresh_from_db()
     assert major.state == "resolved" and other.status == "resolved"
+    ended = client.get(url).content.decode()
+    assert 'id="major-review-form"' in ended and 'id="major-resolve-form"' not in ended
     client.post(
         reverse("major:review", args=[major.pk]),
         {"review-review_summary": "The relay's disk filled up.", "review-version": major.version},

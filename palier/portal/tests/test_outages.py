@@ -43,6 +43,8 @@ def test_the_home_page_shows_the_ongoing_outage_in_few_queries(
     assert reverse("outages:detail", args=[major.pk]) in content
     services.resolve_major(major, by=manager, message="Back")
     assert "Known outage" not in client.get(reverse("portal:home")).content.decode()
+    over = client.get(reverse("outages:detail", args=[major.pk])).content.decode()
+    assert "Outage over: Messagerie" in over and "I am affected too" not in over
 
 
 def test_the_outage_page_shows_portal_updates_never_internal_notes_nor_the_ticket(

@@ -91,6 +91,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
 OUTBOX_HANDLERS: dict[str, str] = {
     "notifications.event": "palier.notifications.consumer.retry_event",  # an event whose handling failed
     "automation.webhook": "palier.automation.services.webhooks.deliver",  # a rule's signed webhook
+    # a major incident's update emailed to its many subscribers, a chunk at a time
+    "problems.major_update": "palier.problems.services.major.send_update_emails",
 }
 
 

@@ -18,6 +18,7 @@ from palier.agent.workspace_forms import SORTABLE, Choices, FilterForm
 from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
 from palier.people.models import User
+from palier.problems import major_selectors
 from palier.routing import selectors as routing_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import selectors
@@ -56,6 +57,7 @@ def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
         "catalog_request": catalog_selectors.request_for_ticket(user, ticket),
         "escalation_groups": routing_selectors.escalation_groups(),
         "survey_response": survey_selectors.response_for_ticket(ticket),
+        "major_banner": major_selectors.banner_for(ticket),  # the major incident it is or is attached to
     }
 
 

@@ -295,6 +295,8 @@ class MajorIncidentSubscriber(models.Model):
     major = models.ForeignKey(MajorIncident, on_delete=models.CASCADE, related_name="subscribers")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     subscribed_at = models.DateTimeField(default=timezone.now)
+    # set when the person said "I am affected too" on the portal (no ticket is opened)
+    affected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["major", "user"], name="major_subscriber_unique")]

@@ -1,5 +1,17 @@
 """Writes on problems and major incidents, split by sub-domain and re-exported here."""
 
+from .major import (
+    attach_incident,
+    declare_major,
+    detach_incident,
+    publish_update,
+    report_affected,
+    resolve_major,
+    save_review,
+    send_update_emails,
+    subscribe,
+    unsubscribe,
+)
 from .problems import (
     EDITABLE,
     LinkOutcome,
@@ -17,13 +29,23 @@ from .problems import (
 __all__ = [
     "EDITABLE",
     "LinkOutcome",
+    "attach_incident",
     "comment_on_problem",
     "create_problem",
+    "declare_major",
+    "detach_incident",
     "link_articles",
     "link_assets",
     "link_incidents",
+    "publish_update",
+    "report_affected",
+    "resolve_major",
+    "save_review",
+    "send_update_emails",
+    "subscribe",
     "transition_problem",
     "unlink_asset",
     "unlink_incident",
+    "unsubscribe",
     "update_problem",
 ]

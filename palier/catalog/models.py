@@ -311,7 +311,9 @@ class ApprovalDelegation(models.Model):
         ordering = ["starts_on", "id"]
         indexes = [models.Index(fields=["user", "starts_on", "ends_on"], name="catalog_delegation_when")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="catalog_delegation_order"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="catalog_delegation_order"
+            ),
             models.CheckConstraint(condition=~models.Q(user=models.F("deputy")), name="catalog_delegation_not_self"),
         ]
 

@@ -22,7 +22,15 @@ from palier.catalog import links
 from palier.catalog.models import Approval, ApprovalStage
 from palier.catalog.services import approvals as engine
 from palier.changes import history
-from palier.changes.models import RISK_ORDER, Change, ChangeApprovalStage, ChangeBoard, ChangeEvent, ChangeSettings, Risk
+from palier.changes.models import (
+    RISK_ORDER,
+    Change,
+    ChangeApprovalStage,
+    ChangeBoard,
+    ChangeEvent,
+    ChangeSettings,
+    Risk,
+)
 from palier.people.models import User
 
 KIND = "change"
@@ -48,8 +56,12 @@ def _rank(risk: str) -> int:
 
 def stages_for(change: Change) -> list[ChangeApprovalStage]:
     """The stages of the change's approval path that apply to its risk, in order."""
-    path = ChangeApprovalStage.Path.EMERGENCY if change.kind == Change.Kind.EMERGENCY else ChangeApprovalStage.Path.NORMAL
-    stages = ChangeApprovalStage.objects.filter(path=path).select_related("board", "board__group").order_by("order", "id")
+    path = (
+        ChangeApprovalStage.Path.EMERGENCY if change.kind == Change.Kind.EMERGENCY else ChangeApprovalStage.Path.NORMAL
+    )
+    stages = (
+        ChangeApprovalStage.objects.filter(path=path).select_related("board", "board__group").order_by("order", "id")
+    )
     return [s for s in stages if _rank(s.min_risk) <= _rank(change.risk)]
 
 
@@ -134,7 +146,9 @@ class ChangeSubject:
                 continue
 
             def link(decision: str, approval_id: int = approval.pk) -> str:
-                return base_url() + reverse("catalog:link", args=[links.make_token(approval_id=approval_id, decision=decision)])
+                return base_url() + reverse(
+                    "catalog:link", args=[links.make_token(approval_id=approval_id, decision=decision)]
+                )
 
             context = {
                 "reference": subject.reference,

@@ -250,7 +250,9 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
     # the request first, then the approval (re-read under that lock): two approvers of one stage
     # deciding at the same time are serialised and the second sees the first one's outcome
     submission_id, kind, subject_id = (
-        ApprovalStep.objects.filter(pk=approval.step_id).values_list("submission_id", "subject_kind", "subject_id").get()
+        ApprovalStep.objects.filter(pk=approval.step_id)
+        .values_list("submission_id", "subject_kind", "subject_id")
+        .get()
     )
     if submission_id is None:
         return _decide_subject(approval, kind, subject_id, decision=decision, comment=comment, by=by, via=via)
@@ -304,11 +306,7 @@ def _decide_subject(
     subject = subject_adapter.lock(subject_id)
     locked = Approval.objects.select_for_update().select_related("step", "approver", "on_behalf_of").get(pk=approval.pk)
     step = locked.step
-    if (
-        locked.decision != D.PENDING
-        or step.state != ApprovalStep.State.OPEN
-        or not subject_adapter.is_waiting(subject)
-    ):
+    if locked.decision != D.PENDING or step.state != ApprovalStep.State.OPEN or not subject_adapter.is_waiting(subject):
         raise AlreadyDecided(_("This approval was already decided."))
     if by is not None and not permissions.can_decide(by, locked):
         raise PermissionDenied(_("You are not asked to approve this request."))
@@ -442,9 +440,9 @@ def send_reminders(*, now: Any = None) -> int:
             if subject is None or not subject_adapter.is_waiting(subject):
                 continue
             with transaction.atomic():
-                claimed = Approval.objects.filter(
-                    pk=approval.pk, reminded_at__isnull=True, decision=D.PENDING
-                ).update(reminded_at=now)
+                claimed = Approval.objects.filter(pk=approval.pk, reminded_at__isnull=True, decision=D.PENDING).update(
+                    reminded_at=now
+                )
                 if claimed:
                     subject_adapter.ask([approval], subject, reminder=True)
                     sent += 1

@@ -24,7 +24,9 @@ S = Change.Status
 
 
 def member(group: SupportGroup, name: str) -> User:
-    user = people.create_user(email=f"{name.lower()}@desk.test", full_name=name, role=User.Role.AGENT, password="pw-x-123456!")
+    user = people.create_user(
+        email=f"{name.lower()}@desk.test", full_name=name, role=User.Role.AGENT, password="pw-x-123456!"
+    )
     people.add_group_member(group, user=user)
     return user
 
@@ -93,7 +95,9 @@ def test_quorum_two_of_three(agent: User, admin_user: User, cab: tuple[SupportGr
     }
 
 
-def test_quorum_rejected_as_soon_as_unreachable(agent: User, admin_user: User, cab: tuple[SupportGroup, list[User]]) -> None:
+def test_quorum_rejected_as_soon_as_unreachable(
+    agent: User, admin_user: User, cab: tuple[SupportGroup, list[User]]
+) -> None:
     group, (ana, ben, cyd) = cab
     ChangeApprovalStage.objects.create(path="normal", board=board(admin_user, group, "quorum", 2), order=1)
     change = ask(ready_change(agent), agent)
@@ -176,7 +180,9 @@ def test_not_on_board_after_decision_and_double_click(
     assert Approval.objects.filter(decision="pending").count() == 3
 
 
-def test_a_quorum_above_the_members_is_refused(admin_user: User, agent: User, cab: tuple[SupportGroup, list[User]]) -> None:
+def test_a_quorum_above_the_members_is_refused(
+    admin_user: User, agent: User, cab: tuple[SupportGroup, list[User]]
+) -> None:
     group, _people = cab
     with pytest.raises(ValidationError, match="exceeds the board's 3 active members"):
         board(admin_user, group, "quorum", 4)
@@ -194,7 +200,9 @@ def test_delegation_goes_one_step_and_is_recorded(
     today = timezone.localdate()
     ApprovalDelegation.objects.create(user=ana, deputy=deputy, starts_on=today, ends_on=today + timedelta(days=2))
     ApprovalDelegation.objects.create(user=deputy, deputy=far, starts_on=today, ends_on=today)  # not followed
-    ApprovalDelegation.objects.create(user=ben, deputy=cyd, starts_on=today - timedelta(days=9), ends_on=today - timedelta(days=1))
+    ApprovalDelegation.objects.create(
+        user=ben, deputy=cyd, starts_on=today - timedelta(days=9), ends_on=today - timedelta(days=1)
+    )
     ChangeApprovalStage.objects.create(path="normal", board=board(admin_user, group, "all"), order=1)
     change = ask(ready_change(agent), agent)
     asked = {a.approver.display_name: a.on_behalf_of for a in Approval.objects.select_related("approver")}

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import template
 
-from palier.agent.forms.cab import DecisionForm
 from palier.catalog.models import Approval, ApprovalStep
 from palier.changes import board_selectors
 from palier.changes.models import Change
@@ -37,6 +36,5 @@ def change_approvals(context: template.Context, change: Change) -> dict[str, Any
         "change": change,
         "steps": steps,
         "mine": mine,
-        "form": DecisionForm() if mine is not None else None,
         "csrf_token": context.get("csrf_token"),
     }

@@ -181,8 +181,8 @@ def _view(change: Change) -> engine.SubjectView:
         url=change_url(change.pk),
         requester=change.requested_by.display_name if change.requested_by else "",
         rows=[
-            (_("Type"), Change.Kind(change.kind).label),
-            (_("Risk"), Risk(change.risk).label),
+            (_("Type"), str(Change.Kind(change.kind).label)),
+            (_("Risk"), str(Risk(change.risk).label)),
             (_("Window"), f"{_when(change.planned_start)} – {_when(change.planned_end)}"),
         ],
     )

@@ -99,7 +99,7 @@ def decide(request: AuthedRequest, approval_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     decision = request.POST.get("decision", "")
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(target)
     try:
         catalog_services.decide(

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -326,7 +327,7 @@ def _decide_subject(
     return locked
 
 
-def _subject_steps(kind: str, subject_id: int) -> Any:
+def _subject_steps(kind: str, subject_id: int) -> QuerySet[ApprovalStep]:
     return ApprovalStep.objects.filter(subject_kind=kind, subject_id=subject_id, submission__isnull=True)
 
 

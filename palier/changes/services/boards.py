@@ -80,6 +80,7 @@ def add_stage(*, by: User | None, path: str, board: ChangeBoard | None, min_risk
         errors["min_risk"] = _("Choose a risk level.")
     if errors:
         raise ValidationError(errors)
+    assert isinstance(board, ChangeBoard)
     last = (
         ChangeApprovalStage.objects.select_for_update()
         .filter(path=path)

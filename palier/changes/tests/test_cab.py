@@ -227,3 +227,21 @@ def test_reminders_are_sent_once(agent: User, admin_user: User, cab: tuple[Suppo
     assert engine.send_reminders(now=later + timedelta(hours=5)) == 0
     assert OutgoingEmail.objects.count() == first + 2
     assert OutgoingEmail.objects.filter(subject__startswith="Reminder").count() == 2
+
+
+def test_a_catalog_stage_may_use_a_quorum_too(requester: User, cab: tuple[SupportGroup, list[User]]) -> None:
+    from palier.catalog import services as catalog
+    from palier.catalog.models import ApprovalStage, CatalogItem, Submission
+
+    group, (ana, ben, _cyd) = cab
+    item = CatalogItem.objects.create(name_fr="Portable", name_en="Laptop")
+    ApprovalStage.objects.create(item=item, order=1, kind="group", group=group, rule="quorum", quorum=2)
+    ticket = catalog.submit_request(item=item, requester=requester, answers={})
+    submission = Submission.objects.get(ticket=ticket)
+    assert submission.steps.get().quorum == 2
+    engine.decide(approval=pending(ana), decision="approved", by=ana)
+    submission.refresh_from_db()
+    assert submission.state == Submission.State.APPROVAL
+    engine.decide(approval=pending(ben), decision="approved", by=ben)
+    submission.refresh_from_db()
+    assert submission.state != Submission.State.APPROVAL

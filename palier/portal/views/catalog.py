@@ -191,8 +191,8 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
-            context = {"approval": approval, "decision": claim.decision, "reference": _reference(approval)}
-            return render(request, "portal/catalog/link_done.html", context)
+            done = {"approval": approval, "decision": claim.decision, "reference": _reference(approval)}
+            return render(request, "portal/catalog/link_done.html", done)
     context: dict[str, Any] = {
         "approval": approval,
         "form": form,

@@ -65,6 +65,11 @@ def stages_for(change: Change) -> list[ChangeApprovalStage]:
     return [s for s in stages if _rank(s.min_risk) <= _rank(change.risk)]
 
 
+def _has_active_member(group_id: int) -> bool:
+    """Whether the group has an active member."""
+    return User.objects.filter(membership__group_id=group_id, is_active=True).exists()
+
+
 def start(change: Change, by: User | None) -> None:
     """The hook of ``ON_AWAITING_APPROVAL``: ask the boards (in the transition's transaction; a
     ValidationError aborts the transition)."""
@@ -75,6 +80,11 @@ def start(change: Change, by: User | None) -> None:
         raise ValidationError(
             _("No change board is set up for %(kind)s changes: an administrator must define the approval path.")
             % {"kind": Change.Kind(change.kind).label.lower()}
+        )
+    empty = [s.board.name for s in stages if not _has_active_member(s.board.group_id)]
+    if empty:
+        raise ValidationError(
+            _("The board %(name)s has no active member: an administrator must fix its group.") % {"name": empty[0]}
         )
     specs = [
         engine.StepSpec(
@@ -135,13 +145,22 @@ class ChangeSubject:
         job sends nothing twice."""
         from palier.notifications import services as notifications
         from palier.notifications.email import base_url, queue_templated
-        from palier.notifications.models import NotificationPreference
+        from palier.notifications.models import Notification, NotificationPreference
 
-        _in_app, by_mail = notifications.channels_for(
+        in_app, by_mail = notifications.channels_for(
             [a.approver for a in approvals], event=NotificationPreference.Event.APPROVAL
         )
-        mail_ids = {u.pk for u in by_mail}
+        in_app_ids, mail_ids = {u.pk for u in in_app}, {u.pk for u in by_mail}
         for approval in approvals:
+            if approval.approver_id in in_app_ids and not reminder:
+                # under the engine's key: marked read when decided or no longer needed
+                notifications.notify(
+                    [approval.approver],
+                    kind=Notification.Kind.APPROVAL,
+                    key=engine.notification_key(approval.pk),
+                    reference=subject.reference,
+                    title=subject.title,
+                )
             if approval.approver_id not in mail_ids:
                 continue
 

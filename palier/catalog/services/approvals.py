@@ -210,6 +210,12 @@ def _key(approval_id: int) -> str:
     return f"catalog-approval-{approval_id}"
 
 
+def notification_key(approval_id: int) -> str:
+    """The key of the in-app "approval requested" notification of an approval (any subject): the
+    engine marks it read once the approval is decided or no longer needed."""
+    return _key(approval_id)
+
+
 def _email(approval: Approval, ticket: Ticket, submission: Submission) -> None:
     from palier.notifications.email import base_url, queue_templated
 
@@ -313,6 +319,7 @@ def _decide_subject(
         raise PermissionDenied(_("You are not asked to approve this request."))
     locked.decision, locked.comment, locked.via, locked.decided_at = decision, comment, via, timezone.now()
     locked.save(update_fields=["decision", "comment", "via", "decided_at"])
+    notifications.mark_read_by_key([_key(locked.pk)])
     subject_adapter.record(subject, by=locked.approver, data=_decided_data(step, locked))
     outcome = _step_outcome(step, decision)
     if outcome == ApprovalStep.State.REJECTED:

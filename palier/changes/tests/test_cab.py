@@ -245,3 +245,23 @@ def test_a_catalog_stage_may_use_a_quorum_too(requester: User, cab: tuple[Suppor
     engine.decide(approval=pending(ben), decision="approved", by=ben)
     submission.refresh_from_db()
     assert submission.state != Submission.State.APPROVAL
+
+
+def test_a_board_without_active_member_refuses_and_in_app_requests_are_read_once_decided(
+    agent: User, admin_user: User, cab: tuple[SupportGroup, list[User]]
+) -> None:
+    from palier.notifications.models import Notification
+
+    group, (ana, ben, cyd) = cab
+    ChangeApprovalStage.objects.create(path="normal", board=board(admin_user, group, "any"), order=1)
+    User.objects.filter(pk__in=[ana.pk, ben.pk, cyd.pk]).update(is_active=False)
+    change = ready_change(agent)
+    with pytest.raises(ValidationError, match="has no active member"):
+        ask(change, agent)
+    assert status(change) == S.ASSESSMENT
+    User.objects.filter(pk__in=[ana.pk, ben.pk, cyd.pk]).update(is_active=True)
+    ask(change, agent)
+    note = Notification.objects.get(recipient=ben)
+    assert note.kind == "approval" and note.data["reference"] == change.reference and note.read_at is None
+    engine.decide(approval=pending(ana), decision="approved", by=ana)
+    assert Notification.objects.filter(read_at__isnull=True).count() == 0  # Ben's is no longer needed

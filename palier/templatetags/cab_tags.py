@@ -15,7 +15,7 @@ from palier.changes.models import Change
 register = template.Library()
 
 
-@register.inclusion_tag("agent/changes/_approvals.html", takes_context=True)
+@register.inclusion_tag("agent/changes/_approvals_block.html", takes_context=True)
 def change_approvals(context: template.Context, change: Change) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)

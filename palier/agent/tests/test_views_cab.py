@@ -116,7 +116,7 @@ def test_admin_defines_boards_and_the_path(client: Client, admin_user: User, l2:
 def render_block(change: Change, user: User) -> str:
     request = RequestFactory().get("/")
     request.user = user
-    return Template("{% load cab_tags %}{% change_approvals change %}").render(
+    return Template('{% include "agent/changes/_approvals.html" %}').render(
         Context({"change": change, "request": request, "csrf_token": "t"})
     )
 

@@ -84,6 +84,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("assets-reminders", 24 * 3600, "palier.assets.tasks.asset_reminders_task"),
     # inventory reports past PALIER_INVENTORY_RAW_DAYS (applied) or 90 days (rejected, held)
     ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
+    # approvers of a change still pending after ChangeSettings.remind_after_hours: one reminder each
+    ("approvals-remind", 900, "palier.catalog.tasks.remind_approvals_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
@@ -112,7 +114,12 @@ SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.ass
 # after its window, status or assets changed: the calendar's footprint of the change
 CHANGE_AFTER_SAVE: tuple[str, ...] = ()
 # when it enters "awaiting approval": the board's approval, through the catalog's approval engine
-CHANGE_AWAITING_APPROVAL: tuple[str, ...] = ()
+CHANGE_AWAITING_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.start",)
+# when it leaves "awaiting approval" (sent back to assessment, cancelled, decided): withdraw what is still asked
+CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
+# the subjects the catalog's approval engine serves besides catalog requests: kind -> adapter
+# (palier/catalog/services/approvals.py, ``Subject``)
+APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------
@@ -150,6 +157,7 @@ def wire() -> None:
     from django.contrib.auth import signals as auth_signals
     from django_tasks import signals as task_signals
 
+    from palier.catalog.services import approvals as approval_engine
     from palier.changes import services as change_services
     from palier.core import outbox
     from palier.lib import schedule
@@ -177,6 +185,9 @@ def wire() -> None:
     mail_secrets.holders[:] = [resolve(path) for path in SECRET_HOLDERS]
     change_services.AFTER_SAVE[:] = [resolve(path) for path in CHANGE_AFTER_SAVE]
     change_services.ON_AWAITING_APPROVAL[:] = [resolve(path) for path in CHANGE_AWAITING_APPROVAL]
+    change_services.ON_LEAVE_APPROVAL[:] = [resolve(path) for path in CHANGE_LEAVE_APPROVAL]
+    approval_engine.SUBJECTS.clear()
+    approval_engine.SUBJECTS.update({kind: resolve(path) for kind, path in APPROVAL_SUBJECTS.items()})
     for name, path in AUTH_SIGNALS.items():
         getattr(auth_signals, name).connect(resolve(path), dispatch_uid=f"palier:{name}")
     for path in SIGN_IN_STEPS:

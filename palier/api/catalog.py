@@ -426,7 +426,7 @@ def get_request(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 @router.get("/approvals", response=ApprovalPage)
 def list_approvals(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """The approvals waiting for your decision, oldest first, each with the request's answers."""
-    approvals = selectors.approvals_waiting_for(current_user(request))
+    approvals = selectors.approvals_waiting_for(current_user(request), catalog_only=True)
     rows, cursor = keyset_page(approvals, order=("id",), cursor=page.cursor, limit=page.limit)
     return {"items": [_approval(a) for a in rows], "next_cursor": cursor}
 
@@ -436,8 +436,8 @@ def decide_approval(request: HttpRequest, approval_id: int, payload: DecisionIn)
     """Approve or reject (a rejection needs a ``comment``: the requester reads it). An approval
     already decided, or no longer needed, answers 409; someone else's answers 404."""
     user = current_user(request)
-    approval = selectors.get_approval_for(user, approval_id)
+    approval = selectors.get_approval_for(user, approval_id, catalog_only=True)
     services.decide(
         approval=approval, decision=DECISIONS[payload.decision], comment=payload.comment, by=user, via="api"
     )
-    return _approval(selectors.get_approval_for(user, approval_id))
+    return _approval(selectors.get_approval_for(user, approval_id, catalog_only=True))

@@ -163,6 +163,7 @@ class ApprovalStage(models.Model):
     class Rule(models.TextChoices):
         ANY = "any", _("Any one of them")
         ALL = "all", _("All of them")
+        QUORUM = "quorum", _("A quorum of them")
 
     item = models.ForeignKey(CatalogItem, on_delete=models.CASCADE, related_name="stages")
     order = models.PositiveIntegerField(_("order"), default=0)
@@ -172,6 +173,9 @@ class ApprovalStage(models.Model):
         SupportGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("group")
     )
     rule = models.CharField(_("who must approve"), max_length=8, choices=Rule.choices, default=Rule.ANY)
+    quorum = models.PositiveSmallIntegerField(
+        _("quorum"), null=True, blank=True, help_text=_("With “a quorum of them”: how many approvals are needed.")
+    )
 
     class Meta:
         ordering = ["order", "id"]
@@ -223,7 +227,9 @@ class Submission(models.Model):
 
 
 class ApprovalStep(models.Model):
-    """One stage of one request's approval, with the people asked (their ``Approval`` rows)."""
+    """One stage of one approval, with the people asked (their ``Approval`` rows). The approval
+    belongs to a catalog request (``submission``) or to another subject, named by ``subject_kind``
+    (a key of ``APPROVAL_SUBJECTS`` in ``palier/events.py``, "change" say) and ``subject_id``."""
 
     class State(models.TextChoices):
         WAITING = "waiting", _("Not started")
@@ -232,10 +238,15 @@ class ApprovalStep(models.Model):
         REJECTED = "rejected", _("Rejected")
         SKIPPED = "skipped", _("Skipped")
 
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="steps")
+    submission = models.ForeignKey(Submission, null=True, on_delete=models.CASCADE, related_name="steps")
+    subject_kind = models.CharField(max_length=16, blank=True, default="")
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # what the approvers see the stage as (a change board's name); empty for catalog stages
+    label = models.CharField(max_length=150, blank=True, default="")
     order = models.PositiveIntegerField()
     kind = models.CharField(max_length=16, choices=ApprovalStage.Kind.choices)
     rule = models.CharField(max_length=8, choices=ApprovalStage.Rule.choices, default=ApprovalStage.Rule.ANY)
+    quorum = models.PositiveSmallIntegerField(null=True, blank=True)
     # who the stage names, copied at submission (the manager is looked up when the step opens)
     people_ids = models.JSONField(default=list)
     group = models.ForeignKey(SupportGroup, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -243,7 +254,17 @@ class ApprovalStep(models.Model):
 
     class Meta:
         ordering = ["order", "id"]
-        constraints = [models.UniqueConstraint(fields=["submission", "order"], name="catalog_step_order_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "order"], name="catalog_step_order_unique"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(submission__isnull=False, subject_kind="", subject_id__isnull=True)
+                    | (models.Q(submission__isnull=True, subject_id__isnull=False) & ~models.Q(subject_kind=""))
+                ),
+                name="catalog_step_one_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["subject_kind", "subject_id", "order"], name="catalog_step_subject")]
 
 
 class Approval(models.Model):
@@ -259,14 +280,42 @@ class Approval(models.Model):
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="catalog_approvals")
     decision = models.CharField(max_length=16, choices=Decision.choices, default=Decision.PENDING)
     comment = models.TextField(blank=True)
-    via = models.CharField(max_length=16, blank=True)  # "portal" or "link"
+    via = models.CharField(max_length=16, blank=True)  # "portal", "link" or "page"
+    # the person a deputy decides for (``ApprovalDelegation``), when the request was passed on
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     asked_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["step", "approver"], name="catalog_approval_unique")]
         indexes = [models.Index(fields=["approver", "decision"], name="catalog_approval_todo")]
+
+
+class ApprovalDelegation(models.Model):
+    """While ``user`` is away (``starts_on`` to ``ends_on``, both included), the approvals newly
+    asked of them go to ``deputy``, who decides on their behalf. Followed one step only."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_delegations")
+    deputy = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("deputy")
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        indexes = [models.Index(fields=["user", "starts_on", "ends_on"], name="catalog_delegation_when")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="catalog_delegation_order"
+            ),
+            models.CheckConstraint(condition=~models.Q(user=models.F("deputy")), name="catalog_delegation_not_self"),
+        ]
 
 
 class FulfilmentTask(models.Model):

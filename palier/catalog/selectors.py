@@ -4,15 +4,18 @@ answers, the approvals waiting for someone, and the admin lists."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from palier.catalog import permissions
 from palier.catalog.models import (
     Approval,
+    ApprovalDelegation,
     ApprovalStage,
     ApprovalStep,
     CatalogCategory,
@@ -99,12 +102,25 @@ def request_for_ticket(user: User, ticket: Ticket) -> Submission | None:
     return _with_workflow(submission) if submission is not None else None
 
 
-def approvals_waiting_for(user: User) -> QuerySet[Approval]:
-    return (
-        Approval.objects.filter(approver_id=user.pk, decision=Approval.Decision.PENDING)
-        .select_related("step__submission__ticket__requester", "step__submission__item")
-        .order_by("asked_at", "id")
-    )
+def approvals_waiting_for(user: User, *, catalog_only: bool = False) -> QuerySet[Approval]:
+    """What waits for ``user``'s decision: catalog requests and, unless ``catalog_only``, the
+    other subjects (changes; give them their ``subject_view`` with ``with_subjects``)."""
+    rows = Approval.objects.filter(approver_id=user.pk, decision=Approval.Decision.PENDING)
+    if catalog_only:
+        rows = rows.filter(step__submission__isnull=False)
+    return rows.select_related(
+        "step__submission__ticket__requester", "step__submission__item", "on_behalf_of"
+    ).order_by("asked_at", "id")
+
+
+def with_subjects(approvals: Iterable[Approval]) -> list[Approval]:
+    """The approvals, those of another subject than a catalog request with their ``subject_view``
+    (reference, title, link, rows): one query per subject kind."""
+    from palier.catalog.services.approvals import describe_subjects
+
+    rows = list(approvals)
+    describe_subjects(rows)
+    return rows
 
 
 def approvals_decided_by(user: User, *, limit: int = 20) -> list[Approval]:
@@ -116,13 +132,12 @@ def approvals_decided_by(user: User, *, limit: int = 20) -> list[Approval]:
     )
 
 
-def get_approval_for(user: User, approval_id: int) -> Approval:
+def get_approval_for(user: User, approval_id: int, *, catalog_only: bool = False) -> Approval:
     """An approval asked of ``user`` (any other answers 404)."""
-    approval = (
-        Approval.objects.filter(pk=approval_id, approver_id=user.pk)
-        .select_related("step__submission__ticket__requester", "step__submission__item", "approver")
-        .first()
-    )
+    rows = Approval.objects.filter(pk=approval_id, approver_id=user.pk)
+    if catalog_only:
+        rows = rows.filter(step__submission__isnull=False)
+    approval = rows.select_related("step__submission__ticket__requester", "step__submission__item", "approver").first()
     if approval is None:
         raise Http404("approval")
     return approval
@@ -239,3 +254,12 @@ def get_submission_for(user: User, ticket_id: int) -> Submission:
 def submission_detail(ticket_id: int) -> Submission:
     """A request just submitted, for its submitter's answer (the caller checked who asks)."""
     return _with_workflow(Submission.objects.select_related("ticket__requester", "item").get(ticket_id=ticket_id))
+
+
+def delegations_of(user: User, *, limit: int = 20) -> list[ApprovalDelegation]:
+    """``user``'s delegations not yet over, soonest first."""
+    return list(
+        ApprovalDelegation.objects.filter(user_id=user.pk, ends_on__gte=timezone.localdate())
+        .select_related("deputy")
+        .order_by("starts_on", "id")[:limit]
+    )

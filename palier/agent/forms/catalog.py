@@ -107,7 +107,7 @@ class StageForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ApprovalStage
-        fields = ["kind", "group", "rule"]
+        fields = ["kind", "group", "rule", "quorum"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,6 +127,10 @@ class StageForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
             self.add_error("people_emails", _("Name at least one person."))
         if kind == ApprovalStage.Kind.GROUP and not data.get("group"):
             self.add_error("group", _("Choose the group."))
+        if data.get("rule") == ApprovalStage.Rule.QUORUM and not data.get("quorum"):
+            self.add_error("quorum", _("Say how many approvals make the quorum."))
+        if data.get("rule") != ApprovalStage.Rule.QUORUM:
+            data["quorum"] = None
         data["people"] = found
         return data
 

@@ -12,6 +12,7 @@ from palier.catalog.services.admin import (
     save_task,
 )
 from palier.catalog.services.approvals import AlreadyDecided, decide, open_next_step, withdraw_approvals
+from palier.catalog.services.delegation import end_delegation, set_delegation
 from palier.catalog.services.fulfilment import on_ticket_change, start_fulfilment
 from palier.catalog.services.requests import describe, submit_request
 
@@ -19,6 +20,7 @@ __all__ = [
     "AlreadyDecided",
     "decide",
     "describe",
+    "end_delegation",
     "move_part",
     "on_ticket_change",
     "open_next_step",
@@ -28,6 +30,7 @@ __all__ = [
     "save_item",
     "save_stage",
     "save_task",
+    "set_delegation",
     "start_fulfilment",
     "submit_request",
     "withdraw_approvals",

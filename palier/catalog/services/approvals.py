@@ -1,17 +1,34 @@
 """Approvals: stages open one after the other; each asks its approvers (by email, with signed
 links, in the application, and on the "My approvals" page); a rejection closes the request, the
-last approval starts its fulfilment. Every decision records an "approval" event on the request."""
+last approval starts its fulfilment. Every decision records an "approval" event on the request.
+
+One engine for every approval of Palier: a step belongs to a catalog request (``submission``) or
+to another *subject* (a change, say), named by ``subject_kind`` / ``subject_id``. A subject kind is
+served by an adapter (``SUBJECTS``, filled by ``palier.events.wire()`` from ``APPROVAL_SUBJECTS``):
+the adapter locks the subject, says whether it still waits, writes its history, asks and reminds
+the approvers, and is told when all stages approved or one rejected. The catalog never imports
+the apps above it.
+
+A stage's rule: *any* (the first decision closes it), *all* (every approval; the first rejection
+rejects), *quorum* (approved once ``quorum`` approvals are in, rejected as soon as the quorum can
+no longer be reached). While a person is away (``ApprovalDelegation``), what is newly asked of
+them goes to their deputy, one step only (a deputy who is away too is not followed further)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.catalog import links, permissions
-from palier.catalog.models import Approval, ApprovalStage, ApprovalStep, Submission
+from palier.catalog.models import Approval, ApprovalDelegation, ApprovalStage, ApprovalStep, Submission
 from palier.lib.errors import Conflict, PermissionDenied
 from palier.notifications import services as notifications
 from palier.notifications.models import Notification, NotificationPreference
@@ -29,9 +46,105 @@ class AlreadyDecided(Conflict):
     pass
 
 
-def _approvers(step: ApprovalStep, requester: User) -> list[User]:
+@dataclass(frozen=True)
+class SubjectView:
+    """How an approval's subject shows on "My approvals" and the email link page."""
+
+    reference: str
+    title: str
+    url: str
+    requester: str = ""
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Subject(Protocol):
+    """What the engine asks of the app owning a subject kind (see the module's docstring)."""
+
+    def lock(self, subject_id: int) -> Any: ...
+    def is_waiting(self, subject: Any) -> bool: ...
+    def requester(self, subject: Any) -> User | None: ...
+    def record(self, subject: Any, *, by: User | None, data: dict[str, Any]) -> None: ...
+    def approved(self, subject: Any) -> None: ...
+    def rejected(self, subject: Any, approval: Approval) -> None: ...
+    def ask(self, approvals: list[Approval], subject: Any, *, reminder: bool = False) -> None: ...
+    def remind_after_hours(self) -> int: ...
+    def load(self, subject_ids: list[int]) -> dict[int, Any]: ...
+    def describe(self, subjects: list[Any]) -> dict[int, SubjectView]: ...
+
+
+# subject kind -> adapter; set by ``palier.events.wire()``
+SUBJECTS: dict[str, Subject] = {}
+
+
+def adapter(kind: str) -> Subject:
+    try:
+        return SUBJECTS[kind]
+    except KeyError:
+        raise ValidationError(_("Unknown approval subject.")) from None
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One stage of a subject's approval: the members of ``group_id`` decide by ``rule``."""
+
+    group_id: int
+    rule: str
+    quorum: int | None = None
+    label: str = ""
+
+
+def _with_deputies(people: list[User]) -> list[tuple[User, User | None]]:
+    """(approver, on behalf of) for each person: the deputy of someone away today, followed one
+    step only; a person asked twice (a deputy who is also asked) is asked once."""
+    today = timezone.localdate()
+    deputies: dict[int, User] = {}
+    for row in (
+        ApprovalDelegation.objects.filter(
+            user_id__in=[p.pk for p in people], starts_on__lte=today, ends_on__gte=today, deputy__is_active=True
+        )
+        .select_related("deputy")
+        .order_by("id")
+    ):
+        deputies.setdefault(row.user_id, row.deputy)
+    out: list[tuple[User, User | None]] = []
+    seen: set[int] = set()
+    for person in people:
+        deputy = deputies.get(person.pk)
+        pair = (deputy, person) if deputy is not None else (person, None)
+        if pair[0].pk not in seen:
+            seen.add(pair[0].pk)
+            out.append(pair)
+    return out
+
+
+def _create_approvals(step: ApprovalStep, people: list[User]) -> list[Approval]:
+    return [
+        Approval.objects.create(step=step, approver=approver, on_behalf_of=absent)
+        for approver, absent in _with_deputies(people)
+    ]
+
+
+def _step_outcome(step: ApprovalStep, decision: str) -> str | None:
+    """The step's state after ``decision`` (already saved): approved, rejected, or None (open)."""
+    if step.rule != ApprovalStage.Rule.QUORUM:
+        if decision == D.REJECTED:
+            return ApprovalStep.State.REJECTED
+        if step.rule == ApprovalStage.Rule.ANY or not step.approvals.filter(decision=D.PENDING).exists():
+            return ApprovalStep.State.APPROVED
+        return None
+    decisions = list(step.approvals.values_list("decision", flat=True))
+    approved, pending = decisions.count(D.APPROVED), decisions.count(D.PENDING)
+    need = max(1, min(step.quorum or 1, len(decisions)))
+    if approved >= need:
+        return ApprovalStep.State.APPROVED
+    if approved + pending < need:
+        return ApprovalStep.State.REJECTED
+    return None
+
+
+def _approvers(step: ApprovalStep, requester: User | None) -> list[User]:
     if step.kind == ApprovalStage.Kind.MANAGER:
-        manager = requester.manager
+        manager = requester.manager if requester is not None else None
         return [manager] if manager is not None and manager.is_active else []
     if step.kind == ApprovalStage.Kind.PEOPLE:
         return list(User.objects.filter(pk__in=step.people_ids, is_active=True).order_by("id"))
@@ -57,7 +170,7 @@ def open_next_step(submission: Submission) -> None:
             continue
         step.state = ApprovalStep.State.OPEN
         step.save(update_fields=["state"])
-        approvals = [Approval.objects.create(step=step, approver=person) for person in people]
+        approvals = _create_approvals(step, people)
         ask_approvers(approvals, submission=submission)
         names = [p.display_name for p in people]  # the requester sees them in the request's approval steps
         history.record(ticket, E.APPROVAL, by=None, internal=True, stage=step.order, decision="asked", approvers=names)
@@ -95,6 +208,12 @@ def ask_approvers(approvals: list[Approval], *, submission: Submission) -> None:
 
 def _key(approval_id: int) -> str:
     return f"catalog-approval-{approval_id}"
+
+
+def notification_key(approval_id: int) -> str:
+    """The key of the in-app "approval requested" notification of an approval (any subject): the
+    engine marks it read once the approval is decided or no longer needed."""
+    return _key(approval_id)
 
 
 def _email(approval: Approval, ticket: Ticket, submission: Submission) -> None:
@@ -137,7 +256,13 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
         raise ValidationError({"comment": _("At most %(n)d characters.") % {"n": MAX_COMMENT}})
     # the request first, then the approval (re-read under that lock): two approvers of one stage
     # deciding at the same time are serialised and the second sees the first one's outcome
-    submission_id = ApprovalStep.objects.filter(pk=approval.step_id).values_list("submission_id", flat=True).get()
+    submission_id, kind, subject_id = (
+        ApprovalStep.objects.filter(pk=approval.step_id)
+        .values_list("submission_id", "subject_kind", "subject_id")
+        .get()
+    )
+    if submission_id is None:
+        return _decide_subject(approval, kind, subject_id, decision=decision, comment=comment, by=by, via=via)
     submission = Submission.objects.select_for_update().select_related("ticket").get(pk=submission_id)
     locked = Approval.objects.select_for_update().select_related("step", "approver").get(pk=approval.pk)
     if locked.decision != D.PENDING or submission.state != Submission.State.APPROVAL:
@@ -158,12 +283,178 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
         comment=comment,
         via=via,
     )
-    if decision == D.REJECTED:
+    outcome = _step_outcome(step, decision)
+    if outcome == ApprovalStep.State.REJECTED:
         _reject(submission, step, locked)
-    elif step.rule == ApprovalStage.Rule.ANY or not step.approvals.filter(decision=D.PENDING).exists():
+    elif outcome == ApprovalStep.State.APPROVED:
         _close_step(step, ApprovalStep.State.APPROVED)
         open_next_step(submission)
     return locked
+
+
+def _decided_data(step: ApprovalStep, approval: Approval) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "stage": step.label or step.order,
+        "decision": approval.decision,
+        "approver": approval.approver.display_name,
+        "comment": approval.comment,
+        "via": approval.via,
+    }
+    if approval.on_behalf_of is not None:
+        data["on_behalf_of"] = approval.on_behalf_of.display_name
+    return data
+
+
+def _decide_subject(
+    approval: Approval, kind: str, subject_id: int, *, decision: str, comment: str, by: User | None, via: str
+) -> Approval:
+    """``decide`` for a step of another subject: the adapter locks the subject first."""
+    subject_adapter = adapter(kind)
+    subject = subject_adapter.lock(subject_id)
+    locked = Approval.objects.select_for_update().select_related("step", "approver", "on_behalf_of").get(pk=approval.pk)
+    step = locked.step
+    if locked.decision != D.PENDING or step.state != ApprovalStep.State.OPEN or not subject_adapter.is_waiting(subject):
+        raise AlreadyDecided(_("This approval was already decided."))
+    if by is not None and not permissions.can_decide(by, locked):
+        raise PermissionDenied(_("You are not asked to approve this request."))
+    locked.decision, locked.comment, locked.via, locked.decided_at = decision, comment, via, timezone.now()
+    locked.save(update_fields=["decision", "comment", "via", "decided_at"])
+    notifications.mark_read_by_key([_key(locked.pk)])
+    subject_adapter.record(subject, by=locked.approver, data=_decided_data(step, locked))
+    outcome = _step_outcome(step, decision)
+    if outcome == ApprovalStep.State.REJECTED:
+        _close_step(step, ApprovalStep.State.REJECTED)
+        _subject_steps(kind, subject_id).filter(state=ApprovalStep.State.WAITING).update(
+            state=ApprovalStep.State.SKIPPED
+        )
+        subject_adapter.rejected(subject, locked)
+    elif outcome == ApprovalStep.State.APPROVED:
+        _close_step(step, ApprovalStep.State.APPROVED)
+        open_next_subject_step(kind, subject)
+    return locked
+
+
+def _subject_steps(kind: str, subject_id: int) -> QuerySet[ApprovalStep]:
+    return ApprovalStep.objects.filter(subject_kind=kind, subject_id=subject_id, submission__isnull=True)
+
+
+def start_subject(kind: str, subject: Any, steps: list[StepSpec]) -> list[ApprovalStep]:
+    """Ask for ``subject``'s approval by ``steps`` in order (in the caller's transaction, the
+    subject locked). An earlier round still open is withdrawn first."""
+    withdraw_subject(kind, subject.pk)
+    if not steps:
+        raise ValidationError(_("No approval stage applies."))
+    last = _subject_steps(kind, subject.pk).order_by("-order").values_list("order", flat=True).first() or 0
+    created = ApprovalStep.objects.bulk_create(
+        ApprovalStep(
+            subject_kind=kind,
+            subject_id=subject.pk,
+            order=last + n,
+            kind=ApprovalStage.Kind.GROUP,
+            group_id=spec.group_id,
+            rule=spec.rule,
+            quorum=spec.quorum,
+            label=spec.label,
+        )
+        for n, spec in enumerate(steps, start=1)
+    )
+    open_next_subject_step(kind, subject)
+    return created
+
+
+def open_next_subject_step(kind: str, subject: Any) -> None:
+    """Open the subject's first waiting step (skipping one nobody can approve); after the last
+    one, tell the adapter the subject is approved."""
+    subject_adapter = adapter(kind)
+    for step in _subject_steps(kind, subject.pk).filter(state=ApprovalStep.State.WAITING).order_by("order"):
+        people = _approvers(step, subject_adapter.requester(subject))
+        stage = step.label or step.order
+        if not people:
+            step.state = ApprovalStep.State.SKIPPED
+            step.save(update_fields=["state"])
+            subject_adapter.record(
+                subject, by=None, data={"stage": stage, "decision": "skipped", "reason": "no-approver"}
+            )
+            continue
+        step.state = ApprovalStep.State.OPEN
+        step.save(update_fields=["state"])
+        approvals = _create_approvals(step, people)
+        subject_adapter.ask(approvals, subject)
+        names = [a.approver.display_name for a in approvals]
+        subject_adapter.record(subject, by=None, data={"stage": stage, "decision": "asked", "approvers": names})
+        return
+    subject_adapter.approved(subject)
+
+
+def withdraw_subject(kind: str, subject_id: int) -> int:
+    """Nobody needs to decide any more on the subject (sent back, cancelled): its open and
+    waiting steps are skipped. Returns how many steps were open or waiting."""
+    steps = _subject_steps(kind, subject_id)
+    count = 0
+    for step in steps.filter(state=ApprovalStep.State.OPEN):
+        _close_step(step, ApprovalStep.State.SKIPPED)
+        count += 1
+    count += steps.filter(state=ApprovalStep.State.WAITING).update(state=ApprovalStep.State.SKIPPED)
+    return count
+
+
+def describe_subjects(approvals: list[Approval]) -> None:
+    """Give each approval of another subject its ``subject_view`` (a query per subject kind)."""
+    by_kind: dict[str, set[int]] = {}
+    for approval in approvals:
+        step = approval.step
+        if step.submission_id is None and step.subject_id is not None:
+            by_kind.setdefault(step.subject_kind, set()).add(step.subject_id)
+    views: dict[tuple[str, int], SubjectView] = {}
+    for kind, ids in by_kind.items():
+        subject_adapter = SUBJECTS.get(kind)
+        if subject_adapter is None:
+            continue
+        subjects = subject_adapter.load(sorted(ids))
+        for pk, view in subject_adapter.describe(list(subjects.values())).items():
+            views[(kind, pk)] = view
+    for approval in approvals:
+        step = approval.step
+        approval.subject_view = views.get((step.subject_kind, step.subject_id or 0))  # type: ignore[attr-defined]
+
+
+REMIND_BATCH = 500
+
+
+def send_reminders(*, now: Any = None) -> int:
+    """Remind, once, each approver whose approval of a subject still waits after the adapter's
+    delay (``remind_after_hours``; 0: never). Claimed row by row (``reminded_at``), so two runs
+    at once remind nobody twice. Returns how many were reminded."""
+    now = now or timezone.now()
+    sent = 0
+    for kind, subject_adapter in SUBJECTS.items():
+        hours = subject_adapter.remind_after_hours()
+        if hours <= 0:
+            continue
+        due = list(
+            Approval.objects.filter(
+                decision=D.PENDING,
+                reminded_at__isnull=True,
+                asked_at__lte=now - timedelta(hours=hours),
+                step__subject_kind=kind,
+                step__state=ApprovalStep.State.OPEN,
+            )
+            .select_related("step", "approver")
+            .order_by("id")[:REMIND_BATCH]
+        )
+        subjects = subject_adapter.load(sorted({a.step.subject_id for a in due if a.step.subject_id is not None}))
+        for approval in due:
+            subject = subjects.get(approval.step.subject_id or 0)
+            if subject is None or not subject_adapter.is_waiting(subject):
+                continue
+            with transaction.atomic():
+                claimed = Approval.objects.filter(pk=approval.pk, reminded_at__isnull=True, decision=D.PENDING).update(
+                    reminded_at=now
+                )
+                if claimed:
+                    subject_adapter.ask([approval], subject, reminder=True)
+                    sent += 1
+    return sent
 
 
 def _close_step(step: ApprovalStep, state: str) -> None:

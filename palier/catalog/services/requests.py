@@ -122,6 +122,7 @@ def _copy_workflow(submission: Submission, item: CatalogItem) -> None:
             order=n,
             kind=stage.kind,
             rule=stage.rule,
+            quorum=stage.quorum,
             people_ids=sorted(p.pk for p in stage.people.all()),
             group_id=stage.group_id,
         )

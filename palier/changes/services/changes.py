@@ -59,6 +59,9 @@ FROZEN_FROM_APPROVAL: frozenset[str] = frozenset(
 # change enters "awaiting approval" (the board's approval): set by the modules that own them
 AFTER_SAVE: list[Callable[[Change], None]] = []
 ON_AWAITING_APPROVAL: list[Callable[[Change, User | None], None]] = []
+# called when a change leaves "awaiting approval" (sent back, cancelled, decided): the board's
+# pending approvals are withdrawn
+ON_LEAVE_APPROVAL: list[Callable[[Change, User | None], None]] = []
 
 
 def _required_labels() -> dict[str, str]:
@@ -336,6 +339,9 @@ def transition_change(
     history.record(locked, E.STATUS, actor=by, data=data)
     if to == S.AWAITING_APPROVAL:
         for hook in ON_AWAITING_APPROVAL:
+            hook(locked, by)
+    if old == S.AWAITING_APPROVAL:
+        for hook in ON_LEAVE_APPROVAL:
             hook(locked, by)
     _after_save(locked)
     return locked

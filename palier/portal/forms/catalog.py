@@ -22,3 +22,9 @@ class DecisionForm(StyledForm):
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100)
     category = forms.IntegerField(required=False, min_value=1)
+
+
+class DelegationForm(StyledForm):
+    deputy_email = forms.EmailField(label=_l("Deputy's email address"), max_length=254)
+    starts_on = forms.DateField(label=_l("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_l("Until (included)"), widget=forms.DateInput(attrs={"type": "date"}))

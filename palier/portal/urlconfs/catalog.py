@@ -10,5 +10,7 @@ urlpatterns = [
     path("items/<int:item_id>/", portal.item_page, name="item"),
     path("approvals/", portal.my_approvals, name="approvals"),
     path("approvals/<int:approval_id>/decide/", portal.decide, name="decide"),
+    path("approvals/away/", portal.delegation, name="delegation"),
+    path("approvals/away/<int:delegation_id>/end/", portal.end_delegation, name="delegation-end"),
     path("approve/<str:token>/", portal.approval_link, name="link"),
 ]

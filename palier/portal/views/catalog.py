@@ -21,8 +21,9 @@ from palier.catalog.permissions import nameable_people
 from palier.lib.errors import DomainError
 from palier.lib.uploads import limit_uploads, upload_errors
 from palier.lib.web import apply_errors, signed_in
+from palier.people import selectors as people_selectors
 from palier.people.http import AuthedRequest
-from palier.portal.forms.catalog import DecisionForm, SearchForm
+from palier.portal.forms.catalog import DecisionForm, DelegationForm, SearchForm
 
 PER_PAGE = 24
 APPROVALS_PER_PAGE = 20
@@ -81,14 +82,16 @@ def my_approvals(request: AuthedRequest) -> HttpResponse:
     page = Paginator(selectors.approvals_waiting_for(request.user), APPROVALS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "decided": selectors.approvals_decided_by(request.user), "form": DecisionForm()}
+    page.object_list = selectors.with_subjects(page.object_list)
+    decided = selectors.with_subjects(selectors.approvals_decided_by(request.user))
+    context = {"page": page, "decided": decided, "form": DecisionForm()}
     return render(request, "portal/catalog/approvals.html", context)
 
 
 @signed_in
 @require_POST
 def decide(request: AuthedRequest, approval_id: int) -> HttpResponse:
-    approval = selectors.get_approval_for(request.user, approval_id)
+    approval = selectors.with_subjects([selectors.get_approval_for(request.user, approval_id)])[0]
     form = DecisionForm(request.POST)
     decision = request.POST.get("decision", "")
     if form.is_valid():
@@ -103,8 +106,51 @@ def decide(request: AuthedRequest, approval_id: int) -> HttpResponse:
     return render(request, "portal/catalog/decide.html", context, status=400)
 
 
+@signed_in
+def delegation(request: AuthedRequest) -> HttpResponse:
+    """Name a deputy for a period: approvals newly asked of you then go to them."""
+    form = DelegationForm(request.POST or None)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        found = people_selectors.active_people_with_emails(emails=[data["deputy_email"].lower()])
+        try:
+            services.set_delegation(
+                user=request.user,
+                deputy=found[0] if found else None,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            )
+        except (ValidationError, DomainError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Your deputy is named."))
+            return redirect("catalog:delegation")
+    context = {"form": form, "delegations": selectors.delegations_of(request.user)}
+    return render(request, "portal/catalog/delegation.html", context, status=400 if form.is_bound else 200)
+
+
+@signed_in
+@require_POST
+def end_delegation(request: AuthedRequest, delegation_id: int) -> HttpResponse:
+    try:
+        services.end_delegation(user=request.user, delegation_id=delegation_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The delegation was removed."))
+    return redirect("catalog:delegation")
+
+
+def _reference(approval: Approval) -> str:
+    """The reference of what the approval decides: a request's ticket, or a change."""
+    if approval.step.submission is not None:
+        return approval.step.submission.ticket.reference
+    view = getattr(approval, "subject_view", None)
+    return view.reference if view is not None else ""
+
+
 def _decided_message(decision: str, approval: Approval) -> str:
-    ref = approval.step.submission.ticket.reference
+    ref = _reference(approval)
     if decision == Approval.Decision.APPROVED:
         return _("You approved %(ref)s.") % {"ref": ref}
     return _("You rejected %(ref)s.") % {"ref": ref}
@@ -131,6 +177,7 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
     approval = selectors.approval_for_link(claim.approval_id)
     if approval is None:
         return _link_problem(request, _("This link is not valid"), _("This request no longer exists."), 404)
+    selectors.with_subjects([approval])
     if approval.decision != Approval.Decision.PENDING:
         return _already_decided(request, approval)
     form = DecisionForm(request.POST if request.method == "POST" else None)
@@ -144,7 +191,8 @@ def approval_link(request: HttpRequest, token: str) -> HttpResponse:
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:
-            return render(request, "portal/catalog/link_done.html", {"approval": approval, "decision": claim.decision})
+            done = {"approval": approval, "decision": claim.decision, "reference": _reference(approval)}
+            return render(request, "portal/catalog/link_done.html", done)
     context: dict[str, Any] = {
         "approval": approval,
         "form": form,
@@ -159,6 +207,6 @@ def _already_decided(request: HttpRequest, approval: Approval) -> HttpResponse:
         request,
         _("Already decided"),
         _("A decision was already recorded for %(ref)s; this link no longer changes anything.")
-        % {"ref": approval.step.submission.ticket.reference},
+        % {"ref": _reference(approval)},
         409,
     )

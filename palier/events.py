@@ -91,6 +91,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
 OUTBOX_HANDLERS: dict[str, str] = {
     "notifications.event": "palier.notifications.consumer.retry_event",  # an event whose handling failed
     "automation.webhook": "palier.automation.services.webhooks.deliver",  # a rule's signed webhook
+    # resolving a problem: reply on (and resolve) one of its open incidents, exactly once
+    "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
 }
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from palier.tickets.models import Level
 
 from .models import Problem, ProblemEvent
+from .selectors import TimelineItem
 
 EMPTY = "—"
 E = ProblemEvent.Kind
@@ -29,6 +30,9 @@ class Line:
     actor: str
     summary: str
     details: list[str] = field(default_factory=list)
+    body: str = ""  # a comment's text
+    internal: bool = False  # an internal comment
+    is_comment: bool = False
 
 
 def field_label(key: str) -> str:
@@ -133,4 +137,20 @@ def lines(events: Iterable[ProblemEvent]) -> list[Line]:
         text, details = summary(event)
         actor = event.actor.display_name if event.actor is not None else _("Palier")
         out.append(Line(at=event.at, actor=actor, summary=text, details=details))
+    return out
+
+
+def timeline_lines(items: Iterable[TimelineItem]) -> list[Line]:
+    """The problem page's timeline: events as sentences, comments with their text."""
+    out = []
+    for item in items:
+        if item.event is not None:
+            out.extend(lines([item.event]))
+        elif item.comment is not None:
+            comment = item.comment
+            author = comment.author.display_name if comment.author is not None else _("Palier")
+            text = _("wrote an internal comment") if comment.internal else _("wrote a public comment")
+            out.append(
+                Line(at=item.at, actor=author, summary=text, body=comment.body, internal=comment.internal, is_comment=True)
+            )
     return out

@@ -36,6 +36,7 @@ OPEN_STATUSES: tuple[str, ...] = tuple(
     s for s in Problem.Status.values if s not in (Problem.Status.RESOLVED, Problem.Status.CLOSED)
 )
 ALL = "all"
+MAX_FROM_QUEUE = 1000  # tickets taken from the queue's selection at once
 
 
 def problems_visible_to(user: User) -> QuerySet[Problem]:
@@ -200,7 +201,9 @@ def assets_of(problem: Problem) -> list[ProblemAsset]:
 
 
 def articles_of(problem: Problem) -> list[ProblemArticle]:
-    return list(problem.article_links.select_related("article").order_by("id")[:100])
+    return list(
+        problem.article_links.select_related("article").prefetch_related("article__translations").order_by("id")[:100]
+    )
 
 
 def changes_of(problem: Problem) -> list[Any]:

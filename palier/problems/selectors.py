@@ -280,8 +280,7 @@ def tickets_for_new_problem(user: User, ids: Iterable[int]) -> list[Ticket]:
     return list(
         tickets_visible_to(user)
         .filter(pk__in=wanted)
-        .select_related("category")
-        .only("id", "kind", "number", "subject", "status", "category__id", "category__name")
+        .only("id", "kind", "number", "subject", "status", "category_id")
         .order_by("-id")
     )
 

@@ -112,7 +112,7 @@ class ProblemForm(StyledForm):
             "version": problem.version,
         }
 
-    def to_values(self, *, with_targets: bool = True) -> dict[str, Any]:
+    def to_values(self) -> dict[str, Any]:
         """The service's keyword arguments (references turned into rows)."""
         data = self.cleaned_data
         values: dict[str, Any] = {
@@ -124,9 +124,8 @@ class ProblemForm(StyledForm):
         values["group"] = people.find_group(group) if group else None
         assignee = _as_int(data.get("assignee"))
         values["assignee"] = people.find_active_user(assignee) if assignee else None
-        if with_targets:
-            values["respond_by"] = data.get("respond_by")
-            values["resolve_by"] = data.get("resolve_by")
+        values["respond_by"] = data.get("respond_by")
+        values["resolve_by"] = data.get("resolve_by")
         return values
 
     def ticket_ids(self) -> list[int]:

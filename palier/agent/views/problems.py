@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -365,12 +366,14 @@ def problem_new(request: AuthedRequest) -> HttpResponse:
         }
     form = ProblemForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        values = form.to_values(with_targets=False)
+        values = form.to_values()
+        later = {k: values.pop(k) for k in ("permanent_fix", "respond_by", "resolve_by") if values.get(k)}
+        values.pop("respond_by", None), values.pop("resolve_by", None), values.pop("permanent_fix", None)
         try:
-            problem = services.create_problem(by=request.user, incident_ids=form.ticket_ids(), **values)
-            targets = {k: form.cleaned_data[k] for k in ("respond_by", "resolve_by") if form.cleaned_data.get(k)}
-            if targets:
-                services.update_problem(problem, by=request.user, **targets)
+            with transaction.atomic():  # the fields create_problem does not take, or nothing
+                problem = services.create_problem(by=request.user, incident_ids=form.ticket_ids(), **values)
+                if later:
+                    services.update_problem(problem, by=request.user, **later)
         except (ValidationError, DomainError) as exc:
             apply_errors(form, exc)
         else:

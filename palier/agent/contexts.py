@@ -18,6 +18,7 @@ from palier.agent.workspace_forms import SORTABLE, Choices, FilterForm
 from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
 from palier.people.models import User
+from palier.problems import selectors as problem_selectors
 from palier.routing import selectors as routing_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import selectors
@@ -56,6 +57,7 @@ def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
         "catalog_request": catalog_selectors.request_for_ticket(user, ticket),
         "escalation_groups": routing_selectors.escalation_groups(),
         "survey_response": survey_selectors.response_for_ticket(ticket),
+        "problem_badge": problem_selectors.problems_for_tickets([ticket.pk]).get(ticket.pk),
     }
 
 
@@ -133,6 +135,7 @@ class QueueTable:
     changed: set[int] = field(default_factory=set)
     is_first_page: bool = True
     now: datetime | None = None
+    problems: dict[int, problem_selectors.ProblemBadge] = field(default_factory=dict)  # ticket id -> its problem
 
     @property
     def changed_count(self) -> int:
@@ -162,4 +165,5 @@ def queue_table(
         changed=changed,
         is_first_page=not params.get("cursor"),
         now=now,
+        problems=problem_selectors.problems_for_tickets([t.pk for t in page.items]),
     )

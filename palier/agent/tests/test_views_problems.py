@@ -178,7 +178,7 @@ def test_the_ticket_page_shows_the_problem_and_its_workaround(agent: User, reque
         {"tickets": [ticket.pk], "problem": problem.reference, "next": reverse("agent:ticket-detail", args=[ticket.pk])},
     )
     page = _text(client.get(reverse("agent:ticket-detail", args=[ticket.pk])))
-    assert f"Linked to {problem.reference}" in page and "(workaround available)" in page
+    assert 'id="problem-linked"' in page and f">{problem.reference}</a>" in page and "(workaround available)" in page
     assert "Reconnect the client" in page
 
 

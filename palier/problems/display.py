@@ -4,7 +4,7 @@ their actors)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,63 +70,90 @@ def _changes(data: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def summary(event: ProblemEvent) -> tuple[str, list[str]]:
+Sentence = tuple[str, list[str]]
+
+
+def _status(data: Mapping[str, Any]) -> Sentence:
+    change = data.get("status")
+    if not (isinstance(change, list) and len(change) == 2):
+        return str(E.STATUS.label), []
+    old, new = change
+    return _("changed the status: %(old)s → %(new)s") % {"old": _value("status", old), "new": _value("status", new)}, []
+
+
+def _incidents_linked(data: Mapping[str, Any]) -> Sentence:
+    count = int(data.get("count") or 0)
+    tickets = data.get("tickets") or []
+    text = ngettext("linked %(n)d incident", "linked %(n)d incidents", count) % {"n": count}
+    return text, [", ".join(str(t) for t in tickets)] if tickets else []
+
+
+def _asset(data: Mapping[str, Any], linked: bool) -> Sentence:
+    name = f"{data.get('tag', EMPTY)} {data.get('name', '')}".strip()
+    if linked:
+        return _("linked the asset %(name)s") % {"name": name}, []
+    return _("removed the asset %(name)s") % {"name": name}, []
+
+
+def _article(data: Mapping[str, Any], linked: bool) -> Sentence:
+    name = data.get("title") or f"#{data.get('article', EMPTY)}"
+    if linked:
+        return _("linked the article %(name)s") % {"name": name}, []
+    return _("removed the article %(name)s") % {"name": name}, []
+
+
+def _incidents_resolved(data: Mapping[str, Any]) -> Sentence:
+    count = int(data.get("count") or 0)
+    if data.get("resolve"):
+        text = ngettext(
+            "resolved the problem's %(n)d open incident", "resolved the problem's %(n)d open incidents", count
+        )
+    else:
+        text = ngettext(
+            "told the requester of %(n)d open incident", "told the requesters of %(n)d open incidents", count
+        )
+    return text % {"n": count}, [str(data["message"])[:LONG_TEXT]] if data.get("message") else []
+
+
+def _comment(data: Mapping[str, Any]) -> Sentence:
+    return (_("wrote an internal comment") if data.get("internal", True) else _("wrote a public comment")), []
+
+
+def _watcher(data: Mapping[str, Any]) -> Sentence:
+    return (_("started watching") if data.get("added") else _("stopped watching")), []
+
+
+SENTENCES: dict[str, Callable[[Mapping[str, Any]], Sentence]] = {
+    E.CREATED: lambda data: (_("created the problem"), []),
+    E.CHANGED: lambda data: (_("changed the problem"), _changes(data)),
+    E.STATUS: _status,
+    E.INCIDENT_LINKED: _incidents_linked,
+    E.INCIDENT_UNLINKED: lambda data: (_("removed the incident %(ref)s") % {"ref": data.get("ticket", EMPTY)}, []),
+    E.ASSET_LINKED: lambda data: _asset(data, True),
+    E.ASSET_UNLINKED: lambda data: _asset(data, False),
+    E.ARTICLE_LINKED: lambda data: _article(data, True),
+    E.ARTICLE_UNLINKED: lambda data: _article(data, False),
+    E.CHANGE_LINKED: lambda data: (
+        _("linked the change %(ref)s") % {"ref": data.get("change") or data.get("reference") or EMPTY},
+        [],
+    ),
+    E.COMMENT: _comment,
+    E.ATTACHED: lambda data: (_("attached the file %(name)s") % {"name": data.get("file", EMPTY)}, []),
+    E.WATCHER: _watcher,
+    E.WORKAROUND_APPLIED: lambda data: (
+        _("applied the workaround to %(ref)s") % {"ref": data.get("ticket", EMPTY)},
+        [],
+    ),
+    E.INCIDENTS_RESOLVED: _incidents_resolved,
+}
+
+
+def summary(event: ProblemEvent) -> Sentence:
     """The sentence of an event (after its actor's name), and its detail lines."""
     data, kind = event.data or {}, event.kind
-    if kind == E.CREATED:
-        return _("created the problem"), []
-    if kind == E.CHANGED:
-        return _("changed the problem"), _changes(data)
-    if kind == E.STATUS and isinstance(data.get("status"), list) and len(data["status"]) == 2:
-        old, new = data["status"]
-        return _("changed the status: %(old)s → %(new)s") % {
-            "old": _value("status", old),
-            "new": _value("status", new),
-        }, []
-    if kind == E.INCIDENT_LINKED:
-        count = int(data.get("count") or 0)
-        tickets = data.get("tickets") or []
-        text = ngettext("linked %(n)d incident", "linked %(n)d incidents", count) % {"n": count}
-        return text, [", ".join(str(t) for t in tickets)] if tickets else []
-    if kind == E.INCIDENT_UNLINKED:
-        return _("removed the incident %(ref)s") % {"ref": data.get("ticket", EMPTY)}, []
-    if kind in (E.ASSET_LINKED, E.ASSET_UNLINKED):
-        name = f"{data.get('tag', EMPTY)} {data.get('name', '')}".strip()
-        if kind == E.ASSET_LINKED:
-            return _("linked the asset %(name)s") % {"name": name}, []
-        return _("removed the asset %(name)s") % {"name": name}, []
-    if kind in (E.ARTICLE_LINKED, E.ARTICLE_UNLINKED):
-        name = data.get("title") or f"#{data.get('article', EMPTY)}"
-        if kind == E.ARTICLE_LINKED:
-            return _("linked the article %(name)s") % {"name": name}, []
-        return _("removed the article %(name)s") % {"name": name}, []
-    if kind == E.CHANGE_LINKED:
-        return _("linked the change %(ref)s") % {"ref": data.get("change") or data.get("reference") or EMPTY}, []
-    if kind == E.COMMENT:
-        return (_("wrote an internal comment") if data.get("internal", True) else _("wrote a public comment")), []
-    if kind == E.ATTACHED:
-        return _("attached the file %(name)s") % {"name": data.get("file", EMPTY)}, []
-    if kind == E.WATCHER:
-        if data.get("added"):
-            return _("started watching"), []
-        return _("stopped watching"), []
-    if kind == E.WORKAROUND_APPLIED:
-        return _("applied the workaround to %(ref)s") % {"ref": data.get("ticket", EMPTY)}, []
-    if kind == E.INCIDENTS_RESOLVED:
-        count = int(data.get("count") or 0)
-        if data.get("resolve"):
-            text = ngettext(
-                "resolved the problem's %(n)d open incident",
-                "resolved the problem's %(n)d open incidents",
-                count,
-            )
-        else:
-            text = ngettext(
-                "told the requester of %(n)d open incident",
-                "told the requesters of %(n)d open incidents",
-                count,
-            )
-        return text % {"n": count}, [str(data["message"])[:LONG_TEXT]] if data.get("message") else []
+    sentence = SENTENCES.get(kind)
+    if sentence is not None:
+        return sentence(data)
     return (str(E(kind).label) if kind in E.values else str(kind)), _changes(data)
 
 
@@ -151,6 +178,13 @@ def timeline_lines(items: Iterable[TimelineItem]) -> list[Line]:
             author = comment.author.display_name if comment.author is not None else _("Palier")
             text = _("wrote an internal comment") if comment.internal else _("wrote a public comment")
             out.append(
-                Line(at=item.at, actor=author, summary=text, body=comment.body, internal=comment.internal, is_comment=True)
+                Line(
+                    at=item.at,
+                    actor=author,
+                    summary=text,
+                    body=comment.body,
+                    internal=comment.internal,
+                    is_comment=True,
+                )
             )
     return out

@@ -208,7 +208,7 @@ def articles_of(problem: Problem) -> list[ProblemArticle]:
 
 def changes_of(problem: Problem) -> list[Any]:
     """The changes linked to the problem (``changes.ChangeProblem`` rows, with their change)."""
-    return list(problem.change_links.select_related("change").order_by("-id")[:100])  # type: ignore[attr-defined]
+    return list(problem.change_links.select_related("change").order_by("-id")[:100])
 
 
 def watchers_of(problem: Problem) -> list[User]:
@@ -265,8 +265,8 @@ def tickets_by_references(user: User, text: str) -> tuple[list[int], list[str]]:
     if not wanted:
         return [], bad
     query = Q()
-    for kind, number in wanted:
-        query |= Q(kind=kind, number=number)
+    for kind, seq in wanted:
+        query |= Q(kind=kind, number=seq)
     found = {(k, n): pk for pk, k, n in tickets_visible_to(user).filter(query).values_list("pk", "kind", "number")}
     bad += [word for key, word in wanted.items() if key not in found]
     return [found[key] for key in wanted if key in found], bad

@@ -8,18 +8,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from palier.lib.web import StyledForm
 from palier.people import selectors as people
 from palier.problems.models import Problem
 from palier.problems.selectors import ALL, ProblemFilters
 from palier.tickets import categories
 from palier.tickets.models import Level
-from palier.lib.web import StyledForm
 
 BLANK = [("", "—")]
 DATETIME = {"type": "datetime-local"}
 
 
-def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, Any]]) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = choices
@@ -31,7 +31,9 @@ def _as_int(value: Any) -> int | None:
 
 def _reference_choices(form: forms.Form) -> None:
     _choices(form, "category", [*BLANK, *((str(pk), label) for pk, label in categories.category_choices())])
-    _choices(form, "group", [*BLANK, *((str(pk), name) for pk, name in people.groups_by_name().values_list("pk", "name"))])
+    _choices(
+        form, "group", [*BLANK, *((str(pk), name) for pk, name in people.groups_by_name().values_list("pk", "name"))]
+    )
     agents = people.active_agents().values_list("pk", "full_name", "email")
     _choices(form, "assignee", [*BLANK, *((str(pk), name or email) for pk, name, email in agents)])
 
@@ -78,9 +80,7 @@ class ProblemForm(StyledForm):
     assignee = forms.ChoiceField(label=_("Owner"), required=False)
     root_cause = forms.CharField(label=_("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     workaround = forms.CharField(label=_("Workaround"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    permanent_fix = forms.CharField(
-        label=_("Permanent fix"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+    permanent_fix = forms.CharField(label=_("Permanent fix"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     respond_by = forms.DateTimeField(
         label=_("Investigate by"), required=False, widget=forms.DateTimeInput(DATETIME, format="%Y-%m-%dT%H:%M")
     )

@@ -146,7 +146,9 @@ def test_the_queue_bulk_actions(agent: User, requester: User) -> None:
     client.post(reverse("problems:link-tickets"), {"tickets": ids, "problem": problem.reference})
     assert ProblemIncident.objects.filter(problem=problem).count() == 3
     other = _incident(requester, "Another")
-    response = client.post(reverse("problems:link-tickets"), {"tickets": [other.pk], "problem": "PRB-999999"}, follow=True)
+    response = client.post(
+        reverse("problems:link-tickets"), {"tickets": [other.pk], "problem": "PRB-999999"}, follow=True
+    )
     assert "No problem PRB-999999" in _text(response)
     assert not ProblemIncident.objects.filter(ticket=other).exists()
     # "create a problem from the selection" goes to the form with them
@@ -175,7 +177,11 @@ def test_the_ticket_page_shows_the_problem_and_its_workaround(agent: User, reque
     problem = services.create_problem(by=agent, title="VPN gateway drops", workaround="Reconnect the client")
     client.post(
         reverse("problems:link-tickets"),
-        {"tickets": [ticket.pk], "problem": problem.reference, "next": reverse("agent:ticket-detail", args=[ticket.pk])},
+        {
+            "tickets": [ticket.pk],
+            "problem": problem.reference,
+            "next": reverse("agent:ticket-detail", args=[ticket.pk]),
+        },
     )
     page = _text(client.get(reverse("agent:ticket-detail", args=[ticket.pk])))
     assert 'id="problem-linked"' in page and f">{problem.reference}</a>" in page and "(workaround available)" in page
@@ -217,7 +223,9 @@ def test_status_buttons_and_the_stale_version(agent: User, manager: User) -> Non
     assert problem.status == Problem.Status.NEW
     # out of order: refused with the reason
     response = client.post(
-        reverse("problems:status", args=[problem.pk]), {"status": "known_error", "version": problem.version}, follow=True
+        reverse("problems:status", args=[problem.pk]),
+        {"status": "known_error", "version": problem.version},
+        follow=True,
     )
     assert "Write the root cause first" in _text(response) or "root cause" in _text(response)
     problem.refresh_from_db()

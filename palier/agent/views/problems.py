@@ -109,8 +109,8 @@ def _detail_context(request: AuthedRequest, problem: Problem, **forms: Any) -> d
     after = request.GET.get("incidents_after", "")
     incidents = selectors.incidents_of(user, problem, after=int(after) if after.isdigit() else None)
     watchers = selectors.watchers_of(problem)
-    can_resolve = (
-        permissions.is_problem_manager(user) and Problem.Status.RESOLVED in rules.allowed_targets(problem.status)
+    can_resolve = permissions.is_problem_manager(user) and Problem.Status.RESOLVED in rules.allowed_targets(
+        problem.status
     )
     return {
         "problem": problem,
@@ -143,7 +143,9 @@ def _invalid(request: AuthedRequest, problem: Problem, **forms: Any) -> HttpResp
 def problem_status(request: AuthedRequest, problem_id: int) -> HttpResponse:
     problem = _problem(request, problem_id)
     try:
-        services.transition_problem(problem, to=request.POST.get("status", ""), by=request.user, version=_version(request))
+        services.transition_problem(
+            problem, to=request.POST.get("status", ""), by=request.user, version=_version(request)
+        )
     except (ValidationError, DomainError) as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -356,7 +358,7 @@ def problem_new(request: AuthedRequest) -> HttpResponse:
     """The problem's form; ``?tickets=1,2,3`` prefills the incidents to link (and the title and
     category of the first)."""
     raw = request.GET.get("tickets", "")
-    prefill = selectors.tickets_for_new_problem(request.user, [t for t in raw.split(",") if t.strip().isdigit()])
+    prefill = selectors.tickets_for_new_problem(request.user, [int(t) for t in raw.split(",") if t.strip().isdigit()])
     initial: dict[str, Any] = {}
     if prefill:
         initial = {
@@ -453,10 +455,9 @@ def link_tickets(request: AuthedRequest) -> HttpResponse:
 @agent_required
 @require_POST
 def from_tickets(request: AuthedRequest) -> HttpResponse:
-    """"Create a problem from the selection": on to the problem's form with the incidents."""
+    """ "Create a problem from the selection": on to the problem's form with the incidents."""
     ids = _selected(request)
     if not ids:
         messages.error(request, _("Select at least one ticket."))
         return _htmx_redirect(request, _next(request, reverse("agent:ticket-list")))
     return _htmx_redirect(request, reverse("problems:new") + "?tickets=" + ",".join(str(i) for i in ids))
-

@@ -31,9 +31,7 @@ def attach_file(problem: Problem, upload: IO[bytes], *, by: User | None) -> Prob
     _require_edit(by)
     checked = files.read_upload(upload)
     if ProblemAttachment.objects.filter(problem=problem).count() >= MAX_FILES_PER_PROBLEM:
-        raise ValidationError(
-            {"file": _("A problem holds at most %(n)d files.") % {"n": MAX_FILES_PER_PROBLEM}}
-        )
+        raise ValidationError({"file": _("A problem holds at most %(n)d files.") % {"n": MAX_FILES_PER_PROBLEM}})
     stored = ProblemAttachment(
         problem=problem, name=checked.name, size=checked.size, content_type=checked.content_type, uploaded_by=by
     )

@@ -95,9 +95,9 @@ def incident_resolved(payload: dict[str, Any]) -> None:
         )
         if link is None or link.notified_at is not None:
             return  # unlinked meanwhile, or already told
-        by = User.objects.filter(pk=payload.get("by")).first()
+        by = User.objects.filter(pk=int(payload["by"])).first()
         if by is None:
-            raise outbox.Permanent(f"user {payload.get('by')} no longer exists")
+            raise outbox.Permanent(f"user {payload['by']} no longer exists")
         problem = Problem.objects.get(pk=payload["problem"])
         ticket = Ticket.objects.select_related("group").get(pk=payload["ticket"])
         told = False

@@ -316,3 +316,19 @@ def test_the_resolve_form(agent: User, manager: User, requester: User) -> None:
     assert "1 open incident will be told" in _text(response)
     problem.refresh_from_db()
     assert problem.status == Problem.Status.RESOLVED
+
+
+def test_the_queue_buttons_answer_htmx_with_a_redirect(agent: User, agent_l2: User, requester: User) -> None:
+    incident = _incident(requester)
+    problem = services.create_problem(by=agent, title="VPN gateway drops")
+    client = _client(agent)
+    htmx = {"HX-Request": "true"}
+    data = {"tickets": [incident.pk], "problem": problem.reference, "next": reverse("agent:ticket-list")}
+    response = client.post(reverse("problems:link-tickets"), data, headers=htmx)
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("agent:ticket-list")
+    assert ProblemIncident.objects.filter(problem=problem, ticket=incident).exists()
+    response = client.post(reverse("problems:from-tickets"), {"tickets": [incident.pk]}, headers=htmx)
+    assert response["HX-Redirect"] == reverse("problems:new") + f"?tickets={incident.pk}"
+    # the form lists only the incidents the person may see
+    form = _text(_client(agent_l2).get(reverse("problems:new"), {"tickets": str(incident.pk)}))
+    assert f'data-ticket="{incident.reference}"' not in form

@@ -95,6 +95,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "automation.webhook": "palier.automation.services.webhooks.deliver",  # a rule's signed webhook
     # a major incident's update emailed to its many subscribers, a chunk at a time
     "problems.major_update": "palier.problems.services.major.send_update_emails",
+    # resolving a problem: reply on (and resolve) one of its open incidents, exactly once
+    "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
 }
 
 

@@ -19,6 +19,7 @@ from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
 from palier.people.models import User
 from palier.problems import major_selectors
+from palier.problems import selectors as problem_selectors
 from palier.routing import selectors as routing_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import selectors
@@ -58,6 +59,7 @@ def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
         "escalation_groups": routing_selectors.escalation_groups(),
         "survey_response": survey_selectors.response_for_ticket(ticket),
         "major_banner": major_selectors.banner_for(ticket),  # the major incident it is or is attached to
+        "problem_badge": problem_selectors.problems_for_tickets([ticket.pk]).get(ticket.pk),
     }
 
 
@@ -135,6 +137,7 @@ class QueueTable:
     changed: set[int] = field(default_factory=set)
     is_first_page: bool = True
     now: datetime | None = None
+    problems: dict[int, problem_selectors.ProblemBadge] = field(default_factory=dict)  # ticket id -> its problem
 
     @property
     def changed_count(self) -> int:
@@ -164,4 +167,5 @@ def queue_table(
         changed=changed,
         is_first_page=not params.get("cursor"),
         now=now,
+        problems=problem_selectors.problems_for_tickets([t.pk for t in page.items]),
     )

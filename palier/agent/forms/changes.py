@@ -196,7 +196,7 @@ class CloseForm(StyledForm):
     def __init__(self, *args: Any, status: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = rules.outcomes_for(status)
-        _set_choices(self, "outcome", [(v, label) for v, label in Change.Outcome.choices if v in allowed])
+        _set_choices(self, "outcome", [(v, str(label)) for v, label in Change.Outcome.choices if v in allowed])
 
 
 class CommentForm(StyledForm):

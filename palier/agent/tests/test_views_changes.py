@@ -407,6 +407,8 @@ def test_templates_are_created_edited_and_switched_off(client: Client, admin_use
     client.post(reverse("changes:templates"), data, **EN)
     template = ChangeTemplate.objects.get(name_en="Add a disk")
     services.create_change(by=agent, kind="standard", template=template)
+    edit = client.get(reverse("changes:template-edit", args=[template.pk]), **EN)
+    assert edit.status_code == 200 and 'value="Add a disk"' in edit.content.decode()
     client.post(reverse("changes:template-edit", args=[template.pk]), {**data, "is_active": ""}, **EN)
     template.refresh_from_db()
     assert not template.is_active and template.changes.count() == 1
@@ -430,6 +432,8 @@ def test_risk_questions_as_rows_reordered_and_switched_off(client: Client, admin
     client.post(reverse("changes:risk-question-move", args=[question.pk]), {"direction": "up"}, **EN)
     ordered = list(RiskQuestion.objects.order_by("order", "id").values_list("text_en", flat=True))
     assert ordered[-2] == "At night?"
+    edit = client.get(reverse("changes:risk-question-edit", args=[question.pk]), **EN).content.decode()
+    assert "yes | Oui | Yes | 2" in edit
     client.post(reverse("changes:risk-question-edit", args=[question.pk]), {**good, "is_active": ""}, **EN)
     question.refresh_from_db()
     assert not question.is_active

@@ -34,7 +34,7 @@ def template_edit(request: AuthedRequest, template_id: int) -> HttpResponse:
     if save_form(request, form, admin.update_template, template=template) is not None:
         messages.success(request, _("Saved."))
         return redirect("changes:templates")
-    return form_page(request, "agent/changes/admin/template_edit.html", form, template=template)
+    return form_page(request, "agent/changes/admin/template_edit.html", form, change_template=template)
 
 
 @admin_required

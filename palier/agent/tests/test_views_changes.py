@@ -4,8 +4,9 @@ review, links, bad input, the administration (administrators only), and the quer
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -81,7 +82,7 @@ def test_the_list_shows_open_changes_and_filters(client: Client, agent: User) ->
 
 
 def test_a_normal_change_is_raised_with_the_full_form(client: Client, agent: User) -> None:
-    make_asset("SW-CORE-1", by=agent, type="server" if False else "laptop")
+    make_asset("SW-CORE-1", by=agent)
     client.force_login(agent)
     choose = client.get(reverse("changes:new"), **EN).content.decode()
     assert "Restart an application server" in choose  # a seeded template
@@ -468,3 +469,31 @@ def test_the_list_and_the_page_run_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(page_few)):
         response = client.get(_detail(change), **EN)
     assert "note 3" in response.content.decode()
+
+
+def test_the_window_is_in_the_agents_time_zone(client: Client, agent: User) -> None:
+    agent.work_time_zone = "America/Montreal"
+    agent.save(update_fields=["work_time_zone"])
+    client.force_login(agent)
+    client.post(
+        reverse("changes:new"),
+        {"kind": "normal", "title": "Night work", "impact": "low", "planned_start": "2031-01-15T22:00"},
+        **EN,
+    )
+    change = Change.objects.get()
+    expected = datetime(2031, 1, 15, 22, 0, tzinfo=ZoneInfo("America/Montreal"))
+    assert change.planned_start == expected  # 03:00 the next day in Paris
+    form = client.get(reverse("changes:edit", args=[change.pk]), **EN).content.decode()
+    assert 'value="2031-01-15T22:00"' in form
+
+
+def test_a_stale_edit_form_saves_nothing(client: Client, agent: User) -> None:
+    change = _normal(agent)
+    seen = change.version
+    services.update_change(change, by=agent, reason="Someone else's words")
+    client.force_login(agent)
+    data = {"title": "Mine", "impact": "low", "version": seen}
+    response = client.post(reverse("changes:edit", args=[change.pk]), data, **EN)
+    assert response.status_code == 400 and "changed by someone else" in response.content.decode()
+    change.refresh_from_db()
+    assert change.title == "Upgrade the core switch"

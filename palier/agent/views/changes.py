@@ -5,6 +5,8 @@ these views parse, call one selector or service, and render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,12 +37,25 @@ from palier.changes.models import Change, ChangeTemplate
 from palier.lib.errors import DomainError
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
+from palier.reports.dashboards import viewer_zone
 from palier.tickets.models import Ticket
 from palier.tickets.selectors import get_ticket_for
 
 S = Change.Status
 RISK_STATUSES = frozenset({S.DRAFT, S.ASSESSMENT, S.REJECTED})
 REVIEW_STATUSES = frozenset({S.REVIEW, S.CLOSED})
+
+
+def in_viewer_zone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Show and read the change windows in the viewer's time zone (their working time zone, else
+    the desk's): the datetime-local fields, the page's dates."""
+
+    @wraps(view)
+    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(viewer_zone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _error_text(exc: ValidationError | DomainError) -> str:
@@ -56,6 +72,7 @@ def _back(change: Change, anchor: str = "") -> HttpResponse:
 
 
 @agent_required
+@in_viewer_zone
 def change_list(request: AuthedRequest) -> HttpResponse:
     form = ChangeFilterForm(request.GET)
     page = selectors.change_page(request.user, form.to_filters(), after=form.cursor())
@@ -107,6 +124,7 @@ def _assets_for(request: AuthedRequest, form: ChangeForm) -> list[int] | None:
 
 
 @agent_required
+@in_viewer_zone
 def change_new(request: AuthedRequest) -> HttpResponse:
     """First the type (and for a standard change its template), then the form."""
     ticket = _ticket_from(request)
@@ -152,6 +170,7 @@ def change_new(request: AuthedRequest) -> HttpResponse:
 
 
 @agent_required
+@in_viewer_zone
 def change_edit(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     if change.status == S.CLOSED:
@@ -227,6 +246,7 @@ def _detail(request: AuthedRequest, change: Change, *, status: int = 200, **form
 
 
 @agent_required
+@in_viewer_zone
 def change_detail(request: AuthedRequest, change_id: int) -> HttpResponse:
     return _detail(request, selectors.get_change_for(request.user, change_id))
 
@@ -258,6 +278,7 @@ def change_status(request: AuthedRequest, change_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_risk(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     questions = selectors.risk_questions(active_only=True)
@@ -275,6 +296,7 @@ def change_risk(request: AuthedRequest, change_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_comment(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     form = CommentForm(request.POST)
@@ -291,6 +313,7 @@ def change_comment(request: AuthedRequest, change_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_link_assets(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     form = AssetLinkForm(request.POST)
@@ -330,6 +353,7 @@ def change_unlink_asset(request: AuthedRequest, change_id: int, asset_id: int) -
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_link_ticket(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     form = TicketLinkForm(request.POST)
@@ -350,6 +374,7 @@ def change_link_ticket(request: AuthedRequest, change_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_link_problem(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     form = ProblemLinkForm(request.POST)
@@ -370,6 +395,7 @@ def change_link_problem(request: AuthedRequest, change_id: int) -> HttpResponse:
 
 @agent_required
 @require_POST
+@in_viewer_zone
 def change_review(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
     form = ReviewForm(request.POST)

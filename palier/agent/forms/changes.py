@@ -103,6 +103,7 @@ class ChangeForm(StyledForm):
     def __init__(self, *args: Any, kind: str, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        self.editing = editing
         self._groups = {g.pk: g for g in people.groups_by_name()}
         self._agents = {u.pk: u for u in people.active_agents()}
         _set_choices(self, "group", [*BLANK, *((str(pk), g.name) for pk, g in self._groups.items())])
@@ -135,6 +136,8 @@ class ChangeForm(StyledForm):
         values["planned_end"] = data.get("planned_end")
         values["group"] = self._groups.get(int(data["group"])) if data.get("group") else None
         values["implementer"] = self._agents.get(int(data["implementer"])) if data.get("implementer") else None
+        if self.editing:  # only what the agent changed (the window is shown to the minute)
+            values = {name: value for name, value in values.items() if name in self.changed_data}
         return values
 
     @staticmethod
@@ -145,7 +148,7 @@ class ChangeForm(StyledForm):
         }
         for name in ("planned_start", "planned_end"):
             value: datetime | None = getattr(change, name)
-            initial[name] = timezone.localtime(value) if value else None
+            initial[name] = timezone.localtime(value).replace(second=0, microsecond=0) if value else None
         initial["group"] = str(change.group_id or "")
         initial["implementer"] = str(change.implementer_id or "")
         initial["version"] = change.version

@@ -497,3 +497,25 @@ def test_a_stale_edit_form_saves_nothing(client: Client, agent: User) -> None:
     assert response.status_code == 400 and "changed by someone else" in response.content.decode()
     change.refresh_from_db()
     assert change.title == "Upgrade the core switch"
+
+
+def test_editing_an_approved_change_keeps_its_window(client: Client, agent: User) -> None:
+    change = _normal(agent)  # a window with seconds, as the API may set it
+    for to in (S.ASSESSMENT, S.AWAITING_APPROVAL):
+        change = services.transition_change(change, to=to, by=agent)
+    change = services.transition_change(change, to=S.APPROVED, by=None, system=True)
+    client.force_login(agent)
+    url = reverse("changes:edit", args=[change.pk])
+    form = client.get(url, **EN).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data["planned_start"] = timezone.localtime(change.planned_start).strftime("%Y-%m-%dT%H:%M")
+    data["planned_end"] = timezone.localtime(change.planned_end).strftime("%Y-%m-%dT%H:%M")
+    data["test_plan"] = "Ping the gateway"
+    response = client.post(url, data, follow=True, **EN)
+    assert "Saved." in response.content.decode()
+    start = change.planned_start
+    change.refresh_from_db()
+    assert change.test_plan == "Ping the gateway" and change.planned_start == start
+    data["planned_end"], data["version"] = _when(9), change.version
+    response = client.post(url, data, **EN)
+    assert response.status_code == 400 and "approved as they are" in response.content.decode()

@@ -175,6 +175,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
                 importlib.import_module("palier.catalog.seed").seed(apps, None)
                 importlib.import_module("palier.kb.migrations.0003_seed_categories").seed(apps, None)
                 importlib.import_module("palier.assets.migrations.0002_seed_types").seed(apps, None)
+                importlib.import_module("palier.changes.seed").seed(apps, None)
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from palier.agent import contexts, panel
 from palier.agent.forms.timelog import TimeEntryForm, time_source
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.assets import selectors as asset_selectors
+from palier.changes import selectors as change_selectors
 from palier.lib.errors import DomainError, StaleVersion
 from palier.lib.uploads import add_upload_errors
 from palier.lib.web import agent_required, apply_errors
@@ -54,6 +55,7 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
         page |= {
             "affected_assets": asset_selectors.ticket_assets(request.user, ticket.pk),
             "requester_assets": asset_selectors.requester_assets_card(request.user, ticket.requester),
+            "ticket_changes": change_selectors.changes_of_ticket(request.user, ticket.pk),
         }
     return {
         "ticket": ticket,

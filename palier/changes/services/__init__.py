@@ -17,6 +17,7 @@ from .changes import (
     unlink_asset,
     update_change,
 )
+from .review import comment_on_change, review_change
 
 __all__ = [
     "AFTER_SAVE",
@@ -25,10 +26,12 @@ __all__ = [
     "ON_LEAVE_APPROVAL",
     "assess_risk",
     "check_window",
+    "comment_on_change",
     "create_change",
     "link_assets",
     "link_problem",
     "link_ticket",
+    "review_change",
     "risk_from_score",
     "risk_rank",
     "transition_change",

@@ -61,6 +61,7 @@ def test_closing_needs_the_right_outcome(agent: User) -> None:
 
 
 def test_risk_questionnaire_sums_scores(agent: User) -> None:
+    RiskQuestion.objects.update(is_active=False)  # the seeded questionnaire
     q1 = RiskQuestion.objects.create(
         text_fr="Service touché ?",
         text_en="Service affected?",

@@ -36,6 +36,21 @@ def _detail(change: Change) -> str:
     return reverse("changes:detail", args=[change.pk])
 
 
+@pytest.fixture(autouse=True)
+def _board(admin_user: User) -> None:
+    """A board on the normal path, so a change can be sent for approval."""
+    from palier.changes.services import boards
+    from palier.people import services as people
+
+    group = people.create_group(name="CAB", level=2)
+    member = people.create_user(
+        email="cab@desk.test", full_name="Cab Member", role=User.Role.AGENT, password="pw-cab-1234!"
+    )
+    people.add_group_member(group, user=member)
+    board = boards.save_board(by=admin_user, name="CAB", group=group, rule="any", quorum=None)
+    boards.add_stage(by=admin_user, path="normal", board=board, min_risk="low")
+
+
 def _normal(by: User, **values: Any) -> Change:
     start = timezone.now() + timedelta(days=3)
     values.setdefault("title", "Upgrade the core switch")

@@ -1,5 +1,6 @@
 """Writes on problems and major incidents, split by sub-domain and re-exported here."""
 
+from .idempotent import create_once
 from .problems import (
     EDITABLE,
     LinkOutcome,
@@ -18,6 +19,7 @@ __all__ = [
     "EDITABLE",
     "LinkOutcome",
     "comment_on_problem",
+    "create_once",
     "create_problem",
     "link_articles",
     "link_assets",

@@ -122,9 +122,10 @@ def _incidents(words: str, count: int, exclude: set[int]) -> list[Ticket]:
     base = Ticket.objects.filter(kind=Ticket.Kind.INCIDENT, problem_link__isnull=True, major_link__isnull=True)
     base = base.filter(major_incident__isnull=True).exclude(pk__in=exclude)
     chosen = list(base.filter(subject__icontains=words).order_by("-id")[:count])
-    if len(chosen) < count:
-        more = base.filter(status__in=Ticket.OPEN_STATUSES).exclude(pk__in=[t.pk for t in chosen]).order_by("-id")
-        chosen += list(more[: count - len(chosen)])
+    for extra in (base.filter(status__in=Ticket.OPEN_STATUSES), base):  # then any open one, then any
+        if len(chosen) < count:
+            more = extra.exclude(pk__in=[t.pk for t in chosen]).order_by("-id")
+            chosen += list(more[: count - len(chosen)])
     return chosen
 
 
@@ -201,7 +202,7 @@ def populate(*, admin: User | None, manager: User | None) -> ProblemsResult:
 
 def _major_incident(by: User | None, used: set[int], now: timezone.datetime) -> int:
     """One ongoing outage of the mail service, with an attached incident and a published note."""
-    tickets = _incidents("messagerie", 2, used) or _incidents("mail", 2, used)
+    tickets = _incidents("messagerie", 2, used)
     if len(tickets) < 2:
         return 0
     main, attached = tickets

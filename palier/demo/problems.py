@@ -10,7 +10,7 @@ events the services would write. Done once: running the demo again adds nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -200,7 +200,7 @@ def populate(*, admin: User | None, manager: User | None) -> ProblemsResult:
     return result
 
 
-def _major_incident(by: User | None, used: set[int], now: timezone.datetime) -> int:
+def _major_incident(by: User | None, used: set[int], now: datetime) -> int:
     """One ongoing outage of the mail service, with an attached incident and a published note."""
     tickets = _incidents("messagerie", 2, used)
     if len(tickets) < 2:

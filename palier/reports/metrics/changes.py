@@ -106,7 +106,9 @@ def changes_by_risk(*, scope: Scope, period: Period) -> Table:
             failed=Count("pk", filter=closed & Q(outcome__in=FAILED)),
         )
     )
-    found = {row["risk"]: row for row in rows}
+    found: dict[str, dict[str, int]] = {
+        row["risk"]: {"raised": row["raised"], "successful": row["successful"], "failed": row["failed"]} for row in rows
+    }
     columns = [("raised", _("Raised")), ("successful", _("Successful")), ("failed", _("Failed"))]
     table_rows = [
         Row(
@@ -154,7 +156,7 @@ def failed_changes(*, scope: Scope, period: Period) -> Table:
             cells=[
                 str(O(c["outcome"]).label),
                 str(Risk(c["risk"]).label),
-                c["closed_at"].astimezone(period.zone).isoformat(timespec="minutes"),
+                c["closed_at"].astimezone(period.zone).isoformat(timespec="minutes") if c["closed_at"] else "",
                 incidents.get(c["id"], 0),
                 ", ".join(problems.get(c["id"], [])),
             ],

@@ -101,3 +101,32 @@ def test_problem_conditions_and_action_are_validated(make_rule: Callable[..., Ru
         with pytest.raises(ValidationError, match=words):
             make_rule(conditions=conditions, actions=actions)
     assert not Rule.objects.exists()
+
+
+def test_problem_facts_cost_one_query_per_family_whatever_the_batch(
+    requester: User, agent: User, make_rule: Callable[..., Rule], django_assert_num_queries
+) -> None:
+    from django.utils import timezone
+
+    from palier.automation.services.engine import Occurrence, evaluate
+    from palier.automation.services.rules import compile_rule
+
+    rule = compile_rule(
+        make_rule(
+            "All three",
+            trigger="updated",
+            conditions=[
+                {"field": "problem_status", "op": "is", "value": "new"},
+                {"field": "major_incident", "op": "unset"},
+                {"field": "change", "op": "unset"},
+            ],
+            actions=[{"type": "add_tags", "value": "x"}],
+        )
+    )
+    problem = problem_services.create_problem(by=agent, title="VPN drops")
+    tickets = [make_ticket(requester, subject=f"VPN {n}", kind="incident") for n in range(6)]
+    problem_services.link_incidents(problem, [t.pk for t in tickets[:4]], by=agent)
+    found = [Occurrence(ticket=t, trigger="updated") for t in tickets]
+    with django_assert_num_queries(3):
+        matched = evaluate(found, [rule], now=timezone.now())
+    assert [o.ticket.pk for o, _rule in matched] == [t.pk for t in tickets[:4]]

@@ -10,7 +10,21 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import NinjaAPI
 
-from palier.api import assets, audit, catalog, categories, errors, kb, levels, people, reports, tickets, timelog
+from palier.api import (
+    assets,
+    audit,
+    catalog,
+    categories,
+    changes,
+    errors,
+    kb,
+    levels,
+    people,
+    problems,
+    reports,
+    tickets,
+    timelog,
+)
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
 from palier.api.parser import JsonParser
@@ -37,7 +51,7 @@ def one_transaction(handler: Callable[..., Any]) -> Callable[..., Any]:
 api = NinjaAPI(
     title="Palier API",
     version="1",
-    description="Tickets, people and reference data of a Palier service desk.",
+    description="Tickets, people, reference data, assets, problems and changes of a Palier service desk.",
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
     throttle=[PerToken(), PerAddress()],
@@ -60,4 +74,6 @@ api.add_router("/reports", reports.router, tags=["reports"])
 api.add_router("/audit", audit.router, tags=["audit log"])
 api.add_router("/", assets.router, tags=["assets"])
 api.add_router("/tickets", assets.tickets_router, tags=["assets"])
+api.add_router("/problems", problems.router, tags=["problems"])
+api.add_router("/changes", changes.router, tags=["changes"])
 from palier.api import assets_catalogue  # noqa: E402, F401  (admins' writes on types and locations, on the assets router)

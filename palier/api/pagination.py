@@ -50,11 +50,13 @@ def _decode(cursor: str, fields: tuple[str, ...]) -> list[Any]:
 
 
 def _after(fields: tuple[str, ...], values: list[Any]) -> Q:
+    """Rows after ``values`` in the order of ``fields`` (a leading "-" means descending)."""
     condition = Q()
     for i in range(len(fields) - 1, -1, -1):
-        step = Q(**{f"{fields[i]}__gt": values[i]})
+        name = fields[i].lstrip("-")
+        step = Q(**{f"{name}__{'lt' if fields[i].startswith('-') else 'gt'}": values[i]})
         if i < len(fields) - 1:
-            step = step | (Q(**{fields[i]: values[i]}) & condition)
+            step = step | (Q(**{name: values[i]}) & condition)
         condition = step
     return condition
 
@@ -62,11 +64,11 @@ def _after(fields: tuple[str, ...], values: list[Any]) -> Q:
 def keyset_page(
     qs: QuerySet[M], *, order: tuple[str, ...], cursor: str | None, limit: int
 ) -> tuple[list[M], str | None]:
-    """One page of ``qs`` in ascending ``order`` (whose last field is unique) and the next cursor."""
+    """One page of ``qs`` in ``order`` (whose last field is unique; "-field" descends) and the next cursor."""
     if cursor:
         qs = qs.filter(_after(order, _decode(cursor, order)))
     rows = list(qs.order_by(*order)[: limit + 1])
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], _encode([getattr(last, name) for name in order])
+    return rows[:limit], _encode([getattr(last, name.lstrip("-")) for name in order])

@@ -11,7 +11,8 @@ An action is ``{"type": "set_status", "value": "resolved"}``; parameters by type
 - ``chat``: ``value`` (a chat app with a channel URL) and ``text``;
 - ``webhook``: ``url`` (a JSON POST signed with the rule's secret); ``close``: nothing;
 - ``link_asset``: ``value`` (an asset tag); ``link_requester_asset``: ``value`` (an asset type
-  identifier, e.g. ``laptop``: the requester's first such asset in use).
+  identifier, e.g. ``laptop``: the requester's first such asset in use);
+- ``link_problem``: ``value`` (a problem's reference, ``PRB-12``): link the incident to it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ ACTIONS: dict[str, Any] = {
     "close": gettext_lazy("Close the ticket"),
     "link_asset": gettext_lazy("Link the asset with this tag"),
     "link_requester_asset": gettext_lazy("Link the requester's asset of this type"),
+    "link_problem": gettext_lazy("Link the incident to the problem (PRB-n)"),
 }
 
 RECIPIENTS: dict[str, Any] = {
@@ -66,6 +68,7 @@ PLACEHOLDERS = ("reference", "subject", "status", "priority", "group", "assignee
 REFERENCE_ACTIONS = {"set_group": "group", "set_assignee": "user", "set_category": "category", "chat": "chat"}
 MAX_TEXT = 5000
 _TAG_SPLIT = re.compile(r"[,\s]+")
+_PROBLEM = re.compile(r"^(?:PRB-?)?(\d{1,12})$", re.IGNORECASE)
 
 
 def split_tags(text: str) -> list[str]:
@@ -161,6 +164,11 @@ def clean_action(action: Mapping[str, Any]) -> dict[str, Any]:  # noqa: C901  (o
         if len(value) > 64:
             raise ValueError(_("At most %(n)d characters.") % {"n": 64})
         return {"type": kind, "value": value if kind == "link_asset" else value.lower()}
+    if kind == "link_problem":
+        match = _PROBLEM.match(str(action.get("value") or "").strip())
+        if match is None:
+            raise ValueError(_("Enter a problem's reference, such as PRB-12."))
+        return {"type": kind, "value": f"PRB-{int(match.group(1))}"}
     if kind in ("escalate", "note"):
         return {"type": kind, "text": _text(action, "text", required=kind == "note")}
     if kind == "email":

@@ -22,6 +22,8 @@ from palier.assets.facts import EMPTY as EMPTY_ASSETS
 from palier.assets.facts import AssetFacts
 from palier.assets.models import Asset
 from palier.lib import matching
+from palier.problems.facts import ProblemFacts
+from palier.problems.models import Problem
 from palier.tickets.models import Ticket
 from palier.tickets.search import normalise
 
@@ -52,6 +54,16 @@ FIELDS: dict[str, tuple[Any, tuple[str, ...], str]] = {
         "text",
     ),
     "business_service": (gettext_lazy("Business service (tag or name)"), ("has", "lacks"), "text"),
+    # the ticket's problem, major incident and changes (docs/automation.md, "Problems and changes")
+    "problem": (gettext_lazy("Linked to a problem"), ("set", "unset"), "none"),
+    "problem_status": (
+        gettext_lazy("Problem status (e.g. known_error)"),
+        ("is", "is_not"),
+        "problem_status",
+    ),
+    "problem_workaround": (gettext_lazy("The problem has a workaround"), ("set", "unset"), "none"),
+    "major_incident": (gettext_lazy("Is or is attached to a major incident"), ("set", "unset"), "none"),
+    "change": (gettext_lazy("Linked to a change"), ("set", "unset"), "none"),
 }
 
 OPERATORS = matching.OPERATORS
@@ -80,6 +92,9 @@ class Facts:
     tags: frozenset[str] = field(default_factory=frozenset)
     survey_score: int | None = None
     assets: AssetFacts = EMPTY_ASSETS
+    problem: ProblemFacts | None = None
+    major: bool = False
+    changed: bool = False
 
 
 def facts_for(
@@ -92,6 +107,9 @@ def facts_for(
     survey_score: int | None = None,
     texts: bool = True,
     assets: AssetFacts = EMPTY_ASSETS,
+    problem: ProblemFacts | None = None,
+    major: bool = False,
+    changed: bool = False,
 ) -> Facts:
     return Facts(
         status=ticket.status,
@@ -111,6 +129,9 @@ def facts_for(
         tags=tags,
         survey_score=survey_score,
         assets=assets,
+        problem=problem,
+        major=major,
+        changed=changed,
     )
 
 
@@ -126,6 +147,8 @@ def _clean_value(kind: str, value: Any) -> Any:
         return matching.clean_choice(value, _choices(kind))
     if kind == "asset_status":
         return matching.clean_choice(str(value or "").strip().lower(), Asset.Status.values)
+    if kind == "problem_status":
+        return matching.clean_choice(str(value or "").strip().lower(), Problem.Status.values)
     if kind == "priority":
         return matching.clean_number(value, within=(1, 4, _("The priority must be between 1 and 4.")))
     if kind == "score":
@@ -182,6 +205,11 @@ _READERS: dict[str, Callable[[Facts], Any]] = {
     "asset_status": lambda f: f.assets.statuses,
     "asset_location": lambda f: f.assets.locations,
     "business_service": lambda f: f.assets.services,
+    "problem": lambda f: f.problem.reference if f.problem else None,
+    "problem_status": lambda f: f.problem.status if f.problem else None,
+    "problem_workaround": lambda f: True if f.problem and f.problem.has_workaround else None,
+    "major_incident": lambda f: True if f.major else None,
+    "change": lambda f: True if f.changed else None,
 }
 ASSET_TEXTS = ("asset_location", "business_service")
 
@@ -206,6 +234,11 @@ _NEEDS: dict[str, frozenset[str]] = {
     "asset_status": frozenset({"assets"}),
     "asset_location": frozenset({"assets"}),
     "business_service": frozenset({"assets", "asset_services"}),
+    "problem": frozenset({"problems"}),
+    "problem_status": frozenset({"problems"}),
+    "problem_workaround": frozenset({"problems"}),
+    "major_incident": frozenset({"major"}),
+    "change": frozenset({"changes"}),
 }
 
 

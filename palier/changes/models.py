@@ -373,3 +373,16 @@ class MaintenanceWindow(models.Model):
 
     class Meta:
         ordering = ["service", "weekday", "start_time"]
+
+
+class ChangeIdempotencyKey(models.Model):
+    """The change an API client created with a given Idempotency-Key: a retry gets it back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="change_idempotency_key_unique")]

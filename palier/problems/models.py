@@ -320,3 +320,16 @@ class MajorIncidentUpdate(ImmutableEvent):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class ProblemIdempotencyKey(models.Model):
+    """The problem an API client created with a given Idempotency-Key: a retry gets it back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="problem_idempotency_key_unique")]

@@ -90,6 +90,10 @@ TEAM_PANELS: tuple[PanelSpec, ...] = (
     ),
     PanelSpec("cost.cost_by", "table", gettext_lazy("Cost by level"), {"by": "level", "units": MONEY_COLUMNS}),
     PanelSpec("cost.cost_by", "table", gettext_lazy("Cost by month"), {"by": "month", "units": MONEY_COLUMNS}),
+    PanelSpec("problems.problem_kpis", "kpis", gettext_lazy("Problems")),
+    PanelSpec("changes.change_kpis", "kpis", gettext_lazy("Changes")),
+    PanelSpec("changes.changes_by_risk", "table", gettext_lazy("Changes by risk")),
+    PanelSpec("changes.failed_changes", "table", gettext_lazy("Failed changes"), {"rows": 10}),
 )
 PERSONAL_PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("flow.backlog_kpis", "kpis", gettext_lazy("My backlog")),
@@ -137,6 +141,14 @@ KPI_LABELS: dict[str, Promise] = {
     "cost_total": gettext_lazy("Total cost"),
     "cost_per_ticket": gettext_lazy("Cost per ticket"),
     "time_logged_minutes": gettext_lazy("Time logged"),
+    "problems_opened": gettext_lazy("Problems opened"),
+    "problems_resolved": gettext_lazy("Problems resolved"),
+    "known_errors_open": gettext_lazy("Open known errors"),
+    "incidents_with_problem_share": gettext_lazy("Incidents linked to a problem"),
+    "changes_closed": gettext_lazy("Changes closed"),
+    "change_success_rate": gettext_lazy("Change success rate"),
+    "changes_failed": gettext_lazy("Failed changes"),
+    "emergency_share": gettext_lazy("Emergency changes"),
 }
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "none": ""}
 

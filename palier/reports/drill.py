@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from palier.reports.filters import ReportFilters
@@ -211,6 +211,8 @@ RULES: dict[str, Callable[[DrillContext, Target], Params | None]] = {
 }
 # tables whose rows are tickets: a row opens the ticket itself
 TICKET_ROWS = frozenset({"sla.sla_breaches", "satisfaction.csat_comments"})
+# tables whose rows are other records: a row opens the record's page (when the pages are mounted)
+RECORD_ROWS = {"changes.failed_changes": "changes:detail"}
 COST_BY = {"category": "category", "organisation": "organisation", "group": "group"}
 
 
@@ -228,6 +230,12 @@ def queue_url(path: str, ctx: DrillContext, target: Target, *, by: str | None = 
     if path in TICKET_ROWS:
         key = target.key or ""
         return reverse("agent:ticket-detail", args=[int(key)]) if key.isdigit() else None
+    if path in RECORD_ROWS:
+        key = target.key or ""
+        try:
+            return reverse(RECORD_ROWS[path], args=[int(key)]) if key.isdigit() and not target.column else None
+        except NoReverseMatch:
+            return None
     rule = _cost_by(by or "") if path == "cost.cost_by" else RULES.get(path)
     if rule is None or (ctx.group_ids == [] and not ctx.filters.personal):  # no group: no ticket
         return None

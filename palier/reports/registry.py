@@ -26,6 +26,8 @@ MODULES: tuple[str, ...] = (
     "palier.reports.metrics.satisfaction",
     "palier.reports.metrics.knowledge",
     "palier.reports.metrics.cost",
+    "palier.reports.metrics.problems",
+    "palier.reports.metrics.changes",
 )
 STANDARD = frozenset({"scope", "period", "viewer"})
 

@@ -126,7 +126,9 @@ class ConditionForm(StyledForm):
         try:
             data["row"] = condition_specs.clean_row({"field": data["field"], "op": data.get("op"), "value": value})
         except ValueError as exc:
-            self.add_error("text" if kind in ("text", "number", "score", "asset_status") else "op", str(exc))
+            self.add_error(
+                "text" if kind in ("text", "number", "score", "asset_status", "problem_status") else "op", str(exc)
+            )
         return data
 
 
@@ -137,7 +139,8 @@ TARGET_KIND = {
 }  # fmt: skip
 
 
-ASSET_ACTIONS = ("link_asset", "link_requester_asset")  # "value": an asset tag, an asset type
+# "value": an asset tag, an asset type, a problem's reference
+ASSET_ACTIONS = ("link_asset", "link_requester_asset", "link_problem")
 
 
 class ActionForm(StyledForm):
@@ -145,7 +148,7 @@ class ActionForm(StyledForm):
     target = forms.ChoiceField(label=_("Value or recipient"), required=False)
     template = forms.ChoiceField(label=_("Email template"), required=False)
     value = forms.CharField(
-        label=_("Tags, webhook URL, email subject, asset tag or type"), required=False, max_length=500
+        label=_("Tags, webhook URL, email subject, asset tag or type, problem"), required=False, max_length=500
     )
     address = forms.EmailField(label=_("Fixed address"), required=False)
     text = forms.CharField(
@@ -252,7 +255,7 @@ def action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         initial["value"] = (
             action.get("url")
             or action.get("subject")
-            or (action.get("value", "") if kind in ("add_tags", "remove_tags") else "")
+            or (action.get("value", "") if kind in ("add_tags", "remove_tags", *ASSET_ACTIONS) else "")
         )
         initial["address"] = action.get("address", "")
         rows.append(initial)

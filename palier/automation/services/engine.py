@@ -34,8 +34,10 @@ from palier.automation import conditions as cond
 from palier.automation.models import Rule, RuleRun
 from palier.automation.services import execute
 from palier.automation.services.rules import ROBOT_EMAIL, CompiledRule, active_rules, disable_rule, robot
+from palier.changes import facts as change_facts
 from palier.lib.errors import DomainError
 from palier.people.models import User
+from palier.problems import facts as problem_facts
 from palier.tickets import history
 from palier.tickets.models import Category, Comment, Ticket, TicketEvent
 
@@ -72,7 +74,8 @@ def _trigger(event: TicketEvent) -> str | None:
     kind = event.kind
     if kind == E.CREATED:
         return T.CREATED
-    if kind in (E.CHANGED, E.STATUS):
+    if kind in (E.CHANGED, E.STATUS, E.PROBLEM, E.MAJOR, E.CHANGE):
+        # linking the ticket to a problem, a major incident or a change updates it for the rules
         return T.UPDATED
     if kind == E.SURVEY:
         return T.SURVEY
@@ -198,6 +201,10 @@ class FactBook:
         self.assets: dict[int, asset_facts.AssetFacts] = {}
         if "assets" in needs:  # one query for the batch's links, and the walk up to the services
             self.assets = asset_facts.facts_by_ticket(ticket_ids, services="asset_services" in needs)
+        # the ticket's problem, major incident and changes: one query per family
+        self.problems = problem_facts.problems_by_ticket(ticket_ids) if "problems" in needs else {}
+        self.major = problem_facts.major_ticket_ids(ticket_ids) if "major" in needs else frozenset()
+        self.changed = change_facts.changed_ticket_ids(ticket_ids) if "changes" in needs else frozenset()
         self.comments: dict[int, str] = {}
         comment_ids = {o.comment_id for o in found if o.comment_id}
         if "comment" in needs and comment_ids:
@@ -223,6 +230,9 @@ class FactBook:
             survey_score=occurrence.survey_score,
             texts="texts" in self.needs,
             assets=self.assets.get(ticket.pk, asset_facts.EMPTY),
+            problem=self.problems.get(ticket.pk),
+            major=ticket.pk in self.major,
+            changed=ticket.pk in self.changed,
         )
 
 

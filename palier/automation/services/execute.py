@@ -19,6 +19,8 @@ from palier.integrations import outbound
 from palier.integrations.models import ChatApp
 from palier.notifications import email
 from palier.people.models import SupportGroup, User
+from palier.problems import services as problem_services
+from palier.problems.models import Problem, ProblemIncident
 from palier.routing.services import escalation
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Ticket
@@ -238,6 +240,19 @@ def _link_asset(run: Run, action: dict[str, Any]) -> str:
     return f"asset={asset.tag}" if asset_services.link_ticket(None, run.ticket, asset) else ""
 
 
+def _link_problem(run: Run, action: dict[str, Any]) -> str:
+    """Link the incident to the problem named (through ``link_incidents``, as the automation
+    user). A request, or an incident already linked to a problem, is left as it is."""
+    number = int(str(action["value"]).rpartition("-")[2])
+    problem = Problem.objects.filter(number=number).first()
+    if problem is None:
+        raise MissingReference(_("No problem has the reference “%(ref)s”.") % {"ref": action["value"]})
+    if run.ticket.kind != Ticket.Kind.INCIDENT or ProblemIncident.objects.filter(ticket_id=run.ticket.pk).exists():
+        return ""
+    outcome = problem_services.link_incidents(problem, [run.ticket.pk], by=run.robot)
+    return f"problem={problem.reference}" if outcome.linked else ""
+
+
 HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "set_status": _set_status,
     "set_priority": _set_priority,
@@ -254,6 +269,7 @@ HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "close": _close,
     "link_asset": _link_asset,
     "link_requester_asset": _link_asset,
+    "link_problem": _link_problem,
 }
 
 

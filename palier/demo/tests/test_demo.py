@@ -110,6 +110,34 @@ def test_running_the_command_again_adds_tickets_only():
     text = out.getvalue()
     assert "added tickets only" in text
     assert DEMO_LOGINS["agent"] in text and DEMO_PASSWORD in text
+    _assert_problems_and_changes()
+
+
+def _assert_problems_and_changes() -> None:
+    """The demo's problems, major incident, changes, board and freeze (added once)."""
+    from palier.changes.models import Change, ChangeApprovalStage, ChangeAsset, ChangeBoard, FreezeWindow
+    from palier.problems.models import MajorIncident, Problem
+
+    assert Problem.objects.count() == 4
+    known = Problem.objects.get(status="known_error")
+    assert known.has_workaround and known.asset_links.filter(asset__tag="NET-VPN-01").exists()
+    assert known.incident_links.count() >= 3
+    assert set(Problem.objects.values_list("status", flat=True)) >= {"known_error", "investigating", "resolved"}
+    major = MajorIncident.objects.get()
+    assert major.state == "active" and major.published and major.status_note and major.incident_links.count() == 1
+    assert 20 <= Change.objects.count() <= 30
+    assert set(Change.objects.values_list("status", flat=True)) == set(Change.Status.values)
+    assert set(Change.objects.values_list("kind", flat=True)) == set(Change.Kind.values)
+    on_host = list(ChangeAsset.objects.filter(asset__tag="SRV-ESX-LYO-01").values_list("change_id", flat=True))
+    first, second = Change.objects.filter(pk__in=on_host).order_by("planned_start")
+    assert second.planned_start < first.planned_end  # the conflict
+    freeze = FreezeWindow.objects.get()
+    assert Change.objects.filter(planned_start__gte=freeze.starts_at, planned_start__lt=freeze.ends_at).count() == 1
+    board = ChangeBoard.objects.get(is_emergency=False)
+    assert board.rule == "quorum" and board.quorum == 2 and board.group.name == "Change advisory board"
+    members = set(board.group.members.values_list("email", flat=True))
+    assert members == {DEMO_LOGINS["manager"], DEMO_LOGINS["admin"]}
+    assert ChangeApprovalStage.objects.filter(path="normal", board=board).exists()
 
 
 def test_the_first_sweep_after_the_demo_alerts_nobody_about_old_breaches():

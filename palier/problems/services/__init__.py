@@ -1,5 +1,6 @@
 """Writes on problems and major incidents, split by sub-domain and re-exported here."""
 
+from .idempotent import create_once
 from .major import (
     attach_incident,
     declare_major,
@@ -34,6 +35,7 @@ __all__ = [
     "attach_file",
     "attach_incident",
     "comment_on_problem",
+    "create_once",
     "create_problem",
     "declare_major",
     "detach_incident",

@@ -59,12 +59,23 @@ class Command(BaseCommand):
         from palier.demo import assets as assets_demo
 
         cmdb = assets_demo.populate(seed=options["seed"])  # before the clocks: SLAs see the linked services
+        from palier.demo import changes as changes_demo
+        from palier.demo import problems as problems_demo
+
+        manager = User.objects.filter(email=DEMO_LOGINS["manager"]).first()
+        problems = problems_demo.populate(admin=admin, manager=manager)
+        changes = changes_demo.populate(admin=admin, manager=manager, seed=options["seed"])
         clocks = start_clocks_for_open_tickets(batch=batch)
         settled = settle_clocks_for_ended_tickets(batch=batch)  # the dashboards' SLA history
         settle_without_actions(batch=batch)  # old tickets' past breaches are history, not alerts
         if not result.people_created:
             self.stdout.write("Demo people already present: added tickets only.")
         self.stdout.write(f"CMDB: {cmdb.assets:,} assets added, {cmdb.linked_tickets:,} tickets linked to a device.")
+        if problems.problems or changes.changes:
+            self.stdout.write(
+                f"Problems: {problems.problems} added with {problems.linked_incidents} incidents linked, "
+                f"{problems.major_incidents} major incident; changes: {changes.changes} added."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo: {result.tickets:,} tickets, {result.comments:,} comments, {result.events:,} events "

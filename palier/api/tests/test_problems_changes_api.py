@@ -177,6 +177,7 @@ def test_change_create_window_retry_and_patch(client_for, agent, django_assert_m
 
 
 def test_change_lifecycle_risk_and_links(client_for, agent, requester, manager):
+    RiskQuestion.objects.update(is_active=False)  # the seeded questionnaire: this test brings its own
     template = ChangeTemplate.objects.create(
         name_fr="Redémarrer", name_en="Restart the web farm", implementation_plan="Rolling restart", duration_minutes=30
     )
@@ -184,7 +185,7 @@ def test_change_lifecycle_risk_and_links(client_for, agent, requester, manager):
         text_fr="Q", text_en="Is it reversible?", choices=[{"value": "no", "en": "No", "fr": "Non", "score": 9}]
     )
     api = client_for(agent)
-    assert [t["name"] for t in api.call("GET", "/changes/templates", **EN).json()] == ["Restart the web farm"]
+    assert "Restart the web farm" in [t["name"] for t in api.call("GET", "/changes/templates", **EN).json()]
     questions = api.call("GET", "/changes/risk-questions", **EN).json()
     assert questions[0]["choices"] == [{"value": "no", "label": "No", "score": 9}]
 

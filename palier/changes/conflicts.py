@@ -1,0 +1,246 @@
+"""Conflicts of the change calendar (docs/changes.md, "Calendar and conflicts").
+
+Three kinds, for the changes planned in a period (or a given set of changes):
+
+- **asset**: two changes touch the same asset in overlapping windows, directly or through a
+  dependency (their footprints, ``footprint.py``). Found by ONE self-join on ``ChangeFootprint``
+  (index ``asset, starts_at, ends_at``). Windows that only touch (one ends when the other starts)
+  do not overlap.
+- **freeze**: the change's window overlaps a freeze window. ``freeze_check(change)`` refuses to
+  schedule a standard or normal change in a freeze; an emergency change is only flagged.
+- **maintenance**: the change touches a service (an asset with maintenance windows) and its window
+  is not inside that service's weekly slots (each slot in its own time zone, else the desk's;
+  daylight saving time is handled by ``zoneinfo``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from palier.assets.models import Asset
+from palier.changes.models import Change, ChangeFootprint, FreezeWindow, MaintenanceWindow
+
+Kind = Literal["asset", "freeze", "maintenance"]
+# changes on the calendar: planned, not closed nor rejected
+ACTIVE_EXCLUDED = (Change.Status.CLOSED, Change.Status.REJECTED)
+# the most conflicts one detection returns (a hub asset in a busy month)
+MAX_PAIRS = 5000
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: Kind
+    change_id: int
+    # asset conflicts: the other change and the asset both touch
+    other_id: int | None = None
+    other_reference: str = ""
+    asset_id: int | None = None
+    asset_label: str = ""
+    # both changes name the asset themselves (False: at least one reaches it through a dependency)
+    direct: bool = True
+    # freeze conflicts: the freeze window; maintenance conflicts: the service
+    freeze_id: int | None = None
+    freeze_name: str = ""
+    service_label: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.kind == "asset":
+            if self.direct:
+                return _("%(other)s also changes %(asset)s in an overlapping window.") % {
+                    "other": self.other_reference,
+                    "asset": self.asset_label,
+                }
+            return _("%(other)s touches %(asset)s in an overlapping window, through a dependency.") % {
+                "other": self.other_reference,
+                "asset": self.asset_label,
+            }
+        if self.kind == "freeze":
+            return _("The window falls in the freeze “%(name)s”.") % {"name": self.freeze_name}
+        return _("The window is outside the maintenance windows of %(service)s.") % {"service": self.service_label}
+
+
+def _tz(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def _asset_pairs(
+    start: datetime | None, end: datetime | None, change_ids: Sequence[int] | None
+) -> list[tuple[int, int, int, bool, bool]]:
+    """(change, other change, asset, change direct, other direct): the one self-join."""
+    table = connection.ops.quote_name(ChangeFootprint._meta.db_table)
+    where: list[str] = []
+    params: list[object] = []
+    if start is not None and end is not None:
+        where += ["a.starts_at < %s", "a.ends_at > %s"]
+        params += [end, start]
+    if change_ids is not None:
+        if not change_ids:
+            return []
+        where.append(f"a.change_id IN ({', '.join(['%s'] * len(change_ids))})")
+        params += list(change_ids)
+    sql = (
+        f"SELECT a.change_id, b.change_id, a.asset_id, a.direct, b.direct FROM {table} a "  # noqa: S608
+        f"JOIN {table} b ON b.asset_id = a.asset_id AND b.change_id <> a.change_id "
+        "AND b.starts_at < a.ends_at AND b.ends_at > a.starts_at "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+        f"ORDER BY a.change_id, b.change_id, a.asset_id LIMIT {MAX_PAIRS}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(int(r[0]), int(r[1]), int(r[2]), bool(r[3]), bool(r[4])) for r in cursor.fetchall()]
+
+
+def _overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
+    return start < other_end and other_start < end
+
+
+def slots_cover(slots: Iterable[MaintenanceWindow], start: datetime, end: datetime) -> bool:
+    """Is [start, end) inside the weekly ``slots`` (joined end to end when they touch)?"""
+    intervals: list[tuple[datetime, datetime]] = []
+    for slot in slots:
+        zone = _tz(slot.time_zone)
+        first: date = start.astimezone(zone).date() - timedelta(days=1)
+        last: date = end.astimezone(zone).date()
+        day = first
+        while day <= last:
+            if day.weekday() == slot.weekday:
+                # compared in UTC: aware datetimes sharing a tzinfo compare by wall time otherwise
+                opens = datetime.combine(day, slot.start_time, tzinfo=zone).astimezone(UTC)
+                closes = datetime.combine(day, slot.end_time, tzinfo=zone).astimezone(UTC)
+                if closes > opens:
+                    intervals.append((opens, closes))
+            day += timedelta(days=1)
+    cursor = start.astimezone(UTC)
+    goal = end.astimezone(UTC)
+    for opens, closes in sorted(intervals):
+        if opens > cursor:
+            break
+        if closes > cursor:
+            cursor = closes
+        if cursor >= goal:
+            return True
+    return cursor >= goal
+
+
+def detect(
+    start: datetime | None = None, end: datetime | None = None, *, change_ids: Sequence[int] | None = None
+) -> dict[int, list[Conflict]]:
+    """The conflicts of the changes planned in [start, end) (or of ``change_ids``), by change id.
+    A fixed number of queries whatever the number of changes."""
+    found: dict[int, list[Conflict]] = defaultdict(list)
+    changes = Change.objects.exclude(status__in=ACTIVE_EXCLUDED).filter(
+        planned_start__isnull=False, planned_end__isnull=False
+    )
+    if start is not None and end is not None:
+        changes = changes.filter(planned_start__lt=end, planned_end__gt=start)
+    if change_ids is not None:
+        changes = changes.filter(pk__in=list(change_ids))
+    windows = {pk: (s, e, kind) for pk, s, e, kind in changes.values_list("pk", "planned_start", "planned_end", "kind")}
+    if not windows:
+        return {}
+    ids = sorted(windows)
+    # 1. assets touched by two changes at once: keep one conflict per pair, a direct one first
+    pairs: dict[tuple[int, int], tuple[int, bool]] = {}
+    for mine, other, asset_id, my_direct, other_direct in _asset_pairs(start, end, ids if change_ids else None):
+        if mine not in windows:
+            continue
+        direct = my_direct and other_direct
+        known = pairs.get((mine, other))
+        if known is None or (direct and not known[1]):
+            pairs[(mine, other)] = (asset_id, direct)
+    # 2. freezes over the period
+    low = min(s for s, _e, _k in windows.values())
+    high = max(e for _s, e, _k in windows.values())
+    freezes = list(FreezeWindow.objects.filter(starts_at__lt=high, ends_at__gt=low).values_list("pk", "name", "starts_at", "ends_at"))
+    # 3. services touched, with their slots
+    touched = list(
+        ChangeFootprint.objects.filter(change_id__in=ids, asset__maintenance_windows__isnull=False)
+        .values_list("change_id", "asset_id")
+        .distinct()
+    )
+    slots: dict[int, list[MaintenanceWindow]] = defaultdict(list)
+    if touched:
+        for slot in MaintenanceWindow.objects.filter(service_id__in={a for _c, a in touched}):
+            slots[slot.service_id].append(slot)
+    # the labels of the assets named, and the references of the other changes: two queries
+    asset_ids = {a for a, _d in pairs.values()} | {a for _c, a in touched}
+    labels = {pk: f"{tag} {name}" for pk, tag, name in Asset.objects.filter(pk__in=asset_ids).values_list("pk", "tag", "name")}
+    others = {o for _m, o in pairs}
+    numbers = dict(Change.objects.filter(pk__in=others).values_list("pk", "number")) if others else {}
+    for (mine, other), (asset_id, direct) in sorted(pairs.items()):
+        found[mine].append(
+            Conflict(
+                kind="asset",
+                change_id=mine,
+                other_id=other,
+                other_reference=f"CHG-{numbers.get(other, other)}",
+                asset_id=asset_id,
+                asset_label=labels.get(asset_id, ""),
+                direct=direct,
+            )
+        )
+    for pk in ids:
+        s, e, _kind = windows[pk]
+        for freeze_id, name, f_start, f_end in freezes:
+            if _overlaps(s, e, f_start, f_end):
+                found[pk].append(Conflict(kind="freeze", change_id=pk, freeze_id=freeze_id, freeze_name=name))
+    for change_id, service_id in sorted(touched):
+        s, e, _kind = windows[change_id]
+        if not slots_cover(slots[service_id], s, e):
+            found[change_id].append(
+                Conflict(
+                    kind="maintenance", change_id=change_id, asset_id=service_id, service_label=labels.get(service_id, "")
+                )
+            )
+    return dict(found)
+
+
+def conflicts_for_change(change: Change) -> list[Conflict]:
+    """The conflicts of one change (its page's box); none without a window."""
+    if not (change.planned_start and change.planned_end) or change.status in ACTIVE_EXCLUDED:
+        return []
+    return detect(change_ids=[change.pk]).get(change.pk, [])
+
+
+def freezes_over(start: datetime, end: datetime) -> list[FreezeWindow]:
+    return list(FreezeWindow.objects.filter(starts_at__lt=end, ends_at__gt=start))
+
+
+def freeze_check(change: Change) -> list[FreezeWindow]:
+    """Before scheduling a change: a standard or normal change whose window falls in a freeze is
+    refused (``ValidationError`` naming the freeze); an emergency change passes, and the freezes it
+    falls in are returned so the caller can flag them."""
+    if not (change.planned_start and change.planned_end):
+        return []
+    freezes = freezes_over(change.planned_start, change.planned_end)
+    if freezes and change.kind != Change.Kind.EMERGENCY:
+        freeze = freezes[0]
+        zone = timezone.get_current_timezone()
+        raise ValidationError(
+            {
+                "planned_start": _(
+                    "The window falls in the freeze “%(name)s” (%(start)s to %(end)s); only an emergency change may be scheduled then."
+                )
+                % {
+                    "name": freeze.name,
+                    "start": formats.date_format(freeze.starts_at.astimezone(zone), "SHORT_DATETIME_FORMAT"),
+                    "end": formats.date_format(freeze.ends_at.astimezone(zone), "SHORT_DATETIME_FORMAT"),
+                }
+            }
+        )
+    return freezes

@@ -54,11 +54,19 @@ def planned(start: datetime, end: datetime, filters: Filters, *, limit: int = MO
 
 
 def planned_page(
-    start: datetime, end: datetime, filters: Filters, *, after: tuple[datetime, int] | None = None, size: int = LIST_PAGE
+    start: datetime,
+    end: datetime,
+    filters: Filters,
+    *,
+    after: tuple[datetime, int] | None = None,
+    size: int | None = None,
 ) -> tuple[list[Change], bool]:
     """One page of the list view (keyset on start, id) and whether more follow."""
-    changes = _planned(start, end, filters).select_related("group", "implementer").only(
-        *CHIP_FIELDS, "group__name", "implementer__full_name", "implementer__email"
+    size = size or LIST_PAGE
+    changes = (
+        _planned(start, end, filters)
+        .select_related("group", "implementer")
+        .only(*CHIP_FIELDS, "group__name", "implementer__full_name", "implementer__email")
     )
     if after is not None:
         from django.db.models import Q
@@ -116,9 +124,7 @@ def get_freeze(freeze_id: int) -> FreezeWindow:
 
 
 def get_service(service_id: int) -> Asset:
-    service = (
-        Asset.objects.filter(pk=service_id, type__family=AssetType.Family.SERVICE).select_related("type").first()
-    )
+    service = Asset.objects.filter(pk=service_id, type__family=AssetType.Family.SERVICE).select_related("type").first()
     if service is None:
         raise NotFound("service")
     return service

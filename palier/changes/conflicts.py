@@ -137,12 +137,10 @@ def slots_cover(slots: Iterable[MaintenanceWindow], start: datetime, end: dateti
     return cursor >= goal
 
 
-def detect(
-    start: datetime | None = None, end: datetime | None = None, *, change_ids: Sequence[int] | None = None
-) -> dict[int, list[Conflict]]:
-    """The conflicts of the changes planned in [start, end) (or of ``change_ids``), by change id.
-    A fixed number of queries whatever the number of changes."""
-    found: dict[int, list[Conflict]] = defaultdict(list)
+Window = tuple[datetime, datetime, str]
+
+
+def _windows(start: datetime | None, end: datetime | None, change_ids: Sequence[int] | None) -> dict[int, Window]:
     changes = Change.objects.exclude(status__in=ACTIVE_EXCLUDED).filter(
         planned_start__isnull=False, planned_end__isnull=False
     )
@@ -150,24 +148,26 @@ def detect(
         changes = changes.filter(planned_start__lt=end, planned_end__gt=start)
     if change_ids is not None:
         changes = changes.filter(pk__in=list(change_ids))
-    windows = {pk: (s, e, kind) for pk, s, e, kind in changes.values_list("pk", "planned_start", "planned_end", "kind")}
-    if not windows:
-        return {}
-    ids = sorted(windows)
-    # 1. assets touched by two changes at once: keep one conflict per pair, a direct one first
+    return {pk: (s, e, kind) for pk, s, e, kind in changes.values_list("pk", "planned_start", "planned_end", "kind")}
+
+
+def _pairs(
+    start: datetime | None, end: datetime | None, windows: dict[int, Window], ids: Sequence[int] | None
+) -> dict[tuple[int, int], tuple[int, bool]]:
+    """(change, other) -> (asset, both direct): one conflict per pair, a direct one first."""
     pairs: dict[tuple[int, int], tuple[int, bool]] = {}
-    for mine, other, asset_id, my_direct, other_direct in _asset_pairs(start, end, ids if change_ids else None):
+    for mine, other, asset_id, my_direct, other_direct in _asset_pairs(start, end, ids):
         if mine not in windows:
             continue
         direct = my_direct and other_direct
         known = pairs.get((mine, other))
         if known is None or (direct and not known[1]):
             pairs[(mine, other)] = (asset_id, direct)
-    # 2. freezes over the period
-    low = min(s for s, _e, _k in windows.values())
-    high = max(e for _s, e, _k in windows.values())
-    freezes = list(FreezeWindow.objects.filter(starts_at__lt=high, ends_at__gt=low).values_list("pk", "name", "starts_at", "ends_at"))
-    # 3. services touched, with their slots
+    return pairs
+
+
+def _services_touched(ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[int, list[MaintenanceWindow]]]:
+    """(change, service) for the services with maintenance windows the changes touch, and the slots."""
     touched = list(
         ChangeFootprint.objects.filter(change_id__in=ids, asset__maintenance_windows__isnull=False)
         .values_list("change_id", "asset_id")
@@ -177,11 +177,35 @@ def detect(
     if touched:
         for slot in MaintenanceWindow.objects.filter(service_id__in={a for _c, a in touched}):
             slots[slot.service_id].append(slot)
-    # the labels of the assets named, and the references of the other changes: two queries
+    return touched, slots
+
+
+def detect(
+    start: datetime | None = None, end: datetime | None = None, *, change_ids: Sequence[int] | None = None
+) -> dict[int, list[Conflict]]:
+    """The conflicts of the changes planned in [start, end) (or of ``change_ids``), by change id.
+    A fixed number of queries whatever the number of changes."""
+    windows = _windows(start, end, change_ids)
+    if not windows:
+        return {}
+    ids = sorted(windows)
+    pairs = _pairs(start, end, windows, ids if change_ids is not None else None)
+    low = min(s for s, _e, _k in windows.values())
+    high = max(e for _s, e, _k in windows.values())
+    freezes = list(
+        FreezeWindow.objects.filter(starts_at__lt=high, ends_at__gt=low).values_list(
+            "pk", "name", "starts_at", "ends_at"
+        )
+    )
+    touched, slots = _services_touched(ids)
+    # the labels of the assets named and the references of the other changes: two queries
     asset_ids = {a for a, _d in pairs.values()} | {a for _c, a in touched}
-    labels = {pk: f"{tag} {name}" for pk, tag, name in Asset.objects.filter(pk__in=asset_ids).values_list("pk", "tag", "name")}
+    labels = {
+        pk: f"{tag} {name}" for pk, tag, name in Asset.objects.filter(pk__in=asset_ids).values_list("pk", "tag", "name")
+    }
     others = {o for _m, o in pairs}
     numbers = dict(Change.objects.filter(pk__in=others).values_list("pk", "number")) if others else {}
+    found: dict[int, list[Conflict]] = defaultdict(list)
     for (mine, other), (asset_id, direct) in sorted(pairs.items()):
         found[mine].append(
             Conflict(
@@ -204,7 +228,10 @@ def detect(
         if not slots_cover(slots[service_id], s, e):
             found[change_id].append(
                 Conflict(
-                    kind="maintenance", change_id=change_id, asset_id=service_id, service_label=labels.get(service_id, "")
+                    kind="maintenance",
+                    change_id=change_id,
+                    asset_id=service_id,
+                    service_label=labels.get(service_id, ""),
                 )
             )
     return dict(found)

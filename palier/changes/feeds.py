@@ -87,8 +87,16 @@ def changes_of(feed: Feed) -> list[Change]:
     return list(
         changes.select_related("group")
         .only(
-            "number", "title", "description", "kind", "status", "risk", "planned_start", "planned_end",
-            "updated_at", "group__name",
+            "number",
+            "title",
+            "description",
+            "kind",
+            "status",
+            "risk",
+            "planned_start",
+            "planned_end",
+            "updated_at",
+            "group__name",
         )
         .order_by("planned_start", "id")[:MAX_EVENTS]
     )
@@ -121,7 +129,10 @@ def ical(feed: Feed, changes: list[Change], *, link_for: object = None, host: st
         if change.description:
             details.append(change.description[:2000])
         event.add("description", "\n".join(str(d) for d in details))
-        event.add("status", "CONFIRMED" if change.status in (Change.Status.SCHEDULED, Change.Status.IMPLEMENTING) else "TENTATIVE")
+        event.add(
+            "status",
+            "CONFIRMED" if change.status in (Change.Status.SCHEDULED, Change.Status.IMPLEMENTING) else "TENTATIVE",
+        )
         if callable(link_for):
             event.add("url", link_for(change))
         calendar.add_component(event)

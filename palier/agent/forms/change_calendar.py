@@ -11,8 +11,6 @@ from palier.changes.models import MaintenanceWindow, Risk
 from palier.lib.web import StyledForm
 
 
-
-
 class CalendarFilterForm(StyledForm):
     service = forms.TypedChoiceField(label=_("Service"), required=False, coerce=int, empty_value=None)
     asset = forms.CharField(label=_("Asset tag"), required=False, max_length=64)
@@ -29,7 +27,9 @@ class FreezeForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=150)
     starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class MaintenanceWindowForm(StyledForm):

@@ -19,7 +19,5 @@ urlpatterns = [
     path("freezes/<int:freeze_id>/delete/", views.freeze_delete, name="freeze-delete"),
     path("maintenance/", views.maintenance, name="maintenance"),
     path("maintenance/<int:service_id>/", views.maintenance_service, name="maintenance-service"),
-    path(
-        "maintenance/<int:service_id>/<int:window_id>/delete/", views.maintenance_delete, name="maintenance-delete"
-    ),
+    path("maintenance/<int:service_id>/<int:window_id>/delete/", views.maintenance_delete, name="maintenance-delete"),
 ]

@@ -5,7 +5,6 @@ administration of freeze windows and of the services' maintenance windows."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -104,11 +103,24 @@ def _filters(request: AuthedRequest) -> tuple[CalendarFilterForm, Filters]:
             asset_id = -1
         else:
             asset_id = asset.pk
-    return form, Filters(service_id=data.get("service"), asset_id=asset_id, group_id=data.get("group"), risk=data["risk"] or "")
+    return form, Filters(
+        service_id=data.get("service"), asset_id=asset_id, group_id=data.get("group"), risk=data["risk"] or ""
+    )
 
 
-def _chips(request: AuthedRequest, changes: list[Change], start: datetime, end: datetime, zone: ZoneInfo) -> tuple[list[Chip], list[tuple[Chip, conflicts.Conflict]]]:
-    found = conflicts.detect(start, end, change_ids=None) if changes else {}
+def _chips(
+    request: AuthedRequest,
+    changes: list[Change],
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    *,
+    only_these: bool = False,
+) -> tuple[list[Chip], list[tuple[Chip, conflicts.Conflict]]]:
+    """The changes as chips with their conflicts (one detection for the period, or for these
+    changes only), and the conflicts to list under the calendar."""
+    ids = [c.pk for c in changes] if only_these else None
+    found = conflicts.detect(start, end, change_ids=ids) if changes else {}
     shown = {c.pk for c in changes}
     # asset names only for the assets the viewer may see
     named = {c.asset_id for pk in shown for c in found.get(pk, []) if c.asset_id}
@@ -119,11 +131,15 @@ def _chips(request: AuthedRequest, changes: list[Change], start: datetime, end: 
     listed: list[tuple[Chip, conflicts.Conflict]] = []
     for change in changes:
         mine = [
-            c if c.asset_id is None or c.asset_id in visible else replace(c, asset_label=restricted, service_label=restricted)
+            c
+            if c.asset_id is None or c.asset_id in visible
+            else replace(c, asset_label=restricted, service_label=restricted)
             for c in found.get(change.pk, [])
         ]
         assert change.planned_start is not None and change.planned_end is not None
-        chip = Chip(change, link(change.pk), mine, change.planned_start.astimezone(zone), change.planned_end.astimezone(zone))
+        chip = Chip(
+            change, link(change.pk), mine, change.planned_start.astimezone(zone), change.planned_end.astimezone(zone)
+        )
         chips.append(chip)
         for conflict in mine:
             if len(listed) < CONFLICTS_LISTED:
@@ -131,7 +147,9 @@ def _chips(request: AuthedRequest, changes: list[Change], start: datetime, end: 
     return chips, listed
 
 
-def _days(first: date, last: date, chips: list[Chip], freezes: list[FreezeWindow], zone: ZoneInfo, cap: int) -> list[Day]:
+def _days(
+    first: date, last: date, chips: list[Chip], freezes: list[FreezeWindow], zone: ZoneInfo, cap: int
+) -> list[Day]:
     today = timezone.now().astimezone(zone).date()
     days = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range((last - first).days + 1)}
     for day in days.values():
@@ -190,7 +208,9 @@ def month(request: AuthedRequest) -> HttpResponse:
         if matched and 1970 <= int(matched[1]) <= 9998 and 1 <= int(matched[2]) <= 12:
             year, number = int(matched[1]), int(matched[2])
         else:
-            messages.error(request, _("Unknown month “%(value)s”: use YYYY-MM. Showing this month.") % {"value": raw[:20]})
+            messages.error(
+                request, _("Unknown month “%(value)s”: use YYYY-MM. Showing this month.") % {"value": raw[:20]}
+            )
     first = date(year, number, 1)
     following = date(year + (number == 12), number % 12 + 1, 1)
     grid_first = first - timedelta(days=first.weekday())
@@ -237,7 +257,9 @@ def week(request: AuthedRequest) -> HttpResponse:
                 raise ValueError(raw)
             monday = date.fromisocalendar(int(matched[1]), int(matched[2]), 1)
         except ValueError:
-            messages.error(request, _("Unknown week “%(value)s”: use YYYY-Www. Showing this week.") % {"value": raw[:20]})
+            messages.error(
+                request, _("Unknown week “%(value)s”: use YYYY-Www. Showing this week.") % {"value": raw[:20]}
+            )
     sunday = monday + timedelta(days=6)
     start, end = _combine(monday, zone), _combine(sunday + timedelta(days=1), zone)
     form, filters = _filters(request)
@@ -306,7 +328,7 @@ def change_list(request: AuthedRequest) -> HttpResponse:
             raise Http404("page") from None
     form, filters = _filters(request)
     rows, more = selectors.planned_page(start, end, filters, after=after)
-    chips, listed = _chips(request, rows, start, end, zone)
+    chips, listed = _chips(request, rows, start, end, zone, only_these=True)
     next_after = ""
     if more and rows:
         tail = rows[-1]
@@ -453,10 +475,3 @@ def maintenance_delete(request: AuthedRequest, service_id: int, window_id: int) 
     else:
         messages.success(request, _("Maintenance window removed."))
     return redirect("change_calendar:maintenance-service", service.pk)
-
-
-def group_conflicts(chips: list[Chip]) -> dict[int, list[conflicts.Conflict]]:
-    grouped: dict[int, list[conflicts.Conflict]] = defaultdict(list)
-    for chip in chips:
-        grouped[chip.change.pk].extend(chip.conflicts)
-    return grouped

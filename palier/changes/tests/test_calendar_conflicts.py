@@ -67,7 +67,9 @@ def test_the_footprint_is_rewritten_not_added_to(agent: User) -> None:
     before = sorted(ChangeFootprint.objects.filter(change=change).values_list("asset_id", "direct"))
     assert footprint.refresh(change) == 3 and footprint.refresh(change) == 3
     assert sorted(ChangeFootprint.objects.filter(change=change).values_list("asset_id", "direct")) == before
-    services.update_change(change, by=agent, planned_start=BASE + timedelta(days=1), planned_end=BASE + timedelta(days=1, hours=1))
+    services.update_change(
+        change, by=agent, planned_start=BASE + timedelta(days=1), planned_end=BASE + timedelta(days=1, hours=1)
+    )
     assert set(ChangeFootprint.objects.filter(change=change).values_list("starts_at", flat=True)) == {
         BASE + timedelta(days=1)
     }
@@ -145,16 +147,30 @@ def test_a_change_on_a_service_outside_its_windows_is_flagged(agent: User) -> No
 def test_maintenance_window_services_refuse_bad_input(agent: User, admin_user: User) -> None:
     items = cmdb(agent)
     with pytest.raises(PermissionDenied):
-        freezes.add_maintenance_window(by=agent, service=items["service"], weekday=6, start_time=time(1), end_time=time(5))
+        freezes.add_maintenance_window(
+            by=agent, service=items["service"], weekday=6, start_time=time(1), end_time=time(5)
+        )
     with pytest.raises(ValidationError) as error:
         freezes.add_maintenance_window(
-            by=admin_user, service=items["service"], weekday=6, start_time=time(5), end_time=time(1), time_zone="Mars/Base"
+            by=admin_user,
+            service=items["service"],
+            weekday=6,
+            start_time=time(5),
+            end_time=time(1),
+            time_zone="Mars/Base",
         )
     assert set(error.value.message_dict) == {"end_time", "time_zone"}
     with pytest.raises(ValidationError, match="business services"):
-        freezes.add_maintenance_window(by=admin_user, service=items["db"], weekday=6, start_time=time(1), end_time=time(5))
+        freezes.add_maintenance_window(
+            by=admin_user, service=items["db"], weekday=6, start_time=time(1), end_time=time(5)
+        )
     assert not MaintenanceWindow.objects.exists()
     window = freezes.add_maintenance_window(
-        by=admin_user, service=items["service"], weekday=6, start_time=time(1), end_time=time(5), time_zone="Europe/Paris"
+        by=admin_user,
+        service=items["service"],
+        weekday=6,
+        start_time=time(1),
+        end_time=time(5),
+        time_zone="Europe/Paris",
     )
     assert window.time_zone == "Europe/Paris"

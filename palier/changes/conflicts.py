@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -84,7 +84,7 @@ def _asset_pairs(
     """(change, other change, asset, change direct, other direct): the one self-join."""
     table = connection.ops.quote_name(ChangeFootprint._meta.db_table)
     where: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     if start is not None and end is not None:
         where += ["a.starts_at < %s", "a.ends_at > %s"]
         params += [end, start]
@@ -148,7 +148,8 @@ def _windows(start: datetime | None, end: datetime | None, change_ids: Sequence[
         changes = changes.filter(planned_start__lt=end, planned_end__gt=start)
     if change_ids is not None:
         changes = changes.filter(pk__in=list(change_ids))
-    return {pk: (s, e, kind) for pk, s, e, kind in changes.values_list("pk", "planned_start", "planned_end", "kind")}
+    rows = changes.values_list("pk", "planned_start", "planned_end", "kind")
+    return {pk: (s, e, kind) for pk, s, e, kind in rows if s is not None and e is not None}
 
 
 def _pairs(

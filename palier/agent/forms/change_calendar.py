@@ -19,8 +19,11 @@ class CalendarFilterForm(StyledForm):
 
     def __init__(self, *args: Any, services: list[Any], groups: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", _("Any service")), *((s.pk, f"{s.tag} {s.name}") for s in services)]
-        self.fields["group"].choices = [("", _("Any group")), *((g.pk, g.name) for g in groups)]
+        service = self.fields["service"]
+        group = self.fields["group"]
+        assert isinstance(service, forms.ChoiceField) and isinstance(group, forms.ChoiceField)
+        service.choices = [("", _("Any service")), *((s.pk, f"{s.tag} {s.name}") for s in services)]
+        group.choices = [("", _("Any group")), *((g.pk, g.name) for g in groups)]
 
 
 class FreezeForm(StyledForm):

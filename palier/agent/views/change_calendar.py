@@ -152,11 +152,11 @@ def _days(
 ) -> list[Day]:
     today = timezone.now().astimezone(zone).date()
     days = {first + timedelta(days=i): Day(first + timedelta(days=i)) for i in range((last - first).days + 1)}
-    for day in days.values():
-        day.today = day.day == today
+    for cell in days.values():
+        cell.today = cell.day == today
     for chip in chips:
         end_day = (chip.ends - timedelta(microseconds=1)).date()
-        day = max(chip.starts.date(), first)
+        day: date = max(chip.starts.date(), first)
         while day <= min(end_day, last):
             cell = days[day]
             if len(cell.chips) < cap:

@@ -140,11 +140,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--database-url", default="", help="a database to migrate and fill (default: temporary SQLite)")
+    parser.add_argument(
+        "--data-dir", default="", help="SQLite data folder to use and keep (with --no-seed: measure again)"
+    )
+    parser.add_argument("--no-seed", action="store_true", help="measure the data already there")
+    parser.add_argument("--profile", action="store_true", help="print where one month page spends its time")
     args = parser.parse_args()
 
     data_dir = ""
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
+    elif args.data_dir:
+        os.environ["PALIER_DATA_DIR"] = args.data_dir
+        os.environ.pop("DATABASE_URL", None)
     else:
         data_dir = tempfile.mkdtemp(prefix="palier-bench-changes-")
         os.environ["PALIER_DATA_DIR"] = data_dir
@@ -159,7 +167,6 @@ def main() -> int:
         from django.core.management import call_command
         from django.db import connection
         from django.test import Client
-        from django.test.utils import setup_test_environment
 
         from palier.changes import conflicts
         from palier.people.models import User
@@ -167,8 +174,16 @@ def main() -> int:
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
         migrated = round(time.perf_counter() - started, 1)
-        setup_test_environment()
-        facts = seed(args.changes, args.services, random.Random(args.seed))
+        from django.conf import settings
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
+        if args.no_seed:
+            from palier.assets.models import Asset
+
+            service = Asset.objects.filter(tag="SVC-00000").values_list("pk", flat=True).first()
+            facts: dict[str, object] = {"service": service}
+        else:
+            facts = seed(args.changes, args.services, random.Random(args.seed))
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         admin = User.objects.filter(role=User.Role.ADMIN, is_active=True).first()
@@ -188,6 +203,17 @@ def main() -> int:
 
             return get
 
+        if args.profile:
+            import cProfile
+            import pstats
+
+            page("?month=2026-06")()
+            profiler = cProfile.Profile()
+            profiler.enable()
+            page("?month=2026-06")()
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            return 0
         results = {
             "conflicts": measure(args.runs, lambda: conflicts.detect(grid_start, grid_end)),
             "month": measure(args.runs, page("?month=2026-06")),

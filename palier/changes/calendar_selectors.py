@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from palier.assets import permissions as asset_permissions
 from palier.assets.models import Asset, AssetType
-from palier.changes.models import Change, ChangeFootprint, FreezeWindow, MaintenanceWindow
+from palier.changes.models import CHANGE_PREFIX, Change, ChangeFootprint, FreezeWindow, MaintenanceWindow, Risk
 from palier.lib.errors import NotFound
 from palier.people.models import SupportGroup, User
 
@@ -48,9 +48,38 @@ def _planned(start: datetime, end: datetime, filters: Filters) -> QuerySet[Chang
     return changes.only(*CHIP_FIELDS)
 
 
-def planned(start: datetime, end: datetime, filters: Filters, *, limit: int = MONTH_LIMIT) -> list[Change]:
+@dataclass(frozen=True)
+class Planned:
+    """A change as the calendar grid shows it (read as plain values: thousands in a month)."""
+
+    pk: int
+    number: int
+    title: str
+    kind: str
+    status: str
+    risk: str
+    planned_start: datetime
+    planned_end: datetime
+
+    @property
+    def reference(self) -> str:
+        return f"{CHANGE_PREFIX}-{self.number}"
+
+    def get_risk_display(self) -> str:
+        return str(Risk(self.risk).label) if self.risk in Risk.values else self.risk
+
+    def get_status_display(self) -> str:
+        return str(Change.Status(self.status).label) if self.status in Change.Status.values else self.status
+
+
+def planned(start: datetime, end: datetime, filters: Filters, *, limit: int = MONTH_LIMIT) -> list[Planned]:
     """The changes whose window overlaps [start, end), in start order, at most ``limit``."""
-    return list(_planned(start, end, filters).order_by("planned_start", "id")[:limit])
+    rows = (
+        _planned(start, end, filters)
+        .order_by("planned_start", "id")
+        .values_list("pk", "number", "title", "kind", "status", "risk", "planned_start", "planned_end")[:limit]
+    )
+    return [Planned(*row) for row in rows]
 
 
 def planned_page(

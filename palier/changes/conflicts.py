@@ -80,8 +80,9 @@ def _tz(name: str) -> ZoneInfo:
 
 def _asset_pairs(
     start: datetime | None, end: datetime | None, change_ids: Sequence[int] | None
-) -> list[tuple[int, int, int, bool, bool]]:
-    """(change, other change, asset, change direct, other direct): the one self-join."""
+) -> list[tuple[int, int, int, bool]]:
+    """(change, other change, asset, both direct): the one self-join, one row per pair of changes;
+    the asset is one both name directly, else one at least one of them names, else any shared."""
     table = connection.ops.quote_name(ChangeFootprint._meta.db_table)
     where: list[str] = []
     params: list[Any] = []
@@ -94,15 +95,20 @@ def _asset_pairs(
         where.append(f"a.change_id IN ({', '.join(['%s'] * len(change_ids))})")
         params += list(change_ids)
     sql = (
-        f"SELECT a.change_id, b.change_id, a.asset_id, a.direct, b.direct FROM {table} a "  # noqa: S608
-        f"JOIN {table} b ON b.asset_id = a.asset_id AND b.change_id <> a.change_id "
+        "SELECT a.change_id, b.change_id, "  # noqa: S608
+        "MIN(CASE WHEN a.direct AND b.direct THEN a.asset_id END), "
+        "MIN(CASE WHEN a.direct OR b.direct THEN a.asset_id END), MIN(a.asset_id) "
+        f"FROM {table} a JOIN {table} b ON b.asset_id = a.asset_id AND b.change_id <> a.change_id "
         "AND b.starts_at < a.ends_at AND b.ends_at > a.starts_at "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-        f"ORDER BY a.change_id, b.change_id, a.asset_id LIMIT {MAX_PAIRS}"
+        f"GROUP BY a.change_id, b.change_id ORDER BY a.change_id, b.change_id LIMIT {MAX_PAIRS}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(int(r[0]), int(r[1]), int(r[2]), bool(r[3]), bool(r[4])) for r in cursor.fetchall()]
+        return [
+            (int(mine), int(other), int(both or one or shared), both is not None)
+            for mine, other, both, one, shared in cursor.fetchall()
+        ]
 
 
 def _overlaps(start: datetime, end: datetime, other_start: datetime, other_end: datetime) -> bool:
@@ -155,16 +161,12 @@ def _windows(start: datetime | None, end: datetime | None, change_ids: Sequence[
 def _pairs(
     start: datetime | None, end: datetime | None, windows: dict[int, Window], ids: Sequence[int] | None
 ) -> dict[tuple[int, int], tuple[int, bool]]:
-    """(change, other) -> (asset, both direct): one conflict per pair, a direct one first."""
-    pairs: dict[tuple[int, int], tuple[int, bool]] = {}
-    for mine, other, asset_id, my_direct, other_direct in _asset_pairs(start, end, ids):
-        if mine not in windows:
-            continue
-        direct = my_direct and other_direct
-        known = pairs.get((mine, other))
-        if known is None or (direct and not known[1]):
-            pairs[(mine, other)] = (asset_id, direct)
-    return pairs
+    """(change, other) -> (asset, both direct), for the changes in ``windows``."""
+    return {
+        (mine, other): (asset_id, direct)
+        for mine, other, asset_id, direct in _asset_pairs(start, end, ids)
+        if mine in windows
+    }
 
 
 def _services_touched(ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[int, list[MaintenanceWindow]]]:
@@ -182,11 +184,18 @@ def _services_touched(ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[i
 
 
 def detect(
-    start: datetime | None = None, end: datetime | None = None, *, change_ids: Sequence[int] | None = None
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    change_ids: Sequence[int] | None = None,
+    windows: dict[int, Window] | None = None,
 ) -> dict[int, list[Conflict]]:
     """The conflicts of the changes planned in [start, end) (or of ``change_ids``), by change id.
-    A fixed number of queries whatever the number of changes."""
-    windows = _windows(start, end, change_ids)
+    ``windows`` (change id -> start, end, type): the changes the caller already read, to report
+    on those only without reading them again. A fixed number of queries whatever the number of
+    changes."""
+    if windows is None:
+        windows = _windows(start, end, change_ids)
     if not windows:
         return {}
     ids = sorted(windows)

@@ -5,6 +5,7 @@ administration of freeze windows and of the services' maintenance windows."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +27,7 @@ from palier.agent.views._admin import form_page, save_form
 from palier.changes import calendar_selectors as selectors
 from palier.changes import conflicts, feeds
 from palier.changes.calendar_selectors import Filters
-from palier.changes.models import Change, FreezeWindow
+from palier.changes.models import Change, FreezeWindow, Risk
 from palier.changes.services import feeds as feed_services
 from palier.changes.services import freezes as freeze_services
 from palier.lib.errors import DomainError, NotFound
@@ -34,7 +37,7 @@ from palier.people.http import AuthedRequest
 
 DAY_CHIPS = 6  # chips shown in a month's day; the others behind "+ n more"
 WEEK_DAY_CHIPS = 40
-CONFLICTS_LISTED = 100
+CONFLICTS_LISTED = 50
 MAX_LIST_DAYS = 366
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -43,15 +46,56 @@ DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass
 class Chip:
-    change: Change
+    change: Change | selectors.Planned
     url: str
     conflicts: list[conflicts.Conflict]
     starts: datetime
     ends: datetime
+    # the translated words of the chips, once per page: {"conflict": …, "risk": {"low": "risk Low", …}}
+    texts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def window(self) -> str:
+        same_day = self.starts.date() == self.ends.date()
+        return (
+            f"{self.starts:%Y-%m-%d %H:%M} – {self.ends:%H:%M}"
+            if same_day
+            else f"{self.starts:%Y-%m-%d %H:%M} – {self.ends:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def risk_class(self) -> str:
         return f"cal-risk-{self.change.risk}"
+
+    @property
+    def html(self) -> SafeString:
+        """The chip (built here, not by a template include: a month holds hundreds)."""
+        change = self.change
+        texts = self.texts or chip_texts()
+        risk = texts["risk"].get(change.risk, change.risk)
+        title = f"{change.reference} {change.title} · {self.window} · {risk}"
+        classes = f"cal-chip {self.risk_class}" + (" cal-conflict" if self.conflicts else "")
+        badge = (
+            format_html(
+                '<span class="cal-conflict-badge" aria-hidden="true">⚠ </span><span class="visually-hidden">{} </span>',
+                texts["conflict"],
+            )
+            if self.conflicts
+            else ""
+        )
+        inner = format_html(
+            '{}<strong>{}</strong> {} {}<span class="visually-hidden">, {}</span>',
+            badge,
+            change.reference,
+            f"{self.starts:%H:%M}",
+            change.title,
+            risk,
+        )
+        if self.url:
+            return format_html(
+                '<a href="{}" class="{}" title="{}" data-change="{}">{}</a>', self.url, classes, title, change.pk, inner
+            )
+        return format_html('<span class="{}" title="{}" data-change="{}">{}</span>', classes, title, change.pk, inner)
 
 
 @dataclass
@@ -62,6 +106,13 @@ class Day:
     chips: list[Chip] = field(default_factory=list)
     more: int = 0
     freezes: list[FreezeWindow] = field(default_factory=list)
+
+
+def chip_texts() -> dict[str, Any]:
+    return {
+        "conflict": _("Conflict:"),
+        "risk": {value: _("risk %(risk)s") % {"risk": label} for value, label in Risk.choices},
+    }
 
 
 def viewer_zone(user: Any) -> ZoneInfo:
@@ -110,7 +161,7 @@ def _filters(request: AuthedRequest) -> tuple[CalendarFilterForm, Filters]:
 
 def _chips(
     request: AuthedRequest,
-    changes: list[Change],
+    changes: Sequence[Change | selectors.Planned],
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
@@ -119,14 +170,19 @@ def _chips(
 ) -> tuple[list[Chip], list[tuple[Chip, conflicts.Conflict]]]:
     """The changes as chips with their conflicts (one detection for the period, or for these
     changes only), and the conflicts to list under the calendar."""
-    ids = [c.pk for c in changes] if only_these else None
-    found = conflicts.detect(start, end, change_ids=ids) if changes else {}
+    windows = {c.pk: (c.planned_start, c.planned_end, c.kind) for c in changes if c.planned_start and c.planned_end}
+    found = (
+        conflicts.detect(start, end, windows=windows, change_ids=list(windows) if only_these else None)
+        if windows
+        else {}
+    )
     shown = {c.pk for c in changes}
     # asset names only for the assets the viewer may see
     named = {c.asset_id for pk in shown for c in found.get(pk, []) if c.asset_id}
     visible = selectors.visible_asset_ids(request.user, named)
     restricted = _("a restricted item")
     link = change_url_maker()
+    texts = chip_texts()
     chips: list[Chip] = []
     listed: list[tuple[Chip, conflicts.Conflict]] = []
     for change in changes:
@@ -138,7 +194,12 @@ def _chips(
         ]
         assert change.planned_start is not None and change.planned_end is not None
         chip = Chip(
-            change, link(change.pk), mine, change.planned_start.astimezone(zone), change.planned_end.astimezone(zone)
+            change,
+            link(change.pk),
+            mine,
+            change.planned_start.astimezone(zone),
+            change.planned_end.astimezone(zone),
+            texts,
         )
         chips.append(chip)
         for conflict in mine:

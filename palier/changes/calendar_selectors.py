@@ -79,7 +79,11 @@ def planned(start: datetime, end: datetime, filters: Filters, *, limit: int = MO
         .order_by("planned_start", "id")
         .values_list("pk", "number", "title", "kind", "status", "risk", "planned_start", "planned_end")[:limit]
     )
-    return [Planned(*row) for row in rows]
+    return [
+        Planned(pk, number, title, kind, status, risk, start_at, end_at)
+        for pk, number, title, kind, status, risk, start_at, end_at in rows
+        if start_at is not None and end_at is not None
+    ]
 
 
 def planned_page(

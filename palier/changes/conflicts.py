@@ -29,7 +29,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from palier.assets.models import Asset
-from palier.changes.models import Change, ChangeFootprint, FreezeWindow, MaintenanceWindow
+from palier.changes.models import CHANGE_PREFIX, Change, ChangeFootprint, FreezeWindow, MaintenanceWindow
 
 Kind = Literal["asset", "freeze", "maintenance"]
 # changes on the calendar: planned, not closed nor rejected
@@ -80,10 +80,11 @@ def _tz(name: str) -> ZoneInfo:
 
 def _asset_pairs(
     start: datetime | None, end: datetime | None, change_ids: Sequence[int] | None
-) -> list[tuple[int, int, int, bool]]:
-    """(change, other change, asset, both direct): the one self-join, one row per pair of changes;
+) -> list[tuple[int, int, int, int, bool]]:
+    """(change, other change, its number, asset, both direct): the one self-join, one row per pair of changes;
     the asset is one both name directly, else one at least one of them names, else any shared."""
     table = connection.ops.quote_name(ChangeFootprint._meta.db_table)
+    changes = connection.ops.quote_name(Change._meta.db_table)
     where: list[str] = []
     params: list[Any] = []
     if start is not None and end is not None:
@@ -95,19 +96,20 @@ def _asset_pairs(
         where.append(f"a.change_id IN ({', '.join(['%s'] * len(change_ids))})")
         params += list(change_ids)
     sql = (
-        "SELECT a.change_id, b.change_id, "  # noqa: S608
+        "SELECT a.change_id, b.change_id, MIN(o.number), "  # noqa: S608
         "MIN(CASE WHEN a.direct AND b.direct THEN a.asset_id END), "
         "MIN(CASE WHEN a.direct OR b.direct THEN a.asset_id END), MIN(a.asset_id) "
         f"FROM {table} a JOIN {table} b ON b.asset_id = a.asset_id AND b.change_id <> a.change_id "
         "AND b.starts_at < a.ends_at AND b.ends_at > a.starts_at "
+        f"JOIN {changes} o ON o.id = b.change_id "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} "
         f"GROUP BY a.change_id, b.change_id ORDER BY a.change_id, b.change_id LIMIT {MAX_PAIRS}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [
-            (int(mine), int(other), int(both or one or shared), both is not None)
-            for mine, other, both, one, shared in cursor.fetchall()
+            (int(mine), int(other), int(number), int(both or one or shared), both is not None)
+            for mine, other, number, both, one, shared in cursor.fetchall()
         ]
 
 
@@ -160,22 +162,27 @@ def _windows(start: datetime | None, end: datetime | None, change_ids: Sequence[
 
 def _pairs(
     start: datetime | None, end: datetime | None, windows: dict[int, Window], ids: Sequence[int] | None
-) -> dict[tuple[int, int], tuple[int, bool]]:
-    """(change, other) -> (asset, both direct), for the changes in ``windows``."""
+) -> dict[tuple[int, int], tuple[int, int, bool]]:
+    """(change, other) -> (other's number, asset, both direct), for the changes in ``windows``."""
     return {
-        (mine, other): (asset_id, direct)
-        for mine, other, asset_id, direct in _asset_pairs(start, end, ids)
+        (mine, other): (number, asset_id, direct)
+        for mine, other, number, asset_id, direct in _asset_pairs(start, end, ids)
         if mine in windows
     }
 
 
-def _services_touched(ids: Sequence[int]) -> tuple[list[tuple[int, int]], dict[int, list[MaintenanceWindow]]]:
+def _services_touched(
+    start: datetime | None, end: datetime | None, windows: dict[int, Window], ids: Sequence[int] | None
+) -> tuple[list[tuple[int, int]], dict[int, list[MaintenanceWindow]]]:
     """(change, service) for the services with maintenance windows the changes touch, and the slots."""
-    touched = list(
-        ChangeFootprint.objects.filter(change_id__in=ids, asset__maintenance_windows__isnull=False)
-        .values_list("change_id", "asset_id")
-        .distinct()
+    rows = ChangeFootprint.objects.filter(asset_id__in=MaintenanceWindow.objects.values("service_id")).values_list(
+        "change_id", "asset_id"
     )
+    if ids is not None:
+        rows = rows.filter(change_id__in=list(ids))
+    elif start is not None and end is not None:
+        rows = rows.filter(starts_at__lt=end, ends_at__gt=start)
+    touched = sorted({(change_id, asset_id) for change_id, asset_id in rows if change_id in windows})
     slots: dict[int, list[MaintenanceWindow]] = defaultdict(list)
     if touched:
         for slot in MaintenanceWindow.objects.filter(service_id__in={a for _c, a in touched}):
@@ -207,22 +214,20 @@ def detect(
             "pk", "name", "starts_at", "ends_at"
         )
     )
-    touched, slots = _services_touched(ids)
+    touched, slots = _services_touched(start, end, windows, ids if change_ids is not None or start is None else None)
     # the labels of the assets named and the references of the other changes: two queries
-    asset_ids = {a for a, _d in pairs.values()} | {a for _c, a in touched}
+    asset_ids = {a for _n, a, _d in pairs.values()} | {a for _c, a in touched}
     labels = {
         pk: f"{tag} {name}" for pk, tag, name in Asset.objects.filter(pk__in=asset_ids).values_list("pk", "tag", "name")
     }
-    others = {o for _m, o in pairs}
-    numbers = dict(Change.objects.filter(pk__in=others).values_list("pk", "number")) if others else {}
     found: dict[int, list[Conflict]] = defaultdict(list)
-    for (mine, other), (asset_id, direct) in sorted(pairs.items()):
+    for (mine, other), (number, asset_id, direct) in sorted(pairs.items()):
         found[mine].append(
             Conflict(
                 kind="asset",
                 change_id=mine,
                 other_id=other,
-                other_reference=f"CHG-{numbers.get(other, other)}",
+                other_reference=f"{CHANGE_PREFIX}-{number}",
                 asset_id=asset_id,
                 asset_label=labels.get(asset_id, ""),
                 direct=direct,
@@ -233,7 +238,7 @@ def detect(
         for freeze_id, name, f_start, f_end in freezes:
             if _overlaps(s, e, f_start, f_end):
                 found[pk].append(Conflict(kind="freeze", change_id=pk, freeze_id=freeze_id, freeze_name=name))
-    for change_id, service_id in sorted(touched):
+    for change_id, service_id in touched:
         s, e, _kind = windows[change_id]
         if not slots_cover(slots[service_id], s, e):
             found[change_id].append(

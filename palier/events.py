@@ -114,7 +114,7 @@ SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.ass
 # what happens around a change's record (palier/changes/services): each called with the change,
 # in the service's transaction
 # after its window, status or assets changed: the calendar's footprint of the change
-CHANGE_AFTER_SAVE: tuple[str, ...] = ()
+CHANGE_AFTER_SAVE: tuple[str, ...] = ("palier.changes.footprint.refresh",)
 # when it enters "awaiting approval": the board's approval, through the catalog's approval engine
 CHANGE_AWAITING_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.start",)
 # when it leaves "awaiting approval" (sent back to assessment, cancelled, decided): withdraw what is still asked

@@ -386,3 +386,11 @@ class ChangeIdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="change_idempotency_key_unique")]
+
+
+class CalendarFeedKey(models.Model):
+    """The generation of a person's calendar feed links (``changes/feeds.py``): the links carry
+    it, and regenerating the links raises it, so every older link stops working."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    generation = models.PositiveIntegerField(default=1)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from palier.assets import permissions as asset_permissions
 from palier.assets.models import Asset
-from palier.changes import history, permissions, rules
+from palier.changes import conflicts, history, permissions, rules
 from palier.changes.models import (
     RISK_ORDER,
     Change,
@@ -327,6 +327,8 @@ def transition_change(
         raise ValidationError(
             {name: _("Fill in the %(field)s first.") % {"field": _required_labels()[name]} for name in missing}
         )
+    # a freeze refuses scheduling a standard or normal change; an emergency change is flagged
+    in_freeze = conflicts.freeze_check(locked) if to == S.SCHEDULED else []
     fields = ["status", *_dates_for(locked, to, outcome)]
     old = locked.status
     locked.status = to
@@ -336,6 +338,8 @@ def transition_change(
         data["outcome"] = outcome
     if note:
         data["note"] = note.strip()[:2000]
+    if in_freeze:
+        data["freeze"] = [freeze.name for freeze in in_freeze]
     history.record(locked, E.STATUS, actor=by, data=data)
     if to == S.AWAITING_APPROVAL:
         for hook in ON_AWAITING_APPROVAL:

@@ -1,11 +1,12 @@
 """Regenerate docs/screenshots/*.png from demo data, in French and English.
 
-Usage: .venv/bin/python scripts/screenshots.py [--tickets 2000] [--only-assets]
+Usage: .venv/bin/python scripts/screenshots.py [--tickets 2000] [--only-english]
 
 Seeds a throw-away SQLite database with ``palier demo``, serves it with gunicorn on a free
 127.0.0.1 port, signs in as the demo personas with Debian's chromium (Playwright) and saves one
-picture per page; the asset page and the impact view are shot in English only
-(``asset-page.png``, ``impact-view.png``), with a few assets seeded when the demo has none.
+picture per page; the asset page, the impact view, a problem's page and the change calendar are
+shot in English only (``asset-page.png``, ``impact-view.png``, ``problem-page.png``,
+``change-calendar.png``), with a few assets seeded when the demo has none.
 Nothing is downloaded; the server and the data folder are removed afterwards.
 """
 
@@ -51,11 +52,13 @@ PAGES = [
     ("reports-me", "agent", "/agent/reports/me/", 1440),
     ("admin-groups", "admin", "/agent/admin/groups/", 1280),
 ]
-# the asset pages, in English only under a plain name (docs/assets.md); ``asset:page`` and
-# ``asset:impact`` are the ids ``ASSET_SEED`` prints
-ASSET_PAGES = [
+# pages in English only under a plain name (docs/assets.md, docs/problems.md, docs/changes.md), shot
+# whole; ``asset:page`` and ``asset:impact`` are the ids ``ASSET_SEED`` prints
+ENGLISH_PAGES = [
     ("asset-page", "admin", "asset:page", 1440),
     ("impact-view", "admin", "asset:impact", 1440),
+    ("problem-page", "manager", "first:/agent/problems/?status=known_error", 1440),
+    ("change-calendar", "manager", "/agent/changes/calendar/", 1440),
 ]
 
 # A few assets for the asset pages when the demo data has no relationships yet: a payroll chain
@@ -160,6 +163,7 @@ def _resolve(page: Page, base: str, path: str, assets: dict[str, int] | None = N
     # a request waiting for the requester's answer (highlighted) shows a conversation
     for selector in (
         "#queue-table td a[href*='/tickets/']",
+        "#problem-table a[href*='/agent/problems/']",
         "#results .list-group-item-warning a.request-subject",
         "#results .request-list a.request-subject",
     ):
@@ -169,10 +173,10 @@ def _resolve(page: Page, base: str, path: str, assets: dict[str, int] | None = N
     raise SystemExit(f"no ticket link on {path}")
 
 
-def shoot(base: str, language: str, assets: dict[str, int] | None = None, *, only_assets: bool = False) -> None:
-    pages = [] if only_assets else [(f"{name}.{language}", *rest) for name, *rest in PAGES]
+def shoot(base: str, language: str, assets: dict[str, int] | None = None, *, only_english: bool = False) -> None:
+    pages = [] if only_english else [(f"{name}.{language}", *rest) for name, *rest in PAGES]
     if language == "en" and assets:
-        pages += ASSET_PAGES
+        pages += ENGLISH_PAGES
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for name, persona, path, width in pages:
@@ -187,7 +191,7 @@ def shoot(base: str, language: str, assets: dict[str, int] | None = None, *, onl
             if response is None or response.status != 200 or (persona and "/accounts/login/" in page.url):
                 raise SystemExit(f"{name}: {target} answered {response and response.status} at {page.url}")
             # the asset pages are shot whole: what matters is below the fold too
-            page.screenshot(path=str(OUT / f"{name}.png"), full_page=path.startswith("asset:"))
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=(name, persona, path, width) in ENGLISH_PAGES)
             context.close()
         browser.close()
 
@@ -195,7 +199,9 @@ def shoot(base: str, language: str, assets: dict[str, int] | None = None, *, onl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=2000)  # enough for the requester persona to have open requests
-    parser.add_argument("--only-assets", action="store_true", help="only the asset page and the impact view")
+    parser.add_argument(
+        "--only-english", action="store_true", help="only the English-only pages (assets, problems, changes)"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as data:
@@ -229,8 +235,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             _wait(base + "/accounts/login/")
             for language in ("fr", "en"):
-                if not (args.only_assets and language == "fr"):
-                    shoot(base, language, assets, only_assets=args.only_assets)
+                if not (args.only_english and language == "fr"):
+                    shoot(base, language, assets, only_english=args.only_english)
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -143,7 +143,9 @@ def _attach_incidents(user: User, since: datetime, assets: list[Candidate], cate
             _unlinked(user, since)
             .filter(category_id__in=[c.key for c in categories])
             .annotate(
-                rank=Window(RowNumber(), partition_by=[F("category_id")], order_by=[F("created_at").desc(), F("id").desc()])
+                rank=Window(
+                    RowNumber(), partition_by=[F("category_id")], order_by=[F("created_at").desc(), F("id").desc()]
+                )
             )
             .filter(rank__lte=SHOWN_INCIDENTS)
             .only(*TICKET_FIELDS)

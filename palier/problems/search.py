@@ -44,13 +44,95 @@ MAX_OFFSET = 200
 ASSET_SCORE, CATEGORY_SCORE, WORDS_SCORE = 4, 2, 3
 # words too common to say anything about an incident (both languages, normalised)
 STOP_WORDS = frozenset(
-    """
-    the and for with not but are was has have from this that since when what cannot can does did
-    all any our your you they them there here into out off its his her who why how yes also still
-    les des une pour avec pas est que qui dans sur par plus mais son ses aux nous vous ils elle
-    elles cette ces tout tous depuis quand comme tres bien etre avoir fait faire peut plus sans
-    bonjour merci hello thanks please svp cordialement regards
-    """.split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "not",
+        "but",
+        "are",
+        "was",
+        "has",
+        "have",
+        "from",
+        "this",
+        "that",
+        "since",
+        "when",
+        "what",
+        "cannot",
+        "can",
+        "does",
+        "did",
+        "all",
+        "any",
+        "our",
+        "your",
+        "you",
+        "they",
+        "them",
+        "there",
+        "here",
+        "into",
+        "out",
+        "off",
+        "its",
+        "his",
+        "her",
+        "who",
+        "why",
+        "how",
+        "yes",
+        "also",
+        "still",
+        "les",
+        "des",
+        "une",
+        "pour",
+        "avec",
+        "pas",
+        "est",
+        "que",
+        "qui",
+        "dans",
+        "sur",
+        "par",
+        "plus",
+        "mais",
+        "son",
+        "ses",
+        "aux",
+        "nous",
+        "vous",
+        "ils",
+        "elle",
+        "elles",
+        "cette",
+        "ces",
+        "tout",
+        "tous",
+        "depuis",
+        "quand",
+        "comme",
+        "tres",
+        "bien",
+        "etre",
+        "avoir",
+        "fait",
+        "faire",
+        "peut",
+        "plus",
+        "sans",
+        "bonjour",
+        "merci",
+        "hello",
+        "thanks",
+        "please",
+        "svp",
+        "cordialement",
+        "regards",
+    ]
 )
 _PG_MATCH = '"problems_problem"."tsv" @@ to_tsquery(\'simple\'::regconfig, %s)'
 _PG_RANK = 'ts_rank("problems_problem"."tsv", to_tsquery(\'simple\'::regconfig, %s))'
@@ -119,7 +201,7 @@ def _ranked_ids(problems: QuerySet[Problem], terms: list[str], limit: int) -> li
         return list(rows)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{_FTS_IDS} ORDER BY bm25({FTS_TABLE}, 10.0, 1.0) LIMIT {MAX_RESULTS}",  # noqa: S608
+            f"{_FTS_IDS} ORDER BY bm25({FTS_TABLE}, 10.0, 1.0) LIMIT {MAX_RESULTS}",
             [" AND ".join(kb_search.fts5_term_groups(terms))],
         )
         order = [row[0] for row in cursor.fetchall()]
@@ -242,3 +324,10 @@ def suggestions_for(user: User, ticket: Ticket, *, limit: int = SUGGESTIONS) -> 
         )
         for row in rows
     ]
+
+
+def problem_for(user: User, problem_id: int) -> Problem | None:
+    """The problem ``user`` may see, or None."""
+    if not permissions.can(user, "view"):
+        return None
+    return Problem.objects.filter(permissions.visible(user), pk=problem_id).first()

@@ -33,7 +33,7 @@ def incident(requester: User, subject: str, description: str = "", **values: Any
 
 
 def category(name: str) -> Category:
-    return Category.objects.create(name_en=name, name_fr=name)
+    return Category.objects.create(name_en=name, name_fr=name, slug=f"t-{name.lower()}")
 
 
 # --- search --------------------------------------------------------------------------------------
@@ -122,14 +122,14 @@ def test_not_suggested_once_linked_resolved_or_to_requesters(agent: User, reques
     assert [s.problem for s in search.suggestions_for(agent, fresh)] == [problem]
 
 
-def test_suggestions_cost_at_most_two_queries(
-    agent: User, requester: User, django_assert_max_num_queries: Any
-) -> None:
+def test_suggestions_cost_at_most_two_queries(agent: User, requester: User, django_assert_max_num_queries: Any) -> None:
     network = category("Network")
     gateway = make_asset("GW-3", by=agent, type="server")
     for i in range(5):
         known_error(agent, f"Gateway drops {i}", category=network, asset_ids=[gateway.pk])
-    ticket = incident(requester, "Gateway drops connections", "The gateway drops every VPN connection", category=network)
+    ticket = incident(
+        requester, "Gateway drops connections", "The gateway drops every VPN connection", category=network
+    )
     asset_tickets.link_ticket(agent, ticket, gateway)
     ticket = Ticket.objects.get(pk=ticket.pk)
     with django_assert_max_num_queries(2):

@@ -136,7 +136,7 @@ STOP_WORDS = frozenset(
 )
 _PG_MATCH = '"problems_problem"."tsv" @@ to_tsquery(\'simple\'::regconfig, %s)'
 _PG_RANK = 'ts_rank("problems_problem"."tsv", to_tsquery(\'simple\'::regconfig, %s))'
-_FTS_IDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+_FTS_IDS = "SELECT rowid FROM problems_problem_fts WHERE problems_problem_fts MATCH %s"
 
 
 # --- indexing --------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ the candidates one windowed query per list, whatever the number of candidates.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import RowNumber
@@ -74,7 +76,7 @@ def _unlinked(user: User, since: datetime) -> QuerySet[Ticket]:
     return _incidents(user, since).filter(problem_link__isnull=True)
 
 
-def _category_label(row: dict[str, object]) -> str:
+def _category_label(row: Mapping[str, Any]) -> str:
     french = (get_language() or "fr").startswith("fr")
     return str(row["category__name_fr"] if french else row["category__name_en"])
 
@@ -229,11 +231,11 @@ def seed_for(user: User, kind: str, key: int, *, now: datetime | None = None) ->
         asset = Asset.objects.filter(asset_permissions.visible(user), pk=key).first()
         if asset is None:
             return None
-        ids = (
+        links = (
             _asset_links(user, since)
             .filter(asset_id=key)
             .order_by("-ticket__created_at", "-ticket_id")
             .values_list("ticket_id", flat=True)
         )
-        return Seed(kind=kind, category=None, asset=asset, incident_ids=list(ids[:MAX_INCIDENTS]))
+        return Seed(kind=kind, category=None, asset=asset, incident_ids=list(links[:MAX_INCIDENTS]))
     return None

@@ -318,9 +318,9 @@ def suggestions_for(user: User, ticket: Ticket, *, limit: int = SUGGESTIONS) -> 
     return [
         Suggestion(
             problem=row,
-            same_category=bool(row.by_category),  # type: ignore[attr-defined]
-            same_asset=bool(row.by_asset),  # type: ignore[attr-defined]
-            same_words=bool(row.by_words),  # type: ignore[attr-defined]
+            same_category=bool(row.by_category),
+            same_asset=bool(row.by_asset),
+            same_words=bool(row.by_words),
         )
         for row in rows
     ]

@@ -28,5 +28,5 @@ def problem_url(problem_id: int) -> str:
 def known_error_suggestions(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
-    suggestions = search.suggestions_for(user, ticket) if user is not None else []  # type: ignore[arg-type]
+    suggestions = search.suggestions_for(user, ticket) if user is not None else []
     return {"ticket": ticket, "suggestions": suggestions, "csrf_token": context.get("csrf_token")}

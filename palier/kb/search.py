@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 from django.db import connection
@@ -82,8 +83,10 @@ def _variants(word: str) -> list[str]:
     return [word] if word.endswith(("s", "x")) else [word, word + "s"]
 
 
-def _stems(word: str) -> set[str]:
-    return {_stemmer(lang).stemWord(v) for lang in CONFIGS for v in _variants(word)}
+@lru_cache(maxsize=8192)
+def _stems(word: str) -> frozenset[str]:
+    """The word's stems in both languages (cached: the same words come back on every page)."""
+    return frozenset(_stemmer(lang).stemWord(v) for lang in CONFIGS for v in _variants(word))
 
 
 # --- indexing --------------------------------------------------------------------------------

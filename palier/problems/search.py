@@ -22,22 +22,23 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.safestring import SafeString
 
-from palier.assets.models import TicketAsset
 from palier.kb import search as kb_search
 from palier.lib.text import normalise
 from palier.people.models import User
 from palier.problems import permissions
-from palier.problems.models import Problem, ProblemAsset, ProblemIncident
+from palier.problems.models import Problem
 from palier.tickets.models import Ticket
 
 FTS_TABLE = "problems_problem_fts"
 LANGUAGES = ("fr", "en")
 MAX_RESULTS = 500  # FTS5 rows read before the permission and status filters
 SUGGESTIONS = 3
+PRESELECTED = 20  # rows read to pick the best SUGGESTIONS
+SUGGESTION_TERMS = 6  # words of an incident compared, in pairs (15 pairs)
 PAGE_SIZE = 20
 MAX_OFFSET = 200
 # how much each reason weighs in the suggestions' order
@@ -249,6 +250,10 @@ class Suggestion:
     same_asset: bool
     same_words: bool
 
+    @property
+    def score(self) -> int:
+        return self.same_asset * ASSET_SCORE + self.same_category * CATEGORY_SCORE + self.same_words * WORDS_SCORE
+
 
 CLOSED_TICKET = frozenset({Ticket.Status.RESOLVED, Ticket.Status.CLOSED, Ticket.Status.CANCELLED})
 
@@ -260,7 +265,7 @@ def suggestion_terms(ticket: Ticket) -> list[str]:
     for word in kb_search.words(text):
         if len(word) >= 3 and word not in STOP_WORDS and not word.isdigit():
             seen.setdefault(word, None)
-    return list(seen)[: kb_search.MAX_ANY_TERMS]
+    return list(seen)[:SUGGESTION_TERMS]
 
 
 def _pairs(groups: list[str], both: str, either: str) -> str:
@@ -270,7 +275,10 @@ def _pairs(groups: list[str], both: str, either: str) -> str:
     return either.join(f"({a}{both}{b})" for a, b in combinations(groups, 2))
 
 
-def _words_match(terms: list[str]) -> Q | None:
+def _words_match(terms: list[str]) -> tuple[str, list[object]] | None:
+    """An SQL condition on ``p`` (a problems_problem row) holding at least two of ``terms``: on
+    PostgreSQL a tsquery of every pair (one query stems the words), on SQLite the ids of the rows
+    holding any of them (one FTS5 query) counted in Python, cheaper than FTS5 evaluating pairs."""
     if not terms:
         return None
     if connection.vendor == "postgresql":
@@ -278,9 +286,38 @@ def _words_match(terms: list[str]) -> Q | None:
         query = _pairs(groups, " & ", " | ")
         if not query:
             return None
-        return Q(RawSQL(_PG_MATCH, (query,), output_field=BooleanField()))  # noqa: S611 (constant SQL)
-    query = _pairs(kb_search.fts5_term_groups(terms, prefix_last=False), " AND ", " OR ")
-    return Q(pk__in=RawSQL(_FTS_IDS, (query,)))  # noqa: S611 (constant SQL)
+        return "p.tsv @@ to_tsquery('simple'::regconfig, %s)", [query]
+    wanted = 1 if len(terms) == 1 else 2
+    stems = [kb_search.query_stems([term]) for term in terms]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid, title, body FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT {MAX_RESULTS}",  # noqa: S608
+            [" OR ".join(kb_search.fts5_term_groups(terms, prefix_last=False))],
+        )
+        rows = cursor.fetchall()
+    ids = [pk for pk, title, body in rows if sum(1 for g in stems if g & set(f"{title} {body}".split())) >= wanted]
+    if not ids:
+        return None
+    return "p.id IN (" + ", ".join(["%s"] * len(ids)) + ")", list(ids)
+
+
+# one statement, written out: the ORM took longer to build it than the database to run it
+_SUGGEST = """
+SELECT p.id, p.number, p.title, p.status, p.workaround, p.known_error_at,
+  CASE WHEN {asset} THEN 1 ELSE 0 END AS by_asset,
+  CASE WHEN {words} THEN 1 ELSE 0 END AS by_words,
+  CASE WHEN {category} THEN 1 ELSE 0 END AS by_category
+FROM problems_problem p
+WHERE p.status = %s
+  AND NOT EXISTS (SELECT 1 FROM problems_problemincident pi WHERE pi.ticket_id = %s)
+  AND ({category} OR {asset} OR {words})
+ORDER BY by_asset DESC, by_words DESC, by_category DESC, p.known_error_at DESC, p.id DESC
+LIMIT %s
+"""
+_SAME_ASSET = (
+    "EXISTS (SELECT 1 FROM problems_problemasset pa JOIN assets_ticketasset ta ON ta.asset_id = pa.asset_id "
+    "WHERE pa.problem_id = p.id AND ta.ticket_id = %s)"
+)
 
 
 def wants_suggestions(ticket: Ticket) -> bool:
@@ -294,40 +331,32 @@ def suggestions_for(user: User, ticket: Ticket, *, limit: int = SUGGESTIONS) -> 
     which stems the words first); no query at all for a request or a finished ticket."""
     if not wants_suggestions(ticket) or not permissions.can(user, "view"):
         return []
-    ticket_assets = TicketAsset.objects.filter(ticket_id=ticket.pk).values("asset_id")
-    same_asset = Exists(ProblemAsset.objects.filter(problem_id=OuterRef("pk"), asset_id__in=ticket_assets))
-    same_category = Q(category_id=ticket.category_id) if ticket.category_id else Q(pk__in=[])
+    # agents see every problem (permissions.visible): no filter on the rows beyond the status
     words = _words_match(suggestion_terms(ticket))
-    same_words = words if words is not None else Q(pk__in=[])
-    linked = ProblemIncident.objects.filter(ticket_id=ticket.pk)
-    rows = (
-        _visible(user, any_status=False)
-        .filter(same_category | Q(same_asset) | same_words)
-        .filter(~Exists(linked))
-        .annotate(
-            by_asset=Case(When(same_asset, then=Value(ASSET_SCORE)), default=Value(0), output_field=IntegerField()),
-            by_category=Case(
-                When(same_category, then=Value(CATEGORY_SCORE)), default=Value(0), output_field=IntegerField()
-            ),
-            by_words=Case(When(same_words, then=Value(WORDS_SCORE)), default=Value(0), output_field=IntegerField()),
-        )
-        .annotate(score=F("by_asset") + F("by_category") + F("by_words"))
-        .only("id", "number", "title", "workaround", "status", "known_error_at")
-        .order_by("-score", F("known_error_at").desc(nulls_last=True), "-id")[:limit]
+    words_sql, words_params = words if words is not None else ("1 = 0", [])
+    category_sql, category_params = (
+        ("p.category_id = %s", [ticket.category_id]) if ticket.category_id else ("1 = 0", [])
     )
-    return [
+    sql = _SUGGEST.format(asset=_SAME_ASSET, words=words_sql, category=category_sql)
+    params: list[object] = [
+        ticket.pk,
+        *words_params,
+        *category_params,
+        Problem.Status.KNOWN_ERROR,
+        ticket.pk,
+        *category_params,
+        ticket.pk,
+        *words_params,
+        PRESELECTED,
+    ]
+    found = [
         Suggestion(
             problem=row,
             same_category=bool(row.by_category),
             same_asset=bool(row.by_asset),
             same_words=bool(row.by_words),
         )
-        for row in rows
+        for row in Problem.objects.raw(sql, params)
     ]
-
-
-def problem_for(user: User, problem_id: int) -> Problem | None:
-    """The problem ``user`` may see, or None."""
-    if not permissions.can(user, "view"):
-        return None
-    return Problem.objects.filter(permissions.visible(user), pk=problem_id).first()
+    found.sort(key=lambda s: -s.score)  # stable: equal scores keep the SQL order (latest known error first)
+    return found[:limit]

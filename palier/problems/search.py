@@ -352,11 +352,18 @@ def suggestions_for(user: User, ticket: Ticket, *, limit: int = SUGGESTIONS) -> 
     found = [
         Suggestion(
             problem=row,
-            same_category=bool(row.by_category),
-            same_asset=bool(row.by_asset),
-            same_words=bool(row.by_words),
+            same_category=bool(getattr(row, "by_category", 0)),
+            same_asset=bool(getattr(row, "by_asset", 0)),
+            same_words=bool(getattr(row, "by_words", 0)),
         )
         for row in Problem.objects.raw(sql, params)
     ]
     found.sort(key=lambda s: -s.score)  # stable: equal scores keep the SQL order (latest known error first)
     return found[:limit]
+
+
+def problem_for(user: User, problem_id: int) -> Problem | None:
+    """The problem ``user`` may see, or None."""
+    if not permissions.can(user, "view"):
+        return None
+    return Problem.objects.filter(permissions.visible(user), pk=problem_id).first()

@@ -115,10 +115,18 @@ def category_candidates(user: User, row: ProblemSettings, now: datetime) -> list
 
 
 def _asset_links(user: User, since: datetime) -> QuerySet[TicketAsset]:
-    return TicketAsset.objects.filter(
-        ticket_id__in=Subquery(_unlinked(user, since).values("id")),
-        asset_id__in=Subquery(Asset.objects.filter(asset_permissions.visible(user)).values("id")),
-    )
+    """The links of the incidents counted, joined (not a subquery over every ticket or asset);
+    the permission rules are added only when they narrow anything."""
+    links = TicketAsset.objects.filter(
+        ticket__kind=Ticket.Kind.INCIDENT, ticket__created_at__gte=since, ticket__problem_link__isnull=True
+    ).exclude(ticket__status=Ticket.Status.CANCELLED)
+    tickets_rule = ticket_permissions.visible(user)
+    if tickets_rule:  # an empty Q: every ticket
+        links = links.filter(ticket_id__in=Subquery(Ticket.objects.filter(tickets_rule).order_by().values("id")))
+    assets_rule = asset_permissions.visible(user)
+    if assets_rule:
+        links = links.filter(asset_id__in=Subquery(Asset.objects.filter(assets_rule).order_by().values("id")))
+    return links
 
 
 def asset_candidates(user: User, row: ProblemSettings, now: datetime) -> list[Candidate]:

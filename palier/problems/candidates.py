@@ -4,8 +4,9 @@
 Within the last ``candidate_days`` days (``ProblemSettings``), counting the incidents the manager
 may see, not cancelled and not yet linked to a problem:
 
-* an asset or business service linked to at least ``candidate_incidents`` of them (its direct
-  ticket links: a ticket linked to a server does not count for the service above it);
+* an asset or business service linked to at least ``candidate_incidents`` of them; a business
+  service also counts the incidents on what it needs, walking the relationships up from the
+  incidents' assets (a ticket linked to a server counts for the payroll service running on it);
 * a category with at least ``candidate_incidents`` of them;
 * a rising category: at least ``candidate_incidents`` incidents in the period, and at least
   ``rising_factor`` times as many as in the period of the same length before (every incident
@@ -18,6 +19,7 @@ the candidates one windowed query per list, whatever the number of candidates.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from palier.assets import permissions as asset_permissions
-from palier.assets.models import Asset, TicketAsset
+from palier.assets.models import Asset, AssetType, Relationship, TicketAsset
 from palier.lib.errors import PermissionDenied
 from palier.people.models import User
 from palier.problems import permissions
@@ -40,6 +42,9 @@ from palier.tickets.models import Category, Ticket
 MAX_CANDIDATES = 20  # per list
 SHOWN_INCIDENTS = 20  # under each candidate
 MAX_INCIDENTS = 1000  # linked by "Create a problem with these incidents" (the services' batch limit)
+SERVICE_DEPTH = 5  # levels walked up from an incident's assets to the business services
+MAX_LINKS = 20_000  # ticket links read for the walk
+MAX_EDGES = 20_000  # relationships read per level
 ASSET, CATEGORY = "asset", "category"
 TICKET_FIELDS = ("id", "number", "kind", "subject", "status", "created_at", "category_id")
 
@@ -53,6 +58,8 @@ class Candidate:
     total: int = 0  # every incident of the period (categories)
     previous: int = 0  # every incident of the period before (categories)
     rising: bool = False
+    service: bool = False  # a business service, counted through the relationships
+    reached: list[int] = field(default_factory=list)  # a service's incidents, latest first
     incidents: list[Ticket] = field(default_factory=list)
 
 
@@ -145,6 +152,57 @@ def asset_candidates(user: User, row: ProblemSettings, now: datetime) -> list[Ca
     ]
 
 
+def services_reached(user: User, since: datetime) -> tuple[dict[int, set[int]], dict[int, str]]:
+    """Business services above the assets of the incidents counted: for each service, the
+    incidents reaching it through the relationships ("what needs this server"), walking up at
+    most ``SERVICE_DEPTH`` levels, one query per level for all the incidents; and the services'
+    labels. A service linked to a ticket directly counts that ticket too."""
+    origin: dict[int, set[int]] = defaultdict(set)  # item -> incidents it was reached from
+    for ticket_id, asset_id in _asset_links(user, since).values_list("ticket_id", "asset_id")[:MAX_LINKS]:
+        origin[asset_id].add(ticket_id)
+    labels: dict[int, str] = {}
+    direct = Asset.objects.filter(pk__in=sorted(origin), type__family=AssetType.Family.SERVICE)
+    for pk, tag, name in direct.values_list("pk", "tag", "name"):
+        labels[pk] = f"{tag} {name}".strip()
+    frontier = set(origin)
+    for _level in range(SERVICE_DEPTH):
+        if not frontier:
+            break
+        rows = Relationship.objects.filter(target_id__in=sorted(frontier)).values_list(
+            "source_id", "target_id", "source__type__family", "source__tag", "source__name"
+        )
+        following: set[int] = set()
+        for source_id, target_id, family, tag, name in rows[:MAX_EDGES]:
+            if source_id not in origin:
+                following.add(source_id)
+            origin[source_id] |= origin[target_id]
+            if family == AssetType.Family.SERVICE:
+                labels[source_id] = f"{tag} {name}".strip()
+        frontier = following
+    rule = asset_permissions.visible(user)
+    if rule and labels:
+        allowed = set(Asset.objects.filter(rule, pk__in=sorted(labels)).values_list("pk", flat=True))
+        labels = {pk: label for pk, label in labels.items() if pk in allowed}
+    return {pk: origin[pk] for pk in labels}, labels
+
+
+def _with_services(user: User, row: ProblemSettings, now: datetime, assets: list[Candidate]) -> list[Candidate]:
+    """The direct asset candidates, with the business services counted through the
+    relationships (a service's count is every incident reaching it)."""
+    reached, labels = services_reached(user, now - timedelta(days=row.candidate_days))
+    by_key = {c.key: c for c in assets}
+    for pk, tickets in reached.items():
+        if len(tickets) < row.candidate_incidents:
+            continue
+        candidate = by_key.get(pk)
+        if candidate is None:
+            candidate = by_key[pk] = Candidate(kind=ASSET, key=pk, label=labels[pk], count=0)
+        candidate.count = max(candidate.count, len(tickets))
+        candidate.service = True
+        candidate.reached = sorted(tickets, reverse=True)
+    return sorted(by_key.values(), key=lambda c: (-c.count, c.key))[:MAX_CANDIDATES]
+
+
 def _attach_incidents(user: User, since: datetime, assets: list[Candidate], categories: list[Candidate]) -> None:
     """The latest ``SHOWN_INCIDENTS`` incidents of each candidate: one windowed query per list."""
     if categories:
@@ -165,6 +223,13 @@ def _attach_incidents(user: User, since: datetime, assets: list[Candidate], cate
             by_category.setdefault(ticket.category_id or 0, []).append(ticket)
         for candidate in categories:
             candidate.incidents = by_category.get(candidate.key, [])
+    walked = [c for c in assets if c.reached]
+    if walked:
+        wanted = {pk for c in walked for pk in c.reached[:SHOWN_INCIDENTS]}
+        rows = Ticket.objects.filter(pk__in=sorted(wanted)).only(*TICKET_FIELDS).in_bulk()
+        for candidate in walked:
+            candidate.incidents = [rows[pk] for pk in candidate.reached[:SHOWN_INCIDENTS] if pk in rows]
+    assets = [c for c in assets if not c.reached]
     if assets:
         by_asset: dict[int, list[Ticket]] = {}
         links = (
@@ -189,8 +254,10 @@ def _attach_incidents(user: User, since: datetime, assets: list[Candidate], cate
 
 
 def candidates_for(user: User, *, now: datetime | None = None) -> Candidates:
-    """Every candidate the problem manager ``user`` is shown, with its latest incidents: five
-    queries (settings, two aggregates, two lists of incidents)."""
+    """Every candidate the problem manager ``user`` is shown, with its latest incidents: the
+    settings, two aggregates, two lists of incidents, and for the business services the ticket
+    links, the services among them, one query per level walked up (at most ``SERVICE_DEPTH``)
+    and the incidents reaching them; whatever the number of candidates."""
     if not permissions.is_problem_manager(user):
         raise PermissionDenied("problem managers only")
     now = now or timezone.now()
@@ -199,7 +266,7 @@ def candidates_for(user: User, *, now: datetime | None = None) -> Candidates:
     result = Candidates(
         settings=row,
         since=since,
-        assets=asset_candidates(user, row, now),
+        assets=_with_services(user, row, now, asset_candidates(user, row, now)),
         categories=category_candidates(user, row, now),
     )
     _attach_incidents(user, since, result.assets, result.categories)
@@ -233,10 +300,15 @@ def seed_for(user: User, kind: str, key: int, *, now: datetime | None = None) ->
         category = Category.objects.filter(pk=key).first()
         if category is None:
             return None
-        ids = _unlinked(user, since).filter(category_id=key).order_by("-created_at", "-id").values_list("id", flat=True)
-        return Seed(kind=kind, category=category, asset=None, incident_ids=list(ids[:MAX_INCIDENTS]))
+        latest = _unlinked(user, since).filter(category_id=key).order_by("-created_at", "-id")
+        return Seed(
+            kind=kind,
+            category=category,
+            asset=None,
+            incident_ids=list(latest.values_list("id", flat=True)[:MAX_INCIDENTS]),
+        )
     if kind == ASSET:
-        asset = Asset.objects.filter(asset_permissions.visible(user), pk=key).first()
+        asset = Asset.objects.filter(asset_permissions.visible(user), pk=key).select_related("type").first()
         if asset is None:
             return None
         links = (
@@ -245,5 +317,9 @@ def seed_for(user: User, kind: str, key: int, *, now: datetime | None = None) ->
             .order_by("-ticket__created_at", "-ticket_id")
             .values_list("ticket_id", flat=True)
         )
-        return Seed(kind=kind, category=None, asset=asset, incident_ids=list(links[:MAX_INCIDENTS]))
+        ids: list[int] = list(links[:MAX_INCIDENTS])
+        if asset.type.family == AssetType.Family.SERVICE:
+            reached, _labels = services_reached(user, since)
+            ids = sorted(set(ids) | reached.get(key, set()), reverse=True)[:MAX_INCIDENTS]
+        return Seed(kind=kind, category=None, asset=asset, incident_ids=ids)
     return None

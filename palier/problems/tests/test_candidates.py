@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from palier.assets.services import relations
 from palier.assets.services import tickets as asset_tickets
 from palier.assets.tests.builders import make_asset
 from palier.lib.errors import PermissionDenied
@@ -110,7 +111,7 @@ def test_candidates_page_costs_a_fixed_number_of_queries(
         asset = make_asset(f"SRV-{i}", by=agent, type="server")
         for ticket in incidents(requester, 3, category=category):
             asset_tickets.link_ticket(agent, ticket, asset)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(8):  # 5, the links for the walk, the services among them, one level
         found = candidates.candidates_for(manager)
         assert len(found.assets) == 4 and len(found.categories) == 4
         assert all(len(c.incidents) == 3 for c in found.assets + found.categories)
@@ -125,3 +126,21 @@ def test_settings_are_checked(manager: User, agent: User) -> None:
     assert ProblemSettings.current().candidate_incidents == 5
     row = known_errors.update_candidate_settings(by=manager, incidents="4", days="10", factor="2,5")
     assert (row.candidate_incidents, row.candidate_days, row.rising_factor) == (4, 10, Decimal("2.5"))
+
+
+def test_business_service_counts_the_incidents_on_what_it_runs_on(manager: User, agent: User, requester: User) -> None:
+    _settings(incidents=3, days=7)
+    payroll = make_asset("SVC-PAY", by=agent, type="business-service", name="Payroll")
+    app = make_asset("APP-PAY", by=agent, type="application")
+    servers = [make_asset(f"SRV-P{i}", by=agent, type="server") for i in range(3)]
+    relations.relate(agent, payroll, "depends_on", app)
+    for server in servers:
+        relations.relate(agent, app, "runs_on", server)
+    made = incidents(requester, 3)
+    for ticket, server in zip(made, servers, strict=True):  # one incident per server: no server is a candidate
+        asset_tickets.link_ticket(agent, ticket, server)
+    found = candidates.candidates_for(manager)
+    assert [(c.key, c.count, c.service) for c in found.assets] == [(payroll.pk, 3, True)]
+    assert {t.pk for t in found.assets[0].incidents} == {t.pk for t in made}
+    problem = known_errors.create_from_candidate(by=manager, kind="asset", key=payroll.pk)
+    assert problem.incident_links.count() == 3

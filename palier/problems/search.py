@@ -13,7 +13,7 @@ English known error.
 ``search_problems`` is the known-error page (every word must match, the last one as a prefix).
 ``suggestions_for`` is the ticket page's panel: known errors sharing the incident's category, one
 of its assets or services, or at least two words of its subject and description, best first,
-in one query on SQLite and two on PostgreSQL.
+in two queries (the words, then one written-out statement).
 """
 
 from __future__ import annotations
@@ -327,8 +327,9 @@ def wants_suggestions(ticket: Ticket) -> bool:
 def suggestions_for(user: User, ticket: Ticket, *, limit: int = SUGGESTIONS) -> list[Suggestion]:
     """Known errors that may explain the open incident ``ticket``, best first: same asset or
     business service (linked to the ticket and named on the problem), same category, or two of
-    its words. None once the incident is linked to a problem. One query (two on PostgreSQL,
-    which stems the words first); no query at all for a request or a finished ticket."""
+    its words. None once the incident is linked to a problem. Two queries at most (the words:
+    PostgreSQL's stems or SQLite's FTS5 rows; then the statement), one when the incident has no
+    telling word; none for a request or a finished ticket."""
     if not wants_suggestions(ticket) or not permissions.can(user, "view"):
         return []
     # agents see every problem (permissions.visible): no filter on the rows beyond the status

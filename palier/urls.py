@@ -28,6 +28,7 @@ from palier.agent.urlconfs import macros as agent_macros
 from palier.agent.urlconfs import mail as agent_mail
 from palier.agent.urlconfs import major as agent_major
 from palier.agent.urlconfs import notifications as agent_notifications
+from palier.agent.urlconfs import problem_candidates as agent_problem_candidates
 from palier.agent.urlconfs import problems as agent_problems
 from palier.agent.urlconfs import reports as agent_reports
 from palier.agent.urlconfs import routing as agent_routing
@@ -79,6 +80,7 @@ urlpatterns = [
     path("", _pages("inventory", inventory_intake.urlpatterns)),  # /inventory/: the inventory agents' endpoint
     path("agent/identity/", _pages("identity", agent_identity.urlpatterns)),
     path("agent/problems/known-errors/", _pages("known_errors", agent_known_errors.urlpatterns)),
+    path("agent/problems/candidates/", _pages("problem_candidates", agent_problem_candidates.urlpatterns)),
     path("agent/problems/", _pages("problems", agent_problems.urlpatterns)),
     path("agent/major/", _pages("major", agent_major.urlpatterns)),
     path("outages/", _pages("outages", portal_outages.urlpatterns)),

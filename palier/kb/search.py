@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 from django.db import connection
@@ -82,8 +83,10 @@ def _variants(word: str) -> list[str]:
     return [word] if word.endswith(("s", "x")) else [word, word + "s"]
 
 
-def _stems(word: str) -> set[str]:
-    return {_stemmer(lang).stemWord(v) for lang in CONFIGS for v in _variants(word)}
+@lru_cache(maxsize=8192)
+def _stems(word: str) -> frozenset[str]:
+    """The word's stems in both languages (cached: the same words come back on every page)."""
+    return frozenset(_stemmer(lang).stemWord(v) for lang in CONFIGS for v in _variants(word))
 
 
 # --- indexing --------------------------------------------------------------------------------
@@ -127,6 +130,13 @@ def _pg_tsquery(terms: list[str], any_word: bool) -> str:
     word (and its plural), deduplicated: the planner estimates it well and uses the GIN index,
     where ``to_tsquery('french', q) || to_tsquery('english', q)`` repeated every lexeme and made it
     scan the whole table. A stop word in either language is left out."""
+    return (" | " if any_word else " & ").join(pg_term_groups(terms))
+
+
+def pg_term_groups(terms: list[str], *, prefix_last: bool = True) -> list[str]:
+    """One ``simple`` tsquery group per query word: the French and English stems PostgreSQL gives
+    the word and its plural, OR-ed (one query). A stop word in either language gives no group.
+    Other apps (problems' known errors) join the groups their own way."""
     with connection.cursor() as cursor:
         cursor.execute(_PG_LEXEMES, [[" ".join(_variants(t)) for t in terms]])
         rows = cursor.fetchall()
@@ -135,18 +145,28 @@ def _pg_tsquery(terms: list[str], any_word: bool) -> str:
     for i, (french, english) in enumerate(rows):
         if not french or not english:
             continue
-        suffix = ":*" if i == last else ""
+        suffix = ":*" if prefix_last and i == last else ""
         groups.append("(" + " | ".join(f"'{lexeme}'{suffix}" for lexeme in sorted({*french, *english})) + ")")
-    return (" | " if any_word else " & ").join(groups)
+    return groups
 
 
 def _fts5_query(terms: list[str], any_word: bool) -> str:
+    return (" OR " if any_word else " AND ").join(fts5_term_groups(terms))
+
+
+def fts5_term_groups(terms: list[str], *, prefix_last: bool = True) -> list[str]:
+    """One FTS5 group per query word: its French and English Snowball stems (and its plural's),
+    OR-ed; the last word matches as a prefix unless ``prefix_last`` is false."""
     last = len(terms) - 1
-    groups = [
-        "(" + " OR ".join(f'"{s}"*' if i == last else f'"{s}"' for s in sorted(_stems(t))) + ")"
+    return [
+        "(" + " OR ".join(f'"{s}"*' if prefix_last and i == last else f'"{s}"' for s in sorted(_stems(t))) + ")"
         for i, t in enumerate(terms)
     ]
-    return (" OR " if any_word else " AND ").join(groups)
+
+
+def query_stems(terms: list[str]) -> set[str]:
+    """Every stem the words may take, in both languages: what ``highlight`` marks."""
+    return set().union(*(_stems(t) for t in terms))
 
 
 def _ranked_ids(

@@ -21,7 +21,7 @@ from palier.kb.models import Article
 from palier.lib.errors import IllegalTransition, PermissionDenied, StaleVersion
 from palier.lib.text import normalise
 from palier.people.models import SupportGroup, User
-from palier.problems import history, permissions, rules
+from palier.problems import history, permissions, rules, search
 from palier.problems.models import Problem, ProblemArticle, ProblemAsset, ProblemComment, ProblemEvent, ProblemIncident
 from palier.tickets import history as ticket_history
 from palier.tickets import permissions as ticket_permissions
@@ -120,6 +120,7 @@ def _bump(problem: Problem, fields: Iterable[str]) -> None:
     problem.version += 1
     problem.search_text = search_text_of(problem)
     problem.save(update_fields=[*fields, "updated_at", "version", "search_text"])
+    search.sync_index(problem)
 
 
 @transaction.atomic
@@ -166,6 +167,7 @@ def create_problem(
     )
     problem.search_text = search_text_of(problem)
     problem.save()
+    search.sync_index(problem)
     history.record(problem, E.CREATED, actor=by, data={"title": problem.title})
     if asset_ids:
         link_assets(problem, asset_ids, by=by)

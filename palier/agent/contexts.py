@@ -19,6 +19,7 @@ from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
 from palier.people.models import User
 from palier.problems import major_selectors
+from palier.problems import search as problem_search
 from palier.problems import selectors as problem_selectors
 from palier.routing import selectors as routing_selectors
 from palier.surveys import selectors as survey_selectors
@@ -60,6 +61,8 @@ def ticket_page_extras(user: User, ticket: Ticket) -> dict[str, Any]:
         "survey_response": survey_selectors.response_for_ticket(ticket),
         "major_banner": major_selectors.banner_for(ticket),  # the major incident it is or is attached to
         "problem_badge": problem_selectors.problems_for_tickets([ticket.pk]).get(ticket.pk),
+        # known errors that may explain an open incident (none once it is linked to a problem)
+        "known_errors": problem_search.suggestions_for(user, ticket),
     }
 
 

@@ -1,7 +1,7 @@
 """Known-error pieces of the agent pages: ``{% load known_error_tags %}`` then
-``{% known_error_suggestions ticket %}`` (the ticket page's side column: known errors that may
-explain an open incident, with "Apply the workaround"; at most two queries, none for a request or
-a finished ticket) and ``{% problem_url problem_id %}`` (a problem's page)."""
+``{% known_error_suggestions ticket known_errors %}`` (the ticket page's side column: the known
+errors that may explain an open incident, read by the view with ``search.suggestions_for``, with
+"Apply the workaround"; the tag reads nothing) and ``{% problem_url problem_id %}`` (a problem's page)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ def problem_url(problem_id: int) -> str:
 
 
 @register.inclusion_tag("agent/known_errors/suggestions.html", takes_context=True)
-def known_error_suggestions(context: template.Context, ticket: Ticket) -> dict[str, Any]:
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    suggestions = search.suggestions_for(user, ticket) if user is not None else []
-    return {"ticket": ticket, "suggestions": suggestions, "csrf_token": context.get("csrf_token")}
+def known_error_suggestions(
+    context: template.Context, ticket: Ticket, suggestions: list[search.Suggestion] | None
+) -> dict[str, Any]:
+    return {"ticket": ticket, "suggestions": suggestions or [], "csrf_token": context.get("csrf_token")}

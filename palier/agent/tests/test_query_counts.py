@@ -96,6 +96,28 @@ def test_ticket_page_templates_read_nothing(
     assert "Approver 1" in html and "what was said before" in html
 
 
+def test_an_incidents_page_templates_read_nothing_with_its_problem_pieces(
+    client: Client, admin_user: User, requester: User, django_assert_num_queries: Any
+) -> None:
+    """The known-error suggestions, the problem panel and the changes panel are read by the view."""
+    from palier.problems import services as problems
+    from palier.problems.models import Problem
+
+    ticket = fill_ticket(
+        make_ticket(requester, subject="VPN gateway drops the tunnel"), agent=admin_user, requester=requester, n=2
+    )
+    known = problems.create_problem(
+        by=admin_user, title="VPN gateway drops the tunnel", root_cause="Firmware leak", workaround="Reconnect twice"
+    )
+    problems.transition_problem(known, to=Problem.Status.KNOWN_ERROR, by=admin_user)
+    client.force_login(admin_user)
+    response = client.get(reverse("agent:ticket-detail", args=[ticket.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    context = response.context[0].flatten()
+    with django_assert_num_queries(0):
+        html = render_to_string(response.templates[0].name, context)
+    assert known.reference in html and "Reconnect twice" in html  # the suggestion is on the page
+
+
 def test_queue_templates_read_nothing(
     client: Client, agent: User, requester: User, django_assert_num_queries: Any
 ) -> None:

@@ -45,5 +45,5 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("problems", "0001_initial")]
+    dependencies = [("problems", "0003_idempotency")]
     operations = [migrations.RunPython(forward, backward)]

@@ -49,13 +49,14 @@ def generation_of(user: User) -> int:
 
 def token_for(user: User, group_id: int | None = None, *, generation: int | None = None) -> str:
     value = {"u": user.pk, "g": group_id, "n": generation if generation is not None else generation_of(user)}
-    return signing.dumps(value, salt=SALT, compress=True)
+    # no time stamp in it: the same link every time the page shows it, until it is regenerated
+    return signing.Signer(salt=SALT).sign_object(value, compress=True)
 
 
 def open_feed(token: str) -> Feed:
     """The feed a token names; ``NotFound`` for a tampered, revoked or no longer allowed link."""
     try:
-        value = signing.loads(token, salt=SALT)
+        value = signing.Signer(salt=SALT).unsign_object(token)
         user_id, group_id, generation = int(value["u"]), value.get("g"), int(value["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise NotFound("feed") from None

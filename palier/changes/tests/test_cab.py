@@ -226,7 +226,7 @@ def test_reminders_are_sent_once(agent: User, admin_user: User, cab: tuple[Suppo
     assert engine.send_reminders(now=later) == 2  # Ben and Cyd, not Ana who decided
     assert engine.send_reminders(now=later + timedelta(hours=5)) == 0
     assert OutgoingEmail.objects.count() == first + 2
-    assert OutgoingEmail.objects.filter(subject__startswith="Reminder").count() == 2
+    assert OutgoingEmail.objects.filter(subject__startswith="Rappel").count() == 2  # in their language: French
 
 
 def test_a_catalog_stage_may_use_a_quorum_too(requester: User, cab: tuple[SupportGroup, list[User]]) -> None:

@@ -92,7 +92,10 @@ def _stage(step: ApprovalStep) -> dict[str, Any]:
 
 
 @changes_router.get(
-    "/{int:change_id}/approvals", response=ChangeApprovalsOut, url_name="change_approvals", summary="A change's approvals"
+    "/{int:change_id}/approvals",
+    response=ChangeApprovalsOut,
+    url_name="change_approvals",
+    summary="A change's approvals",
 )
 def change_approvals(request: HttpRequest, change_id: int) -> dict[str, Any]:
     """Every approval stage of the change (every round, in order) with its board, rule, quorum and
@@ -106,7 +109,10 @@ def change_approvals(request: HttpRequest, change_id: int) -> dict[str, Any]:
 
 
 @router.get(
-    "/approvals/changes", response=PendingApprovalPage, url_name="change_approvals_pending", summary="My change approvals"
+    "/approvals/changes",
+    response=PendingApprovalPage,
+    url_name="change_approvals_pending",
+    summary="My change approvals",
 )
 def pending(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
     """The change approvals waiting for your decision, oldest first, each with its change;

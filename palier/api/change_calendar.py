@@ -151,7 +151,10 @@ def calendar(request: HttpRequest, query: Query[CalendarQuery]) -> dict[str, Any
 
 
 @changes_router.get(
-    "/{int:change_id}/conflicts", response=list[ConflictOut], url_name="change_conflicts", summary="A change's conflicts"
+    "/{int:change_id}/conflicts",
+    response=list[ConflictOut],
+    url_name="change_conflicts",
+    summary="A change's conflicts",
 )
 def change_conflicts(request: HttpRequest, change_id: int) -> list[dict[str, Any]]:
     """The conflicts of one change (none without a window, or once closed or rejected)."""

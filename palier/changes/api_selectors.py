@@ -104,10 +104,7 @@ def calendar(start: datetime, end: datetime, filters: Filters, *, limit: int = M
 def freezes(start: datetime | None, end: datetime | None) -> QuerySet[FreezeWindow]:
     """The freezes overlapping [start, end); without a period, those not over yet."""
     rows = FreezeWindow.objects.select_related("created_by")
-    if start is not None:
-        rows = rows.filter(ends_at__gt=start)
-    else:
-        rows = rows.filter(ends_at__gt=timezone.now())
+    rows = rows.filter(ends_at__gt=start if start is not None else timezone.now())
     if end is not None:
         rows = rows.filter(starts_at__lt=end)
     return rows

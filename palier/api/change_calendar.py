@@ -288,7 +288,7 @@ def update_freeze(
         name=data.get("name", freeze.name),
         starts_at=data.get("starts_at", freeze.starts_at),
         ends_at=data.get("ends_at", freeze.ends_at),
-        reason=data.get("reason") if data.get("reason") is not None else freeze.reason,
+        reason=str(data["reason"]) if data.get("reason") is not None else freeze.reason,
     )
     freeze = api_selectors.get_freeze(freeze_id)
     response["ETag"] = _etag(freeze)

@@ -15,6 +15,8 @@ from palier.api import (
     audit,
     catalog,
     categories,
+    change_approvals,
+    change_calendar,
     changes,
     errors,
     kb,
@@ -76,4 +78,8 @@ api.add_router("/", assets.router, tags=["assets"])
 api.add_router("/tickets", assets.tickets_router, tags=["assets"])
 api.add_router("/problems", problems.router, tags=["problems"])
 api.add_router("/changes", changes.router, tags=["changes"])
+api.add_router("/changes", change_approvals.changes_router, tags=["change approvals"])
+api.add_router("/changes", change_calendar.changes_router, tags=["change calendar"])
+api.add_router("/", change_approvals.router, tags=["change approvals"])
+api.add_router("/", change_calendar.router, tags=["change calendar"])
 from palier.api import assets_catalogue  # noqa: E402, F401  (admins' writes on types and locations, on the assets router)

@@ -231,6 +231,7 @@ def _detail(submission: Submission) -> dict[str, Any]:
 def _approval(approval: Approval) -> dict[str, Any]:
     """An approval read with ``approvals_waiting_for`` / ``get_approval_for`` (joined)."""
     submission = approval.step.submission
+    assert submission is not None  # the catalog's lists and reads are ``catalog_only``
     return {
         "id": approval.pk,
         "decision": approval.decision,

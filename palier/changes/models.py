@@ -394,3 +394,16 @@ class CalendarFeedKey(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     generation = models.PositiveIntegerField(default=1)
+
+
+class FreezeIdempotencyKey(models.Model):
+    """The freeze window an API client created with a given Idempotency-Key: a retry gets it back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    freeze = models.ForeignKey(FreezeWindow, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="freeze_idempotency_key_unique")]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from palier.catalog.models import Approval, ApprovalDelegation
 from palier.changes.approvals import KIND
-from palier.changes.calendar_selectors import MONTH_LIMIT, Filters, _planned
+from palier.changes.calendar_selectors import MONTH_LIMIT, Filters, planned_in
 from palier.changes.models import CHANGE_PREFIX, Change, FreezeWindow, MaintenanceWindow
 from palier.people.models import User
 
@@ -85,7 +85,7 @@ class CalendarRow:
 def calendar(start: datetime, end: datetime, filters: Filters, *, limit: int = MONTH_LIMIT) -> list[CalendarRow]:
     """The changes whose window overlaps [start, end), in start order, at most ``limit`` (one query)."""
     rows = (
-        _planned(start, end, filters)
+        planned_in(start, end, filters)
         .order_by("planned_start", "id")
         .values_list(
             "pk", "number", "title", "kind", "status", "risk", "planned_start", "planned_end", "group_id", "group__name"

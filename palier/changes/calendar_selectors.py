@@ -32,7 +32,7 @@ class Filters:
         return bool(self.service_id or self.asset_id or self.group_id or self.risk)
 
 
-def _planned(start: datetime, end: datetime, filters: Filters) -> QuerySet[Change]:
+def planned_in(start: datetime, end: datetime, filters: Filters) -> QuerySet[Change]:
     changes = Change.objects.exclude(status__in=(Change.Status.CLOSED, Change.Status.REJECTED)).filter(
         planned_start__lt=end, planned_end__gt=start
     )
@@ -75,7 +75,7 @@ class Planned:
 def planned(start: datetime, end: datetime, filters: Filters, *, limit: int = MONTH_LIMIT) -> list[Planned]:
     """The changes whose window overlaps [start, end), in start order, at most ``limit``."""
     rows = (
-        _planned(start, end, filters)
+        planned_in(start, end, filters)
         .order_by("planned_start", "id")
         .values_list("pk", "number", "title", "kind", "status", "risk", "planned_start", "planned_end")[:limit]
     )
@@ -97,7 +97,7 @@ def planned_page(
     """One page of the list view (keyset on start, id) and whether more follow."""
     size = size or LIST_PAGE
     changes = (
-        _planned(start, end, filters)
+        planned_in(start, end, filters)
         .select_related("group", "implementer")
         .only(*CHIP_FIELDS, "group__name", "implementer__full_name", "implementer__email")
     )

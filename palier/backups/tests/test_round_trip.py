@@ -93,7 +93,9 @@ def test_restore_refuses_a_desk_with_tickets_and_force_keeps_other_files(desk: P
     assert media_hashes(desk) == {**before, "kept.txt": media_hashes(desk)["kept.txt"]}
 
 
+# it moves a desk through both engines whichever pass runs it: once per CI, in the PostgreSQL pass
 @pytest.mark.postgres
+@pytest.mark.engine_independent
 def test_sqlite_to_postgresql_and_back(sqlite_template: Path, desk: Path, tmp_path: Path) -> None:
     postgres_available()
     if connection.vendor != "sqlite":

@@ -32,6 +32,11 @@ _DEPLOYMENT = (
 )
 
 
+# The tests running `palier check` in a process of its own always use their own SQLite file: the
+# same whichever pass runs them, so they run in the PostgreSQL pass only (``engine_independent``,
+# conftest.py), which keeps the SQLite pass within its time budget.
+
+
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Any) -> Path:
     """A migrated SQLite database without any account, shared by the command runs (a copy of the
@@ -58,6 +63,7 @@ def _palier(data_dir: Path, env: dict[str, str], *args: str) -> subprocess.Compl
     )
 
 
+@pytest.mark.engine_independent
 def test_an_unsafe_deployment_fails_with_each_fix(data_dir: Path) -> None:
     (data_dir / "secret_key").chmod(0o644)
     try:
@@ -79,6 +85,7 @@ def test_an_unsafe_deployment_fails_with_each_fix(data_dir: Path) -> None:
     assert "palier.E002" not in report  # no account at all yet
 
 
+@pytest.mark.engine_independent
 def test_https_without_a_trusted_proxy_or_an_https_address_is_reported(data_dir: Path) -> None:
     result = _palier(data_dir, {"PALIER_HTTPS": "true"}, "check", "--deploy")
     report = result.stdout + result.stderr
@@ -88,6 +95,7 @@ def test_https_without_a_trusted_proxy_or_an_https_address_is_reported(data_dir:
     assert "(palier.W001)" not in report
 
 
+@pytest.mark.engine_independent
 def test_a_safe_deployment_passes(data_dir: Path) -> None:
     safe = {
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -109,6 +117,7 @@ def test_a_safe_deployment_passes(data_dir: Path) -> None:
     assert weak.returncode != 0 and "security.W009" in weak.stdout + weak.stderr
 
 
+@pytest.mark.engine_independent
 def test_plain_check_still_fails_on_errors_only(data_dir: Path) -> None:
     assert _palier(data_dir, {}, "check").returncode == 0
 

@@ -322,3 +322,44 @@ def problems_for_tickets(ticket_ids: Sequence[int]) -> dict[int, ProblemBadge]:
         )
         for link in rows
     }
+
+
+# --- what the requester of a linked incident reads on the portal --------------------------------
+
+PUBLIC_COMMENTS = 5
+
+
+@dataclass(frozen=True)
+class PublicProblem:
+    """The part of a problem the requester of one of its incidents reads on their request's page:
+    that a known cause is being worked on, where it stands, and the problem's public comments. The
+    root cause, the workaround and the internal comments stay with the desk (a workaround reaches
+    the requester as a reply on their own request, when an agent applies it)."""
+
+    reference: str
+    status: str
+    status_label: str
+    resolved: bool
+    comments: list[ProblemComment]
+
+
+def public_problem_for(ticket: Ticket) -> PublicProblem | None:
+    """For the portal's request page (its view has checked the reader may see ``ticket``): the
+    problem the incident is linked to, if any, with its latest public comments; two queries."""
+    link = ProblemIncident.objects.filter(ticket_id=ticket.pk).select_related("problem").first()
+    if link is None:
+        return None
+    problem = link.problem
+    comments = list(
+        ProblemComment.objects.filter(problem_id=problem.pk, internal=False)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:PUBLIC_COMMENTS]
+    )
+    comments.reverse()
+    return PublicProblem(
+        reference=problem.reference,
+        status=problem.status,
+        status_label=str(Problem.Status(problem.status).label),
+        resolved=problem.status in (Problem.Status.RESOLVED, Problem.Status.CLOSED),
+        comments=comments,
+    )

@@ -110,3 +110,31 @@ def test_deflection_matches_words_without_accents_or_case(
 def test_the_new_request_page_asks_for_known_outages(requester: User) -> None:
     page = _client(requester).get(reverse("portal:ticket-new"))
     assert b'id="outage-deflection"' in page.content and reverse("outages:match").encode() in page.content
+
+
+def test_a_requester_reads_the_known_problem_behind_their_request_but_nothing_internal(
+    client: Client, agent: User, requester: User, requester_b: User
+) -> None:
+
+    mine = tickets.open_ticket(by=requester, requester=requester, subject="VPN drops", description="Every hour")
+    other = tickets.open_ticket(by=requester_b, requester=requester_b, subject="Printer", description="Jammed")
+    problem = services.create_problem(
+        by=agent,
+        title="VPN gateway firmware",
+        root_cause="Memory leak in 7.2.5",
+        workaround="Reconnect",
+        incident_ids=[mine.pk],
+    )
+    services.comment_on_problem(problem, by=agent, body="The vendor sends a fix on Friday.", internal=False)
+    services.comment_on_problem(problem, by=agent, body="Vendor case 4411, escalated", internal=True)
+
+    client.force_login(requester)
+    page = client.get(f"/portal/requests/{mine.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="known-problem"' in page and problem.reference in page
+    assert "The vendor sends a fix on Friday." in page
+    assert "Vendor case 4411" not in page and "Memory leak" not in page  # internal comment, root cause
+    client.force_login(requester_b)
+    assert (
+        'id="known-problem"'
+        not in client.get(f"/portal/requests/{other.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )

@@ -36,6 +36,7 @@ from palier.portal.forms.tickets import (
     TransitionForm,
     chosen_devices,
 )
+from palier.problems import selectors as problem_selectors
 from palier.sla import selectors as sla_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import display, downloads, permissions, selectors, services
@@ -160,6 +161,7 @@ def _detail(
         "email_quotes": mail_selectors.email_quotes(ticket=ticket, user=request.user),
         "survey": survey_selectors.portal_survey(request.user, ticket),
         "devices": asset_selectors.ticket_assets(request.user, ticket.pk),
+        "known_problem": problem_selectors.public_problem_for(ticket),
     }
     return render(request, "portal/tickets/detail.html", context, status=status)
 

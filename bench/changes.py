@@ -22,7 +22,6 @@ Only talks to the given database; every loop is bounded by ``--runs``.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import random
@@ -173,6 +172,7 @@ def main() -> int:
         from django.test import Client
 
         from palier.changes import conflicts
+        from palier.lib.gctune import tune_after_start_up
         from palier.people.models import User
 
         started = time.perf_counter()
@@ -196,10 +196,9 @@ def main() -> int:
         client = Client()
         client.force_login(admin)
         if args.freeze_gc:
-            # what a server does after start-up (gunicorn's post_fork): the objects of the loaded
-            # code leave the collector's generations, so a full collection no longer walks them
-            gc.collect()
-            gc.freeze()
+            # the objects of the loaded code leave the collector's generations, and young
+            # collections run less often (palier/lib/gctune.py)
+            tune_after_start_up()  # what palier/wsgi.py does in each web process
         grid_start = datetime(2026, 6, 1, tzinfo=UTC) - timedelta(days=1)
         grid_end = datetime(2026, 7, 6, tzinfo=UTC)
         found = conflicts.detect(grid_start, grid_end)

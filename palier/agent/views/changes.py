@@ -37,6 +37,7 @@ from palier.changes.models import Change, ChangeTemplate
 from palier.lib.errors import DomainError
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
+from palier.people.models import User
 from palier.reports.dashboards import viewer_zone
 from palier.tickets.models import Ticket
 from palier.tickets.selectors import get_ticket_for
@@ -351,25 +352,50 @@ def change_unlink_asset(request: AuthedRequest, change_id: int, asset_id: int) -
     return _back(change, "change-assets")
 
 
+def _link_by_reference(
+    request: AuthedRequest,
+    change: Change,
+    form: TicketLinkForm | ProblemLinkForm,
+    *,
+    find: Callable[[User, str], Any],
+    link: Callable[..., Any],
+    missing: str,
+    done: str,
+    anchor: str,
+    form_name: str,
+) -> HttpResponse:
+    """Link the ticket or problem a posted reference names, or show the change page with why not."""
+    if form.is_valid():
+        target = find(request.user, form.cleaned_data["reference"])
+        if target is None:
+            form.add_error("reference", missing)
+        else:
+            try:
+                link(change, target, by=request.user, relation=form.cleaned_data["relation"])
+            except (ValidationError, DomainError) as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, done)
+                return _back(change, anchor)
+    return _detail(request, change, status=400, **{form_name: form})
+
+
 @agent_required
 @require_POST
 @in_viewer_zone
 def change_link_ticket(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
-    form = TicketLinkForm(request.POST)
-    if form.is_valid():
-        ticket = selectors.get_ticket_by_reference(request.user, form.cleaned_data["reference"])
-        if ticket is None:
-            form.add_error("reference", _("This ticket does not exist or you may not see it."))
-        else:
-            try:
-                services.link_ticket(change, ticket, by=request.user, relation=form.cleaned_data["relation"])
-            except (ValidationError, DomainError) as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("Ticket linked."))
-                return _back(change, "change-tickets")
-    return _detail(request, change, status=400, ticket_form=form)
+    return _link_by_reference(
+        request,
+        change,
+        TicketLinkForm(request.POST),
+        find=selectors.get_ticket_by_reference,
+        link=services.link_ticket,
+        missing=_("This ticket does not exist or you may not see it."),
+        done=_("Ticket linked."),
+        anchor="change-tickets",
+        form_name="ticket_form",
+    )
 
 
 @agent_required
@@ -377,20 +403,17 @@ def change_link_ticket(request: AuthedRequest, change_id: int) -> HttpResponse:
 @in_viewer_zone
 def change_link_problem(request: AuthedRequest, change_id: int) -> HttpResponse:
     change = selectors.get_change_for(request.user, change_id)
-    form = ProblemLinkForm(request.POST)
-    if form.is_valid():
-        problem = selectors.get_problem_by_reference(request.user, form.cleaned_data["reference"])
-        if problem is None:
-            form.add_error("reference", _("This problem does not exist or you may not see it."))
-        else:
-            try:
-                services.link_problem(change, problem, by=request.user, relation=form.cleaned_data["relation"])
-            except (ValidationError, DomainError) as exc:
-                apply_errors(form, exc)
-            else:
-                messages.success(request, _("Problem linked."))
-                return _back(change, "change-problems")
-    return _detail(request, change, status=400, problem_form=form)
+    return _link_by_reference(
+        request,
+        change,
+        ProblemLinkForm(request.POST),
+        find=selectors.get_problem_by_reference,
+        link=services.link_problem,
+        missing=_("This problem does not exist or you may not see it."),
+        done=_("Problem linked."),
+        anchor="change-problems",
+        form_name="problem_form",
+    )
 
 
 @agent_required

@@ -26,6 +26,7 @@ class Notification(models.Model):
         MAILBOX_FAILING = "mailbox_failing", _("A mailbox cannot be read")
         APPROVAL = "approval", _("Approval requested")
         ASSET_EXPIRY = "asset_expiry", _("An asset's warranty or licence ends soon")
+        PROBLEM = "problem", _("A problem you watch changed")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(

@@ -20,6 +20,8 @@ from palier.core.numbers import next_number
 from palier.kb.models import Article
 from palier.lib.errors import IllegalTransition, PermissionDenied, StaleVersion
 from palier.lib.text import normalise
+from palier.notifications import services as notifications
+from palier.notifications.models import Notification
 from palier.people.models import SupportGroup, User
 from palier.problems import history, permissions, rules, search
 from palier.problems.models import Problem, ProblemArticle, ProblemAsset, ProblemComment, ProblemEvent, ProblemIncident
@@ -51,6 +53,24 @@ TEXT_FIELDS = ("title", "description", "root_cause", "workaround", "permanent_fi
 
 def _labels() -> dict[str, str]:
     return {"root_cause": _("root cause"), "workaround": _("workaround")}
+
+
+def tell_watchers(problem: Problem, event: ProblemEvent, *, by: User | None, what: str) -> int:
+    """An in-app notification to each watcher of ``problem`` but the one who acted, once per
+    event (keyed by it); ``what``: "status", "comment" or "resolved". Returns how many were told."""
+    watchers = [u for u in problem.watchers.all() if by is None or u.pk != by.pk]
+    if not watchers:
+        return 0
+    return notifications.notify(
+        watchers,
+        kind=Notification.Kind.PROBLEM,
+        key=f"problem-event:{event.pk}",
+        problem=problem.pk,
+        reference=problem.reference,
+        title=problem.title,
+        what=what,
+        status=problem.status,
+    )
 
 
 def _require(by: User | None, action: permissions.Action) -> None:
@@ -244,7 +264,8 @@ def transition_problem(problem: Problem, *, to: str, by: User | None, version: i
         locked.resolved_at = None
         fields.append("resolved_at")
     _bump(locked, fields)
-    history.record(locked, E.STATUS, actor=by, data={"status": [old, to]})
+    event = history.record(locked, E.STATUS, actor=by, data={"status": [old, to]})
+    tell_watchers(locked, event, by=by, what="status")
     return locked
 
 
@@ -407,5 +428,6 @@ def comment_on_problem(problem: Problem, *, by: User | None, body: str, internal
     if len(body) > MAX_TEXT:
         raise ValidationError({"body": _("At most %(n)d characters.") % {"n": MAX_TEXT}})
     comment = ProblemComment.objects.create(problem=problem, author=by, body=body, internal=internal)
-    history.record(problem, E.COMMENT, actor=by, data={"comment": comment.pk, "internal": internal})
+    event = history.record(problem, E.COMMENT, actor=by, data={"comment": comment.pk, "internal": internal})
+    tell_watchers(problem, event, by=by, what="comment")
     return comment

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.people.models import User
@@ -84,3 +85,25 @@ def test_a_ticket_the_agent_may_not_see_refuses_the_batch(
     with pytest.raises(ValidationError, match="may not see"):
         services.link_incidents(problem, [seen.pk, hidden.pk], by=agent)
     assert not ProblemIncident.objects.exists()
+
+
+def test_watchers_are_told_of_status_changes_and_comments_but_not_of_their_own(
+    agent: User, agent_l2: User, manager: User, client: Client
+) -> None:
+    from palier.notifications.models import Notification
+    from palier.problems.services import set_watching
+
+    problem = services.create_problem(by=agent, title="VPN gateway drops")
+    set_watching(problem, by=agent_l2, watching=True)
+    set_watching(problem, by=manager, watching=True)
+    services.transition_problem(problem, to=Problem.Status.INVESTIGATING, by=manager)
+    services.comment_on_problem(problem, by=agent, body="Vendor case opened", internal=True)
+    told = Notification.objects.filter(kind="problem")
+    assert sorted((n.recipient.email, n.data["what"]) for n in told) == [
+        ("marc@desk.test", "comment"),
+        ("marc@desk.test", "status"),
+        ("nina@desk.test", "comment"),
+    ]  # the manager who moved it is not told of their own move
+    client.force_login(agent_l2)
+    page = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"/agent/problems/{problem.pk}/" in page and problem.reference in page

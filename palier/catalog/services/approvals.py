@@ -311,7 +311,11 @@ def _decide_subject(
     """``decide`` for a step of another subject: the adapter locks the subject first."""
     subject_adapter = adapter(kind)
     subject = subject_adapter.lock(subject_id)
-    locked = Approval.objects.select_for_update().select_related("step", "approver", "on_behalf_of").get(pk=approval.pk)
+    locked = (
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("step", "approver", "on_behalf_of")
+        .get(pk=approval.pk)
+    )
     step = locked.step
     if locked.decision != D.PENDING or step.state != ApprovalStep.State.OPEN or not subject_adapter.is_waiting(subject):
         raise AlreadyDecided(_("This approval was already decided."))

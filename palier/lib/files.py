@@ -16,6 +16,8 @@ from typing import IO
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from palier.lib import antivirus
@@ -283,3 +285,24 @@ def infected_message(name: str, verdict: antivirus.Verdict) -> str:
         "name": name,
         "signature": verdict.signature,
     }
+
+
+# types a browser may show in its own tab; anything else downloads
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def stored_file_response(stored: FieldFile, *, name: str, content_type: str) -> FileResponse:
+    """The response serving an uploaded file the caller may read: shown inline only for the safe
+    types, never sniffed, sandboxed, never cached. ``stored``: the model's ``FieldFile``."""
+    from django.http import FileResponse
+
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=content_type not in INLINE_TYPES,
+        filename=name,
+        content_type=content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=0, no-store"
+    return response

@@ -13,8 +13,6 @@ from palier.lib import antivirus, files
 from palier.tickets.models import Attachment
 from palier.tickets.services import record_attachment_scan
 
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-
 
 def attachment_response(attachment: Attachment) -> FileResponse:
     if attachment.scan_status == Attachment.Scan.UNSCANNED and antivirus.enabled():
@@ -22,14 +20,4 @@ def attachment_response(attachment: Attachment) -> FileResponse:
             attachment = record_attachment_scan(attachment, files.scan_upload(stored, attachment.filename))
     if attachment.is_infected or not attachment.file:
         raise Http404(_("This file contains a virus: it is kept in quarantine and cannot be downloaded."))
-    inline = attachment.content_type in INLINE_TYPES
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=not inline,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, max-age=0, no-store"
-    return response
+    return files.stored_file_response(attachment.file, name=attachment.filename, content_type=attachment.content_type)

@@ -24,6 +24,7 @@ from palier.assets import display, graph, impact, permissions, selectors, servic
 from palier.assets.models import Asset, AssetType
 from palier.assets.services import files as asset_files
 from palier.audit import services as audit
+from palier.lib import files
 from palier.lib.errors import DomainError, NotFound, StaleVersion
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
@@ -289,25 +290,13 @@ def file_upload(request: AuthedRequest, asset_id: int) -> HttpResponse:
     return render(request, "agent/assets/detail.html", _detail_context(request, asset, file_form=form), status=400)
 
 
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-
-
 @agent_required
 def file_download(request: AuthedRequest, asset_id: int, file_id: int) -> FileResponse:
     try:
         stored = selectors.get_file_for(request.user, asset_id, file_id)
     except NotFound:
         raise Http404("file") from None
-    response = FileResponse(
-        stored.file.open("rb"),
-        as_attachment=stored.content_type not in INLINE_TYPES,
-        filename=stored.name,
-        content_type=stored.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, max-age=0, no-store"
-    return response
+    return files.stored_file_response(stored.file, name=stored.name, content_type=stored.content_type)
 
 
 # --- creating and editing --------------------------------------------------------------------------

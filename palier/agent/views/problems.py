@@ -30,6 +30,7 @@ from palier.agent.forms.problems import (
     ResolveForm,
 )
 from palier.assets import selectors as asset_selectors
+from palier.lib import files
 from palier.lib.errors import DomainError, NotFound, StaleVersion
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
@@ -38,7 +39,6 @@ from palier.problems.models import Problem
 
 DETAIL = "agent/problems/detail.html"
 FORM = "agent/problems/form.html"
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
 
 
 def _problem(request: AuthedRequest, problem_id: int) -> Problem:
@@ -236,16 +236,7 @@ def file_download(request: AuthedRequest, problem_id: int, file_id: int) -> File
         stored = selectors.get_attachment_for(request.user, problem_id, file_id)
     except NotFound:
         raise Http404("file") from None
-    response = FileResponse(
-        stored.file.open("rb"),
-        as_attachment=stored.content_type not in INLINE_TYPES,
-        filename=stored.name,
-        content_type=stored.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, max-age=0, no-store"
-    return response
+    return files.stored_file_response(stored.file, name=stored.name, content_type=stored.content_type)
 
 
 # --- links ---------------------------------------------------------------------------------------------

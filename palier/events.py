@@ -122,6 +122,10 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 # the subjects the catalog's approval engine serves besides catalog requests: kind -> adapter
 # (palier/catalog/services/approvals.py, ``Subject``)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
+# each new event of a problem's or a change's history (problems/history.py, changes/history.py),
+# in the recording transaction: who reacts to it (record work for after commit; never fail it)
+PROBLEM_EVENT_RECORDED: tuple[str, ...] = ()
+CHANGE_EVENT_RECORDED: tuple[str, ...] = ()
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------
@@ -160,12 +164,14 @@ def wire() -> None:
     from django_tasks import signals as task_signals
 
     from palier.catalog.services import approvals as approval_engine
+    from palier.changes import history as change_history
     from palier.changes import services as change_services
     from palier.core import outbox
     from palier.lib import schedule
     from palier.mail import health
     from palier.mail import secrets as mail_secrets
     from palier.notifications import consumer
+    from palier.problems import history as problem_history
     from palier.tickets import hooks, stream
 
     for path in BEFORE_OPEN:
@@ -188,6 +194,8 @@ def wire() -> None:
     change_services.AFTER_SAVE[:] = [resolve(path) for path in CHANGE_AFTER_SAVE]
     change_services.ON_AWAITING_APPROVAL[:] = [resolve(path) for path in CHANGE_AWAITING_APPROVAL]
     change_services.ON_LEAVE_APPROVAL[:] = [resolve(path) for path in CHANGE_LEAVE_APPROVAL]
+    problem_history.ON_RECORDED[:] = [resolve(path) for path in PROBLEM_EVENT_RECORDED]
+    change_history.ON_RECORDED[:] = [resolve(path) for path in CHANGE_EVENT_RECORDED]
     approval_engine.SUBJECTS.clear()
     approval_engine.SUBJECTS.update({kind: resolve(path) for kind, path in APPROVAL_SUBJECTS.items()})
     for name, path in AUTH_SIGNALS.items():

@@ -100,3 +100,11 @@ def test_the_change_hooks_registered_are_the_map() -> None:
     assert [f"{f.__module__}.{f.__name__}" for f in change_services.ON_AWAITING_APPROVAL] == list(
         events.CHANGE_AWAITING_APPROVAL
     )
+
+
+def test_the_record_event_reactions_registered_are_the_map() -> None:
+    from palier.changes import history as change_history
+    from palier.problems import history as problem_history
+
+    assert [events.resolve(path) for path in events.PROBLEM_EVENT_RECORDED] == problem_history.ON_RECORDED
+    assert [events.resolve(path) for path in events.CHANGE_EVENT_RECORDED] == change_history.ON_RECORDED

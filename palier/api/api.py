@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 
 from palier.api import (
+    admin,
     assets,
     audit,
     catalog,
@@ -78,6 +79,7 @@ api.add_router("/", assets.router, tags=["assets"])
 api.add_router("/tickets", assets.tickets_router, tags=["assets"])
 api.add_router("/problems", problems.router, tags=["problems"])
 api.add_router("/changes", changes.router, tags=["changes"])
+api.add_router("/", admin.router)
 api.add_router("/changes", change_approvals.changes_router, tags=["change approvals"])
 api.add_router("/changes", change_calendar.changes_router, tags=["change calendar"])
 api.add_router("/", change_approvals.router, tags=["change approvals"])

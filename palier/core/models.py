@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,3 +59,23 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last}"
+
+
+class IdempotencyRecord(models.Model):
+    """A creation made through the API with an ``Idempotency-Key``: a retry with the same key
+    (same caller, same kind of resource) gets the object created the first time, never a second
+    one. ``scope`` names the resource (``"routing_rule"``), ``object_id`` the row it created;
+    ``fingerprint`` is a digest of the request body, so the same key with another body is refused.
+    Used by every resource mounted with ``palier.api.resources`` (``core/idempotency.py``)."""
+
+    scope = models.CharField(max_length=60)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    object_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "user", "key"], name="core_idempotency_unique"),
+        ]

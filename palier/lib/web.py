@@ -21,8 +21,10 @@ from palier.lib.errors import DomainError
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
-def _require(test: Callable[[Any], bool]) -> Callable[[View], View]:
-    """Anonymous users go to the login page; signed-in users who fail ``test`` get a 404."""
+def _require(test: Callable[[Any], bool], *, admin_page: bool = False) -> Callable[[View], View]:
+    """Anonymous users go to the login page; signed-in users who fail ``test`` get a 404.
+    ``admin_page`` marks the view as an administration page: the API must have its counterpart
+    (``palier/api/tests/test_admin_coverage.py``)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -33,6 +35,7 @@ def _require(test: Callable[[Any], bool]) -> Callable[[View], View]:
                 raise Http404("page")
             return view(request, *args, **kwargs)
 
+        wrapper.admin_page = admin_page  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -40,7 +43,7 @@ def _require(test: Callable[[Any], bool]) -> Callable[[View], View]:
 
 signed_in = _require(lambda user: True)
 agent_required = _require(lambda user: user.is_agent)
-admin_required = _require(lambda user: user.is_admin)
+admin_required = _require(lambda user: user.is_admin, admin_page=True)
 
 
 # service field name -> form field name, where the pages name a field differently

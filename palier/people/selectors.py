@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -50,6 +52,24 @@ def organisations_by_name() -> QuerySet[Organisation]:
 def departments_with_organisation() -> QuerySet[Department]:
     """Every department with its organisation, by organisation then name."""
     return Department.objects.select_related("organisation").order_by("organisation__name", "name")
+
+
+def departments_for_api(filters: dict[str, Any]) -> QuerySet[Department]:
+    """Departments for the API's list, optionally of one organisation (``organisation`` id)."""
+    qs = Department.objects.all()
+    if filters.get("organisation") is not None:
+        qs = qs.filter(organisation_id=filters["organisation"])
+    if filters.get("q"):
+        qs = qs.filter(name__icontains=str(filters["q"]))
+    return qs
+
+
+def get_department(department_id: int) -> Department:
+    """One department, or 404."""
+    department = Department.objects.filter(pk=department_id).first()
+    if department is None:
+        raise Http404("department")
+    return department
 
 
 def groups_for_admin() -> list[SupportGroup]:

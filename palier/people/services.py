@@ -150,6 +150,32 @@ def create_department(*, organisation: Organisation, name: str, by: User | None 
     return Department.objects.create(organisation=organisation, name=name)
 
 
+@transaction.atomic
+def update_department(department: Department, *, by: User | None, name: str | None = None) -> Department:
+    """Rename a department (administrators); the name stays unique in its organisation."""
+    permissions.require(by)
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": _("This field is required.")})
+        taken = Department.objects.filter(organisation_id=department.organisation_id, name__iexact=name)
+        if taken.exclude(pk=department.pk).exists():
+            raise Conflict(_("This organisation already has a department with this name."), field="name")
+        department.name = name
+        department.save(update_fields=["name"])
+    return department
+
+
+@transaction.atomic
+def delete_department(department: Department, *, by: User | None) -> None:
+    """Delete a department nobody belongs to any more (409 otherwise: move its people first)."""
+    permissions.require(by)
+    if User.objects.filter(department=department).exists():
+        raise Conflict(_("People still belong to this department: move them to another one first."))
+    audit.record("deleted", actor=by, target=department, target_label=department.name)
+    department.delete()
+
+
 def _clean_group_fields(*, name: str, level: int, is_vendor: bool, exclude_pk: int | None) -> str:
     """Check a group's name, level and vendor flag; return the cleaned name."""
     name = name.strip()

@@ -47,6 +47,7 @@ class Report:
     orphan_files: int = 0
     trash_purged: int = 0
     warning: str = ""
+    idempotency_keys: int = 0
 
 
 def _file_fields() -> list[tuple[str, type[models.Model], str]]:
@@ -157,8 +158,10 @@ def _purge_trash(storage: Storage, now: datetime) -> int:
 
 
 def run(*, now: datetime | None = None) -> Report:
+    from palier.core import idempotency
+
     sweep = remove_orphan_files(now=now)
     return Report(
         task_results=prune_task_results(now=now), orphan_files=sweep.moved, trash_purged=sweep.purged,
-        warning=sweep.warning,
+        warning=sweep.warning, idempotency_keys=idempotency.prune(),
     )  # fmt: skip

@@ -1,0 +1,15 @@
+"""The administration resources of the API (``palier/api/resources.py``), one module per domain;
+each module's ``RESOURCES`` are mounted on ``router`` (at ``/api/v1/``) in the order listed here."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+from palier.api.admin import people
+from palier.api.resources import mount
+
+router = Router()
+
+for module in (people,):
+    for resource in module.RESOURCES:
+        mount(router, resource)

@@ -97,6 +97,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "problems.major_update": "palier.problems.services.major.send_update_emails",
     # resolving a problem: reply on (and resolve) one of its open incidents, exactly once
     "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
+    # an approval request sent to an approver linked to Slack, as a direct message with buttons
+    "chat.approval_request": "palier.changes.chat_approvals.send_request",
 }
 
 
@@ -124,6 +126,10 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
 # each new event of a problem's or a change's history (problems/history.py, changes/history.py),
 # in the recording transaction: who reacts to it (record work for after commit; never fail it)
+# new approvals of the approval engine (any subject), in the asking transaction: who else tells the approvers
+APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked",)
+# who answers the chats' approval commands and buttons (palier/integrations/services/chat.py)
+CHAT_APPROVALS: tuple[str, ...] = ("palier.changes.chat_approvals.handle",)
 PROBLEM_EVENT_RECORDED: tuple[str, ...] = ()
 CHANGE_EVENT_RECORDED: tuple[str, ...] = ()
 
@@ -167,6 +173,7 @@ def wire() -> None:
     from palier.changes import history as change_history
     from palier.changes import services as change_services
     from palier.core import outbox
+    from palier.integrations.services import chat
     from palier.lib import schedule
     from palier.mail import health
     from palier.mail import secrets as mail_secrets
@@ -194,6 +201,8 @@ def wire() -> None:
     change_services.AFTER_SAVE[:] = [resolve(path) for path in CHANGE_AFTER_SAVE]
     change_services.ON_AWAITING_APPROVAL[:] = [resolve(path) for path in CHANGE_AWAITING_APPROVAL]
     change_services.ON_LEAVE_APPROVAL[:] = [resolve(path) for path in CHANGE_LEAVE_APPROVAL]
+    approval_engine.ON_ASKED[:] = [resolve(path) for path in APPROVAL_ASKED]
+    chat.approval_handlers[:] = [resolve(path) for path in CHAT_APPROVALS]
     problem_history.ON_RECORDED[:] = [resolve(path) for path in PROBLEM_EVENT_RECORDED]
     change_history.ON_RECORDED[:] = [resolve(path) for path in CHANGE_EVENT_RECORDED]
     approval_engine.SUBJECTS.clear()

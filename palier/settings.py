@@ -303,6 +303,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # clamd scanning every attachment before it is stored (tcp://HOST:PORT or unix:///path); empty = off.
 PALIER_CLAMD = antivirus.check_address(envstr("PALIER_CLAMD", ""))
 
+# --- Chat (docs/integrations.md) -------------------------------------------------------------------------
+# Slack's Web API (direct messages with approval buttons) and the only addresses answers to a click go to.
+PALIER_SLACK_API_URL = envstr("PALIER_SLACK_API_URL", "https://slack.com/api")
+PALIER_SLACK_HOOKS_URL = envstr("PALIER_SLACK_HOOKS_URL", "https://hooks.slack.com/")
+
 # --- Email ----------------------------------------------------------------------------------------------
 # Without configuration, mail is written as files into the data folder (one .log file per run of the
 # sending process) instead of being printed: a demo's notifications would flood the terminal.

@@ -117,6 +117,15 @@ class ChatApp(models.Model):
         max_length=100,
         help_text=_("Name of the environment variable holding the signing secret (NAME_FILE also works)."),
     )
+    bot_token_env = models.CharField(
+        _("bot token variable"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Slack: name of the environment variable holding the app's bot token (xoxb-…). With it, "
+            "approvers linked to a Slack account get their approval requests in Slack, with buttons."
+        ),
+    )
     notify_url = models.URLField(
         _("channel notification URL"),
         max_length=500,

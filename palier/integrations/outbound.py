@@ -102,3 +102,41 @@ def post_slack(url: str, text: str) -> None:
 
 def post_teams(url: str, *, title: str, text: str, facts: Mapping[str, str] | None = None, link: str = "") -> None:
     post_later(url, teams_card(title=title, text=text, facts=facts, url=link))
+
+
+def slack_response_url_allowed(url: str) -> bool:
+    """Only Slack's own reply addresses (``PALIER_SLACK_HOOKS_URL``, https://hooks.slack.com/ by
+    default) receive answers to a click: a forged ``response_url`` cannot make Palier post elsewhere."""
+    from django.conf import settings
+
+    prefix = settings.PALIER_SLACK_HOOKS_URL
+    return bool(url) and url.startswith(prefix) and "@" not in url.split("/", 3)[2]
+
+
+def call_slack(method: str, *, token: str, payload: Mapping[str, Any], timeout: float = TIMEOUT) -> dict[str, Any]:
+    """One call of Slack's Web API (``PALIER_SLACK_API_URL``, https://slack.com/api by default) with
+    the bot token; Slack answers 200 with ``"ok": false`` on errors, raised as ``DeliveryError``."""
+    from django.conf import settings
+
+    url = f"{settings.PALIER_SLACK_API_URL.rstrip('/')}/{method}"
+    request = urllib.request.Request(  # noqa: S310  (a configured https address)
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Authorization": f"Bearer {token}",
+            "User-Agent": "Palier",
+        },
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            answer = json.loads(response.read(1_000_000) or b"{}")
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500) from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise DeliveryError(f"network: {exc}", retryable=True) from exc
+    if not isinstance(answer, dict) or not answer.get("ok"):
+        error = str(answer.get("error") if isinstance(answer, dict) else "not JSON")[:100]
+        raise DeliveryError(f"Slack refused {method}: {error}", retryable=error in {"ratelimited", "internal_error"})
+    return answer

@@ -22,6 +22,24 @@ def chat_secret(app: ChatApp) -> str:
     return envstr(app.secret_env, "").strip()
 
 
+def chat_bot_token(app: ChatApp) -> str:
+    """The Slack app's bot token from its environment variable; "" when none is configured."""
+    return envstr(app.bot_token_env, "").strip() if app.bot_token_env else ""
+
+
+def messaging_slack_app() -> ChatApp | None:
+    """The active Slack app that may post direct messages (it names a bot token), if any."""
+    return (
+        ChatApp.objects.filter(is_active=True, kind=ChatApp.Kind.SLACK).exclude(bot_token_env="").order_by("pk").first()
+    )
+
+
+def linked_chat_ids(kind: str, user_ids: list[int]) -> dict[int, str]:
+    """user id -> their linked chat user id of ``kind`` (links made by an administrator)."""
+    rows = ChatIdentity.objects.filter(kind=kind, user_id__in=user_ids, user__is_active=True)
+    return dict(rows.order_by("-pk").values_list("user_id", "external_id"))
+
+
 def notifying_chat_apps() -> QuerySet[ChatApp]:
     """The active apps that have a channel to notify, by name."""
     return ChatApp.objects.filter(is_active=True).exclude(notify_url="").order_by("name")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("alerts/", hooks.alert_webhook, name="alerts"),
     path("slack/<slug:slug>/events/", hooks.slack_events, name="slack-events"),
     path("slack/<slug:slug>/command/", hooks.slack_command, name="slack-command"),
+    path("slack/<slug:slug>/interactive/", hooks.slack_interactive, name="slack-interactive"),
     path("teams/<slug:slug>/", hooks.teams_webhook, name="teams"),
 ]

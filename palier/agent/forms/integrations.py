@@ -55,6 +55,12 @@ class ChatAppForm(StyledForm):
         max_length=100,
         help_text=_("Environment variable holding the Slack signing secret or the Teams security token."),
     )
+    bot_token_env = forms.CharField(
+        label=_("Bot token variable"),
+        max_length=100,
+        required=False,
+        help_text=_("Slack only, optional: environment variable holding the bot token, to send approval requests."),
+    )
     notify_url = forms.URLField(
         label=_("Channel notification URL"), required=False, max_length=500, assume_scheme="https"
     )

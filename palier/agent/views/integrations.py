@@ -19,7 +19,10 @@ from palier.lib.web import admin_required, apply_errors
 from palier.people.http import AuthedRequest
 from palier.tickets import selectors as ticket_selectors
 
-_ENDPOINTS = {"slack": ["integrations:slack-events", "integrations:slack-command"], "teams": ["integrations:teams"]}
+_ENDPOINTS = {
+    "slack": ["integrations:slack-events", "integrations:slack-command", "integrations:slack-interactive"],
+    "teams": ["integrations:teams"],
+}
 
 
 @admin_required

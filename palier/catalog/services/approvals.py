@@ -16,6 +16,7 @@ them goes to their deputy, one step only (a deputy who is away too is not follow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -117,11 +118,18 @@ def _with_deputies(people: list[User]) -> list[tuple[User, User | None]]:
     return out
 
 
+# who else hears of new approvals, in the asking transaction (``APPROVAL_ASKED`` in palier/events.py)
+ON_ASKED: list[Callable[[list[Approval]], None]] = []
+
+
 def _create_approvals(step: ApprovalStep, people: list[User]) -> list[Approval]:
-    return [
+    approvals = [
         Approval.objects.create(step=step, approver=approver, on_behalf_of=absent)
         for approver, absent in _with_deputies(people)
     ]
+    for hook in ON_ASKED:
+        hook(approvals)
+    return approvals
 
 
 def _step_outcome(step: ApprovalStep, decision: str) -> str | None:

@@ -4,6 +4,7 @@ status answers limited to what the sender may see, and channel announcements of 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,19 +29,64 @@ _SLUG = re.compile(r"^[a-z0-9-]{1,50}$")
 
 @dataclass(frozen=True)
 class Command:
-    action: str  # "open", "status" or "help"
+    action: str  # "open", "status", "help", or an approval command: "approvals", "approve", "reject"
     argument: str = ""
 
 
+# the approval commands' words (English and French) -> action
+APPROVAL_WORDS = {
+    "approvals": "approvals",
+    "approbations": "approvals",
+    "approve": "approve",
+    "approuver": "approve",
+    "approuve": "approve",
+    "reject": "reject",
+    "refuser": "reject",
+    "refuse": "reject",
+    "rejeter": "reject",
+}
+
+# who answers the approval commands and buttons (``CHAT_APPROVALS`` in palier/events.py): the app
+# above both the approval engine and the chats; called with (user, action, argument, via)
+approval_handlers: list[Callable[[User, str, str, str], str]] = []
+
+
 def parse_command(text: str) -> Command:
-    """``status INC-1042`` asks for a status, ``help`` (or nothing) for help, anything else opens."""
+    """``status INC-1042`` asks for a status, ``help`` (or nothing) for help, ``approve CHG-12 …``,
+    ``reject CHG-12 <why>`` and ``approvals`` decide or list approvals (when approvals are wired),
+    anything else opens."""
     text = text.strip()
     words = text.split()
     if not words or words[0].lower() in {"help", "aide", "?"}:
         return Command("help")
     if words[0].lower() in {"status", "statut", "état", "etat"}:
         return Command("status", words[1]) if len(words) == 2 else Command("help")
+    action = APPROVAL_WORDS.get(words[0].lower())
+    if action is not None and approval_handlers:
+        return Command(action, text[len(words[0]) :].strip())
     return Command("open", text)
+
+
+def approval_answer(kind: str, *, external_id: str, command: Command, fallback_language: str = "") -> str:
+    """Answer an approval command. Deciding is for the person an administrator linked to this chat
+    account: an email the chat payload carries is not enough."""
+    user = identify_linked(kind, external_id=external_id)
+    if user is None:
+        return unknown_sender_answer(kind, external_id or "?", fallback_language=fallback_language)
+    with translation.override(language_for(user, fallback_language)):
+        return approval_handlers[0](user, command.action, command.argument, kind)
+
+
+def identify_linked(kind: str, *, external_id: str) -> User | None:
+    """The active account an administrator linked to this chat user id (no email fallback)."""
+    if not external_id:
+        return None
+    link = (
+        ChatIdentity.objects.select_related("user")
+        .filter(kind=kind, external_id=external_id, user__is_active=True)
+        .first()
+    )
+    return link.user if link is not None else None
 
 
 def language_for(user: User | None, fallback: str = "") -> str:
@@ -103,6 +149,7 @@ def create_chat_app(
     name: str,
     slug: str,
     secret_env: str,
+    bot_token_env: str = "",
     notify_url: str = "",
     group: SupportGroup | None = None,
     by: User | None,
@@ -118,6 +165,10 @@ def create_chat_app(
         errors["slug"] = _("Use lower-case letters, digits and hyphens.")
     if not _ENV_NAME.match(secret_env):
         errors["secret_env"] = _("Enter an environment variable name such as PALIER_SLACK_SECRET.")
+    if bot_token_env and (kind != ChatApp.Kind.SLACK or not _ENV_NAME.match(bot_token_env)):
+        errors["bot_token_env"] = _(
+            "Slack apps only: enter an environment variable name such as PALIER_SLACK_BOT_TOKEN."
+        )
     if notify_url and not notify_url.startswith(("https://", "http://")):
         errors["notify_url"] = _("Enter an http or https address.")
     if errors:
@@ -125,9 +176,22 @@ def create_chat_app(
     if ChatApp.objects.filter(slug=slug).exists():
         raise Conflict(_("This address is already used."), field="slug")
     app = ChatApp.objects.create(
-        kind=kind, name=name.strip()[:100], slug=slug, secret_env=secret_env, notify_url=notify_url, group=group
+        kind=kind,
+        name=name.strip()[:100],
+        slug=slug,
+        secret_env=secret_env,
+        bot_token_env=bot_token_env,
+        notify_url=notify_url,
+        group=group,
     )
-    changes = {"kind": kind, "slug": slug, "secret_env": secret_env, "notify_url": notify_url, "group": group}
+    changes = {
+        "kind": kind,
+        "slug": slug,
+        "secret_env": secret_env,
+        "bot_token_env": bot_token_env,
+        "notify_url": notify_url,
+        "group": group,
+    }
     audit.record("integration.created", actor=by, target=app, changes=changes)
     return app
 

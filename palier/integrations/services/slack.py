@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 
+from palier.integrations import outbound
 from palier.integrations.models import ChatApp
 from palier.integrations.services import chat
 
@@ -64,9 +65,31 @@ def handle_command(app: ChatApp, form: dict[str, str]) -> str:
     if user is None:
         return chat.unknown_sender_answer(ChatApp.Kind.SLACK, slack_user)
     command = chat.parse_command(form.get("text", ""))
+    if command.action in ("approvals", "approve", "reject"):
+        return chat.approval_answer(ChatApp.Kind.SLACK, external_id=slack_user, command=command)
     if command.action == "status":
         return chat.status_answer(user, command.argument)
     if command.action == "help":
         return chat.help_answer(user, command=name)
     _queue_open(app, user.pk, command.argument, form.get("response_url", ""))
     return chat.acknowledgement(user)
+
+
+# the buttons of an approval request (``palier/changes/chat_approvals.py`` builds the message)
+APPROVAL_ACTIONS = {"approval_approve": "approve", "approval_reject": "reject"}
+
+
+def handle_interaction(app: ChatApp, payload: dict[str, Any]) -> str:
+    """A button clicked in Slack; the answer goes back to the message's ``response_url``."""
+    action = payload["actions"][0] if payload["actions"] else {}
+    user_id = str((payload.get("user") or {}).get("id") or "")
+    if not isinstance(action, dict) or action.get("action_id") not in APPROVAL_ACTIONS:
+        return "ignored"
+    if not chat.approval_handlers:
+        return "ignored"
+    command = chat.Command(APPROVAL_ACTIONS[str(action["action_id"])], f"#{str(action.get('value') or '')[:20]}")
+    answer = chat.approval_answer(ChatApp.Kind.SLACK, external_id=user_id, command=command)
+    reply_to = str(payload.get("response_url") or "")
+    if outbound.slack_response_url_allowed(reply_to):
+        outbound.post_later(reply_to, {"replace_original": True, "text": answer})
+    return "answered"

@@ -45,6 +45,8 @@ def handle_activity(app: ChatApp, activity: dict[str, Any]) -> str | None:
     if user is None:
         return chat.unknown_sender_answer(ChatApp.Kind.TEAMS, aad_id or "?", fallback_language=locale)
     command = chat.parse_command(message_text(str(activity.get("text") or "")))
+    if command.action in ("approvals", "approve", "reject"):
+        return chat.approval_answer(ChatApp.Kind.TEAMS, external_id=aad_id, command=command, fallback_language=locale)
     if command.action == "status":
         return chat.not_in_a_channel_answer(user)
     if command.action == "help":

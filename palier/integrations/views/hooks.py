@@ -132,6 +132,23 @@ def slack_command(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+def slack_interactive(request: HttpRequest, slug: str) -> HttpResponse:
+    """A click on a button of a message Palier sent (Slack's interactivity: a form field
+    ``payload`` holding JSON). The answer replaces the message through its ``response_url``."""
+    app = selectors.get_chat_app(kind=ChatApp.Kind.SLACK, slug=slug)
+    refused = _verify_slack(request, app)
+    if refused is not None:
+        return refused
+    raw = request.POST.get("payload", "")
+    data = _json_object(raw.encode("utf-8")) if raw else None
+    if data is None or data.get("type") != "block_actions" or not isinstance(data.get("actions"), list):
+        return problem(400, "Bad request", "Expected a block_actions payload in the “payload” field.")
+    outcome = slack.handle_interaction(app, data)
+    return JsonResponse({"ok": True, "outcome": outcome})
+
+
+@csrf_exempt
+@require_POST
 def teams_webhook(request: HttpRequest, slug: str) -> HttpResponse:
     app = selectors.get_chat_app(kind=ChatApp.Kind.TEAMS, slug=slug)
     try:

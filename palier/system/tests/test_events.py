@@ -108,3 +108,11 @@ def test_the_record_event_reactions_registered_are_the_map() -> None:
 
     assert [events.resolve(path) for path in events.PROBLEM_EVENT_RECORDED] == problem_history.ON_RECORDED
     assert [events.resolve(path) for path in events.CHANGE_EVENT_RECORDED] == change_history.ON_RECORDED
+
+
+def test_the_approval_reactions_registered_are_the_map() -> None:
+    from palier.catalog.services import approvals
+    from palier.integrations.services import chat
+
+    assert [events.resolve(path) for path in events.APPROVAL_ASKED] == approvals.ON_ASKED
+    assert [events.resolve(path) for path in events.CHAT_APPROVALS] == chat.approval_handlers

@@ -39,6 +39,7 @@ from pydantic import BaseModel, create_model
 from palier.api.auth import current_user
 from palier.api.errors import Problem
 from palier.api.pagination import keyset_page
+from palier.api.schemas.common import Input
 from palier.core import idempotency, rows
 from palier.people.models import User
 
@@ -78,6 +79,11 @@ class Resource:
     create: Callable[[User, dict[str, Any]], Any] | None = None
     update: Callable[[User, Any, dict[str, Any]], Any] | None = None
     delete: Callable[[User, Any], None] | None = None
+    # ``PUT <path>/order`` with ``{"ids": [...]}``: every row once, in the new order (the service
+    # refuses gaps, repeats and strangers)
+    reorder: Callable[[User, list[int]], None] | None = None
+    # False when an older endpoint already answers ``GET <path>`` (kept for compatibility)
+    listed: bool = True
     # what DELETE does, in the endpoint's summary: "Delete" or "Deactivate"
     delete_verb: str = "Delete"
     order: tuple[str, ...] = ("id",)
@@ -146,7 +152,10 @@ def page_schema(out: type[Schema]) -> type[Schema]:
 
 def mount(router: Router, resource: Resource) -> None:
     """Add the resource's endpoints to ``router`` (only those whose service is given)."""
-    _mount_list(router, resource)
+    if resource.listed:
+        _mount_list(router, resource)
+    if resource.reorder is not None:
+        _mount_reorder(router, resource, resource.reorder)
     _mount_get(router, resource)
     if resource.create is not None and resource.create_in is not None:
         _mount_create(router, resource, resource.create, resource.create_in)
@@ -289,6 +298,26 @@ def _mount_delete(router: Router, r: Resource, delete: Callable[[User, Any], Non
         response={204: None},
         summary=f"{r.delete_verb} a {r.noun}",
         operation_id=f"delete_{r.name}",
+        tags=[r.tag],
+    )
+
+
+class OrderIn(Input):
+    ids: list[int] = Field(max_length=10_000, description="Every id once, in the new order.")
+
+
+def _mount_reorder(router: Router, r: Resource, reorder: Callable[[User, list[int]], None]) -> None:
+    def reorder_objects(request: HttpRequest, payload: OrderIn) -> Status[None]:
+        reorder(_writer(r, request), list(payload.ids))
+        return Status(204, None)
+
+    router.add_api_operation(
+        f"{r.path}/order",
+        ["PUT"],
+        reorder_objects,
+        response={204: None},
+        summary=f"Put the {r.noun}s in a new order",
+        operation_id=f"reorder_{r.name}s",
         tags=[r.tag],
     )
 

@@ -22,3 +22,23 @@ def move(queryset: models.QuerySet[M], pk: int, *, up: bool, field: str = "posit
             setattr(other, field, position)
             other.save(update_fields=[field])
     return ordered[target if 0 <= target < len(ordered) else index]
+
+
+def reorder(queryset: models.QuerySet[M], ids: list[int], *, field: str = "position", start: int = 0) -> list[M]:
+    """Put the rows of ``queryset`` in the order of ``ids``, which must name each of them exactly
+    once (a list with gaps, repeats or strangers is refused with a ``ValidationError`` and nothing
+    changes), numbering ``field`` from ``start``, rows locked. Call inside a transaction."""
+    from django.core.exceptions import ValidationError
+    from django.utils.translation import gettext as _
+
+    rows = {row.pk: row for row in queryset.select_for_update().order_by(field, "id")}
+    if len(ids) != len(set(ids)) or set(ids) != set(rows):
+        raise ValidationError(
+            {"ids": _("List every one of them exactly once, in the new order (%(n)d in all).") % {"n": len(rows)}}
+        )
+    ordered = [rows[pk] for pk in ids]
+    for position, row in enumerate(ordered, start=start):
+        if getattr(row, field) != position:
+            setattr(row, field, position)
+            row.save(update_fields=[field])
+    return ordered

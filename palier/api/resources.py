@@ -219,7 +219,7 @@ def _mount_create(
     ) -> Status[Any]:
         user = _writer(r, request)
         body: BaseModel = payload
-        data = body.model_dump(exclude_unset=True)
+        data = body.model_dump()  # with the schema's defaults: the services take every field
         made: Model
         if idempotency_key:
             made, created = idempotency.create_once(

@@ -20,6 +20,10 @@ def boards() -> QuerySet[ChangeBoard]:
     )
 
 
+def find_board(board_id: int) -> ChangeBoard | None:
+    return ChangeBoard.objects.filter(pk=board_id).first()
+
+
 def get_board(board_id: int) -> ChangeBoard:
     board = ChangeBoard.objects.select_related("group").filter(pk=board_id).first()
     if board is None:
@@ -30,6 +34,12 @@ def get_board(board_id: int) -> ChangeBoard:
 def path_stages() -> list[ChangeApprovalStage]:
     """Both paths' stages, normal first, each in order."""
     return list(ChangeApprovalStage.objects.select_related("board").order_by("path", "order", "id"))
+
+
+def stages(*, path: str | None = None) -> QuerySet[ChangeApprovalStage]:
+    """The approval paths' stages (of one path when given), with their board."""
+    rows = ChangeApprovalStage.objects.select_related("board")
+    return rows.filter(path=path) if path else rows
 
 
 def get_stage(stage_id: int) -> ChangeApprovalStage:

@@ -279,6 +279,15 @@ def find_active_template(template_id: Any) -> ChangeTemplate | None:
     return ChangeTemplate.objects.select_related("group").filter(pk=key).first()
 
 
+def templates_for_admin(*, active: bool | None = None) -> QuerySet[ChangeTemplate]:
+    rows = ChangeTemplate.objects.select_related("group")
+    return rows if active is None else rows.filter(is_active=active)
+
+
+def questions_for_admin() -> QuerySet[RiskQuestion]:
+    return RiskQuestion.objects.all()
+
+
 def risk_questions(*, active_only: bool = False) -> list[RiskQuestion]:
     qs = RiskQuestion.objects.all()
     if active_only:

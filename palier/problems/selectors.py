@@ -27,6 +27,7 @@ from .models import (
     ProblemComment,
     ProblemEvent,
     ProblemIncident,
+    ProblemSettings,
 )
 
 PAGE_SIZE = 50
@@ -363,3 +364,8 @@ def public_problem_for(ticket: Ticket) -> PublicProblem | None:
         resolved=problem.status in (Problem.Status.RESOLVED, Problem.Status.CLOSED),
         comments=comments,
     )
+
+
+def problem_settings() -> ProblemSettings:
+    """The problem candidates' settings (one row)."""
+    return ProblemSettings.current()

@@ -1,15 +1,18 @@
 """The administration resources of the API (``palier/api/resources.py``), one module per domain;
-each module's ``RESOURCES`` are mounted on ``router`` (at ``/api/v1/``) in the order listed here."""
+each module's ``RESOURCES`` are mounted on ``router`` (at ``/api/v1/``) in the order listed here.
+A resource whose path an older router already answers (``GET /change-boards``) is mounted by its
+module on that router instead, at import: one path must stay one view (Django would send the
+methods of a second view at the same path to the first one, which answers 405)."""
 
 from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import people
+from palier.api.admin import changes, people
 from palier.api.resources import mount
 
 router = Router()
 
-for module in (people,):
+for module in (people, changes):
     for resource in module.RESOURCES:
         mount(router, resource)

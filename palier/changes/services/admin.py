@@ -207,6 +207,16 @@ def update_question(question: RiskQuestion, *, by: User | None, **values: Any) -
 
 
 @transaction.atomic
+def reorder_questions(*, by: User | None, ids: list[int]) -> None:
+    """The questionnaire in the order of ``ids`` (every question once)."""
+    _admin(by)
+    ordering.reorder(RiskQuestion.objects.all(), ids, field="order", start=1)
+    audit.record(
+        "risk_question.moved", actor=by, target_type="risk_question", target_id="", changes={"order": [None, ids]}
+    )
+
+
+@transaction.atomic
 def move_question(question: RiskQuestion, *, by: User | None, up: bool) -> RiskQuestion:
     _admin(by)
     moved = ordering.move(RiskQuestion.objects.all(), question.pk, up=up, field="order")
@@ -218,15 +228,26 @@ def move_question(question: RiskQuestion, *, by: User | None, up: bool) -> RiskQ
 
 
 @transaction.atomic
-def update_thresholds(*, by: User | None, medium_from: int, high_from: int, critical_from: int) -> ChangeSettings:
+def update_thresholds(
+    *,
+    by: User | None,
+    medium_from: int,
+    high_from: int,
+    critical_from: int,
+    remind_after_hours: int | None = None,
+) -> ChangeSettings:
     """The scores from which a change is of medium, high and critical risk: each above the one
-    before, from 1 to 1000."""
+    before, from 1 to 1000; and after how many hours a pending approval is reminded (0: never)."""
     _admin(by)
-    values = {"medium_from": medium_from, "high_from": high_from, "critical_from": critical_from}
+    values: dict[str, int] = {"medium_from": medium_from, "high_from": high_from, "critical_from": critical_from}
     errors: dict[str, str] = {}
     for name, value in values.items():
         if not isinstance(value, int) or not 1 <= value <= 1000:
             errors[name] = _("A whole number from 1 to 1000.")
+    if remind_after_hours is not None:
+        if not isinstance(remind_after_hours, int) or not 0 <= remind_after_hours <= 720:
+            errors["remind_after_hours"] = _("A whole number of hours from 0 (no reminder) to 720.")
+        values["remind_after_hours"] = remind_after_hours
     if not errors:
         if high_from <= medium_from:
             errors["high_from"] = _("The high risk starts above the medium risk.")

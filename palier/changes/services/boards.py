@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from palier.changes import permissions
 from palier.changes.models import ChangeApprovalStage, ChangeBoard, Risk
+from palier.lib import ordering
 from palier.lib.errors import PermissionDenied
 from palier.people.models import SupportGroup, User
 
@@ -96,6 +97,16 @@ def remove_stage(*, by: User | None, stage: ChangeApprovalStage) -> None:
     """Remove a stage (approvals already asked keep their steps)."""
     _require_admin(by)
     stage.delete()
+
+
+@transaction.atomic
+def reorder_stages(*, by: User | None, ids: list[int]) -> None:
+    """One path's stages in the order of ``ids`` (every stage of that path once)."""
+    _require_admin(by)
+    first = ChangeApprovalStage.objects.filter(pk__in=ids[:1]).values_list("path", flat=True).first()
+    if first is None:
+        raise ValidationError({"ids": _("Name the stages of one path, every one once.")})
+    ordering.reorder(ChangeApprovalStage.objects.filter(path=first), ids, field="order", start=1)
 
 
 @transaction.atomic

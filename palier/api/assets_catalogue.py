@@ -119,3 +119,12 @@ def update_location(request: HttpRequest, location_id: int, payload: LocationPat
             None if given["organisation"] is None else lookups.organisation_by_id(given["organisation"])
         )
     return locations.update_location(current, by=current_user(request), **values)
+
+
+@router.delete("/locations/{int:location_id}", response={204: None})
+def delete_location(request: HttpRequest, location_id: int) -> Status[None]:
+    """Delete an empty place (administrators): one that still holds places or assets answers 422
+    and stays."""
+    location = lookups.required(selectors.find_location(location_id), "id")
+    locations.delete_location(location, by=current_user(request))
+    return Status(204, None)

@@ -113,15 +113,11 @@ def test_problem_candidate_settings_are_for_problem_managers(client_for, admin_u
         403,
     )
     client = client_for(manager)
-    r = client.call(
-        "PUT", "/problems/settings", {"candidate_incidents": 3, "candidate_days": 7, "rising_factor": 2.5}
-    )
+    r = client.call("PUT", "/problems/settings", {"candidate_incidents": 3, "candidate_days": 7, "rising_factor": 2.5})
     assert r.status_code == 200, r.content
     assert client.get(f"{API}/problems/settings").json()["candidate_days"] == 7
     assert_problem(
-        client.call(
-            "PUT", "/problems/settings", {"candidate_incidents": 0, "candidate_days": 7, "rising_factor": 2.0}
-        ),
+        client.call("PUT", "/problems/settings", {"candidate_incidents": 0, "candidate_days": 7, "rising_factor": 2.0}),
         422,
         "candidate_incidents",
     )

@@ -22,6 +22,17 @@ def tokens_for_admin() -> list[InventoryToken]:
     )
 
 
+def tokens() -> QuerySet[InventoryToken]:
+    """Every inventory token (the API's keyset list)."""
+    return InventoryToken.objects.all()
+
+
+def reports(*, state: str = "") -> QuerySet[InventoryReport]:
+    """The reports without their bodies (the API's keyset list), of one state when given."""
+    rows = InventoryReport.objects.defer("body")
+    return rows.filter(state=state) if state else rows
+
+
 def get_token_for_admin(token_id: int) -> InventoryToken:
     token = InventoryToken.objects.filter(pk=token_id).first()
     if token is None:

@@ -80,3 +80,21 @@ def get_identity_for_admin(identity_id: int) -> ChatIdentity:
     if identity is None:
         raise Http404("chat identity")
     return identity
+
+
+# --- the API's keyset lists ------------------------------------------------------------------------
+
+
+def alert_sources() -> QuerySet[AlertSource]:
+    return AlertSource.objects.all()
+
+
+def chat_apps() -> QuerySet[ChatApp]:
+    return ChatApp.objects.all()
+
+
+def chat_identities(*, kind: str = "", user_id: int | None = None) -> QuerySet[ChatIdentity]:
+    rows = ChatIdentity.objects.all()
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows.filter(user_id=user_id) if user_id is not None else rows

@@ -69,3 +69,27 @@ def outbox_page(*, state: str, page: str | int | None) -> Page[OutgoingEmail]:
     elif state in (S.FAILED, S.SENT):
         qs = qs.filter(state=state)
     return Paginator(qs.order_by("-created_at", "-pk"), PER_PAGE).get_page(page)
+
+
+def notifications_of(user: User, *, unread: bool = False) -> QuerySet[Notification]:
+    """The API's keyset list of ``user``'s own notifications (unread only when asked)."""
+    rows = Notification.objects.filter(recipient=user).select_related("ticket")
+    return rows.filter(read_at__isnull=True) if unread else rows
+
+
+def outgoing_emails(*, state: str = "") -> QuerySet[OutgoingEmail]:
+    """The outbox for the API: one state when given (pending: queued or sending)."""
+    rows = OutgoingEmail.objects.defer("text", "html", "references")
+    S = OutgoingEmail.State
+    if state == "pending":
+        return rows.filter(state__in=[S.QUEUED, S.SENDING])
+    return rows.filter(state=state) if state else rows
+
+
+def get_outgoing_email(outgoing_id: int) -> OutgoingEmail:
+    from django.http import Http404
+
+    row = OutgoingEmail.objects.defer("text", "html", "references").filter(pk=outgoing_id).first()
+    if row is None:
+        raise Http404("email")
+    return row

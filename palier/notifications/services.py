@@ -73,14 +73,17 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
 
 
 @transaction.atomic
-def set_preferences(user: User, *, enabled: Iterable[tuple[str, str]]) -> list[NotificationPreference]:
+def set_preferences(
+    user: User, *, enabled: Iterable[tuple[str, str]], events: Iterable[str] = ()
+) -> list[NotificationPreference]:
     """Save which (event, channel) pairs reach ``user``: every pair offered to them and not listed is
-    turned off. Pairs not offered to this user (an agent event for a requester) are refused."""
+    turned off. Pairs not offered to this user (an agent event for a requester) are refused, as are
+    ``events`` named (switched off) that are not offered."""
     from palier.notifications.selectors import events_for
 
     offered = {(event, channel) for event in events_for(user) for channel in NotificationPreference.Channel.values}
     wanted = set(enabled)
-    refused = wanted - offered
+    refused = (wanted - offered) or (set(events) - set(events_for(user)))
     if refused:
         raise ValidationError({"__all__": _("These notifications are not available to you.")})
     NotificationPreference.objects.filter(user=user).delete()

@@ -105,3 +105,8 @@ def portal_survey(user: User, ticket: Ticket) -> PortalSurvey | None:
     )
     change_url = services.answer_url(ticket, absolute=False) if can_change else ""
     return PortalSurvey(response=response, can_change=can_change, links=links, change_url=change_url)
+
+
+def opted_out_organisation_ids() -> list[int]:
+    """The organisations whose requesters are never asked for a rating."""
+    return sorted(SurveyOptOut.objects.values_list("organisation_id", flat=True))

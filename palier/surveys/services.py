@@ -51,6 +51,21 @@ def set_survey_opt_out(*, organisation: Organisation, opted_out: bool, by: User)
         SurveyOptOut.objects.filter(organisation=organisation).delete()
 
 
+@transaction.atomic
+def set_survey_opt_outs(*, organisation_ids: list[int], by: User) -> list[int]:
+    """The organisations whose requesters are not asked for a rating: exactly ``organisation_ids``
+    (an unknown id is refused and nothing changes). Admins only."""
+    permissions.require(by, "manage_opt_outs")
+    wanted = set(organisation_ids)
+    known = set(Organisation.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if known != wanted:
+        raise ValidationError({"opted_out": _("Unknown organisation: %(ids)s.") % {"ids": sorted(wanted - known)}})
+    SurveyOptOut.objects.exclude(organisation_id__in=wanted).delete()
+    have = set(SurveyOptOut.objects.values_list("organisation_id", flat=True))
+    SurveyOptOut.objects.bulk_create([SurveyOptOut(organisation_id=pk) for pk in sorted(wanted - have)])
+    return sorted(wanted)
+
+
 def change_window() -> timedelta:
     return timedelta(days=int(getattr(settings, "PALIER_SURVEY_CHANGE_DAYS", 7)))
 

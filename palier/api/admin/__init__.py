@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import assets, changes, people
+from palier.api.admin import assets, changes, integrations, people
 from palier.api.resources import mount
 
 router = Router()
@@ -17,4 +17,5 @@ for module in (people, changes):
     for resource in module.RESOURCES:
         mount(router, resource)
 
-router.add_router("", assets.router)  # its resources share paths with its own endpoints
+router.add_router("", assets.router)  # their resources share paths with their own endpoints
+router.add_router("", integrations.router)

@@ -252,7 +252,7 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
         return
     mailbox = inbound.mailbox
     ignored = _ignored(parsed, mailbox)
-    automatic = _vendor_may_send_automatic(parsed, mailbox) if ignored else False
+    automatic = _vendor_may_send_automatic(parsed) if ignored else False
     if ignored and not automatic:
         inbound.state, inbound.error = S.IGNORED, ignored
         return
@@ -310,15 +310,13 @@ def _finish(inbound: InboundMessage, parsed: ParsedMessage) -> None:
     inbound.state = S.PROCESSED
 
 
-def _vendor_may_send_automatic(parsed: ParsedMessage, mailbox: Mailbox | None) -> bool:
-    """Is the message ignored only for being automatic (an auto-reply, ``Auto-Submitted``), so that
-    it may still be a vendor's reply? A vendor's desk sends its case number that way. Reports,
-    receipts and mail from a desk address stay ignored."""
+def _vendor_may_send_automatic(parsed: ParsedMessage) -> bool:
+    """Is the message automatic mail a vendor's reply may be (an auto-reply, ``Auto-Submitted``)?
+    A vendor's desk sends its case number that way. Reports and receipts stay ignored (and mail
+    from a desk address: ``_vendor_or_ignored``)."""
     if not parsed.is_automatic or parsed.is_report or parsed.is_bounce:
         return False
-    if people_services.is_reserved_email(parsed.sender_email):
-        return False
-    return not _ignored(parsed, mailbox, automatic=False)
+    return not people_services.is_reserved_email(parsed.sender_email)
 
 
 def _vendor_or_ignored(
@@ -332,7 +330,9 @@ def _vendor_or_ignored(
 ) -> bool:
     """Done with the message? A vendor's proven reply is added to its ticket; an automatic message
     (``ignored`` says why) is only ever taken as such a reply, otherwise it is ignored."""
-    if ticket is not None and claim is not None and claim.proven:
+    proven = ticket is not None and claim is not None and claim.proven
+    if proven and not (ignored and _ignored(parsed, inbound.mailbox, automatic=False)):
+        assert ticket is not None and claim is not None
         _add_vendor_reply(inbound, parsed, ticket, claim, body)
         return True
     if ignored:

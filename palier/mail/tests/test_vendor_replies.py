@@ -15,14 +15,17 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from imap_tools import MailBoxUnencrypted
 
-from palier.mail import services
+from palier.mail import imap, services
 from palier.mail.models import InboundMessage, Mailbox
+from palier.mail.tests import dovecot as dovecot_server
 from palier.notifications import email
 from palier.notifications.tests.smtp import Received, smtp_server, use_smtp
 from palier.people import services as people
 from palier.people.models import SupportGroup, User
 from palier.routing import services as routing
+from palier.tickets import stream
 from palier.tickets.models import Comment, Ticket, TicketEvent, TicketLink
 from testsupport.mail_corpus import corpus_path
 
@@ -191,6 +194,10 @@ def test_a_vendor_set_to_public_replies_reaches_the_requester(
     [note] = notes(ticket)
     assert not note.is_internal
     assert VENDOR not in note.body and "Nexalis" in note.body  # the requester reads the vendor's name only
+    stream.pump("notifications")
+    email.send_pending()
+    to_requester = [m for m, (to, _raw) in zip(smtp.messages(), smtp.envelopes, strict=True) if to == [requester.email]]
+    assert any("We have reproduced the fault." in m.get_body(("plain",)).get_content() for m in to_requester)  # type: ignore[union-attr]
 
 
 def test_a_verified_vendor_reply_with_only_the_ticket_tag_is_accepted(escalated: Any, box: Mailbox) -> None:
@@ -352,3 +359,46 @@ def test_a_vendor_reply_costs_a_bounded_number_of_queries(
         services.process(inbound.pk)
     ticket.refresh_from_db()
     assert ticket.vendor_reference == "7"
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[int]:
+    with dovecot_server.start() as port:
+        yield port
+
+
+def test_the_vendor_answers_the_escalation_mail_through_the_imap_mailbox(
+    dovecot: int, triage: SupportGroup, nexalis: SupportGroup, requester: User, agent: User, smtp: Received
+) -> None:
+    """The whole way: the desk's IMAP mailbox, the escalation mail over SMTP, the vendor's answer
+    quoting it in the mailbox, the note on the ticket; the requester is not mailed the note."""
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login(dovecot_server.USER, dovecot_server.PASSWORD) as client:
+        client.delete(client.uids("ALL"))
+    box = Mailbox(
+        name="desk", address="desk@palier.test", imap_host="127.0.0.1", imap_port=dovecot, imap_tls=False,
+        imap_user=dovecot_server.USER, authserv_id=MX, target_group=triage,
+    )  # fmt: skip
+    box.set_password(dovecot_server.PASSWORD)
+    box.save()
+    ticket = open_ticket(box)
+    sent = escalate(ticket, nexalis, agent, smtp)
+    quoted = "\n".join(f"> {line}" for line in sent.get_body(("plain",)).get_content().splitlines())  # type: ignore[union-attr]
+    answer = message(
+        f"Nexalis Support <{VENDOR}>", subject=f"RE: {sent['Subject']} - Case #31337",
+        body=f"Firmware 4.2 fixes it; schedule a window.\n\nOn Mon, Desk <desk@palier.test> wrote:\n{quoted}\n",
+        in_reply_to=sent["Message-ID"], auth=(passed("nexalis.test"),),
+    )  # fmt: skip
+    with MailBoxUnencrypted("127.0.0.1", port=dovecot).login(dovecot_server.USER, dovecot_server.PASSWORD) as client:
+        client.append(answer, "INBOX", flag_set=())
+    assert imap.fetch_mailbox(box).fetched == 1
+    [note] = notes(ticket)
+    assert note.is_internal and note.body.endswith("Firmware 4.2 fixes it; schedule a window.")
+    ticket.refresh_from_db()
+    assert ticket.vendor_reference == "31337" and Ticket.objects.count() == 1
+    before = len(smtp.envelopes)
+    stream.pump("notifications")
+    email.send_pending()
+    mails = list(zip(smtp.messages(), smtp.envelopes, strict=True))[before:]
+    to_requester = [m.get_body(("plain",)).get_content() for m, (to, _raw) in mails if to == [requester.email]]  # type: ignore[union-attr]
+    assert to_requester  # told about the ticket (received), never about the vendor's internal note
+    assert not any("Firmware" in text or "31337" in text or "nexalis" in text.lower() for text in to_requester)

@@ -12,6 +12,10 @@ requires one; always for agents and admins, who need a pass to act by mail) does
 ticket it answers: the message opens a new ticket tagged ``sender-not-verified``, linked to the
 claimed one, or waits in quarantine (mailbox setting). Cc addresses become watchers only when the
 sender is verified and the mailbox allows it.
+
+A vendor's reply to a ticket escalated to it becomes the vendor's note on that ticket when it
+proves itself (``vendors.py``: a Message-ID sent to that vendor, or the ticket tag and a verified
+sender), before any account is looked up; one that only claims it is an unverified reply.
 """
 
 from __future__ import annotations

@@ -128,6 +128,31 @@ class GroupEditForm(GroupCreateForm):
     vendor_contacts = forms.CharField(
         label=_("Vendor contact emails (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    vendor_domains = forms.CharField(
+        label=_("Vendor mail domains (one per line)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example vendor.com; sub-domains are not included, list each one."),
+    )
+    vendor_accept_domain = forms.BooleanField(
+        label=_("Accept replies from any address at these domains"),
+        required=False,
+        help_text=_("Otherwise only the contact addresses are accepted."),
+    )
+    vendor_reply_public = forms.BooleanField(
+        label=_("The vendor's replies are public replies"),
+        required=False,
+        help_text=_("Otherwise they are internal notes, which the requester does not see."),
+    )
+    vendor_reference_pattern = forms.CharField(
+        label=_("Vendor reference pattern"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "A regular expression with one group in parentheses around the vendor's reference, "
+            "for example Case #(\\d+). Searched in the subject, then the first 4 KB of the body."
+        ),
+    )
     contract_reference = forms.CharField(label=_("Contract reference"), max_length=100, required=False)
     contract_response_minutes = forms.IntegerField(
         label=_("Contract response target (business minutes)"), min_value=1, required=False
@@ -147,6 +172,10 @@ class GroupEditForm(GroupCreateForm):
         "internal_target_minutes",
         "vendor_company",
         "vendor_contacts",
+        "vendor_domains",
+        "vendor_accept_domain",
+        "vendor_reply_public",
+        "vendor_reference_pattern",
         "contract_reference",
         "contract_response_minutes",
         "contract_resolution_minutes",

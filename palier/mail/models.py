@@ -215,6 +215,8 @@ class MessageRecord(models.Model):
     message_id = models.CharField(max_length=500, unique=True)
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="message_records")
     direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    # sent: the one recipient of that message (a vendor's reply proves itself by answering it)
+    address = models.CharField(max_length=254, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,6 +12,10 @@ requires one; always for agents and admins, who need a pass to act by mail) does
 ticket it answers: the message opens a new ticket tagged ``sender-not-verified``, linked to the
 claimed one, or waits in quarantine (mailbox setting). Cc addresses become watchers only when the
 sender is verified and the mailbox allows it.
+
+A vendor's reply to a ticket escalated to it becomes the vendor's note on that ticket when it
+proves itself (``vendors.py``: a Message-ID sent to that vendor, or the ticket tag and a verified
+sender), before any account is looked up; one that only claims it is an unverified reply.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from django.utils.translation import gettext as _
 from palier.lib import files
 from palier.lib.errors import Conflict, DomainError, NotFound, Unavailable
 from palier.mail import permissions as mail_permissions
+from palier.mail import vendors
 from palier.mail.models import InboundMessage, Mailbox, MessageRecord
 from palier.mail.parsing import (
     ParsedMessage,
@@ -251,27 +256,34 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
         return
     mailbox = inbound.mailbox
     ignored = _ignored(parsed, mailbox)
-    if ignored:
+    automatic = _vendor_may_send_automatic(parsed) if ignored else False
+    if ignored and not automatic:
         inbound.state, inbound.error = S.IGNORED, ignored
         return
     _refuse_reserved(parsed)  # before any account is looked up or created
     auth = _authenticate(parsed, mailbox)
     inbound.sender_auth, inbound.sender_auth_detail = auth.status, auth.detail[:500]
-    sender = _sender(parsed, mailbox)
     body = reply.strip() or parsed.text.strip() or _("(no text)")
     ticket = _thread(parsed)
+    claim = vendors.match(parsed, ticket, auth, mailbox) if ticket is not None else None
+    if _vendor_or_ignored(inbound, parsed, ticket, claim, body, ignored=ignored):
+        return
+    sender = _sender(parsed, mailbox)
     uploads, dropped = _uploads(parsed)
     unverified = not auth.verified and (
         auth.status == S_AUTH.FAIL or sender.is_agent or bool(mailbox and mailbox.require_sender_authentication)
     )
     opening = _Opening(inbound, parsed, sender, body, uploads, enforce_limits=not released)
-    if ticket is not None and _may_add(sender, ticket) and unverified:
-        if not released and mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
-            raise Refused(
-                _("Sender %(email)s not verified (%(detail)s): not added to %(ticket)s.")
-                % {"email": sender.email, "detail": auth.detail, "ticket": ticket.reference}
-            )
-        opening.open(related=ticket, unverified=auth)
+    if ticket is not None and claim is not None:  # claims to be the vendor's reply, not proven
+        reason = _("Not accepted as the reply of the vendor %(vendor)s to %(ticket)s: %(why)s.") % {
+            "vendor": claim.name, "ticket": ticket.reference, "why": claim.why,
+        }  # fmt: skip
+        opening.open_unverified(ticket, Verdict(auth.status, claim.why), reason=reason, released=released)
+    elif ticket is not None and _may_add(sender, ticket) and unverified:
+        reason = _("Sender %(email)s not verified (%(detail)s): not added to %(ticket)s.") % {
+            "email": sender.email, "detail": auth.detail, "ticket": ticket.reference,
+        }  # fmt: skip
+        opening.open_unverified(ticket, auth, reason=reason, released=released)
     elif ticket is not None and _may_add(sender, ticket):
         try:
             if sender.pk != ticket.requester_id and not permissions.can(sender, "comment", ticket):
@@ -291,6 +303,10 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
         _note_dropped(inbound.ticket, dropped)
     if auth.verified:
         _add_cc_watchers(parsed, inbound.ticket, mailbox)
+    _finish(inbound, parsed)
+
+
+def _finish(inbound: InboundMessage, parsed: ParsedMessage) -> None:
     if parsed.message_id and inbound.ticket is not None:
         MessageRecord.objects.bulk_create(
             [MessageRecord(message_id=parsed.message_id, ticket=inbound.ticket)], ignore_conflicts=True
@@ -298,9 +314,57 @@ def _apply(inbound: InboundMessage, *, released: bool = False) -> None:
     inbound.state = S.PROCESSED
 
 
-def _ignored(parsed: ParsedMessage, mailbox: Mailbox | None) -> str:
-    """Why the message is ignored (no ticket, no answer), or ""."""
-    if parsed.is_automatic:
+def _vendor_may_send_automatic(parsed: ParsedMessage) -> bool:
+    """Is the message automatic mail a vendor's reply may be (an auto-reply, ``Auto-Submitted``)?
+    A vendor's desk sends its case number that way. Reports and receipts stay ignored (and mail
+    from a desk address: ``_vendor_or_ignored``)."""
+    if not parsed.is_automatic or parsed.is_report or parsed.is_bounce:
+        return False
+    return not people_services.is_reserved_email(parsed.sender_email)
+
+
+def _vendor_or_ignored(
+    inbound: InboundMessage,
+    parsed: ParsedMessage,
+    ticket: Ticket | None,
+    claim: vendors.VendorReply | None,
+    body: str,
+    *,
+    ignored: str,
+) -> bool:
+    """Done with the message? A vendor's proven reply is added to its ticket; an automatic message
+    (``ignored`` says why) is only ever taken as such a reply, otherwise it is ignored."""
+    proven = ticket is not None and claim is not None and claim.proven
+    if proven and not (ignored and _ignored(parsed, inbound.mailbox, automatic=False)):
+        assert ticket is not None and claim is not None
+        _add_vendor_reply(inbound, parsed, ticket, claim, body)
+        return True
+    if ignored:
+        inbound.state, inbound.error = S.IGNORED, ignored
+        return True
+    return False
+
+
+def _add_vendor_reply(
+    inbound: InboundMessage, parsed: ParsedMessage, ticket: Ticket, claim: vendors.VendorReply, body: str
+) -> None:
+    """The vendor's proven reply: a note (or public reply) by the mail robot on the ticket, with
+    its attachments and the reference its pattern reads (``vendors.add_reply``). No account is
+    made for the vendor's address, and the mailbox's sender rules (allowed domains, unknown
+    senders) do not apply: the vendor group's settings decided."""
+    robot = _robot()
+    uploads, dropped = _uploads(parsed)
+    inbound.comment = vendors.add_reply(ticket, claim, parsed=parsed, body=body, uploads=uploads, by=robot)
+    inbound.ticket = ticket
+    if dropped:
+        _note_dropped(ticket, dropped)
+    _finish(inbound, parsed)
+
+
+def _ignored(parsed: ParsedMessage, mailbox: Mailbox | None, *, automatic: bool = True) -> str:
+    """Why the message is ignored (no ticket, no answer), or "" (``automatic=False``: whatever
+    its being automatic)."""
+    if automatic and parsed.is_automatic:
         return _("Automatic mail (%(reason)s): no ticket, no answer.") % {"reason": parsed.automatic_reason}
     if parsed.sender_email.lower() in _desk_address_set():  # one desk writing to another (or itself) would loop
         return _("Mail from a desk address: no ticket, no answer.")
@@ -461,6 +525,14 @@ class _Opening:
         )  # fmt: skip
         self.inbound.opened_ticket = True
 
+    def open_unverified(self, claimed: Ticket, verdict: Verdict, *, reason: str, released: bool) -> None:
+        """An unverified reply to ``claimed``: its own marked ticket, linked, or (mailbox setting,
+        unless an admin released it) the quarantine with ``reason``."""
+        mailbox = self.inbound.mailbox
+        if not released and mailbox is not None and mailbox.unverified_reply == Mailbox.UnverifiedReply.QUARANTINE:
+            raise Refused(reason)
+        self.open(related=claimed, unverified=verdict)
+
 
 def _check_rate_limits(domain: str, *, per_domain: bool = True) -> None:
     """Refuse (to the quarantine) a ticket over the hourly limits of tickets opened by mail, per
@@ -576,8 +648,10 @@ def purge_raw_messages(*, now: datetime | None = None) -> int:
     ).update(raw=b"", raw_purged_at=now)
 
 
-def record_outgoing(message_id: str, ticket: Ticket) -> None:
-    """For email out: remember a Message-ID Palier sent so replies and bounces thread to ``ticket``."""
+def record_outgoing(message_id: str, ticket: Ticket, *, address: str = "") -> None:
+    """For email out: remember a Message-ID Palier sent (to ``address``) so replies and bounces
+    thread to ``ticket``."""
     MessageRecord.objects.get_or_create(
-        message_id=message_id.strip("<>"), defaults={"ticket": ticket, "direction": MessageRecord.Direction.OUT}
+        message_id=message_id.strip("<>"),
+        defaults={"ticket": ticket, "direction": MessageRecord.Direction.OUT, "address": address.lower()[:254]},
     )

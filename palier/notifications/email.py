@@ -297,7 +297,7 @@ def send_one(outgoing_id: int) -> str:
         if row.ticket is not None:
             from palier.mail.services import record_outgoing
 
-            record_outgoing(row.message_id, row.ticket)
+            record_outgoing(row.message_id, row.ticket, address=row.address)
     return str(S.SENT)
 
 

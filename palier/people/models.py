@@ -227,6 +227,26 @@ class SupportGroup(models.Model):
     # external vendors (L4/L5 groups)
     vendor_company = models.CharField(_("vendor company"), max_length=200, blank=True)
     vendor_contacts = models.TextField(_("vendor contact emails"), blank=True, help_text=_("One address per line."))
+    # the vendor's replies by email (palier/mail/vendors.py, docs/email.md "Vendor replies")
+    vendor_domains = models.TextField(
+        _("vendor mail domains"), blank=True,
+        help_text=_("One per line, for example vendor.com; sub-domains are not included."),
+    )  # fmt: skip
+    vendor_accept_domain = models.BooleanField(
+        _("accept replies from any address at these domains"), default=False,
+        help_text=_("Otherwise only the contact addresses above are accepted."),
+    )  # fmt: skip
+    vendor_reply_public = models.BooleanField(
+        _("vendor replies are public replies"), default=False,
+        help_text=_("Otherwise they are internal notes, which the requester does not see."),
+    )  # fmt: skip
+    vendor_reference_pattern = models.CharField(
+        _("vendor reference pattern"), max_length=200, blank=True,
+        help_text=_(
+            "A regular expression with one group in parentheses around the vendor's reference, "
+            "for example Case #(\\d+). Searched in the subject, then the first 4 KB of the body."
+        ),
+    )  # fmt: skip
     contract_reference = models.CharField(_("contract reference"), max_length=100, blank=True)
     contract_response_minutes = models.PositiveIntegerField(
         _("contract response target (business minutes)"), null=True, blank=True
@@ -259,6 +279,14 @@ class SupportGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (L{self.level})"
+
+    @property
+    def vendor_contact_set(self) -> frozenset[str]:
+        return frozenset(line.strip().lower() for line in self.vendor_contacts.splitlines() if line.strip())
+
+    @property
+    def vendor_domain_set(self) -> frozenset[str]:
+        return frozenset(line.strip().lower().lstrip("@") for line in self.vendor_domains.split() if line.strip())
 
 
 class Membership(models.Model):

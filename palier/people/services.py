@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
+from palier.lib import refpattern
 from palier.lib.errors import Conflict, PermissionDenied
 from palier.people import permissions, selectors, sessions
 from palier.people.models import ApiToken, Department, Membership, Organisation, SupportGroup, User
@@ -504,8 +506,20 @@ ROUTING_FIELDS = (
     "contract_reference",
     "contract_response_minutes",
     "contract_resolution_minutes",
+    "vendor_domains",
+    "vendor_accept_domain",
+    "vendor_reply_public",
+    "vendor_reference_pattern",
 )
-VENDOR_FIELDS = ("vendor_company", "vendor_contacts", "contract_reference")
+VENDOR_FIELDS = (
+    "vendor_company",
+    "vendor_contacts",
+    "contract_reference",
+    "vendor_domains",
+    "vendor_reference_pattern",
+)
+VENDOR_FLAGS = ("vendor_accept_domain", "vendor_reply_public")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 
 
 def _clean_routing_fields(group: SupportGroup, fields: dict[str, object]) -> dict[str, object]:
@@ -527,8 +541,10 @@ def _clean_routing_fields(group: SupportGroup, fields: dict[str, object]) -> dic
             cleaned[name] = str(cleaned[name] or "").strip()
     if "vendor_contacts" in cleaned:
         cleaned["vendor_contacts"] = _clean_contacts(str(cleaned["vendor_contacts"]))
+    _clean_vendor_mail(group, cleaned)
     vendor_data = any(
-        cleaned.get(n) for n in (*VENDOR_FIELDS, "contract_response_minutes", "contract_resolution_minutes")
+        cleaned.get(n)
+        for n in (*VENDOR_FIELDS, *VENDOR_FLAGS, "contract_response_minutes", "contract_resolution_minutes")
     )
     if vendor_data and not group.is_vendor:
         raise ValidationError({"is_vendor": _("Vendor details belong to external vendor groups (L4 and L5) only.")})
@@ -547,6 +563,37 @@ def _clean_contacts(text: str) -> str:
                 {"vendor_contacts": _("“%(email)s” is not a valid email address.") % {"email": email}}
             ) from exc
     return "\n".join(dict.fromkeys(emails))
+
+
+def _clean_vendor_mail(group: SupportGroup, cleaned: dict[str, object]) -> None:
+    """The settings of the vendor's replies by email (``mail.vendors``), checked in place."""
+    if "vendor_domains" in cleaned:
+        cleaned["vendor_domains"] = _clean_domains(str(cleaned["vendor_domains"]))
+    if "vendor_reference_pattern" in cleaned:
+        cleaned["vendor_reference_pattern"] = refpattern.check(
+            str(cleaned["vendor_reference_pattern"]), field="vendor_reference_pattern"
+        )
+    for name in VENDOR_FLAGS:
+        if name in cleaned:
+            cleaned[name] = bool(cleaned[name])
+    accept = cleaned.get("vendor_accept_domain", group.vendor_accept_domain)
+    if accept and not cleaned.get("vendor_domains", group.vendor_domains):
+        raise ValidationError({"vendor_domains": _("Give the vendor's mail domains to accept replies from them.")})
+
+
+def _clean_domains(text: str) -> str:
+    """One domain per line, lower-case, without "@"; a look-alike of a real domain is the admin's
+    to spot, a malformed one (spaces, "*", a path, an address) is refused."""
+    domains = [part.strip().lower().lstrip("@").rstrip(".") for part in text.replace(",", "\n").split() if part.strip()]
+    for domain in domains:
+        if not _DOMAIN.match(domain):
+            raise ValidationError(
+                {
+                    "vendor_domains": _("“%(domain)s” is not a mail domain (for example vendor.com).")
+                    % {"domain": domain}
+                }
+            )
+    return "\n".join(dict.fromkeys(domains))
 
 
 def _check_escalation_path(group: SupportGroup, target: SupportGroup | None) -> None:

@@ -233,6 +233,20 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _time_entry(kind, data)
     if kind in (E.PROBLEM, E.MAJOR, E.CHANGE):
         return _record_link(kind, data)
+    if kind == E.VENDOR:
+        return _vendor(data)
+    return None
+
+
+def _vendor(data: dict[str, Any]) -> str | None:
+    """Sent to a vendor, or (palier/mail/vendors.py) another reference read from its reply."""
+    if data.get("other_reference"):
+        return _("read another reference from the vendor %(vendor)s, “%(reference)s” (the ticket keeps “%(kept)s”)") % {
+            "vendor": data.get("vendor", ""), "reference": data["other_reference"],
+            "kept": data.get("kept_reference", ""),
+        }  # fmt: skip
+    if data.get("vendor"):
+        return _("sent the ticket to the vendor %(vendor)s") % {"vendor": data["vendor"]}
     return None
 
 
@@ -284,8 +298,6 @@ def event_sentence(event: TicketEvent, *, internal: bool = False) -> str:
         return _routed(data)
     if kind in (E.ESCALATED, E.DEESCALATED):
         return _levels(data, kind)
-    if kind == E.VENDOR and data.get("vendor"):
-        return _("sent the ticket to the vendor %(vendor)s") % {"vendor": data["vendor"]}
     other = _other(kind, data)
     if other is not None:
         return other

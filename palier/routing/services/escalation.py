@@ -5,7 +5,8 @@ the ticket service ``change_level`` (history, version, hooks); its ESCALATED / D
 carries the groups, levels and reason; the new group's manager is notified, and each further
 escalation of the same ticket climbs one more step up the managers' chain (``User.manager``).
 
-Vendor groups: the VENDOR event holds what the email to ``vendor_contacts`` says; the same
+Vendor groups: the VENDOR event holds what the email to ``vendor_contacts`` says and the group's
+id (the vendor's replies are accepted on the tickets sent to it: ``mail.vendors``); the same
 transaction queues that email through the outbox (``notifications.email.queue_vendor_email``,
 sent after commit, in the desk's language, with the ticket tag so the vendor's answer threads).
 """
@@ -242,7 +243,7 @@ def _send_to_vendor(ticket: Ticket, group: SupportGroup, *, by: User | None) -> 
     from palier.notifications.email import queue_vendor_email
 
     context = vendor_context(ticket, group)
-    event = history.record(ticket, E.VENDOR, by=by, internal=True, **context)
+    event = history.record(ticket, E.VENDOR, by=by, internal=True, group_id=group.pk, **context)
     queue_vendor_email(ticket=ticket, context=context, key=f"vendor:{ticket.pk}:{event.pk}")
     if group.manager is not None:
         notify(

@@ -24,6 +24,7 @@ from palier.tickets.services.changes import (
     set_sla_due,
     set_sla_dues,
     set_vendor_reference,
+    vendor_reference_seen,
 )
 from palier.tickets.services.conversation import (
     add_attachment,
@@ -112,4 +113,5 @@ __all__ = [
     "unlink_tickets",
     "update_category",
     "update_ticket",
+    "vendor_reference_seen",
 ]

@@ -201,3 +201,26 @@ def set_vendor_reference(
     _touch(ticket, ["vendor_reference"])
     hooks.run_after_change(ticket, {"vendor_reference": old})
     return ticket
+
+
+@transaction.atomic
+def vendor_reference_seen(ticket: Ticket, *, by: User | None, reference: str, vendor: str, group_id: int) -> Ticket:
+    """The vendor ``vendor`` (group ``group_id``) quoted ``reference`` for the ticket (read from
+    its reply by the group's pattern). The first one is stored (as ``set_vendor_reference``); once
+    the ticket has one, a different one adds a VENDOR event saying so, once per reference, and the
+    stored one stays. The same one changes nothing."""
+    reference = " ".join((reference or "").replace("\x00", "").split())[:MAX_VENDOR_REFERENCE]
+    ticket = _lock(ticket, None)
+    if not reference or reference == ticket.vendor_reference:
+        return ticket
+    if not ticket.vendor_reference:
+        return set_vendor_reference(ticket, by=by, reference=reference)
+    seen = TicketEvent.objects.filter(ticket=ticket, kind=E.VENDOR, data__other_reference=reference).exists()
+    if seen:
+        return ticket
+    history.record(
+        ticket, E.VENDOR, by=by, internal=True, vendor=vendor, group_id=group_id, other_reference=reference,
+        kept_reference=ticket.vendor_reference,
+    )  # fmt: skip
+    _touch(ticket, [])
+    return ticket

@@ -5,7 +5,7 @@ long a catastrophic pattern holds the intake before it is cut short.
     .venv/bin/python bench/vendor_reference.py
     .venv/bin/python bench/vendor_reference.py --rounds 50
 
-No database: the search runs in a child interpreter (``python -I -S``), which is the cost. Prints
+No database: the search runs in the process on the ``regex`` package, with its time limit. Prints
 the median and p95 of a good pattern on a 4 KB body, of saving it (the worst-case probes), and the
 time a backtracking pattern takes to be stopped.
 """

@@ -19,7 +19,7 @@ from palier.lib import refpattern
         ("(Case) #(\\d+)", "exactly one group"),
         ("Case\n#(\\d+)", "one line"),
         ("(a+)+$", "too long"),
-        (".*.*.*(x)", "too long"),
+        ("(a|aa)+$", "too long"),
     ],
 )
 def test_a_bad_pattern_is_refused_with_its_reason(pattern: str, message: str) -> None:
@@ -48,6 +48,6 @@ def test_a_capture_too_long_to_be_a_reference_is_dropped() -> None:
 
 def test_a_catastrophic_pattern_is_cut_short() -> None:
     started = time.monotonic()
-    found = refpattern.search("(a+)+$", subject="a" * 80 + "!", body="")
+    found = refpattern.search("(a+)+$", subject="", body="a" * 4000 + "!")
     assert found == refpattern.Found(problem="timeout")
     assert time.monotonic() - started < refpattern.RUN_SECONDS + 3

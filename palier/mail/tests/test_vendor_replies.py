@@ -337,7 +337,7 @@ def test_a_pattern_that_backtracks_forever_does_not_hang_the_intake(escalated: A
     """A pattern saved before the checks (or by hand in the database) is cut short; the reply stays."""
     ticket, sent = escalated
     SupportGroup.objects.filter(is_vendor=True).update(vendor_reference_pattern=r"(a+)+$")
-    body = "a" * 60 + "!"
+    body = "a" * 3000 + "!"
     services.receive_and_process(
         message(VENDOR, subject=f"RE: {sent['Subject']}", body=body, in_reply_to=sent["Message-ID"]), mailbox=box
     )

@@ -91,3 +91,27 @@ def test_refusals_are_shown_beside_each_field_and_nothing_is_stored(client: Clie
     assert response.status_code == 400
     assert re.search(r'id="id_f_office_error">\s*<p class="mb-0">This field is required.', response.content.decode())
     assert not Ticket.objects.exists()
+
+
+def test_the_request_page_shows_parallel_stages_and_the_deputy(client: Client, requester: User) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from palier.catalog import services
+    from palier.catalog.tests.builders import submit
+    from palier.people import services as people
+
+    fin = people.create_user(email="fin@acme.test", full_name="Fanny Finance")
+    sec = people.create_user(email="sec@acme.test", full_name="Sam Security")
+    dep = people.create_user(email="dep@acme.test", full_name="Dan Deputy")
+    today = timezone.localdate()
+    services.set_delegation(user=sec, deputy=dep, starts_on=today, ends_on=today + timedelta(days=1))
+    item = make_item(
+        stages=[{"kind": "people", "people": [fin]}, {"kind": "people", "people": [sec], "with_previous": True}]
+    )
+    ticket = submit(item, requester)
+    client.force_login(requester)
+    html = client.get(reverse("portal:ticket-detail", args=[ticket.pk]), **EN).content.decode()
+    assert "(at the same time as the previous stage)" in html
+    assert "Dan Deputy for Sam Security" in html

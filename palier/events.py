@@ -84,7 +84,7 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("assets-reminders", 24 * 3600, "palier.assets.tasks.asset_reminders_task"),
     # inventory reports past PALIER_INVENTORY_RAW_DAYS (applied) or 90 days (rejected, held)
     ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
-    # approvers of a change still pending after ChangeSettings.remind_after_hours: one reminder each
+    # approvers still pending after the catalog item's or ChangeSettings' remind_after_hours: one reminder each
     ("approvals-remind", 900, "palier.catalog.tasks.remind_approvals_task"),
 )
 

@@ -132,6 +132,7 @@ def _field(spec: ItemField) -> dict[str, Any]:
         "max_value": _number(spec.max_value) if numeric else None,
         "max_length": MAX_LENGTHS.get(spec.kind),
         "api_input": API_INPUT.get(spec.kind, "string"),
+        "conditions": spec.conditions or {},
     }
 
 
@@ -195,6 +196,7 @@ def _detail(submission: Submission) -> dict[str, Any]:
             "kind": step.kind,
             "rule": step.rule,
             "state": step.state,
+            "with_previous": step.with_previous,
             "group": None if step.group is None else {"id": step.group.pk, "name": step.group.name},
             "approvals": [
                 {

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from palier.assets.models import Asset
+from palier.catalog import conditions
 from palier.catalog.models import ItemField
 from palier.lib.web import StyledFormMixin
 from palier.people.models import User
@@ -54,6 +55,16 @@ class DeviceField(forms.ChoiceField):
 
 
 def _form_field(spec: ItemField, people: Any, devices: Sequence[Asset] = ()) -> forms.Field:
+    made = _typed_field(spec, people, devices)
+    rules = spec.conditions or {}
+    if rules.get("show") or rules.get("require"):
+        # shown or required depending on other answers: ``conditions.apply`` decides in ``clean``
+        made.required = False
+        made.required_when_shown = spec.required  # type: ignore[attr-defined]  # the asterisk
+    return made
+
+
+def _typed_field(spec: ItemField, people: Any, devices: Sequence[Asset] = ()) -> forms.Field:
     common: dict[str, Any] = {"label": spec.label, "help_text": spec.help, "required": spec.required}
     if spec.kind == K.ASSET:
         return DeviceField(devices=devices, **common)
@@ -85,8 +96,12 @@ def wants_devices(specs: list[ItemField]) -> bool:
 
 
 class RequestForm(StyledFormMixin, forms.Form):
-    """The form of one catalog item: one control per field, validated by type. An asset field
-    offers only ``devices``, the requester's own assets."""
+    """The form of one catalog item: one control per field, validated by type, then by the
+    item's conditions (``conditions.apply``: a hidden field's answer is dropped, a field required
+    when shown must be answered, a filtered choice must be one offered). An asset field offers
+    only ``devices``, the requester's own assets."""
+
+    hidden_keys: set[str]
 
     def __init__(
         self, *args: Any, specs: list[ItemField], people: Any, devices: Sequence[Asset] = (), **kwargs: Any
@@ -94,16 +109,40 @@ class RequestForm(StyledFormMixin, forms.Form):
         self.specs = specs
         # the fields exist before Django copies them, so the mixin gives each its Bootstrap class
         self.base_fields = {f"f_{spec.key}": _form_field(spec, people, devices) for spec in specs}  # type: ignore[misc]  # per-instance fields
+        self.hidden_keys = set()
         super().__init__(*args, **kwargs)
+
+    def rules_json(self) -> list[dict[str, Any]]:
+        """The conditions for the page's script (``json_script``)."""
+        return conditions.describe(self.specs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        stored = {s.key: _render(s, data.get(f"f_{s.key}"))[0] for s in self.specs}
+        outcome = conditions.apply(self.specs, stored)
+        self.hidden_keys = outcome.hidden
+        for key in outcome.hidden:  # not shown: whatever came is dropped, errors included
+            self.errors.pop(f"f_{key}", None)
+            data[f"f_{key}"] = None
+        for key, message in outcome.errors.items():
+            if f"f_{key}" not in self.errors:
+                self.add_error(f"f_{key}", message)
+        return data
 
     @property
     def uploads(self) -> dict[str, Any]:
-        return {s.key: self.cleaned_data.get(f"f_{s.key}") for s in self.specs if s.kind == K.ATTACHMENT}
+        return {
+            s.key: self.cleaned_data.get(f"f_{s.key}")
+            for s in self.specs
+            if s.kind == K.ATTACHMENT and s.key not in self.hidden_keys
+        }
 
     def answers(self) -> list[dict[str, Any]]:
         """The cleaned answers, JSON-ready, each with a readable text (in the active language)."""
         rows = []
         for spec in self.specs:
+            if spec.key in self.hidden_keys:
+                continue  # not shown, not stored
             value = self.cleaned_data.get(f"f_{spec.key}")
             stored, text = _render(spec, value)
             rows.append(

@@ -89,6 +89,11 @@ class CatalogItem(models.Model):
         _("fulfilment tasks"), max_length=16, choices=Fulfilment.choices, default=Fulfilment.SEQUENTIAL
     )
     order = models.PositiveIntegerField(_("order"), default=0)
+    remind_after_hours = models.PositiveSmallIntegerField(
+        _("remind approvers after (hours)"),
+        default=0,
+        help_text=_("An approval still waiting after this many hours is reminded once by email. 0: never."),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -134,6 +139,10 @@ class ItemField(models.Model):
     choices = models.JSONField(_("choices"), default=list, blank=True)
     min_value = models.DecimalField(_("minimum"), max_digits=12, decimal_places=2, null=True, blank=True)
     max_value = models.DecimalField(_("maximum"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # when the field shows, when it is required and which options it offers, from an earlier
+    # field's answer (``palier/catalog/conditions.py``): {"show": {"field", "op", "value"},
+    # "require": {...}, "filter": {"field", "map": {that field's option: [options of this one]}}}
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -175,6 +184,11 @@ class ApprovalStage(models.Model):
     rule = models.CharField(_("who must approve"), max_length=8, choices=Rule.choices, default=Rule.ANY)
     quorum = models.PositiveSmallIntegerField(
         _("quorum"), null=True, blank=True, help_text=_("With “a quorum of them”: how many approvals are needed.")
+    )
+    with_previous = models.BooleanField(
+        _("at the same time as the previous stage"),
+        default=False,
+        help_text=_("Asked together with the stage above; the next stage opens once all of them approved."),
     )
 
     class Meta:
@@ -251,6 +265,8 @@ class ApprovalStep(models.Model):
     people_ids = models.JSONField(default=list)
     group = models.ForeignKey(SupportGroup, null=True, on_delete=models.SET_NULL, related_name="+")
     state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    # runs at the same time as the step before it (one parallel group of consecutive steps)
+    with_previous = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["order", "id"]

@@ -233,7 +233,9 @@ def _with_workflow(submission: Submission) -> Submission:
             "steps",
             queryset=ApprovalStep.objects.select_related("group")
             .prefetch_related(
-                Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("id"))
+                Prefetch(
+                    "approvals", queryset=Approval.objects.select_related("approver", "on_behalf_of").order_by("id")
+                )
             )
             .order_by("order", "id"),
         ),

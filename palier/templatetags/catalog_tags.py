@@ -10,10 +10,20 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from palier.catalog.models import ApprovalStage, ApprovalStep, Submission
+from palier.catalog.models import Approval, ApprovalStage, ApprovalStep, Submission
 
 register = template.Library()
+
+
+def _name(approval: Approval) -> str:
+    if approval.on_behalf_of is None:
+        return str(approval.approver.display_name)
+    return _("%(deputy)s for %(name)s") % {
+        "deputy": approval.approver.display_name,
+        "name": approval.on_behalf_of.display_name,
+    }
 
 
 def _steps(submission: Submission) -> list[dict[str, Any]]:
@@ -23,7 +33,8 @@ def _steps(submission: Submission) -> list[dict[str, Any]]:
         {
             "label": kinds.get(step.kind, step.kind),
             "state": states.get(step.state, step.state),
-            "people": [(a.approver.display_name, a.get_decision_display()) for a in step.approvals.all()],
+            "people": [(_name(a), a.get_decision_display()) for a in step.approvals.all()],
+            "with_previous": step.with_previous,
         }
         for step in submission.steps.all()
     ]

@@ -23,7 +23,7 @@ class ItemForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         fields = [
             "slug", "name_fr", "name_en", "description_fr", "description_en", "category", "icon", "is_active",
             "visibility", "organisations", "groups", "target_group", "ticket_category", "impact", "urgency",
-            "fulfilment", "order",
+            "fulfilment", "order", "remind_after_hours",
         ]  # fmt: skip
         widgets = {
             "description_fr": forms.Textarea(attrs={"rows": 3}),
@@ -35,6 +35,10 @@ class ItemForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         self.fields["category"].queryset = catalog_selectors.all_categories()  # type: ignore[attr-defined]
         self.fields["organisations"].queryset = people_selectors.organisations_by_name()  # type: ignore[attr-defined]
         self.fields["groups"].queryset = people_selectors.support_groups()  # type: ignore[attr-defined]
+        self.fields["remind_after_hours"].required = False
+
+    def clean_remind_after_hours(self) -> int:
+        return int(self.cleaned_data.get("remind_after_hours") or 0)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -52,12 +56,55 @@ class CategoryForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         fields = ["name_fr", "name_en", "order"]
 
 
+OP_CHOICES = [
+    ("", "—"),
+    ("equals", _l("is")),
+    ("one_of", _l("is one of")),
+    ("not_empty", _l("is answered")),
+    ("true", _l("is ticked")),
+    ("false", _l("is not ticked")),
+]
+
+
+def _rule_fields(name: str, label: Any) -> dict[str, forms.Field]:
+    return {
+        f"{name}_field": forms.SlugField(
+            label=label, required=False, max_length=50, help_text=_l("The key of an earlier field; empty: always.")
+        ),
+        f"{name}_op": forms.ChoiceField(label=_l("its answer"), required=False, choices=OP_CHOICES),
+        f"{name}_value": forms.CharField(
+            label=_l("value"),
+            required=False,
+            max_length=500,
+            help_text=_l("With “is one of”: values separated by commas."),
+        ),
+    }
+
+
 class FieldForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+    """A field of an item, with its conditions (``palier/catalog/conditions.py``): shown only
+    when, required only when an earlier field's answer matches; options filtered by an earlier
+    single choice. The service checks them against the item's other fields."""
+
     choices_text = forms.CharField(
         label=_l("Choices"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_l("Single and multiple choice: one per line, “value | French | English”."),
+    )
+    locals().update(_rule_fields("show", _l("Show only when the field")))
+    locals().update(_rule_fields("require", _l("Required only when the field")))
+    filter_field = forms.SlugField(
+        label=_l("Filter the options by the field"),
+        required=False,
+        max_length=50,
+        help_text=_l("The key of an earlier single choice."),
+    )
+    filter_map = forms.CharField(
+        label=_l("Options offered for each of its answers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_l("One line per answer: “answer: option, option”."),
     )
 
     class Meta:
@@ -71,9 +118,53 @@ class FieldForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
         if self.instance.pk and self.instance.choices:
             lines = [f"{c.get('value', '')} | {c.get('fr', '')} | {c.get('en', '')}" for c in self.instance.choices]
             self.initial["choices_text"] = "\n".join(lines)
+        rules = self.instance.conditions or {}
+        for name in ("show", "require"):
+            rule = rules.get(name) or {}
+            value = rule.get("value", "")
+            self.initial[f"{name}_field"] = rule.get("field", "")
+            self.initial[f"{name}_op"] = rule.get("op", "")
+            self.initial[f"{name}_value"] = ", ".join(value) if isinstance(value, list) else value
+        flt = rules.get("filter") or {}
+        self.initial["filter_field"] = flt.get("field", "")
+        self.initial["filter_map"] = "\n".join(f"{k}: {', '.join(v)}" for k, v in (flt.get("map") or {}).items())
+
+    def _rule(self, data: dict[str, Any], name: str) -> dict[str, Any] | None:
+        key, op, raw = data.get(f"{name}_field"), data.get(f"{name}_op"), (data.get(f"{name}_value") or "").strip()
+        if not key and not op:
+            return None
+        if not key:
+            self.add_error(f"{name}_field", _("Name the field it depends on."))
+            return None
+        if not op:
+            self.add_error(f"{name}_op", _("Say what its answer must be."))
+            return None
+        rule: dict[str, Any] = {"field": key, "op": op}
+        if op == "one_of":
+            rule["value"] = [v.strip() for v in raw.split(",") if v.strip()]
+        elif op == "equals":
+            rule["value"] = raw
+        return rule
+
+    def _filter(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        key, text = data.get("filter_field"), data.get("filter_map") or ""
+        if not key:
+            return None
+        mapping: dict[str, list[str]] = {}
+        for line in text.splitlines():
+            answer, sep, options = line.partition(":")
+            if not line.strip():
+                continue
+            if not sep or not answer.strip():
+                self.add_error("filter_map", _("Write each line as “answer: option, option”."))
+                return None
+            mapping[answer.strip()] = [o.strip() for o in options.split(",") if o.strip()]
+        return {"field": key, "map": mapping}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        rules = {"show": self._rule(data, "show"), "require": self._rule(data, "require"), "filter": self._filter(data)}
+        data["conditions"] = {name: rule for name, rule in rules.items() if rule}
         choices = parse_choices(data.get("choices_text", ""))
         if data.get("kind") in (K.CHOICE, K.MULTIPLE) and not choices:
             self.add_error("choices_text", _("Give at least one choice."))
@@ -107,7 +198,7 @@ class StageForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ApprovalStage
-        fields = ["kind", "group", "rule", "quorum"]
+        fields = ["kind", "group", "rule", "quorum", "with_previous"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

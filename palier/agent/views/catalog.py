@@ -81,7 +81,10 @@ def item_edit(request: AuthedRequest, item_id: int) -> HttpResponse:
 
 def _part_rows(item: CatalogItem) -> dict[str, list[tuple[Any, str, str]]]:
     """(object, label, detail) rows of the item's fields, stages and tasks (prefetched)."""
-    fields = [(f, f.label, f"{f.get_kind_display()}{' *' if f.required else ''}") for f in item.fields.all()]
+    fields = [
+        (f, f.label, f"{f.get_kind_display()}{' *' if f.required else ''}{_(' · conditional') if f.conditions else ''}")
+        for f in item.fields.all()
+    ]
     stages = []
     for stage in item.stages.all():
         if stage.kind == ApprovalStage.Kind.PEOPLE:
@@ -89,7 +92,8 @@ def _part_rows(item: CatalogItem) -> dict[str, list[tuple[Any, str, str]]]:
         else:
             who = stage.group.name if stage.kind == ApprovalStage.Kind.GROUP and stage.group else ""
         rule = stage.get_rule_display() if stage.kind == ApprovalStage.Kind.GROUP else ""
-        stages.append((stage, str(stage.get_kind_display()), " · ".join(x for x in (who, str(rule)) if x)))
+        together = _("at the same time as the previous stage") if stage.with_previous else ""
+        stages.append((stage, str(stage.get_kind_display()), " · ".join(x for x in (who, str(rule), together) if x)))
     tasks = [(t, t.subject, t.group.name if t.group else _("Triage group")) for t in item.task_templates.all()]
     return {"field_rows": fields, "stage_rows": stages, "task_rows": tasks}
 
@@ -116,7 +120,10 @@ def part_edit(request: AuthedRequest, item_id: int, kind: str, part_id: int) -> 
 @require_POST
 def part_move(request: AuthedRequest, item_id: int, kind: str, part_id: int, direction: str) -> HttpResponse:
     part = _get_part(kind, item_id, part_id)
-    services.move_part(part=part, up=direction == "up", by=request.user)
+    try:
+        services.move_part(part=part, up=direction == "up", by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return redirect("catalog:admin-item", item_id=item_id)
 
 
@@ -124,8 +131,12 @@ def part_move(request: AuthedRequest, item_id: int, kind: str, part_id: int, dir
 @require_POST
 def part_remove(request: AuthedRequest, item_id: int, kind: str, part_id: int) -> HttpResponse:
     part = _get_part(kind, item_id, part_id)
-    services.remove_part(part=part, by=request.user)
-    messages.success(request, _("Removed."))
+    try:
+        services.remove_part(part=part, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Removed."))
     return redirect("catalog:admin-item", item_id=item_id)
 
 

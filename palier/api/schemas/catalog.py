@@ -78,6 +78,13 @@ class FieldOut(Schema):
         "string YYYY-MM-DD, a list of choice values, the person's email address, true/false. "
         "``unsupported``: attachments cannot be sent through the API."
     )
+    conditions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="``show``: the field is asked (and its answer kept) only when an earlier "
+        "field's answer matches ``{field, op, value}`` (op: equals, one_of, not_empty, true, false); "
+        "``require``: it is required only then; ``filter``: ``{field, map}``, the options offered "
+        "for each answer of an earlier single choice. An answer to a field not asked is dropped.",
+    )
 
 
 class ItemDetail(ItemSummary):
@@ -144,6 +151,7 @@ class StepOut(Schema):
     rule: StageRule
     state: StepState
     group: PersonRef | None = Field(description="Group stages: the group (id and name).")
+    with_previous: bool = Field(default=False, description="Runs at the same time as the stage before it.")
     approvals: list[ApprovalDecisionOut]
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
-from palier.catalog import permissions
+from palier.catalog import conditions, permissions
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.people.models import User
 
@@ -43,10 +45,26 @@ def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
     field.choices = (
         form.cleaned_data["choices"] if field.kind in (ItemField.Kind.CHOICE, ItemField.Kind.MULTIPLE) else []
     )
+    field.conditions = form.cleaned_data.get("conditions") or {}
     if field.pk is None:
         field.order = _next_order(item.fields.all())
+    others = list(ItemField.objects.select_for_update().filter(item_id=item.pk).exclude(pk=field.pk))
+    _check_fields(sorted([*others, field], key=lambda f: (f.order, f.pk or 0)), changed=field.key)
     field.save()
     return field
+
+
+def _check_fields(fields: list[ItemField], *, changed: str = "") -> None:
+    """Refuse an item whose field conditions would not hold (``conditions.check_item``)."""
+    errors = conditions.check_item(fields)
+    if not errors:
+        return
+    messages = [
+        message if key == changed else _("Field “%(key)s”: %(message)s") % {"key": key, "message": message}
+        for key, found in errors.items()
+        for message in found
+    ]
+    raise ValidationError(messages)
 
 
 @transaction.atomic
@@ -78,6 +96,13 @@ def save_task(*, item: CatalogItem, form: Any, by: User) -> TaskTemplate:
 def remove_part(*, part: ItemField | ApprovalStage | TaskTemplate, by: User) -> None:
     """Remove a field, a stage or a task template (requests already made keep their copy)."""
     permissions.require_manage(by)
+    if isinstance(part, ItemField):
+        dependents = conditions.depends_on(ItemField.objects.filter(item_id=part.item_id), part.key)
+        if dependents:
+            raise ValidationError(
+                _("The conditions of %(keys)s depend on this field: change them first.")
+                % {"keys": ", ".join(dependents)}
+            )
     audit.record("deleted", actor=by, target=part)
     part.delete()
 
@@ -91,6 +116,8 @@ def move_part(*, part: Ordered, up: bool, by: User) -> None:
     other = index - 1 if up else index + 1
     if 0 <= other < len(siblings):
         siblings[index], siblings[other] = siblings[other], siblings[index]
+    if isinstance(part, ItemField):
+        _check_fields(siblings)  # the fields in their new order
     for position, sibling in enumerate(siblings, start=1):
         if sibling.order != position:
             sibling.order = position

@@ -92,6 +92,7 @@ class StepSpec:
     rule: str
     quorum: int | None = None
     label: str = ""
+    with_previous: bool = False  # runs at the same time as the step before it
 
 
 def _with_deputies(people: list[User]) -> list[tuple[User, User | None]]:
@@ -161,37 +162,66 @@ def _approvers(step: ApprovalStep, requester: User | None) -> list[User]:
     return list(User.objects.filter(membership__group_id=step.group_id, is_active=True).order_by("id"))
 
 
+def next_group(waiting: list[ApprovalStep]) -> list[ApprovalStep]:
+    """The steps that open together: the first waiting step and those right after it marked
+    ``with_previous`` (``waiting`` in order)."""
+    group = waiting[:1]
+    for step in waiting[1:]:
+        if not step.with_previous:
+            break
+        group.append(step)
+    return group
+
+
 def open_next_step(submission: Submission) -> None:
-    """Open the first waiting step (skipping steps nobody can approve); after the last one, move
-    the request on to fulfilment. Called inside the caller's transaction."""
+    """Open the next group of waiting steps (one step, or several running at the same time),
+    skipping steps nobody can approve; after the last one, move the request on to fulfilment.
+    Called inside the caller's transaction."""
     from palier.catalog.services import fulfilment
 
     ticket = submission.ticket
-    for step in submission.steps.filter(state=ApprovalStep.State.WAITING).order_by("order"):
-        people = _approvers(step, ticket.requester)
-        if not people:
-            step.state = ApprovalStep.State.SKIPPED
+    waiting = list(submission.steps.filter(state=ApprovalStep.State.WAITING).order_by("order"))
+    while waiting:
+        group = next_group(waiting)
+        waiting = waiting[len(group) :]
+        opened = False
+        for step in group:
+            people = _approvers(step, ticket.requester)
+            if not people:
+                step.state = ApprovalStep.State.SKIPPED
+                step.save(update_fields=["state"])
+                history.record(
+                    ticket,
+                    E.APPROVAL,
+                    by=None,
+                    internal=True,
+                    stage=step.order,
+                    decision="skipped",
+                    reason="no-approver",
+                )
+                continue
+            step.state = ApprovalStep.State.OPEN
             step.save(update_fields=["state"])
+            approvals = _create_approvals(step, people)
+            ask_approvers(approvals, submission=submission)
+            # the requester sees them in the request's approval steps; a deputy is named as asked
+            names = [a.approver.display_name for a in approvals]
             history.record(
-                ticket, E.APPROVAL, by=None, internal=True, stage=step.order, decision="skipped", reason="no-approver"
+                ticket, E.APPROVAL, by=None, internal=True, stage=step.order, decision="asked", approvers=names
             )
-            continue
-        step.state = ApprovalStep.State.OPEN
-        step.save(update_fields=["state"])
-        approvals = _create_approvals(step, people)
-        ask_approvers(approvals, submission=submission)
-        names = [p.display_name for p in people]  # the requester sees them in the request's approval steps
-        history.record(ticket, E.APPROVAL, by=None, internal=True, stage=step.order, decision="asked", approvers=names)
-        return
+            opened = True
+        if opened:
+            return
     target = Ticket.Status.ASSIGNED if ticket.assignee_id else Ticket.Status.NEW
     tickets.transition_ticket(ticket, to=target, by=None)
     fulfilment.start_fulfilment(submission)
 
 
-def ask_approvers(approvals: list[Approval], *, submission: Submission) -> None:
+def ask_approvers(approvals: list[Approval], *, submission: Submission, reminder: bool = False) -> None:
     """Tell each approver their approval is requested: an email with signed links and an in-app
     notification pointing to "My approvals", each as their preferences allow. Both are stored
-    under the key ``catalog-approval-<id>``, so calling this again (a retried job) adds nothing."""
+    under the key ``catalog-approval-<id>``, so calling this again (a retried job) adds nothing.
+    A ``reminder`` is an email only, under ``catalog-approval-reminder-<id>``."""
     ticket = submission.ticket
     in_app, by_mail = notifications.channels_for(
         [a.approver for a in approvals], event=NotificationPreference.Event.APPROVAL
@@ -200,7 +230,7 @@ def ask_approvers(approvals: list[Approval], *, submission: Submission) -> None:
     item = submission.item
     for approval in approvals:
         key = _key(approval.pk)
-        if approval.approver_id in in_app_ids:
+        if approval.approver_id in in_app_ids and not reminder:
             notifications.notify(
                 [approval.approver],
                 kind=Notification.Kind.APPROVAL,
@@ -211,7 +241,7 @@ def ask_approvers(approvals: list[Approval], *, submission: Submission) -> None:
                 item_en=item.name_en,
             )
         if approval.approver_id in mail_ids:
-            _email(approval, ticket, submission)
+            _email(approval, ticket, submission, reminder=reminder)
 
 
 def _key(approval_id: int) -> str:
@@ -224,7 +254,7 @@ def notification_key(approval_id: int) -> str:
     return _key(approval_id)
 
 
-def _email(approval: Approval, ticket: Ticket, submission: Submission) -> None:
+def _email(approval: Approval, ticket: Ticket, submission: Submission, *, reminder: bool = False) -> None:
     from palier.notifications.email import base_url, queue_templated
 
     def link(decision: str) -> str:
@@ -241,13 +271,15 @@ def _email(approval: Approval, ticket: Ticket, submission: Submission) -> None:
         "approvals_url": base_url() + reverse("catalog:approvals"),
         "ticket_url": base_url() + reverse("catalog:approvals"),
         "days": links.LINK_DAYS,
+        "reminder": reminder,
+        "on_behalf_of": approval.on_behalf_of.display_name if approval.on_behalf_of else "",
     }
     queue_templated(
         to=[approval.approver],
         template="catalog/email/approval_request",
         context=context,
         ticket=ticket,
-        key=_key(approval.pk),
+        key=f"catalog-approval-reminder-{approval.pk}" if reminder else _key(approval.pk),
     )
 
 
@@ -272,7 +304,11 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
     if submission_id is None:
         return _decide_subject(approval, kind, subject_id, decision=decision, comment=comment, by=by, via=via)
     submission = Submission.objects.select_for_update().select_related("ticket").get(pk=submission_id)
-    locked = Approval.objects.select_for_update().select_related("step", "approver").get(pk=approval.pk)
+    locked = (
+        Approval.objects.select_for_update(of=("self",))
+        .select_related("step", "approver", "on_behalf_of")
+        .get(pk=approval.pk)
+    )
     if locked.decision != D.PENDING or submission.state != Submission.State.APPROVAL:
         raise AlreadyDecided(_("This approval was already decided."))
     if by is not None and not permissions.can_decide(by, locked):
@@ -281,22 +317,15 @@ def decide(*, approval: Approval, decision: str, comment: str = "", by: User | N
     locked.save(update_fields=["decision", "comment", "via", "decided_at"])
     notifications.mark_read_by_key([_key(locked.pk)])  # the approver's "approval requested" row
     step, ticket = locked.step, submission.ticket
-    history.record(
-        ticket,
-        E.APPROVAL,
-        by=locked.approver,
-        stage=step.order,
-        decision=decision,
-        approver=locked.approver.display_name,
-        comment=comment,
-        via=via,
-    )
+    data = _decided_data(step, locked)  # with ``on_behalf_of`` when a deputy decides
+    history.record(ticket, E.APPROVAL, by=locked.approver, **data)
     outcome = _step_outcome(step, decision)
     if outcome == ApprovalStep.State.REJECTED:
         _reject(submission, step, locked)
     elif outcome == ApprovalStep.State.APPROVED:
         _close_step(step, ApprovalStep.State.APPROVED)
-        open_next_step(submission)
+        if not submission.steps.filter(state=ApprovalStep.State.OPEN).exists():  # its parallel group is done
+            open_next_step(submission)
     return locked
 
 
@@ -336,13 +365,16 @@ def _decide_subject(
     outcome = _step_outcome(step, decision)
     if outcome == ApprovalStep.State.REJECTED:
         _close_step(step, ApprovalStep.State.REJECTED)
+        for other in _subject_steps(kind, subject_id).filter(state=ApprovalStep.State.OPEN):
+            _close_step(other, ApprovalStep.State.SKIPPED)  # a stage running at the same time
         _subject_steps(kind, subject_id).filter(state=ApprovalStep.State.WAITING).update(
             state=ApprovalStep.State.SKIPPED
         )
         subject_adapter.rejected(subject, locked)
     elif outcome == ApprovalStep.State.APPROVED:
         _close_step(step, ApprovalStep.State.APPROVED)
-        open_next_subject_step(kind, subject)
+        if not _subject_steps(kind, subject_id).filter(state=ApprovalStep.State.OPEN).exists():
+            open_next_subject_step(kind, subject)
     return locked
 
 
@@ -367,6 +399,7 @@ def start_subject(kind: str, subject: Any, steps: list[StepSpec]) -> list[Approv
             rule=spec.rule,
             quorum=spec.quorum,
             label=spec.label,
+            with_previous=spec.with_previous,
         )
         for n, spec in enumerate(steps, start=1)
     )
@@ -375,26 +408,33 @@ def start_subject(kind: str, subject: Any, steps: list[StepSpec]) -> list[Approv
 
 
 def open_next_subject_step(kind: str, subject: Any) -> None:
-    """Open the subject's first waiting step (skipping one nobody can approve); after the last
-    one, tell the adapter the subject is approved."""
+    """Open the subject's next group of waiting steps (skipping one nobody can approve); after
+    the last one, tell the adapter the subject is approved."""
     subject_adapter = adapter(kind)
-    for step in _subject_steps(kind, subject.pk).filter(state=ApprovalStep.State.WAITING).order_by("order"):
-        people = _approvers(step, subject_adapter.requester(subject))
-        stage = step.label or step.order
-        if not people:
-            step.state = ApprovalStep.State.SKIPPED
+    waiting = list(_subject_steps(kind, subject.pk).filter(state=ApprovalStep.State.WAITING).order_by("order"))
+    while waiting:
+        group = next_group(waiting)
+        waiting = waiting[len(group) :]
+        opened = False
+        for step in group:
+            people = _approvers(step, subject_adapter.requester(subject))
+            stage = step.label or step.order
+            if not people:
+                step.state = ApprovalStep.State.SKIPPED
+                step.save(update_fields=["state"])
+                subject_adapter.record(
+                    subject, by=None, data={"stage": stage, "decision": "skipped", "reason": "no-approver"}
+                )
+                continue
+            step.state = ApprovalStep.State.OPEN
             step.save(update_fields=["state"])
-            subject_adapter.record(
-                subject, by=None, data={"stage": stage, "decision": "skipped", "reason": "no-approver"}
-            )
-            continue
-        step.state = ApprovalStep.State.OPEN
-        step.save(update_fields=["state"])
-        approvals = _create_approvals(step, people)
-        subject_adapter.ask(approvals, subject)
-        names = [a.approver.display_name for a in approvals]
-        subject_adapter.record(subject, by=None, data={"stage": stage, "decision": "asked", "approvers": names})
-        return
+            approvals = _create_approvals(step, people)
+            subject_adapter.ask(approvals, subject)
+            names = [a.approver.display_name for a in approvals]
+            subject_adapter.record(subject, by=None, data={"stage": stage, "decision": "asked", "approvers": names})
+            opened = True
+        if opened:
+            return
     subject_adapter.approved(subject)
 
 
@@ -434,23 +474,19 @@ REMIND_BATCH = 500
 
 
 def send_reminders(*, now: Any = None) -> int:
-    """Remind, once, each approver whose approval of a subject still waits after the adapter's
-    delay (``remind_after_hours``; 0: never). Claimed row by row (``reminded_at``), so two runs
-    at once remind nobody twice. Returns how many were reminded."""
+    """Remind, once, each approver whose approval still waits after its delay: a catalog
+    request's item ``remind_after_hours``, another subject's adapter ``remind_after_hours``
+    (0: never). Claimed row by row (``reminded_at``), so two runs at once remind nobody twice.
+    Returns how many were reminded."""
     now = now or timezone.now()
-    sent = 0
+    sent = _remind_catalog(now)
     for kind, subject_adapter in SUBJECTS.items():
         hours = subject_adapter.remind_after_hours()
         if hours <= 0:
             continue
         due = list(
-            Approval.objects.filter(
-                decision=D.PENDING,
-                reminded_at__isnull=True,
-                asked_at__lte=now - timedelta(hours=hours),
-                step__subject_kind=kind,
-                step__state=ApprovalStep.State.OPEN,
-            )
+            _due(now, hours)
+            .filter(step__subject_kind=kind)
             .select_related("step", "approver")
             .order_by("id")[:REMIND_BATCH]
         )
@@ -460,11 +496,49 @@ def send_reminders(*, now: Any = None) -> int:
             if subject is None or not subject_adapter.is_waiting(subject):
                 continue
             with transaction.atomic():
-                claimed = Approval.objects.filter(pk=approval.pk, reminded_at__isnull=True, decision=D.PENDING).update(
-                    reminded_at=now
-                )
-                if claimed:
+                if _claim(approval, now):
                     subject_adapter.ask([approval], subject, reminder=True)
+                    sent += 1
+    return sent
+
+
+def _due(now: Any, hours: int) -> QuerySet[Approval]:
+    return Approval.objects.filter(
+        decision=D.PENDING,
+        reminded_at__isnull=True,
+        asked_at__lte=now - timedelta(hours=hours),
+        step__state=ApprovalStep.State.OPEN,
+    )
+
+
+def _claim(approval: Approval, now: Any) -> bool:
+    """Take the reminder of ``approval`` (a conditional update: one run wins)."""
+    return bool(
+        Approval.objects.filter(pk=approval.pk, reminded_at__isnull=True, decision=D.PENDING).update(reminded_at=now)
+    )
+
+
+def _remind_catalog(now: Any) -> int:
+    """The catalog requests' reminders, by each item's delay (one query per distinct delay)."""
+    sent = 0
+    delays = (
+        ApprovalStep.objects.filter(state=ApprovalStep.State.OPEN, submission__item__remind_after_hours__gt=0)
+        .values_list("submission__item__remind_after_hours", flat=True)
+        .distinct()
+    )
+    for hours in sorted(set(delays)):
+        due = list(
+            _due(now, hours)
+            .filter(step__submission__item__remind_after_hours=hours, step__submission__state=Submission.State.APPROVAL)
+            .select_related("step__submission__ticket__requester", "step__submission__item", "approver", "on_behalf_of")
+            .order_by("id")[:REMIND_BATCH]
+        )
+        for approval in due:
+            submission = approval.step.submission
+            assert submission is not None
+            with transaction.atomic():
+                if _claim(approval, now):
+                    ask_approvers([approval], submission=submission, reminder=True)
                     sent += 1
     return sent
 
@@ -482,6 +556,8 @@ def _close_step(step: ApprovalStep, state: str) -> None:
 
 def _reject(submission: Submission, step: ApprovalStep, approval: Approval) -> None:
     _close_step(step, ApprovalStep.State.REJECTED)
+    for other in submission.steps.filter(state=ApprovalStep.State.OPEN):
+        _close_step(other, ApprovalStep.State.SKIPPED)  # a stage running at the same time
     submission.steps.filter(state=ApprovalStep.State.WAITING).update(state=ApprovalStep.State.SKIPPED)
     submission.state = Submission.State.REJECTED
     submission.save(update_fields=["state"])

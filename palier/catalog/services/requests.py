@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from palier.assets import facts as asset_facts
 from palier.assets import services as asset_services
 from palier.assets.models import Asset
-from palier.catalog import permissions
+from palier.catalog import conditions, permissions
 from palier.catalog.models import ApprovalStep, CatalogItem, FulfilmentTask, ItemField, Submission, pick
 from palier.lib.errors import NotFound
 from palier.people.models import User
@@ -58,6 +58,7 @@ def submit_request(
 
     if not CatalogItem.objects.filter(permissions.visible_items(requester), pk=item.pk).exists():
         raise NotFound(_("This catalog item does not exist."))
+    answers = _checked(item, answers)
     summary = _summary(answers)
     subject = f"{item.name} — {summary}" if summary else item.name
     devices = _devices(requester, answers)
@@ -83,6 +84,19 @@ def submit_request(
     else:
         fulfilment.start_fulfilment(submission)
     return ticket
+
+
+def _checked(item: CatalogItem, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The item's conditions over the answers, whoever submits them (the form already applied
+    them): the hidden fields' answers are dropped; a missing or refused answer stops the request."""
+    specs = list(item.fields.order_by("order", "id"))
+    if not any(spec.conditions for spec in specs):
+        return answers
+    outcome = conditions.apply(specs, {a["key"]: a["value"] for a in answers})
+    if outcome.errors:
+        labels = {spec.key: spec.label for spec in specs}
+        raise ValidationError({"answers": [f"{labels[key]}: {message}" for key, message in outcome.errors.items()]})
+    return [a for a in answers if a["key"] not in outcome.hidden]
 
 
 def _open(
@@ -125,6 +139,7 @@ def _copy_workflow(submission: Submission, item: CatalogItem) -> None:
             quorum=stage.quorum,
             people_ids=sorted(p.pk for p in stage.people.all()),
             group_id=stage.group_id,
+            with_previous=stage.with_previous and n > 1,
         )
         for n, stage in enumerate(item.stages.prefetch_related("people"), start=1)
     )

@@ -549,3 +549,24 @@ def time_spent_minutes(ticket: Ticket) -> int:
     from palier.tickets.models import TimeEntry
 
     return int(TimeEntry.objects.filter(ticket=ticket).aggregate(total=Sum("minutes"))["total"] or 0)
+
+
+MAX_MERGE_HOPS = 10  # a survivor merged later into a third ticket: follow the chain this far
+
+
+def merge_survivor(ticket: Ticket | None) -> Ticket | None:
+    """The ticket that ``ticket`` was merged into (following later merges), or ``ticket`` itself
+    when it is not merged: where a reply to it belongs. One query per hop."""
+    seen: set[int] = set()
+    while ticket is not None and ticket.merged_into_id is not None and len(seen) < MAX_MERGE_HOPS:
+        seen.add(ticket.pk)
+        survivor = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+        if survivor is None or survivor.pk in seen:
+            break
+        ticket = survivor
+    return ticket
+
+
+def merged_tickets(user: User, ticket: Ticket) -> list[Ticket]:
+    """The tickets merged into ``ticket`` that ``user`` may see, oldest merge first (one query)."""
+    return list(tickets_visible_to(user).filter(merged_into=ticket).order_by("merged_at", "pk"))

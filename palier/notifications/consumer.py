@@ -106,7 +106,7 @@ def plan(event: TicketEvent, ticket: Ticket) -> list[Message]:
     if kind in (E.COMMENTED, E.NOTED):
         return _on_comment(event, ticket)
     if kind == E.MERGED_INTO:
-        into = Ticket.objects.filter(pk=data.get("other_id")).first()
+        into = Ticket.objects.filter(pk=int(data.get("other_id") or 0)).first()
         return [Message(P.MERGED, [ticket.requester], {"into": into})] if into is not None else []
     if kind == E.STATUS and data.get("reason") in ("merged", "unmerged"):
         return []  # the merge has its own message

@@ -582,8 +582,8 @@ def tickets_by_references(user: User, references: list[str]) -> tuple[list[Ticke
         if prefix in kinds and number.isdigit():
             wanted[(kinds[prefix], int(number))] = reference
     query = Q(pk__in=[])
-    for kind, number in wanted:
-        query |= Q(kind=kind, number=number)
+    for kind, num in wanted:
+        query |= Q(kind=kind, number=num)
     found = {(t.kind, t.number): t for t in tickets_visible_to(user).filter(query)} if wanted else {}
     tickets = [found[key] for key in wanted if key in found]
     missing = [r for r in references if r not in {wanted[k] for k in found}]

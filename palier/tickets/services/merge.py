@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied
+from palier.lib.errors import IllegalTransition, NotFound, PermissionDenied, StaleVersion
 from palier.people.models import User
 from palier.tickets import history, hooks, permissions, search
 from palier.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketLink
@@ -68,7 +68,7 @@ def _check_merge(survivor: Ticket, merged: Sequence[Ticket], *, expected_version
     if survivor.status in _CLOSED:
         raise IllegalTransition(_("%(ref)s is closed; merge into an open ticket.") % {"ref": survivor.reference})
     if expected_version is not None and survivor.version != expected_version:
-        raise IllegalTransition(
+        raise StaleVersion(
             _("%(ref)s was changed meanwhile; reload it and try again.") % {"ref": survivor.reference}
         )
     already = [t for t in merged if t.merged_into_id is not None]

@@ -10,7 +10,7 @@ is not the ticket's or is all it holds (422 with the field named), 412 a stale `
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router
+from ninja import Field, Router, Status
 from ninja.params.functions import Header
 
 from palier.api.auth import current_user
@@ -63,11 +63,11 @@ def unmerge(request: HttpRequest, ticket_id: int, response: HttpResponse) -> Tic
 
 
 @router.post("/{int:ticket_id}/split", response={201: TicketDetail})
-def split(request: HttpRequest, ticket_id: int, payload: SplitIn, response: HttpResponse) -> tuple[int, Ticket]:
+def split(request: HttpRequest, ticket_id: int, payload: SplitIn, response: HttpResponse) -> Status[Ticket]:
     """Move one reply or note (and its files) out of this ticket into a new ticket linked to it.
     Answers the new ticket (201)."""
     user = current_user(request)
     new = services.split_ticket(
         selectors.get_ticket_for(user, ticket_id), comment=payload.comment, by=user, subject=payload.subject
     )
-    return 201, reread_ticket(user, new, response)
+    return Status(201, reread_ticket(user, new, response))

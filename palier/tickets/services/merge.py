@@ -68,9 +68,7 @@ def _check_merge(survivor: Ticket, merged: Sequence[Ticket], *, expected_version
     if survivor.status in _CLOSED:
         raise IllegalTransition(_("%(ref)s is closed; merge into an open ticket.") % {"ref": survivor.reference})
     if expected_version is not None and survivor.version != expected_version:
-        raise StaleVersion(
-            _("%(ref)s was changed meanwhile; reload it and try again.") % {"ref": survivor.reference}
-        )
+        raise StaleVersion(_("%(ref)s was changed meanwhile; reload it and try again.") % {"ref": survivor.reference})
     already = [t for t in merged if t.merged_into_id is not None]
     if already:
         raise IllegalTransition(_("Already merged: %(refs)s.") % {"refs": _refs(already)})

@@ -352,6 +352,9 @@ PALIER_REOPEN_DAYS = envint("PALIER_REOPEN_DAYS", 7, minimum=0)
 PALIER_MAIL_TRUST_ORGANISATION_DOMAIN = envbool("PALIER_MAIL_TRUST_ORGANISATION_DOMAIN", False)
 # When true, every agent sees every ticket; otherwise agents see their groups' tickets.
 PALIER_AGENTS_SEE_ALL = envbool("PALIER_AGENTS_SEE_ALL", False)
+# merging tickets (docs/merge-split.md): across organisations, and how long a merge may be undone
+PALIER_MERGE_ACROSS_ORGANISATIONS = envbool("PALIER_MERGE_ACROSS_ORGANISATIONS", False)
+PALIER_MERGE_UNDO_MINUTES = envint("PALIER_MERGE_UNDO_MINUTES", 30, minimum=0)
 PALIER_PAGE_SIZE = envint("PALIER_PAGE_SIZE", 25, minimum=1)
 # Ticket exports above this many rows run as a background job (docs/reports-exports.md)
 PALIER_EXPORT_INLINE_ROWS = envint("PALIER_EXPORT_INLINE_ROWS", 50_000, minimum=0)

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from palier.agent.forms.merge import MergeForm, SplitForm
 from palier.agent.workspace_forms import SORTABLE, Choices, FilterForm
 from palier.catalog import selectors as catalog_selectors
 from palier.people import selectors as people_selectors
@@ -24,6 +25,7 @@ from palier.problems import selectors as problem_selectors
 from palier.routing import selectors as routing_selectors
 from palier.surveys import selectors as survey_selectors
 from palier.tickets import selectors
+from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 
 COUNT_CAP = 100
@@ -172,3 +174,14 @@ def queue_table(
         now=now,
         problems=problem_selectors.problems_for_tickets([t.pk for t in page.items]),
     )
+
+
+def merge_card(user: User, ticket: Ticket, *, now: datetime) -> dict[str, Any]:
+    """The ticket page's "Merge and split" card: the ticket it was merged into (and whether the
+    merge may still be undone), the tickets merged into it, its forms (one or two queries)."""
+    card = selectors.merge_card(user, ticket)
+    deadline = ticket_services.undo_deadline(ticket)
+    card["can_undo_merge"] = deadline is not None and now <= deadline
+    card["merge_form"] = MergeForm()
+    card["split_form"] = SplitForm(comments=[])
+    return card

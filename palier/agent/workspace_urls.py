@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from palier.agent.views import calls, exports, queue, search, ticket_assets, tickets
+from palier.agent.views import calls, exports, merge, queue, search, ticket_assets, tickets
 
 urlpatterns = [
     path("", queue.ticket_list, name="ticket-list"),
     path("bulk/", queue.ticket_bulk, name="ticket-bulk"),
+    path("bulk/merge/", merge.queue_merge, name="ticket-bulk-merge"),
     path("queue/take/<int:ticket_id>/", queue.queue_take, name="queue-take"),
     path("views/save/", queue.filter_save, name="filter-save"),
     path("views/<int:filter_id>/delete/", queue.filter_delete, name="filter-delete"),
@@ -21,6 +22,9 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/status/", tickets.ticket_edit, {"field": "status"}, name="ticket-status"),
     path("tickets/<int:ticket_id>/edit/<slug:field>/", tickets.ticket_edit, name="ticket-edit"),
     path("tickets/<int:ticket_id>/take/", tickets.ticket_take, name="ticket-take"),
+    path("tickets/<int:ticket_id>/merge/", merge.ticket_merge, name="ticket-merge"),
+    path("tickets/<int:ticket_id>/unmerge/", merge.ticket_unmerge, name="ticket-unmerge"),
+    path("tickets/<int:ticket_id>/split/", merge.ticket_split, name="ticket-split"),
     path("tickets/<int:ticket_id>/presence/", tickets.ticket_presence, name="ticket-presence"),
     path("tickets/<int:ticket_id>/assets/link/", ticket_assets.ticket_asset_link, name="ticket-asset-link"),
     path(

@@ -26,6 +26,7 @@ from palier.api import (
     people,
     problems,
     reports,
+    ticket_ops,
     tickets,
     timelog,
 )
@@ -68,6 +69,7 @@ errors.register(api)
 api.add_decorator(one_transaction, mode="operation")
 api.add_router("/tickets", tickets.router, tags=["tickets"])
 api.add_router("/tickets", levels.router, tags=["levels and SLAs"])
+api.add_router("/tickets", ticket_ops.router, tags=["tickets"])
 api.add_router("/attachments", tickets.attachments_router, tags=["tickets"])
 api.add_router("/", people.router, tags=["people"])
 api.add_router("/", categories.router, tags=["reference data"])

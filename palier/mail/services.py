@@ -51,6 +51,7 @@ from palier.mail.replies import split_reply
 from palier.people import services as people_services
 from palier.people.models import User
 from palier.tickets import permissions
+from palier.tickets import selectors as ticket_selectors
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket, TicketLink
 
@@ -470,7 +471,12 @@ def _new_requester(email: str) -> User:
 
 
 def _thread(parsed: ParsedMessage) -> Ticket | None:
-    """In-Reply-To and References against every known Message-ID, then the [INC-1042] subject tag."""
+    """In-Reply-To and References against every known Message-ID, then the [INC-1042] subject tag;
+    a ticket merged into another answers with the one it was merged into."""
+    return ticket_selectors.merge_survivor(_threaded(parsed))
+
+
+def _threaded(parsed: ParsedMessage) -> Ticket | None:
     ids = parsed.references_all
     if ids:
         records = {r.message_id: r for r in MessageRecord.objects.filter(message_id__in=ids).select_related("ticket")}

@@ -9,6 +9,8 @@ Who hears about what (never the event's author, except the requester's acknowled
 - ``commented`` (public reply): by an agent, the requester and the watchers, with the text; by the
   requester, the assignee.
 - ``status`` to pending requester, resolved or closed: the requester.
+- ``merged_into``: the requester of the merged ticket hears which ticket now holds the
+  conversation (they watch it from then on); the merge's own status change tells nobody.
 - ``changed`` assignee: the new assignee. ``escalated``: the members of the new group (routing's
   in-app row for the group's manager has the same key, so a manager who is a member gets one row).
 - ``@alice@acme.test`` or ``@alice`` in a reply or an internal note: the mentioned user, who must
@@ -103,6 +105,11 @@ def plan(event: TicketEvent, ticket: Ticket) -> list[Message]:
         return _on_created(ticket)
     if kind in (E.COMMENTED, E.NOTED):
         return _on_comment(event, ticket)
+    if kind == E.MERGED_INTO:
+        into = Ticket.objects.filter(pk=int(data.get("other_id") or 0)).first()
+        return [Message(P.MERGED, [ticket.requester], {"into": into})] if into is not None else []
+    if kind == E.STATUS and data.get("reason") in ("merged", "unmerged"):
+        return []  # the merge has its own message
     if kind == E.STATUS and data.get("new") in REQUESTER_STATUSES:
         return [Message(P.STATUS, [ticket.requester], {"status": _status_label(str(data["new"]))})]
     assignee = ticket.assignee

@@ -27,6 +27,7 @@ class Notification(models.Model):
         APPROVAL = "approval", _("Approval requested")
         ASSET_EXPIRY = "asset_expiry", _("An asset's warranty or licence ends soon")
         PROBLEM = "problem", _("A problem you watch changed")
+        MERGED = "merged", _("Your request was merged into another")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(
@@ -117,6 +118,7 @@ class NotificationPreference(models.Model):
         ESCALATED = "escalated", _("A ticket was escalated to my group")
         MENTION = "mention", _("I was mentioned")
         APPROVAL = "approval", _("My approval is requested")
+        MERGED = "merged", _("My request was merged into another")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")

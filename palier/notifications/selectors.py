@@ -12,7 +12,7 @@ from palier.people.models import User
 
 P = NotificationPreference.Event
 PER_PAGE = 25
-REQUESTER_EVENTS = (P.CREATED, P.REPLY, P.STATUS, P.MENTION, P.APPROVAL)  # anyone may be asked to approve
+REQUESTER_EVENTS = (P.CREATED, P.REPLY, P.STATUS, P.MERGED, P.MENTION, P.APPROVAL)  # anyone may be asked to approve
 
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:

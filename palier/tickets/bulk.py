@@ -79,3 +79,15 @@ def bulk_update_tickets(tickets: Sequence[Ticket], *, change: BulkChange, by: Us
         else:
             outcomes.append(BulkOutcome(ticket, True, _("Done.")))
     return outcomes
+
+
+def merge_selection(tickets: Sequence[Ticket], *, into: Ticket, by: User) -> BulkOutcome:
+    """Merge the selected tickets (``into`` itself left out if selected) into ``into``: one merge,
+    all or nothing (``services.merge_tickets``), unlike the other bulk changes."""
+    others = [t for t in tickets if t.pk != into.pk]
+    try:
+        services.merge_tickets(into, merged=[t.pk for t in others], by=by)
+    except (ValidationError, DomainError) as exc:
+        return BulkOutcome(into, False, _error_text(exc))
+    refs = ", ".join(t.reference for t in others)
+    return BulkOutcome(into, True, _("Merged %(refs)s into %(ref)s.") % {"refs": refs, "ref": into.reference})

@@ -235,6 +235,8 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _record_link(kind, data)
     if kind == E.VENDOR:
         return _vendor(data)
+    if kind in (E.MERGED, E.MERGED_INTO, E.UNMERGED, E.SPLIT):
+        return _merge(kind, data)
     return None
 
 
@@ -248,6 +250,22 @@ def _vendor(data: dict[str, Any]) -> str | None:
     if data.get("vendor"):
         return _("sent the ticket to the vendor %(vendor)s") % {"vendor": data["vendor"]}
     return None
+
+
+def _merge(kind: str, data: dict[str, Any]) -> str:
+    """Merges and splits (tickets/services/merge.py, split.py), on both tickets."""
+    other = str(data.get("other") or "")
+    if kind == E.MERGED:
+        return _("merged %(refs)s into this ticket") % {"refs": ", ".join(str(r) for r in data.get("tickets", []))}
+    if kind == E.MERGED_INTO:
+        return _("merged this ticket into %(ref)s (duplicate)") % {"ref": other}
+    if kind == E.UNMERGED:
+        if data.get("direction") == "out":
+            return _("undid the merge of %(ref)s into this ticket") % {"ref": other}
+        return _("undid the merge of this ticket into %(ref)s") % {"ref": other}
+    if data.get("direction") == "out":
+        return _("split a message out into %(ref)s") % {"ref": other}
+    return _("opened this ticket from a message of %(ref)s") % {"ref": other}
 
 
 def _record_link(kind: str, data: dict[str, Any]) -> str | None:

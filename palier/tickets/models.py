@@ -141,6 +141,11 @@ class Ticket(models.Model):
     resolved_level = models.PositiveSmallIntegerField(_("resolved at level"), null=True, blank=True)
     # the earliest running SLA due time, kept by the SLA engine for the queue's "SLA due" sort
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
+    # a duplicate merged into another ticket (closed; replies by email land in that one)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_tickets"
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -288,6 +293,10 @@ class TicketEvent(models.Model):
         PROBLEM = "problem", _("linked to a problem")
         MAJOR = "major", _("major incident")
         CHANGE = "change", _("linked to a change")
+        MERGED = "merged", _("merged tickets into this one")
+        MERGED_INTO = "merged_into", _("merged the ticket into another")
+        UNMERGED = "unmerged", _("undid a merge")
+        SPLIT = "split", _("split a ticket")
 
     # written by the SLA sweep, internal; the SLA timeline shows them, the ticket timeline does not
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACH)

@@ -96,3 +96,8 @@ def index_comment(*, ticket_id: int, comment_id: int, body: str, is_internal: bo
     SearchEntry.objects.create(
         ticket_id=ticket_id, comment_id=comment_id, is_internal=is_internal, text=normalise(body)
     )
+
+
+def move_comments(comment_ids: list[int], *, ticket_id: int) -> None:
+    """The search entries of comments moved to another ticket (a merge, a split) follow them."""
+    SearchEntry.objects.filter(comment_id__in=comment_ids).update(ticket_id=ticket_id)

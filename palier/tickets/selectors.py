@@ -549,3 +549,49 @@ def time_spent_minutes(ticket: Ticket) -> int:
     from palier.tickets.models import TimeEntry
 
     return int(TimeEntry.objects.filter(ticket=ticket).aggregate(total=Sum("minutes"))["total"] or 0)
+
+
+MAX_MERGE_HOPS = 10  # a survivor merged later into a third ticket: follow the chain this far
+
+
+def merge_survivor(ticket: Ticket | None) -> Ticket | None:
+    """The ticket that ``ticket`` was merged into (following later merges), or ``ticket`` itself
+    when it is not merged: where a reply to it belongs. One query per hop."""
+    seen: set[int] = set()
+    while ticket is not None and ticket.merged_into_id is not None and len(seen) < MAX_MERGE_HOPS:
+        seen.add(ticket.pk)
+        survivor = Ticket.objects.filter(pk=ticket.merged_into_id).first()
+        if survivor is None or survivor.pk in seen:
+            break
+        ticket = survivor
+    return ticket
+
+
+def merged_tickets(user: User, ticket: Ticket) -> list[Ticket]:
+    """The tickets merged into ``ticket`` that ``user`` may see, oldest merge first (one query)."""
+    return list(tickets_visible_to(user).filter(merged_into=ticket).order_by("merged_at", "pk"))
+
+
+def tickets_by_references(user: User, references: list[str]) -> tuple[list[Ticket], list[str]]:
+    """The tickets ``user`` may see among ``references`` (``INC-12``), in the order given, and the
+    references matching none of them (one query)."""
+    kinds = {v: k for k, v in Ticket.PREFIXES.items()}
+    wanted: dict[tuple[str, int], str] = {}
+    for reference in references:
+        prefix, _dash, number = reference.strip().upper().partition("-")
+        if prefix in kinds and number.isdigit():
+            wanted[(kinds[prefix], int(number))] = reference
+    query = Q(pk__in=[])
+    for kind, num in wanted:
+        query |= Q(kind=kind, number=num)
+    found = {(t.kind, t.number): t for t in tickets_visible_to(user).filter(query)} if wanted else {}
+    tickets = [found[key] for key in wanted if key in found]
+    missing = [r for r in references if r not in {wanted[k] for k in found}]
+    return tickets, missing
+
+
+def merge_card(user: User, ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page says about merges: the ticket it was merged into, the tickets merged
+    into it (one query, two when merged)."""
+    into = tickets_visible_to(user).filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None
+    return {"merged_into": into, "merged_from": merged_tickets(user, ticket)}

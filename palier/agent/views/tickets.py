@@ -57,6 +57,7 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
             "requester_assets": asset_selectors.requester_assets_card(request.user, ticket.requester),
             "ticket_changes": change_selectors.changes_of_ticket(request.user, ticket.pk),
         }
+        page |= contexts.merge_card(request.user, ticket, now=now)
     return {
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),

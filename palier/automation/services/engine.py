@@ -74,8 +74,9 @@ def _trigger(event: TicketEvent) -> str | None:
     kind = event.kind
     if kind == E.CREATED:
         return T.CREATED
-    if kind in (E.CHANGED, E.STATUS, E.PROBLEM, E.MAJOR, E.CHANGE):
-        # linking the ticket to a problem, a major incident or a change updates it for the rules
+    if kind in (E.CHANGED, E.STATUS, E.PROBLEM, E.MAJOR, E.CHANGE, E.MERGED, E.UNMERGED, E.SPLIT):
+        # linking the ticket to a problem, a major incident or a change, merging tickets into it
+        # or splitting a message out of it updates it for the rules (a merged ticket: its status)
         return T.UPDATED
     if kind == E.SURVEY:
         return T.SURVEY

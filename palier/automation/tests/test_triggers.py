@@ -207,3 +207,14 @@ def test_survey_rules_read_the_words_written_with_the_score(
     pump()
     assert _notes(slow) == ["Délai à revoir"]
     assert _notes(rude) == [] and _notes(silent) == []
+
+
+def test_a_merge_updates_the_kept_ticket_for_the_rules(
+    requester: User, requester_b: User, agent: User, make_rule: Callable[..., Rule], pump: Callable[[], int]
+) -> None:
+    make_rule("Merged", trigger="updated", conditions=[], actions=NOTE)
+    keep, dup = make_ticket(requester), make_ticket(requester_b)
+    pump()
+    ticket_services.merge_tickets(keep, merged=[dup.pk], by=agent)
+    pump()
+    assert _notes(keep) == [f"Règle Merged sur {keep.reference}"]

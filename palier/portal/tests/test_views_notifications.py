@@ -78,7 +78,7 @@ def test_requesters_see_only_events_that_concern_them(client: Client, requester:
 
 def test_saving_preferences(client: Client, requester: User) -> None:
     client.force_login(requester)
-    events = ("created", "reply", "status", "mention", "approval")
+    events = ("created", "reply", "status", "merged", "mention", "approval")
     every = {f"{e}:{c}": "on" for e in events for c in ("email", "in_app")}
     del every["reply:email"]
     response = client.post(reverse("notifications:preferences"), every, **EN)

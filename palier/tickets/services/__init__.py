@@ -54,6 +54,7 @@ from palier.tickets.services.lifecycle import (
     transition_ticket,
     update_ticket,
 )
+from palier.tickets.services.merge import MAX_MERGE, merge_tickets, undo_deadline, undo_merge
 from palier.tickets.services.reference import (
     create_category,
     set_category_active,
@@ -61,6 +62,7 @@ from palier.tickets.services.reference import (
     set_priority_matrix,
     update_category,
 )
+from palier.tickets.services.split import split_ticket
 from palier.tickets.services.workspace import (
     delete_filter,
     save_filter,
@@ -69,6 +71,7 @@ from palier.tickets.services.workspace import (
 
 __all__ = [
     "MAX_BODY",
+    "MAX_MERGE",
     "MAX_SUBJECT",
     "MAX_TAGS",
     "MAX_VENDOR_REFERENCE",
@@ -85,6 +88,7 @@ __all__ = [
     "link_task",
     "link_tickets",
     "lock_ticket",
+    "merge_tickets",
     "move_to_group",
     "next_number",
     "open_ticket",
@@ -109,7 +113,10 @@ __all__ = [
     "set_sla_due",
     "set_sla_dues",
     "set_vendor_reference",
+    "split_ticket",
     "transition_ticket",
+    "undo_deadline",
+    "undo_merge",
     "unlink_tickets",
     "update_category",
     "update_ticket",

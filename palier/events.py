@@ -97,6 +97,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "problems.major_update": "palier.problems.services.major.send_update_emails",
     # resolving a problem: reply on (and resolve) one of its open incidents, exactly once
     "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
+    # a problem's or a change's history event that active rules wait for: run them, once per rule
+    "automation.subject_event": "palier.automation.services.subject_engine.handle",
 }
 
 
@@ -124,8 +126,12 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
 # each new event of a problem's or a change's history (problems/history.py, changes/history.py),
 # in the recording transaction: who reacts to it (record work for after commit; never fail it)
-PROBLEM_EVENT_RECORDED: tuple[str, ...] = ()
-CHANGE_EVENT_RECORDED: tuple[str, ...] = ()
+PROBLEM_EVENT_RECORDED: tuple[str, ...] = (
+    "palier.automation.services.subject_engine.problem_event_recorded",  # rules on problems (outbox)
+)
+CHANGE_EVENT_RECORDED: tuple[str, ...] = (
+    "palier.automation.services.subject_engine.change_event_recorded",  # rules on changes (outbox)
+)
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------

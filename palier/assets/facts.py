@@ -74,6 +74,12 @@ def facts_by_ticket(ticket_ids: Iterable[int], *, services: bool = True) -> dict
     return _build(list(rows), services=services)
 
 
+def facts_of_assets(asset_ids: Iterable[int], *, services: bool = True) -> AssetFacts:
+    """The facts of a set of assets (a problem's or a change's affected assets, for automation)."""
+    ids = sorted(set(asset_ids))
+    return _facts_of_assets(ids, services=services) if ids else EMPTY
+
+
 def _facts_of_assets(asset_ids: list[int], *, services: bool) -> AssetFacts:
     rows = Asset.objects.filter(pk__in=asset_ids).values_list(
         "pk", "type__slug", "type__family", "status", "criticality", "tag", "name", "location__path",

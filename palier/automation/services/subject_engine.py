@@ -1,0 +1,265 @@
+"""Rules on problems and changes: how the history of a problem or a change reaches them.
+
+``problem_event_recorded`` and ``change_event_recorded`` are hooks of ``palier/events.py``
+(``PROBLEM_EVENT_RECORDED``, ``CHANGE_EVENT_RECORDED``), called with each new history event inside
+the recording transaction. They only record work for after commit: when an active rule of that
+subject waits for one of the triggers the event fires, one outbox item per event (keyed by it), so
+nothing is lost if the worker is down and a failing rule never fails the person's action.
+
+``handle`` is the outbox handler (``automation.subject_event`` in ``OUTBOX_HANDLERS``): it reads the
+event and its problem or change once, evaluates the waiting rules with ``lib/matching.py``, and runs
+each matching rule in its own transaction: the ``SubjectRun`` row, unique per (rule, subject,
+event), is inserted first and the actions run in a savepoint after it, so a replayed item finds the
+row and runs nothing twice; a failing action is undone and logged as failed.
+
+Loop protection: while a rule's actions run, the events they record carry the run's rule and
+depth (a context variable read by the hooks). A rule never reacts to its own run, and a chain of
+rules (A's change fires B, whose change fires A…) stops at ``MAX_DEPTH``: stopped runs are logged
+as skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from palier.assets import facts as asset_facts
+from palier.automation import subjects as specs
+from palier.automation.models import Rule, SubjectRun
+from palier.automation.services import subject_actions
+from palier.automation.services.execute import MissingReference
+from palier.automation.services.rules import CompiledRule, active_subject_rules, disable_rule, robot
+from palier.changes.models import Change, ChangeAsset, ChangeEvent
+from palier.core import outbox
+from palier.lib.errors import DomainError
+from palier.lib.text import normalise
+from palier.problems.models import Problem, ProblemAsset, ProblemEvent, ProblemIncident
+from palier.tickets.models import Category
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "automation.subject_event"
+MAX_DEPTH = 5
+S = Rule.Subject
+T = Rule.Trigger
+O = SubjectRun.Outcome  # noqa: E741
+
+# (rule id, depth) of the run whose actions are being carried out in this thread
+_RUNNING: ContextVar[tuple[int, int] | None] = ContextVar("palier_automation_subject_run", default=None)
+
+
+@contextmanager
+def running(rule_id: int, depth: int) -> Iterator[None]:
+    token = _RUNNING.set((rule_id, depth))
+    try:
+        yield
+    finally:
+        _RUNNING.reset(token)
+
+
+# --- the hooks: in the recording transaction --------------------------------------------------------
+
+
+def problem_event_recorded(event: ProblemEvent) -> None:
+    triggers = specs.problem_trigger(event.kind, event.data or {})
+    _recorded(S.PROBLEM, event.pk, triggers, incidents_of=event.problem_id, data=event.data or {})
+
+
+def change_event_recorded(event: ChangeEvent) -> None:
+    _recorded(S.CHANGE, event.pk, specs.change_trigger(event.kind, event.data or {}), data=event.data or {})
+
+
+def _waiting(rules: tuple[CompiledRule, ...], triggers: tuple[str, ...], data: dict[str, Any]) -> list[CompiledRule]:
+    """The rules an event with ``triggers`` may run (a status rule waits for its status)."""
+    reached = specs.status_reached(data)
+    return [r for r in rules if r.trigger in triggers and (not r.to_status or r.to_status == reached)]
+
+
+def _recorded(
+    subject: str, event_id: int, triggers: tuple[str, ...], *, data: dict[str, Any], incidents_of: int | None = None
+) -> None:
+    if not triggers:
+        return
+    waiting = _waiting(active_subject_rules(subject), triggers, data)
+    if not waiting:
+        return
+    run = _RUNNING.get()
+    payload: dict[str, Any] = {
+        "subject": subject,
+        "event": event_id,
+        "depth": run[1] if run else 0,
+        "by_rule": run[0] if run else None,
+    }
+    if T.PROBLEM_INCIDENTS in triggers and incidents_of is not None:
+        # the count as this link left it: "reaches 10" holds for the link that made it 10
+        payload["incidents"] = ProblemIncident.objects.filter(problem_id=incidents_of).count()
+        payload["linked"] = int(data.get("count") or 0)
+    outbox.add(OUTBOX_KIND, key=f"{subject}:{event_id}", payload=payload)
+
+
+# --- facts ----------------------------------------------------------------------------------------------
+
+
+def _lineage(category_id: int | None) -> frozenset[int]:
+    if category_id is None:
+        return frozenset()
+    parents = dict(Category.objects.values_list("id", "parent_id"))
+    chain: list[int] = []
+    current: int | None = category_id
+    while current is not None and current not in chain and len(chain) < 20:
+        chain.append(current)
+        current = parents.get(current)
+    return frozenset(chain)
+
+
+def record_facts(
+    subject: str,
+    record: Any,
+    *,
+    needs: frozenset[str],
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> specs.RecordFacts:
+    """The facts of one problem or change (with the event's own, when there is one): a query
+    for each family a rule needs (assets, incident count, category tree), none otherwise."""
+    data, payload = data or {}, payload or {}
+    assets = asset_facts.EMPTY
+    if "assets" in needs:
+        links = ProblemAsset if subject == S.PROBLEM else ChangeAsset
+        owner = "problem_id" if subject == S.PROBLEM else "change_id"
+        ids = list(links.objects.filter(**{owner: record.pk}).values_list("asset_id", flat=True))
+        assets = asset_facts.facts_of_assets(ids, services="asset_services" in needs) if ids else asset_facts.EMPTY
+    common: dict[str, Any] = {
+        "status": record.status,
+        "now": now,
+        "group_id": record.group_id,
+        "title": normalise(record.title),
+        "assets": assets,
+    }
+    if subject == S.PROBLEM:
+        incidents = payload.get("incidents")
+        if incidents is None and "incidents" in needs:
+            incidents = ProblemIncident.objects.filter(problem_id=record.pk).count()
+        before = None if payload.get("incidents") is None else int(payload["incidents"]) - int(payload.get("linked", 0))
+        return specs.RecordFacts(
+            **common,
+            assignee_id=record.assignee_id,
+            category_ids=_lineage(record.category_id) if "categories" in needs else frozenset(),
+            priority=record.priority,
+            has_workaround=record.has_workaround,
+            incidents=int(incidents or 0),
+            incidents_before=before,
+        )
+    return specs.RecordFacts(
+        **common,
+        assignee_id=record.implementer_id,
+        kind=record.kind,
+        risk=record.risk,
+        outcome=record.outcome,
+        decision=str(data.get("decision") or ""),
+        planned_start=record.planned_start,
+        planned_end=record.planned_end,
+    )
+
+
+# --- the outbox handler ------------------------------------------------------------------------------
+
+
+def _load(subject: str, event_id: int) -> tuple[Any, Any] | None:
+    if subject == S.PROBLEM:
+        pevent = ProblemEvent.objects.select_related("problem").filter(pk=event_id).first()
+        return (pevent, pevent.problem) if pevent else None
+    cevent = ChangeEvent.objects.select_related("change").filter(pk=event_id).first()
+    return (cevent, cevent.change) if cevent else None
+
+
+def handle(payload: dict[str, Any], *, now: datetime | None = None) -> int:
+    """Run the rules one problem or change event fires; returns how many rules ran. Idempotent."""
+    subject = str(payload.get("subject") or "")
+    if subject not in (S.PROBLEM, S.CHANGE):
+        raise outbox.Permanent(f"unknown subject {subject!r}")
+    loaded = _load(subject, int(payload["event"]))
+    if loaded is None:  # the problem or change was deleted since
+        return 0
+    event, record = loaded
+    data = event.data if isinstance(event.data, dict) else {}
+    trigger_of = specs.problem_trigger if subject == S.PROBLEM else specs.change_trigger
+    waiting = _waiting(active_subject_rules(subject), trigger_of(event.kind, data), data)
+    if not waiting:
+        return 0
+    now = now or timezone.now()
+    needs = frozenset().union(*(rule.matcher.needs for rule in waiting))
+    facts = record_facts(subject, record, needs=needs, now=now, data=data, payload=payload)
+    matched = [rule for rule in waiting if rule.matcher(facts)]
+    depth, by_rule = int(payload.get("depth") or 0), payload.get("by_rule")
+    for rule in matched:
+        apply_rule(rule, subject, event, record, depth=depth, by_rule=by_rule, now=now)
+    return len(matched)
+
+
+def _skip_reason(rule: CompiledRule, depth: int, by_rule: Any) -> str:
+    if by_rule == rule.id:
+        return _("the event came from this rule's own run")
+    if depth + 1 > MAX_DEPTH:
+        return _("chain of rules deeper than %(n)d") % {"n": MAX_DEPTH}
+    return ""
+
+
+@transaction.atomic
+def apply_rule(
+    rule: CompiledRule, subject: str, event: Any, record: Any, *, depth: int, by_rule: Any, now: datetime
+) -> SubjectRun | None:
+    """Claim the (rule, event) run, then run the actions in a savepoint: the run row and the
+    actions commit together, and a second call for the same pair does nothing."""
+    record_field = "problem" if subject == S.PROBLEM else "change"
+    try:
+        with transaction.atomic():
+            run = SubjectRun.objects.create(
+                rule_id=rule.id, subject=subject, event_id=event.pk, trigger=rule.trigger, outcome=O.SKIPPED,
+                depth=depth + 1, at=now, **{f"{record_field}_id": record.pk},
+            )  # fmt: skip
+    except IntegrityError:  # already run for this event (a replay)
+        return None
+    reason = _skip_reason(rule, depth, by_rule)
+    if reason:
+        run.detail = reason[:500]
+        run.save(update_fields=["detail"])
+        return run
+    model = Problem if subject == S.PROBLEM else Change
+    context = subject_actions.SubjectRunContext(
+        rule=rule, subject=subject, record=record, robot=robot(),
+        key=f"rule:{rule.id}:{subject}:{event.pk}", trigger=rule.trigger, event_id=event.pk,
+    )  # fmt: skip
+    try:
+        with transaction.atomic(), running(rule.id, depth + 1):
+            context.record = model.objects.select_for_update().get(pk=record.pk)
+            done = subject_actions.run_actions(context)
+        run.outcome, run.detail = (O.APPLIED, ", ".join(done)) if done else (O.MATCHED, _("nothing to change"))
+    except (MissingReference, ValidationError, DomainError) as exc:
+        run.outcome, run.detail = O.FAILED, _message(exc)
+        if isinstance(exc, MissingReference):
+            disable_rule(rule.id, reason=run.detail)
+    except Exception as exc:  # one bad rule must not stop the others
+        log.exception("automation rule %s failed on %s event %s", rule.id, subject, event.pk)
+        run.outcome, run.detail = O.FAILED, str(exc) or exc.__class__.__name__
+    run.detail = run.detail[:500]
+    run.save(update_fields=["outcome", "detail"])
+    return run
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return " ".join(str(m) for m in exc.messages)
+    return str(exc) or exc.__class__.__name__

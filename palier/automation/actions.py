@@ -76,7 +76,12 @@ def split_tags(text: str) -> list[str]:
 
 
 def _text(
-    action: Mapping[str, Any], name: str, *, required: bool, maximum: int = MAX_TEXT, known: Sequence[str] = PLACEHOLDERS
+    action: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool,
+    maximum: int = MAX_TEXT,
+    known: Sequence[str] = PLACEHOLDERS,
 ) -> str:
     value = str(action.get(name) or "").replace("\x00", "").strip()
     if required and not value:
@@ -88,7 +93,12 @@ def _text(
 
 
 def text_param(
-    action: Mapping[str, Any], name: str, *, required: bool, maximum: int = MAX_TEXT, known: Sequence[str] = PLACEHOLDERS
+    action: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool,
+    maximum: int = MAX_TEXT,
+    known: Sequence[str] = PLACEHOLDERS,
 ) -> str:
     """A text parameter of an action, its placeholders among ``known``, or ``ValueError``."""
     return _text(action, name, required=required, maximum=maximum, known=known)

@@ -229,7 +229,11 @@ def clean_row(subject: str, row: Mapping[str, Any]) -> dict[str, Any]:
         if owners:
             raise ValueError(
                 _("“%(field)s” is a field of %(other)s, not of %(subject)s.")
-                % {"field": FIELDS[owners[0]][name][0], "other": subject_label(owners[0]), "subject": subject_label(subject)}
+                % {
+                    "field": FIELDS[owners[0]][name][0],
+                    "other": subject_label(owners[0]),
+                    "subject": subject_label(subject),
+                }
             )
     if subject == S.TICKET:
         return ticket_conditions.clean_row(row)
@@ -281,7 +285,11 @@ CHANGE_ACTIONS: dict[str, Any] = {
     "notify": gettext_lazy("Notify a group or a person"),
     "webhook": gettext_lazy("Call a webhook"),
 }
-ACTIONS: dict[str, Mapping[str, Any]] = {S.TICKET: ticket_actions.ACTIONS, S.PROBLEM: PROBLEM_ACTIONS, S.CHANGE: CHANGE_ACTIONS}
+ACTIONS: dict[str, Mapping[str, Any]] = {
+    S.TICKET: ticket_actions.ACTIONS,
+    S.PROBLEM: PROBLEM_ACTIONS,
+    S.CHANGE: CHANGE_ACTIONS,
+}
 # the statuses a rule may move a change to: never approved or rejected (the board decides), never
 # closed (closing records an outcome somebody must give)
 CHANGE_MOVES: tuple[str, ...] = (

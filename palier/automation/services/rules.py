@@ -201,7 +201,9 @@ def clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
     if cleaned["trigger"] != T.CHANGE_APPROVAL and any(
         row["field"] == "decision" for part in ("all", "any") for row in cleaned["conditions"][part]
     ):
-        raise ValidationError({"conditions": _("An approval decision condition needs the “Change approval decided” trigger.")})
+        raise ValidationError(
+            {"conditions": _("An approval decision condition needs the “Change approval decided” trigger.")}
+        )
     problem = reference_problem(cleaned["conditions"], cleaned["actions"], subject)
     if problem:
         raise ValidationError({"actions": problem})

@@ -21,6 +21,7 @@ as skipped with the reason.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -109,67 +110,96 @@ def _recorded(
 # --- facts ----------------------------------------------------------------------------------------------
 
 
-def _lineage(category_id: int | None) -> frozenset[int]:
-    if category_id is None:
-        return frozenset()
-    parents = dict(Category.objects.values_list("id", "parent_id"))
-    chain: list[int] = []
-    current: int | None = category_id
-    while current is not None and current not in chain and len(chain) < 20:
-        chain.append(current)
-        current = parents.get(current)
-    return frozenset(chain)
+class Lineage:
+    """A category and its ancestors, from the tree read once (one query, when a rule needs it)."""
+
+    def __init__(self, wanted: bool) -> None:
+        self.parents: dict[int, int | None] = dict(Category.objects.values_list("id", "parent_id")) if wanted else {}
+
+    def of(self, category_id: int | None) -> frozenset[int]:
+        chain: list[int] = []
+        current = category_id
+        while current is not None and current not in chain and len(chain) < 20:
+            chain.append(current)
+            current = self.parents.get(current)
+        return frozenset(chain)
 
 
-def record_facts(
-    subject: str,
-    record: Any,
-    *,
-    needs: frozenset[str],
-    now: datetime,
-    data: dict[str, Any] | None = None,
-    payload: dict[str, Any] | None = None,
-) -> specs.RecordFacts:
-    """The facts of one problem or change (with the event's own, when there is one): a query
-    for each family a rule needs (assets, incident count, category tree), none otherwise."""
-    data, payload = data or {}, payload or {}
-    assets = asset_facts.EMPTY
-    if "assets" in needs:
-        links = ProblemAsset if subject == S.PROBLEM else ChangeAsset
-        owner = "problem_id" if subject == S.PROBLEM else "change_id"
-        ids = list(links.objects.filter(**{owner: record.pk}).values_list("asset_id", flat=True))
-        assets = asset_facts.facts_of_assets(ids, services="asset_services" in needs) if ids else asset_facts.EMPTY
-    common: dict[str, Any] = {
-        "status": record.status,
-        "now": now,
-        "group_id": record.group_id,
-        "title": normalise(record.title),
-        "assets": assets,
-    }
-    if subject == S.PROBLEM:
-        incidents = payload.get("incidents")
-        if incidents is None and "incidents" in needs:
-            incidents = ProblemIncident.objects.filter(problem_id=record.pk).count()
-        before = None if payload.get("incidents") is None else int(payload["incidents"]) - int(payload.get("linked", 0))
-        return specs.RecordFacts(
-            **common,
-            assignee_id=record.assignee_id,
-            category_ids=_lineage(record.category_id) if "categories" in needs else frozenset(),
-            priority=record.priority,
-            has_workaround=record.has_workaround,
-            incidents=int(incidents or 0),
-            incidents_before=before,
+Occurrence = tuple[Any, Any, dict[str, Any]]  # (history event, its problem or change, outbox payload)
+
+
+def facts_for(
+    subject: str, found: list[Occurrence], *, needs: frozenset[str], now: datetime
+) -> list[specs.RecordFacts]:
+    """The facts of each (event, record) pair, as the record is now with what the event says
+    (the decision of an approval, the incidents counted when it was linked). A constant number
+    of queries for the whole batch, only for what the rules need: the affected assets, the
+    incident links, the category tree."""
+    ids = sorted({record.pk for _e, record, _p in found})
+    problems = subject == S.PROBLEM
+    assets: dict[int, asset_facts.AssetFacts] = {}
+    if "assets" in needs and ids:
+        links = (ProblemAsset if problems else ChangeAsset).objects.filter(
+            **{f"{'problem' if problems else 'change'}_id__in": ids}
         )
-    return specs.RecordFacts(
-        **common,
-        assignee_id=record.implementer_id,
-        kind=record.kind,
-        risk=record.risk,
-        outcome=record.outcome,
-        decision=str(data.get("decision") or ""),
-        planned_start=record.planned_start,
-        planned_end=record.planned_end,
-    )
+        pairs = links.values_list("problem_id" if problems else "change_id", "asset_id")
+        assets = asset_facts.facts_by_owner(pairs, services="asset_services" in needs)
+    linked: dict[int, list[datetime]] = defaultdict(list)
+    counted = problems and ("incidents" in needs or any(e.kind == "incident_linked" for e, _r, _p in found))
+    if counted and ids:
+        for problem_id, at in ProblemIncident.objects.filter(problem_id__in=ids).values_list("problem_id", "linked_at"):
+            linked[problem_id].append(at)
+    lineage = Lineage("categories" in needs and problems)
+    facts = []
+    for event, record, payload in found:
+        data = event.data if isinstance(event.data, dict) else {}
+        common: dict[str, Any] = {
+            "status": record.status,
+            "now": now,
+            "group_id": record.group_id,
+            "title": normalise(record.title),
+            "assets": assets.get(record.pk, asset_facts.EMPTY),
+        }
+        if not problems:
+            facts.append(
+                specs.RecordFacts(
+                    **common,
+                    assignee_id=record.implementer_id,
+                    kind=record.kind,
+                    risk=record.risk,
+                    outcome=record.outcome,
+                    decision=str(data.get("decision") or ""),
+                    planned_start=record.planned_start,
+                    planned_end=record.planned_end,
+                )
+            )
+            continue
+        # the incidents linked when the event happened (the hook counted them in its transaction)
+        count = payload.get("incidents")
+        if count is None:
+            count = sum(1 for at in linked.get(record.pk, ()) if at <= event.at)
+        before = (
+            int(count) - int(payload.get("linked", data.get("count") or 0)) if event.kind == "incident_linked" else None
+        )
+        facts.append(
+            specs.RecordFacts(
+                **common,
+                assignee_id=record.assignee_id,
+                category_ids=lineage.of(record.category_id),
+                priority=record.priority,
+                has_workaround=record.has_workaround,
+                incidents=int(count),
+                incidents_before=before,
+            )
+        )
+    return facts
+
+
+def waiting_rules(subject: str, event: Any, rules: tuple[CompiledRule, ...]) -> list[CompiledRule]:
+    """Those of ``rules`` that ``event`` fires."""
+    data = event.data if isinstance(event.data, dict) else {}
+    trigger_of = specs.problem_trigger if subject == S.PROBLEM else specs.change_trigger
+    return _waiting(rules, trigger_of(event.kind, data), data)
 
 
 # --- the outbox handler ------------------------------------------------------------------------------
@@ -192,14 +222,12 @@ def handle(payload: dict[str, Any], *, now: datetime | None = None) -> int:
     if loaded is None:  # the problem or change was deleted since
         return 0
     event, record = loaded
-    data = event.data if isinstance(event.data, dict) else {}
-    trigger_of = specs.problem_trigger if subject == S.PROBLEM else specs.change_trigger
-    waiting = _waiting(active_subject_rules(subject), trigger_of(event.kind, data), data)
+    waiting = waiting_rules(subject, event, active_subject_rules(subject))
     if not waiting:
         return 0
     now = now or timezone.now()
     needs = frozenset().union(*(rule.matcher.needs for rule in waiting))
-    facts = record_facts(subject, record, needs=needs, now=now, data=data, payload=payload)
+    (facts,) = facts_for(subject, [(event, record, payload)], needs=needs, now=now)
     matched = [rule for rule in waiting if rule.matcher(facts)]
     depth, by_rule = int(payload.get("depth") or 0), payload.get("by_rule")
     for rule in matched:

@@ -186,7 +186,9 @@ def test_a_problem_reaching_n_incidents_notifies_a_group_once(
 ) -> None:
     agent_l2.language = "en"
     agent_l2.save(update_fields=["language"])
-    french = people.create_user(email="lea.martin@desk.test", full_name="Léa", role=User.Role.AGENT, password="pw-x-123456!")
+    french = people.create_user(
+        email="lea.martin@desk.test", full_name="Léa", role=User.Role.AGENT, password="pw-x-123456!"
+    )
     people.add_group_member(l2, user=french)
     subject_rule(
         "problem", "problem_incidents", name="Many incidents",
@@ -289,7 +291,9 @@ def test_an_approved_change_is_scheduled_by_a_rule(
     agent: User, admin_user: User, subject_rule: Callable[..., Rule]
 ) -> None:
     _group, ana = _board(admin_user)
-    subject_rule("change", "change_status", to_status="approved", actions=[{"type": "set_status", "value": "scheduled"}])
+    subject_rule(
+        "change", "change_status", to_status="approved", actions=[{"type": "set_status", "value": "scheduled"}]
+    )
     decided = subject_rule(
         "change", "change_approval", conditions=[{"field": "decision", "op": "is", "value": "approved"}],
         actions=[{"type": "note", "text": "Approved: {reference}"}],
@@ -299,9 +303,7 @@ def test_an_approved_change_is_scheduled_by_a_rule(
     change = change_services.transition_change(change, to=CS.AWAITING_APPROVAL, by=agent)
     run_outbox()
     assert Change.objects.get(pk=change.pk).status == CS.AWAITING_APPROVAL  # asking is no decision
-    approval_engine.decide(
-        approval=Approval.objects.get(approver=ana, decision="pending"), decision="approved", by=ana
-    )
+    approval_engine.decide(approval=Approval.objects.get(approver=ana, decision="pending"), decision="approved", by=ana)
     run_outbox()
     change.refresh_from_db()
     assert change.status == CS.SCHEDULED
@@ -405,8 +407,12 @@ def test_a_rule_never_reacts_to_its_own_run(agent: User, subject_rule: Callable[
 
 def test_a_chain_of_rules_stops_at_the_depth_cap(agent: User, subject_rule: Callable[..., Rule]) -> None:
     # A moves draft → assessment, B moves assessment → draft: each fires the other
-    subject_rule("change", "change_status", name="A", to_status="draft", actions=[{"type": "set_status", "value": "assessment"}])
-    subject_rule("change", "change_status", name="B", to_status="assessment", actions=[{"type": "set_status", "value": "draft"}])
+    subject_rule(
+        "change", "change_status", name="A", to_status="draft", actions=[{"type": "set_status", "value": "assessment"}]
+    )
+    subject_rule(
+        "change", "change_status", name="B", to_status="assessment", actions=[{"type": "set_status", "value": "draft"}]
+    )
     change = _ready(agent)
     change_services.transition_change(change, to=CS.ASSESSMENT, by=agent)
     for _round in range(20):

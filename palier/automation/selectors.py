@@ -114,7 +114,7 @@ def subject_dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> Su
     now = now or timezone.now()
     compiled = compile_rule(rule)
     subject = rule.subject
-    model = ProblemEvent if subject == Rule.Subject.PROBLEM else ChangeEvent
+    model: type[ProblemEvent] | type[ChangeEvent] = ProblemEvent if subject == Rule.Subject.PROBLEM else ChangeEvent
     kinds = DRY_RUN_KINDS[rule.trigger]
     events = model.objects.filter(kind__in=kinds, at__gte=now - timedelta(days=DRY_RUN_SURVEY_DAYS))
     related = "problem" if subject == Rule.Subject.PROBLEM else "change"
@@ -128,7 +128,9 @@ def subject_dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> Su
             break
         read += len(chunk)
         last = chunk[-1].pk
-        found = [(e, getattr(e, related), {}) for e in chunk if subject_engine.waiting_rules(subject, e, (compiled,))]
+        found: list[subject_engine.Occurrence] = [
+            (e, getattr(e, related), {}) for e in chunk if subject_engine.waiting_rules(subject, e, (compiled,))
+        ]
         if found:
             facts = subject_engine.facts_for(subject, found, needs=compiled.matcher.needs, now=now)
             for (event, record, _p), fact in zip(found, facts, strict=True):

@@ -63,7 +63,10 @@ def problem_trigger(kind: str, data: Mapping[str, Any]) -> tuple[str, ...]:
         return (T.PROBLEM_INCIDENTS,)
     if kind == "status":
         to = _new_status(data)
-        extra = {Problem.Status.KNOWN_ERROR: T.PROBLEM_KNOWN_ERROR, Problem.Status.RESOLVED: T.PROBLEM_RESOLVED}
+        extra: dict[str, str] = {
+            Problem.Status.KNOWN_ERROR: T.PROBLEM_KNOWN_ERROR,
+            Problem.Status.RESOLVED: T.PROBLEM_RESOLVED,
+        }
         return (T.PROBLEM_STATUS, extra[to]) if to in extra else (T.PROBLEM_STATUS,)
     return ()
 

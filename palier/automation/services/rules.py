@@ -79,7 +79,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
         id=rule.pk,
         name=rule.name,
         trigger=rule.trigger,
-        matcher=compile_conditions(rule.conditions or {}),  # type: ignore[arg-type]
+        matcher=compile_conditions(rule.conditions or {}),
         actions=tuple(rule.actions or ()),
         wait_status=rule.wait_status,
         wait_hours=rule.wait_hours or 0,

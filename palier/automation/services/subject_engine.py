@@ -175,12 +175,10 @@ def facts_for(
             )
             continue
         # the incidents linked when the event happened (the hook counted them in its transaction)
-        count = payload.get("incidents")
-        if count is None:
-            count = sum(1 for at in linked.get(record.pk, ()) if at <= event.at)
-        before = (
-            int(count) - int(payload.get("linked", data.get("count") or 0)) if event.kind == "incident_linked" else None
-        )
+        stored = payload.get("incidents")
+        count = int(stored) if stored is not None else sum(1 for at in linked.get(record.pk, ()) if at <= event.at)
+        added = payload["linked"] if "linked" in payload else data.get("count")
+        before = count - int(added or 0) if event.kind == "incident_linked" else None
         facts.append(
             specs.RecordFacts(
                 **common,

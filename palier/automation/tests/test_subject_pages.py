@@ -37,7 +37,9 @@ def _get(client: Client, name: str, *args: Any, **query: str) -> Any:
 def test_the_subject_comes_first_then_its_own_vocabulary(client: Client, admin_user: User) -> None:
     client.force_login(admin_user)
     chooser = _get(client, "automation:rule-new").content.decode()
-    assert 'data-subject="problem"' in chooser and 'data-subject="change"' in chooser and 'id="rule-form"' not in chooser
+    assert (
+        'data-subject="problem"' in chooser and 'data-subject="change"' in chooser and 'id="rule-form"' not in chooser
+    )
     page = _get(client, "automation:rule-new", subject="change").content.decode()
     assert 'value="change_approval"' in page and 'value="problem_created"' not in page and 'value="created"' not in page
     assert 'value="hours_to_start"' in page and 'value="channel"' not in page  # the change's fields only
@@ -60,7 +62,9 @@ def test_an_admin_saves_a_problem_rule_from_rows(client: Client, admin_user: Use
     rule = Rule.objects.get()
     assert (rule.subject, rule.trigger) == ("problem", "problem_incidents")
     assert rule.conditions == {"all": [{"field": "incidents", "op": "reaches", "value": 10}], "any": []}
-    assert rule.actions == [{"type": "notify", "to": "group", "value": l2.pk, "text": "{reference} reached 10 incidents"}]
+    assert rule.actions == [
+        {"type": "notify", "to": "group", "value": l2.pk, "text": "{reference} reached 10 incidents"}
+    ]
     edit = _get(client, "automation:rule-edit", rule.pk).content.decode()
     assert f'value="group:{l2.pk}" selected' in edit and "Problems" in edit
 
@@ -122,9 +126,7 @@ def test_dry_run_and_run_log_of_a_problem_rule(
     assert log.count('href="/agent/problems/') == 25
 
 
-def test_dry_run_of_a_change_rule_reads_the_approval_decided(
-    client: Client, admin_user: User, agent: User
-) -> None:
+def test_dry_run_of_a_change_rule_reads_the_approval_decided(client: Client, admin_user: User, agent: User) -> None:
     rule = _rule(
         admin_user, "change", "change_created", conditions={"all": [{"field": "kind", "op": "is", "value": "normal"}]}
     )

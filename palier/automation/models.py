@@ -49,6 +49,7 @@ class Rule(models.Model):
         CHANGE_STATUS = "change_status", _("Change status changed")
         CHANGE_APPROVAL = "change_approval", _("Change approval decided")
         CHANGE_FREEZE = "change_freeze", _("Change scheduled in a freeze")
+        CHANGE_START_SOON = "change_start_soon", _("Change starting within hours")
 
     name = models.CharField(_("name"), max_length=120)
     is_active = models.BooleanField(_("active"), default=True)
@@ -134,7 +135,9 @@ class SubjectRun(models.Model):
 
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="subject_runs")
     subject = models.CharField(max_length=8, choices=Rule.Subject.choices)
-    event_id = models.BigIntegerField()  # a ProblemEvent or ChangeEvent id
+    event_id = models.BigIntegerField()  # a ProblemEvent or ChangeEvent id (0 for time-based rules)
+    # time-based rules ("starting within N hours"): "<change id>:<planned start>", once each
+    period = models.CharField(max_length=60, blank=True, default="")
     problem = models.ForeignKey("problems.Problem", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     change = models.ForeignKey("changes.Change", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     trigger = models.CharField(max_length=20, choices=Rule.Trigger.choices)
@@ -147,7 +150,9 @@ class SubjectRun(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["rule", "at", "id"], name="automation_subjectrun_rule")]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "subject", "event_id"], name="automation_subject_run_once"),
+            models.UniqueConstraint(
+                fields=["rule", "subject", "event_id", "period"], name="automation_subject_run_once"
+            ),
         ]
 
     @property

@@ -114,6 +114,8 @@ def subject_dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> Su
     now = now or timezone.now()
     compiled = compile_rule(rule)
     subject = rule.subject
+    if rule.trigger == T.CHANGE_START_SOON:
+        return _start_soon_dry_run(rule, compiled, page=page, now=now)
     model: type[ProblemEvent] | type[ChangeEvent] = ProblemEvent if subject == Rule.Subject.PROBLEM else ChangeEvent
     kinds = DRY_RUN_KINDS[rule.trigger]
     events = model.objects.filter(kind__in=kinds, at__gte=now - timedelta(days=DRY_RUN_SURVEY_DAYS))
@@ -149,6 +151,24 @@ def subject_dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> Su
     ]
     return SubjectDryRun(
         count=len(latest), events=read, truncated=truncated, page=numbers, rows=rows, recent_days=DRY_RUN_SURVEY_DAYS
+    )
+
+
+def _start_soon_dry_run(rule: Rule, compiled: Any, *, page: Any, now: datetime) -> SubjectDryRun:
+    """ "Starting within N hours": the changes whose planned start is in the window now (at most
+    the batch the job reads), evaluated as the job does; two queries and the facts' own."""
+    changes = subject_engine.start_soon_candidates(rule.wait_hours or 0, now)
+    found: list[subject_engine.Occurrence] = [(subject_engine.Moment(at=now), c, {}) for c in changes]
+    facts = subject_engine.facts_for(rule.subject, found, needs=compiled.matcher.needs, now=now) if found else []
+    matched = [(c.pk, c.planned_start or now) for c, f in zip(changes, facts, strict=True) if compiled.matcher(f)]
+    numbers = Paginator(matched, PAGE).get_page(page)
+    by_id = {c.pk: c for c in changes}
+    rows = [
+        SubjectDryRunRow(record=by_id[pk], at=at, url=subject_actions.record_path(rule.subject, pk))
+        for pk, at in numbers.object_list
+    ]
+    return SubjectDryRun(
+        count=len(matched), events=len(changes), truncated=False, page=numbers, rows=rows, recent_days=0
     )
 
 
@@ -223,6 +243,8 @@ def trigger_text(rule: Rule) -> str:
         statuses = Problem.Status if rule.subject == Rule.Subject.PROBLEM else Change.Status
         label = statuses(rule.to_status).label if rule.to_status in statuses.values else rule.to_status
         return f"{Rule.Trigger(rule.trigger).label} → {label}"
+    if rule.trigger == Rule.Trigger.CHANGE_START_SOON:
+        return _("Change starting within %(hours)s hours") % {"hours": rule.wait_hours}
     if rule.trigger != Rule.Trigger.TIMER:
         return str(Rule.Trigger(rule.trigger).label)
     status = Ticket.Status(rule.wait_status).label if rule.wait_status in Ticket.Status.values else rule.wait_status

@@ -122,8 +122,15 @@ class RuleForm(StyledForm):
         if subject == SUBJECT.TICKET:
             del self.fields["to_status"]
             return
-        for name in ("wait_status", "wait_hours", "wait_business"):
+        for name in (
+            ("wait_status", "wait_business")
+            if subject == SUBJECT.CHANGE
+            else ("wait_status", "wait_hours", "wait_business")
+        ):
             del self.fields[name]
+        if subject == SUBJECT.CHANGE:
+            self.fields["wait_hours"].label = _("Hours before the planned start")
+            self.fields["wait_hours"].help_text = _("“Change starting within hours” only: 24 = a day ahead.")
         statuses = Problem.Status if subject == SUBJECT.PROBLEM else Change.Status
         _choices(self, "to_status", [("", _("any status")), *statuses.choices])
 

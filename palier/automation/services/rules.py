@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ROBOT_EMAIL = "automation@palier.invalid"
 MAX_WAIT_HOURS = 24 * 365
+MAX_START_SOON_HOURS = 24 * 30
 T = Rule.Trigger
 S = Rule.Subject
 
@@ -173,6 +174,14 @@ def _clean_trigger(cleaned: dict[str, Any]) -> None:
     elif to_status:
         raise ValidationError({"to_status": _("Only a “status changed” trigger waits for a status.")})
     cleaned["to_status"] = to_status
+    if trigger == T.CHANGE_START_SOON:
+        hours = cleaned.get("wait_hours")
+        if not isinstance(hours, int) or not 1 <= hours <= MAX_START_SOON_HOURS:
+            raise ValidationError(
+                {"wait_hours": _("Enter a number of hours between 1 and %(n)d.") % {"n": MAX_START_SOON_HOURS}}
+            )
+        cleaned.update(wait_status="", wait_business=False)
+        return
     if trigger != T.TIMER:
         cleaned.update(wait_status="", wait_hours=None)
         return

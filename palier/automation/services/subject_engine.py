@@ -25,7 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -233,6 +234,61 @@ def handle(payload: dict[str, Any], *, now: datetime | None = None) -> int:
     return len(matched)
 
 
+# --- time-based: a change starting within N hours ------------------------------------------------------
+
+START_SOON_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What a time-based rule reacts to in place of a history event."""
+
+    pk: int = 0
+    kind: str = "timer"
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+def start_soon_candidates(hours: int, now: datetime) -> list[Change]:
+    """Changes not closed whose planned start is within ``hours`` from ``now`` (the window index),
+    soonest first, at most ``START_SOON_BATCH``."""
+    window = Change.objects.filter(planned_start__gt=now, planned_start__lte=now + timedelta(hours=hours))
+    return list(window.exclude(status=Change.Status.CLOSED).order_by("planned_start", "pk")[:START_SOON_BATCH])
+
+
+def run_start_soon(*, now: datetime | None = None) -> int:
+    """The periodic job's share: each active "starting within N hours" rule on each change whose
+    planned start entered the window, once per (rule, change, planned start): a change moved to
+    another start is seen again. Returns how many rules ran."""
+    now = now or timezone.now()
+    ran = 0
+    for rule in active_subject_rules(S.CHANGE):
+        if rule.trigger != T.CHANGE_START_SOON or not rule.wait_hours:
+            continue
+        changes = start_soon_candidates(rule.wait_hours, now)
+        done = set(
+            SubjectRun.objects.filter(rule_id=rule.id, change_id__in=[c.pk for c in changes], event_id=0).values_list(
+                "period", flat=True
+            )
+        )
+        todo = [c for c in changes if _period(c) not in done]
+        if not todo:
+            continue
+        found: list[Occurrence] = [(Moment(at=now), change, {}) for change in todo]
+        for (moment, change, _p), facts in zip(
+            found, facts_for(S.CHANGE, found, needs=rule.matcher.needs, now=now), strict=True
+        ):
+            if rule.matcher(facts):
+                apply_rule(rule, S.CHANGE, moment, change, depth=0, by_rule=None, now=now, period=_period(change))
+                ran += 1
+    return ran
+
+
+def _period(change: Change) -> str:
+    start = change.planned_start.isoformat() if change.planned_start else ""
+    return f"{change.pk}:{start}"
+
+
 def _skip_reason(rule: CompiledRule, depth: int, by_rule: Any) -> str:
     if by_rule == rule.id:
         return _("the event came from this rule's own run")
@@ -243,7 +299,15 @@ def _skip_reason(rule: CompiledRule, depth: int, by_rule: Any) -> str:
 
 @transaction.atomic
 def apply_rule(
-    rule: CompiledRule, subject: str, event: Any, record: Any, *, depth: int, by_rule: Any, now: datetime
+    rule: CompiledRule,
+    subject: str,
+    event: Any,
+    record: Any,
+    *,
+    depth: int,
+    by_rule: Any,
+    now: datetime,
+    period: str = "",
 ) -> SubjectRun | None:
     """Claim the (rule, event) run, then run the actions in a savepoint: the run row and the
     actions commit together, and a second call for the same pair does nothing."""
@@ -251,8 +315,8 @@ def apply_rule(
     try:
         with transaction.atomic():
             run = SubjectRun.objects.create(
-                rule_id=rule.id, subject=subject, event_id=event.pk, trigger=rule.trigger, outcome=O.SKIPPED,
-                depth=depth + 1, at=now, **{f"{record_field}_id": record.pk},
+                rule_id=rule.id, subject=subject, event_id=event.pk, period=period, trigger=rule.trigger,
+                outcome=O.SKIPPED, depth=depth + 1, at=now, **{f"{record_field}_id": record.pk},
             )  # fmt: skip
     except IntegrityError:  # already run for this event (a replay)
         return None
@@ -264,7 +328,8 @@ def apply_rule(
     model = Problem if subject == S.PROBLEM else Change
     context = subject_actions.SubjectRunContext(
         rule=rule, subject=subject, record=record, robot=robot(),
-        key=f"rule:{rule.id}:{subject}:{event.pk}", trigger=rule.trigger, event_id=event.pk,
+        key=f"rule:{rule.id}:{subject}:{event.pk}" + (f":{period}" if period else ""), trigger=rule.trigger,
+        event_id=event.pk,
     )  # fmt: skip
     try:
         with transaction.atomic(), running(rule.id, depth + 1):

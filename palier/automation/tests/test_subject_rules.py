@@ -422,3 +422,36 @@ def test_a_chain_of_rules_stops_at_the_depth_cap(agent: User, subject_rule: Call
     runs = SubjectRun.objects.order_by("id")
     assert runs.filter(outcome="applied").count() == subject_engine.MAX_DEPTH
     assert runs.last().outcome == "skipped" and "deeper than" in runs.last().detail  # type: ignore[union-attr]
+
+
+# --- time-based: a change starting within N hours ------------------------------------------------------
+
+
+def test_a_change_starting_soon_runs_its_rule_once(
+    agent: User, admin_user: User, client: Any, subject_rule: Callable[..., Rule]
+) -> None:
+    rule = subject_rule(
+        "change", "change_start_soon", wait_hours=24,
+        conditions=[{"field": "status", "op": "is", "value": "scheduled"}],
+        actions=[{"type": "note", "text": "{reference} starts soon"}],
+    )  # fmt: skip
+    template = ChangeTemplate.objects.create(name_fr="Redémarrer", name_en="Restart", implementation_plan="Rolling")
+    soon, later, draft = (
+        change_services.create_change(by=agent, kind="standard", template=template, planned_start=timezone.now() + delay)
+        for delay in (timedelta(hours=5), timedelta(hours=48), timedelta(hours=6))
+    )
+    for change in (soon, later):
+        change_services.transition_change(change, to=CS.SCHEDULED, by=agent)
+    client.force_login(admin_user)
+    page = client.get(f"/agent/automation/rules/{rule.pk}/dry-run/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert soon.reference in page and later.reference not in page and draft.reference not in page
+    assert subject_engine.run_start_soon() == 1
+    assert subject_engine.run_start_soon() == 0  # once per change and planned start
+    assert list(ChangeComment.objects.values_list("change_id", "body")) == [(soon.pk, f"{soon.reference} starts soon")]
+    assert SubjectRun.objects.get(rule=rule).change_id == soon.pk
+
+
+def test_a_start_soon_rule_needs_its_hours(subject_rule: Callable[..., Rule]) -> None:
+    with pytest.raises(ValidationError, match="between 1 and"):
+        subject_rule("change", "change_start_soon", actions=[{"type": "note", "text": "x"}])
+    assert not Rule.objects.exists()

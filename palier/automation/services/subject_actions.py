@@ -162,8 +162,10 @@ def _recipients(run: SubjectRunContext, action: dict[str, Any]) -> list[User]:
 
 
 def _notify(run: SubjectRunContext, action: dict[str, Any]) -> str:
-    """In the application, and by email in each recipient's language, once per run and action."""
-    users = _recipients(run, action)
+    """In the application, and by email in each recipient's language, once per run and action.
+    Problems and changes are internal records: only active staff are told (a requester named or
+    in the group is left out)."""
+    users = [user for user in _recipients(run, action) if user.is_agent and user.is_active]
     if not users:
         return ""
     values = placeholders(run)

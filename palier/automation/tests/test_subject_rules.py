@@ -437,7 +437,9 @@ def test_a_change_starting_soon_runs_its_rule_once(
     )  # fmt: skip
     template = ChangeTemplate.objects.create(name_fr="Redémarrer", name_en="Restart", implementation_plan="Rolling")
     soon, later, draft = (
-        change_services.create_change(by=agent, kind="standard", template=template, planned_start=timezone.now() + delay)
+        change_services.create_change(
+            by=agent, kind="standard", template=template, planned_start=timezone.now() + delay
+        )
         for delay in (timedelta(hours=5), timedelta(hours=48), timedelta(hours=6))
     )
     for change in (soon, later):
@@ -455,3 +457,18 @@ def test_a_start_soon_rule_needs_its_hours(subject_rule: Callable[..., Rule]) ->
     with pytest.raises(ValidationError, match="between 1 and"):
         subject_rule("change", "change_start_soon", actions=[{"type": "note", "text": "x"}])
     assert not Rule.objects.exists()
+
+
+def test_requesters_are_never_told_about_internal_records(
+    agent: User, requester: User, l2: SupportGroup, agent_l2: User, subject_rule: Callable[..., Rule]
+) -> None:
+    subject_rule("problem", "problem_created", actions=[
+        {"type": "notify", "to": "group", "value": l2.pk, "text": "New: {title}"},
+        {"type": "notify", "to": "user", "value": requester.pk, "text": "New: {title}"},
+    ])  # fmt: skip
+    problem_services.create_problem(by=agent, title="Payroll database corrupted")
+    run_outbox()
+    assert list(Notification.objects.filter(kind=Notification.Kind.RULE).values_list("recipient_id", flat=True)) == [
+        agent_l2.pk
+    ]
+    assert not OutgoingEmail.objects.filter(address=requester.email).exists()

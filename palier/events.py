@@ -99,6 +99,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
     # an approval request sent to an approver linked to Slack, as a direct message with buttons
     "chat.approval_request": "palier.changes.chat_approvals.send_request",
+    # a problem's or a change's history event that active rules wait for: run them, once per rule
+    "automation.subject_event": "palier.automation.services.subject_engine.handle",
 }
 
 
@@ -130,8 +132,12 @@ APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT
 APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked",)
 # who answers the chats' approval commands and buttons (palier/integrations/services/chat.py)
 CHAT_APPROVALS: tuple[str, ...] = ("palier.changes.chat_approvals.handle",)
-PROBLEM_EVENT_RECORDED: tuple[str, ...] = ()
-CHANGE_EVENT_RECORDED: tuple[str, ...] = ()
+PROBLEM_EVENT_RECORDED: tuple[str, ...] = (
+    "palier.automation.services.subject_engine.problem_event_recorded",  # rules on problems (outbox)
+)
+CHANGE_EVENT_RECORDED: tuple[str, ...] = (
+    "palier.automation.services.subject_engine.change_event_recorded",  # rules on changes (outbox)
+)
 
 
 # --- 5. Django's sign-in signals: the audit of sign-ins, failures and sign-outs ---------------------

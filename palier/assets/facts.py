@@ -74,6 +74,21 @@ def facts_by_ticket(ticket_ids: Iterable[int], *, services: bool = True) -> dict
     return _build(list(rows), services=services)
 
 
+def facts_by_owner(links: Iterable[tuple[int, int]], *, services: bool = True) -> dict[int, AssetFacts]:
+    """The facts of the assets of several owners (problems or changes, for automation rules) from
+    their (owner id, asset id) links: one query for the assets, plus the walk up to the services."""
+    pairs = sorted(set(links))
+    if not pairs:
+        return {}
+    rows = Asset.objects.filter(pk__in={asset_id for _o, asset_id in pairs}).values_list(
+        "pk", "type__slug", "type__family", "status", "criticality", "tag", "name", "location__path",
+    )  # fmt: skip
+    by_asset = {row[0]: row for row in rows}
+    return _build(
+        [(owner, *by_asset[asset_id]) for owner, asset_id in pairs if asset_id in by_asset], services=services
+    )
+
+
 def _facts_of_assets(asset_ids: list[int], *, services: bool) -> AssetFacts:
     rows = Asset.objects.filter(pk__in=asset_ids).values_list(
         "pk", "type__slug", "type__family", "status", "criticality", "tag", "name", "location__path",

@@ -75,30 +75,58 @@ def split_tags(text: str) -> list[str]:
     return sorted({t.strip().lower()[:50] for t in _TAG_SPLIT.split(text or "") if t.strip()})
 
 
-def _text(action: Mapping[str, Any], name: str, *, required: bool, maximum: int = MAX_TEXT) -> str:
+def _text(
+    action: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool,
+    maximum: int = MAX_TEXT,
+    known: Sequence[str] = PLACEHOLDERS,
+) -> str:
     value = str(action.get(name) or "").replace("\x00", "").strip()
     if required and not value:
         raise ValueError(_("Enter the text."))
     if len(value) > maximum:
         raise ValueError(_("At most %(n)d characters.") % {"n": maximum})
-    _check_placeholders(value)
+    check_placeholders(value, known)
     return value
 
 
-def _check_placeholders(text: str) -> None:
+def text_param(
+    action: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool,
+    maximum: int = MAX_TEXT,
+    known: Sequence[str] = PLACEHOLDERS,
+) -> str:
+    """A text parameter of an action, its placeholders among ``known``, or ``ValueError``."""
+    return _text(action, name, required=required, maximum=maximum, known=known)
+
+
+def check_placeholders(text: str, known: Sequence[str] = PLACEHOLDERS) -> None:
     try:
         names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
     except ValueError:
         raise ValueError(_("Braces must enclose a placeholder such as {reference}.")) from None
-    unknown = sorted(names - set(PLACEHOLDERS))
+    unknown = sorted(names - set(known))
     if unknown:
         raise ValueError(
-            _("Unknown placeholder {%(name)s}; use %(known)s.") % {"name": unknown[0], "known": placeholder_list()}
+            _("Unknown placeholder {%(name)s}; use %(known)s.") % {"name": unknown[0], "known": placeholder_list(known)}
         )
 
 
-def placeholder_list() -> str:
-    return ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+def placeholder_list(known: Sequence[str] = PLACEHOLDERS) -> str:
+    return ", ".join("{" + name + "}" for name in known)
+
+
+def clean_url(action: Mapping[str, Any]) -> str:
+    url = str(action.get("url") or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValueError(_("Enter a valid http(s) address.")) from None
+    return url
 
 
 def _reference(action: Mapping[str, Any]) -> int:
@@ -174,12 +202,7 @@ def clean_action(action: Mapping[str, Any]) -> dict[str, Any]:  # noqa: C901  (o
     if kind == "email":
         return _email(action)
     if kind == "webhook":
-        url = str(action.get("url") or "").strip()
-        try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError:
-            raise ValueError(_("Enter a valid http(s) address.")) from None
-        return {"type": kind, "url": url}
+        return {"type": kind, "url": clean_url(action)}
     return {"type": kind}
 
 

@@ -4,6 +4,7 @@ time-based rules, and recurring tickets (docs/automation.md)."""
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -23,6 +24,11 @@ class Rule(models.Model):
     ``{"type": ..., ...params}`` (see ``services/actions.py``).
     """
 
+    class Subject(models.TextChoices):
+        TICKET = "ticket", _("Tickets")
+        PROBLEM = "problem", _("Problems")
+        CHANGE = "change", _("Changes")
+
     class Trigger(models.TextChoices):
         CREATED = "created", _("Ticket created")
         UPDATED = "updated", _("Ticket updated")
@@ -32,11 +38,27 @@ class Rule(models.Model):
         SLA_BREACH = "sla_breach", _("SLA breach")
         SURVEY = "survey", _("Survey answered")
         TIMER = "timer", _("Status unchanged for a time")
+        # problems (docs/automation.md, "Rules on problems and changes")
+        PROBLEM_CREATED = "problem_created", _("Problem created")
+        PROBLEM_STATUS = "problem_status", _("Problem status changed")
+        PROBLEM_INCIDENTS = "problem_incidents", _("Incidents linked to the problem")
+        PROBLEM_KNOWN_ERROR = "problem_known_error", _("Known error published")
+        PROBLEM_RESOLVED = "problem_resolved", _("Problem resolved")
+        # changes
+        CHANGE_CREATED = "change_created", _("Change created")
+        CHANGE_STATUS = "change_status", _("Change status changed")
+        CHANGE_APPROVAL = "change_approval", _("Change approval decided")
+        CHANGE_FREEZE = "change_freeze", _("Change scheduled in a freeze")
+        CHANGE_START_SOON = "change_start_soon", _("Change starting within hours")
 
     name = models.CharField(_("name"), max_length=120)
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(_("order"), default=0)
+    # what the rule watches: tickets (their event stream), problems or changes (their history)
+    subject = models.CharField(_("applies to"), max_length=8, choices=Subject.choices, default=Subject.TICKET)
     trigger = models.CharField(_("trigger"), max_length=20, choices=Trigger.choices)
+    # "status changed" triggers of problems and changes: the status reached ("" = any)
+    to_status = models.CharField(_("to status"), max_length=20, blank=True)
     # time-based trigger: the ticket has been in ``wait_status`` without change for ``wait_hours``
     wait_status = models.CharField(_("status"), max_length=20, blank=True)
     wait_hours = models.PositiveIntegerField(_("hours"), null=True, blank=True)
@@ -101,6 +123,41 @@ class RuleRun(models.Model):
                 fields=["rule", "event"], condition=models.Q(event__isnull=False), name="automation_run_once"
             ),
         ]
+
+
+class SubjectRun(models.Model):
+    """One rule meeting one event of a problem's or a change's history: what happened. Unique
+    per (rule, subject, event), and inserted before the actions run in the same transaction, so
+    a replayed outbox item never runs a rule twice on one event. ``depth``: how many rule runs led
+    to the event (events made by a run carry its depth; chains stop at ``MAX_DEPTH``)."""
+
+    Outcome = RuleRun.Outcome
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="subject_runs")
+    subject = models.CharField(max_length=8, choices=Rule.Subject.choices)
+    event_id = models.BigIntegerField()  # a ProblemEvent or ChangeEvent id (0 for time-based rules)
+    # time-based rules ("starting within N hours"): "<change id>:<planned start>", once each
+    period = models.CharField(max_length=60, blank=True, default="")
+    problem = models.ForeignKey("problems.Problem", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey("changes.Change", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=20, choices=Rule.Trigger.choices)
+    outcome = models.CharField(max_length=8, choices=RuleRun.Outcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    depth = models.PositiveSmallIntegerField(default=1)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["rule", "at", "id"], name="automation_subjectrun_rule")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject", "event_id", "period"], name="automation_subject_run_once"
+            ),
+        ]
+
+    @property
+    def record(self) -> Any:
+        return self.problem if self.subject == Rule.Subject.PROBLEM else self.change
 
 
 class TimerFiring(models.Model):

@@ -13,9 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.automation import conditions as condition_specs
-from palier.automation.models import RecurringTicket, Rule, RuleRun
-from palier.automation.services import engine, recurring
+from palier.automation import subjects as subject_specs
+from palier.automation.models import RecurringTicket, Rule, RuleRun, SubjectRun
+from palier.automation.services import engine, recurring, subject_actions, subject_engine
 from palier.automation.services.rules import compile_rule
+from palier.changes.models import Change, ChangeEvent
+from palier.problems.models import Problem, ProblemEvent
 from palier.tickets.models import Comment, Ticket
 
 PAGE = 25
@@ -35,7 +38,11 @@ def get_rule_for_admin(rule_id: int) -> Rule:
     return rule
 
 
-def rule_runs(rule: Rule, *, page: Any) -> Page[RuleRun]:
+def rule_runs(rule: Rule, *, page: Any) -> Page[Any]:
+    """The rule's runs, newest first: on tickets, or on problems or changes (with their record)."""
+    if rule.subject != Rule.Subject.TICKET:
+        subject_runs = SubjectRun.objects.filter(rule=rule).select_related("problem", "change").order_by("-at", "-id")
+        return Paginator(subject_runs, PAGE).get_page(page)
     runs = RuleRun.objects.filter(rule=rule).select_related("ticket").order_by("-at", "-id")
     return Paginator(runs, PAGE).get_page(page)
 
@@ -77,6 +84,106 @@ def _dry_run_source(rule: Rule, matcher: condition_specs.Matcher) -> str:
     needs: dict[str, str] = {T.REQUESTER_COMMENT: "comment", T.AGENT_COMMENT: "comment", T.SURVEY: "survey"}
     need = needs.get(rule.trigger)
     return rule.trigger if need in matcher.needs else ""
+
+
+@dataclass(frozen=True)
+class SubjectDryRunRow:
+    record: Any  # a Problem or a Change
+    at: datetime  # the latest event that matched
+    url: str
+
+
+@dataclass(frozen=True)
+class SubjectDryRun:
+    count: int  # records matched
+    events: int  # events read (at most DRY_RUN_EVENTS)
+    truncated: bool  # more events than that in the period
+    page: Page[tuple[int, datetime]]
+    rows: list[SubjectDryRunRow]
+    recent_days: int
+
+
+DRY_RUN_EVENTS = 10_000
+
+
+def subject_dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> SubjectDryRun:
+    """The problems or changes whose history events of the last ``DRY_RUN_SURVEY_DAYS`` days
+    the rule would have matched (whether it is on or not), evaluated by the engine's own code on
+    each record as it is now with what its event says. The events of the rule's trigger are read
+    newest first in chunks (at most ``DRY_RUN_EVENTS``), a constant number of queries per chunk."""
+    now = now or timezone.now()
+    compiled = compile_rule(rule)
+    subject = rule.subject
+    if rule.trigger == T.CHANGE_START_SOON:
+        return _start_soon_dry_run(rule, compiled, page=page, now=now)
+    model: type[ProblemEvent] | type[ChangeEvent] = ProblemEvent if subject == Rule.Subject.PROBLEM else ChangeEvent
+    kinds = DRY_RUN_KINDS[rule.trigger]
+    events = model.objects.filter(kind__in=kinds, at__gte=now - timedelta(days=DRY_RUN_SURVEY_DAYS))
+    related = "problem" if subject == Rule.Subject.PROBLEM else "change"
+    latest: dict[int, datetime] = {}
+    read = 0
+    last: int | None = None
+    while read < DRY_RUN_EVENTS:
+        chunk_query = events if last is None else events.filter(pk__lt=last)
+        chunk = list(chunk_query.select_related(related).order_by("-pk")[: min(DRY_RUN_CHUNK, DRY_RUN_EVENTS - read)])
+        if not chunk:
+            break
+        read += len(chunk)
+        last = chunk[-1].pk
+        found: list[subject_engine.Occurrence] = [
+            (e, getattr(e, related), {}) for e in chunk if subject_engine.waiting_rules(subject, e, (compiled,))
+        ]
+        if found:
+            facts = subject_engine.facts_for(subject, found, needs=compiled.matcher.needs, now=now)
+            for (event, record, _p), fact in zip(found, facts, strict=True):
+                if compiled.matcher(fact):
+                    latest.setdefault(record.pk, event.at)
+        if len(chunk) < DRY_RUN_CHUNK:
+            break
+    truncated = read >= DRY_RUN_EVENTS and events.filter(pk__lt=last or 0).exists()
+    numbers = Paginator(sorted(latest.items(), key=lambda p: p[1], reverse=True), PAGE).get_page(page)
+    shown = list(numbers.object_list)
+    by_id = (Problem if subject == Rule.Subject.PROBLEM else Change).objects.in_bulk([pk for pk, _at in shown])
+    rows = [
+        SubjectDryRunRow(record=by_id[pk], at=at, url=subject_actions.record_path(subject, pk))
+        for pk, at in shown
+        if pk in by_id
+    ]
+    return SubjectDryRun(
+        count=len(latest), events=read, truncated=truncated, page=numbers, rows=rows, recent_days=DRY_RUN_SURVEY_DAYS
+    )
+
+
+def _start_soon_dry_run(rule: Rule, compiled: Any, *, page: Any, now: datetime) -> SubjectDryRun:
+    """ "Starting within N hours": the changes whose planned start is in the window now (at most
+    the batch the job reads), evaluated as the job does; two queries and the facts' own."""
+    changes = subject_engine.start_soon_candidates(rule.wait_hours or 0, now)
+    found: list[subject_engine.Occurrence] = [(subject_engine.Moment(at=now), c, {}) for c in changes]
+    facts = subject_engine.facts_for(rule.subject, found, needs=compiled.matcher.needs, now=now) if found else []
+    matched = [(c.pk, c.planned_start or now) for c, f in zip(changes, facts, strict=True) if compiled.matcher(f)]
+    numbers = Paginator(matched, PAGE).get_page(page)
+    by_id = {c.pk: c for c in changes}
+    rows = [
+        SubjectDryRunRow(record=by_id[pk], at=at, url=subject_actions.record_path(rule.subject, pk))
+        for pk, at in numbers.object_list
+    ]
+    return SubjectDryRun(
+        count=len(matched), events=len(changes), truncated=False, page=numbers, rows=rows, recent_days=0
+    )
+
+
+# the history event kinds each problem and change trigger comes from
+DRY_RUN_KINDS: dict[str, tuple[str, ...]] = {
+    T.PROBLEM_CREATED: ("created",),
+    T.PROBLEM_STATUS: ("status",),
+    T.PROBLEM_INCIDENTS: ("incident_linked",),
+    T.PROBLEM_KNOWN_ERROR: ("status",),
+    T.PROBLEM_RESOLVED: ("status",),
+    T.CHANGE_CREATED: ("created",),
+    T.CHANGE_STATUS: ("status",),
+    T.CHANGE_APPROVAL: ("approval",),
+    T.CHANGE_FREEZE: ("status",),
+}
 
 
 def dry_run(rule: Rule, *, page: Any, now: datetime | None = None) -> DryRun:
@@ -130,7 +237,14 @@ class RuleRow:
 
 
 def trigger_text(rule: Rule) -> str:
-    """ "Ticket created", or for time-based rules "Pending requester for 72 h (business hours)"."""
+    """ "Ticket created", "Change status changed → Approved", or for time-based rules "Pending
+    requester for 72 h (business hours)"."""
+    if rule.trigger in subject_specs.STATUS_TRIGGERS and rule.to_status:
+        statuses = Problem.Status if rule.subject == Rule.Subject.PROBLEM else Change.Status
+        label = statuses(rule.to_status).label if rule.to_status in statuses.values else rule.to_status
+        return f"{Rule.Trigger(rule.trigger).label} → {label}"
+    if rule.trigger == Rule.Trigger.CHANGE_START_SOON:
+        return _("Change starting within %(hours)s hours") % {"hours": rule.wait_hours}
     if rule.trigger != Rule.Trigger.TIMER:
         return str(Rule.Trigger(rule.trigger).label)
     status = Ticket.Status(rule.wait_status).label if rule.wait_status in Ticket.Status.values else rule.wait_status
@@ -144,7 +258,8 @@ def describe(rule: Rule) -> str:
     parts = []
     for part in ("all", "any"):
         for row in (rule.conditions or {}).get(part) or []:
-            label = condition_specs.FIELDS.get(row.get("field"), (row.get("field"), (), ""))[0]
+            fields = subject_specs.FIELDS.get(rule.subject, condition_specs.FIELDS)
+            label = fields.get(row.get("field"), (row.get("field"), (), ""))[0]
             op = condition_specs.OPERATORS.get(row.get("op"), row.get("op"))
             value = "" if row.get("value") is None else f" {row['value']}"
             parts.append(f"{label} {op}{value}")

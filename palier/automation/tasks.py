@@ -18,10 +18,12 @@ def deliver_webhook_task(url: str, body: str, signature: str, delivery: str, att
 
 @task()
 def automation_tick_task() -> dict[str, Any]:
-    """Every minute: broken rules off, time-based rules, due recurring tickets (SLA warnings and
-    breaches are ticket events: the stream consumer runs their rules)."""
+    """Every minute: broken rules off, time-based rules (tickets in a status for a time, changes
+    starting soon), due recurring tickets (SLA warnings and breaches are ticket events: the stream
+    consumer runs their rules)."""
     return {
         "turned_off": services.check_references(),
         "timers": services.run_timers(),
+        "changes_starting": services.run_start_soon(),
         "recurring": services.run_due_recurring(),
     }

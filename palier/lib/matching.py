@@ -41,6 +41,7 @@ OPERATORS: dict[str, Any] = {
     "lacks": gettext_lazy("does not include"),
     "contains": gettext_lazy("contains"),
     "not_contains": gettext_lazy("does not contain"),
+    "reaches": gettext_lazy("reaches"),
 }
 # operators that take no value
 NO_VALUE = frozenset({"set", "unset"})
@@ -158,7 +159,9 @@ def condition(op: str, value: Any, read: Reader[F]) -> Test[F]:
 
     ``contains``/``not_contains`` look for a (normalised) needle in a text; ``has``/``lacks`` for a
     tag in a set; ``under``/``not_under`` for an id in a set of ids (a missing set is empty);
-    ``words`` searches a text with a :func:`words_pattern`; the others :func:`compare`."""
+    ``words`` searches a text with a :func:`words_pattern`; ``reaches`` holds when a count read as
+    a (before, now) pair crossed the value (9 → 10 reaches 10, 10 → 11 does not); the others
+    :func:`compare`."""
     if op in ("contains", "not_contains"):
         needle, negate = str(value), op == "not_contains"
         return lambda f: (needle in read(f)) != negate
@@ -168,10 +171,21 @@ def condition(op: str, value: Any, read: Reader[F]) -> Test[F]:
     if op in ("under", "not_under"):
         wanted, negate = int(value) if value is not None else 0, op == "not_under"
         return lambda f: (wanted in (read(f) or ())) != negate
+    if op == "reaches":
+        # the fact is a (before, now) pair of counts: it went from below the value to at least it
+        threshold = int(value)
+        return lambda f: _reaches(read(f), threshold)
     if op == "words":
         pattern: re.Pattern[str] = value
         return lambda f: pattern.search(read(f)) is not None
     return lambda f: compare(op, read(f), value)
+
+
+def _reaches(pair: Any, threshold: int) -> bool:
+    if not isinstance(pair, tuple) or len(pair) != 2 or pair[0] is None or pair[1] is None:
+        return False
+    before, now = pair
+    return bool(before < threshold <= now)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class Notification(models.Model):
         ASSET_EXPIRY = "asset_expiry", _("An asset's warranty or licence ends soon")
         PROBLEM = "problem", _("A problem you watch changed")
         MERGED = "merged", _("Your request was merged into another")
+        RULE = "rule", _("An automation rule tells you")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(

@@ -15,12 +15,15 @@ from django.utils.translation import gettext_lazy as _
 
 from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
+from palier.automation import subjects as subject_specs
 from palier.automation.models import RecurringTicket, Rule
+from palier.changes.models import Change, Risk
 from palier.integrations import selectors as integration_selectors
 from palier.lib.web import StyledForm
 from palier.people import selectors as people_selectors
 from palier.people.models import User
 from palier.people.selectors import people_matching
+from palier.problems.models import Problem
 from palier.tickets import selectors as ticket_selectors
 from palier.tickets.models import Level, Ticket
 
@@ -50,14 +53,26 @@ def _fixed() -> dict[str, Choices]:
         "kind": [(f"kind:{v}", label) for v, label in Ticket.Kind.choices],
         "channel": [(f"channel:{v}", label) for v, label in Ticket.Channel.choices],
         "to": [(f"to:{v}", label) for v, label in action_specs.RECIPIENTS.items()],
+        # problems and changes
+        "problem_status": [(f"problem_status:{v}", label) for v, label in Problem.Status.choices],
+        "change_status": [(f"change_status:{v}", label) for v, label in Change.Status.choices],
+        "change_kind": [(f"change_kind:{v}", label) for v, label in Change.Kind.choices],
+        "risk": [(f"risk:{v}", label) for v, label in Risk.choices],
+        "outcome": [(f"outcome:{v}", label) for v, label in Change.Outcome.choices],
+        "decision": [("decision:approved", _("Approved")), ("decision:rejected", _("Rejected"))],
+        "change_move": [(f"change_move:{v}", Change.Status(v).label) for v in subject_specs.CHANGE_MOVES],
+        "notify": [(f"notify:{v}", label) for v, label in subject_specs.NOTIFY_TO.items() if v.startswith("owner")],
     }
 
 
 GROUP_LABELS = {
     "status": _("Statuses"), "priority": _("Priorities"), "kind": _("Types"), "channel": _("Channels"),
     "group": _("Groups"), "user": _("Agents"), "category": _("Categories"), "organisation": _("Organisations"),
-    "chat": _("Chat channels"), "to": _("Recipients"),
+    "chat": _("Chat channels"), "to": _("Recipients"), "problem_status": _("Statuses"),
+    "change_status": _("Statuses"), "change_kind": _("Types"), "risk": _("Risk levels"), "outcome": _("Outcomes"),
+    "decision": _("Decisions"), "change_move": _("Statuses"), "notify": _("Recipients"),
 }  # fmt: skip
+SUBJECT = Rule.Subject
 
 
 def value_choices(options: dict[str, Choices], kinds: tuple[str, ...]) -> Choices:
@@ -82,6 +97,9 @@ class RuleForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     trigger = forms.ChoiceField(label=_("When"), choices=Rule.Trigger.choices)
+    to_status = forms.ChoiceField(
+        label=_("To the status"), required=False, help_text=_("Status-changed triggers: empty for any status.")
+    )
     wait_status = forms.ChoiceField(
         label=_("Status the ticket stays in (time-based rules)"),
         choices=[("", "—"), *Ticket.Status.choices],
@@ -94,8 +112,36 @@ class RuleForm(StyledForm):
         label=_("Count business hours of the ticket's SLA calendar"), required=False, initial=True
     )
 
+    def __init__(self, *args: Any, subject: str = SUBJECT.TICKET, **kwargs: Any) -> None:
+        """The triggers of ``subject`` only; the time-based fields for tickets, the status
+        reached for problems and changes."""
+        super().__init__(*args, **kwargs)
+        self.subject = subject
+        triggers = subject_specs.TRIGGERS[subject]
+        _choices(self, "trigger", [(v, label) for v, label in Rule.Trigger.choices if v in triggers])
+        if subject == SUBJECT.TICKET:
+            del self.fields["to_status"]
+            return
+        for name in (
+            ("wait_status", "wait_business")
+            if subject == SUBJECT.CHANGE
+            else ("wait_status", "wait_hours", "wait_business")
+        ):
+            del self.fields[name]
+        if subject == SUBJECT.CHANGE:
+            self.fields["wait_hours"].label = _("Hours before the planned start")
+            self.fields["wait_hours"].help_text = _("“Change starting within hours” only: 24 = a day ahead.")
+        statuses = Problem.Status if subject == SUBJECT.PROBLEM else Change.Status
+        _choices(self, "to_status", [("", _("any status")), *statuses.choices])
+
 
 CONDITION_VALUE_KINDS = ("status", "priority", "kind", "channel", "group", "user", "category", "organisation")
+# the value kinds chosen from a list, per subject (the others are typed)
+VALUE_KINDS: dict[str, tuple[str, ...]] = {
+    SUBJECT.TICKET: CONDITION_VALUE_KINDS,
+    SUBJECT.PROBLEM: ("problem_status", "priority", "group", "user", "category"),
+    SUBJECT.CHANGE: ("change_status", "change_kind", "risk", "outcome", "decision", "group", "user"),
+}
 
 
 class ConditionForm(StyledForm):
@@ -107,28 +153,33 @@ class ConditionForm(StyledForm):
     choice = forms.ChoiceField(label=_("Value"), required=False)
     text = forms.CharField(label=_("or text / number"), required=False, max_length=200)
 
-    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, options: dict[str, Choices], subject: str = SUBJECT.TICKET, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "field", [("", "—"), *((k, v[0]) for k, v in condition_specs.FIELDS.items())])
-        _choices(self, "choice", value_choices(options, CONDITION_VALUE_KINDS))
+        self.subject = subject
+        self.vocabulary = subject_specs.FIELDS[subject]
+        self.value_kinds = VALUE_KINDS[subject]
+        _choices(self, "field", [("", "—"), *((k, v[0]) for k, v in self.vocabulary.items())])
+        _choices(self, "choice", value_choices(options, self.value_kinds))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("field"):
             return data
-        kind = condition_specs.FIELDS[data["field"]][2]
+        kind = self.vocabulary[data["field"]][2]
         value: Any = data.get("text")
-        if kind in CONDITION_VALUE_KINDS and data.get("op") not in condition_specs.NO_VALUE:
+        if kind in self.value_kinds and data.get("op") not in condition_specs.NO_VALUE:
             chosen_kind, value = split(data.get("choice", ""))
             if chosen_kind != kind:
                 self.add_error("choice", _("Choose a value of this field."))
                 return data
         try:
-            data["row"] = condition_specs.clean_row({"field": data["field"], "op": data.get("op"), "value": value})
+            row = {"field": data["field"], "op": data.get("op"), "value": value}
+            data["row"] = subject_specs.clean_row(self.subject, row)
         except ValueError as exc:
-            self.add_error(
-                "text" if kind in ("text", "number", "score", "asset_status", "problem_status") else "op", str(exc)
+            typed = (
+                kind in ("text", "number", "score", "asset_status", "problem_status") and kind not in self.value_kinds
             )
+            self.add_error("text" if typed else "op", str(exc))
         return data
 
 
@@ -141,6 +192,17 @@ TARGET_KIND = {
 
 # "value": an asset tag, an asset type, a problem's reference
 ASSET_ACTIONS = ("link_asset", "link_requester_asset", "link_problem")
+# problems and changes: the list each action's target comes from ("notify": groups, agents or the record's own)
+SUBJECT_TARGET_KIND = {
+    "set_group": "group",
+    "set_assignee": "user",
+    "set_priority": "priority",
+    "set_status": "change_move",
+}
+SUBJECT_TARGET_KINDS: dict[str, tuple[str, ...]] = {
+    SUBJECT.PROBLEM: ("group", "user", "priority", "notify"),
+    SUBJECT.CHANGE: ("group", "user", "change_move", "notify"),
+}
 
 
 class ActionForm(StyledForm):
@@ -158,14 +220,45 @@ class ActionForm(StyledForm):
         help_text=format_lazy("{} {}", _("Placeholders:"), action_specs.placeholder_list()),
     )
 
-    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, options: dict[str, Choices], subject: str = SUBJECT.TICKET, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "type", [("", "—"), *action_specs.ACTIONS.items()])
-        _choices(self, "target", value_choices(options, ACTION_TARGET_KINDS))
-        _choices(self, "template", [("", _("none: write the subject and text")), *action_specs.TEMPLATES.items()])
+        self.subject = subject
+        _choices(self, "type", [("", "—"), *subject_specs.ACTIONS[subject].items()])
+        if subject == SUBJECT.TICKET:
+            _choices(self, "target", value_choices(options, ACTION_TARGET_KINDS))
+            _choices(self, "template", [("", _("none: write the subject and text")), *action_specs.TEMPLATES.items()])
+            return
+        _choices(self, "target", value_choices(options, SUBJECT_TARGET_KINDS[subject]))
+        for name in ("template", "address"):
+            del self.fields[name]
+        self.fields["value"].label = _("Webhook URL")
+        self.fields["text"].help_text = format_lazy(
+            "{} {}", _("Placeholders:"), action_specs.placeholder_list(subject_specs.PLACEHOLDERS)
+        )
+
+    def _subject_action(self, data: dict[str, Any]) -> dict[str, Any]:
+        kind = data["type"]
+        action: dict[str, Any] = {"type": kind, "text": data.get("text", "")}
+        chosen_kind, chosen = split(data.get("target", ""))
+        if kind in SUBJECT_TARGET_KIND:
+            if chosen_kind != SUBJECT_TARGET_KIND[kind]:
+                raise forms.ValidationError({"target": _("Choose a value for this action.")})
+            action["value"] = chosen
+        if kind == "notify":
+            if chosen_kind in ("group", "user"):
+                action.update(to=chosen_kind, value=chosen)
+            elif chosen_kind == "notify":
+                action["to"] = chosen
+            else:
+                raise forms.ValidationError({"target": _("Choose a group, an agent, the owner or its group.")})
+        if kind == "webhook":
+            action["url"] = data.get("value", "")
+        return action
 
     def _action(self, data: dict[str, Any]) -> dict[str, Any]:
         kind = data["type"]
+        if self.subject != SUBJECT.TICKET:
+            return self._subject_action(data)
         action: dict[str, Any] = {"type": kind, "text": data.get("text", "")}
         wanted = TARGET_KIND.get(kind)
         if wanted:
@@ -186,22 +279,24 @@ class ActionForm(StyledForm):
         if not data.get("type"):
             return data
         try:
-            data["action"] = action_specs.clean_action(self._action(data))
+            data["action"] = subject_specs.clean_action(self.subject, self._action(data))
         except forms.ValidationError as exc:
             self.add_error(None, exc)
         except ValueError as exc:
             in_value = data["type"] in ("add_tags", "remove_tags", "webhook", *ASSET_ACTIONS)
-            self.add_error("value" if in_value else "text", str(exc))
+            target = self.subject != SUBJECT.TICKET and data["type"] in ("set_status", "set_priority")
+            self.add_error("value" if in_value else "target" if target else "text", str(exc))
         return data
 
 
 class RowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
-    def __init__(self, *args: Any, options: dict[str, Choices], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, options: dict[str, Choices], subject: str = SUBJECT.TICKET, **kwargs: Any) -> None:
         self.options = options
+        self.subject = subject
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
-        return {**super().get_form_kwargs(index), "options": self.options}
+        return {**super().get_form_kwargs(index), "options": self.options, "subject": self.subject}
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
@@ -220,6 +315,7 @@ class RowFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
             empty_permitted=True,
             use_required_attribute=False,
             options=self.options,
+            subject=self.subject,
         )
         self.add_fields(form, index)
         return form
@@ -229,14 +325,14 @@ ConditionFormSet = forms.formset_factory(ConditionForm, formset=RowFormSet, extr
 ActionFormSet = forms.formset_factory(ActionForm, formset=RowFormSet, extra=1, max_num=20, can_delete=True)
 
 
-def condition_initial(conditions: dict[str, Any]) -> list[dict[str, Any]]:
+def condition_initial(conditions: dict[str, Any], subject: str = SUBJECT.TICKET) -> list[dict[str, Any]]:
     rows = []
     for part in ("all", "any"):
         for row in conditions.get(part) or []:
-            kind = condition_specs.FIELDS.get(row.get("field"), ("", (), ""))[2]
+            kind = subject_specs.FIELDS[subject].get(row.get("field"), ("", (), ""))[2]
             value = row.get("value")
             initial = {"part": part, "field": row.get("field"), "op": row.get("op")}
-            if kind in CONDITION_VALUE_KINDS and value is not None:
+            if kind in VALUE_KINDS[subject] and value is not None:
                 initial["choice"] = f"{kind}:{value}"
             elif value is not None:
                 initial["text"] = str(value)
@@ -244,7 +340,20 @@ def condition_initial(conditions: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def action_initial(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def subject_action_initial(action: dict[str, Any]) -> dict[str, Any]:
+    kind = action.get("type", "")
+    initial = {"type": kind, "text": action.get("text", ""), "value": action.get("url", "")}
+    if kind in SUBJECT_TARGET_KIND:
+        initial["target"] = f"{SUBJECT_TARGET_KIND[kind]}:{action.get('value')}"
+    if kind == "notify":
+        to = action.get("to", "")
+        initial["target"] = f"{to}:{action.get('value')}" if to in ("group", "user") else f"notify:{to}"
+    return initial
+
+
+def action_initial(actions: list[dict[str, Any]], subject: str = SUBJECT.TICKET) -> list[dict[str, Any]]:
+    if subject != SUBJECT.TICKET:
+        return [subject_action_initial(action) for action in actions]
     rows = []
     for action in actions:
         kind = action.get("type", "")

@@ -38,18 +38,26 @@ def _options() -> dict[str, f.Choices]:
     return {**f._references(), **f._fixed()}
 
 
-def _rule_forms(request: AuthedRequest, rule: Rule | None) -> tuple[Any, Any, Any]:
+def _subject(request: AuthedRequest) -> str | None:
+    """The subject a new rule applies to (``?subject=``), or None when it is still to be chosen."""
+    subject = request.GET.get("subject", "")
+    return subject if subject in Rule.Subject.values else None
+
+
+def _rule_forms(request: AuthedRequest, rule: Rule | None, subject: str) -> tuple[Any, Any, Any]:
     options = _options()
     data = request.POST if request.method == "POST" else None
-    initial = {name: getattr(rule, name) for name in ("name", "is_active", "trigger", "wait_status", "wait_hours",
-                                                      "wait_business")} if rule else None  # fmt: skip
-    form = f.RuleForm(data, initial=initial)
+    names = ("name", "is_active", "trigger", "to_status", "wait_status", "wait_hours", "wait_business")
+    initial = {name: getattr(rule, name) for name in names} if rule else None
+    form = f.RuleForm(data, initial=initial, subject=subject)
     conditions = f.ConditionFormSet(  # type: ignore[call-arg]
-        data, prefix="c", options=options, initial=f.condition_initial(rule.conditions or {}) if rule else None
-    )
+        data, prefix="c", options=options, subject=subject,
+        initial=f.condition_initial(rule.conditions or {}, subject) if rule else None,
+    )  # fmt: skip
     actions = f.ActionFormSet(  # type: ignore[call-arg]
-        data, prefix="a", options=options, initial=f.action_initial(rule.actions or []) if rule else None
-    )
+        data, prefix="a", options=options, subject=subject,
+        initial=f.action_initial(rule.actions or [], subject) if rule else None,
+    )  # fmt: skip
     return form, conditions, actions
 
 
@@ -59,10 +67,13 @@ def _save_rule(request: AuthedRequest, rule: Rule | None, forms: tuple[Any, Any,
         return None
     rows, chosen = f.collect(conditions, actions)
     fields = {**form.cleaned_data, "conditions": rows, "actions": chosen}
-    fields["wait_status"] = fields.get("wait_status") or ""
+    if form.subject == Rule.Subject.TICKET:
+        fields["wait_status"] = fields.get("wait_status") or ""
+    else:
+        fields["to_status"] = fields.get("to_status") or ""
     try:
         if rule is None:
-            return services.create_rule(by=request.user, **fields)
+            return services.create_rule(by=request.user, subject=form.subject, **fields)
         return services.update_rule(rule, by=request.user, **fields)
     except (ValidationError, DomainError) as exc:
         apply_errors(form, exc)
@@ -71,13 +82,20 @@ def _save_rule(request: AuthedRequest, rule: Rule | None, forms: tuple[Any, Any,
 
 def _rule_page(request: AuthedRequest, rule: Rule | None, forms: tuple[Any, Any, Any]) -> HttpResponse:
     form, conditions, actions = forms
-    context = {"rule": rule, "form": form, "conditions": conditions, "actions": actions}
+    context = {
+        "rule": rule, "form": form, "conditions": conditions, "actions": actions, "subject": form.subject,
+        "subject_label": Rule.Subject(form.subject).label,
+    }  # fmt: skip
     return render(request, "agent/automation/rule_edit.html", context, status=400 if form.is_bound else 200)
 
 
 @admin_required
 def rule_new(request: AuthedRequest) -> HttpResponse:
-    forms = _rule_forms(request, None)
+    """First the subject (tickets, problems or changes), then that subject's rule form."""
+    subject = _subject(request)
+    if subject is None:
+        return render(request, "agent/automation/rule_subject.html", {"subjects": Rule.Subject.choices})
+    forms = _rule_forms(request, None, subject)
     if created := _save_rule(request, None, forms):
         messages.success(request, _("The rule “%(name)s” is created.") % {"name": created.name})
         return redirect("automation:rule-edit", created.pk)
@@ -87,7 +105,7 @@ def rule_new(request: AuthedRequest) -> HttpResponse:
 @admin_required
 def rule_edit(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_rule_for_admin(rule_id)
-    forms = _rule_forms(request, rule)
+    forms = _rule_forms(request, rule, rule.subject)
     if saved := _save_rule(request, rule, forms):
         messages.success(request, _("The rule “%(name)s” is saved.") % {"name": saved.name})
         return redirect("automation:rule-edit", saved.pk)
@@ -109,10 +127,11 @@ def rule_row(request: AuthedRequest, kind: str) -> HttpResponse:
     if not total.isdigit():
         return HttpResponseBadRequest()
     index = int(total)
+    subject = _subject(request) or Rule.Subject.TICKET
     context = {"kind": kind, "prefix": prefix, "max": formset_class.max_num}
     if index >= formset_class.max_num:
         return render(request, "agent/automation/rule_edit.html#row-limit", context)
-    row = formset_class(prefix=prefix, options=_options()).blank_form(index)
+    row = formset_class(prefix=prefix, options=_options(), subject=subject).blank_form(index)
     return render(request, "agent/automation/rule_edit.html#row-added", {**context, "row": row, "total": index + 1})
 
 
@@ -148,6 +167,9 @@ def rule_delete(request: AuthedRequest, rule_id: int) -> HttpResponse:
 @admin_required
 def rule_dry_run(request: AuthedRequest, rule_id: int) -> HttpResponse:
     rule = selectors.get_rule_for_admin(rule_id)
+    if rule.subject != Rule.Subject.TICKET:
+        found = selectors.subject_dry_run(rule, page=request.GET.get("page"))
+        return render(request, "agent/automation/rule_dry_run_subject.html", {"rule": rule, "result": found})
     result = selectors.dry_run(rule, page=request.GET.get("page"))
     return render(request, "agent/automation/rule_dry_run.html", {"rule": rule, "result": result})
 

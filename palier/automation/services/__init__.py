@@ -29,6 +29,7 @@ from palier.automation.services.rules import (
     set_rule_active,
     update_rule,
 )
+from palier.automation.services.subject_engine import run_start_soon
 from palier.automation.services.timed import run_timers
 from palier.automation.services.webhooks import adopt as adopt_webhook
 from palier.automation.services.webhooks import deliver as deliver_webhook
@@ -47,6 +48,7 @@ __all__ = [
     "move_rule",
     "robot",
     "run_due_recurring",
+    "run_start_soon",
     "run_timers",
     "set_recurring_active",
     "set_rule_active",

@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.audit import services as audit
-from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
 from palier.automation import permissions
+from palier.automation import subjects as subject_specs
 from palier.automation.models import Rule
 from palier.core.cache import VersionedCache
 from palier.integrations.models import ChatApp
-from palier.lib import ordering
+from palier.lib import matching, ordering
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Ticket
 
@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 ROBOT_EMAIL = "automation@palier.invalid"
 MAX_WAIT_HOURS = 24 * 365
+MAX_START_SOON_HOURS = 24 * 30
 T = Rule.Trigger
+S = Rule.Subject
 
 # --- the automation user ----------------------------------------------------------------------------
 
@@ -49,12 +51,14 @@ class CompiledRule:
     id: int
     name: str
     trigger: str
-    matcher: condition_specs.Matcher
+    matcher: matching.Matcher[Any]
     actions: tuple[dict[str, Any], ...]
     wait_status: str
     wait_hours: int
     wait_business: bool
     secret: str
+    subject: str = Rule.Subject.TICKET
+    to_status: str = ""
 
 
 def _load() -> tuple[CompiledRule, ...]:
@@ -70,22 +74,31 @@ def _bump() -> None:
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
+    ticket = rule.subject == Rule.Subject.TICKET
+    compile_conditions = condition_specs.compile_conditions if ticket else subject_specs.compile_conditions
     return CompiledRule(
         id=rule.pk,
         name=rule.name,
         trigger=rule.trigger,
-        matcher=condition_specs.compile_conditions(rule.conditions or {}),
+        matcher=compile_conditions(rule.conditions or {}),
         actions=tuple(rule.actions or ()),
         wait_status=rule.wait_status,
         wait_hours=rule.wait_hours or 0,
         wait_business=rule.wait_business,
         secret=rule.secret,
+        subject=rule.subject,
+        to_status=rule.to_status,
     )
 
 
 def active_rules() -> tuple[CompiledRule, ...]:
-    """The active rules in order; one small query when nothing changed since the last call."""
-    return RULES.get()
+    """The active ticket rules in order; one small query when nothing changed since the last call."""
+    return tuple(rule for rule in RULES.get() if rule.subject == Rule.Subject.TICKET)
+
+
+def active_subject_rules(subject: str) -> tuple[CompiledRule, ...]:
+    """The active rules on problems or on changes, in order (the same cache)."""
+    return tuple(rule for rule in RULES.get() if rule.subject == subject)
 
 
 def _compiled(rows: Any) -> list[CompiledRule]:
@@ -111,9 +124,11 @@ _REFERENCE_MODELS: dict[str, Any] = {
 }
 
 
-def reference_problem(conditions: dict[str, Any], actions: list[dict[str, Any]]) -> str:
+def reference_problem(
+    conditions: dict[str, Any], actions: list[dict[str, Any]], subject: str = Rule.Subject.TICKET
+) -> str:
     """A sentence naming the first thing the rule refers to that no longer exists (or "")."""
-    wanted = condition_specs.references(conditions) + action_specs.references(actions)
+    wanted = subject_specs.references(subject, conditions) + subject_specs.action_references(subject, actions)
     for kind, pk in wanted:
         model, label = _REFERENCE_MODELS[kind]
         queryset = model.objects.filter(pk=pk)
@@ -128,13 +143,46 @@ def reference_problem(conditions: dict[str, Any], actions: list[dict[str, Any]])
 
 # --- validation -----------------------------------------------------------------------------------------
 
-RULE_FIELDS = ("name", "is_active", "trigger", "wait_status", "wait_hours", "wait_business", "conditions", "actions")
+RULE_FIELDS = (
+    "name", "is_active", "subject", "trigger", "to_status", "wait_status", "wait_hours", "wait_business",
+    "conditions", "actions",
+)  # fmt: skip
 
 
 def _clean_trigger(cleaned: dict[str, Any]) -> None:
-    if cleaned.get("trigger") not in T.values:
+    subject = cleaned.get("subject") or Rule.Subject.TICKET
+    if subject not in Rule.Subject.values:
+        raise ValidationError({"subject": _("Choose tickets, problems or changes.")})
+    cleaned["subject"] = subject
+    trigger = cleaned.get("trigger")
+    if trigger not in T.values:
         raise ValidationError({"trigger": _("Choose a trigger.")})
-    if cleaned["trigger"] != T.TIMER:
+    if trigger not in subject_specs.TRIGGERS[subject]:
+        raise ValidationError(
+            {
+                "trigger": _("“%(trigger)s” is not a trigger of %(subject)s.")
+                % {"trigger": T(trigger).label, "subject": subject_specs.subject_label(subject)}
+            }
+        )
+    to_status = cleaned.get("to_status") or ""
+    if trigger in subject_specs.STATUS_TRIGGERS:
+        if to_status and to_status not in subject_specs.STATUS_TRIGGERS[trigger]:
+            raise ValidationError(
+                {"to_status": _("%(subject)s have no status “%(status)s”.") % {
+                    "subject": S(subject).label, "status": to_status}}
+            )  # fmt: skip
+    elif to_status:
+        raise ValidationError({"to_status": _("Only a “status changed” trigger waits for a status.")})
+    cleaned["to_status"] = to_status
+    if trigger == T.CHANGE_START_SOON:
+        hours = cleaned.get("wait_hours")
+        if not isinstance(hours, int) or not 1 <= hours <= MAX_START_SOON_HOURS:
+            raise ValidationError(
+                {"wait_hours": _("Enter a number of hours between 1 and %(n)d.") % {"n": MAX_START_SOON_HOURS}}
+            )
+        cleaned.update(wait_status="", wait_business=False)
+        return
+    if trigger != T.TIMER:
         cleaned.update(wait_status="", wait_hours=None)
         return
     if cleaned.get("wait_status") not in Ticket.Status.values:
@@ -152,13 +200,20 @@ def clean_rule(fields: dict[str, Any]) -> dict[str, Any]:
     if len(cleaned["name"]) > 120:
         raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 120}})
     _clean_trigger(cleaned)
-    cleaned["conditions"] = condition_specs.clean_conditions(cleaned.get("conditions"))
-    cleaned["actions"] = action_specs.clean_actions(cleaned.get("actions"))
+    subject = cleaned["subject"]
+    cleaned["conditions"] = subject_specs.clean_conditions(subject, cleaned.get("conditions"))
+    cleaned["actions"] = subject_specs.clean_actions(subject, cleaned.get("actions"))
     if cleaned["trigger"] != T.SURVEY and any(
         row["field"] == "survey_score" for part in ("all", "any") for row in cleaned["conditions"][part]
     ):
         raise ValidationError({"conditions": _("A survey score condition needs the “Survey answered” trigger.")})
-    problem = reference_problem(cleaned["conditions"], cleaned["actions"])
+    if cleaned["trigger"] != T.CHANGE_APPROVAL and any(
+        row["field"] == "decision" for part in ("all", "any") for row in cleaned["conditions"][part]
+    ):
+        raise ValidationError(
+            {"conditions": _("An approval decision condition needs the “Change approval decided” trigger.")}
+        )
+    problem = reference_problem(cleaned["conditions"], cleaned["actions"], subject)
     if problem:
         raise ValidationError({"actions": problem})
     return cleaned
@@ -210,7 +265,7 @@ def set_rule_active(rule: Rule, *, by: User | None, active: bool) -> Rule:
     permissions.require(by, "manage_rules")
     rule = Rule.objects.select_for_update().get(pk=rule.pk)
     if active:
-        problem = reference_problem(rule.conditions or {}, list(rule.actions or []))
+        problem = reference_problem(rule.conditions or {}, list(rule.actions or []), rule.subject)
         if problem:
             raise ValidationError({"is_active": problem + " " + _("Edit the rule before turning it on.")})
         rule.disabled_reason = ""
@@ -240,8 +295,8 @@ def check_references() -> int:
     """Turn off the active rules that name something deleted since they were saved (conditions
     included, which never fail on their own: they just stop matching). Returns how many."""
     turned_off = 0
-    for rule in Rule.objects.filter(is_active=True).only("pk", "conditions", "actions"):
-        problem = reference_problem(rule.conditions or {}, list(rule.actions or []))
+    for rule in Rule.objects.filter(is_active=True).only("pk", "subject", "conditions", "actions"):
+        problem = reference_problem(rule.conditions or {}, list(rule.actions or []), rule.subject)
         if problem and disable_rule(rule.pk, reason=problem):
             turned_off += 1
     return turned_off

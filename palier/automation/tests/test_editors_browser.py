@@ -48,6 +48,8 @@ def admin_page(transactional_db: None, live_server: Any, page: Page) -> Page:
 def test_rows_are_added_and_removed_without_saving(admin_page: Page) -> None:
     page = admin_page
     page.goto(f"{page.base_url}/agent/automation/rules/new/")  # type: ignore[attr-defined]
+    with page.expect_navigation():
+        page.locator("a[data-subject=ticket]").click()  # the subject first
     page.locator("#id_name").fill("Printers")
     conditions = page.locator("[data-condition-row]")
     expect(conditions).to_have_count(2)

@@ -22,6 +22,7 @@ from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import identity_saml as agent_saml
 from palier.agent.urlconfs import integrations as agent_integrations
+from palier.agent.urlconfs import webhooks as agent_webhooks
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import known_errors as agent_known_errors
 from palier.agent.urlconfs import macros as agent_macros
@@ -69,6 +70,7 @@ urlpatterns = [
     path("agent/identity/ldap/", _pages("identity_ldap", agent_identity_ldap.urlpatterns)),
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
+    path("agent/webhooks/", _pages("webhooks", agent_webhooks.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),

@@ -22,7 +22,6 @@ from palier.agent.urlconfs import identity_ldap as agent_identity_ldap
 from palier.agent.urlconfs import identity_oidc as agent_identity_oidc
 from palier.agent.urlconfs import identity_saml as agent_saml
 from palier.agent.urlconfs import integrations as agent_integrations
-from palier.agent.urlconfs import webhooks as agent_webhooks
 from palier.agent.urlconfs import kb as agent_kb
 from palier.agent.urlconfs import known_errors as agent_known_errors
 from palier.agent.urlconfs import macros as agent_macros
@@ -37,6 +36,7 @@ from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
+from palier.agent.urlconfs import webhooks as agent_webhooks
 from palier.assets.inventory import urls as inventory_intake
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account

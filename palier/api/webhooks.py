@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.params.functions import Header
+from pydantic import BaseModel
 
 from palier.api.auth import current_user
 from palier.api.errors import Problem
@@ -219,14 +220,14 @@ def openapi_webhooks(schema: dict[str, Any]) -> dict[str, Any]:
     from palier.api.schemas import webhooks as payload_schemas
 
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    models = {
+    models: dict[str, type[BaseModel]] = {
         "ticket": payload_schemas.TicketWebhook,
         "sla": payload_schemas.TicketWebhook,
         "approval": payload_schemas.TicketWebhook,
         "problem": payload_schemas.ProblemWebhook,
         "change": payload_schemas.ChangeWebhook,
     }
-    for model in set(models.values()):
+    for model in dict.fromkeys(models.values()):
         found = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, definition in found.pop("$defs", {}).items():
             components.setdefault(name, definition)

@@ -142,10 +142,8 @@ def change_event_recorded(event: ChangeEvent) -> None:
 
 
 def kick() -> None:
-    """Queue one ``deliver_due_task`` once the current transaction commits (once per transaction)."""
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(entry[1] is _enqueue for entry in connection.run_on_commit):
-        return
+    """Queue a ``deliver_due_task`` once the current transaction commits (a task that finds the
+    work done by another returns at once)."""
     transaction.on_commit(_enqueue, robust=True)
 
 

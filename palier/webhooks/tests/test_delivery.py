@@ -196,8 +196,9 @@ def test_problem_and_change_events_are_delivered(
     subscribe(["problem.created", "change.created"])
     with django_capture_on_commit_callbacks(execute=True):
         problem = create_problem(by=admin_user, title="Imprimantes qui perdent le réseau")
-    with django_capture_on_commit_callbacks(execute=True):
-        change = create_change(by=admin_user, kind="normal", title="Mettre à jour le firmware")
+    change = create_change(by=admin_user, kind="normal", title="Mettre à jour le firmware")
+    assert Delivery.objects.filter(event_type="change.created").count() == 1  # in the change's transaction
+    engine.run_due()
     bodies = [json.loads(r.body) for r in local.received]
     assert [b["type"] for b in bodies] == ["problem.created", "change.created"]
     assert bodies[0]["data"]["problem"]["reference"] == problem.reference

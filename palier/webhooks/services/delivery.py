@@ -109,7 +109,11 @@ def consume(events: list[TicketEvent]) -> None:
         ticket = tickets.get(event.ticket_id)
         if ticket is None:
             continue
-        data = payloads.ticket_data(ticket, event)
+        try:
+            data = payloads.ticket_data(ticket, event)
+        except Exception:  # one event that cannot be described must not hold the stream back
+            log.exception("webhooks: no payload for ticket event %s", event.pk)
+            continue
         for subscription in subscribers:
             rows.append(
                 _delivery(
@@ -122,23 +126,28 @@ def consume(events: list[TicketEvent]) -> None:
 
 def problem_event_recorded(event: ProblemEvent) -> None:
     """``PROBLEM_EVENT_RECORDED``: in the recording transaction, so the deliveries exist exactly
-    when the event does."""
-    event_type = kinds.problem_type(event.kind)
-    subscribers = _subscribers(event_type, _active())
-    if subscribers:
-        data = payloads.problem_data(event.problem, event)
-        key = f"problem:{event.pk}"
-        _write([_delivery(s, key, event_type, at=event.at, actor=event.actor, data=data) for s in subscribers])
+    when the event does (in a savepoint: a failure here is logged and never fails the problem's
+    change)."""
+    _history_event(
+        event, kinds.problem_type(event.kind), "problem", lambda: payloads.problem_data(event.problem, event)
+    )
 
 
 def change_event_recorded(event: ChangeEvent) -> None:
     """``CHANGE_EVENT_RECORDED``: as for problems."""
-    event_type = kinds.change_type(event.kind)
-    subscribers = _subscribers(event_type, _active())
-    if subscribers:
-        data = payloads.change_data(event.change, event)
-        key = f"change:{event.pk}"
-        _write([_delivery(s, key, event_type, at=event.at, actor=event.actor, data=data) for s in subscribers])
+    _history_event(event, kinds.change_type(event.kind), "change", lambda: payloads.change_data(event.change, event))
+
+
+def _history_event(event: ProblemEvent | ChangeEvent, event_type: str, subject: str, data: Any) -> None:
+    try:
+        with transaction.atomic():
+            subscribers = _subscribers(event_type, _active())
+            if subscribers:
+                body = data()
+                key = f"{subject}:{event.pk}"
+                _write([_delivery(s, key, event_type, at=event.at, actor=event.actor, data=body) for s in subscribers])
+    except Exception:
+        log.exception("webhooks: %s event %s not handed over", subject, event.pk)
 
 
 def kick() -> None:

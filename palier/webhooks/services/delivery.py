@@ -140,12 +140,13 @@ def change_event_recorded(event: ChangeEvent) -> None:
 
 def _history_event(event: ProblemEvent | ChangeEvent, event_type: str, subject: str, data: Any) -> None:
     try:
+        subscribers = _subscribers(event_type, _active())  # one query when nobody listens
+        if not subscribers:
+            return
         with transaction.atomic():
-            subscribers = _subscribers(event_type, _active())
-            if subscribers:
-                body = data()
-                key = f"{subject}:{event.pk}"
-                _write([_delivery(s, key, event_type, at=event.at, actor=event.actor, data=body) for s in subscribers])
+            body = data()
+            key = f"{subject}:{event.pk}"
+            _write([_delivery(s, key, event_type, at=event.at, actor=event.actor, data=body) for s in subscribers])
     except Exception:
         log.exception("webhooks: %s event %s not handed over", subject, event.pk)
 

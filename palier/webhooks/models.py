@@ -89,7 +89,6 @@ class Attempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
-    manual = models.BooleanField(default=False)  # the first attempt after an administrator's redelivery
 
     class Meta:
         indexes = [models.Index(fields=["delivery", "id"], name="webhook_attempt_log")]

@@ -51,6 +51,7 @@ STREAM_CONSUMERS: dict[str, str] = {
     "automation": "palier.automation.services.engine.consume",  # the admins' automation rules
     "surveys": "palier.surveys.consumer.handle_events",  # the satisfaction survey email on resolution
     "reports": "palier.reports.facts.consume",  # the per-ticket facts the dashboards read
+    "webhooks": "palier.webhooks.services.delivery.consume",  # deliveries to the webhook subscriptions
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
@@ -86,6 +87,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
     # approvers still pending after the catalog item's or ChangeSettings' remind_after_hours: one reminder each
     ("approvals-remind", 900, "palier.catalog.tasks.remind_approvals_task"),
+    # webhook deliveries due again or left by a worker that died; delivered ones past 30 days pruned
+    ("webhooks", 10, "palier.webhooks.tasks.webhooks_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
@@ -112,7 +115,11 @@ REQUESTER_EXPECTATION = "palier.sla.selectors.requester_expectation"
 MAILBOX_FAILING: tuple[str, ...] = ("palier.notifications.alerts.mailbox_failing",)
 # what ``palier rotate-secrets`` (a mail command) re-encrypts besides the mailboxes: each returns
 # (how many rewritten, what no known key opens)
-SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.assets.secrets.rotate")
+SECRET_HOLDERS: tuple[str, ...] = (
+    "palier.identity.secrets.rotate",
+    "palier.assets.secrets.rotate",
+    "palier.webhooks.secrets.rotate",
+)
 
 
 # what happens around a change's record (palier/changes/services): each called with the change,
@@ -126,17 +133,19 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 # the subjects the catalog's approval engine serves besides catalog requests: kind -> adapter
 # (palier/catalog/services/approvals.py, ``Subject``)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
-# each new event of a problem's or a change's history (problems/history.py, changes/history.py),
-# in the recording transaction: who reacts to it (record work for after commit; never fail it)
 # new approvals of the approval engine (any subject), in the asking transaction: who else tells the approvers
 APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked",)
 # who answers the chats' approval commands and buttons (palier/integrations/services/chat.py)
 CHAT_APPROVALS: tuple[str, ...] = ("palier.changes.chat_approvals.handle",)
+# each new event of a problem's or a change's history (problems/history.py, changes/history.py),
+# in the recording transaction: who reacts to it (record work for after commit; never fail it)
 PROBLEM_EVENT_RECORDED: tuple[str, ...] = (
     "palier.automation.services.subject_engine.problem_event_recorded",  # rules on problems (outbox)
+    "palier.webhooks.services.delivery.problem_event_recorded",  # deliveries to the webhook subscriptions
 )
 CHANGE_EVENT_RECORDED: tuple[str, ...] = (
     "palier.automation.services.subject_engine.change_event_recorded",  # rules on changes (outbox)
+    "palier.webhooks.services.delivery.change_event_recorded",  # deliveries to the webhook subscriptions
 )
 
 

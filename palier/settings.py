@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "palier.surveys",
     "palier.problems",  # problems, known errors, major incidents (docs/problems.md)
     "palier.changes",  # requests for change, the board, the change calendar (docs/changes.md)
+    "palier.webhooks",  # outgoing webhook subscriptions (docs/webhooks.md)
     "palier.agent",
     "palier.portal",
     "palier.api",
@@ -333,6 +334,14 @@ PALIER_MAIL_RAW_RETENTION_DAYS = envint("PALIER_MAIL_RAW_RETENTION_DAYS", 90, mi
 # the days the raw body of an applied report is kept (rejected and held ones: 90 days).
 PALIER_INVENTORY_MAX_MB = envint("PALIER_INVENTORY_MAX_MB", 20, minimum=1)
 PALIER_INVENTORY_RAW_DAYS = envint("PALIER_INVENTORY_RAW_DAYS", 30, minimum=1)
+# Outgoing webhook subscriptions (docs/webhooks.md): http:// addresses and addresses on a private,
+# loopback or link-local network are refused unless allowed here (at subscription and delivery);
+# a subscription whose attempts keep failing (this many in a row, over at least these hours) is
+# disabled and the administrators are told.
+PALIER_WEBHOOKS_ALLOW_HTTP = envbool("PALIER_WEBHOOKS_ALLOW_HTTP", False)
+PALIER_WEBHOOKS_ALLOW_PRIVATE = envbool("PALIER_WEBHOOKS_ALLOW_PRIVATE", False)
+PALIER_WEBHOOKS_DISABLE_AFTER = envint("PALIER_WEBHOOKS_DISABLE_AFTER", 50, minimum=1)
+PALIER_WEBHOOKS_DISABLE_HOURS = envint("PALIER_WEBHOOKS_DISABLE_HOURS", 24, minimum=0)
 # Former secret keys, comma-separated, while rotating SECRET_KEY: stored mailbox secrets (and
 # Django's signatures) still open with them; `palier rotate-secrets` re-encrypts under the new key.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", [])

@@ -36,6 +36,7 @@ from palier.agent.urlconfs import sla as agent_sla
 from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
+from palier.agent.urlconfs import webhooks as agent_webhooks
 from palier.assets.inventory import urls as inventory_intake
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account
@@ -69,6 +70,7 @@ urlpatterns = [
     path("agent/identity/ldap/", _pages("identity_ldap", agent_identity_ldap.urlpatterns)),
     path("catalog/", _pages("catalog", portal_catalog.urlpatterns, agent_catalog.urlpatterns)),
     path("agent/automation/", _pages("automation", agent_automation.urlpatterns)),
+    path("agent/webhooks/", _pages("webhooks", agent_webhooks.urlpatterns)),
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),

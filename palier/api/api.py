@@ -29,6 +29,7 @@ from palier.api import (
     ticket_ops,
     tickets,
     timelog,
+    webhooks,
 )
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
@@ -53,7 +54,14 @@ def one_transaction(handler: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-api = NinjaAPI(
+class PalierAPI(NinjaAPI):
+    """The API, whose OpenAPI document also describes what Palier posts to webhook subscriptions."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        return webhooks.openapi_webhooks(super().get_openapi_schema(**kwargs))
+
+
+api = PalierAPI(
     title="Palier API",
     version="1",
     description="Tickets, people, reference data, assets, problems and changes of a Palier service desk.",
@@ -88,4 +96,5 @@ api.add_router("/changes", change_approvals.changes_router, tags=["change approv
 api.add_router("/changes", change_calendar.changes_router, tags=["change calendar"])
 api.add_router("/", change_approvals.router, tags=["change approvals"])
 api.add_router("/", change_calendar.router, tags=["change calendar"])
+api.add_router("/webhooks", webhooks.router, tags=["webhooks"])
 from palier.api import assets_catalogue  # noqa: E402, F401  (admins' writes on types and locations, on the assets router)

@@ -3,15 +3,29 @@
 ``post_slack`` and ``post_teams`` queue a background task after commit; the task posts the JSON
 once per attempt and is queued again with a growing delay on a network error, 429 or 5xx
 (``RETRY_DELAYS``); other answers are final. Standard library only (urllib).
+
+Signed webhooks to an address an administrator typed (automation rules, webhook subscriptions)
+share ``hmac_sha256`` and ``post_body``: the address parsed (``parse_target``: https unless
+allowed, no credentials), its name resolved and every address checked (``resolve``: no loopback,
+private, link-local or reserved address unless allowed), the connection made to a checked address,
+no redirect followed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
+import ipaddress
 import json
 import logging
+import socket
+import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -140,3 +154,142 @@ def call_slack(method: str, *, token: str, payload: Mapping[str, Any], timeout: 
         error = str(answer.get("error") if isinstance(answer, dict) else "not JSON")[:100]
         raise DeliveryError(f"Slack refused {method}: {error}", retryable=error in {"ratelimited", "internal_error"})
     return answer
+# --- signed deliveries to addresses an administrator typed (automation rules, webhook subscriptions) ---
+
+
+def hmac_sha256(secret: str, message: bytes) -> str:
+    """The hex HMAC-SHA256 of ``message`` under ``secret``: the one signing of Palier's outgoing
+    webhooks (automation rules sign the body, subscriptions ``<timestamp>.<body>``)."""
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+class UnsafeTarget(DeliveryError):
+    """An address Palier refuses to post to (not HTTPS, credentials, a private network)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query, as sent in the request line
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    address = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped or address.sixtofour
+        if mapped is not None:
+            return mapped
+        if address.teredo is not None:
+            return address.teredo[1]
+    return address
+
+
+def is_public(text: str) -> bool:
+    """True for an address on the public internet: not loopback, private, link-local (the cloud
+    metadata service), shared, reserved, multicast or unspecified, IPv4-mapped IPv6 included."""
+    try:
+        address = _ip(text)
+    except ValueError:
+        return False
+    return address.is_global and not address.is_multicast
+
+
+def parse_target(url: str, *, allow_http: bool) -> Target:
+    """The parts of a webhook address, or ``UnsafeTarget`` with a translated reason."""
+    from django.utils.translation import gettext as _
+
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeTarget(_("This is not a valid web address.")) from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.hostname:
+        raise UnsafeTarget(_("Enter an address starting with https://."))
+    if scheme == "http" and not allow_http:
+        raise UnsafeTarget(_("Only https:// addresses are allowed on this desk."))
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise UnsafeTarget(_("The address must not contain a user name or password."))
+    if parts.fragment:
+        raise UnsafeTarget(_("The address must not contain a fragment (#…)."))
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme, parts.hostname, port or (443 if scheme == "https" else 80), path)
+
+
+def resolve(target: Target, *, allow_private: bool) -> list[str]:
+    """Every address the target's name resolves to, each checked: one private address refuses the
+    whole name (``UnsafeTarget``), so the connection goes to an address that was checked."""
+    from django.utils.translation import gettext as _
+
+    try:
+        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DeliveryError(f"cannot resolve {target.host[:60]}: {exc}", retryable=True) from exc
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise DeliveryError(f"no address for {target.host[:60]}", retryable=True)
+    if not allow_private and not all(is_public(a) for a in addresses):
+        raise UnsafeTarget(_("The address leads to a private or local network, which is not allowed."))
+    return addresses
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, target: Target, address: str, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, target: Target, address: str, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    excerpt: str
+
+
+def post_body(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    allow_http: bool,
+    allow_private: bool,
+    timeout: float = TIMEOUT,
+) -> Response:
+    """POST ``body`` once to ``url``, connecting only to an address checked after resolving the
+    name (so a name that changes its answer between the check and the connection cannot lead to a
+    private network); redirects are not followed. The response, whatever its status (the caller
+    decides), or ``DeliveryError`` (network) / ``UnsafeTarget`` (refused)."""
+    target = parse_target(url, allow_http=allow_http)
+    addresses = resolve(target, allow_private=allow_private)
+    sent = {"Content-Type": "application/json", "User-Agent": "Palier", **headers}
+    last: Exception | None = None
+    for address in addresses:
+        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(target, address, timeout)
+        try:
+            connection.request("POST", target.path, body=body, headers=sent)
+            response = connection.getresponse()
+            excerpt = response.read(1024).decode("utf-8", "replace")
+            return Response(int(response.status), excerpt)
+        except (OSError, http.client.HTTPException) as exc:
+            last = exc
+        finally:
+            connection.close()
+    raise DeliveryError(f"network: {last}", retryable=True)

@@ -10,18 +10,14 @@ the same for every attempt of one delivery, so the receiver can drop duplicates.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.utils import timezone
 
 from palier.core import outbox
-from palier.integrations.outbound import TIMEOUT, DeliveryError
+from palier.integrations.outbound import DeliveryError, hmac_sha256, post_body
 from palier.notifications.email import ticket_url
 from palier.people.models import User
 from palier.tickets.models import Ticket
@@ -32,7 +28,7 @@ SIGNATURE_HEADER = "X-Palier-Signature"
 
 
 def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256(secret, body)
 
 
 def payload(
@@ -82,27 +78,13 @@ def adopt(*, url: str, body: str, signature: str, delivery: str) -> None:
 
 
 def post(url: str, body: str, signature: str, delivery: str) -> int:
-    """POST the signed body once; the HTTP status, or ``DeliveryError``."""
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryError(f"not an http(s) address: {url[:60]}", retryable=False)
-    request = urllib.request.Request(  # noqa: S310  (scheme checked above)
-        url,
-        data=body.encode("utf-8"),
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Palier",
-            SIGNATURE_HEADER: signature,
-            "X-Palier-Delivery": delivery,
-        },
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500) from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise DeliveryError(f"network: {exc}", retryable=True) from exc
+    """POST the signed body once; the HTTP status, or ``DeliveryError``. A rule's address is the
+    administrator's choice, any network and http allowed, as before (``outbound.post_body``)."""
+    headers = {SIGNATURE_HEADER: signature, "X-Palier-Delivery": delivery}
+    response = post_body(url, body.encode("utf-8"), headers, allow_http=True, allow_private=True)
+    if response.status >= 300:
+        raise DeliveryError(f"HTTP {response.status}", retryable=response.status == 429 or response.status >= 500)
+    return response.status
 
 
 def deliver(item: dict[str, Any]) -> None:

@@ -39,7 +39,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("kb", "macros", "surveys"),
     ("problems",),  # problems, known errors, major incidents: link incidents, assets, articles
     ("changes",),  # changes: name assets and problems, approved through the catalog's engine
-    ("automation", "system", "reports", "backups", "identity"),  # reports: reads every domain, writes nothing of theirs
+    (
+        "automation",
+        "system",
+        "reports",
+        "backups",
+        "identity",
+        "webhooks",
+    ),  # reports: reads every domain, writes nothing of theirs
     ("ops", "dataexport"),  # /health, /ready, /metrics; the full data export: read every domain, write nothing
 )
 # may import any app; only the root modules (ROOT) import them

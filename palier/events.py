@@ -39,6 +39,10 @@ ASSIGN: tuple[str, ...] = (
     # move_to_group(..., auto_assign=True) on an unassigned open ticket: routing's strategies
     "palier.routing.services.assignment.assign_in_group",
 )
+# a ticket about to be resolved (transition_ticket, before any write): a guard raises to refuse
+BEFORE_RESOLVE: tuple[str, ...] = (
+    "palier.worklist.services.tasks.before_resolve",  # no resolution while a mandatory task is open
+)
 AFTER_CHANGE: tuple[str, ...] = (
     "palier.sla.services.engine.ticket_changed",  # pause, resume, stop or re-target the clocks
     "palier.catalog.services.fulfilment.on_ticket_change",  # a finished task moves its catalog request on
@@ -51,6 +55,8 @@ STREAM_CONSUMERS: dict[str, str] = {
     "automation": "palier.automation.services.engine.consume",  # the admins' automation rules
     "surveys": "palier.surveys.consumer.handle_events",  # the satisfaction survey email on resolution
     "reports": "palier.reports.facts.consume",  # the per-ticket facts the dashboards read
+    # the requester answered: their ticket's scheduled replies and reminders are cancelled
+    "worklist": "palier.worklist.services.scheduling.handle_events",
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
@@ -86,6 +92,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("inventory-reports-prune", 6 * 3600, "palier.assets.inventory.tasks.prune_inventory_reports_task"),
     # approvers of a change still pending after ChangeSettings.remind_after_hours: one reminder each
     ("approvals-remind", 900, "palier.catalog.tasks.remind_approvals_task"),
+    # scheduled replies and reminders due now: each posted or notified exactly once
+    ("worklist-due", 60, "palier.worklist.tasks.run_due_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
@@ -180,6 +188,8 @@ def wire() -> None:
         hooks.register(opened_many=resolve(path))
     for path in ASSIGN:
         hooks.register(assign=resolve(path))
+    for path in BEFORE_RESOLVE:
+        hooks.register(before_resolve=resolve(path))
     for path in AFTER_CHANGE:
         hooks.register(changed=resolve(path))
     for name, path in STREAM_CONSUMERS.items():

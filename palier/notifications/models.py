@@ -27,6 +27,7 @@ class Notification(models.Model):
         APPROVAL = "approval", _("Approval requested")
         ASSET_EXPIRY = "asset_expiry", _("An asset's warranty or licence ends soon")
         PROBLEM = "problem", _("A problem you watch changed")
+        REMINDER = "reminder", _("A reminder you set on a ticket")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(

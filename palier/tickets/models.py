@@ -288,6 +288,8 @@ class TicketEvent(models.Model):
         PROBLEM = "problem", _("linked to a problem")
         MAJOR = "major", _("major incident")
         CHANGE = "change", _("linked to a change")
+        WORKTASK = "worktask", _("updated a task")
+        FOLLOWUP = "followup", _("scheduled a follow-up")
 
     # written by the SLA sweep, internal; the SLA timeline shows them, the ticket timeline does not
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACH)

@@ -165,6 +165,21 @@ def resolve(path: str) -> Any:
     return import_string(path)
 
 
+def _wire_ticket_hooks() -> None:
+    from palier.tickets import hooks
+
+    for path in BEFORE_OPEN:
+        hooks.register(before_many=resolve(path))
+    for path in AFTER_OPEN:
+        hooks.register(opened_many=resolve(path))
+    for path in ASSIGN:
+        hooks.register(assign=resolve(path))
+    for path in BEFORE_RESOLVE:
+        hooks.register(before_resolve=resolve(path))
+    for path in AFTER_CHANGE:
+        hooks.register(changed=resolve(path))
+
+
 def wire() -> None:
     """Register every entry above with the hooks, the stream and the scheduler (once all apps are
     loaded; registering again changes nothing)."""
@@ -180,18 +195,9 @@ def wire() -> None:
     from palier.mail import secrets as mail_secrets
     from palier.notifications import consumer
     from palier.problems import history as problem_history
-    from palier.tickets import hooks, stream
+    from palier.tickets import stream
 
-    for path in BEFORE_OPEN:
-        hooks.register(before_many=resolve(path))
-    for path in AFTER_OPEN:
-        hooks.register(opened_many=resolve(path))
-    for path in ASSIGN:
-        hooks.register(assign=resolve(path))
-    for path in BEFORE_RESOLVE:
-        hooks.register(before_resolve=resolve(path))
-    for path in AFTER_CHANGE:
-        hooks.register(changed=resolve(path))
+    _wire_ticket_hooks()
     for name, path in STREAM_CONSUMERS.items():
         stream.subscribe(name, resolve(path))
     for name, seconds, path in PERIODIC_JOBS:

@@ -260,7 +260,7 @@ def _worktask(data: dict[str, Any]) -> str:
 def _followup(data: dict[str, Any]) -> str:
     """A scheduled reply or reminder (palier/worklist); ``at`` is in its author's time zone."""
     values = {"at": data.get("at", ""), "zone": data.get("zone", "")}
-    reply = data.get("kind") == "reply"
+    reply = data.get("followup") == "reply"
     action = data.get("action")
     if action == "scheduled":
         if reply:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from palier.people.models import User
+from palier.people.models import SupportGroup, User
 from palier.tickets.models import Ticket
 from palier.tickets.selectors import tickets_visible_to
 from palier.worklist import permissions
@@ -133,3 +135,16 @@ def get_template(template_id: int) -> TaskTemplate:
 
 def active_template(template_id: int) -> TaskTemplate | None:
     return TaskTemplate.objects.filter(pk=template_id, is_active=True).first()
+
+
+def people_for_task(*, assignee_id: int | None, group_id: int | None) -> tuple[User | None, SupportGroup | None]:
+    """The person and group a task form or the API names by id (two queries at most); an id that
+    names nobody is refused on its field (an inactive or non-staff person is refused by the
+    service, with its own message)."""
+    assignee = User.objects.filter(pk=assignee_id).first() if assignee_id else None
+    if assignee_id and assignee is None:
+        raise ValidationError({"assignee": _("Choose a person from the list.")})
+    group = SupportGroup.objects.filter(pk=group_id).first() if group_id else None
+    if group_id and group is None:
+        raise ValidationError({"group": _("Choose a group from the list.")})
+    return assignee, group

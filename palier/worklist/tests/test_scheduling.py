@@ -99,8 +99,10 @@ def test_only_its_author_cancels_a_follow_up_and_only_once(ticket: Ticket, agent
 def test_a_naive_time_is_read_in_the_agents_time_zone(ticket: Ticket, agent: User) -> None:
     agent.work_time_zone = "America/Montreal"
     agent.save(update_fields=["work_time_zone"])
-    local = (timezone.now() + timedelta(days=2)).astimezone(ZoneInfo("America/Montreal")).replace(
-        hour=9, minute=0, second=0, microsecond=0, tzinfo=None
+    local = (
+        (timezone.now() + timedelta(days=2))
+        .astimezone(ZoneInfo("America/Montreal"))
+        .replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=None)
     )
     action = scheduling.schedule(ticket, by=agent, kind="reminder", body="Tuesday check", run_at=local)
     assert action.run_at == local.replace(tzinfo=ZoneInfo("America/Montreal"))
@@ -197,9 +199,7 @@ def test_the_job_costs_a_bounded_number_of_queries_per_follow_up(
 
 
 @pytest.mark.django_db
-def test_a_requester_comment_cancels_what_was_scheduled_before_it(
-    ticket: Ticket, agent: User, requester: User
-) -> None:
+def test_a_requester_comment_cancels_what_was_scheduled_before_it(ticket: Ticket, agent: User, requester: User) -> None:
     reply = scheduling.schedule(ticket, by=agent, kind="reply", body="Any news?", run_at=_soon(60))
     reminder = scheduling.schedule(ticket, by=agent, kind="reminder", body="Chase", run_at=_soon(60))
     ticket_services.comment_on_ticket(ticket, by=requester, body="It works again, thanks")
@@ -228,7 +228,9 @@ def test_an_email_reply_by_the_requester_cancels_a_scheduled_reply(
     ticket: Ticket, agent: User, requester: User
 ) -> None:
     action = scheduling.schedule(ticket, by=agent, kind="reply", body="Any news?", run_at=_soon(60))
-    message = reply_by_email(ticket, sender="Alice Martin <alice@acme.test>", body="Fixed itself.", message_id="r1@acme.test")
+    message = reply_by_email(
+        ticket, sender="Alice Martin <alice@acme.test>", body="Fixed itself.", message_id="r1@acme.test"
+    )
     assert message.ticket == ticket and message.comment is not None
     stream.pump("worklist")
     action.refresh_from_db()

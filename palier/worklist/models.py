@@ -109,6 +109,10 @@ class TicketTask(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @property
+    def etag(self) -> str:
+        return f'"{self.pk}-{self.version}"'
+
 
 class ScheduledAction(models.Model):
     class Kind(models.TextChoices):
@@ -149,3 +153,18 @@ class ScheduledAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.ticket_id} at {self.run_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """The task or follow-up an API client created with a given Idempotency-Key (a retry gets it
+    back instead of a second one)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    task = models.ForeignKey(TicketTask, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    scheduled = models.ForeignKey(ScheduledAction, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="worklist_idempotency_once")]

@@ -133,6 +133,11 @@ def get_template(template_id: int) -> TaskTemplate:
     return found
 
 
+def template_choices() -> QuerySet[TaskTemplate]:
+    """The active task templates, by name (a form's choices)."""
+    return TaskTemplate.objects.filter(is_active=True).order_by("name")
+
+
 def active_template(template_id: int) -> TaskTemplate | None:
     return TaskTemplate.objects.filter(pk=template_id, is_active=True).first()
 

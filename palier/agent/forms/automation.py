@@ -23,6 +23,7 @@ from palier.people.models import User
 from palier.people.selectors import people_matching
 from palier.tickets import selectors as ticket_selectors
 from palier.tickets.models import Level, Ticket
+from palier.worklist import selectors as worklist_selectors
 
 Choices = list[tuple[Any, Any]]
 
@@ -40,6 +41,7 @@ def _references() -> dict[str, Choices]:
         "chat": [
             (f"chat:{a.pk}", f"{a.name} ({a.get_kind_display()})") for a in integration_selectors.notifying_chat_apps()
         ],
+        "task_template": [(f"task_template:{t.pk}", t.name) for t in worklist_selectors.template_choices()],
     }
 
 
@@ -56,7 +58,7 @@ def _fixed() -> dict[str, Choices]:
 GROUP_LABELS = {
     "status": _("Statuses"), "priority": _("Priorities"), "kind": _("Types"), "channel": _("Channels"),
     "group": _("Groups"), "user": _("Agents"), "category": _("Categories"), "organisation": _("Organisations"),
-    "chat": _("Chat channels"), "to": _("Recipients"),
+    "chat": _("Chat channels"), "to": _("Recipients"), "task_template": _("Task templates"),
 }  # fmt: skip
 
 
@@ -132,10 +134,10 @@ class ConditionForm(StyledForm):
         return data
 
 
-ACTION_TARGET_KINDS = ("status", "priority", "group", "user", "category", "chat", "to")
+ACTION_TARGET_KINDS = ("status", "priority", "group", "user", "category", "chat", "to", "task_template")
 TARGET_KIND = {
     "set_status": "status", "set_priority": "priority", "set_group": "group", "set_assignee": "user",
-    "set_category": "category", "chat": "chat", "email": "to",
+    "set_category": "category", "chat": "chat", "email": "to", "add_tasks": "task_template",
 }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from palier.integrations.models import ChatApp
 from palier.lib import ordering
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Ticket
+from palier.worklist.models import TaskTemplate
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ _REFERENCE_MODELS: dict[str, Any] = {
     "category": (Category, lambda: _("category")),
     "organisation": (Organisation, lambda: _("organisation")),
     "chat": (ChatApp, lambda: _("chat app")),
+    "task_template": (TaskTemplate, lambda: _("task template")),
 }
 
 
@@ -121,6 +123,8 @@ def reference_problem(conditions: dict[str, Any], actions: list[dict[str, Any]])
             queryset = queryset.filter(is_active=True)
         if kind == "chat":
             queryset = queryset.filter(is_active=True).exclude(notify_url="")
+        if kind == "task_template":
+            queryset = queryset.filter(is_active=True)
         if not queryset.exists():
             return _("The %(what)s #%(id)d it refers to no longer exists or is inactive.") % {"what": label(), "id": pk}
     return ""

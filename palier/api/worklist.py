@@ -17,7 +17,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from ninja.params.functions import Header
 
 from palier.api.auth import current_user
 from palier.api.etag import expected_version, set_etag

@@ -141,12 +141,12 @@ def test_templates_listed_and_added_with_few_queries(
     for i in range(5):
         templates.save_template(by=admin_user, name=f"T{i}", items=[{"title": f"a{i}"}, {"title": f"b{i}"}])
     api = client_for(agent)
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    with django_assert_max_num_queries(8):
         listed = api.call("GET", "/task-templates").json()
     assert len(listed) == 6 and listed[0]["items"][0]["group"] == triage.pk
     added = api.call("POST", f"/tickets/{ticket.pk}/tasks/from-template", {"template": made.json()["id"]})
     assert added.status_code == 201 and [t["title"] for t in added.json()] == ["Image"]
     for i in range(10):
         tasks.add_task(ticket, by=agent, title=f"more {i}", assignee=agent)
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    with django_assert_max_num_queries(8):
         assert len(api.call("GET", f"/tickets/{ticket.pk}/tasks").json()) == 11

@@ -205,3 +205,21 @@ def test_the_guard_also_holds_for_palier_itself(ticket: Ticket, agent: User) -> 
     tasks.add_task(ticket, by=agent, title="Sign the form", mandatory=True)
     with pytest.raises(IllegalTransition):
         ticket_services.transition_ticket(ticket, to="resolved", by=None)
+
+
+def test_ending_a_major_incident_leaves_a_ticket_with_a_mandatory_task_open(
+    requester: User, requester_b: User, agent: User, manager: User
+) -> None:
+    """A guard refusing one attached ticket does not stop the major incident from ending."""
+    from palier.problems import services as problem_services
+
+    main = make_ticket(requester, kind="incident", subject="Mail down")
+    blocked = make_ticket(requester_b, kind="incident", subject="No mail")
+    tasks.add_task(blocked, by=agent, title="Confirm with the site", mandatory=True)
+    major = problem_services.declare_major(main, by=manager, headline="Mail is down")
+    problem_services.attach_incident(major, blocked, by=agent)
+    major = problem_services.resolve_major(major, by=manager, message="Mail flows again.", resolve_attached=True)
+    assert major.state == "resolved"
+    blocked.refresh_from_db()
+    assert blocked.status != "resolved"
+    assert blocked.comments.filter(is_internal=False, body="Mail flows again.").exists()

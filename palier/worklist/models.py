@@ -121,7 +121,6 @@ class ScheduledAction(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Scheduled")
-        RUNNING = "running", _("Being sent")
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
 

@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField(blank=True, verbose_name='text')),
                 ('run_at', models.DateTimeField(verbose_name='when')),
                 ('time_zone', models.CharField(blank=True, max_length=64)),
-                ('state', models.CharField(choices=[('pending', 'Scheduled'), ('running', 'Being sent'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='pending', max_length=10)),
+                ('state', models.CharField(choices=[('pending', 'Scheduled'), ('done', 'Done'), ('cancelled', 'Cancelled')], default='pending', max_length=10)),
                 ('reason', models.CharField(blank=True, choices=[('agent', 'cancelled by its author'), ('requester', 'the requester answered first'), ('closed', 'the ticket was closed'), ('refused', 'the reply could not be posted')], max_length=10)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),

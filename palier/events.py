@@ -39,6 +39,10 @@ ASSIGN: tuple[str, ...] = (
     # move_to_group(..., auto_assign=True) on an unassigned open ticket: routing's strategies
     "palier.routing.services.assignment.assign_in_group",
 )
+# a ticket about to be resolved (transition_ticket, before any write): a guard raises to refuse
+BEFORE_RESOLVE: tuple[str, ...] = (
+    "palier.worklist.services.tasks.before_resolve",  # no resolution while a mandatory task is open
+)
 AFTER_CHANGE: tuple[str, ...] = (
     "palier.sla.services.engine.ticket_changed",  # pause, resume, stop or re-target the clocks
     "palier.catalog.services.fulfilment.on_ticket_change",  # a finished task moves its catalog request on
@@ -52,6 +56,8 @@ STREAM_CONSUMERS: dict[str, str] = {
     "surveys": "palier.surveys.consumer.handle_events",  # the satisfaction survey email on resolution
     "reports": "palier.reports.facts.consume",  # the per-ticket facts the dashboards read
     "webhooks": "palier.webhooks.services.delivery.consume",  # deliveries to the webhook subscriptions
+    # the requester answered: their ticket's scheduled replies and reminders are cancelled
+    "worklist": "palier.worklist.services.scheduling.handle_events",
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
@@ -89,6 +95,8 @@ PERIODIC_JOBS: tuple[tuple[str, int, str], ...] = (
     ("approvals-remind", 900, "palier.catalog.tasks.remind_approvals_task"),
     # webhook deliveries due again or left by a worker that died; delivered ones past 30 days pruned
     ("webhooks", 10, "palier.webhooks.tasks.webhooks_task"),
+    # scheduled replies and reminders due now: each posted or notified exactly once
+    ("worklist-due", 60, "palier.worklist.tasks.run_due_task"),
 )
 
 # --- 3b. the outbox (palier/core/outbox.py): kind -> handler(payload), run after commit, retried ---
@@ -178,6 +186,21 @@ def resolve(path: str) -> Any:
     return import_string(path)
 
 
+def _wire_ticket_hooks() -> None:
+    from palier.tickets import hooks
+
+    for path in BEFORE_OPEN:
+        hooks.register(before_many=resolve(path))
+    for path in AFTER_OPEN:
+        hooks.register(opened_many=resolve(path))
+    for path in ASSIGN:
+        hooks.register(assign=resolve(path))
+    for path in BEFORE_RESOLVE:
+        hooks.register(before_resolve=resolve(path))
+    for path in AFTER_CHANGE:
+        hooks.register(changed=resolve(path))
+
+
 def wire() -> None:
     """Register every entry above with the hooks, the stream and the scheduler (once all apps are
     loaded; registering again changes nothing)."""
@@ -194,16 +217,9 @@ def wire() -> None:
     from palier.mail import secrets as mail_secrets
     from palier.notifications import consumer
     from palier.problems import history as problem_history
-    from palier.tickets import hooks, stream
+    from palier.tickets import stream
 
-    for path in BEFORE_OPEN:
-        hooks.register(before_many=resolve(path))
-    for path in AFTER_OPEN:
-        hooks.register(opened_many=resolve(path))
-    for path in ASSIGN:
-        hooks.register(assign=resolve(path))
-    for path in AFTER_CHANGE:
-        hooks.register(changed=resolve(path))
+    _wire_ticket_hooks()
     for name, path in STREAM_CONSUMERS.items():
         stream.subscribe(name, resolve(path))
     for name, seconds, path in PERIODIC_JOBS:

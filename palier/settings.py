@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "palier.mail",
     "palier.catalog",
     "palier.timelog",
+    "palier.worklist",
     "palier.automation",
     "palier.macros",
     "palier.surveys",

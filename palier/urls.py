@@ -37,6 +37,7 @@ from palier.agent.urlconfs import subscriptions as agent_subscriptions
 from palier.agent.urlconfs import surveys as agent_surveys
 from palier.agent.urlconfs import timelog as agent_timelog
 from palier.agent.urlconfs import webhooks as agent_webhooks
+from palier.agent.urlconfs import worklist as agent_worklist
 from palier.assets.inventory import urls as inventory_intake
 from palier.integrations import urls as integrations_hooks
 from palier.portal.urlconfs import account as portal_account
@@ -74,6 +75,7 @@ urlpatterns = [
     path("agent/macros/", _pages("macros", agent_macros.urlpatterns)),
     path("agent/reports/", _pages("reports", agent_reports.urlpatterns, agent_subscriptions.urlpatterns)),
     path("agent/time/", _pages("timelog", agent_timelog.urlpatterns)),
+    path("agent/work/", _pages("worklist", agent_worklist.urlpatterns)),
     path("agent/audit/", _pages("audit", agent_audit.urlpatterns)),
     path("agent/assets/licences/", _pages("assets_licences", agent_assets_licences.urlpatterns)),
     path("agent/assets/import/", _pages("assets_import", agent_assets_import.urlpatterns)),

@@ -29,9 +29,10 @@ from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
 
 COUNT_CAP = 100
+MINE = "assignee=me"  # the query of the agent's own open tickets
 # slug, label, query string, counted in the navigation
 VIEWS: list[tuple[str, Promise, str, bool]] = [
-    ("mine", _("My open tickets"), "assignee=me", True),
+    ("mine", _("My open tickets"), MINE, True),
     ("unassigned", _("Unassigned in my groups"), "assignee=none&group=mine", True),
     ("groups", _("All open in my groups"), "group=mine", True),
     ("pending", _("Pending"), "status=pending", True),

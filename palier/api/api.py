@@ -30,6 +30,7 @@ from palier.api import (
     tickets,
     timelog,
     webhooks,
+    worklist,
 )
 from palier.api.auth import SAFE_METHODS, SessionAuth, TokenAuth
 from palier.api.docs import OfflineSwagger
@@ -84,6 +85,8 @@ api.add_router("/", categories.router, tags=["reference data"])
 api.add_router("/kb", kb.router, tags=["knowledge base"])
 api.add_router("/catalog", catalog.router, tags=["service catalog"])
 api.add_router("/", timelog.router, tags=["time tracking"])
+api.add_router("/tickets", worklist.router, tags=["tasks and follow-ups"])
+api.add_router("/task-templates", worklist.templates_router, tags=["tasks and follow-ups"])
 api.add_router("/reports", reports.router, tags=["reports"])
 api.add_router("/audit", audit.router, tags=["audit log"])
 api.add_router("/", assets.router, tags=["assets"])

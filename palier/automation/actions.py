@@ -12,7 +12,8 @@ An action is ``{"type": "set_status", "value": "resolved"}``; parameters by type
 - ``webhook``: ``url`` (a JSON POST signed with the rule's secret); ``close``: nothing;
 - ``link_asset``: ``value`` (an asset tag); ``link_requester_asset``: ``value`` (an asset type
   identifier, e.g. ``laptop``: the requester's first such asset in use);
-- ``link_problem``: ``value`` (a problem's reference, ``PRB-12``): link the incident to it.
+- ``link_problem``: ``value`` (a problem's reference, ``PRB-12``): link the incident to it;
+- ``add_tasks``: ``value`` (the id of a task template): add its tasks to the ticket's checklist.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ ACTIONS: dict[str, Any] = {
     "link_asset": gettext_lazy("Link the asset with this tag"),
     "link_requester_asset": gettext_lazy("Link the requester's asset of this type"),
     "link_problem": gettext_lazy("Link the incident to the problem (PRB-n)"),
+    "add_tasks": gettext_lazy("Add the tasks of a task template"),
 }
 
 RECIPIENTS: dict[str, Any] = {
@@ -65,7 +67,13 @@ TEMPLATES: dict[str, Any] = {
 # placeholders of custom email subjects and bodies, chat messages and notes
 PLACEHOLDERS = ("reference", "subject", "status", "priority", "group", "assignee", "requester", "link", "rule")
 
-REFERENCE_ACTIONS = {"set_group": "group", "set_assignee": "user", "set_category": "category", "chat": "chat"}
+REFERENCE_ACTIONS = {
+    "set_group": "group",
+    "set_assignee": "user",
+    "set_category": "category",
+    "chat": "chat",
+    "add_tasks": "task_template",
+}
 MAX_TEXT = 5000
 _TAG_SPLIT = re.compile(r"[,\s]+")
 _PROBLEM = re.compile(r"^(?:PRB-?)?(\d{1,12})$", re.IGNORECASE)

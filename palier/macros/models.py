@@ -56,6 +56,14 @@ class Macro(models.Model):
         verbose_name=_("assign to"),
     )
     add_tags = models.JSONField(_("tags to add"), default=list, blank=True)
+    add_task_template = models.ForeignKey(
+        "worklist.TaskTemplate",
+        verbose_name=_("add the tasks of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     is_active = models.BooleanField(_("active"), default=True)
     usage_count = models.PositiveIntegerField(_("times used"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -87,4 +95,5 @@ class Macro(models.Model):
             or self.set_group_id
             or self.set_assignee_id
             or self.add_tags
+            or self.add_task_template_id
         )

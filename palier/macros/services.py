@@ -23,6 +23,8 @@ from palier.people.models import SupportGroup, User
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Comment, Level, Ticket
 from palier.tickets.services import MAX_BODY, MAX_TAGS
+from palier.worklist.models import TaskTemplate
+from palier.worklist.services import tasks as worklist_tasks
 
 V = Macro.Visibility
 S = Ticket.Status
@@ -46,6 +48,7 @@ class MacroFields:
     set_group: SupportGroup | None = None
     set_assignee: User | None = None
     add_tags: list[str] = field(default_factory=list)
+    add_task_template: TaskTemplate | None = None  # its tasks are added to the ticket
     is_active: bool = True
 
 
@@ -116,6 +119,7 @@ def _assign(macro: Macro, fields: MacroFields) -> None:
     macro.set_group = fields.set_group
     macro.set_assignee = fields.set_assignee
     macro.add_tags = sorted({t.strip().lower()[:50] for t in fields.add_tags if t.strip()})
+    macro.add_task_template = fields.add_task_template
     macro.is_active = fields.is_active
     macro.updated_at = timezone.now()
 
@@ -201,6 +205,9 @@ def apply_macro(*, macro: Macro, ticket: Ticket, by: User) -> Ticket:
     changes = _field_changes(macro, ticket)
     if changes:
         ticket = ticket_services.update_ticket(ticket, by=by, expected_version=None, changes=changes)
+    template = macro.add_task_template
+    if template is not None and template.is_active:  # before the status: its mandatory tasks count
+        worklist_tasks.add_template_tasks(ticket, template, by=by)
     if macro.set_status and macro.set_status != ticket.status:
         ticket = ticket_services.transition_ticket(ticket, to=macro.set_status, by=by)
     Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + 1)
@@ -212,7 +219,9 @@ def _macro_to_apply(by: User, macro: str | int | None) -> Macro | None:
         return None
     found = None
     if str(macro).isdigit():
-        found = Macro.objects.select_related("set_group", "set_assignee").filter(pk=int(macro)).first()
+        found = (
+            Macro.objects.select_related("set_group", "set_assignee", "add_task_template").filter(pk=int(macro)).first()
+        )
     if found is None or not permissions.can(by, "use", found):
         raise ValidationError({"body": _("This macro is no longer available; pick another one.")})
     return found

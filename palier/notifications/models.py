@@ -29,6 +29,7 @@ class Notification(models.Model):
         PROBLEM = "problem", _("A problem you watch changed")
         MERGED = "merged", _("Your request was merged into another")
         RULE = "rule", _("An automation rule tells you")
+        REMINDER = "reminder", _("A reminder you set on a ticket")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(

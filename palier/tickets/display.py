@@ -237,6 +237,10 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _vendor(data)
     if kind in (E.MERGED, E.MERGED_INTO, E.UNMERGED, E.SPLIT):
         return _merge(kind, data)
+    if kind == E.WORKTASK:
+        return _worktask(data)
+    if kind == E.FOLLOWUP:
+        return _followup(data)
     return None
 
 
@@ -266,6 +270,46 @@ def _merge(kind: str, data: dict[str, Any]) -> str:
     if data.get("direction") == "out":
         return _("split a message out into %(ref)s") % {"ref": other}
     return _("opened this ticket from a message of %(ref)s") % {"ref": other}
+
+
+def _worktask(data: dict[str, Any]) -> str:
+    """A task of the ticket's checklist (palier/worklist), not a catalog fulfilment task."""
+    values = {"title": data.get("title", ""), "template": data.get("template", ""), "count": data.get("count", 0)}
+    sentences = {
+        "added": _("added the task “%(title)s”"),
+        "done": _("finished the task “%(title)s”"),
+        "in_progress": _("started the task “%(title)s”"),
+        "open": _("reopened the task “%(title)s”"),
+        "cancelled": _("cancelled the task “%(title)s”"),
+        "changed": _("changed the task “%(title)s”"),
+        "template": _("added the tasks of the template “%(template)s” (%(count)s)"),
+    }
+    if data.get("action") == "added" and data.get("mandatory"):
+        return _("added the mandatory task “%(title)s”") % values
+    return str(sentences.get(str(data.get("action")), sentences["changed"])) % values
+
+
+def _followup(data: dict[str, Any]) -> str:
+    """A scheduled reply or reminder (palier/worklist); ``at`` is in its author's time zone."""
+    values = {"at": data.get("at", ""), "zone": data.get("zone", "")}
+    reply = data.get("followup") == "reply"
+    action = data.get("action")
+    if action == "scheduled":
+        if reply:
+            return _("scheduled a reply for %(at)s (%(zone)s)") % values
+        return _("set a reminder for %(at)s (%(zone)s)") % values
+    if action == "sent":
+        return _("scheduled reply sent")
+    if action == "reminded":
+        return _("reminder delivered")
+    reasons = {
+        "requester": _("the requester answered first"),
+        "closed": _("the ticket was no longer open"),
+        "refused": _("it could not be posted"),
+    }
+    reason = reasons.get(str(data.get("reason")))
+    what = _("scheduled reply for %(at)s cancelled") if reply else _("reminder for %(at)s cancelled")
+    return f"{what % values}: {reason}" if reason else what % values
 
 
 def _record_link(kind: str, data: dict[str, Any]) -> str | None:

@@ -15,6 +15,9 @@ order listed there, inside the service's transaction, with the ticket row locked
   previous value (``status``, ``priority``, ``group``, ``assignee``, ``category``,
   ``first_response_at``…). Called by every service that saves a changed ticket. Keys starting
   with ``_`` are facts rather than fields: ``_reply_by`` (the author of a public reply).
+- ``before_resolve(ticket, by=...)``: the ticket (locked, still in its old status) is about to
+  become resolved; a guard raises a ``DomainError`` or ``ValidationError`` with the reason to refuse
+  (open mandatory tasks). Run by ``transition_ticket`` before anything is written.
 - ``assign(ticket, by=...)``: give an unassigned open ticket to a member of its group (routing's
   strategies) and return it; run by ``move_to_group(..., auto_assign=True)``.
 
@@ -50,12 +53,14 @@ AfterChange = Callable[["Ticket", dict[str, Any]], None]
 BeforeOpenMany = Callable[[list[tuple["Ticket", Draft]]], None]
 AfterOpenMany = Callable[[list["Ticket"]], None]
 Assign = Callable[..., "Ticket"]  # (ticket, *, by) -> ticket
+BeforeResolve = Callable[..., None]  # (ticket, *, by) -> None, raises to refuse
 
 # each registry keeps the registration order; an entry is ("one", hook) or ("many", hook)
 before_open: list[tuple[str, Any]] = []
 after_open: list[tuple[str, Any]] = []
 after_change: list[AfterChange] = []
 assigners: list[Assign] = []
+resolve_guards: list[BeforeResolve] = []
 
 
 def register(
@@ -66,6 +71,7 @@ def register(
     before_many: BeforeOpenMany | None = None,
     opened_many: AfterOpenMany | None = None,
     assign: Assign | None = None,
+    before_resolve: BeforeResolve | None = None,
 ) -> None:
     """Register hooks once, after those already registered (``palier.events.wire()``; a test may
     add a temporary hook and remove it from the registry list afterwards)."""
@@ -81,6 +87,8 @@ def register(
         after_change.append(changed)
     if assign is not None and assign not in assigners:
         assigners.append(assign)
+    if before_resolve is not None and before_resolve not in resolve_guards:
+        resolve_guards.append(before_resolve)
 
 
 def run_before_open(pairs: list[tuple[Ticket, Draft]]) -> None:
@@ -112,3 +120,8 @@ def run_assign(ticket: Ticket, *, by: User | None) -> Ticket:
     for hook in assigners:
         ticket = hook(ticket, by=by)
     return ticket
+
+
+def run_before_resolve(ticket: Ticket, *, by: User | None) -> None:
+    for guard in resolve_guards:
+        guard(ticket, by=by)

@@ -297,6 +297,8 @@ class TicketEvent(models.Model):
         MERGED_INTO = "merged_into", _("merged the ticket into another")
         UNMERGED = "unmerged", _("undid a merge")
         SPLIT = "split", _("split a ticket")
+        WORKTASK = "worktask", _("updated a task")
+        FOLLOWUP = "followup", _("scheduled a follow-up")
 
     # written by the SLA sweep, internal; the SLA timeline shows them, the ticket timeline does not
     SLA_KINDS = (Kind.SLA_WARNING, Kind.SLA_BREACH)

@@ -26,6 +26,7 @@ from palier.people.selectors import people_matching
 from palier.problems.models import Problem
 from palier.tickets import selectors as ticket_selectors
 from palier.tickets.models import Level, Ticket
+from palier.worklist import selectors as worklist_selectors
 
 Choices = list[tuple[Any, Any]]
 
@@ -43,6 +44,7 @@ def _references() -> dict[str, Choices]:
         "chat": [
             (f"chat:{a.pk}", f"{a.name} ({a.get_kind_display()})") for a in integration_selectors.notifying_chat_apps()
         ],
+        "task_template": [(f"task_template:{t.pk}", t.name) for t in worklist_selectors.template_choices()],
     }
 
 
@@ -71,6 +73,7 @@ GROUP_LABELS = {
     "chat": _("Chat channels"), "to": _("Recipients"), "problem_status": _("Statuses"),
     "change_status": _("Statuses"), "change_kind": _("Types"), "risk": _("Risk levels"), "outcome": _("Outcomes"),
     "decision": _("Decisions"), "change_move": _("Statuses"), "notify": _("Recipients"),
+    "chat": _("Chat channels"), "to": _("Recipients"), "task_template": _("Task templates"),
 }  # fmt: skip
 SUBJECT = Rule.Subject
 
@@ -183,10 +186,10 @@ class ConditionForm(StyledForm):
         return data
 
 
-ACTION_TARGET_KINDS = ("status", "priority", "group", "user", "category", "chat", "to")
+ACTION_TARGET_KINDS = ("status", "priority", "group", "user", "category", "chat", "to", "task_template")
 TARGET_KIND = {
     "set_status": "status", "set_priority": "priority", "set_group": "group", "set_assignee": "user",
-    "set_category": "category", "chat": "chat", "email": "to",
+    "set_category": "category", "chat": "chat", "email": "to", "add_tasks": "task_template",
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from palier.macros.models import Macro
 from palier.macros.services import TARGET_STATUSES, MacroFields
 from palier.people import selectors as people_selectors
 from palier.tickets.models import Level, Ticket
+from palier.worklist import selectors as worklist_selectors
 
 UNCHANGED = [("", _("Unchanged"))]
 
@@ -43,6 +44,9 @@ class MacroForm(StyledForm):
     add_tags = forms.CharField(
         label=_("Tags to add"), required=False, help_text=_("Separated by commas."), max_length=1000
     )
+    add_task_template = forms.ModelChoiceField(
+        label=_("Add the tasks of the template"), queryset=worklist_selectors.template_choices(), required=False
+    )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, can_share: bool, **kwargs: Any) -> None:
@@ -54,6 +58,7 @@ class MacroForm(StyledForm):
         self.fields["set_status"].choices = UNCHANGED + statuses  # type: ignore[attr-defined]
         self.fields["set_group"].empty_label = str(UNCHANGED[0][1])  # type: ignore[attr-defined]
         self.fields["set_assignee"].empty_label = str(UNCHANGED[0][1])  # type: ignore[attr-defined]
+        self.fields["add_task_template"].empty_label = "—"  # type: ignore[attr-defined]
         if not can_share:
             self.fields["visibility"].choices = [Macro.Visibility.choices[0]]  # type: ignore[attr-defined]
             del self.fields["group"]
@@ -72,6 +77,7 @@ class MacroForm(StyledForm):
             "set_group": macro.set_group_id,
             "set_assignee": macro.set_assignee_id,
             "add_tags": ", ".join(macro.add_tags),
+            "add_task_template": macro.add_task_template_id,
             "is_active": macro.is_active,
         }
 
@@ -89,5 +95,6 @@ class MacroForm(StyledForm):
             set_group=data["set_group"],
             set_assignee=data["set_assignee"],
             add_tags=[t for t in data["add_tags"].split(",") if t.strip()],
+            add_task_template=data["add_task_template"],
             is_active=data["is_active"],
         )

@@ -166,7 +166,7 @@ def test_add_a_row_without_saving(client: Client, admin_user: User, django_asser
     assert "Add an action" in page and "Remove this row" in page and "automation/automation.js" in page
 
     url = reverse("automation:rule-row", args=["condition"])
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # the reference lists, task templates included
         row = _get(client, f"{url}?c-TOTAL_FORMS=2")
     assert row.count("data-condition-row") == 1
     assert 'name="c-2-field"' in row and 'name="c-2-DELETE"' in row and 'name="c-1-' not in row
@@ -215,7 +215,7 @@ def test_a_removed_row_is_dropped_even_when_it_is_wrong(
                             {"field": "priority", "op": "lte", "value": 2}], "any": []},
     )  # fmt: skip
     edit = reverse("automation:rule-edit", args=[rule.pk])
-    with django_assert_max_num_queries(10):  # with the backup check of admin pages
+    with django_assert_max_num_queries(11):  # with the backup check of admin pages and the task templates
         page = _get(client, edit)
     assert page.count("data-condition-row") == 4  # the two conditions and two empty rows
     data = {

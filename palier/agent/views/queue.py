@@ -28,8 +28,11 @@ from palier.lib.errors import DomainError
 from palier.lib.web import agent_required, apply_errors
 from palier.people.http import AuthedRequest
 from palier.tickets import bulk, selectors, services
+from palier.worklist import selectors as worklist_selectors
 
 LIST = "agent/tickets/list.html"
+
+MY_TASKS_SHOWN = 5
 
 
 def _refreshing(response: HttpResponse) -> HttpResponse:
@@ -73,6 +76,8 @@ def ticket_list(request: AuthedRequest) -> HttpResponse:
         "save_form": SavedFilterForm(initial={"query": current}),
         "bulk_form": BulkForm(choices=choices, initial={"next": request.get_full_path()}),
     }
+    if current == contexts.MINE:  # the agent's own work: their open tasks too (one query)
+        context["my_tasks"] = worklist_selectors.my_open_tasks(request.user, limit=MY_TASKS_SHOWN)
     return render(request, LIST, context)
 
 

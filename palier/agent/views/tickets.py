@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from palier.agent import contexts, panel
 from palier.agent.forms.timelog import TimeEntryForm, time_source
+from palier.agent.forms.worklist import ScheduleForm, TaskForm
 from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
 from palier.assets import selectors as asset_selectors
 from palier.changes import selectors as change_selectors
@@ -38,6 +39,7 @@ from palier.tickets.models import Comment, Ticket
 from palier.timelog import selectors as timelog_selectors
 from palier.timelog import services as timelog_services
 from palier.timelog.models import TimeEntry
+from palier.worklist import selectors as worklist_selectors
 
 DETAIL = "agent/tickets/detail.html"
 
@@ -49,8 +51,15 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
     now = timezone.now()
     bound = extra.pop("bound", {})
     page = contexts.ticket_page_extras(request.user, ticket) if whole else {}
+    choices = contexts.workspace_choices()
     if whole:
         page |= {"time": timelog_selectors.ticket_time(request.user, ticket, now=now), "time_form": TimeEntryForm()}
+        # the ticket's tasks and the agent's scheduled follow-ups: three queries
+        page |= {
+            "work": worklist_selectors.ticket_work(request.user, ticket),
+            "task_form": TaskForm(agents=choices.agents, groups=choices.groups),
+            "schedule_form": ScheduleForm(),
+        }
         # the affected assets and the requester's assets card: one query each
         page |= {
             "affected_assets": asset_selectors.ticket_assets(request.user, ticket.pk),
@@ -62,7 +71,7 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
         "ticket": ticket,
         "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),
         "files": selectors.ticket_files(request.user, ticket),
-        "panel": panel.build(request.user, ticket, contexts.workspace_choices(), bound=bound),
+        "panel": panel.build(request.user, ticket, choices, bound=bound),
         "other_open": selectors.requester_open_tickets(request.user, ticket),
         "viewers": selectors.other_viewers(ticket, request.user, now=now),
         "reply_form": ReplyForm(),

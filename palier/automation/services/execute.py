@@ -24,6 +24,8 @@ from palier.problems.models import Problem, ProblemIncident
 from palier.routing.services import escalation
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Category, Ticket
+from palier.worklist.models import TaskTemplate
+from palier.worklist.services import tasks as worklist_tasks
 
 S = Ticket.Status
 
@@ -253,6 +255,15 @@ def _link_problem(run: Run, action: dict[str, Any]) -> str:
     return f"problem={problem.reference}" if outcome.linked else ""
 
 
+def _add_tasks(run: Run, action: dict[str, Any]) -> str:
+    """Add the tasks of a task template to the ticket (as Palier itself: a rule is no agent)."""
+    template = _get(TaskTemplate, int(action["value"]), is_active=True)
+    if not run.ticket.is_open:
+        return ""
+    added = worklist_tasks.add_template_tasks(run.ticket, template, by=None)
+    return f"tasks={len(added)}"
+
+
 HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "set_status": _set_status,
     "set_priority": _set_priority,
@@ -270,6 +281,7 @@ HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
     "link_asset": _link_asset,
     "link_requester_asset": _link_asset,
     "link_problem": _link_problem,
+    "add_tasks": _add_tasks,
 }
 
 

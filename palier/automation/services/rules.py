@@ -23,6 +23,7 @@ from palier.integrations.models import ChatApp
 from palier.lib import matching, ordering
 from palier.people.models import Organisation, SupportGroup, User
 from palier.tickets.models import Category, Ticket
+from palier.worklist.models import TaskTemplate
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ _REFERENCE_MODELS: dict[str, Any] = {
     "category": (Category, lambda: _("category")),
     "organisation": (Organisation, lambda: _("organisation")),
     "chat": (ChatApp, lambda: _("chat app")),
+    "task_template": (TaskTemplate, lambda: _("task template")),
 }
 
 
@@ -136,6 +138,8 @@ def reference_problem(
             queryset = queryset.filter(is_active=True)
         if kind == "chat":
             queryset = queryset.filter(is_active=True).exclude(notify_url="")
+        if kind == "task_template":
+            queryset = queryset.filter(is_active=True)
         if not queryset.exists():
             return _("The %(what)s #%(id)d it refers to no longer exists or is inactive.") % {"what": label(), "id": pk}
     return ""

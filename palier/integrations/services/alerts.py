@@ -25,7 +25,7 @@ from palier.integrations import alert_payloads as payloads
 from palier.integrations import permissions
 from palier.integrations.models import AlertDelivery, AlertIncident, AlertSource, default_severity_map
 from palier.integrations.services.chat import announce_ticket
-from palier.lib.errors import Conflict
+from palier.lib.errors import Conflict, IllegalTransition
 from palier.people import services as people_services
 from palier.people.models import SupportGroup, User
 from palier.tickets import services as ticket_services
@@ -253,8 +253,13 @@ def _resolve(source: AlertSource, incident: AlertIncident, ticket: Ticket, group
         ticket, by=_robot(), internal=True, channel=Ticket.Channel.MONITORING, body=f"{note}\n\n{_body(group)}"
     )
     if source.auto_resolve:
-        # every open status may go straight to resolved (tickets/rules.py TRANSITIONS)
-        ticket_services.transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=None, note=note)
+        # every open status may go straight to resolved (tickets/rules.py TRANSITIONS), unless a
+        # guard keeps it open (a mandatory task still open): the note is there for the agent
+        try:
+            with transaction.atomic():
+                ticket_services.transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=None, note=note)
+        except IllegalTransition:
+            logger.info("alert incident %s stays open: a guard refused its resolution", ticket.pk)
 
 
 def _robot() -> User:

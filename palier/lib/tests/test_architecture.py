@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("assets",),  # assets and configuration items; routing, SLA and automation match on them
     ("routing",),
     ("sla",),
-    ("catalog", "integrations", "timelog"),
+    ("catalog", "integrations", "timelog", "worklist"),
     ("kb", "macros", "surveys"),
     ("problems",),  # problems, known errors, major incidents: link incidents, assets, articles
     ("changes",),  # changes: name assets and problems, approved through the catalog's engine

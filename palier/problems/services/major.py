@@ -367,8 +367,13 @@ def _resolve_attached(major: MajorIncident, *, user: User, message: str) -> list
         if Ticket.Status.RESOLVED not in ticket_rules.allowed_targets(ticket.status, as_requester=False):
             continue
         record_reply(ticket, author=user, body=message)
-        # the major incident's manager resolves them all, whichever group they sit in
-        transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=None)
+        # the major incident's manager resolves them all, whichever group they sit in; a ticket a
+        # guard keeps open (a mandatory task still open) gets the reply and stays for its agent
+        try:
+            with transaction.atomic():
+                transition_ticket(ticket, to=Ticket.Status.RESOLVED, by=None)
+        except IllegalTransition:
+            continue
         events.append(_event(ticket, major, "resolved", by=user))
     return events
 

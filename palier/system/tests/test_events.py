@@ -22,6 +22,7 @@ def test_every_hook_and_consumer_path_names_a_callable() -> None:
         *events.AFTER_OPEN,
         *events.ASSIGN,
         *events.AFTER_CHANGE,
+        *events.BEFORE_RESOLVE,
         *events.STREAM_CONSUMERS.values(),
     ]
     for path in paths:
@@ -42,6 +43,7 @@ def test_the_ticket_hooks_registered_are_the_map_in_its_order() -> None:
     assert hooks.after_open == [("many", events.resolve(path)) for path in events.AFTER_OPEN]
     assert hooks.assigners == [events.resolve(path) for path in events.ASSIGN]
     assert hooks.after_change == [events.resolve(path) for path in events.AFTER_CHANGE]
+    assert hooks.resolve_guards == [events.resolve(path) for path in events.BEFORE_RESOLVE]
     assert events.BEFORE_OPEN[0].startswith("palier.routing.")  # routing places before SLA plans
 
 

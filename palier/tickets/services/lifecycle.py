@@ -336,6 +336,8 @@ def transition_ticket(
             )
     if to == S.ASSIGNED and not ticket.assignee_id:
         raise ValidationError({"status": _("Choose an assignee before marking the ticket assigned.")})
+    if to == S.RESOLVED:
+        hooks.run_before_resolve(ticket, by=by)  # guards: open mandatory tasks (palier/events.py)
     old = ticket.status
     ticket.status = to
     fields = ["status"]

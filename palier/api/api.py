@@ -24,6 +24,7 @@ from palier.api import (
     people,
     problems,
     reports,
+    ticket_bulk,
     tickets,
     timelog,
 )
@@ -65,6 +66,7 @@ api = NinjaAPI(
 errors.register(api)
 api.add_decorator(one_transaction, mode="operation")
 api.add_router("/tickets", tickets.router, tags=["tickets"])
+api.add_router("/tickets", ticket_bulk.router, tags=["tickets"])
 api.add_router("/tickets", levels.router, tags=["levels and SLAs"])
 api.add_router("/attachments", tickets.attachments_router, tags=["tickets"])
 api.add_router("/", people.router, tags=["people"])

@@ -8,6 +8,7 @@ tickets a query matches, each through the ticket services (``tickets.bulk``). Se
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any, Literal
@@ -24,7 +25,7 @@ from palier.api.auth import current_user
 from palier.api.errors import Problem, problem, pydantic_errors
 from palier.api.schemas.common import Input
 from palier.api.schemas.tickets import StatusName, TicketCreate
-from palier.api.tickets import TicketListQuery
+from palier.api.tickets import TicketFilterQuery
 from palier.lib.errors import PermissionDenied
 from palier.people.models import User
 from palier.tickets import bulk, selectors
@@ -86,11 +87,19 @@ class BulkCreateOut(Schema):
     items: list[BulkItemOut]
 
 
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """Each item field's default, worked out once (pydantic inspects a default factory's
+    signature on every call: a fifth of a 1,000-item request's time)."""
+    return {name: f.get_default(call_default_factory=True) for name, f in BulkTicketItem.model_fields.items()}
+
+
 def _sent_fields(user: User, item: BulkTicketItem) -> frozenset[str]:
     """The fields the caller chose: sent with a value other than the one the API would use."""
     sent = set()
+    defaults = _defaults()
     for name in item.model_fields_set - {"idempotency_key"}:
-        default = BulkTicketItem.model_fields[name].get_default(call_default_factory=True)
+        default = defaults[name]
         value = getattr(item, name)
         if value != default and not (name == "requester" and value == user.pk):
             sent.add(name)
@@ -161,8 +170,8 @@ def create_tickets(request: HttpRequest, payload: BulkCreateIn) -> Any:
 # --- update by query ------------------------------------------------------------------------------
 
 
-class BulkFilter(TicketListQuery):
-    """The filters of ``GET /tickets`` (sort, cursor and limit are ignored)."""
+class BulkFilter(TicketFilterQuery):
+    """The filters of ``GET /tickets``."""
 
     model_config = {"extra": "forbid"}
 

@@ -147,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
             "PALIER_API_RATE_TOKEN": "0",
+            # the `palier` commands import this checkout, not whichever one the virtualenv installed
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(base.ROOT), os.environ.get("PYTHONPATH", "")])),
         }
         if url:
             env["DATABASE_URL"] = url

@@ -27,6 +27,7 @@ from palier.api import (
     problems,
     reports,
     ticket_ops,
+    ticket_bulk,
     tickets,
     timelog,
     webhooks,
@@ -77,6 +78,7 @@ api = PalierAPI(
 errors.register(api)
 api.add_decorator(one_transaction, mode="operation")
 api.add_router("/tickets", tickets.router, tags=["tickets"])
+api.add_router("/tickets", ticket_bulk.router, tags=["tickets"])
 api.add_router("/tickets", levels.router, tags=["levels and SLAs"])
 api.add_router("/tickets", ticket_ops.router, tags=["tickets"])
 api.add_router("/attachments", tickets.attachments_router, tags=["tickets"])

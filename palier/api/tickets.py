@@ -76,7 +76,9 @@ def _split(values: list[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-class TicketListQuery(Schema):
+class TicketFilterQuery(Schema):
+    """The filters of the ticket list (also the ``filter`` of ``POST /tickets/bulk-update``)."""
+
     status: list[str] = Field(default_factory=list, description="Repeat it or separate with commas.")
     kind: str | None = None
     priority: list[str] = Field(default_factory=list, description="1 to 4; repeat it or separate with commas.")
@@ -89,9 +91,6 @@ class TicketListQuery(Schema):
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str = Field("", max_length=200, description="Full text: subject, description and comments.")
-    sort: str = Field(selectors.DEFAULT_SORT, description=f"One of: {', '.join(selectors.SORTS)}.")
-    cursor: str | None = Field(None, max_length=500)
-    limit: int = Field(25, ge=1, le=100)
 
     def to_filters(self) -> selectors.TicketFilters:
         statuses = _split(self.status)
@@ -116,6 +115,12 @@ class TicketListQuery(Schema):
             created_before=self.created_before,
             q=self.q,
         )
+
+
+class TicketListQuery(TicketFilterQuery):
+    sort: str = Field(selectors.DEFAULT_SORT, description=f"One of: {', '.join(selectors.SORTS)}.")
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
 
 
 class PageQuery(Schema):

@@ -490,6 +490,16 @@ def tickets_for_bulk(user: User, ids: list[int]) -> list[Ticket]:
     return [found[pk] for pk in wanted if pk in found]
 
 
+MAX_BULK_QUERY = 1000
+
+
+def tickets_for_bulk_query(user: User, *, filters: TicketFilters, limit: int) -> list[Ticket]:
+    """The tickets ``user`` may see that match ``filters``, oldest first, at most ``limit`` + 1 of
+    them (one more than asked tells the caller that the query matches more)."""
+    qs = _apply_filters(tickets_visible_to(user), filters, user).select_related("group", "assignee", "requester")
+    return list(qs.order_by("id")[: limit + 1])
+
+
 def requester_open_tickets(user: User, ticket: Ticket, *, limit: int = 5) -> list[Ticket]:
     """The requester's other open tickets that ``user`` may see, newest first (one query)."""
     return list(

@@ -123,10 +123,15 @@ def _touch(ticket: Ticket, fields: list[str], now: datetime | None = None) -> No
     ticket.save(update_fields=[*fields, "updated_at", "version"])
 
 
-def _set_tags(ticket: Ticket, names: list[str]) -> None:
+def ensure_tags(names: Iterable[str]) -> dict[str, Tag]:
+    """The ``Tag`` rows of ``names`` by name, creating the missing ones."""
+    names = set(names)
     existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-    missing = [Tag(name=n) for n in names if n not in existing]
-    if missing:
-        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    if names - set(existing):
+        Tag.objects.bulk_create([Tag(name=n) for n in names - set(existing)], ignore_conflicts=True)
         existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-    ticket.tags.set(list(existing.values()))
+    return existing
+
+
+def _set_tags(ticket: Ticket, names: list[str]) -> None:
+    ticket.tags.set(list(ensure_tags(names).values()))

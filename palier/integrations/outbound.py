@@ -154,6 +154,8 @@ def call_slack(method: str, *, token: str, payload: Mapping[str, Any], timeout: 
         error = str(answer.get("error") if isinstance(answer, dict) else "not JSON")[:100]
         raise DeliveryError(f"Slack refused {method}: {error}", retryable=error in {"ratelimited", "internal_error"})
     return answer
+
+
 # --- signed deliveries to addresses an administrator typed (automation rules, webhook subscriptions) ---
 
 

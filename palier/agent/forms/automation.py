@@ -73,7 +73,7 @@ GROUP_LABELS = {
     "chat": _("Chat channels"), "to": _("Recipients"), "problem_status": _("Statuses"),
     "change_status": _("Statuses"), "change_kind": _("Types"), "risk": _("Risk levels"), "outcome": _("Outcomes"),
     "decision": _("Decisions"), "change_move": _("Statuses"), "notify": _("Recipients"),
-    "chat": _("Chat channels"), "to": _("Recipients"), "task_template": _("Task templates"),
+    "task_template": _("Task templates"),
 }  # fmt: skip
 SUBJECT = Rule.Subject
 

@@ -22,3 +22,23 @@ def move(queryset: models.QuerySet[M], pk: int, *, up: bool, field: str = "posit
             setattr(other, field, position)
             other.save(update_fields=[field])
     return ordered[target if 0 <= target < len(ordered) else index]
+
+
+def reorder(queryset: models.QuerySet[M], ids: list[int], *, field: str = "position") -> list[M]:
+    """Put the rows of ``queryset`` in the order of ``ids`` (every row's id exactly once) and
+    renumber ``field`` 0..n, with the rows locked. Call inside a transaction. Raises ``ValueError``
+    naming what is wrong (a duplicate, an unknown or a missing id): the caller turns it into a
+    message; nothing is changed then."""
+    rows = {row.pk: row for row in queryset.select_for_update().order_by(field, "id")}
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate")
+    if set(ids) - set(rows):
+        raise ValueError("unknown")
+    if set(rows) - set(ids):
+        raise ValueError("missing")
+    ordered = [rows[pk] for pk in ids]
+    for position, row in enumerate(ordered):
+        if getattr(row, field) != position:
+            setattr(row, field, position)
+            row.save(update_fields=[field])
+    return ordered

@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from palier.people.models import User
 from palier.tickets import permissions, search
@@ -549,3 +550,11 @@ def time_spent_minutes(ticket: Ticket) -> int:
     from palier.tickets.models import TimeEntry
 
     return int(TimeEntry.objects.filter(ticket=ticket).aggregate(total=Sum("minutes"))["total"] or 0)
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: it still owns tickets (their history
+    names it; ``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    if Ticket.objects.filter(group_id=group_id).exists():
+        return _("This group still owns tickets: move them to another group first.")
+    return ""

@@ -297,3 +297,26 @@ def move_rule(rule: RoutingRule, *, by: User | None, up: bool) -> RoutingRule:
     moved = ordering.move(RoutingRule.objects.all(), rule.pk, up=up)
     _bump()
     return moved
+
+
+@transaction.atomic
+def reorder_rules(*, by: User | None, ids: list[int]) -> list[RoutingRule]:
+    """Put every rule in the order of ``ids`` (each rule's id exactly once; the first is tried
+    first). A list with a duplicate, an unknown or a missing id changes nothing."""
+    routing_permissions.require(by, "manage_rules")
+    try:
+        ordered = ordering.reorder(RoutingRule.objects.all(), ids)
+    except ValueError as exc:
+        raise ValidationError({"ids": order_message(str(exc))}) from None
+    audit.record("routing_rule.reordered", actor=by, target=None, changes={"order": [None, ids]})
+    _bump()
+    return ordered
+
+
+def order_message(problem: str) -> str:
+    """The message for a refused order (``lib.ordering.reorder``'s reason)."""
+    messages = {
+        "duplicate": _("Each id must appear once: this list repeats one."),
+        "unknown": _("This list names an id that does not exist."),
+    }
+    return messages.get(problem, _("Send every id, in the new order: this list leaves some out."))

@@ -108,3 +108,9 @@ def test_the_record_event_reactions_registered_are_the_map() -> None:
 
     assert [events.resolve(path) for path in events.PROBLEM_EVENT_RECORDED] == problem_history.ON_RECORDED
     assert [events.resolve(path) for path in events.CHANGE_EVENT_RECORDED] == change_history.ON_RECORDED
+
+
+def test_the_group_usage_checks_registered_are_the_map() -> None:
+    from palier.people import services as people_services
+
+    assert [events.resolve(path) for path in events.GROUP_IN_USE] == people_services.group_users

@@ -54,6 +54,7 @@ from palier.tickets.services.lifecycle import (
     update_ticket,
 )
 from palier.tickets.services.reference import (
+    change_category,
     create_category,
     set_category_active,
     set_priority_cell,
@@ -75,6 +76,7 @@ __all__ = [
     "NewTicket",
     "add_attachment",
     "add_watcher",
+    "change_category",
     "change_level",
     "close_resolved_tickets",
     "comment_on_ticket",

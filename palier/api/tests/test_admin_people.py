@@ -37,9 +37,7 @@ def test_only_administrators_change_or_deactivate_people(client_for, requester, 
     assert requester_b.role == "requester" and requester_b.is_active
 
 
-def test_an_admin_changes_role_language_organisation_and_groups(
-    client_for, admin_user, agent, other_org, l2, triage
-):
+def test_an_admin_changes_role_language_organisation_and_groups(client_for, admin_user, agent, other_org, l2, triage):
     client = client_for(admin_user)
     path = f"/users/{agent.pk}"
     etag = _etag(client, path)

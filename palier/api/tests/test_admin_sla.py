@@ -25,13 +25,14 @@ def calendar(db):
 
 
 def test_only_administrators_manage_slas(client_for, agent, manager, calendar):
+    policies = SlaPolicy.objects.count()
     for user in (agent, manager):
         client = client_for(user)
         assert_problem(client.get(f"{API}/sla-calendars"), 403)
         assert_problem(client.call("POST", "/holidays", {"calendar": calendar.pk, "date": "2026-12-24"}), 403)
         policy = {"name": "X", "calendar": calendar.pk, "first_response_minutes": 5, "resolution_minutes": 9}
         assert_problem(client.call("POST", "/sla-policies", policy), 403)
-    assert not CalendarHoliday.objects.exists() and not SlaPolicy.objects.exists()
+    assert not CalendarHoliday.objects.exists() and SlaPolicy.objects.count() == policies
 
 
 def test_calendars_create_and_change(client_for, admin_user, calendar):

@@ -111,7 +111,7 @@ class OrganisationPatch(Input):
 
 def _update_organisation(user: User, organisation: Organisation, data: dict[str, Any]) -> Organisation:
     _not_null(data, ("name", "email_domain", "share_tickets"))
-    current = {"name": organisation.name, "email_domain": organisation.email_domain}
+    current: dict[str, Any] = {"name": organisation.name, "email_domain": organisation.email_domain}
     current["share_tickets"] = organisation.share_tickets
     return services.update_organisation(organisation, by=user, **{**current, **data})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet

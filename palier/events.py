@@ -114,6 +114,7 @@ SECRET_HOLDERS: tuple[str, ...] = ("palier.identity.secrets.rotate", "palier.ass
 GROUP_IN_USE: tuple[str, ...] = (
     "palier.tickets.selectors.group_usage",
     "palier.routing.selectors.group_usage",
+    "palier.sla.selectors.group_usage",
     "palier.automation.selectors.group_usage",
 )
 

@@ -312,3 +312,18 @@ def policies_for_api(filters: dict[str, Any]) -> QuerySet[SlaPolicy]:
     if filters.get("calendar") is not None:
         qs = qs.filter(calendar_id=filters["calendar"])
     return qs
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: SLA policies escalate to it
+    (``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    names = [
+        policy.name
+        for policy in SlaPolicy.objects.only("name", "warning_actions", "breach_actions").order_by("position", "id")
+        if any(action.get("group") == group_id for action in [*policy.warning_actions, *policy.breach_actions])
+    ]
+    if not names:
+        return ""
+    return _("SLA policies escalate to this group (%(names)s): change those policies first.") % {
+        "names": ", ".join(names[:5])
+    }

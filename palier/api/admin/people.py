@@ -278,8 +278,8 @@ RESOURCES = (
         label="support group",
         about=(
             "Support groups by level (agents read them; administrators change them). Deleting a group "
-            "refuses (409) while it owns tickets, a routing or automation rule names it or another group "
-            "escalates to it; then it is deleted (support groups have no inactive state)."
+            "refuses (409) while it owns tickets, a routing or automation rule or an SLA policy names it or "
+            "another group escalates to it; then it is deleted (support groups have no inactive state)."
         ),
         out=GroupDetail,
         query=GroupQuery,

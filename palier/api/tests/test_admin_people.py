@@ -10,6 +10,7 @@ from palier.audit.models import AuditEvent
 from palier.people import services as people
 from palier.people.models import Membership, Organisation, SupportGroup, User
 from palier.routing import services as routing
+from palier.sla import services as sla
 from palier.tickets import services as tickets
 from palier.tickets.models import Category
 from palier.tickets.tests.builders import make_ticket
@@ -183,6 +184,21 @@ def test_delete_a_group_refused_while_tickets_or_rules_need_it(client_for, admin
     tickets.move_to_group(ticket, group=l2, by=None, auto_assign=False)
     refused = client.call("DELETE", f"/groups/{l2.pk}")
     assert refused.status_code == 409 and "tickets" in refused.json()["detail"]
+    assert SupportGroup.objects.filter(pk=l2.pk).exists()
+
+
+def test_delete_a_group_refused_while_an_sla_policy_escalates_to_it(client_for, admin_user, l2):
+    calendar = sla.create_calendar(name="Always", always_open=True, by=None)
+    sla.create_policy(
+        name="Escalating",
+        calendar=calendar,
+        first_response_minutes=5,
+        resolution_minutes=60,
+        breach_actions=[{"action": "escalate_group", "group": l2.pk}],
+        by=None,
+    )
+    refused = client_for(admin_user).call("DELETE", f"/groups/{l2.pk}")
+    assert refused.status_code == 409 and "Escalating" in refused.json()["detail"]
     assert SupportGroup.objects.filter(pk=l2.pk).exists()
 
 

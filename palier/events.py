@@ -128,6 +128,16 @@ SECRET_HOLDERS: tuple[str, ...] = (
     "palier.assets.secrets.rotate",
     "palier.webhooks.secrets.rotate",
 )
+# why a support group cannot be deleted yet (people.services.delete_group): each is called with the
+# group's id and returns a sentence, or "" when it does not need the group
+GROUP_IN_USE: tuple[str, ...] = (
+    "palier.tickets.selectors.group_usage",
+    "palier.routing.selectors.group_usage",
+    "palier.sla.selectors.group_usage",
+    "palier.automation.selectors.group_usage",
+    "palier.problems.selectors.group_usage",
+    "palier.changes.board_selectors.group_usage",
+)
 
 
 # what happens around a change's record (palier/changes/services): each called with the change,
@@ -216,6 +226,7 @@ def wire() -> None:
     from palier.mail import health
     from palier.mail import secrets as mail_secrets
     from palier.notifications import consumer
+    from palier.people import services as people_services
     from palier.problems import history as problem_history
     from palier.tickets import stream
 
@@ -229,6 +240,7 @@ def wire() -> None:
     consumer.expectation_provider[:] = [resolve(REQUESTER_EXPECTATION)]
     health.failing_listeners[:] = [resolve(path) for path in MAILBOX_FAILING]
     mail_secrets.holders[:] = [resolve(path) for path in SECRET_HOLDERS]
+    people_services.group_users[:] = [resolve(path) for path in GROUP_IN_USE]
     change_services.AFTER_SAVE[:] = [resolve(path) for path in CHANGE_AFTER_SAVE]
     change_services.ON_AWAITING_APPROVAL[:] = [resolve(path) for path in CHANGE_AWAITING_APPROVAL]
     change_services.ON_LEAVE_APPROVAL[:] = [resolve(path) for path in CHANGE_LEAVE_APPROVAL]

@@ -14,6 +14,7 @@ from palier.api import (
     admin,
     assets,
     audit,
+    backups,
     catalog,
     categories,
     change_approvals,
@@ -97,6 +98,7 @@ api.add_router("/problems", problems.router, tags=["problems"])
 api.add_router("/changes", changes.router, tags=["changes"])
 api.add_router("/", admin.router)
 api.add_router("/", notifications.router, tags=["notifications"])
+api.add_router("/", backups.router, tags=["backups"])
 api.add_router("/changes", change_approvals.changes_router, tags=["change approvals"])
 api.add_router("/changes", change_calendar.changes_router, tags=["change calendar"])
 api.add_router("/", change_approvals.router, tags=["change approvals"])

@@ -1,4 +1,5 @@
-"""People: the caller's profile, users, personal API tokens, organisations, support groups."""
+"""People: the caller's profile, users, personal API tokens, organisations, support groups (the
+administration resources of users, organisations and groups are in ``palier/api/admin/people.py``)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from palier.api import lookups
+from palier.api.admin.people import MemberOut
 from palier.api.auth import current_token, current_user
 from palier.api.errors import Problem
 from palier.api.pagination import keyset_page
 from palier.api.schemas.people import (
-    GroupCreate,
-    GroupOut,
-    GroupPage,
     MemberIn,
     MePatch,
     OrganisationCreate,
@@ -29,6 +28,7 @@ from palier.api.schemas.people import (
     UserOut,
     UserPage,
 )
+from palier.identity.mfa import services as mfa
 from palier.people import selectors, services
 from palier.people.models import ApiToken, User
 
@@ -38,6 +38,11 @@ router = Router()
 class PageQuery(Schema):
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)
+
+
+class MemberPage(Schema):
+    items: list[MemberOut]
+    next_cursor: str | None
 
 
 class UserQuery(PageQuery):
@@ -90,10 +95,15 @@ def create_user(request: HttpRequest, payload: UserCreate) -> Status[Any]:
     return Status(201, services.create_user(by=current_user(request), **fields))
 
 
-@router.get("/users/{int:user_id}", response=UserDetail)
-def get_user(request: HttpRequest, user_id: int) -> User:
-    """A user's profile (agents; others only their own)."""
-    return selectors.get_profile_for(current_user(request), user_id)
+@router.post("/users/{int:user_id}/mfa-reset", response={204: None})
+def reset_second_factor(request: HttpRequest, user_id: int) -> Status[Any]:
+    """Remove every second factor of a person (administrators; audited): a lost phone or key. They
+    set one up again at their next sign-in when their role requires it."""
+    user = current_user(request)
+    if not user.is_admin:
+        raise Problem(403, _("Only administrators may reset a second factor."))
+    mfa.reset(selectors.get_user_for_admin(user_id), by=user)
+    return Status(204, None)
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -150,23 +160,14 @@ def create_organisation(request: HttpRequest, payload: OrganisationCreate) -> St
 # --- groups -------------------------------------------------------------------------------------
 
 
-@router.get("/groups", response=GroupPage)
-def list_groups(request: HttpRequest, page: Query[PageQuery]) -> dict[str, Any]:
-    """Support groups by level (agents)."""
+@router.get("/groups/{int:group_id}/members", response=MemberPage)
+def list_members(request: HttpRequest, group_id: int, page: Query[PageQuery]) -> dict[str, Any]:
+    """A group's members, first to join first (agents). A membership carries no level of its own:
+    ``level`` is the group's."""
     _require_agent(current_user(request))
-    items, cursor = keyset_page(
-        selectors.groups_with_manager(), order=("level", "name", "id"), cursor=page.cursor, limit=page.limit
-    )
+    memberships = selectors.group_memberships(selectors.get_group(group_id))
+    items, cursor = keyset_page(memberships, order=("id",), cursor=page.cursor, limit=page.limit)
     return {"items": items, "next_cursor": cursor}
-
-
-@router.post("/groups", response={201: GroupOut})
-def create_group(request: HttpRequest, payload: GroupCreate) -> Status[Any]:
-    """Create a support group (administrators)."""
-    fields = payload.model_dump(exclude={"manager"})
-    if payload.manager is not None:
-        fields["manager"] = lookups.user_by_id(payload.manager, field="manager")
-    return Status(201, services.create_group(by=current_user(request), **fields))
 
 
 @router.post("/groups/{int:group_id}/members", response={204: None})

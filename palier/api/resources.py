@@ -51,6 +51,9 @@ class PageQuery(Schema):
     limit: int = Field(50, ge=1, le=200)
 
 
+ENDPOINTS = ("list", "get", "create", "update", "delete")
+
+
 def admins_only(user: User) -> bool:
     return bool(user.is_active and user.is_admin)
 
@@ -87,6 +90,9 @@ class Resource:
     # what DELETE does, in the endpoint's summary: "Delete" or "Deactivate"
     delete_verb: str = "Delete"
     order: tuple[str, ...] = ("id",)
+    # the endpoints to mount: a subset where older, hand-written endpoints keep the other paths
+    # (``GET /users`` searches people for agents; ``/users/{id}`` is the resource's)
+    endpoints: tuple[str, ...] = ENDPOINTS
     can_read: Callable[[User], bool] = admins_only
     can_write: Callable[[User], bool] = admins_only
     forbidden: str = field(default="")
@@ -113,7 +119,7 @@ def _same(if_match: str, current: str) -> bool:
 
 
 def _deny(resource: Resource) -> Problem:
-    return Problem(403, resource.forbidden or _("Only administrators may manage this through the API."))
+    return Problem(403, str(resource.forbidden) or _("Only administrators may manage this through the API."))
 
 
 def _reader(resource: Resource, request: HttpRequest) -> User:
@@ -151,17 +157,20 @@ def page_schema(out: type[Schema]) -> type[Schema]:
 
 
 def mount(router: Router, resource: Resource) -> None:
-    """Add the resource's endpoints to ``router`` (only those whose service is given)."""
-    if resource.listed:
+    """Add the resource's endpoints to ``router``: those of ``resource.endpoints`` whose service is
+    given, and the order endpoint when the resource has ``reorder``."""
+    only = resource.endpoints
+    if "list" in only and resource.listed:
         _mount_list(router, resource)
     if resource.reorder is not None:
         _mount_reorder(router, resource, resource.reorder)
-    _mount_get(router, resource)
-    if resource.create is not None and resource.create_in is not None:
+    if "get" in only:
+        _mount_get(router, resource)
+    if "create" in only and resource.create is not None and resource.create_in is not None:
         _mount_create(router, resource, resource.create, resource.create_in)
-    if resource.update is not None and resource.update_in is not None:
+    if "update" in only and resource.update is not None and resource.update_in is not None:
         _mount_update(router, resource, resource.update, resource.update_in)
-    if resource.delete is not None:
+    if "delete" in only and resource.delete is not None:
         _mount_delete(router, resource, resource.delete)
 
 

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.automation import actions as action_specs
 from palier.automation import conditions as condition_specs
 from palier.automation import subjects as subject_specs
 from palier.automation.models import RecurringTicket, Rule, RuleRun, SubjectRun
@@ -280,3 +281,23 @@ def get_recurring_for_admin(row_id: int) -> RecurringTicket:
 
 def schedule_text(schedule: str) -> str:
     return recurring.describe_schedule(schedule)
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: the automation rules or recurring
+    tickets that name it (``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    names = [
+        rule.name
+        for rule in Rule.objects.only("name", "conditions", "actions").order_by("position", "id")
+        if ("group", group_id) in compile_references(rule)
+    ]
+    if RecurringTicket.objects.filter(group_id=group_id).exists():
+        names.append(_("a recurring ticket"))
+    if not names:
+        return ""
+    return _("Automation names this group (%(names)s): change those rules first.") % {"names": ", ".join(names[:5])}
+
+
+def compile_references(rule: Rule) -> list[tuple[str, int]]:
+    """(kind, id) of what a rule's conditions and actions name."""
+    return condition_specs.references(rule.conditions or {}) + action_specs.references(rule.actions or [])

@@ -70,3 +70,16 @@ def get_change_approval(approval_id: int) -> Approval:
     if approval is None:
         raise Http404("approval")
     return approval
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted for the changes (``GROUP_IN_USE``)."""
+    from django.utils.translation import gettext as _
+
+    from palier.changes.models import Change
+
+    if ChangeBoard.objects.filter(group_id=group_id).exists():
+        return _("A change board is made of this group's members: change the board first.")
+    if Change.objects.filter(group_id=group_id).exists():
+        return _("Changes are assigned to this group: move them to another group first.")
+    return ""

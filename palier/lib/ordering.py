@@ -26,16 +26,19 @@ def move(queryset: models.QuerySet[M], pk: int, *, up: bool, field: str = "posit
 
 def reorder(queryset: models.QuerySet[M], ids: list[int], *, field: str = "position", start: int = 0) -> list[M]:
     """Put the rows of ``queryset`` in the order of ``ids``, which must name each of them exactly
-    once (a list with gaps, repeats or strangers is refused with a ``ValidationError`` and nothing
-    changes), numbering ``field`` from ``start``, rows locked. Call inside a transaction."""
+    once, numbering ``field`` from ``start``, rows locked. Call inside a transaction. A list with a
+    duplicate, an unknown or a missing id is refused with a ``ValidationError`` on ``ids`` saying
+    which, and nothing changes."""
     from django.core.exceptions import ValidationError
     from django.utils.translation import gettext as _
 
     rows = {row.pk: row for row in queryset.select_for_update().order_by(field, "id")}
-    if len(ids) != len(set(ids)) or set(ids) != set(rows):
-        raise ValidationError(
-            {"ids": _("List every one of them exactly once, in the new order (%(n)d in all).") % {"n": len(rows)}}
-        )
+    if len(set(ids)) != len(ids):
+        raise ValidationError({"ids": _("Each id must appear once: this list repeats one.")})
+    if set(ids) - set(rows):
+        raise ValidationError({"ids": _("This list names an id that does not exist.")})
+    if set(rows) - set(ids):
+        raise ValidationError({"ids": _("Send every id, in the new order: this list leaves some out.")})
     ordered = [rows[pk] for pk in ids]
     for position, row in enumerate(ordered, start=start):
         if getattr(row, field) != position:

@@ -244,3 +244,32 @@ def get_group_for_admin(group_id: int) -> SupportGroup:
 def groups_with_members() -> list[SupportGroup]:
     """Every support group with its manager and members (two queries whatever the count)."""
     return list(SupportGroup.objects.select_related("manager").prefetch_related("members").order_by("level", "name"))
+
+
+# --- the administration API -------------------------------------------------------------------------
+
+
+def groups_for_api(filters: dict[str, Any]) -> QuerySet[SupportGroup]:
+    """Support groups with their manager for the API's list: ``level``, ``is_vendor`` and ``q``
+    (part of the name) filter them; unordered, the caller pages them."""
+    qs = SupportGroup.objects.select_related("manager")
+    if filters.get("level") is not None:
+        qs = qs.filter(level=filters["level"])
+    if filters.get("is_vendor") is not None:
+        qs = qs.filter(is_vendor=filters["is_vendor"])
+    if filters.get("q"):
+        qs = qs.filter(name__icontains=str(filters["q"]))
+    return qs
+
+
+def get_group_with_manager(group_id: int) -> SupportGroup:
+    """One support group with its manager, or 404."""
+    group = SupportGroup.objects.select_related("manager").filter(pk=group_id).first()
+    if group is None:
+        raise Http404("group")
+    return group
+
+
+def group_memberships(group: SupportGroup) -> QuerySet[Membership]:
+    """The memberships of ``group`` with their people, unordered: the caller pages them."""
+    return Membership.objects.filter(group=group).select_related("user", "group")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -497,6 +498,43 @@ def update_group(
     return set_group_members(group, members=members, by=by)
 
 
+# who may still need a group (``GROUP_IN_USE`` of ``palier/events.py``): each is called with the
+# group's id and says why it cannot be deleted, or ""
+group_users: list[Callable[[int], str]] = []
+
+
+@transaction.atomic
+def delete_group(group: SupportGroup, *, by: User | None) -> None:
+    """Delete a support group nothing needs any more. Refused (409) while it owns tickets, a
+    routing or automation rule names it, another group escalates to it, or anything else keeps
+    it: the reason says what to change first. Its memberships go with it; the audit keeps it."""
+    permissions.require(by)
+    reasons = [reason for check in group_users if (reason := check(group.pk))]
+    if SupportGroup.objects.filter(escalation_group_id=group.pk).exists():
+        reasons.append(_("Another group escalates to this one: change its escalation group first."))
+    if reasons:
+        raise Conflict(reasons[0])
+    audit.record("deleted", actor=by, target=group, target_label=group.name)
+    try:
+        with transaction.atomic():
+            group.delete()
+    except ProtectedError as exc:
+        raise Conflict(_("This group is still in use (a change board or a similar record needs it).")) from exc
+
+
+@transaction.atomic
+def set_user_groups(user: User, *, groups: Sequence[SupportGroup], by: User | None) -> User:
+    """Make ``groups`` the exact list of support groups ``user`` belongs to (agents only)."""
+    permissions.require(by)
+    wanted = {group.pk: group for group in groups}
+    current = set(Membership.objects.filter(user=user).values_list("group_id", flat=True))
+    for group_id in sorted(current - set(wanted)):
+        remove_group_member(SupportGroup.objects.get(pk=group_id), user=user, by=by)
+    for group_id in sorted(set(wanted) - current):
+        add_group_member(wanted[group_id], user=user, by=by)
+    return user
+
+
 ROUTING_FIELDS = (
     "assignment_strategy",
     "escalation_group",
@@ -644,3 +682,49 @@ def system_account(*, email: str, full_name: str) -> User:
         user.set_unusable_password()
         user.save(update_fields=["is_system", "role", "is_staff", "password"])
     return user
+
+
+# --- the API's partial changes --------------------------------------------------------------------
+
+ACCOUNT_FIELDS = ("full_name", "role", "organisation", "department", "language", "phone")
+
+
+@transaction.atomic
+def change_user(
+    user: User,
+    *,
+    by: User | None,
+    groups: Sequence[SupportGroup] | None = None,
+    is_active: bool | None = None,
+    **fields: Any,
+) -> User:
+    """Change only the fields given (the API's PATCH): the account fields through
+    ``update_user_account`` (the page's rules), the exact group list, and active or not."""
+    permissions.require(by)
+    unknown = set(fields) - set(ACCOUNT_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    if fields:
+        current = {name: getattr(user, name) for name in ACCOUNT_FIELDS}
+        update_user_account(user, by=by, **{**current, **fields})
+    if groups is not None:
+        set_user_groups(user, groups=groups, by=by)
+    if is_active is not None:
+        set_user_active(user, active=is_active, by=by)
+    return user
+
+
+GROUP_FIELDS = ("name", "level", "is_vendor", "email", "manager")
+
+
+@transaction.atomic
+def change_group(
+    group: SupportGroup, *, by: User | None, members: Sequence[User] | None = None, **fields: Any
+) -> SupportGroup:
+    """Change only the fields given (the API's PATCH) through ``update_group`` (the page's rules);
+    ``members``, when given, is the exact member list."""
+    permissions.require(by)
+    current: dict[str, Any] = {name: getattr(group, name) for name in (*GROUP_FIELDS, *ROUTING_FIELDS)}
+    if members is None:
+        members = list(group.members.all())
+    return update_group(group, by=by, members=members, **{**current, **fields})

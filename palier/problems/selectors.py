@@ -369,3 +369,10 @@ def public_problem_for(ticket: Ticket) -> PublicProblem | None:
 def problem_settings() -> ProblemSettings:
     """The problem candidates' settings (one row)."""
     return ProblemSettings.current()
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted for the problems (``GROUP_IN_USE``)."""
+    if Problem.objects.filter(group_id=group_id).exists():
+        return _("Problems are assigned to this group: move them to another group first.")
+    return ""

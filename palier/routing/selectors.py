@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from palier.assets import facts as asset_facts
 from palier.people.models import Membership, SupportGroup, User
@@ -194,3 +196,57 @@ def get_absence_for(user: User, absence_id: int) -> Absence:
         raise Http404("absence")
     get_team_member_for(user, absence.agent_id)
     return absence
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: the routing rules or escalation
+    defaults that name it (``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    names = list(
+        RoutingRule.objects.filter(group_id=group_id).order_by("position", "id").values_list("name", flat=True)
+    )
+    if names:
+        return _("Routing rules send tickets to this group (%(names)s): change those rules first.") % {
+            "names": ", ".join(names[:5])
+        }
+    if CategoryLevelDefault.objects.filter(group_id=group_id).exists():
+        return _("This group is a category's default escalation group: remove that default first.")
+    return ""
+
+
+# --- the administration API -------------------------------------------------------------------------
+
+
+def rules_for_api(filters: dict[str, Any]) -> QuerySet[RoutingRule]:
+    """Routing rules, optionally only active ones or those sending to a ``group``; unordered."""
+    qs = RoutingRule.objects.all()
+    if filters.get("is_active") is not None:
+        qs = qs.filter(is_active=filters["is_active"])
+    if filters.get("group") is not None:
+        qs = qs.filter(group_id=filters["group"])
+    return qs
+
+
+def category_defaults_for_api(filters: dict[str, Any]) -> QuerySet[CategoryLevelDefault]:
+    """Default escalation groups, optionally of one ``category`` or ``level``; unordered."""
+    qs = CategoryLevelDefault.objects.all()
+    if filters.get("category") is not None:
+        qs = qs.filter(category_id=filters["category"])
+    if filters.get("level") is not None:
+        qs = qs.filter(level=filters["level"])
+    return qs
+
+
+def absences_for(user: User, filters: dict[str, Any], *, now: datetime | None = None) -> QuerySet[Absence]:
+    """The absences ``user`` may manage (their own; their groups' members' for a manager; all for
+    an administrator), optionally of one ``agent`` and only ``current`` ones; unordered."""
+    qs = Absence.objects.all()
+    if not user.is_admin:
+        allowed = Q(agent=user)
+        if user.role == User.Role.MANAGER:
+            allowed |= Q(agent__membership__group__manager=user)
+        qs = qs.filter(pk__in=Absence.objects.filter(allowed).values("pk"))
+    if filters.get("agent") is not None:
+        qs = qs.filter(agent_id=filters["agent"])
+    if filters.get("current"):
+        qs = qs.filter(end__gt=now or timezone.now())
+    return qs

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from palier.lib import businesstime as clock
-from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
+from palier.sla.models import Calendar, CalendarHoliday, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import calendars
 from palier.sla.services.clocks import arithmetic, consumed_at
 from palier.tickets import display
@@ -272,3 +272,58 @@ def get_policy_for_admin(policy_id: int) -> SlaPolicy:
 def upcoming_holidays(calendar: Calendar) -> list[tuple[date, str]]:
     """The next public and custom holidays of a calendar (its admin page's preview)."""
     return calendars.upcoming_holidays(calendar)
+
+
+# --- the administration API -------------------------------------------------------------------------
+
+
+def calendars_for_api(filters: dict[str, Any]) -> QuerySet[Calendar]:
+    """Business calendars, optionally only the default one; unordered."""
+    qs = Calendar.objects.all()
+    if filters.get("is_default") is not None:
+        qs = qs.filter(is_default=filters["is_default"])
+    return qs
+
+
+def holidays_for_api(filters: dict[str, Any]) -> QuerySet[CalendarHoliday]:
+    """Custom closed days, optionally of one ``calendar`` and from a day ``since``; unordered."""
+    qs = CalendarHoliday.objects.all()
+    if filters.get("calendar") is not None:
+        qs = qs.filter(calendar_id=filters["calendar"])
+    if filters.get("since") is not None:
+        qs = qs.filter(date__gte=filters["since"])
+    return qs
+
+
+def get_holiday(holiday_id: int) -> CalendarHoliday:
+    return get_object_or_404(CalendarHoliday.objects.select_related("calendar"), pk=holiday_id)
+
+
+def find_calendar(calendar_id: int) -> Calendar | None:
+    return Calendar.objects.filter(pk=calendar_id).first()
+
+
+def policies_for_api(filters: dict[str, Any]) -> QuerySet[SlaPolicy]:
+    """SLA policies with their categories and organisations, optionally only active ones or of one
+    ``calendar``; unordered."""
+    qs = SlaPolicy.objects.prefetch_related("categories", "organisations")
+    if filters.get("is_active") is not None:
+        qs = qs.filter(is_active=filters["is_active"])
+    if filters.get("calendar") is not None:
+        qs = qs.filter(calendar_id=filters["calendar"])
+    return qs
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: SLA policies escalate to it
+    (``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    names = [
+        policy.name
+        for policy in SlaPolicy.objects.only("name", "warning_actions", "breach_actions").order_by("position", "id")
+        if any(action.get("group") == group_id for action in [*policy.warning_actions, *policy.breach_actions])
+    ]
+    if not names:
+        return ""
+    return _("SLA policies escalate to this group (%(names)s): change those policies first.") % {
+        "names": ", ".join(names[:5])
+    }

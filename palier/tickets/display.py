@@ -231,6 +231,11 @@ def _other(kind: str, data: dict[str, Any]) -> str | None:
         return _("logged %(minutes)s min of work") % {"minutes": data["minutes"]}
     if kind in (E.TIME_LOGGED, E.TIME_CHANGED):
         return _time_entry(kind, data)
+    return _work(kind, data)
+
+
+def _work(kind: str, data: dict[str, Any]) -> str | None:
+    """Links to records, vendors, merges and splits, tasks and follow-ups."""
     if kind in (E.PROBLEM, E.MAJOR, E.CHANGE):
         return _record_link(kind, data)
     if kind == E.VENDOR:

@@ -14,6 +14,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from palier.people.models import User
 from palier.tickets import permissions, search
@@ -605,3 +606,11 @@ def merge_card(user: User, ticket: Ticket) -> dict[str, Any]:
     into it (one query, two when merged)."""
     into = tickets_visible_to(user).filter(pk=ticket.merged_into_id).first() if ticket.merged_into_id else None
     return {"merged_into": into, "merged_from": merged_tickets(user, ticket)}
+
+
+def group_usage(group_id: int) -> str:
+    """Why the support group ``group_id`` cannot be deleted: it still owns tickets (their history
+    names it; ``GROUP_IN_USE`` of ``palier/events.py``), or ""."""
+    if Ticket.objects.filter(group_id=group_id).exists():
+        return _("This group still owns tickets: move them to another group first.")
+    return ""

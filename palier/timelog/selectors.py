@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
@@ -213,3 +214,42 @@ def _target_label(rate: CostRate) -> str:
     if rate.agent is not None:
         return rate.agent.display_name
     return str(rate.group)
+
+
+# --- the API's lists ----------------------------------------------------------------------------------
+
+
+def entries_for(user: User, filters: dict[str, Any]) -> QuerySet[TimeEntry]:
+    """Time entries ``user`` may read across tickets: an agent their own, managers and
+    administrators everyone's, always on tickets they may see (none for requesters). ``ticket``,
+    ``user`` (the author), ``since`` and ``until`` (days included) filter them; unordered."""
+    if not user.is_active or not user.is_agent:
+        return TimeEntry.objects.none()
+    qs = TimeEntry.objects.select_related("author").filter(ticket__in=tickets_visible_to(user))
+    if not (user.is_admin or user.role == User.Role.MANAGER):
+        qs = qs.filter(author=user)
+    if filters.get("ticket") is not None:
+        qs = qs.filter(ticket_id=filters["ticket"])
+    if filters.get("user") is not None:
+        qs = qs.filter(author_id=filters["user"])
+    if filters.get("since") is not None:
+        qs = qs.filter(work_date__gte=filters["since"])
+    if filters.get("until") is not None:
+        qs = qs.filter(work_date__lte=filters["until"])
+    return qs
+
+
+def rates_for_api(filters: dict[str, Any]) -> QuerySet[CostRate]:
+    """Cost rates, whole history, optionally of one ``level``, ``agent`` or ``group``; unordered."""
+    qs = CostRate.objects.all()
+    for name in ("level", "agent", "group"):
+        if filters.get(name) is not None:
+            qs = qs.filter(**{name: filters[name]})
+    return qs
+
+
+def get_rate(rate_id: int) -> CostRate:
+    rate = CostRate.objects.filter(pk=rate_id).first()
+    if rate is None:
+        raise Http404("rate")
+    return rate

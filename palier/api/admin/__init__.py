@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import assets, changes, integrations, people
+from palier.api.admin import assets, changes, integrations, people, routing, sla, timelog
 from palier.api.resources import mount
 
 router = Router()
 
-for module in (people, changes):
+for module in (people, routing, sla, timelog, changes, assets, integrations):
     for resource in module.RESOURCES:
         mount(router, resource)
-
-router.add_router("", assets.router)  # their resources share paths with their own endpoints
-router.add_router("", integrations.router)
+    # a module's endpoints that are not one resource's five (``PUT /routing-rules/order``), and the
+    # resources it mounts on its own router beside custom endpoints at the same path
+    extra = getattr(module, "router", None)
+    if extra is not None:
+        router.add_router("", extra)

@@ -297,3 +297,14 @@ def move_rule(rule: RoutingRule, *, by: User | None, up: bool) -> RoutingRule:
     moved = ordering.move(RoutingRule.objects.all(), rule.pk, up=up)
     _bump()
     return moved
+
+
+@transaction.atomic
+def reorder_rules(*, by: User | None, ids: list[int]) -> list[RoutingRule]:
+    """Put every rule in the order of ``ids`` (each rule's id exactly once; the first is tried
+    first). A list with a duplicate, an unknown or a missing id changes nothing."""
+    routing_permissions.require(by, "manage_rules")
+    ordered = ordering.reorder(RoutingRule.objects.all(), ids)
+    audit.record("routing_rule.reordered", actor=by, target=None, changes={"order": [None, ids]})
+    _bump()
+    return ordered

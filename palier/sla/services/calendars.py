@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from palier.lib import businesstime as clock
+from palier.lib.errors import Conflict
 from palier.people.models import User
 from palier.sla import permissions
 from palier.sla.models import Calendar, CalendarHoliday
@@ -334,3 +335,47 @@ def _bump() -> None:
     from palier.sla.services.policies import bump_policies  # policies import this module
 
     bump_policies()
+
+
+# --- the API's partial changes and single holidays -------------------------------------------------
+
+CALENDAR_FIELDS = ("name", "time_zone", "always_open", "hours", "holiday_country", "holiday_subdivision", "is_default")
+
+
+@transaction.atomic
+def change_calendar(calendar: Calendar, *, by: User | None, **fields: Any) -> Calendar:
+    """Change only the fields given (the API's PATCH) through ``update_calendar``; its custom
+    holidays stay (they are changed one by one: ``add_holiday``, ``delete_holiday``)."""
+    permissions.require(by, "manage_calendars")
+    unknown = set(fields) - set(CALENDAR_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    current = {name: getattr(calendar, name) for name in CALENDAR_FIELDS}
+    dates = [(h.date.isoformat(), h.label) for h in calendar.custom_holidays.all()]
+    return update_calendar(calendar, by=by, custom_dates=dates, **{**current, **fields})
+
+
+def _touch(calendar: Calendar) -> None:
+    """A calendar's closed days changed: clocks computed from now on see them."""
+    Calendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
+    _bump()
+
+
+@transaction.atomic
+def add_holiday(*, calendar: Calendar, day: date, label: str = "", by: User | None) -> CalendarHoliday:
+    """Close ``calendar`` on ``day`` (a custom holiday; public ones come from its country)."""
+    permissions.require(by, "manage_calendars")
+    if CalendarHoliday.objects.filter(calendar=calendar, date=day).exists():
+        raise Conflict(_("This calendar is already closed on that day."), field="date")
+    holiday = CalendarHoliday.objects.create(calendar=calendar, date=day, label=label.strip()[:120])
+    _touch(calendar)
+    return holiday
+
+
+@transaction.atomic
+def delete_holiday(holiday: CalendarHoliday, *, by: User | None) -> None:
+    """Open the calendar again on that day (running clocks keep their due times until they change)."""
+    permissions.require(by, "manage_calendars")
+    calendar = holiday.calendar
+    CalendarHoliday.objects.filter(pk=holiday.pk).delete()
+    _touch(calendar)

@@ -262,3 +262,34 @@ def update_policy(
         policy.position = position
     policy.is_active = is_active
     return _save_policy(policy, cleaned, categories=categories, organisations=organisations, by=by)
+
+
+POLICY_FIELDS = (
+    "name",
+    "calendar",
+    "first_response_minutes",
+    "resolution_minutes",
+    "next_response_minutes",
+    "warn_percent",
+    "priorities",
+    "kinds",
+    "pause_statuses",
+    "warning_actions",
+    "breach_actions",
+    "criticalities",
+)
+
+
+@transaction.atomic
+def change_policy(policy: SlaPolicy, *, by: User | None, **fields: Any) -> SlaPolicy:
+    """Change only the fields given (the API's PATCH) through ``update_policy`` (the page's rules):
+    the policy fields, ``position``, ``is_active``, ``categories`` and ``organisations``."""
+    permissions.require(by, "manage_policies")
+    unknown = set(fields) - {*POLICY_FIELDS, "position", "is_active", "categories", "organisations"}
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    current: dict[str, Any] = {name: getattr(policy, name) for name in POLICY_FIELDS}
+    current["position"], current["is_active"] = policy.position, policy.is_active
+    current["categories"] = list(policy.categories.all())
+    current["organisations"] = list(policy.organisations.all())
+    return update_policy(policy, by=by, **{**current, **fields})

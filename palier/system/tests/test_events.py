@@ -118,3 +118,9 @@ def test_the_approval_reactions_registered_are_the_map() -> None:
 
     assert [events.resolve(path) for path in events.APPROVAL_ASKED] == approvals.ON_ASKED
     assert [events.resolve(path) for path in events.CHAT_APPROVALS] == chat.approval_handlers
+
+
+def test_the_group_usage_checks_registered_are_the_map() -> None:
+    from palier.people import services as people_services
+
+    assert [events.resolve(path) for path in events.GROUP_IN_USE] == people_services.group_users

@@ -56,6 +56,7 @@ from palier.tickets.services.lifecycle import (
 )
 from palier.tickets.services.merge import MAX_MERGE, merge_tickets, undo_deadline, undo_merge
 from palier.tickets.services.reference import (
+    change_category,
     create_category,
     set_category_active,
     set_priority_cell,
@@ -79,6 +80,7 @@ __all__ = [
     "NewTicket",
     "add_attachment",
     "add_watcher",
+    "change_category",
     "change_level",
     "close_resolved_tickets",
     "comment_on_ticket",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -94,3 +96,22 @@ def set_priority_matrix(*, cells: dict[tuple[str, str], int], by: User | None) -
     """Save several cells of the impact x urgency matrix at once (all or nothing)."""
     for (impact, urgency), priority in cells.items():
         set_priority_cell(impact=impact, urgency=urgency, priority=priority, by=by)
+
+
+CATEGORY_FIELDS = ("name_en", "name_fr", "parent", "position")
+
+
+@transaction.atomic
+def change_category(category: Category, *, by: User | None, is_active: bool | None = None, **fields: Any) -> Category:
+    """Change only the fields given (the API's PATCH): names, parent (a move) and position through
+    ``update_category``, offered or not through ``set_category_active`` (the page's rules)."""
+    permissions.require_admin_for(by, "categories")
+    unknown = set(fields) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
+    if fields:
+        current = {name: getattr(category, name) for name in CATEGORY_FIELDS}
+        update_category(category, by=by, **{**current, **fields})
+    if is_active is not None and is_active != category.is_active:
+        set_category_active(category, active=is_active, by=by)
+    return category

@@ -129,11 +129,31 @@ def placeholder_list(known: Sequence[str] = PLACEHOLDERS) -> str:
 
 
 def clean_url(action: Mapping[str, Any]) -> str:
+    """A webhook address the desk may call: https (http only with ``PALIER_WEBHOOKS_ALLOW_HTTP``),
+    no credentials, and not a private, loopback or link-local address written as such (a name is
+    checked again at each delivery, after resolving it; ``PALIER_WEBHOOKS_ALLOW_PRIVATE``)."""
+    import ipaddress
+
+    from django.conf import settings
+
+    from palier.integrations import outbound
+
     url = str(action.get("url") or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValueError(_("Enter a valid http(s) address.")) from None
+    try:
+        target = outbound.parse_target(url, allow_http=settings.PALIER_WEBHOOKS_ALLOW_HTTP)
+    except outbound.UnsafeTarget as exc:
+        raise ValueError(str(exc)) from None
+    try:
+        literal = ipaddress.ip_address(target.host.strip("[]"))
+    except ValueError:
+        literal = None
+    local = target.host.lower() == "localhost" or target.host.lower().endswith(".localhost")
+    if not settings.PALIER_WEBHOOKS_ALLOW_PRIVATE and (local or (literal and not outbound.is_public(str(literal)))):
+        raise ValueError(_("The address leads to a private or local network, which is not allowed."))
     return url
 
 

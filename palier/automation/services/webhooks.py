@@ -78,10 +78,20 @@ def adopt(*, url: str, body: str, signature: str, delivery: str) -> None:
 
 
 def post(url: str, body: str, signature: str, delivery: str) -> int:
-    """POST the signed body once; the HTTP status, or ``DeliveryError``. A rule's address is the
-    administrator's choice, any network and http allowed, as before (``outbound.post_body``)."""
+    """POST the signed body once; the HTTP status, or ``DeliveryError``. The address is checked as
+    the webhook subscriptions' are (``outbound.post_body``): https only and public networks only,
+    unless ``PALIER_WEBHOOKS_ALLOW_HTTP`` / ``PALIER_WEBHOOKS_ALLOW_PRIVATE`` say otherwise, and
+    the connection goes to the address checked."""
+    from django.conf import settings
+
     headers = {SIGNATURE_HEADER: signature, "X-Palier-Delivery": delivery}
-    response = post_body(url, body.encode("utf-8"), headers, allow_http=True, allow_private=True)
+    response = post_body(
+        url,
+        body.encode("utf-8"),
+        headers,
+        allow_http=settings.PALIER_WEBHOOKS_ALLOW_HTTP,
+        allow_private=settings.PALIER_WEBHOOKS_ALLOW_PRIVATE,
+    )
     if response.status >= 300:
         raise DeliveryError(f"HTTP {response.status}", retryable=response.status == 429 or response.status >= 500)
     return response.status

@@ -35,9 +35,13 @@ def get_rule_for_admin(rule_id: int) -> Rule:
     return rule
 
 
+def runs_of(rule: Rule) -> QuerySet[RuleRun]:
+    """What the rule did, newest first (the API pages through it by id)."""
+    return RuleRun.objects.filter(rule=rule).order_by("-at", "-id")
+
+
 def rule_runs(rule: Rule, *, page: Any) -> Page[RuleRun]:
-    runs = RuleRun.objects.filter(rule=rule).select_related("ticket").order_by("-at", "-id")
-    return Paginator(runs, PAGE).get_page(page)
+    return Paginator(runs_of(rule).select_related("ticket"), PAGE).get_page(page)
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,11 @@ def describe(rule: Rule) -> str:
             value = "" if row.get("value") is None else f" {row['value']}"
             parts.append(f"{label} {op}{value}")
     return " · ".join(parts)
+
+
+def recurring_rows(*, active: bool | None = None) -> QuerySet[RecurringTicket]:
+    rows = RecurringTicket.objects.order_by("name", "id")
+    return rows if active is None else rows.filter(is_active=active)
 
 
 def recurring_for_admin(*, page: Any) -> Page[RecurringTicket]:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import assets, changes, integrations, people
+from palier.api.admin import assets, automation, changes, integrations, mail, people, workspace
 from palier.api.resources import mount
 
 router = Router()
 
-for module in (people, changes):
+for module in (people, changes, workspace):
     for resource in module.RESOURCES:
         mount(router, resource)
 
 router.add_router("", assets.router)  # their resources share paths with their own endpoints
 router.add_router("", integrations.router)
+router.add_router("", automation.router)
+router.add_router("", mail.router)

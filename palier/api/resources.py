@@ -89,7 +89,7 @@ class Resource:
     order: tuple[str, ...] = ("id",)
     can_read: Callable[[User], bool] = admins_only
     can_write: Callable[[User], bool] = admins_only
-    forbidden: str = field(default="")
+    forbidden: Any = field(default="")  # the 403's message: a lazy translation (``gettext_lazy``)
     label: str = ""  # "routing rule": the summaries' noun (English; the OpenAPI document is English)
     about: str = ""  # the list's description in the OpenAPI document: what the resource is, its rules
 
@@ -113,7 +113,7 @@ def _same(if_match: str, current: str) -> bool:
 
 
 def _deny(resource: Resource) -> Problem:
-    return Problem(403, resource.forbidden or _("Only administrators may manage this through the API."))
+    return Problem(403, str(resource.forbidden) or _("Only administrators may manage this through the API."))
 
 
 def _reader(resource: Resource, request: HttpRequest) -> User:

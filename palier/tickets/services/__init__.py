@@ -64,6 +64,7 @@ from palier.tickets.services.workspace import (
     delete_filter,
     save_filter,
     see_ticket,
+    update_filter,
 )
 
 __all__ = [
@@ -111,5 +112,6 @@ __all__ = [
     "transition_ticket",
     "unlink_tickets",
     "update_category",
+    "update_filter",
     "update_ticket",
 ]

@@ -142,3 +142,21 @@ def test_quarantine_and_retry(client_for, admin_user, settings, django_assert_ma
     assert retried.json()["state"] == "processed" and retried.json()["ticket"]
     assert [m["id"] for m in client.get(f"{API}/mail-quarantine").json()["items"]] == [held[0].pk]
     assert client.call("POST", "/mail-quarantine/999999/retry").status_code == 404
+
+
+def test_a_mailbox_created_by_api_signs_in_to_a_real_server(client_for, admin_user):
+    from palier.mail.tests import dovecot
+
+    with dovecot.start() as port:
+        client = client_for(admin_user)
+        body = {**BOX, "imap_port": port, "imap_tls": False, "imap_user": "desk", "password": dovecot.PASSWORD}
+        made = client.call("POST", "/mailboxes", body)
+        assert made.status_code == 201, made.content
+        answer = client.call("POST", f"/mailboxes/{made.json()['id']}/test").json()
+        assert answer["ok"] is True and "INBOX" in answer["message"]
+        wrong = client.call(
+            "PATCH", f"/mailboxes/{made.json()['id']}", {"password": "not-it"}, **{"If-Match": made["ETag"]}
+        )
+        assert wrong.status_code == 200 and dovecot.PASSWORD not in wrong.content.decode()
+        answer = client.call("POST", f"/mailboxes/{made.json()['id']}/test").json()
+        assert answer["ok"] is False and answer["message"]

@@ -106,6 +106,7 @@ def test_bad_conditions_actions_and_timers_are_refused_with_the_forms_messages(c
     )
     assert f"#{group.pk + 1000}" in body["errors"]["actions"][0]
     assert_problem(client.call("POST", "/automation-rules", {"name": "x", "trigger": "timer"}), 422, "wait_status")
+    assert_problem(client.call("POST", "/automation-rules", {"name": "x", "trigger": "sometimes"}), 422, "trigger")
     assert_problem(
         client.call(
             "POST",

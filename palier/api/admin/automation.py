@@ -209,7 +209,9 @@ Kind = Literal["incident", "request"]
 LevelValue = Literal["low", "medium", "high"]
 
 
-class RecurringOut(Schema):
+class RecurringSettings(Schema):
+    """A recurring ticket without what its runs change (what its ETag covers)."""
+
     id: int
     name: str
     is_active: bool
@@ -223,6 +225,9 @@ class RecurringOut(Schema):
     requester: int = Field(validation_alias="requester_id")
     schedule: str = Field(description="Cron: minute hour day month weekday, e.g. “0 8 * * 1”.")
     time_zone: str
+
+
+class RecurringOut(RecurringSettings):
     next_run_at: datetime | None
     last_run_at: datetime | None
     last_ticket: int | None = Field(validation_alias="last_ticket_id")
@@ -282,6 +287,7 @@ RECURRING = Resource(
     about="A ticket opened on a schedule (cron, read in its time zone). Deleting one pauses it: "
     "is_active false, no more tickets; PATCH is_active true resumes it from the next slot after now.",
     out=RecurringOut,
+    etag_schema=RecurringSettings,
     query=RecurringQuery,
     order=("name", "id"),
     listing=lambda user, filters: selectors.recurring_rows(active=filters.get("is_active")),

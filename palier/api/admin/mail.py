@@ -36,7 +36,9 @@ def _admin(request: HttpRequest) -> User:
 # --- mailboxes ------------------------------------------------------------------------------------------
 
 
-class MailboxOut(Schema):
+class MailboxSettings(Schema):
+    """A mailbox without its health (what its ETag covers: a poll does not change it)."""
+
     id: int
     name: str
     address: str
@@ -65,11 +67,6 @@ class MailboxOut(Schema):
     require_sender_authentication: bool
     unverified_reply: str
     acknowledge_trusted_only: bool
-    last_attempt_at: datetime | None
-    last_success_at: datetime | None
-    consecutive_failures: int
-    failing_since: datetime | None
-    last_error: str
     created_at: datetime
 
     @staticmethod
@@ -83,6 +80,14 @@ class MailboxOut(Schema):
     @staticmethod
     def resolve_allowed_sender_domains(obj: Mailbox) -> list[str]:
         return [line for line in obj.allowed_sender_domains.splitlines() if line.strip()]
+
+
+class MailboxOut(MailboxSettings):
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_error: str
 
 
 Provider = Literal["", "microsoft", "google"]
@@ -195,6 +200,7 @@ MAILBOX = Resource(
     "Secrets are write-only (has_password, has_oauth_secret); an empty one keeps the stored one unless the "
     "server changes. Deleting a mailbox deactivates it (its messages keep it).",
     out=MailboxOut,
+    etag_schema=MailboxSettings,
     query=MailboxQuery,
     order=("name", "id"),
     listing=lambda user, filters: _listing(filters),

@@ -73,6 +73,9 @@ def test_mailboxes_are_created_changed_and_deactivated_and_never_show_secrets(cl
     )
     assert "saisissez de nouveau le mot de passe" in body["errors"]["password"][0]
     assert Mailbox.objects.get().imap_host == "127.0.0.1"
+    # a poll changes the health, not the settings the ETag stands for
+    Mailbox.objects.filter(pk=box["id"]).update(consecutive_failures=3, last_error="timeout")
+    assert client.get(f"{API}/mailboxes/{box['id']}")["ETag"] == kept["ETag"]
     off = client.call("PATCH", f"/mailboxes/{box['id']}", {"is_active": False}, **{"If-Match": kept["ETag"]})
     assert off.status_code == 200 and off.json()["is_active"] is False
     assert AuditEvent.objects.filter(action="mailbox.deactivated").count() == 1

@@ -95,7 +95,10 @@ class Resource:
     endpoints: tuple[str, ...] = ENDPOINTS
     can_read: Callable[[User], bool] = admins_only
     can_write: Callable[[User], bool] = admins_only
-    forbidden: str = field(default="")
+    forbidden: Any = field(default="")  # the 403's message: a lazy translation (``gettext_lazy``)
+    # the part of ``out`` the ETag digest covers when the model has no version: leave out what
+    # Palier itself keeps changing (a mailbox's health), so a poll does not make every If-Match fail
+    etag_schema: type[Schema] | None = None
     label: str = ""  # "routing rule": the summaries' noun (English; the OpenAPI document is English)
     about: str = ""  # the list's description in the OpenAPI document: what the resource is, its rules
 
@@ -108,7 +111,7 @@ def etag_of(resource: Resource, obj: Any) -> str:
     version = getattr(obj, "version", None)
     if isinstance(version, int):
         return f'"{obj.pk}-{version}"'
-    body = resource.out.from_orm(obj).model_dump(mode="json")
+    body = (resource.etag_schema or resource.out).from_orm(obj).model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:20]
     return f'"{obj.pk}-h{digest}"'
 

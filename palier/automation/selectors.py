@@ -48,6 +48,11 @@ def rule_runs(rule: Rule, *, page: Any) -> Page[Any]:
     return Paginator(runs, PAGE).get_page(page)
 
 
+def runs_of(rule: Rule) -> QuerySet[RuleRun]:
+    """What a ticket rule did, newest first (the API pages through it by id)."""
+    return RuleRun.objects.filter(rule=rule).order_by("-at", "-id")
+
+
 @dataclass(frozen=True)
 class DryRunRow:
     ticket: Ticket
@@ -265,6 +270,11 @@ def describe(rule: Rule) -> str:
             value = "" if row.get("value") is None else f" {row['value']}"
             parts.append(f"{label} {op}{value}")
     return " · ".join(parts)
+
+
+def recurring_rows(*, active: bool | None = None) -> QuerySet[RecurringTicket]:
+    rows = RecurringTicket.objects.order_by("name", "id")
+    return rows if active is None else rows.filter(is_active=active)
 
 
 def recurring_for_admin(*, page: Any) -> Page[RecurringTicket]:

@@ -24,6 +24,22 @@ def macros_managed_by(user: User, *, query: str = "") -> QuerySet[Macro]:
     return macros.order_by("name", "pk")
 
 
+def macros_usable_by(user: User) -> QuerySet[Macro]:
+    """The macros ``user`` may pick in the reply box (active: theirs, their groups', everyone's)."""
+    return Macro.objects.filter(permissions.usable(user))
+
+
+def get_macro_visible_to(user: User, macro_id: int) -> Macro:
+    """One macro ``user`` may use or edit, or 404."""
+    macro = (
+        Macro.objects.filter(permissions.manageable(user), pk=macro_id).first()
+        or Macro.objects.filter(permissions.usable(user), pk=macro_id).first()
+    )
+    if macro is None:
+        raise Http404("macro")
+    return macro
+
+
 def get_macro_for(user: User, macro_id: int, *, action: str = "change") -> Macro:
     """One macro ``user`` may use or edit, or 404."""
     scope = permissions.usable(user) if action == "use" else permissions.manageable(user)

@@ -26,6 +26,14 @@ def quarantine(limit: int = 200) -> QuerySet[InboundMessage]:
     )
 
 
+def quarantined(*, mailbox: int | None = None) -> QuerySet[InboundMessage]:
+    """The quarantined messages without their bodies (the API pages through them, newest first)."""
+    rows = InboundMessage.objects.filter(state=InboundMessage.State.QUARANTINED).only(
+        "pk", "mailbox_id", "sender", "subject", "error", "attempts", "sender_auth", "created_at"
+    )
+    return rows if mailbox is None else rows.filter(mailbox_id=mailbox)
+
+
 def mailboxes() -> QuerySet[Mailbox]:
     return Mailbox.objects.select_related("target_group").order_by("name")
 

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import assets, changes, integrations, people, routing, sla, timelog
+from palier.api.admin import (
+    assets,
+    automation,
+    changes,
+    integrations,
+    mail,
+    people,
+    routing,
+    sla,
+    timelog,
+    workspace,
+)
 from palier.api.resources import mount
 
 router = Router()
 
-for module in (people, routing, sla, timelog, changes, assets, integrations):
-    for resource in module.RESOURCES:
+for module in (people, routing, sla, timelog, changes, workspace, assets, integrations, automation, mail):
+    for resource in getattr(module, "RESOURCES", ()):
         mount(router, resource)
     # a module's endpoints that are not one resource's five (``PUT /routing-rules/order``), and the
     # resources it mounts on its own router beside custom endpoints at the same path

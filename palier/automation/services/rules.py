@@ -321,3 +321,12 @@ def move_rule(rule: Rule, *, by: User | None, up: bool) -> Rule:
     moved = ordering.move(Rule.objects.all(), rule.pk, up=up)
     _bump()
     return moved
+
+
+@transaction.atomic
+def reorder_rules(*, by: User | None, ids: list[int]) -> None:
+    """Put every rule in the order of ``ids`` (each rule once: gaps, repeats and unknown ids are
+    refused and nothing changes); positions are renumbered 0..n."""
+    permissions.require(by, "manage_rules")
+    ordering.reorder(Rule.objects.all(), ids)
+    _bump()

@@ -68,6 +68,7 @@ from palier.tickets.services.workspace import (
     delete_filter,
     save_filter,
     see_ticket,
+    update_filter,
 )
 
 __all__ = [
@@ -121,6 +122,7 @@ __all__ = [
     "undo_merge",
     "unlink_tickets",
     "update_category",
+    "update_filter",
     "update_ticket",
     "vendor_reference_seen",
 ]

@@ -45,6 +45,22 @@ def save_filter(*, user: User, name: str, query: str) -> SavedFilter:
 
 
 @transaction.atomic
+def update_filter(saved: SavedFilter, *, by: User, name: str | None = None, query: str | None = None) -> SavedFilter:
+    """Rename a saved view or change its query (the name stays unique among the agent's views)."""
+    if saved.user_id != by.pk or not by.is_agent:
+        raise NotFound(_("Saved filter not found."))
+    saved = SavedFilter.objects.select_for_update().get(pk=saved.pk)
+    if name is not None:
+        saved.name = _clean_text(name, field="name", maximum=80, required=True)
+        if SavedFilter.objects.filter(user=by, name=saved.name).exclude(pk=saved.pk).exists():
+            raise ValidationError({"name": _("You already have a saved filter with this name.")})
+    if query is not None:
+        saved.query = _clean_text(query, field="query", maximum=1000, required=False).lstrip("?")
+    saved.save(update_fields=["name", "query"])
+    return saved
+
+
+@transaction.atomic
 def delete_filter(saved: SavedFilter, *, by: User) -> None:
     if saved.user_id != by.pk:
         raise NotFound(_("Saved filter not found."))

@@ -22,6 +22,7 @@ from ninja.params.functions import Header
 
 from palier.api.auth import current_user
 from palier.api.etag import expected_version, set_etag
+from palier.api.resources import Resource, mount
 from palier.api.schemas.common import Input, UserRef
 from palier.lib.errors import PermissionDenied
 from palier.people.models import User
@@ -303,3 +304,44 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> Status[Any]:
         by=user, name=payload.name, description=payload.description, is_active=payload.is_active, items=payload.items
     )
     return Status(201, selectors.get_template(template.pk))
+
+
+class TemplatePatch(Input):
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=500)
+    is_active: bool | None = None
+    items: list[dict[str, Any]] | None = Field(None, description="Replaces every task of the template.")
+
+
+def _save_template(user: User, template: TaskTemplate, data: dict[str, Any]) -> TaskTemplate:
+    current: dict[str, Any] = {
+        "name": template.name,
+        "description": template.description,
+        "is_active": template.is_active,
+        "items": TemplateOut.resolve_items(template),
+    }
+    return templates.save_template(by=user, template=template, **(current | data))
+
+
+def _delete_template(user: User, template: TaskTemplate) -> None:
+    templates.delete_template(template, by=user)
+
+
+# read one (desk staff), change or delete it (administrators): the list and the creation above stay
+mount(
+    templates_router,
+    Resource(
+        name="task_template",
+        path="",
+        tag="tasks and follow-ups",
+        label="task template",
+        out=TemplateOut,
+        endpoints=("get", "update", "delete"),
+        listing=lambda user, filters: selectors.template_choices(),
+        fetch=lambda user, pk: selectors.get_template(pk),
+        update_in=TemplatePatch,
+        update=_save_template,
+        delete=_delete_template,
+        can_read=lambda user: bool(user.is_active and user.is_agent),
+    ),
+)

@@ -143,7 +143,7 @@ class Ticket(models.Model):
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
     # a duplicate merged into another ticket (closed; replies by email land in that one)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_tickets"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_tickets", db_index=False
     )
     merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -164,6 +164,12 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "created_at", "id"], name="ticket_org"),
             models.Index(fields=["status", "priority", "created_at", "id"], name="ticket_status"),
             models.Index(fields=["created_at", "id"], name="ticket_created"),
+            # the few merged tickets: a survivor's duplicates (partial: most tickets are never merged)
+            models.Index(
+                fields=["merged_into", "merged_at"],
+                name="ticket_merged_into",
+                condition=models.Q(merged_into__isnull=False),
+            ),
             models.Index(fields=["updated_at", "id"], name="ticket_updated"),
             models.Index(fields=["category", "created_at"], name="ticket_category"),
             models.Index(fields=["status", "resolved_at"], name="ticket_resolved"),

@@ -294,7 +294,7 @@ class Client:
         return self._pages("users.list", {**filters, "limit": 100})
 
     def get_user(self, user_id: int) -> JSON:
-        return cast(JSON, self._call("users.get", path={"user_id": user_id}).body)
+        return cast(JSON, self._call("users.get", path={"object_id": user_id}).body)
 
     def iter_groups(self) -> Iterator[JSON]:
         return self._pages("groups.list", {"limit": 100})

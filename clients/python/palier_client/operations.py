@@ -63,7 +63,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "users.me": Operation("GET", "/users/me"),
     "users.list": Operation("GET", "/users", params=PAGE | {"q", "role"}),
-    "users.get": Operation("GET", "/users/{user_id}"),
+    "users.get": Operation("GET", "/users/{object_id}"),
     "groups.list": Operation("GET", "/groups", params=PAGE),
     "categories.list": Operation("GET", "/categories"),
 }

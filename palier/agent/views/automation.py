@@ -39,8 +39,11 @@ def _options() -> dict[str, f.Choices]:
 
 
 def _subject(request: AuthedRequest) -> str | None:
-    """The subject a new rule applies to (``?subject=``), or None when it is still to be chosen."""
+    """The subject a new rule applies to (``?subject=``), or None when it is still to be chosen; a
+    form posted without one is a ticket rule (the form as it was before rules had subjects)."""
     subject = request.GET.get("subject", "")
+    if not subject and request.method == "POST":
+        return Rule.Subject.TICKET
     return subject if subject in Rule.Subject.values else None
 
 

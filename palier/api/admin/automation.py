@@ -48,7 +48,9 @@ class RuleOut(Schema):
     position: int
     subject: str = Field(description="What the rule watches: tickets, problems or changes.")
     trigger: str
-    to_status: str = Field(description="Status-change triggers of problems and changes: the status reached (empty: any).")
+    to_status: str = Field(
+        description="Status-change triggers of problems and changes: the status reached (empty: any)."
+    )
     wait_status: str
     wait_hours: int | None
     wait_business: bool

@@ -124,6 +124,18 @@ COUNTERPARTS: dict[str, tuple[str, ...]] = {
     "changes:risk-question-move": ("PUT /changes/risk-questions/order",),
     "changes:settings": ("GET /changes/settings", "PUT /changes/settings"),
     "problem_candidates:settings": ("GET /problems/settings", "PUT /problems/settings"),
+    # webhooks and task templates
+    "webhooks:list": ("GET /webhooks", "POST /webhooks", "GET /webhooks/event-types"),
+    "webhooks:detail": ("GET /webhooks/{id}", "PATCH /webhooks/{id}", "GET /webhooks/{id}/deliveries"),
+    "webhooks:enable": ("PATCH /webhooks/{id}",),
+    "webhooks:disable": ("PATCH /webhooks/{id}",),
+    "webhooks:rotate": ("POST /webhooks/{id}/secret",),
+    "webhooks:delete": ("DELETE /webhooks/{id}",),
+    "webhooks:redeliver": ("POST /webhooks/{id}/deliveries/{id}/redeliver",),
+    "worklist:templates": ("GET /task-templates", "POST /task-templates"),
+    "worklist:template-new": ("POST /task-templates",),
+    "worklist:template-edit": ("GET /task-templates/{id}", "PATCH /task-templates/{id}"),
+    "worklist:template-delete": ("DELETE /task-templates/{id}",),
     # assets
     "assets:admin-types": ("GET /asset-types", "POST /asset-types"),
     "assets:admin-type-edit": ("PATCH /asset-types/{id}",),

@@ -93,7 +93,9 @@ class _Refs:
     @classmethod
     def read(cls, items: Sequence[BulkItem]) -> _Refs:
         def ids(*names: str) -> set[int]:
-            return {item.fields[n] for item in items for n in names if item.fields.get(n) is not None}
+            # an id beyond the database's integers names nothing (the item is then refused on its field)
+            values = (item.fields.get(n) for item in items for n in names)
+            return {v for v in values if isinstance(v, int) and 0 < v < 2**63}
 
         users = User.objects.filter(pk__in=ids("requester", "assignee"), is_active=True).select_related("organisation")
         return cls(

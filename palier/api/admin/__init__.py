@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from ninja import Router
 
-from palier.api.admin import assets, changes, integrations, people, routing, sla, timelog
+from palier.api.admin import assets, catalog, changes, integrations, people, routing, sla, timelog
 from palier.api.resources import mount
 
 router = Router()
 
-for module in (people, routing, sla, timelog, changes, assets, integrations):
+for module in (people, routing, sla, timelog, changes, assets, integrations, catalog):
     for resource in module.RESOURCES:
         mount(router, resource)
     # a module's endpoints that are not one resource's five (``PUT /routing-rules/order``), and the

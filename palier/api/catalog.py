@@ -360,10 +360,11 @@ def get_item(request: HttpRequest, item_id: int, response: HttpResponse) -> Any:
     from palier.api.admin import catalog as admin_catalog  # the administration resource, mounted here
 
     item = selectors.admin_item(item_id)
-    response["ETag"] = etag_of(admin_catalog.ITEM, item)
-    if request.headers.get("If-None-Match") == response["ETag"]:
-        return HttpResponse(status=304, headers={"ETag": response["ETag"]})
-    return ItemAdminOut.from_orm(item)
+    etag = etag_of(admin_catalog.ITEM, item)
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    body = ItemAdminOut.from_orm(item).model_dump(mode="json")  # as is: not narrowed to the requesters' view
+    return HttpResponse(json.dumps(body), content_type="application/json", headers={"ETag": etag})
 
 
 def _fingerprint(item_id: int, payload: RequestCreate) -> str:

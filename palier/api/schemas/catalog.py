@@ -9,7 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from palier.api.schemas.common import Input
-from palier.catalog.models import ApprovalStage, CatalogItem, TaskTemplate
+from palier.catalog.models import ApprovalStage, CatalogItem, ItemField, TaskTemplate
 
 FieldKind = Literal[
     "short_text", "long_text", "number", "date", "choice", "multiple", "person", "attachment", "checkbox", "asset"
@@ -132,6 +132,44 @@ class FieldAdminOut(Schema):
     api_input: str
     conditions: dict[str, Any]
 
+    @staticmethod
+    def _shown(obj: ItemField) -> dict[str, Any]:
+        from palier.api.catalog import item_field  # the requesters' field, which this one extends
+
+        return item_field(obj)
+
+    @staticmethod
+    def resolve_label(obj: ItemField) -> str:
+        return str(obj.label)
+
+    @staticmethod
+    def resolve_help(obj: ItemField) -> str:
+        return str(obj.help)
+
+    @staticmethod
+    def resolve_choices(obj: ItemField) -> list[dict[str, Any]]:
+        return list(FieldAdminOut._shown(obj)["choices"])
+
+    @staticmethod
+    def resolve_min_value(obj: ItemField) -> float | None:
+        return FieldAdminOut._shown(obj)["min_value"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_max_value(obj: ItemField) -> float | None:
+        return FieldAdminOut._shown(obj)["max_value"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_max_length(obj: ItemField) -> int | None:
+        return FieldAdminOut._shown(obj)["max_length"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_api_input(obj: ItemField) -> str:
+        return str(FieldAdminOut._shown(obj)["api_input"])
+
+    @staticmethod
+    def resolve_conditions(obj: ItemField) -> dict[str, Any]:
+        return dict(obj.conditions or {})
+
 
 class StageAdminOut(Schema):
     id: int
@@ -205,10 +243,8 @@ class ItemAdminOut(Schema):
         return [g.pk for g in obj.groups.all()]
 
     @staticmethod
-    def resolve_fields(obj: CatalogItem) -> list[dict[str, Any]]:
-        from palier.api.catalog import item_field  # the requesters' field, which this one extends
-
-        return [{"id": spec.pk, "order": spec.order, **item_field(spec)} for spec in obj.fields.all()]
+    def resolve_fields(obj: CatalogItem) -> list[ItemField]:
+        return list(obj.fields.all())
 
     @staticmethod
     def resolve_tasks(obj: CatalogItem) -> list[TaskTemplate]:

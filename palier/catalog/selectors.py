@@ -207,7 +207,7 @@ PARTS: dict[str, Any] = {"fields": ItemField, "stages": ApprovalStage, "tasks": 
 
 def admin_parts(kind: str) -> QuerySet[Any]:
     """Every item's fields, approval stages or task templates (``kind``: fields, stages, tasks)."""
-    queryset = PARTS[kind].objects.select_related("item")
+    queryset: QuerySet[Any] = PARTS[kind].objects.select_related("item")
     if kind == "stages":
         queryset = queryset.prefetch_related("people")
     return queryset.order_by("item_id", "order", "id")

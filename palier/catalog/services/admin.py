@@ -137,7 +137,7 @@ def place_part(*, part: Ordered, position: int, by: User) -> None:
     siblings.remove(moved)
     siblings.insert(max(0, min(position - 1, len(siblings))), moved)
     if isinstance(part, ItemField):
-        _check_fields(siblings)  # type: ignore[arg-type]
+        _check_fields(siblings)
     _renumber(siblings)
     part.order = moved.order
 

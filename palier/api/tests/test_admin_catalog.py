@@ -279,3 +279,10 @@ def test_reads_have_a_bounded_number_of_queries(client_for, admin_user, item, ag
     spec = item.fields.first()
     with django_assert_max_num_queries(8):
         assert client.get(f"{API}/catalog/fields/{spec.pk}").status_code == 200
+
+
+def test_a_key_used_twice_in_an_item_is_refused(client_for, admin_user, item):
+    client = client_for(admin_user)
+    assert _field(client, item, key="model").status_code == 201
+    assert_problem(_field(client, item, key="model"), 422, "key")
+    assert item.fields.count() == 1

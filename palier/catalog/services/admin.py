@@ -69,6 +69,8 @@ def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
     if field.pk is None:
         field.order = _next_order(item.fields.all())
     others = list(ItemField.objects.select_for_update().filter(item_id=item.pk).exclude(pk=field.pk))
+    if any(other.key == field.key for other in others):
+        raise ValidationError({"key": _("Another field of this item already has this key.")})
     _check_fields(sorted([*others, field], key=lambda f: (f.order, f.pk or 0)), changed=field.key)
     field.save()
     return field

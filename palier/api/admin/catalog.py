@@ -8,8 +8,7 @@ through ``catalog.services``: page and API give the same messages.
 No ``from __future__ import annotations``: django-ninja reads the item parts' creation handlers'
 annotations, built here from each part's schema."""
 
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +38,8 @@ from palier.core import idempotency
 from palier.people.models import User
 
 Level = Literal["low", "medium", "high"]
+# an id the databases can hold (a larger one would not reach the form's "not one of the choices")
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Op = Literal["equals", "one_of", "not_empty", "true", "false"]
 
 
@@ -123,14 +124,14 @@ class ItemIn(Input):
     name_en: str = Field(max_length=150)
     description_fr: str = Field("", max_length=20_000)
     description_en: str = Field("", max_length=20_000)
-    category: int | None = None
+    category: Id | None = None
     icon: str = Field("", max_length=16)
     is_active: bool = True
     visibility: Visibility = "everyone"
-    organisations: list[int] = Field(default_factory=list, max_length=1000)
-    groups: list[int] = Field(default_factory=list, max_length=1000)
-    target_group: int | None = None
-    ticket_category: int | None = None
+    organisations: list[Id] = Field(default_factory=list, max_length=1000)
+    groups: list[Id] = Field(default_factory=list, max_length=1000)
+    target_group: Id | None = None
+    ticket_category: Id | None = None
     impact: Level = "low"
     urgency: Level = "low"
     fulfilment: FulfilmentName = "sequential"
@@ -144,14 +145,14 @@ class ItemPatch(Input):
     name_en: str | None = Field(None, max_length=150)
     description_fr: str | None = Field(None, max_length=20_000)
     description_en: str | None = Field(None, max_length=20_000)
-    category: int | None = None
+    category: Id | None = None
     icon: str | None = Field(None, max_length=16)
     is_active: bool | None = Field(None, description="false: requesters no longer see the item.")
     visibility: Visibility | None = None
-    organisations: list[int] | None = Field(None, max_length=1000)
-    groups: list[int] | None = Field(None, max_length=1000)
-    target_group: int | None = None
-    ticket_category: int | None = None
+    organisations: list[Id] | None = Field(None, max_length=1000)
+    groups: list[Id] | None = Field(None, max_length=1000)
+    target_group: Id | None = None
+    ticket_category: Id | None = None
     impact: Level | None = None
     urgency: Level | None = None
     fulfilment: FulfilmentName | None = None
@@ -280,10 +281,6 @@ class FieldPatch(Input):
 FIELD_FIELDS = ("key", "kind", "label_fr", "label_en", "help_fr", "help_en", "required", "min_value", "max_value")
 
 
-def _decimal(value: Any) -> Any:
-    return None if value is None else Decimal(str(value))
-
-
 def _save_field(user: User, item: CatalogItem, data: dict[str, Any], field: ItemField | None = None) -> ItemField:
     data = dict(data)
     position = data.pop("position", None)
@@ -304,7 +301,7 @@ def _save_field(user: User, item: CatalogItem, data: dict[str, Any], field: Item
 
 class StageIn(Input):
     kind: Literal["manager", "people", "group"]
-    group: int | None = Field(None, description="Kind ``group``: the group whose members decide.")
+    group: Id | None = Field(None, description="Kind ``group``: the group whose members decide.")
     people: list[str] = Field(default_factory=list, max_length=100, description="Kind ``people``: email addresses.")
     rule: Literal["any", "all", "quorum"] = "any"
     quorum: int | None = Field(None, ge=1, le=1000)
@@ -313,7 +310,7 @@ class StageIn(Input):
 
 class StagePatch(Input):
     kind: Literal["manager", "people", "group"] | None = None
-    group: int | None = None
+    group: Id | None = None
     people: list[str] | None = Field(None, max_length=100)
     rule: Literal["any", "all", "quorum"] | None = None
     quorum: int | None = Field(None, ge=1, le=1000)
@@ -341,13 +338,13 @@ def _save_stage(
 class TaskIn(Input):
     subject_fr: str = Field(max_length=200)
     subject_en: str = Field(max_length=200)
-    group: int | None = Field(None, description="The group the task's ticket goes to.")
+    group: Id | None = Field(None, description="The group the task's ticket goes to.")
 
 
 class TaskPatch(Input):
     subject_fr: str | None = Field(None, max_length=200)
     subject_en: str | None = Field(None, max_length=200)
-    group: int | None = None
+    group: Id | None = None
     position: int | None = Field(None, ge=1)
 
 

@@ -286,3 +286,16 @@ def test_a_key_used_twice_in_an_item_is_refused(client_for, admin_user, item):
     assert _field(client, item, key="model").status_code == 201
     assert_problem(_field(client, item, key="model"), 422, "key")
     assert item.fields.count() == 1
+
+
+def test_ids_out_of_range_are_refused_not_crashed(client_for, admin_user, item):
+    client = client_for(admin_user)
+    huge = 2**70
+    assert_problem(client.call("POST", "/catalog/items", {**ITEM, "category": huge}), 422, "category")
+    assert_problem(client.call("POST", "/catalog/items", {**ITEM, "groups": [huge]}), 422, "groups.0")
+    assert_problem(
+        client.call("POST", f"/catalog/items/{item.pk}/tasks", {"subject_fr": "a", "subject_en": "a", "group": huge}),
+        422,
+        "group",
+    )
+    assert not CatalogItem.objects.filter(slug="laptop").exists() and not item.task_templates.exists()

@@ -24,11 +24,13 @@ from ninja.params.functions import Header
 from palier.api import lookups
 from palier.api.auth import current_user
 from palier.api.pagination import keyset_page
+from palier.api.resources import etag_of
 from palier.api.schemas.catalog import (
     ApprovalOut,
     ApprovalPage,
     CatalogCategoryOut,
     DecisionIn,
+    ItemAdminOut,
     ItemDetail,
     ItemPage,
     RequestCreate,
@@ -40,7 +42,7 @@ from palier.assets import selectors as asset_selectors
 from palier.catalog import selectors, services
 from palier.catalog.forms import MAX_LONG, MAX_SHORT, RequestForm, wants_devices
 from palier.catalog.models import Approval, CatalogItem, ItemField, Submission, pick
-from palier.catalog.permissions import nameable_people
+from palier.catalog.permissions import can_manage, nameable_people
 from palier.lib.errors import NotFound, PermissionDenied
 from palier.people.models import User
 from palier.tickets import services as ticket_services
@@ -74,6 +76,9 @@ class PageQuery(Schema):
 class ItemListQuery(PageQuery):
     q: str = Field("", max_length=100, description="Words of the name or description (all must match).")
     category: int | None = None
+    include_inactive: bool = Field(
+        False, description="Administrators: every item, inactive and restricted ones included."
+    )
 
 
 class RequestListQuery(PageQuery):
@@ -134,6 +139,9 @@ def _field(spec: ItemField) -> dict[str, Any]:
         "api_input": API_INPUT.get(spec.kind, "string"),
         "conditions": spec.conditions or {},
     }
+
+
+item_field = _field  # the requesters' form field, which the administrators' view extends
 
 
 def _item_detail(item: CatalogItem) -> dict[str, Any]:
@@ -316,8 +324,12 @@ def clean_answers(
 
 @router.get("/categories", response=list[CatalogCategoryOut])
 def list_categories(request: HttpRequest) -> list[Any]:
-    """The catalog categories holding at least one item you may request, in catalog order."""
-    return selectors.categories_for(current_user(request))
+    """The catalog categories holding at least one item you may request, in catalog order
+    (administrators: every category)."""
+    user = current_user(request)
+    if can_manage(user):  # administrators manage them all, empty ones included
+        return selectors.admin_categories()
+    return selectors.categories_for(user)
 
 
 @router.get("/items", response=ItemPage)
@@ -325,17 +337,34 @@ def list_items(request: HttpRequest, query: Query[ItemListQuery]) -> dict[str, A
     """Active items you may request (visibility per organisation and group, as on the portal),
     filtered by ``category`` and searched with ``q``, in the admins' order. Pass
     ``next_cursor`` back as ``cursor`` for the next page."""
-    items = selectors.catalog_page(current_user(request), q=query.q, category_id=query.category)
+    user = current_user(request)
+    if query.include_inactive:
+        if not can_manage(user):
+            raise PermissionDenied(_("Only administrators may list inactive items."), field="include_inactive")
+        items = selectors.admin_catalog_page(q=query.q, category_id=query.category)
+    else:
+        items = selectors.catalog_page(user, q=query.q, category_id=query.category)
     rows, cursor = keyset_page(items, order=("order", "id"), cursor=query.cursor, limit=query.limit)
     return {"items": [_item_summary(item) for item in rows], "next_cursor": cursor}
 
 
-@router.get("/items/{int:item_id}", response=ItemDetail, url_name="catalog_item_detail")
-def get_item(request: HttpRequest, item_id: int) -> dict[str, Any]:
+@router.get("/items/{int:item_id}", response=ItemAdminOut | ItemDetail, url_name="catalog_item_detail")
+def get_item(request: HttpRequest, item_id: int, response: HttpResponse) -> Any:
     """One item and its form: each field's key, type, whether it is required, labels and help
     (French, English and yours), choices, bounds and maximum length. 404 when you may not
-    request it or it is inactive."""
-    return _item_detail(selectors.item_detail_for(current_user(request), item_id))
+    request it or it is inactive. Administrators read every item with its settings, approval
+    stages and fulfilment tasks, and its ``ETag`` for ``PATCH`` (``If-None-Match``: 304)."""
+    user = current_user(request)
+    if not can_manage(user):
+        return _item_detail(selectors.item_detail_for(user, item_id))
+    from palier.api.admin import catalog as admin_catalog  # the administration resource, mounted here
+
+    item = selectors.admin_item(item_id)
+    etag = etag_of(admin_catalog.ITEM, item)
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    body = ItemAdminOut.from_orm(item).model_dump(mode="json")  # as is: not narrowed to the requesters' view
+    return HttpResponse(json.dumps(body), content_type="application/json", headers={"ETag": etag})
 
 
 def _fingerprint(item_id: int, payload: RequestCreate) -> str:

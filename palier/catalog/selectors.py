@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
@@ -23,6 +24,7 @@ from palier.catalog.models import (
     FulfilmentTask,
     ItemField,
     Submission,
+    TaskTemplate,
 )
 from palier.people.models import User
 from palier.tickets import permissions as ticket_permissions
@@ -38,7 +40,10 @@ def items_visible_to(user: User) -> QuerySet[CatalogItem]:
 
 def catalog_page(user: User, *, q: str = "", category_id: int | None = None) -> QuerySet[CatalogItem]:
     """The items ``user`` may request, searched by name and description, in catalog order."""
-    items = items_visible_to(user).select_related("category")
+    return _filtered(items_visible_to(user).select_related("category"), q=q, category_id=category_id)
+
+
+def _filtered(items: QuerySet[CatalogItem], *, q: str, category_id: int | None) -> QuerySet[CatalogItem]:
     if category_id:
         items = items.filter(category_id=category_id)
     for word in q.split()[:8]:
@@ -155,6 +160,12 @@ def approval_for_link(approval_id: int) -> Approval | None:
 # --- admin -------------------------------------------------------------------------------------------
 
 
+def admin_catalog_page(*, q: str = "", category_id: int | None = None) -> QuerySet[CatalogItem]:
+    """Every item, inactive ones included, for the administrators' API list (``catalog_page``'s
+    filters, no visibility rule)."""
+    return _filtered(CatalogItem.objects.select_related("category"), q=q, category_id=category_id)
+
+
 def admin_items() -> QuerySet[CatalogItem]:
     return (
         CatalogItem.objects.select_related("category", "target_group")
@@ -172,13 +183,42 @@ def admin_item(item_id: int) -> CatalogItem:
                 queryset=ApprovalStage.objects.select_related("group").prefetch_related("people").order_by("order"),
             ),
             "task_templates__group",
+            "organisations",
+            "groups",
         )
+        .select_related("category")
         .filter(pk=item_id)
         .first()
     )
     if item is None:
         raise Http404("catalog item")
     return item
+
+
+def admin_category(category_id: int) -> CatalogCategory:
+    category = CatalogCategory.objects.filter(pk=category_id).first()
+    if category is None:
+        raise Http404("catalog category")
+    return category
+
+
+PARTS: dict[str, Any] = {"fields": ItemField, "stages": ApprovalStage, "tasks": TaskTemplate}
+
+
+def admin_parts(kind: str) -> QuerySet[Any]:
+    """Every item's fields, approval stages or task templates (``kind``: fields, stages, tasks)."""
+    queryset: QuerySet[Any] = PARTS[kind].objects.select_related("item")
+    if kind == "stages":
+        queryset = queryset.prefetch_related("people")
+    return queryset.order_by("item_id", "order", "id")
+
+
+def admin_part(kind: str, part_id: int) -> Any:
+    """One field, approval stage or task template, with its item (404 when there is none)."""
+    part = admin_parts(kind).filter(pk=part_id).first()
+    if part is None:
+        raise Http404(f"catalog {kind}")
+    return part
 
 
 def admin_categories() -> list[CatalogCategory]:

@@ -161,7 +161,7 @@ def test_add_a_row_without_saving(client: Client, admin_user: User, django_asser
     client.force_login(admin_user)
     page = _get(client, reverse("automation:rule-new") + "?subject=ticket")
     assert page.count("data-condition-row") == 2 and page.count("data-action-row") == 1
-    assert 'hx-get="/agent/automation/rules/rows/condition/' in page and 'hx-include="#id_c-TOTAL_FORMS"' in page
+    assert 'hx-get="/agent/automation/rules/rows/condition/"' in page and 'hx-include="#id_c-TOTAL_FORMS' in page
     assert 'name="c-TOTAL_FORMS" value="2"' in page
     assert "Add an action" in page and "Remove this row" in page and "automation/automation.js" in page
 

@@ -52,6 +52,9 @@ def test_admin_builds_an_item_with_fields_stages_and_tasks(client: Client, admin
     for key in ("size", "model"):
         c.post(url, {"part": "field", "field-key": key, "field-kind": "choice", "field-label_fr": key,
                      "field-label_en": key, "field-choices_text": "24 | 24 pouces | 24 inches\n27"})  # fmt: skip
+    again = c.post(url, {"part": "field", "field-key": "size", "field-kind": "short_text", "field-label_fr": "x",
+                         "field-label_en": "x"}, **EN)  # fmt: skip
+    assert again.status_code == 400 and "Another field of this item already has this key." in again.content.decode()
     c.post(url, {"part": "stage", "stage-kind": "people", "stage-rule": "any", "stage-people_emails": "boss@acme.test"})
     c.post(url, {"part": "task", "task-subject_fr": "Livrer", "task-subject_en": "Deliver"})
     size, model = item.fields.order_by("order")

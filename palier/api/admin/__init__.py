@@ -11,6 +11,7 @@ from ninja import Router
 from palier.api.admin import (
     assets,
     automation,
+    catalog,
     changes,
     integrations,
     mail,
@@ -24,7 +25,7 @@ from palier.api.resources import mount
 
 router = Router()
 
-for module in (people, routing, sla, timelog, changes, workspace, assets, integrations, automation, mail):
+for module in (people, routing, sla, timelog, changes, workspace, assets, integrations, automation, mail, catalog):
     for resource in getattr(module, "RESOURCES", ()):
         mount(router, resource)
     # a module's endpoints that are not one resource's five (``PUT /routing-rules/order``), and the

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from palier.api.schemas.common import Input
+from palier.catalog.models import ApprovalStage, CatalogItem, ItemField, TaskTemplate
 
 FieldKind = Literal[
     "short_text", "long_text", "number", "date", "choice", "multiple", "person", "attachment", "checkbox", "asset"
@@ -96,6 +97,158 @@ class ItemDetail(ItemSummary):
     fulfilment: FulfilmentName
     needs_approval: bool
     fields: list[FieldOut]
+
+
+# --- administration (palier/api/admin/catalog.py) -----------------------------------------------------
+
+ItemLevel = Literal["low", "medium", "high"]
+
+
+class ChoiceAdminOut(Schema):
+    value: str
+    label: str
+    label_fr: str
+    label_en: str
+
+
+class FieldAdminOut(Schema):
+    """A field as requesters read it (``FieldOut``), with its id and position."""
+
+    id: int
+    order: int
+    key: str
+    kind: FieldKind
+    required: bool
+    label: str
+    label_fr: str
+    label_en: str
+    help: str
+    help_fr: str
+    help_en: str
+    choices: list[ChoiceAdminOut]
+    min_value: float | None
+    max_value: float | None
+    max_length: int | None
+    api_input: str
+    conditions: dict[str, Any]
+
+    @staticmethod
+    def _shown(obj: ItemField) -> dict[str, Any]:
+        from palier.api.catalog import item_field  # the requesters' field, which this one extends
+
+        return item_field(obj)
+
+    @staticmethod
+    def resolve_label(obj: ItemField) -> str:
+        return str(obj.label)
+
+    @staticmethod
+    def resolve_help(obj: ItemField) -> str:
+        return str(obj.help)
+
+    @staticmethod
+    def resolve_choices(obj: ItemField) -> list[dict[str, Any]]:
+        return list(FieldAdminOut._shown(obj)["choices"])
+
+    @staticmethod
+    def resolve_min_value(obj: ItemField) -> float | None:
+        return FieldAdminOut._shown(obj)["min_value"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_max_value(obj: ItemField) -> float | None:
+        return FieldAdminOut._shown(obj)["max_value"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_max_length(obj: ItemField) -> int | None:
+        return FieldAdminOut._shown(obj)["max_length"]  # type: ignore[no-any-return]
+
+    @staticmethod
+    def resolve_api_input(obj: ItemField) -> str:
+        return str(FieldAdminOut._shown(obj)["api_input"])
+
+    @staticmethod
+    def resolve_conditions(obj: ItemField) -> dict[str, Any]:
+        return dict(obj.conditions or {})
+
+
+class StageAdminOut(Schema):
+    id: int
+    item: int = Field(validation_alias="item_id")
+    order: int
+    kind: Literal["manager", "people", "group"]
+    group: int | None = Field(validation_alias="group_id")
+    people: list[str] = Field(description="The approvers' email addresses (kind ``people``).")
+    rule: Literal["any", "all", "quorum"]
+    quorum: int | None
+    with_previous: bool = Field(description="Decided at the same time as the stage before it.")
+
+    @staticmethod
+    def resolve_people(obj: ApprovalStage) -> list[str]:
+        return sorted(person.email for person in obj.people.all())
+
+
+class TaskAdminOut(Schema):
+    id: int
+    item: int = Field(validation_alias="item_id")
+    order: int
+    subject_fr: str
+    subject_en: str
+    group: int | None = Field(validation_alias="group_id")
+
+
+class ItemAdminOut(Schema):
+    """An item as its administrators read it: what requesters read (``ItemDetail``), with the
+    settings, the fields' ids and positions, the approval stages and the fulfilment tasks."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    icon: str
+    category: CatalogCategoryRef | None
+    name_fr: str
+    name_en: str
+    description_fr: str
+    description_en: str
+    visibility: Visibility
+    fulfilment: FulfilmentName
+    needs_approval: bool
+    is_active: bool
+    organisations: list[int]
+    groups: list[int]
+    target_group: int | None = Field(validation_alias="target_group_id")
+    ticket_category: int | None = Field(validation_alias="ticket_category_id")
+    impact: ItemLevel
+    urgency: ItemLevel
+    order: int
+    remind_after_hours: int
+    fields: list[FieldAdminOut]
+    stages: list[StageAdminOut]
+    tasks: list[TaskAdminOut]
+
+    @staticmethod
+    def resolve_category(obj: CatalogItem) -> dict[str, Any] | None:
+        return None if obj.category is None else {"id": obj.category.pk, "name": obj.category.name}
+
+    @staticmethod
+    def resolve_needs_approval(obj: CatalogItem) -> bool:
+        return bool(obj.stages.all())
+
+    @staticmethod
+    def resolve_organisations(obj: CatalogItem) -> list[int]:
+        return [o.pk for o in obj.organisations.all()]
+
+    @staticmethod
+    def resolve_groups(obj: CatalogItem) -> list[int]:
+        return [g.pk for g in obj.groups.all()]
+
+    @staticmethod
+    def resolve_fields(obj: CatalogItem) -> list[ItemField]:
+        return list(obj.fields.all())
+
+    @staticmethod
+    def resolve_tasks(obj: CatalogItem) -> list[TaskTemplate]:
+        return list(obj.task_templates.all())
 
 
 # --- requests ---------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from palier.catalog.services.admin import (
+    delete_category,
     move_part,
+    place_part,
     remove_part,
     save_category,
     save_field,
@@ -19,11 +21,13 @@ from palier.catalog.services.requests import describe, submit_request
 __all__ = [
     "AlreadyDecided",
     "decide",
+    "delete_category",
     "describe",
     "end_delegation",
     "move_part",
     "on_ticket_change",
     "open_next_step",
+    "place_part",
     "remove_part",
     "save_category",
     "save_field",

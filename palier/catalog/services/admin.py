@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from palier.audit import services as audit
 from palier.catalog import conditions, permissions
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
+from palier.lib.errors import Conflict
 from palier.people.models import User
 
 Ordered = TypeVar("Ordered", ItemField, ApprovalStage, TaskTemplate)
@@ -32,6 +34,24 @@ def save_category(*, form: Any, by: User) -> CatalogCategory:
     return category
 
 
+@transaction.atomic
+def delete_category(*, category: CatalogCategory, by: User) -> None:
+    """Delete an empty category; one that still holds items is refused (move them first)."""
+    permissions.require_manage(by)
+    count = CatalogItem.objects.filter(category_id=category.pk).count()
+    if count:
+        raise Conflict(
+            ngettext(
+                "%(count)d item is in this category: move it to another category first.",
+                "%(count)d items are in this category: move them to another category first.",
+                count,
+            )
+            % {"count": count}
+        )
+    audit.record("deleted", actor=by, target=category)
+    category.delete()
+
+
 def _next_order(queryset: models.QuerySet[Any]) -> int:
     return int(queryset.aggregate(m=Max("order"))["m"] or 0) + 1
 
@@ -49,6 +69,8 @@ def save_field(*, item: CatalogItem, form: Any, by: User) -> ItemField:
     if field.pk is None:
         field.order = _next_order(item.fields.all())
     others = list(ItemField.objects.select_for_update().filter(item_id=item.pk).exclude(pk=field.pk))
+    if any(other.key == field.key for other in others):
+        raise ValidationError({"key": _("Another field of this item already has this key.")})
     _check_fields(sorted([*others, field], key=lambda f: (f.order, f.pk or 0)), changed=field.key)
     field.save()
     return field
@@ -108,6 +130,28 @@ def remove_part(*, part: ItemField | ApprovalStage | TaskTemplate, by: User) -> 
 
 
 @transaction.atomic
+def place_part(*, part: Ordered, position: int, by: User) -> None:
+    """Put a field, stage or task template at ``position`` (1 = first; beyond the end = last),
+    the others keeping their order, renumbered 1..n; fields' conditions are checked again."""
+    permissions.require_manage(by)
+    siblings = list(type(part).objects.select_for_update().filter(item_id=part.item_id).order_by("order", "id"))
+    moved = next(s for s in siblings if s.pk == part.pk)
+    siblings.remove(moved)
+    siblings.insert(max(0, min(position - 1, len(siblings))), moved)
+    if isinstance(part, ItemField):
+        _check_fields(siblings)
+    _renumber(siblings)
+    part.order = moved.order
+
+
+def _renumber(siblings: list[Any]) -> None:
+    for position, sibling in enumerate(siblings, start=1):
+        if sibling.order != position:
+            sibling.order = position
+            sibling.save(update_fields=["order"])
+
+
+@transaction.atomic
 def move_part(*, part: Ordered, up: bool, by: User) -> None:
     """Swap a field, stage or task template with its neighbour (renumbering 1..n first)."""
     permissions.require_manage(by)
@@ -118,7 +162,4 @@ def move_part(*, part: Ordered, up: bool, by: User) -> None:
         siblings[index], siblings[other] = siblings[other], siblings[index]
     if isinstance(part, ItemField):
         _check_fields(siblings)  # the fields in their new order
-    for position, sibling in enumerate(siblings, start=1):
-        if sibling.order != position:
-            sibling.order = position
-            sibling.save(update_fields=["order"])
+    _renumber(siblings)

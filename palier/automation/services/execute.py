@@ -3,7 +3,7 @@ email and chat services (history, versions, hooks and permissions as for a perso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,12 +287,19 @@ HANDLERS: dict[str, Callable[[Run, dict[str, Any]], str]] = {
 
 def run_actions(run: Run) -> list[str]:
     """Run the rule's actions in order (the caller holds a savepoint: a failure undoes them all)."""
+    return run_with(run, HANDLERS)
+
+
+def run_with(run: Any, handlers: Mapping[str, Callable[[Any, dict[str, Any]], str]]) -> list[str]:
+    """Run ``run.rule``'s actions in order with ``handlers`` (ticket rules' or a subject's), keeping
+    what each did in ``run.done``; an unknown action type stops the run."""
     for index, action in enumerate(run.rule.actions):
         run.index = index
-        handler = HANDLERS.get(str(action.get("type")))
+        handler = handlers.get(str(action.get("type")))
         if handler is None:
             raise MissingReference(_("Unknown action “%(type)s”.") % {"type": action.get("type")})
         done = handler(run, action)
         if done:
             run.done.append(done)
-    return run.done
+    done_list: list[str] = run.done
+    return done_list

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from palier.automation import actions as ticket_actions
 from palier.automation.models import Rule
-from palier.automation.services.execute import MissingReference
+from palier.automation.services.execute import MissingReference, run_with
 from palier.automation.services.rules import CompiledRule
 from palier.automation.services.webhooks import queue_webhook
 from palier.changes import services as change_services
@@ -245,12 +245,4 @@ HANDLERS: dict[str, Callable[[SubjectRunContext, dict[str, Any]], str]] = {
 
 def run_actions(run: SubjectRunContext) -> list[str]:
     """Run the rule's actions in order (the caller holds a savepoint: a failure undoes them all)."""
-    for index, action in enumerate(run.rule.actions):
-        run.index = index
-        handler = HANDLERS.get(str(action.get("type")))
-        if handler is None:
-            raise MissingReference(_("Unknown action “%(type)s”.") % {"type": action.get("type")})
-        done = handler(run, action)
-        if done:
-            run.done.append(done)
-    return run.done
+    return run_with(run, HANDLERS)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -125,6 +125,15 @@ def _deny(resource: Resource) -> Problem:
     return Problem(403, str(resource.forbidden) or _("Only administrators may manage this through the API."))
 
 
+MAX_ID = 2**63 - 1  # the database's largest integer: an id beyond it names nothing
+
+
+def _known(object_id: int) -> int:
+    if not 0 < object_id <= MAX_ID:
+        raise Http404("id")
+    return object_id
+
+
 def _reader(resource: Resource, request: HttpRequest) -> User:
     user = current_user(request)
     if not resource.can_read(user):
@@ -184,6 +193,11 @@ def _mount_list(router: Router, r: Resource) -> None:
         user = _reader(r, request)
         query: PageQuery = filters
         values = {k: v for k, v in query.model_dump(exclude={"cursor", "limit"}).items() if v not in (None, [])}
+        for name, value in values.items():
+            if isinstance(value, int) and not isinstance(value, bool) and not -MAX_ID <= value <= MAX_ID:
+                raise Problem(
+                    422, _("No such item (id not found)."), errors={name: [_("No such item (id not found).")]}
+                )
         items, cursor = keyset_page(r.listing(user, values), order=r.order, cursor=query.cursor, limit=query.limit)
         return {"items": items, "next_cursor": cursor}
 
@@ -203,7 +217,7 @@ def _mount_list(router: Router, r: Resource) -> None:
 def _mount_get(router: Router, r: Resource) -> None:
     def get_object(request: HttpRequest, object_id: int, response: HttpResponse) -> Any:
         user = _reader(r, request)
-        obj = _show(r, r.fetch(user, object_id), response)
+        obj = _show(r, r.fetch(user, _known(object_id)), response)
         if request.headers.get("If-None-Match") == response["ETag"]:
             return HttpResponse(status=304, headers={"ETag": response["ETag"]})
         return obj
@@ -271,7 +285,7 @@ def _mount_update(
     ) -> Any:
         user = _writer(r, request)
         body: BaseModel = payload
-        obj = r.fetch(user, object_id)
+        obj = r.fetch(user, _known(object_id))
         if if_match is None:
             raise Problem(
                 428,
@@ -280,7 +294,7 @@ def _mount_update(
             )
         obj = _locked_as_read(r, user, obj, if_match)
         update(user, obj, body.model_dump(exclude_unset=True))
-        return _show(r, r.fetch(user, object_id), response)
+        return _show(r, r.fetch(user, _known(object_id)), response)
 
     router.add_api_operation(
         f"{r.path}/{{int:object_id}}",
@@ -298,7 +312,7 @@ def _mount_delete(router: Router, r: Resource, delete: Callable[[User, Any], Non
         request: HttpRequest, object_id: int, if_match: str | None = Header(None, alias="If-Match")
     ) -> Status[None]:
         user = _writer(r, request)
-        obj = r.fetch(user, object_id)
+        obj = r.fetch(user, _known(object_id))
         obj = _locked_as_read(r, user, obj, if_match) if if_match is not None else rows.locked(obj)
         delete(user, obj)
         return Status(204, None)

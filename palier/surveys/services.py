@@ -57,7 +57,8 @@ def set_survey_opt_outs(*, organisation_ids: list[int], by: User) -> list[int]:
     (an unknown id is refused and nothing changes). Admins only."""
     permissions.require(by, "manage_opt_outs")
     wanted = set(organisation_ids)
-    known = set(Organisation.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    in_range = {pk for pk in wanted if 0 < pk < 2**63}  # beyond the database's integers: unknown
+    known = set(Organisation.objects.filter(pk__in=in_range).values_list("pk", flat=True))
     if known != wanted:
         raise ValidationError({"opted_out": _("Unknown organisation: %(ids)s.") % {"ids": sorted(wanted - known)}})
     SurveyOptOut.objects.exclude(organisation_id__in=wanted).delete()

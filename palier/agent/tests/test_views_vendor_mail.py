@@ -11,6 +11,14 @@ from django.urls import reverse
 from palier.people import services as people
 from palier.people.models import SupportGroup, User
 
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    """These tests read the English messages: people without a language get English here (French,
+    the product's default, is checked by the catalogs' tests)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+
 pytestmark = pytest.mark.django_db
 
 

@@ -17,6 +17,13 @@ from palier.webhooks.services import delivery as engine
 from palier.webhooks.tests.receiver import Receiver, receiver
 
 
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    """These tests read the English messages: people without a language get English here (French,
+    the product's default, is checked by the catalogs' tests)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def admin_client(client: Client, admin_user: User) -> Client:
     client.force_login(admin_user)

@@ -11,6 +11,14 @@ from palier.api.tests.conftest import API, assert_problem
 from palier.catalog.models import ApprovalStage, CatalogCategory, CatalogItem, ItemField, TaskTemplate
 from palier.people import services as people
 
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    """These tests read the English messages: people without a language get English here (French,
+    the product's default, is checked by the catalogs' tests)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+
 ITEM = {"slug": "laptop", "name_fr": "Portable", "name_en": "Laptop"}
 
 
@@ -75,7 +83,7 @@ def test_items_are_created_with_a_key_read_changed_and_switched_off(client_for, 
     pk = made.json()["id"]
     read = client.get(f"{API}/catalog/items/{pk}")
     assert read["ETag"] == made["ETag"] and read.json()["remind_after_hours"] == 24
-    assert read.json()["category"] == {"id": category.pk, "name": "Matériel"}
+    assert read.json()["category"] == {"id": category.pk, "name": "Hardware"}  # the English default of these tests
     assert client.get(f"{API}/catalog/items/{pk}", headers={"If-None-Match": made["ETag"]}).status_code == 304
     # the form's rules: a unique slug, an organisation for a restricted item
     assert_problem(client.call("POST", "/catalog/items", ITEM), 422, "slug")

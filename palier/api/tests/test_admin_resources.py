@@ -110,3 +110,12 @@ def test_every_resource_is_in_the_openapi_document(client_for, admin_user):
     paths = client_for(admin_user).get(f"{API}/openapi.json").json()["paths"]
     assert set(paths["/api/v1/departments"]) == {"get", "post"}
     assert set(paths["/api/v1/departments/{object_id}"]) == {"get", "patch", "delete"}
+
+
+def test_ids_no_database_can_hold_name_nothing(client_for, admin_user, departments):
+    client = client_for(admin_user)
+    huge = 2**70
+    assert_problem(client.get(f"{API}/departments/{huge}"), 404)
+    assert_problem(client.call("PATCH", f"/departments/{huge}", {"name": "x"}, **{"If-Match": '"1-1"'}), 404)
+    assert_problem(client.get(f"{API}/departments?organisation={huge}"), 422, "organisation")
+    assert_problem(client.call("PUT", "/survey-settings", {"opted_out": [huge]}), 422, "opted_out")

@@ -14,6 +14,14 @@ from palier.routing import services as routing
 from palier.routing.models import Absence, CategoryLevelDefault, RoutingRule
 from palier.tickets import services as tickets
 
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    """These tests read the English messages: people without a language get English here (French,
+    the product's default, is checked by the catalogs' tests)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+
 pytestmark = pytest.mark.django_db
 
 

@@ -18,6 +18,14 @@ from palier.tickets.tests.builders import make_ticket
 from palier.worklist.models import ScheduledAction, TaskTemplate, TicketTask
 from palier.worklist.services import tasks, templates
 
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings: object) -> None:
+    """These tests read the English messages: people without a language get English here (French,
+    the product's default, is checked by the catalogs' tests)."""
+    settings.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+
 pytestmark = pytest.mark.django_db
 Make = Callable[..., ApiClient]
 

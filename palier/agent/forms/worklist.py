@@ -28,6 +28,7 @@ class TaskForm(StyledForm):
     mandatory = forms.BooleanField(label=_("Must be done before resolving"), required=False)
 
     def __init__(self, *args: Any, agents: list[User], groups: list[SupportGroup], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "task_%s")  # on the ticket page beside the ticket's own group and assignee
         super().__init__(*args, **kwargs)
         people, teams = _people_choices(agents, groups)
         self.fields["assignee"].choices = people  # type: ignore[attr-defined]
@@ -61,6 +62,10 @@ class ScheduleForm(StyledForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "followup_%s")  # on the ticket page beside the reply form's body
+        super().__init__(*args, **kwargs)
 
     def clean_run_at(self) -> datetime:
         """The time as typed, without a zone: the service reads it in the agent's time zone."""

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.catalog.models import Approval, ApprovalStep
 from palier.catalog.tests.builders import make_item
 from palier.people import services as people
 from palier.tickets.models import Ticket
+
+# a browser journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 KINDS = [{"value": "laptop", "fr": "Nouveau portable", "en": "New laptop"},
          {"value": "screen", "fr": "Écran", "en": "Screen"}]  # fmt: skip

@@ -7,12 +7,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.identity.tests.conftest import slapd, tree  # noqa: F401 (the session's slapd)
 from palier.identity.tests.slapd import ADMIN_DN, ADMIN_PASSWORD, Person, Slapd, Tree
 from palier.people import services as people
 from palier.people.models import User
+
+# a sign-in journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "images" / "identity"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.people import services as people
@@ -13,6 +14,9 @@ from palier.people.models import User
 from palier.tickets import services
 from palier.tickets.models import Ticket
 from palier.tickets.tests.builders import make_ticket
+
+# a browser journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 
 def test_agent_merges_two_duplicates_from_the_queue(

@@ -10,11 +10,15 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.identity.mfa import codes
 from palier.people import services as people
 from palier.people.models import User
+
+# a sign-in journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 EMAIL, PASSWORD = "lea@desk.test", "pw-lea-123!"
 SHOTS = os.environ.get("PALIER_SCREENSHOTS")  # set to write the documentation's pictures

@@ -12,11 +12,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.identity.models import ExternalIdentity, Provider
 from palier.people.models import Organisation, SupportGroup, User
 from testsupport.oidc_provider import PASSWORD, OidcServer
+
+# a sign-in journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 SHOTS = os.environ.get("PALIER_SCREENSHOTS", "")
 

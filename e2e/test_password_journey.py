@@ -7,10 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.notifications.models import OutgoingEmail
 from palier.people import services as people
+
+# a sign-in journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 LINK = re.compile(r"https?://[^/\s]+(/accounts/password/reset/[^/\s]+/[^/\s]+/)")
 FIRST, SECOND = "Clementine-Voyage-81", "Harpsichord-Meadow-27"

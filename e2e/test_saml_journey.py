@@ -10,12 +10,16 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.identity import saml
 from palier.identity.models import ExternalIdentity, Provider
 from palier.people.models import User
 from testsupport.saml_idp import TestIdp, saml_idp  # noqa: F401  (the session fixture)
+
+# a sign-in journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 SHOTS = os.environ.get("PALIER_DOC_SCREENSHOTS")  # a folder: the docs' pictures are taken there
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from palier.people import services as people
@@ -12,6 +13,9 @@ from palier.people.models import User
 from palier.tickets.models import Ticket
 from palier.tickets.tests.builders import make_ticket
 from palier.worklist.models import TicketTask
+
+# a browser journey, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 
 def _resolve(page: Page) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from openapi_spec_validator import validate
 
 from palier.api.api import api
+
+# the document, no database: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 
 def test_the_openapi_document_validates() -> None:

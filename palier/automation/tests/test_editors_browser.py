@@ -17,7 +17,8 @@ from palier.people.models import Organisation, User
 
 # Playwright's sync API runs an event loop in the test thread (see e2e/conftest.py).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytestmark = pytest.mark.browser
+# a browser test of the rule form, the same on both engines: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
 CHROMIUM = os.environ.get("PALIER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

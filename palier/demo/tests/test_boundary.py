@@ -8,7 +8,12 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import palier
+
+# import analysis, no database: the PostgreSQL pass runs it (conftest.py, ``engine_independent``)
+pytestmark = pytest.mark.engine_independent
 
 ROOT = Path(palier.__file__).parent
 

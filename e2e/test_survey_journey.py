@@ -81,6 +81,7 @@ def test_resolve_with_a_macro_then_the_requester_rates_it(
     expect(desk.locator("#macro-chosen")).to_contain_text("Resolved: printer")
     desk.locator("#reply-send").click()
     expect(desk.locator("#timeline")).to_contain_text(expected.format(ticket.reference))
+    desk.wait_for_load_state("networkidle")  # the panels the reply refreshes, before the page is left
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.RESOLVED
     assert dict(Macro.objects.values_list("name", "usage_count")) == {"Checking": 1, "Resolved: printer": 1}

@@ -50,7 +50,8 @@ class Run:
         return f"{self.key}:{self.index}"
 
 
-def _get(model: Any, pk: int, **extra: Any) -> Any:
+def get_referenced(model: Any, pk: int, **extra: Any) -> Any:
+    """The row an action names, or ``MissingReference`` (the rule is then turned off)."""
     found = model.objects.filter(pk=pk, **extra).first()
     if found is None:
         raise MissingReference(
@@ -115,7 +116,7 @@ def _set_priority(run: Run, action: dict[str, Any]) -> str:
 
 
 def _set_group(run: Run, action: dict[str, Any]) -> str:
-    group = _get(SupportGroup, int(action["value"]))
+    group = get_referenced(SupportGroup, int(action["value"]))
     if run.ticket.group_id == group.pk:
         return ""
     run.ticket = ticket_services.move_to_group(
@@ -125,12 +126,12 @@ def _set_group(run: Run, action: dict[str, Any]) -> str:
 
 
 def _set_assignee(run: Run, action: dict[str, Any]) -> str:
-    user = _get(User, int(action["value"]), is_active=True)
+    user = get_referenced(User, int(action["value"]), is_active=True)
     return _update(run, {"assignee": user}) and f"assignee={user.display_name}"
 
 
 def _set_category(run: Run, action: dict[str, Any]) -> str:
-    category = _get(Category, int(action["value"]))
+    category = get_referenced(Category, int(action["value"]))
     return _update(run, {"category": category}) and f"category={category.slug}"
 
 
@@ -197,7 +198,7 @@ def _email(run: Run, action: dict[str, Any]) -> str:
 
 
 def _chat(run: Run, action: dict[str, Any]) -> str:
-    app = _get(ChatApp, int(action["value"]), is_active=True)
+    app = get_referenced(ChatApp, int(action["value"]), is_active=True)
     if not app.notify_url:
         raise MissingReference(_("The chat app “%(name)s” has no channel URL.") % {"name": app.name})
     text = specs.fill(action["text"], placeholders(run.ticket, rule=run.rule.name))
@@ -257,7 +258,7 @@ def _link_problem(run: Run, action: dict[str, Any]) -> str:
 
 def _add_tasks(run: Run, action: dict[str, Any]) -> str:
     """Add the tasks of a task template to the ticket (as Palier itself: a rule is no agent)."""
-    template = _get(TaskTemplate, int(action["value"]), is_active=True)
+    template = get_referenced(TaskTemplate, int(action["value"]), is_active=True)
     if not run.ticket.is_open:
         return ""
     added = worklist_tasks.add_template_tasks(run.ticket, template, by=None)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from palier.automation import actions as ticket_actions
 from palier.automation.models import Rule
-from palier.automation.services.execute import MissingReference, run_with
+from palier.automation.services.execute import get_referenced, run_with
 from palier.automation.services.rules import CompiledRule
 from palier.automation.services.webhooks import queue_webhook
 from palier.changes import services as change_services
@@ -53,14 +53,7 @@ class SubjectRunContext:
         return f"{self.key}:{self.index}"
 
 
-def _get(model: Any, pk: int, **extra: Any) -> Any:
-    found = model.objects.filter(pk=pk, **extra).first()
-    if found is None:
-        raise MissingReference(
-            _("The %(what)s #%(id)d it refers to no longer exists or is inactive.")
-            % {"what": model._meta.verbose_name, "id": pk}
-        )
-    return found
+_get = get_referenced  # the ticket engine's lookup: the same message and the same turning off
 
 
 def record_path(subject: str, record_id: int) -> str:

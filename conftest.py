@@ -7,6 +7,7 @@ import importlib
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,34 @@ def _no_session_left_at_the_end(django_db_setup: None, django_db_blocker: object
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _live_server_settled(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test ends while the live server may still answer a request the page started
+    (an htmx refresh, a poll). Its transaction holds locks the flush that ends the test needs,
+    and the flush's TRUNCATE, taking its locks table by table, can deadlock with it. Set up after
+    pytest-django's own fixtures, this is torn down before their flush: on PostgreSQL it waits
+    (at most ten seconds) until no other session of the test database is busy."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    blocker = request.getfixturevalue("django_db_blocker")
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with blocker.unblock(), connection.cursor() as cursor:  # type: ignore[attr-defined]
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if not cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
 
 
 def _is_transactional(request: pytest.FixtureRequest) -> bool:

@@ -39,6 +39,9 @@ class Batch:
     new: list[Clock] = field(default_factory=list)
     dirty: dict[int, Clock] = field(default_factory=dict)
     events: list[SlaEvent] = field(default_factory=list)
+    # shared by the batches of tickets opened together: clocks alike (same calendar, target and
+    # instant) are scheduled once (see ``start``)
+    memo: dict[tuple[Any, ...], tuple[Any, ...]] | None = None
 
     def event(self, clock_row: Clock | None, kind: str, **data: Any) -> None:
         self.events.append(
@@ -146,12 +149,27 @@ def start(
         started_at=now,
         resumed_at=now,
     )
-    cal = arithmetic(cal_row, batch=batch, around=now)
-    schedule(row, cal)
-    if batch.ticket.status in pause_statuses(policy, kind):
-        row.paused_at, row.paused_status, row.next_event_at = now, batch.ticket.status, None
+    paused = batch.ticket.status in pause_statuses(policy, kind)
+    key = (cal_row.pk if cal_row is not None else None, target, warn_percent, now, paused)
+    known = batch.memo.get(key) if batch.memo is not None else None
+    if known is None:
+        mark = len(batch.events)
+        cal = arithmetic(cal_row, batch=batch, around=now)
+        schedule(row, cal)
+        if paused:
+            row.paused_at, row.paused_status, row.next_event_at = now, batch.ticket.status, None
+        data = explain(row, cal_row, now)
+        if batch.memo is not None:
+            problems = [dict(e.data) for e in batch.events[mark:]]
+            batch.memo[key] = (row.due_at, row.warn_at, row.next_event_at, dict(data), problems)
+    else:
+        row.due_at, row.warn_at, row.next_event_at, known_data, problems = known
+        for problem in problems:
+            batch.event(None, EV.PROBLEM, **problem)
+        if paused:
+            row.paused_at, row.paused_status = now, batch.ticket.status
+        data = dict(known_data)
     batch.new.append(row)
-    data = explain(row, cal_row, now)
     if group is not None:
         data["group"] = group.name
     if row.paused_at is not None:

@@ -107,8 +107,9 @@ def tickets_placed(pairs: list[tuple[Ticket, Any]]) -> None:
     try:
         policies = active_policies()
         fallback: Calendar | bool | None = False  # the default calendar, read once if a ticket needs it
+        memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for ticket, _draft in pairs:
-            batch = c.Batch(ticket=ticket, now=ticket.created_at)
+            batch = c.Batch(ticket=ticket, now=ticket.created_at, memo=memo)
             state = State(batch, load=False, fallback=fallback)
             _open(state, policies)
             fallback = state._fallback

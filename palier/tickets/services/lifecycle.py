@@ -44,6 +44,11 @@ from palier.tickets.services._common import (
 
 # --- creation --------------------------------------------------------------------------------------
 
+# the choices, once: ``Choices.values`` builds a new list on every read
+_KINDS = frozenset(Ticket.Kind.values)
+_LEVELS = frozenset(Level.values)
+_CHANNELS = frozenset(Ticket.Channel.values)
+
 
 @dataclass
 class NewTicket:
@@ -80,10 +85,10 @@ def prepare_ticket(
             raise PermissionDenied(_("Only agents can choose the group or the assignee."))
     subject = _clean_text(subject, field="subject", maximum=MAX_SUBJECT, required=True)
     description = _clean_text(description, field="description", maximum=MAX_BODY, required=False)
-    _check_choice(kind, Ticket.Kind.values, "kind")
-    _check_choice(impact, Level.values, "impact")
-    _check_choice(urgency, Level.values, "urgency")
-    _check_choice(channel, Ticket.Channel.values, "channel")
+    _check_choice(kind, _KINDS, "kind")
+    _check_choice(impact, _LEVELS, "impact")
+    _check_choice(urgency, _LEVELS, "urgency")
+    _check_choice(channel, _CHANNELS, "channel")
     if category is not None and not category.is_active:
         raise ValidationError({"category": _("This category is no longer in use.")})
     if not requester.is_active:

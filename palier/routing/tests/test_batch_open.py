@@ -88,3 +88,34 @@ def test_a_batch_spans_groups_and_kinds(make_group, make_rule, requester):
     assert vpn1.assignee_id == vpn2.assignee_id == members(network)[0].pk
     assert laptop.reference.startswith("REQ-") and vpn1.reference.startswith("INC-")
     assert vpn2.number == vpn1.number + 1
+
+
+def test_alike_clocks_of_a_batch_are_planned_once_and_each_ticket_keeps_its_own(requester):
+    from palier.sla.models import SlaEvent
+
+    impacts = ["high", "low", "high", "low", "high"]
+    with transaction.atomic():
+        opened = tickets.open_tickets(
+            [
+                tickets.prepare_ticket(requester=requester, by=requester, subject=f"Mixed {i}", impact=impact)
+                for i, impact in enumerate(impacts)
+            ]
+        )
+    alone = {
+        impact: tickets.open_ticket(requester=requester, by=requester, subject=f"Alone {impact}", impact=impact)
+        for impact in ("high", "low")
+    }
+
+    def targets(ticket: Ticket) -> dict[str, int]:
+        return dict(Clock.objects.filter(ticket=ticket).values_list("kind", "target_minutes"))
+
+    for ticket, impact in zip(opened, impacts, strict=True):
+        # the targets follow each ticket's priority, as when it is opened alone
+        assert targets(ticket) == targets(alone[impact])
+    assert targets(opened[0]) != targets(opened[1])  # the seeded policies differ by priority
+    started = SlaEvent.objects.filter(ticket__in=opened, kind=SlaEvent.Kind.STARTED)
+    assert started.count() == sum(len(targets(t)) for t in opened)
+    # each timeline row explains its own clock's due time
+    for event in started.select_related("clock"):
+        assert event.clock_id is not None and event.data["target"] == event.clock.target_minutes
+        assert event.data["due"] == event.clock.due_at.isoformat()

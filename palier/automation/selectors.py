@@ -53,6 +53,11 @@ def runs_of(rule: Rule) -> QuerySet[RuleRun]:
     return RuleRun.objects.filter(rule=rule).order_by("-at", "-id")
 
 
+def subject_runs_of(rule: Rule) -> QuerySet[SubjectRun]:
+    """What a rule on problems or changes did, newest first."""
+    return SubjectRun.objects.filter(rule=rule).order_by("-at", "-id")
+
+
 @dataclass(frozen=True)
 class DryRunRow:
     ticket: Ticket

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -191,7 +192,10 @@ def dry_run_rule(request: HttpRequest, rule_id: int, query: Query[DryRunQuery]) 
 
 class RunOut(Schema):
     id: int
-    ticket: int = Field(validation_alias="ticket_id")
+    subject: str = Field("ticket", description="What the rule works on: ticket, problem or change.")
+    ticket: int | None = Field(None, validation_alias="ticket_id")
+    problem: int | None = Field(None, validation_alias="problem_id")
+    change: int | None = Field(None, validation_alias="change_id")
     trigger: str
     outcome: str
     detail: str
@@ -206,10 +210,14 @@ class RunOut(Schema):
     tags=["automation"],
 )
 def rule_runs(request: HttpRequest, rule_id: int, query: Query[PageQuery]) -> dict[str, Any]:
-    """Each time the rule met a ticket, newest first: applied, matched with nothing to do, skipped
-    (loop protection) or failed, with the reason."""
+    """Each time the rule met a ticket (or, for a rule on problems or changes, an event of one),
+    newest first: applied, matched with nothing to do, skipped (loop protection) or failed, with
+    the reason."""
     _admin(request)
-    runs = selectors.runs_of(selectors.get_rule_for_admin(rule_id))
+    rule = selectors.get_rule_for_admin(rule_id)
+    runs: QuerySet[Any] = (
+        selectors.runs_of(rule) if rule.subject == Rule.Subject.TICKET else selectors.subject_runs_of(rule)
+    )
     items, cursor = keyset_page(runs, order=("-id",), cursor=query.cursor, limit=query.limit)
     return {"items": items, "next_cursor": cursor}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from palier.api.tests.conftest import API, assert_problem
-from palier.automation.models import RecurringTicket, Rule, RuleRun
+from palier.automation.models import RecurringTicket, Rule, RuleRun, SubjectRun
 from palier.automation.services.rules import _bump
 from palier.people import services as people
 from palier.tickets.tests.builders import make_ticket
@@ -248,3 +248,26 @@ def test_rules_on_problems_and_changes_through_the_api(client_for, admin_user, t
         "Big problems"
     ]
     assert not Rule.objects.filter(name__in=["x", "y"]).exists()
+
+
+def test_the_run_log_of_a_rule_on_problems_names_the_problems(client_for, admin_user, triage, agent):
+    from palier.problems.services import problems as problem_services
+
+    client = client_for(admin_user)
+    actions = [{"type": "set_group", "value": triage.pk}]
+    made = client.call(
+        "POST",
+        "/automation-rules",
+        {"name": "Known", "subject": "problem", "trigger": "problem_created", "actions": actions},
+    )
+    assert made.status_code == 201, made.content
+    rule = Rule.objects.get(pk=made.json()["id"])
+    problem = problem_services.create_problem(by=agent, title="VPN gateway")
+    SubjectRun.objects.filter(rule=rule).delete()  # whatever the creation ran
+    SubjectRun.objects.create(
+        rule=rule, subject="problem", event_id=1, problem=problem, trigger="problem_created", outcome="applied"
+    )
+    runs = client.get(f"{API}/automation-rules/{rule.pk}/runs").json()["items"]
+    assert [(r["subject"], r["problem"], r["ticket"], r["change"], r["outcome"]) for r in runs] == [
+        ("problem", problem.pk, None, None, "applied")
+    ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 
+from palier.lib import copyinsert
 from palier.people.models import User
 from palier.tickets import stream
 from palier.tickets.models import Ticket, TicketEvent
@@ -30,7 +31,7 @@ def record_many(events: list[TicketEvent]) -> list[TicketEvent]:
     """Append several events in one statement (in list order)."""
     if not events:
         return events
-    saved = TicketEvent.objects.bulk_create(events)
+    saved = copyinsert.insert_new(events)
     stream.events_recorded()
     return saved
 

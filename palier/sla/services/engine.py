@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from palier.lib import copyinsert
 from palier.people.models import SupportGroup, User
 from palier.sla.models import Calendar, Clock, SlaEvent, SlaPolicy
 from palier.sla.services import clocks as c
@@ -139,7 +140,7 @@ def tickets_opened(tickets: list[Ticket]) -> None:
         for row in batch.new:
             row.ticket_id = batch.ticket.pk
     if new:
-        Clock.objects.bulk_create(new)
+        copyinsert.insert_new(new)
     events = [event for batch in planned for event in batch.events]
     for batch in planned:
         for event in batch.events:
@@ -147,7 +148,7 @@ def tickets_opened(tickets: list[Ticket]) -> None:
             if event.clock is not None:
                 event.clock_id = event.clock.pk
     if events:
-        SlaEvent.objects.bulk_create(events)
+        copyinsert.insert_new(events)
 
 
 def ticket_changed(ticket: Ticket, old: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from palier.lib import copyinsert
 from palier.lib.errors import IllegalTransition, PermissionDenied
 from palier.people.models import SupportGroup, User
 from palier.tickets import history, hooks, permissions, search
@@ -134,7 +135,7 @@ def open_tickets(items: Sequence[NewTicket]) -> list[Ticket]:
     _number_and_prioritise(items)
     hooks.run_before_open([(item.ticket, item.draft) for item in items])
     _place_the_rest(items)
-    tickets = Ticket.objects.bulk_create([item.ticket for item in items])
+    tickets = list(copyinsert.insert_new([item.ticket for item in items]))
     _tag_new_tickets(items)
     history.record_many([_created_event(item) for item in items])
     search.index_new_tickets(tickets)

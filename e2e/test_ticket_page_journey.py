@@ -27,13 +27,14 @@ def test_folded_history_and_a_draft_that_survives_leaving_the_page(
     page.goto(url(f"/agent/tickets/{ticket.pk}/"))
 
     # the first exchanges are folded away, the last ones shown; the reply box is one link away
-    expect(page.get_by_text("échange numéro 00")).to_be_hidden()
-    expect(page.get_by_text("échange numéro 13")).to_be_visible()
+    timeline = page.locator("#timeline")
+    expect(timeline.get_by_text("échange numéro 00")).to_be_hidden()
+    expect(timeline.get_by_text("échange numéro 13")).to_be_visible()
     page.locator("#jump-reply").click()
     body = page.locator("#reply-form textarea[name=body]")
     expect(body).to_be_in_viewport()
     page.locator("#timeline-older > summary").click()
-    expect(page.get_by_text("échange numéro 00")).to_be_visible()
+    expect(timeline.get_by_text("échange numéro 00")).to_be_visible()
 
     # typing saves a draft on the server (after a short pause)
     with page.expect_response(lambda r: r.url.endswith("/draft/") and r.ok):

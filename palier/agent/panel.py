@@ -40,7 +40,9 @@ def _make(name: str, data: Any, ticket: Ticket, choices: wf.Choices) -> forms.Fo
     initial = {"version": ticket.version, **_initial(name, ticket)}
     kwargs: dict[str, Any] = {"data": data, "initial": initial, "auto_id": f"edit-{name}-%s"}
     if name == "status":
-        return wf.StatusForm(ticket=ticket, **kwargs)
+        form = wf.StatusForm(ticket=ticket, **kwargs)
+        form.fields["status"].widget.attrs["data-kb-status"] = True  # the "s" shortcut's target
+        return form
     if name in ("group", "assignee", "category"):
         form = FORMS[name](choices=choices, **kwargs)
     else:

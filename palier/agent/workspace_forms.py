@@ -238,7 +238,9 @@ class ReplyForm(StyledForm):
         widget=forms.RadioSelect,
         initial=PUBLIC,
     )
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), max_length=100_000)
+    body = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5, "data-kb-reply": True}), max_length=100_000
+    )
     attachments = MultipleFileField(label=_("Attachments"))
     # optional time spent, logged with the message (palier/timelog); the timer may fill it
     minutes = forms.IntegerField(
@@ -251,6 +253,16 @@ class ReplyForm(StyledForm):
     time_source = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-timer-source": "1"}))
     version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     since = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+
+class DraftForm(forms.Form):
+    """The reply box's autosave: the text so far and who it is for (no files, no time)."""
+
+    body = forms.CharField(required=False, strip=False, max_length=100_000)
+    visibility = forms.ChoiceField(
+        choices=[(ReplyForm.PUBLIC, ReplyForm.PUBLIC), (ReplyForm.INTERNAL, ReplyForm.INTERNAL)],
+        required=False,
+    )
 
 
 class StampForm(forms.Form):

@@ -26,6 +26,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/unmerge/", merge.ticket_unmerge, name="ticket-unmerge"),
     path("tickets/<int:ticket_id>/split/", merge.ticket_split, name="ticket-split"),
     path("tickets/<int:ticket_id>/presence/", tickets.ticket_presence, name="ticket-presence"),
+    path("tickets/<int:ticket_id>/draft/", tickets.ticket_draft, name="ticket-draft"),
     path("tickets/<int:ticket_id>/assets/link/", ticket_assets.ticket_asset_link, name="ticket-asset-link"),
     path(
         "tickets/<int:ticket_id>/assets/<int:asset_id>/unlink/",

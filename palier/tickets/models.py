@@ -442,3 +442,19 @@ class StreamSignal(models.Model):
 
     pending = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
+
+
+class ReplyDraft(models.Model):
+    """An agent's unsent reply on a ticket, saved as they type and restored when they come back.
+
+    One per agent and ticket; only its author reads or writes it; deleted when the reply is sent
+    or the text emptied. Not history: no event, no version bump."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ticket"], name="reply_draft_unique")]

@@ -31,6 +31,7 @@ from palier.tickets.categories import top_level_categories as top_level_categori
 from palier.tickets.models import (
     Attachment,
     Comment,
+    ReplyDraft,
     SavedFilter,
     Tag,
     Ticket,
@@ -619,3 +620,8 @@ def group_usage(group_id: int) -> str:
     if Ticket.objects.filter(group_id=group_id).exists():
         return _("This group still owns tickets: move them to another group first.")
     return ""
+
+
+def reply_draft(user: User, ticket: Ticket) -> ReplyDraft | None:
+    """``user``'s own unsent reply on ``ticket`` (one query); nobody reads another's draft."""
+    return ReplyDraft.objects.filter(user_id=user.pk, ticket_id=ticket.pk).first()

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from palier.agent import contexts, panel
 from palier.agent.forms.timelog import TimeEntryForm, time_source
 from palier.agent.forms.worklist import ScheduleForm, TaskForm
-from palier.agent.workspace_forms import ReplyForm, StampForm, VersionForm
+from palier.agent.workspace_forms import DraftForm, ReplyForm, StampForm, VersionForm
 from palier.assets import selectors as asset_selectors
 from palier.changes import selectors as change_selectors
 from palier.lib.errors import DomainError, StaleVersion
@@ -35,13 +35,15 @@ from palier.mail import selectors as mail_selectors
 from palier.people.http import AuthedRequest
 from palier.sla import selectors as sla_selectors
 from palier.tickets import display, permissions, selectors, services
-from palier.tickets.models import Comment, Ticket
+from palier.tickets.models import Comment, ReplyDraft, Ticket
 from palier.timelog import selectors as timelog_selectors
 from palier.timelog import services as timelog_services
 from palier.timelog.models import TimeEntry
 from palier.worklist import selectors as worklist_selectors
 
 DETAIL = "agent/tickets/detail.html"
+TIMELINE_FOLD_AFTER = 10  # entries shown whole; a longer timeline folds all but the last
+TIMELINE_SHOWN = 5
 
 
 def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **extra: Any) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
     now = timezone.now()
     bound = extra.pop("bound", {})
     page = contexts.ticket_page_extras(request.user, ticket) if whole else {}
+    draft = selectors.reply_draft(request.user, ticket) if whole and "reply_form" not in extra else None
     choices = contexts.workspace_choices()
     if whole:
         page |= {"time": timelog_selectors.ticket_time(request.user, ticket, now=now), "time_form": TimeEntryForm()}
@@ -67,14 +70,19 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
             "ticket_changes": change_selectors.changes_of_ticket(request.user, ticket.pk),
         }
         page |= contexts.merge_card(request.user, ticket, now=now)
+    timeline = display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True)
+    older, recent = _split_timeline(timeline)
     return {
         "ticket": ticket,
-        "timeline": display.timeline_items(selectors.ticket_timeline(request.user, ticket), internal=True),
+        "timeline": timeline,
+        "timeline_older": older,
+        "timeline_recent": recent,
         "files": selectors.ticket_files(request.user, ticket),
         "panel": panel.build(request.user, ticket, choices, bound=bound),
         "other_open": selectors.requester_open_tickets(request.user, ticket),
         "viewers": selectors.other_viewers(ticket, request.user, now=now),
-        "reply_form": ReplyForm(),
+        "reply_form": _reply_form(draft) if whole else None,
+        "draft": draft,
         "stamp": {"version": ticket.version, "since": now.isoformat()},
         "can_take": ticket.is_open and ticket.assignee_id != request.user.pk,
         "sla": sla_selectors.ticket_sla(ticket, now=now),
@@ -83,6 +91,22 @@ def _context(request: AuthedRequest, ticket: Ticket, *, whole: bool = True, **ex
         **page,
         **extra,
     }
+
+
+def _split_timeline(timeline: list[Any]) -> tuple[list[Any], list[Any]]:
+    """A long conversation shows its last entries; the earlier ones are folded (one click, no
+    script needed), so the reply box stays close."""
+    if len(timeline) <= TIMELINE_FOLD_AFTER:
+        return [], timeline
+    return timeline[:-TIMELINE_SHOWN], timeline[-TIMELINE_SHOWN:]
+
+
+def _reply_form(draft: ReplyDraft | None) -> ReplyForm:
+    """The reply box, holding the agent's saved draft when there is one."""
+    if draft is None:
+        return ReplyForm()
+    visibility = ReplyForm.INTERNAL if draft.is_internal else ReplyForm.PUBLIC
+    return ReplyForm(initial={"body": draft.body, "visibility": visibility})
 
 
 def _render(request: AuthedRequest, ticket: Ticket, *, status: int = 200, **extra: Any) -> HttpResponse:
@@ -135,6 +159,7 @@ def _reply(request: AuthedRequest, ticket: Ticket, data: dict[str, Any], *, inte
         uploads=data["attachments"],
         expected_version=data["version"],
     )
+    services.discard_draft(ticket, user=request.user)
     if data.get("minutes"):
         default = TimeEntry.Source.NOTE if internal else TimeEntry.Source.REPLY
         timelog_services.log_time(
@@ -233,3 +258,25 @@ def ticket_presence(request: AuthedRequest, ticket_id: int) -> HttpResponse:
         "changed_by": changed_by,
     }
     return render(request, f"{DETAIL}#presence", context)
+
+
+@agent_required
+@require_POST
+def ticket_draft(request: AuthedRequest, ticket_id: int) -> HttpResponse:
+    """The reply box's autosave: keep my unsent reply (an empty text forgets it). Only mine: the
+    draft is keyed by the signed-in agent, on a ticket they can see."""
+    ticket = selectors.get_ticket_for(request.user, ticket_id)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return render(request, f"{DETAIL}#draft_status", {"draft_error": True}, status=400)
+    data = form.cleaned_data
+    try:
+        draft = services.save_draft(
+            ticket, user=request.user, body=data["body"], internal=data["visibility"] == ReplyForm.INTERNAL
+        )
+    except (ValidationError, DomainError):
+        return render(request, f"{DETAIL}#draft_status", {"draft_error": True}, status=400)
+    if not request.htmx:
+        messages.success(request, _("Draft saved.") if draft else _("Draft discarded."))
+        return redirect("agent:ticket-detail", ticket_id=ticket_id)
+    return render(request, f"{DETAIL}#draft_status", {"draft": draft, "draft_saved": True})

@@ -38,6 +38,7 @@ from palier.tickets.services.conversation import (
     scan_fields,
     unlink_tickets,
 )
+from palier.tickets.services.drafts import MAX_DRAFT, discard_draft, save_draft
 from palier.tickets.services.intake import (
     create_once,
     open_ticket_idempotent,
@@ -73,6 +74,7 @@ from palier.tickets.services.workspace import (
 
 __all__ = [
     "MAX_BODY",
+    "MAX_DRAFT",
     "MAX_MERGE",
     "MAX_SUBJECT",
     "MAX_TAGS",
@@ -88,6 +90,7 @@ __all__ = [
     "create_category",
     "create_once",
     "delete_filter",
+    "discard_draft",
     "link_task",
     "link_tickets",
     "lock_ticket",
@@ -107,6 +110,7 @@ __all__ = [
     "remove_watcher",
     "replay",
     "route_ticket",
+    "save_draft",
     "save_filter",
     "scan_fields",
     "see_ticket",

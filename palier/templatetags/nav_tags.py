@@ -136,9 +136,9 @@ def bar_for(user: Any, path: str) -> list[Link | Group]:
     bar: list[Link | Group] = []
     best: tuple[int, Link | None] = (0, None)
     for item in items:
-        entries = item.entries if isinstance(item, Menu) else (item,)
+        members: tuple[Entry, ...] = item.entries if isinstance(item, Menu) else (item,)
         links = []
-        for entry in entries:
+        for entry in members:
             url = reverse(entry.url_name)
             link = Link(entry.key, url, entry.label)
             links.append(link)

@@ -39,7 +39,15 @@ GUNICORN = str(BIN / "gunicorn")
 RESULTS = Path(__file__).resolve().parent / "results"
 AGENT = "agent@demo.palier.test"
 MANAGER = "manager@demo.palier.test"
-TARGETS = {"list": ("p95_ms", 50), "detail": ("p95_ms", 30), "search": ("p95_ms", 150), "create": ("rps", 300)}
+TARGETS = {
+    "list": ("p95_ms", 50),
+    "detail": ("p95_ms", 30),
+    "search": ("p95_ms", 150),
+    "create": ("rps", 300),
+    "portal-home": ("p95_ms", 30),
+    "portal-requests": ("p95_ms", 30),
+}
+PORTAL_TICKETS = 200  # the portal scenarios sign in as the requester whose ticket count is nearest
 SEARCH_WORDS = ["imprimante", "vpn", "password", "messagerie", "serveur", "ecran", "licence", "wifi", "teams", "compte"]
 SUBJECTS = ["Imprimante en panne au 3e étage", "Cannot connect to the VPN", "Écran noir au démarrage"]
 
@@ -413,6 +421,34 @@ def sign_in(base: str, email: str) -> str:
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
+def portal_requester(env: dict[str, str], wanted: int = PORTAL_TICKETS) -> tuple[str, int]:
+    """The demo requester (not staff) whose number of tickets is nearest ``wanted``: (email, count).
+    One grouped read of the tickets table, before the measured runs."""
+    code = (
+        "import json; from django.db.models import Count, F, Func; from palier.people.models import User; "
+        "from palier.tickets.models import Ticket; "
+        "rows = (Ticket.objects.filter(requester__role=User.Role.REQUESTER, requester__is_active=True)"
+        ".values('requester').annotate(n=Count('id'))"
+        f".annotate(gap=Func(F('n') - {int(wanted)}, function='ABS')).order_by('gap', 'requester')[:1]); "
+        "r = rows[0]; print(json.dumps([User.objects.get(pk=r['requester']).email, r['n']]))"
+    )
+    email, count = json.loads(palier(env, "shell", "-c", code, quiet=True).strip().splitlines()[-1])
+    return str(email), int(count)
+
+
+def portal_scenarios() -> dict[str, Request]:
+    """The requester's portal as a browser asks for it: the home page (the five latest open
+    requests) and "My requests" (the first page, then the closed tab)."""
+
+    def home(c: LeanClient, i: int) -> Answer:
+        return c.get("/portal/")
+
+    def requests(c: LeanClient, i: int) -> Answer:
+        return c.get("/portal/requests/", params={"state": "closed"} if i % 2 else None)
+
+    return {"portal-home": home, "portal-requests": requests}
+
+
 def page_scenarios(data: dict[str, object]) -> dict[str, Request]:
     """The agent workspace as a browser asks for it (HTML, session cookie)."""
     ids = list(data["ids"])  # type: ignore[call-overload]
@@ -434,7 +470,7 @@ def page_scenarios(data: dict[str, object]) -> dict[str, Request]:
 
 def table(run: Run) -> str:
     head = (
-        f"{'scenario':<8} {'conc':>4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'scenario':<15} {'conc':>4} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
         f"{'req/s':>8}  {'CPU ms/request (server db client)':>34}  target"
     )
     lines = [
@@ -447,7 +483,7 @@ def table(run: Run) -> str:
         cpu = r.cpu_ms_per_request
         cost = f"{cpu.get('server', 0):.1f} {cpu.get('database', 0):.1f} {cpu.get('client', 0):.1f}" if cpu else "-"
         lines.append(
-            f"{r.name:<8} {r.concurrency:>4} {r.requests:>8} {r.errors:>6} {r.p50_ms:>8.1f} "
+            f"{r.name:<15} {r.concurrency:>4} {r.requests:>8} {r.errors:>6} {r.p50_ms:>8.1f} "
             f"{r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f}  {cost:>34}  {r.target} {verdict}"
         )
     return "\n".join(lines)
@@ -477,7 +513,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only", default="", help="comma-separated scenarios to run (list,detail,search,create); default all"
     )
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--pages", action="store_true", help="also measure the agent workspace pages (signed in)")
+    p.add_argument(
+        "--pages", action="store_true", help="also measure the agent workspace pages and the portal (signed in)"
+    )
     p.add_argument("--reports", action="store_true", help="also measure the dashboards (manager and agent)")
     return p.parse_args(argv)
 
@@ -559,6 +597,22 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
                 )
                 run.results.append(result)
                 sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+            email, count = portal_requester(env)
+            sys.stderr.write(f"  portal: signed in as {email} ({count} tickets)\n")
+            cookie = {"Cookie": sign_in(base, email)}
+            for name, request in portal_scenarios().items():
+                measure(name, base, cookie, request, concurrency=args.concurrency, seconds=2, max_requests=30)
+                result = measure(
+                    name,
+                    base,
+                    cookie,
+                    request,
+                    concurrency=args.concurrency,
+                    seconds=args.seconds,
+                    max_requests=args.max_requests,
+                )
+                run.results.append(result)
+                sys.stderr.write(f"  {name} ({count} tickets): p95 {result.p95_ms} ms, {result.rps} req/s\n")
 
 
 def main(argv: list[str] | None = None) -> int:

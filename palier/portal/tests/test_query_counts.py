@@ -43,3 +43,24 @@ def test_request_page_templates_read_nothing(
     with django_assert_num_queries(0):
         html = render_to_string(response.templates[0].name, context)
     assert "Approver 1" in html and "what was said before" in html
+
+
+@pytest.mark.parametrize("page", ["portal:home", "portal:ticket-list"])
+def test_portal_home_and_my_requests_run_a_fixed_small_number_of_queries(
+    page: str, client: Client, requester: User, django_assert_num_queries: Any
+) -> None:
+    """The pages a requester opens most: session, user, one page of requests (related rows joined),
+    whatever the number of requests; the top bar reads nothing."""
+    from palier.tickets.tests.builders import make_ticket
+
+    make_ticket(requester)
+    client.force_login(requester)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse(page)).status_code == 200
+    assert len(few) <= 6, [q["sql"][:120] for q in few.captured_queries]
+    for n in range(30):
+        make_ticket(requester, subject=f"Demande {n}")
+    with django_assert_num_queries(len(few)):
+        response = client.get(reverse(page))
+    assert "Demande 29" in response.content.decode()
+    print(f"{page}: {len(few)} queries")

@@ -86,7 +86,10 @@ def test_every_strategy_finds_the_same_tickets_in_the_same_order(requester, agen
     assert found["printer reseau", "-created"] == [b.pk]  # e has both words, not in one message
     assert found["rés", "-updated"] == found["reseau", "-updated"] == found["RÉSEAU", "-updated"]
     monkeypatch.setattr(search, "FEW_MATCHES", 0)  # every word counts as common (SQLite)
-    monkeypatch.setattr(search, "LIST_EXPECTED", -1)  # and on PostgreSQL
+    monkeypatch.setattr(search, "LIST_EXPECTED", -1)  # PostgreSQL: no id list...
+    monkeypatch.setattr(search, "WALK_EXPECTED", 10**9)  # ...and no walk: the subquery
+    assert {(q, s): _pages(agent, q, s) for q in queries for s in selectors.SORTS} == found
+    monkeypatch.setattr(search, "WALK_EXPECTED", -1)  # PostgreSQL: newest first walks the tickets
     assert {(q, s): _pages(agent, q, s) for q in queries for s in selectors.SORTS} == found
 
 

@@ -123,7 +123,7 @@ class TicketFilters:
     resolved_before: datetime | None = None
 
 
-def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QuerySet[Ticket]:
+def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User, sort: str | None = None) -> QuerySet[Ticket]:
     exact = {
         "kind": f.kind,
         "group_id": f.group,
@@ -152,7 +152,10 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters, user: User) -> QueryS
         qs = qs.filter(assignee__isnull=True)
     if f.q.strip():
         hidden = permissions.own_requests(user)
-        qs = qs.filter(search.matching(f.q, include_internal=user.is_agent, hide_internal_of=hidden))
+        newest_first = sort in search.NEWEST_FIRST_SORTS
+        qs = qs.filter(
+            search.matching(f.q, include_internal=user.is_agent, hide_internal_of=hidden, newest_first=newest_first)
+        )
     return qs
 
 
@@ -232,7 +235,7 @@ def ticket_page(
     """One page of the tickets ``user`` may see, keyset-paginated, with related rows prefetched."""
     if sort not in SORTS:
         raise BadCursor(sort)
-    qs = _apply_filters(tickets_visible_to(user), filters, user)
+    qs = _apply_filters(tickets_visible_to(user), filters, user, sort)
     if cursor:
         qs = qs.filter(_after(sort, _decode_cursor(sort, cursor)))
     rows = list(

@@ -65,7 +65,7 @@ _SAFE_TSQUERY = re.compile(r"^\w+:\*( & \w+:\*)*$", re.UNICODE)
 
 def _tsquery_sql(tsquery: str) -> str:
     """``to_tsquery('simple', '<tsquery>')`` as SQL text (``terms`` keeps only word characters)."""
-    if not _SAFE_TSQUERY.match(tsquery):
+    if not _SAFE_TSQUERY.fullmatch(tsquery):
         raise ValueError(f"unexpected search query {tsquery!r}")
     return f"to_tsquery('simple'::regconfig, '{tsquery}')"
 

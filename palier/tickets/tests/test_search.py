@@ -100,3 +100,14 @@ def test_a_word_more_common_than_expected_falls_back_to_the_subquery(requester, 
     monkeypatch.setattr(search, "FEW_MATCHES", 1)  # SQLite: more than one entry is common
     monkeypatch.setattr(search, "LIST_MAX", 1)  # PostgreSQL: expected few, found more than the list takes
     assert _pages(agent, "reseau", "-created") == [t.pk for t in reversed(tickets)]
+
+
+def test_quotes_and_sql_in_a_search_are_words_or_nothing(requester, agent):
+    make_ticket(requester, subject="Robert's printer")
+    make_ticket(requester, subject="Other")
+    # the words are written into the statement on PostgreSQL: only word characters get there
+    assert _found(agent, "robert'; DROP TABLE tickets_ticket; --") == set()
+    assert _found(agent, "robert's") == {"Robert's printer"}
+    assert _found(agent, "printer\n") == {"Robert's printer"}
+    assert _found(agent, "\\') OR 1=1 --") == set()
+    assert len(_found(agent, "")) == 2

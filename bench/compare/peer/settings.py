@@ -2,7 +2,7 @@
 Palier is run by bench/run.py (DEBUG off, gunicorn, the same database server). Everything that
 differs between runs comes from the environment, set by bench/compare.py:
 
-    PEER_DATABASE_URL   postgres://user@host:port/name, or sqlite:///absolute/path.sqlite3
+    PEER_DATABASE_URL   postgres://user@host:port/name, or sqlite:////absolute/path.sqlite3
     PEER_SECRET_KEY     a random key
     PEER_DATA_DIR       a folder for media files (attachments) and static files
 
@@ -29,7 +29,8 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_MAX_AGE": 60,  # as Palier's settings
         }
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path)}
+        # sqlite:////abs/path and sqlite:///abs/path both name /abs/path (always absolute)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": "/" + unquote(parts.path).lstrip("/")}
     raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
 
 

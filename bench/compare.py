@@ -172,7 +172,13 @@ def chart(rows: list[Row], title: str) -> str:
     from pygal.style import Style
 
     style = Style(colors=("#2b6cb0", "#c05621", "#2f855a"), font_family="sans-serif", background="white")
+    values = [r.ratio for r in rows if not math.isnan(r.ratio)] or [1.0]
+    low, high = min(0.5, min(values) / 1.5), max(2.0, max(values) * 1.5)
+    ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if low <= t <= high]
     bars = pygal.Bar(
+        range=(low, high),
+        y_labels=ticks,
+        legend_at_bottom=True,
         logarithmic=True,
         title=title,
         y_title="Palier's speed / django-helpdesk's (log scale; 1 = as fast)",

@@ -177,6 +177,7 @@ def chart(rows: list[Row], title: str) -> str:
     ticks = [t for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if low <= t <= high]
     bars = pygal.Bar(
         range=(low, high),
+        zero=1,  # bars grow up from 1 (Palier faster) or down from it (the peer faster)
         y_labels=ticks,
         legend_at_bottom=True,
         logarithmic=True,

@@ -43,7 +43,7 @@ def _text(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def insert_new(objs: Sequence[M]) -> Sequence[M]:
+def insert_new(objs: list[M]) -> list[M]:
     """Insert ``objs`` (new instances of one model, without primary keys) and set their keys."""
     if not objs:
         return objs
@@ -59,21 +59,21 @@ def insert_new(objs: Sequence[M]) -> Sequence[M]:
         return model._default_manager.using(alias).bulk_create(objs)
     rows = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
         values = [getattr(obj, f.attname) for f in fields]
         if any(hasattr(v, "resolve_expression") for v in values):
             return model._default_manager.using(alias).bulk_create(objs)
         rows.append([convert(v) if convert is not None else v for convert, v in zip(converters, values, strict=True)])
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    columns = ", ".join(quote(c) for c in [pk.column, *(f.column for f in fields)])
+    columns = ", ".join(quote(str(c)) for c in [pk.column, *(f.column for f in fields)])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
             [meta.db_table, pk.column, len(objs)],
         )
         keys = sorted(row[0] for row in cursor.fetchall())
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for key, row in zip(keys, rows, strict=True):
                 copy.write_row([key, *row])
     for key, obj in zip(keys, objs, strict=True):

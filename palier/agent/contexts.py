@@ -215,7 +215,7 @@ def queue_rows(
                 "sla": sla,
                 "sla_iso": sla_iso,
                 "sla_title": sla_title,
-                "sla_text": naturaltime(t.sla_due_at) if sla else "",
+                "sla_text": naturaltime(t.sla_due_at) if sla and t.sla_due_at else "",
             }
         )
     return rows

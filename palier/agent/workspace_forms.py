@@ -201,18 +201,31 @@ class BulkForm(StyledForm):
         label=_("Internal note"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2})
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+    # "select every ticket of this view": the view's query string, and how many tickets the
+    # agent was shown and confirmed (the change is refused if the view has since grown or shrunk)
+    all_matching = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+    expected = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, choices: Choices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choices = choices
         ids = self.data.getlist("tickets") if hasattr(self.data, "getlist") else []
         _choices(self.fields["tickets"], [(v, v) for v in ids if str(v).isdigit()])
-        self.fields["tickets"].error_messages["required"] = _("Select at least one ticket.")
+        self.fields["tickets"].required = False
         f = self.fields
         _choices(f["group"], [("", _("Keep the group")), *group_choices(choices.groups)])
         people = agent_choices(choices.agents)
         _choices(f["assignee"], [("", _("Keep the assignee")), (ME, _("Me")), (NOBODY, _("Nobody")), *people])
         _choices(f["status"], [("", _("Keep the status")), *S.choices])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("all_matching"):
+            if data.get("expected") is None:
+                self.add_error(None, _("Confirm how many tickets of the view to change."))
+        elif not data.get("tickets") and "tickets" not in self.errors:
+            self.add_error("tickets", _("Select at least one ticket."))
+        return data
 
     def change_kwargs(self, user: User) -> dict[str, Any]:
         data = self.cleaned_data

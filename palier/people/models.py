@@ -105,11 +105,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         FRENCH = "fr", _("French")
         ENGLISH = "en", _("English")
 
+    class Density(models.TextChoices):
+        COMPACT = "compact", _("Compact")
+        COMFORTABLE = "comfortable", _("Comfortable")
+
     email = models.EmailField(_("email address"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REQUESTER)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
+    # how tall the rows of the agent queue are (the person's choice, kept across devices)
+    queue_density = models.CharField(
+        _("queue density"), max_length=12, choices=Density.choices, default=Density.COMPACT
+    )
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )

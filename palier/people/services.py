@@ -104,12 +104,14 @@ def create_user(
 @transaction.atomic
 def update_user(user: User, *, by: User | None, **fields: object) -> User:
     """Change profile fields. A user may change their own name, language and phone."""
-    self_fields = {"full_name", "language", "phone"}
+    self_fields = {"full_name", "language", "phone", "queue_density"}
     action: permissions.Action = "manage" if set(fields) - self_fields else "edit_profile"
     if by is not None and not permissions.can(by, action, user):
         raise PermissionDenied(_("You may only change your own name, language and phone."))
     if "language" in fields and fields["language"] not in ("", *User.Language.values):
         raise ValidationError({"language": _("Unknown language.")})
+    if "queue_density" in fields and fields["queue_density"] not in User.Density.values:
+        raise ValidationError({"queue_density": _("Unknown density.")})
     if "role" in fields and fields["role"] not in User.Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     if "email" in fields:

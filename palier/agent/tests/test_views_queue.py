@@ -310,3 +310,47 @@ def test_queue_filters_of_the_dashboards_drill_down(
     form = en.get(reverse(LIST), {"channel": "email", "level": "2"}).context["form"]
     html = str(form["channel"]) + str(form["level"])
     assert 'value="email" selected' in html and 'value="2" selected' in html
+
+
+def test_every_ticket_of_a_view_is_counted_confirmed_and_bounded(
+    en: Client, agent: User, agent_l2: User, requester: User, settings: Any
+) -> None:
+    a, b = make_ticket(requester, subject="One"), make_ticket(requester, subject="Two")
+    en.force_login(agent)
+    assert en.get(reverse("agent:queue-count"), {"status": "new"}).json() == {
+        "count": 2,
+        "limit": 1000,
+        "too_many": False,
+    }
+    bulk_url = reverse("agent:ticket-bulk")
+    stale = en.post(bulk_url, {"all_matching": "status=new", "expected": "3", "status": "in_progress"}, headers=HTMX)
+    assert "The view now has 2 tickets, not 3" in stale.content.decode()
+    bad = en.post(bulk_url, {"all_matching": "created_after=yesterday", "expected": "2", "status": "in_progress"})
+    assert bad.status_code == 302
+    assert set(Ticket.objects.values_list("status", flat=True)) == {"new"}  # nothing changed so far
+    done = en.post(bulk_url, {"all_matching": "status=new", "expected": "2", "status": "in_progress"}, headers=HTMX)
+    assert done.content.decode().count("text-success") == 2
+    assert set(Ticket.objects.filter(pk__in=[a.pk, b.pk]).values_list("status", flat=True)) == {"in_progress"}
+    # someone outside the group counts and changes nothing of it
+    en.force_login(agent_l2)
+    assert en.get(reverse("agent:queue-count"), {"status": "all"}).json()["count"] == 0
+    none = en.post(bulk_url, {"all_matching": "status=all", "expected": "2", "status": "new"}, headers=HTMX)
+    assert "The view now has 0 tickets, not 2" in none.content.decode()
+
+
+def test_density_is_remembered_and_checked(client: Client, agent: User) -> None:
+    client.force_login(agent)
+    assert client.post(reverse("agent:queue-density"), {"density": "comfortable"}).status_code == 302
+    agent.refresh_from_db()
+    assert agent.queue_density == "comfortable"
+    assert 'class="queue-table queue-comfortable"' in client.get(reverse(LIST)).content.decode()
+    assert client.post(reverse("agent:queue-density"), {"density": "<script>"}).status_code == 400
+    agent.refresh_from_db()
+    assert agent.queue_density == "comfortable"
+
+
+def test_subjects_and_names_are_escaped_in_the_rows(client: Client, agent: User, requester: User) -> None:
+    make_ticket(requester, subject='<img src=x onerror="alert(1)">')
+    client.force_login(agent)
+    html = client.get(reverse(LIST)).content.decode()
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html

@@ -13,7 +13,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +23,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from palier.agent import contexts
+from palier.agent import contexts, queue_html
 from palier.agent.workspace_forms import BulkForm, FilterForm, SavedFilterForm, SinceForm
 from palier.lib.errors import DomainError
 from palier.lib.web import agent_required, apply_errors
+from palier.people import services as people_services
 from palier.people.http import AuthedRequest
 from palier.tickets import bulk, selectors, services
+from palier.tickets.models import Ticket
 from palier.worklist import selectors as worklist_selectors
 
 LIST = "agent/tickets/list.html"
@@ -65,20 +68,55 @@ def ticket_list(request: AuthedRequest) -> HttpResponse:
     page = _page(request, form, form.to_filters(request.user, my_groups=my_groups))
     since = SinceForm(request.GET).value()
     table = contexts.queue_table(request.GET, page, sort=form.sort_order, since=since, now=timezone.now())
-    context: dict[str, Any] = {"form": form, "table": table, "polled": since is not None}
+    context: dict[str, Any] = {
+        "form": form,
+        "table": table,
+        "polled": since is not None,
+        "density": request.user.queue_density,
+        "rows_html": queue_html.rows_html(table.rows, csrf_token=get_token(request), next_path=request.get_full_path()),
+    }
     if request.htmx:
         return render(request, f"{LIST}#table", context)
     current = contexts.view_query(request.GET)
+    bulk_form = BulkForm(choices=choices, initial={"next": request.get_full_path()})
     context |= {
         "nav": contexts.navigation(request.user, current=current, choices=choices, my_groups=my_groups),
         "saved": contexts.saved_navigation(request.user, current=current),
         "current_query": current,
+        "chips": contexts.filter_chips(request.GET, form),
+        "more_count": contexts.more_filters_count(request.GET),
         "save_form": SavedFilterForm(initial={"query": current}),
-        "bulk_form": BulkForm(choices=choices, initial={"next": request.get_full_path()}),
+        "bulk_form": bulk_form,
+        "bulk_controls": queue_html.controls(bulk_form, ("group", "assignee", "status"), css="bulk-select"),
+        "bar": queue_html.controls(form, ("status", "assignee", "group"), css="queue-select"),
+        "more": queue_html.controls(form, skip=contexts.BAR_FILTERS),
+        "bulk_limit": selectors.MAX_BULK_QUERY,
     }
     if current == contexts.MINE:  # the agent's own work: their open tasks too (one query)
         context["my_tasks"] = worklist_selectors.my_open_tasks(request.user, limit=MY_TASKS_SHOWN)
     return render(request, LIST, context)
+
+
+@agent_required
+@require_POST
+def queue_density(request: AuthedRequest) -> HttpResponse:
+    """The compact / comfortable switch of the queue, kept on the person (every device)."""
+    try:
+        people_services.update_user(request.user, by=request.user, queue_density=request.POST.get("density", ""))
+    except ValidationError as exc:
+        return HttpResponseBadRequest(" ".join(exc.messages))
+    return _back(request, request.POST.get("next", ""))
+
+
+@agent_required
+def queue_count(request: AuthedRequest) -> JsonResponse:
+    """How many tickets the view matches, counted up to one more than a bulk change may touch
+    ("select every ticket of this view" asks before offering it)."""
+    form = FilterForm(request.GET, choices=contexts.workspace_choices(organisations=True))
+    filters = form.to_filters(request.user, my_groups=selectors.agent_group_ids(request.user))
+    limit = selectors.MAX_BULK_QUERY
+    count = selectors.ticket_count_capped(request.user, filters=filters, cap=limit + 1)
+    return JsonResponse({"count": count, "limit": limit, "too_many": count > limit})
 
 
 def _back(request: AuthedRequest, target: str) -> HttpResponse:
@@ -101,10 +139,15 @@ def ticket_bulk(request: AuthedRequest) -> HttpResponse:
     form = BulkForm(request.POST, choices=contexts.workspace_choices())
     outcomes: list[bulk.BulkOutcome] = []
     missing = ""
+    tickets: list[Ticket] = []
     if form.is_valid():
-        ids = form.cleaned_data["tickets"]
-        tickets = selectors.tickets_for_bulk(request.user, ids)
-        missing = _missing_message(len(set(ids)), len(tickets)) if len(tickets) < len(set(ids)) else ""
+        if form.cleaned_data["all_matching"]:
+            tickets = _view_tickets(request, form)
+        else:
+            ids = form.cleaned_data["tickets"]
+            tickets = selectors.tickets_for_bulk(request.user, ids)
+            missing = _missing_message(len(set(ids)), len(tickets)) if len(tickets) < len(set(ids)) else ""
+    if form.is_valid():
         try:
             outcomes = bulk.bulk_update_tickets(
                 tickets, change=bulk.BulkChange(**form.change_kwargs(request.user)), by=request.user
@@ -121,6 +164,28 @@ def ticket_bulk(request: AuthedRequest) -> HttpResponse:
     if missing:
         messages.error(request, missing)
     return _back(request, request.POST.get("next", ""))
+
+
+def _view_tickets(request: AuthedRequest, form: BulkForm) -> list[Ticket]:
+    """Every ticket of a view ("select every ticket of this view"), read again now with the
+    agent's permissions, at most ``MAX_BULK_QUERY``; none (and an error on the form) when the
+    view is not a valid one, has too many tickets, or no longer has as many as the agent confirmed."""
+    filter_form = FilterForm(QueryDict(form.cleaned_data["all_matching"]), choices=contexts.workspace_choices())
+    if not filter_form.is_valid():
+        form.add_error(None, _("This view's filters are not valid: select the tickets again."))
+        return []
+    my_groups = selectors.agent_group_ids(request.user)
+    limit = selectors.MAX_BULK_QUERY
+    filters = filter_form.to_filters(request.user, my_groups=my_groups)
+    tickets = selectors.tickets_for_bulk_query(request.user, filters=filters, limit=limit)
+    if len(tickets) > limit:
+        form.add_error(None, _("This view has more than %(n)d tickets: narrow it first.") % {"n": limit})
+        return []
+    if len(tickets) != form.cleaned_data["expected"]:
+        message = _("The view now has %(n)d tickets, not %(expected)d: check it and select them again.")
+        form.add_error(None, message % {"n": len(tickets), "expected": form.cleaned_data["expected"]})
+        return []
+    return tickets
 
 
 @agent_required

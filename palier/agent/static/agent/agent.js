@@ -31,12 +31,100 @@
     }
   });
 
+  // --- the queue's selection: the bar appears while tickets are selected ---------------------
+  function setMatching(count) {
+    var all = document.getElementById("bulk-all-matching");
+    var expected = document.getElementById("bulk-expected");
+    var table = document.getElementById("queue-table");
+    if (!all || !expected) return;
+    all.value = count && table ? table.dataset.countUrl.split("?")[1] || "" : "";
+    expected.value = count || "";
+    if (!count) all.dataset.count = "";
+    else all.dataset.count = count;
+  }
+
   function updateCount() {
     var out = document.getElementById("bulk-count");
-    if (!out) return;
+    var bar = document.getElementById("bulk-form");
+    if (!out || !bar) return;
     var n = selectedTickets().length;
-    out.textContent = "(" + (n ? out.dataset.some.replace("%(n)s", n) : out.dataset.none) + ")";
+    var all = document.getElementById("bulk-all-matching");
+    var matching = all && all.value ? all.dataset.count : "";
+    out.textContent = "(" + (matching || n ? out.dataset.some.replace("%(n)s", matching || n) : out.dataset.none) + ")";
+    bar.toggleAttribute("data-empty", n === 0);
+    var button = document.getElementById("select-matching");
+    var table = document.getElementById("queue-table");
+    var pageAll = document.querySelector("[data-select-all]");
+    if (button && table) {
+      var offer = table.dataset.next === "1" && pageAll && pageAll.checked;
+      button.hidden = !offer;
+      if (!offer) {
+        setMatching(0);
+        button.disabled = false;
+        button.textContent = button.dataset.offer || button.textContent;
+      }
+    }
   }
+  window.palierQueueSelectionChanged = updateCount;
+
+  // shift-click: every box between the last one clicked and this one takes its state
+  var lastBox = null;
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.matches('#queue-table input[name="tickets"]')) return;
+    var boxes = Array.prototype.slice.call(document.querySelectorAll('#queue-table input[name="tickets"]'));
+    if (event.shiftKey && lastBox && boxes.indexOf(lastBox) >= 0) {
+      var a = boxes.indexOf(lastBox);
+      var b = boxes.indexOf(box);
+      boxes.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (other) {
+        other.checked = box.checked;
+      });
+      updateCount();
+    }
+    lastBox = box;
+  });
+
+  // "select every ticket of this view": count them on the server first, then ask to confirm
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("#select-matching");
+    var table = document.getElementById("queue-table");
+    if (!button || !table) return;
+    if (!button.dataset.offer) button.dataset.offer = button.textContent;
+    button.disabled = true;
+    fetch(table.dataset.countUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (data) {
+        if (data.too_many) {
+          button.textContent = button.dataset.tooMany;
+          return;
+        }
+        setMatching(data.count);
+        button.textContent = button.dataset.chosen.replace("%(n)s", data.count);
+        updateCount();
+        button.hidden = false;
+      })
+      .catch(function () {
+        button.disabled = false;
+      });
+  });
+
+  // applying a change to every ticket of the view is confirmed once more, with the number
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var all = document.getElementById("bulk-all-matching");
+      var button = document.getElementById("select-matching");
+      if (!(event.target instanceof HTMLFormElement) || event.target.id !== "bulk-form" || !all || !all.value) return;
+      if (event.submitter && event.submitter.id !== "bulk-apply") return;
+      if (!window.confirm(button.dataset.confirm.replace("%(n)s", all.dataset.count))) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    },
+    true
+  );
 
   document.addEventListener("change", function (event) {
     var target = event.target;
@@ -45,7 +133,13 @@
         box.checked = target.checked;
       });
     }
-    if (target.matches && target.matches('input[name="tickets"], [data-select-all]')) updateCount();
+    if (target.matches && target.matches('input[name="tickets"], [data-select-all]')) {
+      if (target.matches('input[name="tickets"]') && !target.checked) {
+        var pageAll = document.querySelector("[data-select-all]");
+        if (pageAll) pageAll.checked = false;
+      }
+      updateCount();
+    }
     var form = target.form;
     var source = document.getElementById("priority-matrix");
     if (form && source && form.hasAttribute("data-matrix") && (target.name === "impact" || target.name === "urgency")) {

@@ -110,6 +110,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
     # an approval request sent to an approver linked to Slack, as a direct message with buttons
     "chat.approval_request": "palier.changes.chat_approvals.send_request",
+    # an activity the Teams bot sends (a reply, a card, a notification) or an answered card replaced
+    "teams.send": "palier.teamsbot.connector.deliver",
     # a problem's or a change's history event that active rules wait for: run them, once per rule
     "automation.subject_event": "palier.automation.services.subject_engine.handle",
 }

@@ -58,6 +58,8 @@ STREAM_CONSUMERS: dict[str, str] = {
     "webhooks": "palier.webhooks.services.delivery.consume",  # deliveries to the webhook subscriptions
     # the requester answered: their ticket's scheduled replies and reminders are cancelled
     "worklist": "palier.worklist.services.scheduling.handle_events",
+    # the requester told in Teams (personal chat with the bot): replies, status, resolution to confirm
+    "teams": "palier.teamsbot.notify.handle_events",
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------

@@ -173,6 +173,31 @@ def agent_reply(ticket: Ticket, author: str, text: str) -> dict[str, Any]:
     )
 
 
+def resolution(ticket: Ticket) -> dict[str, Any]:
+    """A resolution to confirm: solved (closes it) or not (reopens it)."""
+    return card(
+        [
+            _text(f"{ticket.reference} {ticket.subject}", weight="Bolder"),
+            _text(_("We think this is solved. Is it?")),
+        ],
+        [
+            _submit(_("It is solved"), "confirm", ticket=ticket.pk),
+            _submit(_("It is not solved"), "reopen", ticket=ticket.pk),
+        ],
+    )
+
+
+def status_changed(ticket: Ticket, status: str) -> dict[str, Any]:
+    label = Ticket.Status(status).label if status in Ticket.Status.values else status
+    return card(
+        [
+            _text(f"{ticket.reference} {ticket.subject}", weight="Bolder"),
+            _text(_("Status: %(status)s.") % {"status": label} + " " + display.status_explanation(status)),
+        ],
+        [_submit(_("See it"), "show", ticket=ticket.pk)],
+    )
+
+
 def approval(reference: str, title: str, approval_id: int) -> dict[str, Any]:
     return card(
         [

@@ -156,7 +156,7 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 # (palier/catalog/services/approvals.py, ``Subject``)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
 # new approvals of the approval engine (any subject), in the asking transaction: who else tells the approvers
-APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked",)
+APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked", "palier.teamsbot.notify.approvals_asked")
 # who answers the chats' approval commands and buttons (palier/integrations/services/chat.py)
 CHAT_APPROVALS: tuple[str, ...] = ("palier.changes.chat_approvals.handle",)
 # each new event of a problem's or a change's history (problems/history.py, changes/history.py),

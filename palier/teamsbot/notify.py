@@ -1,6 +1,7 @@
 """Notifications in Teams: a consumer of the ticket event stream (``STREAM_CONSUMERS`` in
 ``palier/events.py``) telling the requester, in their personal chat with the bot, about an agent's
-public reply, a status change and a resolution to confirm (with the buttons to confirm or reopen).
+public reply, a status change and a resolution to confirm (with the buttons to confirm or reopen);
+and approvers about an approval to give (``APPROVAL_ASKED``), as a card with Approve and Reject.
 
 Only people whose Teams account is linked and who talked to the bot (Palier knows their
 conversation) are told, unless they turned the "Microsoft Teams" channel off for that event on
@@ -15,6 +16,8 @@ import logging
 from django.db import transaction
 from django.utils import translation
 
+from palier.catalog import selectors as catalog_selectors
+from palier.catalog.models import Approval
 from palier.integrations.models import ChatApp, ChatIdentity
 from palier.integrations.services import chat
 from palier.notifications.models import NotificationPreference
@@ -98,3 +101,27 @@ def _tell(event: TicketEvent) -> None:
     connector.queue(
         conversation, cards.message(content), key=f"teams:event:{event.pk}:{requester.pk}", ticket_id=ticket.pk
     )
+
+
+def approvals_asked(approvals: list[Approval]) -> None:
+    """New approvals (``APPROVAL_ASKED``, in the asking transaction): a card with Approve and
+    Reject to each approver who talks to the bot and kept the Teams channel on for approvals."""
+    for approval in approvals:
+        approver = approval.approver
+        if approver is None or not approver.is_active or not _wants(approver, P.APPROVAL):
+            continue
+        conversation = _conversation(approver)
+        if conversation is None:
+            continue
+        with translation.override(chat.language_for(approver)):
+            view = catalog_selectors.with_subjects([approval])[0]
+            subject = getattr(view, "subject_view", None)
+            submission = approval.step.submission
+            if subject is not None:
+                reference, title = str(subject.reference), str(subject.title)
+            elif submission is not None:
+                reference, title = submission.ticket.reference, str(submission.item.name)
+            else:
+                reference, title = f"#{approval.pk}", ""
+            content = cards.approval(reference, title, approval.pk)
+        connector.queue(conversation, cards.message(content), key=f"teams:approval:{approval.pk}")

@@ -198,6 +198,26 @@ def status_changed(ticket: Ticket, status: str) -> dict[str, Any]:
     )
 
 
+def assigned(ticket: Ticket) -> dict[str, Any]:
+    """For the agent a ticket was assigned to: what it is, and an internal note in one step."""
+    return card(
+        [
+            _text(_("Assigned to you"), weight="Bolder", size="Medium"),
+            _text(f"**{ticket.reference}** {ticket.subject} — P{ticket.priority}"),
+            _text(_clip(ticket.description), isSubtle=True),
+            {"type": "Input.Text", "id": "comment", "isMultiline": True, "label": _("Internal note")},
+        ],
+        [
+            _submit(_("Add the internal note"), "note", ticket=ticket.pk),
+            {"type": "Action.OpenUrl", "title": _("Open in Palier"), "url": absolute(_agent_url(ticket))},
+        ],
+    )
+
+
+def _agent_url(ticket: Ticket) -> str:
+    return reverse("agent:ticket-detail", args=[ticket.pk])
+
+
 def approval(reference: str, title: str, approval_id: int) -> dict[str, Any]:
     return card(
         [

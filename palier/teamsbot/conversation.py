@@ -50,7 +50,7 @@ OPEN_LIST = 6
 COMMENTS = 5
 HELP_WORDS = {"help", "aide", "?", "bonjour", "hello", "hi", "salut"}
 MINE_WORDS = {"my requests", "mes demandes", "requests", "demandes", "list", "liste", "mes tickets", "my tickets"}
-CHANGING = {"open", "reply", "confirm", "reopen", "rate", "approve", "reject"}
+CHANGING = {"open", "reply", "note", "confirm", "reopen", "rate", "approve", "reject"}
 S = Ticket.Status
 
 
@@ -321,6 +321,12 @@ def _on_ticket(turn: _Turn, user: User, verb: str, ticket: Ticket, data: dict[st
             raise ValidationError(_("Write your reply first."))
         _reply(turn, user, ticket, text)
         return cards.done(_("Your reply was added to %(ref)s.") % {"ref": ticket.reference})
+    if verb == "note":
+        text = str(data.get("comment") or "").strip()
+        if not text:
+            raise ValidationError(_("Write the note first."))
+        ticket_services.comment_on_ticket(ticket, by=user, body=text, internal=True, channel=Ticket.Channel.TEAMS)
+        return cards.done(_("Internal note added to %(ref)s.") % {"ref": ticket.reference})
     if verb == "confirm":
         ticket = ticket_services.transition_ticket(ticket, to=S.CLOSED, by=user)
         if surveys.surveys_wanted(ticket):

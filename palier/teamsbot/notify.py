@@ -53,6 +53,8 @@ def _relevant(event: TicketEvent) -> bool:
     data = event.data or {}
     if event.kind == E.COMMENTED:
         return True
+    if event.kind == E.CHANGED and data.get("field") == "assignee":
+        return True
     return event.kind == E.STATUS and data.get("new") in TOLD_STATUSES and data.get("reason") != "requester-replied"
 
 
@@ -72,7 +74,28 @@ def _wants(user: User, event: str) -> bool:
     ).exists()
 
 
+def _tell_assignee(event: TicketEvent) -> None:
+    """An agent told of a ticket assigned to them, with the box for an internal note."""
+    ticket = Ticket.objects.select_related("assignee").get(pk=event.ticket_id)
+    assignee = ticket.assignee
+    if assignee is None or assignee.display_name != (event.data or {}).get("new") or event.actor_id == assignee.pk:
+        return  # reassigned since, or they took it themselves
+    if not assignee.is_active or not _wants(assignee, P.ASSIGNED):
+        return
+    conversation = _conversation(assignee)
+    if conversation is None:
+        return
+    with translation.override(chat.language_for(assignee)):
+        content = cards.assigned(ticket)
+    connector.queue(
+        conversation, cards.message(content), key=f"teams:event:{event.pk}:{assignee.pk}", ticket_id=ticket.pk
+    )
+
+
 def _tell(event: TicketEvent) -> None:
+    if event.kind == E.CHANGED:
+        _tell_assignee(event)
+        return
     ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
     requester = ticket.requester
     if requester is None or not requester.is_active or event.actor_id == requester.pk:

@@ -59,10 +59,22 @@ def link_account(url: str) -> dict[str, Any]:
     return card(
         [
             _text(_("Welcome to the service desk"), weight="Bolder", size="Medium"),
-            _text(_("To talk to me, first confirm who you are: sign in to Palier and confirm the link (once).")),
+            _text(
+                _(
+                    "To talk to me, first confirm who you are (once): open Palier, sign in, confirm, then "
+                    "type here the code Palier shows."
+                )
+            ),
         ],
         [{"type": "Action.OpenUrl", "title": _("Confirm in Palier"), "url": url}],
     )
+
+
+def welcome(user: Any) -> dict[str, Any]:
+    """After the account link is complete."""
+    content = help_card()
+    content["body"].insert(0, _text(_("Thanks %(name)s, I know you now.") % {"name": user.full_name}))
+    return content
 
 
 def help_card() -> dict[str, Any]:

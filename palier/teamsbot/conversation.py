@@ -40,7 +40,7 @@ from palier.people.models import User
 from palier.surveys import services as surveys
 from palier.teamsbot import cards, connector
 from palier.teamsbot.models import Conversation, SentMessage
-from palier.teamsbot.services import Received, link_url
+from palier.teamsbot.services import Received, complete_link, link_url
 from palier.tickets import selectors as ticket_selectors
 from palier.tickets import services as ticket_services
 from palier.tickets.models import Ticket
@@ -103,9 +103,7 @@ def handle(app: ChatApp, activity: dict[str, Any], conversation: Conversation | 
                 turn.say(cards.text_message(_("Write to me in a personal chat: I do not answer in channels.")))
             return Received("ignored", replies=turn.replies)
         if user is None:
-            if kind in ("message", "invoke"):
-                turn.say(cards.message(cards.link_account(link_url(app, aad))))
-            return Received("handled", replies=turn.replies, invoke=_invoke_ok() if kind == "invoke" else None)
+            return _stranger(turn, conversation, str(kind))
         if kind == "invoke":
             return _invoke(turn, user)
         if kind != "message":
@@ -120,6 +118,21 @@ def handle(app: ChatApp, activity: dict[str, Any], conversation: Conversation | 
         return Received("handled", replies=turn.replies)
 
 
+def _stranger(turn: _Turn, conversation: Conversation, kind: str) -> Received:
+    """Someone the bot does not know: the code Palier showed them completes the link; anything
+    else gets the link to confirm who they are."""
+    text = turn.activity.get("text")
+    if kind == "message" and isinstance(text, str):
+        user = complete_link(conversation, _clean_text(text))
+        if user is not None:
+            with translation.override(_language(user, turn.activity)):
+                turn.say(cards.message(cards.welcome(user)))
+            return Received("handled", replies=turn.replies)
+    if kind in ("message", "invoke"):
+        turn.say(cards.message(cards.link_account(link_url(turn.app, conversation.aad_object_id))))
+    return Received("handled", replies=turn.replies, invoke=_invoke_ok() if kind == "invoke" else None)
+
+
 def _installed(turn: _Turn, user: User | None) -> Received:
     """The bot added to a personal scope: say hello (or how to link the account)."""
     bot_id = str((turn.activity.get("recipient") or {}).get("id") or "")
@@ -131,22 +144,6 @@ def _installed(turn: _Turn, user: User | None) -> Received:
     else:
         turn.say(cards.message(cards.help_card()))
     return Received("handled", replies=turn.replies)
-
-
-def welcome_linked(conversation: Conversation, user: User) -> None:
-    """After the person confirmed their account: tell them in Teams."""
-    with translation.override(chat.language_for(user)):
-        content = cards.card(
-            [
-                {
-                    "type": "TextBlock",
-                    "wrap": True,
-                    "text": _("Thanks %(name)s, I know you now.") % {"name": user.full_name},
-                }
-            ]
-        )
-        content["body"].extend(cards.help_card()["body"][1:])
-        connector.queue(conversation, cards.message(content), key=f"teams:linked:{conversation.pk}:{user.pk}")
 
 
 def _invoke_ok() -> dict[str, Any]:

@@ -24,6 +24,13 @@ class Conversation(models.Model):
     member_id = models.CharField(max_length=200)  # the person's Bot Framework id ("29:…")
     tenant_id = models.CharField(max_length=100, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # a link confirmed in Palier, waiting for its code to be typed in this conversation
+    pending_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pending_code = models.CharField(max_length=12, blank=True)
+    pending_at = models.DateTimeField(null=True, blank=True)
+    pending_tries = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["app", "aad_object_id"], name="teamsbot_conversation_person")]

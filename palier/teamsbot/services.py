@@ -10,7 +10,10 @@ later, then hands the activity to ``conversation.handle``. Replies are queued in
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -137,10 +140,16 @@ def read_link(token: str) -> tuple[ChatApp, str] | None:
     return (app, data["aad"]) if app is not None else None
 
 
+CODE_MINUTES = 10
+CODE_TRIES = 5
+
+
 @transaction.atomic
-def confirm_link(token: str, *, user: User) -> ChatIdentity:
-    """Link the Teams account a confirmation link names to ``user`` (the signed-in person). Once:
-    an account already linked stays with its owner."""
+def confirm_link(token: str, *, user: User) -> str:
+    """First step of linking the Teams account a confirmation link names to ``user`` (the signed-in
+    person): returns a code the person types in their chat with the bot (``complete_link``). The
+    code proves that whoever confirms in Palier also holds the Teams account: a link sent to
+    someone else by its owner links nothing. An account already linked stays with its owner."""
     named = read_link(token)
     if named is None:
         raise PermissionDenied(_("This link is not valid any more. Write to the bot again to get a new one."))
@@ -148,18 +157,50 @@ def confirm_link(token: str, *, user: User) -> ChatIdentity:
     existing = ChatIdentity.objects.filter(kind=ChatApp.Kind.TEAMS, external_id=aad).first()
     if existing is not None:
         if existing.user_id == user.pk:
-            return existing
+            return ""
         raise Conflict(_("This Teams account is already linked to another Palier account."))
+    conversation = Conversation.objects.select_for_update().filter(app=app, aad_object_id=aad).first()
+    if conversation is None:
+        raise PermissionDenied(_("This link is not valid any more. Write to the bot again to get a new one."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    conversation.pending_user, conversation.pending_code = user, code
+    conversation.pending_at, conversation.pending_tries = timezone.now(), 0
+    conversation.save(update_fields=["pending_user", "pending_code", "pending_at", "pending_tries"])
+    return code
+
+
+def complete_link(conversation: Conversation, text: str) -> User | None:
+    """The code typed in Teams: the account waiting for it, now linked; ``None`` otherwise (a wrong
+    code counts, five end the wait)."""
+    row = Conversation.objects.select_for_update().select_related("pending_user").get(pk=conversation.pk)
+    user = row.pending_user
+    if user is None or row.pending_at is None:
+        return None
+    if timezone.now() - row.pending_at > timedelta(minutes=CODE_MINUTES) or not user.is_active:
+        _clear_pending(row)
+        return None
+    if not hmac.compare_digest(text.strip().encode(), row.pending_code.encode()):
+        row.pending_tries += 1
+        if row.pending_tries >= CODE_TRIES:
+            _clear_pending(row)
+        else:
+            row.save(update_fields=["pending_tries"])
+        return None
     try:
         with transaction.atomic():
-            identity = ChatIdentity.objects.create(kind=ChatApp.Kind.TEAMS, external_id=aad, user=user)
-    except IntegrityError as exc:
-        raise Conflict(_("This Teams account is already linked to another Palier account.")) from exc
+            identity = ChatIdentity.objects.create(kind=ChatApp.Kind.TEAMS, external_id=row.aad_object_id, user=user)
+    except IntegrityError:
+        _clear_pending(row)
+        return None
     audit.record("chat_identity.confirmed", actor=user, target=identity, changes={"user": user.email})
-    conversation = Conversation.objects.filter(app=app, aad_object_id=aad).first()
-    if conversation is not None:
-        from palier.teamsbot import conversation as flows
+    _clear_pending(row, user=user)
+    return user
 
-        Conversation.objects.filter(pk=conversation.pk).update(user=user)
-        flows.welcome_linked(conversation, user)
-    return identity
+
+def _clear_pending(row: Conversation, *, user: User | None = None) -> None:
+    row.pending_user, row.pending_code, row.pending_at, row.pending_tries = None, "", None, 0
+    fields = ["pending_user", "pending_code", "pending_at", "pending_tries"]
+    if user is not None:
+        row.user = user
+        fields.append("user")
+    row.save(update_fields=fields)

@@ -1,5 +1,6 @@
 """The page where a person confirms, signed in, that a Teams account is theirs (the link the bot
-sends to someone it does not know yet). GET only shows the question; the link is made on POST."""
+sends to someone it does not know yet). GET only shows the question; POST shows the code to type
+in Teams, which completes the link (``teamsbot.services.complete_link``)."""
 
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ def link(request: AuthedRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "portal/teams/link.html", {"state": "ask"})
     try:
-        services.confirm_link(token, user=request.user)
+        code = services.confirm_link(token, user=request.user)
     except PermissionDenied:
         return render(request, "portal/teams/link.html", {"state": "invalid"}, status=400)
     except DomainError as exc:
         return render(request, "portal/teams/link.html", {"state": "taken", "message": str(exc)}, status=409)
-    return render(request, "portal/teams/link.html", {"state": "done"})
+    return render(request, "portal/teams/link.html", {"state": "code" if code else "done", "code": code})

@@ -4,6 +4,7 @@ threading back → the resolution confirmed → the rating."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -138,11 +139,38 @@ def test_a_stranger_gets_a_link_and_confirms_it_signed_in(
     client.force_login(requester)
     assert client.get(path).status_code == 200
     assert not ChatIdentity.objects.exists()  # GET only asks
-    assert client.post(path).status_code == 200
+    page = client.post(path)
+    assert page.status_code == 200
+    code = re.search(r'id="teams-link-code">(\d{6})<', page.content.decode()).group(1)  # type: ignore[union-attr]
+    assert not ChatIdentity.objects.exists()  # not before the code is typed in Teams
+    wrong = "000000" if code != "000000" else "111111"
+    post(load("personal_message", microsoft, id="wrong", text=wrong))
+    assert not ChatIdentity.objects.exists()
+    post(load("personal_message", microsoft, id="code", text=code))
     assert ChatIdentity.objects.get().user == requester
+    assert "I know you now" in str(microsoft.cards()[-1])
     # now the bot knows them: the same words look for articles
     post(load("personal_message", microsoft, id="second"))
     assert "Open a ticket" in str(microsoft.cards()[-1])
+
+
+def test_a_link_confirmed_by_someone_else_links_nothing_without_the_code(
+    bot: ChatApp, requester: User, requester_b: User, post: Post, microsoft: Microsoft, client: Any
+) -> None:
+    """The Teams account's owner sends their link to someone signed in to Palier: that person's
+    confirmation alone links nothing, and guessing the code stops after five tries."""
+    post(load("personal_message", microsoft))
+    text = microsoft.texts()
+    start = text.index("https://desk.example.test/teams/link/")
+    path = text[start:].split('"', 1)[0].removeprefix("https://desk.example.test")
+    client.force_login(requester_b)
+    page = client.post(path).content.decode()
+    code = re.search(r'id="teams-link-code">(\d{6})<', page).group(1)  # type: ignore[union-attr]
+    guesses = [f"{n:06d}" for n in range(6) if f"{n:06d}" != code][:5]
+    for n, guess in enumerate(guesses):
+        post(load("personal_message", microsoft, id=f"guess-{n}", text=guess))
+    post(load("personal_message", microsoft, id="late", text=code))  # the wait ended after five tries
+    assert not ChatIdentity.objects.exists()
 
 
 def test_a_link_cannot_take_an_account_already_linked(

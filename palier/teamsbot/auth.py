@@ -35,6 +35,7 @@ ISSUER = "https://api.botframework.com"
 SKEW = 300  # seconds of clock skew accepted on exp and nbf
 KEYS_TTL = 24 * 3600
 REFRESH_INTERVAL = 300  # at most one fetch of unknown keys per five minutes
+EMPTY_RETRY = 30  # while no key could be fetched yet (Microsoft unreachable at start-up)
 TIMEOUT = 5.0
 MAX_TOKEN = 8192
 
@@ -82,7 +83,8 @@ def signing_key(kid: str, *, now: float | None = None) -> dict[str, Any] | None:
         entry = _cache.setdefault(url, _Keys())
         stale = now - entry.fetched_at > KEYS_TTL
         unknown = kid not in entry.keys
-        if (stale or unknown) and now - entry.tried_at >= REFRESH_INTERVAL:
+        interval = REFRESH_INTERVAL if entry.keys else EMPTY_RETRY  # no key at all: try again sooner
+        if (stale or unknown) and now - entry.tried_at >= interval:
             entry.tried_at = now
             try:
                 entry.keys = _fetch(url)

@@ -48,12 +48,12 @@ def handle_events(events: list[TicketEvent]) -> None:
 
 
 def _relevant(event: TicketEvent) -> bool:
+    data = event.data or {}
+    if event.kind == E.CHANGED and data.get("field") == "assignee":
+        return True  # for the agent: internal history is theirs to see
     if event.is_internal:
         return False
-    data = event.data or {}
     if event.kind == E.COMMENTED:
-        return True
-    if event.kind == E.CHANGED and data.get("field") == "assignee":
         return True
     return event.kind == E.STATUS and data.get("new") in TOLD_STATUSES and data.get("reason") != "requester-replied"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from palier.integrations.models import ChatApp
 from palier.integrations.services import chat
-from palier.people.models import User
+from palier.people.models import SupportGroup, User
 from palier.teamsbot.tests.conftest import AAD, Microsoft, Post, load
 from palier.tickets import services as ticket_services
 from palier.tickets import stream
@@ -21,16 +21,18 @@ def talk_as(user: User, post: Post, microsoft: Microsoft) -> None:
 
 def test_an_assigned_ticket_arrives_and_takes_an_internal_note(
     bot: ChatApp,
-    agent: User,
+    agent_l2: User,
+    l2: SupportGroup,
     requester: User,
     post: Post,
     microsoft: Microsoft,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
+    agent = agent_l2
     talk_as(agent, post, microsoft)
     ticket = ticket_services.open_ticket(requester=requester, by=None, subject="VPN coupé", description="Depuis 9h")
     with django_capture_on_commit_callbacks(execute=True):
-        ticket_services.update_ticket(ticket, by=None, expected_version=None, changes={"assignee": agent})
+        ticket_services.update_ticket(ticket, by=None, expected_version=None, changes={"group": l2, "assignee": agent})
     with django_capture_on_commit_callbacks(execute=True):
         stream.pump("teams")
     card = microsoft.cards()[-1]

@@ -17,7 +17,7 @@ from palier.teamsbot.tests.conftest import APP_ID
 
 def test_the_package_names_the_bot_in_both_languages(bot: ChatApp, tmp_path: Path) -> None:
     target = tmp_path / "palier-teams.zip"
-    call_command("teams-package", "it", str(target), "--version", "1.2.0")
+    call_command("teams-package", "it", str(target), "--app-version", "1.2.0")
     with zipfile.ZipFile(target) as archive:
         assert sorted(archive.namelist()) == ["color.png", "fr.json", "manifest.json", "outline.png"]
         manifest = json.loads(archive.read("manifest.json"))

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("address", help="The Teams app's address (its slug, as in /hooks/teams/<address>/).")
         parser.add_argument("path", help="The .zip to write; refused if it exists.")
-        parser.add_argument("--version", default="1.0.0", help="The app version (raise it for each new upload).")
+        parser.add_argument("--app-version", default="1.0.0", help="The app version (raise it for each new upload).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if app is None:
             raise CommandError(f"No Teams app has the address {options['address']!r}.")
         try:
-            data = package.build(app, version=options["version"])
+            data = package.build(app, version=options["app_version"])
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         path.write_bytes(data)

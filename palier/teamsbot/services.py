@@ -172,7 +172,7 @@ def confirm_link(token: str, *, user: User) -> str:
 def complete_link(conversation: Conversation, text: str) -> User | None:
     """The code typed in Teams: the account waiting for it, now linked; ``None`` otherwise (a wrong
     code counts, five end the wait)."""
-    row = Conversation.objects.select_for_update().select_related("pending_user").get(pk=conversation.pk)
+    row = Conversation.objects.select_for_update().get(pk=conversation.pk)  # PostgreSQL: no outer join under FOR UPDATE
     user = row.pending_user
     if user is None or row.pending_at is None:
         return None

@@ -58,6 +58,8 @@ STREAM_CONSUMERS: dict[str, str] = {
     "webhooks": "palier.webhooks.services.delivery.consume",  # deliveries to the webhook subscriptions
     # the requester answered: their ticket's scheduled replies and reminders are cancelled
     "worklist": "palier.worklist.services.scheduling.handle_events",
+    # the requester told in Teams (personal chat with the bot): replies, status, resolution to confirm
+    "teams": "palier.teamsbot.notify.handle_events",
 }
 
 # --- 3. periodic jobs: (name, every seconds, task) --------------------------------------------------
@@ -110,6 +112,8 @@ OUTBOX_HANDLERS: dict[str, str] = {
     "problems.incident_resolved": "palier.problems.services.resolution.incident_resolved",
     # an approval request sent to an approver linked to Slack, as a direct message with buttons
     "chat.approval_request": "palier.changes.chat_approvals.send_request",
+    # an activity the Teams bot sends (a reply, a card, a notification) or an answered card replaced
+    "teams.send": "palier.teamsbot.connector.deliver",
     # a problem's or a change's history event that active rules wait for: run them, once per rule
     "automation.subject_event": "palier.automation.services.subject_engine.handle",
 }
@@ -152,7 +156,7 @@ CHANGE_LEAVE_APPROVAL: tuple[str, ...] = ("palier.changes.approvals.withdraw",)
 # (palier/catalog/services/approvals.py, ``Subject``)
 APPROVAL_SUBJECTS: dict[str, str] = {"change": "palier.changes.approvals.SUBJECT"}
 # new approvals of the approval engine (any subject), in the asking transaction: who else tells the approvers
-APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked",)
+APPROVAL_ASKED: tuple[str, ...] = ("palier.changes.chat_approvals.asked", "palier.teamsbot.notify.approvals_asked")
 # who answers the chats' approval commands and buttons (palier/integrations/services/chat.py)
 CHAT_APPROVALS: tuple[str, ...] = ("palier.changes.chat_approvals.handle",)
 # each new event of a problem's or a change's history (problems/history.py, changes/history.py),

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "palier.problems",  # problems, known errors, major incidents (docs/problems.md)
     "palier.changes",  # requests for change, the board, the change calendar (docs/changes.md)
     "palier.webhooks",  # outgoing webhook subscriptions (docs/webhooks.md)
+    "palier.teamsbot",  # the Microsoft Teams bot (docs/teams.md)
     "palier.agent",
     "palier.portal",
     "palier.api",
@@ -309,6 +310,20 @@ PALIER_CLAMD = antivirus.check_address(envstr("PALIER_CLAMD", ""))
 # Slack's Web API (direct messages with approval buttons) and the only addresses answers to a click go to.
 PALIER_SLACK_API_URL = envstr("PALIER_SLACK_API_URL", "https://slack.com/api")
 PALIER_SLACK_HOOKS_URL = envstr("PALIER_SLACK_HOOKS_URL", "https://hooks.slack.com/")
+# The Teams bot (docs/teams.md): where the Bot Framework's signing keys are published, where the bot's
+# token comes from (single-tenant apps: https://login.microsoftonline.com/<tenant id>/oauth2/v2.0/token),
+# and the only Bot Connector addresses Palier accepts in an activity and writes to.
+PALIER_TEAMS_OPENID_METADATA = envstr(
+    "PALIER_TEAMS_OPENID_METADATA", "https://login.botframework.com/v1/.well-known/openidconfiguration"
+)
+PALIER_TEAMS_TOKEN_URL = envstr(
+    "PALIER_TEAMS_TOKEN_URL", "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+)
+PALIER_TEAMS_TOKEN_SCOPE = envstr("PALIER_TEAMS_TOKEN_SCOPE", "https://api.botframework.com/.default")
+PALIER_TEAMS_ALLOWED_SERVICE_URLS = envlist(
+    "PALIER_TEAMS_ALLOWED_SERVICE_URLS",
+    ["https://smba.trafficmanager.net/", "https://smba.infra.gcc.teams.microsoft.com/"],
+)
 
 # --- Email ----------------------------------------------------------------------------------------------
 # Without configuration, mail is written as files into the data folder (one .log file per run of the

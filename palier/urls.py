@@ -50,7 +50,9 @@ from palier.portal.urlconfs import outages as portal_outages
 from palier.portal.urlconfs import people as portal_people
 from palier.portal.urlconfs import saml as portal_saml
 from palier.portal.urlconfs import surveys as portal_surveys
+from palier.portal.urlconfs import teams as portal_teams
 from palier.portal.views.people import home
+from palier.teamsbot import urls as teamsbot_hooks
 
 
 def _pages(
@@ -66,6 +68,8 @@ urlpatterns = [
     path("kb/", _pages("kb", portal_kb.urlpatterns, agent_kb.urlpatterns)),
     path("agent/routing/", _pages("routing", agent_routing.urlpatterns)),
     path("agent/sla/", _pages("sla", agent_sla.urlpatterns)),
+    path("hooks/teams/", _pages("teamsbot", teamsbot_hooks.urlpatterns)),
+    path("teams/", _pages("teams", portal_teams.urlpatterns)),
     path("hooks/", _pages("integrations", integrations_hooks.urlpatterns, agent_integrations.urlpatterns)),
     path("agent/mail/", _pages("mail", agent_mail.urlpatterns)),
     path("agent/identity/ldap/", _pages("identity_ldap", agent_identity_ldap.urlpatterns)),

@@ -57,12 +57,14 @@ class Preference(Schema):
     label: str
     email: bool
     in_app: bool
+    teams: bool
 
 
 class PreferenceIn(Input):
     event: str = Field(max_length=40)
     email: bool
     in_app: bool
+    teams: bool = True  # Microsoft Teams (the bot's personal chat); on when not sent
 
 
 class PreferencesIn(Input):
@@ -90,23 +92,23 @@ def read_all_notifications(request: HttpRequest) -> dict[str, int]:
 
 @router.get("/users/me/notification-preferences", response=list[Preference], summary="My notification settings")
 def get_preferences(request: HttpRequest) -> list[Any]:
-    """Each event offered to you, with its two channels (on unless you turned it off)."""
+    """Each event offered to you, with its channels (on unless you turned it off)."""
     return selectors.preferences_for(current_user(request))
 
 
 @router.put("/users/me/notification-preferences", response=list[Preference], summary="Change my notification settings")
 def put_preferences(request: HttpRequest, payload: PreferencesIn) -> list[Any]:
-    """Send every event you want to set; an event you do not send is switched on for both channels.
+    """Send every event you want to set; an event you do not send is switched on for every channel.
     An event not offered to you (an agents' event for a requester) answers 422, nothing changed."""
     user = current_user(request)
     enabled = [
         (row.event, channel)
         for row in payload.preferences
-        for channel, on in (("email", row.email), ("in_app", row.in_app))
+        for channel, on in (("email", row.email), ("in_app", row.in_app), ("teams", row.teams))
         if on
     ]
     sent = {row.event for row in payload.preferences}
     offered = set(selectors.events_for(user))
-    enabled += [(event, channel) for event in offered - sent for channel in ("email", "in_app")]
+    enabled += [(event, channel) for event in offered - sent for channel in ("email", "in_app", "teams")]
     services.set_preferences(user, enabled=enabled, events=sent)
     return selectors.preferences_for(user)

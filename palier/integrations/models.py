@@ -126,6 +126,15 @@ class ChatApp(models.Model):
             "approvers linked to a Slack account get their approval requests in Slack, with buttons."
         ),
     )
+    bot_app_id = models.CharField(
+        _("bot application id"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Teams bot: the application (client) id of the app registered in Microsoft Entra ID. Its client "
+            "secret is read from the secret variable."
+        ),
+    )
     notify_url = models.URLField(
         _("channel notification URL"),
         max_length=500,
@@ -167,6 +176,7 @@ class ChatEvent(models.Model):
 
     app = models.ForeignKey(ChatApp, on_delete=models.CASCADE, related_name="+")
     event_id = models.CharField(max_length=200)
+    payload = models.JSONField(null=True, blank=True)  # the raw activity (Teams bot), stored before handling
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -125,6 +125,7 @@ class NotificationPreference(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
         IN_APP = "in_app", _("In the application")
+        TEAMS = "teams", _("Microsoft Teams")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
     event = models.CharField(max_length=16, choices=Event.choices)

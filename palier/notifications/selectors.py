@@ -43,13 +43,20 @@ class PreferenceRow:
     label: str
     email: bool
     in_app: bool
+    teams: bool = True
 
 
 def preferences_for(user: User) -> list[PreferenceRow]:
-    """Each event offered to the user with its two channels (on unless turned off)."""
+    """Each event offered to the user with its channels (on unless turned off)."""
     off = set(NotificationPreference.objects.filter(user=user, enabled=False).values_list("event", "channel"))
     return [
-        PreferenceRow(event, str(P(event).label), (event, "email") not in off, (event, "in_app") not in off)
+        PreferenceRow(
+            event,
+            str(P(event).label),
+            (event, "email") not in off,
+            (event, "in_app") not in off,
+            (event, "teams") not in off,
+        )
         for event in events_for(user)
     ]
 

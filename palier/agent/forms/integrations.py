@@ -61,6 +61,15 @@ class ChatAppForm(StyledForm):
         required=False,
         help_text=_("Slack only, optional: environment variable holding the bot token, to send approval requests."),
     )
+    bot_app_id = forms.CharField(
+        label=_("Bot application id"),
+        max_length=64,
+        required=False,
+        help_text=_(
+            "Teams bot only: the application (client) id registered in Microsoft Entra ID; the secret "
+            "variable then holds its client secret (docs/teams.md)."
+        ),
+    )
     notify_url = forms.URLField(
         label=_("Channel notification URL"), required=False, max_length=500, assume_scheme="https"
     )

@@ -17,6 +17,7 @@ from palier.integrations.services import alerts, chat
 from palier.lib.errors import DomainError
 from palier.lib.web import admin_required, apply_errors
 from palier.people.http import AuthedRequest
+from palier.teamsbot import package
 from palier.tickets import selectors as ticket_selectors
 
 _ENDPOINTS = {
@@ -66,11 +67,31 @@ def chat_apps(request: AuthedRequest) -> HttpResponse:
         {
             "app": app,
             "secret_set": bool(selectors.chat_secret(app)),
-            "urls": [request.build_absolute_uri(reverse(name, args=[app.slug])) for name in _ENDPOINTS[app.kind]],
+            "urls": [request.build_absolute_uri(reverse(name, args=[app.slug])) for name in _ENDPOINTS[app.kind]]
+            + (
+                [request.build_absolute_uri(reverse("teamsbot:messages", args=[app.slug]))]
+                if app.kind == "teams" and app.bot_app_id
+                else []
+            ),
+            "package": app.kind == "teams" and bool(app.bot_app_id),
         }
         for app in selectors.chat_apps_for_admin()
     ]
     return form_page(request, "agent/integrations/chat.html", form, apps=rows)
+
+
+@admin_required
+def teams_package(request: AuthedRequest, app_id: int) -> HttpResponse:
+    """The Teams app package of a Teams bot, to upload in Teams (docs/teams.md)."""
+    app = selectors.get_chat_app_for_admin(app_id)
+    try:
+        data = package.build(app)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("integrations:admin-chat")
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="palier-teams-{app.slug}.zip"'
+    return response
 
 
 @admin_required

@@ -121,6 +121,7 @@ class ChatAppOut(Schema):
     secret_set: bool
     bot_token_env: str
     bot_token_set: bool
+    bot_app_id: str = Field(description="Teams bot: the Entra ID application id (the Bot Framework endpoint).")
     notify_url: str
     group: int | None = Field(validation_alias="group_id")
     is_active: bool
@@ -140,6 +141,7 @@ class ChatAppIn(Input):
     slug: str = Field(max_length=50)
     secret_env: str = Field(max_length=100)
     bot_token_env: str = Field("", max_length=100)
+    bot_app_id: str = Field("", max_length=64)
     notify_url: str = Field("", max_length=500)
     group: int | None = None
 

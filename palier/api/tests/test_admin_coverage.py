@@ -160,6 +160,8 @@ WITHOUT_API: dict[str, str] = {
     "agent:admin-data-export": "the whole-desk export holds every person's data: asked for and downloaded in a "
     "signed-in administrator's session only, never with an API token (docs/data-export.md)",
     "agent:admin-data-export-download": "the download of that export (see above)",
+    "integrations:admin-teams-package": "a file built from the chat app's settings (GET /chat-apps has them) "
+    "to upload in Teams; also `palier teams-package` (docs/teams.md)",
     # how people sign in: an API token must never be able to reroute sign-in or take over an
     # account, so these stay in the pages, behind a session with its second factor
     "identity:index": "sign-in settings (see above)",

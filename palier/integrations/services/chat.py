@@ -25,6 +25,7 @@ from palier.tickets.models import Ticket
 
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
 _SLUG = re.compile(r"^[a-z0-9-]{1,50}$")
+_APP_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def create_chat_app(
     slug: str,
     secret_env: str,
     bot_token_env: str = "",
+    bot_app_id: str = "",
     notify_url: str = "",
     group: SupportGroup | None = None,
     by: User | None,
@@ -169,6 +171,9 @@ def create_chat_app(
         errors["bot_token_env"] = _(
             "Slack apps only: enter an environment variable name such as PALIER_SLACK_BOT_TOKEN."
         )
+    bot_app_id = bot_app_id.strip()
+    if bot_app_id and (kind != ChatApp.Kind.TEAMS or not _APP_ID.match(bot_app_id)):
+        errors["bot_app_id"] = _("Teams apps only: enter the application (client) id shown in Microsoft Entra ID.")
     if notify_url and not notify_url.startswith(("https://", "http://")):
         errors["notify_url"] = _("Enter an http or https address.")
     if errors:
@@ -181,6 +186,7 @@ def create_chat_app(
         slug=slug,
         secret_env=secret_env,
         bot_token_env=bot_token_env,
+        bot_app_id=bot_app_id,
         notify_url=notify_url,
         group=group,
     )
@@ -189,6 +195,7 @@ def create_chat_app(
         "slug": slug,
         "secret_env": secret_env,
         "bot_token_env": bot_token_env,
+        "bot_app_id": bot_app_id,
         "notify_url": notify_url,
         "group": group,
     }

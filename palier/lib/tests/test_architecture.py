@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "backups",
         "identity",
         "webhooks",
+        "teamsbot",
     ),  # reports: reads every domain, writes nothing of theirs
     ("ops", "dataexport"),  # /health, /ready, /metrics; the full data export: read every domain, write nothing
 )

@@ -79,12 +79,16 @@ def test_requesters_see_only_events_that_concern_them(client: Client, requester:
 def test_saving_preferences(client: Client, requester: User) -> None:
     client.force_login(requester)
     events = ("created", "reply", "status", "merged", "mention", "approval")
-    every = {f"{e}:{c}": "on" for e in events for c in ("email", "in_app")}
+    every = {f"{e}:{c}": "on" for e in events for c in ("email", "in_app", "teams")}
     del every["reply:email"]
     response = client.post(reverse("notifications:preferences"), every, **EN)
     assert response.status_code == 302
     off = set(NotificationPreference.objects.filter(user=requester, enabled=False).values_list("event", "channel"))
     assert off == {("reply", "email")}
+    del every["status:teams"]  # the Microsoft Teams column (the bot's personal chat)
+    client.post(reverse("notifications:preferences"), every, **EN)
+    off = set(NotificationPreference.objects.filter(user=requester, enabled=False).values_list("event", "channel"))
+    assert off == {("reply", "email"), ("status", "teams")}
     page = client.get(reverse("notifications:preferences"), **EN).content.decode()
     assert (
         'name="reply:email" id="pref-reply-email" ' in page

@@ -76,6 +76,9 @@ class Run:
     database: str
     machine: dict[str, object]
     server: str = ""
+    # peak resident memory of each web worker after the whole run, MB (VmHWM), and its target
+    worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    worker_rss_target_mb: int = 150
     seed_seconds: float | None = None
     results: list[Result] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -118,27 +121,39 @@ def cpu_reference() -> float:
 
 
 def cpu_seconds() -> dict[str, tuple[str, float]]:
-    """CPU seconds used so far by each process, with its group: the server (gunicorn), the
-    database (postgres) or this client."""
+    """CPU seconds used so far by each process, with its group: the server (the web server this
+    run started and its processes), the database (postgres) or this client."""
     tick = os.sysconf("SC_CLK_TCK")
     found: dict[str, tuple[str, float]] = {}
+    servers = server_pids()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         used = (int(fields[11]) + int(fields[12])) / tick
-        if b"gunicorn" in cmd:
+        if int(pid) in servers:
             found[pid] = ("server", used)
-        elif stat[stat.index("(") + 1 :].startswith("postgres"):
+        elif stat[stat.index("(") + 1 :].startswith("postgres") and _ours(pid):
             found[pid] = ("database", used)
         elif int(pid) == os.getpid():
             found[pid] = ("client", used)
     return found
+
+
+def _ours(pid: str) -> bool:
+    """A PostgreSQL process serving this run's database (its title names the database); other
+    people's databases on the same server are not counted. Without a database name (SQLite), any."""
+    if not DATABASE_NAME:
+        return True
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return f" {DATABASE_NAME} ".encode() in title.replace(b"\0", b" ") + b" "
 
 
 def cpu_used(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, float]]) -> dict[str, float]:
@@ -147,6 +162,55 @@ def cpu_used(before: dict[str, tuple[str, float]], after: dict[str, tuple[str, f
     for pid, (group, used) in after.items():
         groups[group] += used - before.get(pid, (group, 0.0))[1]
     return groups
+
+
+SERVER: list[int] = []  # the process id of the web server this run started
+DATABASE_NAME = ""  # the PostgreSQL database of this run
+
+
+def _parents() -> dict[int, int]:
+    parents: dict[int, int] = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(pid)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    return parents
+
+
+def server_pids() -> set[int]:
+    """The web server this run started and every process below it (its workers)."""
+    if not SERVER:
+        return set()
+    parents = _parents()
+    found = {SERVER[0]}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in found and pid not in found:
+                found.add(pid)
+                grew = True
+    return found
+
+
+def worker_peak_rss_mb() -> dict[str, float]:
+    """Peak resident memory (VmHWM) of each web server process that answers requests, in MB: the
+    workers, or the server itself when it has no child process."""
+    pids = server_pids()
+    workers = (pids - set(SERVER)) or pids
+    peaks: dict[str, float] = {}
+    for pid in sorted(workers):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[str(pid)] = round(int(line.split()[1]) / 1024, 1)
+    return peaks
 
 
 def free_port() -> int:
@@ -213,25 +277,36 @@ def fixtures(env: dict[str, str]) -> dict[str, object]:
     return dict(json.loads(palier(env, "shell", "-c", code, quiet=True).strip().splitlines()[-1]))
 
 
+SERVERS = ("gunicorn", "granian", "uvicorn")
+
+
+def server_command(kind: str, app: str, port: int, workers: int, threads: int, access_log: bool) -> list[str]:
+    """The command line of one web server, each with ``workers`` processes. gunicorn: sync workers
+    with 1 thread, gthread above; granian (WSGI): ``threads`` blocking threads per worker; uvicorn
+    (ASGI, ``app`` must be an ASGI application): one event loop per worker, Django's sync views in
+    its thread pool."""
+    if kind == "gunicorn":
+        cmd = [GUNICORN, app, "--workers", str(workers), "--threads", str(threads)]
+        cmd += ["--bind", f"127.0.0.1:{port}", "--timeout", "60", "--log-level", "warning"]
+        return cmd + (["--access-logfile", "-"] if access_log else [])
+    if kind == "granian":
+        cmd = [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", str(workers)]
+        cmd += ["--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--log-level", "warning"] + (["--access-log"] if access_log else [])
+        return [*cmd, app]
+    if kind == "uvicorn":
+        cmd = [sys.executable, "-m", "uvicorn", app, "--workers", str(workers), "--host", "127.0.0.1"]
+        cmd += ["--port", str(port), "--log-level", "warning"]
+        return cmd + ([] if access_log else ["--no-access-log"])
+    raise SystemExit(f"unknown server {kind!r}: one of {', '.join(SERVERS)}")
+
+
 @contextmanager
-def server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[str]:
-    cmd = [
-        GUNICORN,
-        "palier.wsgi:application",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "60",
-        "--log-level",
-        "warning",
-    ]
+def server(env: dict[str, str], cmd: list[str]) -> Iterator[None]:
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    SERVER[:] = [proc.pid]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         proc.terminate()
         try:
@@ -239,6 +314,7 @@ def server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterat
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        SERVER.clear()
 
 
 def wait_ready(base: str, headers: dict[str, str], timeout: float = 90) -> None:
@@ -385,6 +461,9 @@ def scenarios(data: dict[str, object]) -> dict[str, Request]:
     if not ids:
         raise SystemExit("no ticket in the triage group: did the demo run?")
 
+    def me(c: LeanClient, i: int) -> Answer:
+        return c.get("/api/v1/users/me")
+
     def listing(c: LeanClient, i: int) -> Answer:
         return c.get("/api/v1/tickets", params={"group": group, "status": "new", "sort": "priority", "limit": 25})
 
@@ -404,7 +483,7 @@ def scenarios(data: dict[str, object]) -> dict[str, Request]:
         }
         return c.post("/api/v1/tickets", json=body)
 
-    return {"list": listing, "detail": detail, "search": search, "create": create}
+    return {"me": me, "list": listing, "detail": detail, "search": search, "create": create}
 
 
 def sign_in(base: str, email: str) -> str:
@@ -478,6 +557,12 @@ def table(run: Run) -> str:
         f"CPU reference loop {run.machine.get('cpu_reference_s')} s",
         head,
     ]
+    tail = []
+    if run.worker_peak_rss_mb:
+        peak = max(run.worker_peak_rss_mb.values())
+        verdict = "ok" if peak <= run.worker_rss_target_mb else "MISSED"
+        each = ", ".join(f"{mb:.1f}" for mb in run.worker_peak_rss_mb.values())
+        tail.append(f"peak RSS per web worker after the run: {each} MB (target ≤ {run.worker_rss_target_mb}) {verdict}")
     for r in run.results:
         verdict = "" if r.met is None else ("ok" if r.met else "MISSED")
         cpu = r.cpu_ms_per_request
@@ -486,7 +571,7 @@ def table(run: Run) -> str:
             f"{r.name:<15} {r.concurrency:>4} {r.requests:>8} {r.errors:>6} {r.p50_ms:>8.1f} "
             f"{r.p95_ms:>8.1f} {r.p99_ms:>8.1f} {r.rps:>8.1f}  {cost:>34}  {r.target} {verdict}"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + tail)
 
 
 # --- main ------------------------------------------------------------------------------------------------
@@ -505,12 +590,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-requests", type=int, default=5_000, help="request cap per scenario (default 5000)")
     p.add_argument("--concurrency", type=int, default=2, help="client threads for reads (default 2)")
     p.add_argument("--create-concurrency", type=int, default=8, help="client threads for creation (default 8)")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    p.add_argument("--server", default="gunicorn", choices=SERVERS, help="web server (default gunicorn)")
     p.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (default 1: sync workers; `palier up` uses 4)"
+        "--app",
+        default="",
+        help="the application the server loads (default palier.wsgi:application; uvicorn needs an ASGI one)",
     )
+    p.add_argument("--workers", type=int, default=2, help="web server processes (default 2)")
     p.add_argument(
-        "--only", default="", help="comma-separated scenarios to run (list,detail,search,create); default all"
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1: gunicorn sync workers; `palier up` uses 4, gthread)",
+    )
+    p.add_argument("--access-log", action="store_true", help="with the server's access log (as `palier up`)")
+    p.add_argument(
+        "--only", default="", help="comma-separated scenarios to run (me,list,detail,search,create); default all"
     )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument(
@@ -553,12 +648,20 @@ def report_scenarios() -> dict[str, tuple[str, Request]]:
 
 def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
     prepare(args, env, run)
-    run.server = f"gunicorn, {args.workers} workers x {args.threads} threads"
+    kind = args.server
+    if kind == "gunicorn":
+        kind = "gunicorn sync" if args.threads == 1 else "gunicorn gthread"
+    run.server = f"{kind}, {args.workers} workers x {args.threads} threads" + (
+        ", access log" if args.access_log else ""
+    )
     token = make_token(env)
     data = fixtures(env)
     run.tickets = int(data["tickets"])  # type: ignore[call-overload]
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    with server(env, free_port(), args.workers, args.threads) as base:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = args.app or "palier.wsgi:application"
+    with server(env, server_command(args.server, app, port, args.workers, args.threads, args.access_log)):
         wait_ready(base, headers)
         wanted = {name.strip() for name in args.only.split(",") if name.strip()}
         for name, request in scenarios(data).items():
@@ -613,6 +716,7 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
                 )
                 run.results.append(result)
                 sys.stderr.write(f"  {name} ({count} tickets): p95 {result.p95_ms} ms, {result.rps} req/s\n")
+        run.worker_peak_rss_mb = worker_peak_rss_mb()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -633,9 +737,14 @@ def main(argv: list[str] | None = None) -> int:
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            # the API's per-minute limits are still counted on every request, never reached
+            "PALIER_API_RATE_TOKEN": os.environ.get("PALIER_API_RATE_TOKEN", "100000000"),
+            "PALIER_API_RATE_ADDRESS": os.environ.get("PALIER_API_RATE_ADDRESS", "100000000"),
         }
         if url:
             env["DATABASE_URL"] = url
+            global DATABASE_NAME
+            DATABASE_NAME = urlsplit(url).path.strip("/")
         else:
             env.pop("DATABASE_URL", None)
         try:

@@ -115,19 +115,22 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # palier.middleware.X: Django's or Palier's middleware X, skipped by API requests with a bearer
+    # token, which use no session (palier/lib/bearer.py)
+    "palier.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "palier.lib.uploads.UploadLimitMiddleware",  # before anything reads a body (CSRF does)
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "palier.middleware.CsrfViewMiddleware",
+    "palier.middleware.AuthenticationMiddleware",
+    "palier.lib.bearer.BearerUserMiddleware",  # bearer API requests: anonymous until the token is checked
     "palier.audit.context.AuditContextMiddleware",
-    "palier.people.middleware.UserLanguageMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "palier.identity.sessions.SessionPolicyMiddleware",  # session lifetime and idle timeout
-    "palier.identity.mfa.middleware.SecondStepMiddleware",  # half-signed-in sessions: the second step only
+    "palier.middleware.UserLanguageMiddleware",
+    "palier.middleware.MessageMiddleware",
+    "palier.middleware.SessionPolicyMiddleware",  # session lifetime and idle timeout
+    "palier.middleware.SecondStepMiddleware",  # half-signed-in sessions: the second step only
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "palier.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 

@@ -25,13 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import openpyxl  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
 
 from palier.audit import services as audit
 from palier.lib.errors import DomainError
@@ -182,6 +180,10 @@ def _cell_text(value: Any) -> str:
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     """The first worksheet's rows as text, read by openpyxl in read-only mode (values, never
     formulas; its XML goes through defusedxml when installed, which Palier depends on)."""
+    # imported here: openpyxl weighs about 15 MB in every web process otherwise (docs/performance.md)
+    import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped]
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:

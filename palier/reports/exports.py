@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-import xlsxwriter  # type: ignore[import-untyped]
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -83,6 +82,8 @@ def write_xlsx(
 ) -> int:
     """Write one sheet (``constant_memory``: rows go to disk as they are written); returns the row
     count. Dates are written as the spreadsheet's own dates, without a time zone (already local)."""
+    import xlsxwriter  # type: ignore[import-untyped]  # here: 10 MB less in every web process
+
     if isinstance(target, str | Path):  # a file: rows are flushed to it as they are written
         workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True, "remove_timezone": True})
     else:  # an in-memory file (small report tables)

@@ -115,7 +115,7 @@ def test_language_applies_on_selection(
 
 
 def _contract_rows(page: Page) -> None:
-    """The queue's rows as the shortcuts' contract describes them (docs/agent-workspace.md).
+    """The queue's rows as the shortcuts' contract describes them (docs/agent-guide.md).
 
     CONTRACT SHIM: the queue page marks its rows ``tr[data-kb-row][data-href]`` and its checkboxes
     ``input[data-kb-select]``; until that markup is on this branch, the test adds the same

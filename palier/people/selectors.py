@@ -171,7 +171,9 @@ def get_profile_for(viewer: User, user_id: int) -> User:
         raise Http404("user")
     if viewer.pk == user_id and viewer.is_active:
         # one's own profile: the row authentication read moments ago, its groups in one query
-        # (the organisation's row only when there is one) instead of re-reading the user
+        # (the organisation's row only when there is one) instead of re-reading the user; the
+        # user itself, not the session's lazy wrapper (callers lock and compare its class)
+        viewer = getattr(viewer, "_wrapped", viewer)
         prefetch_related_objects([viewer], "support_groups")
         if viewer.organisation_id is not None:
             viewer.organisation  # noqa: B018 (loaded now, inside the selector)

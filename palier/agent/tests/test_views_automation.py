@@ -181,7 +181,7 @@ def test_run_log_is_paginated(
     )
     with django_assert_max_num_queries(8):
         response = client.get(reverse("automation:rule-runs", args=[rule.pk]), **EN)  # type: ignore[arg-type]
-    assert response.content.decode().count(ticket.reference) == 25
+    assert response.content.decode().split("<main", 1)[1].count(ticket.reference) == 25
 
 
 def test_recurring_list_queries_do_not_grow(

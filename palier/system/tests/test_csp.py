@@ -19,7 +19,9 @@ INLINE = {
     "style element": re.compile(r"<style\b", re.I),
     "style attribute": re.compile(r"\sstyle=", re.I),
     "event handler attribute": re.compile(r"\son[a-z]+=", re.I),
-    "htmx code attribute": re.compile(r"\shx-on[:-]|\[[^\]]*\]\"|hx-vals=['\"]js:|hx-vars=", re.I),
+    # an event filter (``hx-trigger="keyup[ctrlKey]"``) is evaluated code; a CSS attribute
+    # selector (``hx-include="[name=body]"``) is not
+    "htmx code attribute": re.compile(r"\shx-on[:-]|hx-trigger=\"[^\"]*\[|hx-vals=['\"]js:|hx-vars=", re.I),
     "javascript: URL": re.compile(r"javascript:", re.I),
 }
 
@@ -55,6 +57,7 @@ def test_the_guard_sees_what_it_looks_for() -> None:
     assert not INLINE["inline script"].search('<script src="/static/x.js" defer></script>')
     assert not INLINE["inline script"].search('<script type="application/json" id="s">{}</script>')
     assert INLINE["htmx code attribute"].search('hx-trigger="every 15s [idle()]"')
+    assert not INLINE["htmx code attribute"].search('hx-include="#f [name=body], #f [name=kind]"')
 
 
 @pytest.mark.django_db

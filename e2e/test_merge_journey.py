@@ -36,6 +36,7 @@ def test_agent_merges_two_duplicates_from_the_queue(
     page.goto(url("/agent/"))
     page.locator(f"#select-{first.pk}").check()
     page.locator(f"#select-{second.pk}").check()
+    page.locator("details.bulk-more > summary").click()  # merging is under "More actions"
     page.locator("#bulk-merge-into").fill(first.reference)
     page.locator("#bulk-merge-submit").click()
 

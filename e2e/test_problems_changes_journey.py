@@ -55,6 +55,7 @@ def test_a_problem_manager_creates_a_problem_from_three_incidents(
     for ticket in vpn:
         page.locator(f"#select-{ticket.pk}").check()
     expect(page.locator("#bulk-count")).to_contain_text("3")
+    page.locator("details.bulk-more > summary").click()  # the problem actions are under "More actions"
     page.locator("#bulk-create-problem").click()
 
     # the problem's form, with the three incidents already chosen

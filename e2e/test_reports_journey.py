@@ -74,6 +74,7 @@ def test_a_manager_follows_a_figure_to_the_queue_and_exports_it(
     desk.goto(url("/agent/"))
     nav = desk.locator("nav a[href='/agent/reports/']")
     expect(nav).to_have_text(text["nav"])
+    desk.locator("#nav-team").click()  # the dashboard is in the bar's Team menu
     nav.click()
     expect(desk.locator("h1")).to_have_text(text["nav"])
     expect(desk.locator("#panel-flow-flow-kpis")).to_be_visible()
@@ -113,6 +114,7 @@ def test_a_manager_follows_a_figure_to_the_queue_and_exports_it(
     # "Export CSV" downloads the same tickets
     export = desk.locator("#export-csv")
     expect(export).to_have_text(text["export"])
+    desk.locator("details.queue-export > summary").click()  # the queue's Export menu
     with desk.expect_download() as download:
         export.click()
     path = download.value.path()

@@ -34,6 +34,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="palier-bulk-bench-"))
     (data_dir / "static").mkdir(parents=True, exist_ok=True)
     with base.database(args.database_url, keep=args.keep, reuse=args.no_seed) as url:
+        # the database CPU counted is that of this run's database only, not the whole server's
+        base.DATABASE_NAME = urlsplit(url).path.strip("/") if url else ""
         env = {
             **os.environ,
             "PALIER_DATA_DIR": str(data_dir),

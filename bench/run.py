@@ -302,7 +302,15 @@ def server_command(kind: str, app: str, port: int, workers: int, threads: int, a
 
 
 @contextmanager
-def server(env: dict[str, str], cmd: list[str]) -> Iterator[None]:
+def server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[str]:
+    """gunicorn serving Palier on ``port`` (what the other benchmarks use); yields its address."""
+    with serve(env, server_command("gunicorn", "palier.wsgi:application", port, workers, threads, False)):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serve(env: dict[str, str], cmd: list[str]) -> Iterator[None]:
+    """Run the web server ``cmd`` until the block ends (its pids are what the CPU figures count)."""
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     SERVER[:] = [proc.pid]
     try:
@@ -661,7 +669,7 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = args.app or "palier.wsgi:application"
-    with server(env, server_command(args.server, app, port, args.workers, args.threads, args.access_log)):
+    with serve(env, server_command(args.server, app, port, args.workers, args.threads, args.access_log)):
         wait_ready(base, headers)
         wanted = {name.strip() for name in args.only.split(",") if name.strip()}
         for name, request in scenarios(data).items():

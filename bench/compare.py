@@ -344,21 +344,9 @@ def _backends(url: str) -> set[str]:
 
 @contextmanager
 def pg_database(server_url: str, prefix: str, keep: bool) -> Iterator[str]:
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"{prefix}_{datetime.now(UTC):%Y%m%d%H%M%S}"
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-    finally:
-        if keep:
-            sys.stderr.write(f"kept database {name}\n")
-        else:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh PostgreSQL database named ``<prefix>_<time>``, dropped afterwards unless ``keep``."""
+    with run.database(server_url, keep=keep, reuse=False, prefix=prefix) as url:
+        yield url
 
 
 def analyze(url: str, sqlite_path: Path) -> None:

@@ -231,7 +231,7 @@ def palier(env: dict[str, str], *args: str, quiet: bool = False) -> str:
 
 
 @contextmanager
-def database(url: str, *, keep: bool, reuse: bool) -> Iterator[str]:
+def database(url: str, *, keep: bool, reuse: bool, prefix: str = "palier_bench") -> Iterator[str]:
     """Yield the DATABASE_URL to use: "" for SQLite; on PostgreSQL a fresh database named
     palier_bench_<time>, dropped afterwards (with ``reuse``, the URL's own database, untouched)."""
     parts = urlsplit(url)
@@ -240,7 +240,7 @@ def database(url: str, *, keep: bool, reuse: bool) -> Iterator[str]:
         return
     import psycopg
 
-    name = f"palier_bench_{datetime.now(UTC):%Y%m%d%H%M%S}"
+    name = f"{prefix}_{datetime.now(UTC):%Y%m%d%H%M%S}"
     admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -694,36 +694,26 @@ def bench(args: argparse.Namespace, env: dict[str, str], run: Run) -> None:
                 run.results.append(result)
                 sys.stderr.write(f"  {name}: p50 {result.p50_ms} ms, p95 {result.p95_ms} ms\n")
         if args.pages:
-            cookie = {"Cookie": sign_in(base, AGENT)}
-            for name, request in page_scenarios(data).items():
-                measure(name, base, cookie, request, concurrency=args.concurrency, seconds=2, max_requests=30)
-                result = measure(
-                    name,
-                    base,
-                    cookie,
-                    request,
-                    concurrency=args.concurrency,
-                    seconds=args.seconds,
-                    max_requests=args.max_requests,
-                )
-                run.results.append(result)
-                sys.stderr.write(f"  {name}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+
+            def signed_in(scenarios: dict[str, Request], cookie: dict[str, str], note: str = "") -> None:
+                for name, request in scenarios.items():
+                    measure(name, base, cookie, request, concurrency=args.concurrency, seconds=2, max_requests=30)
+                    result = measure(
+                        name,
+                        base,
+                        cookie,
+                        request,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                        max_requests=args.max_requests,
+                    )
+                    run.results.append(result)
+                    sys.stderr.write(f"  {name}{note}: p95 {result.p95_ms} ms, {result.rps} req/s\n")
+
+            signed_in(page_scenarios(data), {"Cookie": sign_in(base, AGENT)})
             email, count = portal_requester(env)
             sys.stderr.write(f"  portal: signed in as {email} ({count} tickets)\n")
-            cookie = {"Cookie": sign_in(base, email)}
-            for name, request in portal_scenarios().items():
-                measure(name, base, cookie, request, concurrency=args.concurrency, seconds=2, max_requests=30)
-                result = measure(
-                    name,
-                    base,
-                    cookie,
-                    request,
-                    concurrency=args.concurrency,
-                    seconds=args.seconds,
-                    max_requests=args.max_requests,
-                )
-                run.results.append(result)
-                sys.stderr.write(f"  {name} ({count} tickets): p95 {result.p95_ms} ms, {result.rps} req/s\n")
+            signed_in(portal_scenarios(), {"Cookie": sign_in(base, email)}, f" ({count} tickets)")
         run.worker_peak_rss_mb = worker_peak_rss_mb()
 
 

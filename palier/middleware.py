@@ -8,7 +8,6 @@ from __future__ import annotations
 from palier.lib.bearer import unless_bearer
 
 SessionMiddleware = unless_bearer("django.contrib.sessions.middleware.SessionMiddleware")
-CsrfViewMiddleware = unless_bearer("django.middleware.csrf.CsrfViewMiddleware")
 AuthenticationMiddleware = unless_bearer("django.contrib.auth.middleware.AuthenticationMiddleware")
 UserLanguageMiddleware = unless_bearer("palier.people.middleware.UserLanguageMiddleware")
 MessageMiddleware = unless_bearer("django.contrib.messages.middleware.MessageMiddleware")

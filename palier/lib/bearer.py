@@ -3,14 +3,14 @@
 
 A request to ``/api/`` with an ``Authorization: Bearer …`` header is authenticated by its token
 alone: the API tries the token first and answers 401 for a wrong one, never falling back to the
-session (``palier/api/auth.py``). The session, the session's user, CSRF (the API's views are
-CSRF-exempt; the session auth checks CSRF itself), messages, the session policy, the second step
-of a half-signed-in session, htmx and the sign-in lockout therefore have nothing to do for it, yet
+session (``palier/api/auth.py``). The session, the session's user, messages, the session policy,
+the second step of a half-signed-in session and htmx therefore have nothing to do for it, yet
 each cost CPU on every request. ``MIDDLEWARE`` names them through :func:`unless_bearer`, which
 passes such requests straight to the next middleware; every other request (pages, the API used
 by the browser with its session) goes through them as before. The language still follows
 ``Accept-Language`` (``LocaleMiddleware`` is not skipped) or the token owner's setting
-(``TokenAuth``).
+(``TokenAuth``). CSRF and the sign-in lockout keep their own names in ``MIDDLEWARE`` (Django's
+deploy check and axes' check look for them); neither does work for such a request.
 """
 
 from __future__ import annotations

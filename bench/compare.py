@@ -249,17 +249,9 @@ def peer_server(env: dict[str, str], port: int, workers: int) -> Iterator[str]:
     gunicorn = str(PEER_VENV / "bin" / "gunicorn")
     cmd = [gunicorn, "peer.wsgi:application", "--workers", str(workers), "--threads", "1"]
     cmd += ["--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, cwd=PEER_DIR)
     _scope["port"] = port
-    try:
+    with run.serve(env, cmd, cwd=PEER_DIR):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_for(base: str, path: str, timeout: float = 90) -> None:

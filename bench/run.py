@@ -309,9 +309,9 @@ def server(env: dict[str, str], port: int, workers: int, threads: int) -> Iterat
 
 
 @contextmanager
-def serve(env: dict[str, str], cmd: list[str]) -> Iterator[None]:
+def serve(env: dict[str, str], cmd: list[str], cwd: Path = ROOT) -> Iterator[None]:
     """Run the web server ``cmd`` until the block ends (its pids are what the CPU figures count)."""
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd)
     SERVER[:] = [proc.pid]
     try:
         yield
